@@ -5,6 +5,10 @@ import (
 	"io"
 )
 
+func init() {
+	commands["demo"] = command{"start a small cluster on loopback and show a message spreading", runDemo}
+}
+
 // runDemo will start a 16-node cluster on loopback once the node runtime
 // lands; until then it says so plainly and fails.
 func runDemo(args []string, stdout, stderr io.Writer) int {

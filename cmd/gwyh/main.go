@@ -16,10 +16,9 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-// commands lists the subcommands that exist in this build.
-var commands = map[string]command{
-	"demo": {"start a small cluster on loopback and show a message spreading", runDemo},
-}
+// commands lists the subcommands that exist in this build. Each
+// subcommand's file adds itself in an init function.
+var commands = map[string]command{}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
