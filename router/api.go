@@ -1,0 +1,243 @@
+package router
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/score"
+	"github.com/gwyh/gwyh/validator"
+)
+
+// Errors returned by the Router's inputs. Unless stated otherwise the
+// Router's state is unchanged when one is returned.
+var (
+	// ErrConfig wraps every problem New finds in a Config.
+	ErrConfig = errors.New("router: invalid config")
+	// ErrNotJoined: Leave of a topic the router has not joined.
+	ErrNotJoined = errors.New("router: topic not joined")
+	// ErrJoined: Join of a topic the router has already joined.
+	ErrJoined = errors.New("router: topic already joined")
+	// ErrEmptyTopic: an empty topic name was given.
+	ErrEmptyTopic = errors.New("router: empty topic")
+	// ErrDuplicate: Publish of a message whose id was already seen (under
+	// StrictNoSign the id is a content hash, so identical data in one topic
+	// within SeenTTL is a duplicate).
+	ErrDuplicate = errors.New("router: duplicate message")
+	// ErrRejected: a synchronous validator rejected or ignored a local
+	// Publish; nothing was sent.
+	ErrRejected = errors.New("router: message rejected by validator")
+	// ErrUnknownPeer: input from a peer that was never added with AddPeer
+	// (or was removed). The input is dropped and counted.
+	ErrUnknownPeer = errors.New("router: unknown peer")
+	// ErrGraylisted: an RPC from a peer scoring below GraylistThreshold was
+	// dropped unread and counted.
+	ErrGraylisted = errors.New("router: peer graylisted")
+	// ErrMalformed: HandlePayload could not decode the payload; the error
+	// also wraps the rpc package's error. The drop is counted.
+	ErrMalformed = errors.New("router: malformed payload")
+)
+
+// Direction says which side opened the connection to a peer. GossipSub v1.1
+// keeps at least Dout outbound peers in every mesh.
+type Direction uint8
+
+const (
+	// Inbound: the peer connected to us. The zero value.
+	Inbound Direction = iota
+	// Outbound: we connected to the peer.
+	Outbound
+)
+
+// String returns "inbound" or "outbound".
+func (d Direction) String() string {
+	if d == Outbound {
+		return "outbound"
+	}
+	return "inbound"
+}
+
+// PeerOptions describe a peer given to AddPeer.
+type PeerOptions struct {
+	// Direction of the connection; zero is Inbound.
+	Direction Direction
+	// Record is the peer's opaque address record, echoed to other peers in
+	// peer exchange (PRUNE). The router keeps the slice; the caller must not
+	// modify it afterwards. Nil: the peer is offered in PX by ID only.
+	Record []byte
+	// IP is the peer's address for P6 IP colocation scoring; the zero Addr
+	// means unknown.
+	IP netip.Addr
+	// Direct marks an explicit peer (GossipSub v1.1 "Explicit Peering
+	// Agreements"): it gets every valid message in topics it joined, is
+	// never grafted, and a GRAFT from it is answered with PRUNE.
+	Direct bool
+}
+
+// SignaturePolicy decides how messages are signed and checked
+// (pubsub/README.md, "Message Signing").
+type SignaturePolicy uint8
+
+const (
+	// StrictSign (the zero value, default): own messages carry from, seqno
+	// and an ed25519 signature; received messages without a valid
+	// signature by their author are rejected.
+	StrictSign SignaturePolicy = iota
+	// StrictNoSign: messages carry neither from, seqno nor signature;
+	// received messages carrying any of them are rejected. The default
+	// message id is a content hash.
+	StrictNoSign
+)
+
+// String returns "strict-sign" or "strict-no-sign".
+func (s SignaturePolicy) String() string {
+	if s == StrictNoSign {
+		return "strict-no-sign"
+	}
+	return "strict-sign"
+}
+
+// Config configures New. Fields are read once, by New.
+type Config struct {
+	// Identity signs own messages; required under StrictSign. When set, its
+	// ID is the router's ID.
+	Identity *peer.Identity
+	// ID is the router's ID when Identity is nil (allowed under
+	// StrictNoSign only). Ignored when Identity is set.
+	ID peer.ID
+	// Params are the GossipSub parameters; start from DefaultParams().
+	Params Params
+	// SignaturePolicy; zero is StrictSign.
+	SignaturePolicy SignaturePolicy
+	// MessageID computes a message's id. Nil: the default for the policy
+	// (StrictSign: author bytes ‖ seqno bytes; StrictNoSign: SHA-256 of
+	// the topic and data). All peers of a topic must use the same function.
+	// It must not keep m. Ignored when AppendMessageID is set.
+	MessageID func(m *rpc.Message) string
+	// AppendMessageID, when set, computes the id by appending it to dst
+	// and returning the extended slice; it lets the router look duplicates
+	// up without allocating. It must not keep m or dst.
+	AppendMessageID func(dst []byte, m *rpc.Message) []byte
+	// Rand is the router's only source of randomness; required. The router
+	// owns it after New: the caller must not use it concurrently.
+	Rand *rand.Rand
+	// Scorer scores peers (GossipSub v1.1 peer scoring). Nil: every peer
+	// scores 0 and Thresholds are ignored.
+	Scorer Scorer
+	// Thresholds are the score thresholds; checked by New when Scorer is
+	// set.
+	Thresholds score.Thresholds
+	// MaxPeerTopics bounds the topics one peer may announce; further
+	// subscriptions are dropped and counted. Zero means 1024.
+	MaxPeerTopics int
+	// ValidationTimeout is how long an asynchronous validation may take
+	// before its message is ignored. Zero means 5 s.
+	ValidationTimeout time.Duration
+	// MaxValidations bounds asynchronous validations in flight in total;
+	// over it a message is ignored and the drop counted. Zero means 1024.
+	MaxValidations int
+	// MaxTopicValidations bounds them per topic. Zero means MaxValidations.
+	MaxTopicValidations int
+}
+
+// Scorer is the peer-scoring seam (GossipSub v1.1 "Peer Scoring"); package
+// score implements it. The router calls it on its caller's goroutine only,
+// and never concurrently. Strings passed in may be kept.
+type Scorer interface {
+	AddPeer(now time.Time, p peer.ID, ip netip.Addr)
+	RemovePeer(now time.Time, p peer.ID)
+	Join(now time.Time, topic string)
+	Leave(now time.Time, topic string)
+	Graft(now time.Time, p peer.ID, topic string)
+	Prune(now time.Time, p peer.ID, topic string)
+	// ValidateMessage: first receipt of a message; validation begins.
+	ValidateMessage(now time.Time, from peer.ID, msgID, topic string)
+	// DeliverMessage: validation accepted the message.
+	DeliverMessage(now time.Time, from peer.ID, msgID, topic string)
+	// RejectMessage: the message was rejected or ignored.
+	RejectMessage(now time.Time, from peer.ID, msgID, topic string, reason score.Reason)
+	// DuplicateMessage: a later copy of a message already seen.
+	DuplicateMessage(now time.Time, from peer.ID, msgID, topic string)
+	// AddPenalty adds count P7 behaviour penalties to p.
+	AddPenalty(p peer.ID, count int)
+	// Refresh runs at each heartbeat: decay, P1 accrual, retention expiry.
+	Refresh(now time.Time)
+	// Score returns p's current score.
+	Score(p peer.ID) float64
+}
+
+// TopicValidator says how a topic's received messages are validated. The
+// zero value accepts every message.
+type TopicValidator struct {
+	// Sync, when set, is called inline for every new message of the topic
+	// (and for local publishes). Reject and Ignore end validation there.
+	Sync validator.Func
+	// Async, when true, makes the router emit a ValidationRequest for every
+	// new message of the topic that Sync (if any) accepted; the caller runs
+	// it and answers with ValidationDone. Local publishes skip it.
+	Async bool
+}
+
+// ValidationID names one asynchronous validation. Ids are never reused by
+// one Router.
+type ValidationID uint64
+
+// ValidationRequest asks the caller to validate a message asynchronously
+// and to report the result with ValidationDone(now, ID, result) within
+// Config.ValidationTimeout.
+type ValidationRequest struct {
+	ID    ValidationID
+	MsgID string
+	Topic string
+	// From is the peer the message was received from.
+	From peer.ID
+	// Msg is owned by the router; its byte slices stay valid and
+	// unmodified for as long as the caller needs them (the router never
+	// writes to message memory), but the caller must not modify them.
+	Msg rpc.Message
+}
+
+// Send is the RPC parts to send to one peer. The node packs it with rpc.Pack:
+// payloads with GRAFT, PRUNE or subscriptions go at control priority, those
+// with messages at message priority, IHAVE/IWANT only at gossip priority.
+type Send struct {
+	To  peer.ID
+	RPC rpc.RPC
+}
+
+// Delivery is a message accepted for local subscribers.
+type Delivery struct {
+	ID    string
+	Topic string
+	// Msg's byte slices are shared with the router's message cache and
+	// with Sends: read only.
+	Msg rpc.Message
+	// From is the author (zero under StrictNoSign).
+	From peer.ID
+	// ReceivedFrom is the peer that sent it (the router's ID when Local).
+	ReceivedFrom peer.ID
+	// Local is true for the router's own publishes.
+	Local bool
+}
+
+// Output is everything the router produced since the previous Ready. It is
+// owned by the router and valid until the next input call (its slices are
+// reused); all fields are read-only. Act on it in field order: send Sends,
+// deliver Deliveries, start Validations, handle Events, arm the timer for
+// Deadline.
+type Output struct {
+	// Sends: at most one per peer, in deterministic order.
+	Sends []Send
+	// Deliveries: accepted messages for local subscribers, in order.
+	Deliveries []Delivery
+	// Validations: asynchronous validations to run.
+	Validations []ValidationRequest
+	// Events: notable state changes and drops, in order.
+	Events []Event
+	// Deadline: call Tick at or after this time. It is zero only before the
+	// router's first input; afterwards there is always a heartbeat due.
+	Deadline time.Time
+}

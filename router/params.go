@@ -1,0 +1,160 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Params are the GossipSub v1.1/v1.2 router parameters, with the spec's
+// names (gossipsub-v1.0.md "Parameters", gossipsub-v1.1.md "Overview of New
+// Parameters", gossipsub-v1.2.md). Start from DefaultParams and change what
+// differs; Validate reports every inconsistency at once.
+type Params struct {
+	// D is the desired mesh degree per topic.
+	D int
+	// Dlo: below it, the heartbeat grafts up to D. Dlo ≤ D.
+	Dlo int
+	// Dhi: above it, the heartbeat prunes down to D. D ≤ Dhi.
+	Dhi int
+	// Dscore: when pruning, the Dscore best-scoring mesh peers are kept.
+	// Dscore ≤ D.
+	Dscore int
+	// Dout: the heartbeat keeps at least Dout outbound peers per mesh.
+	// Dout < Dlo and Dout ≤ D/2.
+	Dout int
+	// Dlazy: least number of peers gossiped to (IHAVE) per topic per
+	// heartbeat.
+	Dlazy int
+	// GossipFactor: fraction of eligible non-mesh peers gossiped to when
+	// that is more than Dlazy. In [0, 1].
+	GossipFactor float64
+	// HeartbeatInterval between heartbeats. > 0.
+	HeartbeatInterval time.Duration
+	// FanoutTTL: a fan-out topic not published to for this long is
+	// forgotten. > 0.
+	FanoutTTL time.Duration
+	// HistoryLength: heartbeats a message stays in the message cache
+	// (served to IWANT). ≥ 1.
+	HistoryLength int
+	// HistoryGossip: heartbeats of the cache advertised in IHAVE.
+	// 1 ≤ HistoryGossip ≤ HistoryLength.
+	HistoryGossip int
+	// SeenTTL: how long a message id is remembered to drop duplicates. > 0.
+	SeenTTL time.Duration
+	// PruneBackoff: backoff after a PRUNE before re-grafting. > 0.
+	PruneBackoff time.Duration
+	// UnsubscribeBackoff: backoff sent with the PRUNEs of Leave. > 0.
+	UnsubscribeBackoff time.Duration
+	// PrunePeers: most peers offered in the PX of one PRUNE. ≥ 0.
+	PrunePeers int
+	// FloodPublish: own messages go to every topic peer scoring at least
+	// PublishThreshold, not only to the mesh.
+	FloodPublish bool
+	// GossipRetransmission: most times one message is served to one peer
+	// by IWANT. ≥ 1.
+	GossipRetransmission int
+	// MaxIHaveLength: most message ids asked of (and advertised to) one
+	// peer per heartbeat. ≥ 1.
+	MaxIHaveLength int
+	// MaxIHaveMessages: most IHAVE entries accepted from one peer per
+	// heartbeat. ≥ 1.
+	MaxIHaveMessages int
+	// IWantFollowupTime: how long an IWANT promise may stay unkept before
+	// the advertiser earns a P7 penalty. > 0.
+	IWantFollowupTime time.Duration
+	// GraftFloodThreshold: a GRAFT sooner than this after our PRUNE earns an
+	// extra P7 penalty. > 0.
+	GraftFloodThreshold time.Duration
+	// OpportunisticGraftTicks: heartbeats between opportunistic grafts. ≥ 1.
+	OpportunisticGraftTicks int
+	// OpportunisticGraftPeers: peers grafted per opportunistic graft. ≥ 0.
+	OpportunisticGraftPeers int
+	// DirectConnectTicks: heartbeats between checks that direct peers are
+	// connected (the router reports missing ones; it never dials). ≥ 1.
+	DirectConnectTicks int
+	// IDontWantMessageThreshold: messages of at least this many data bytes
+	// trigger IDONTWANT to mesh peers on first receipt. ≥ 0.
+	IDontWantMessageThreshold int
+	// MaxIDontWantMessages: most IDONTWANT ids accepted from one peer per
+	// heartbeat. ≥ 0.
+	MaxIDontWantMessages int
+	// IDontWantTTL: heartbeats a received IDONTWANT id is remembered. ≥ 1.
+	IDontWantTTL int
+}
+
+// DefaultParams returns the spec's recommended parameters.
+func DefaultParams() Params {
+	return Params{
+		D:                         6,  // gossipsub-v1.0 recommendation
+		Dlo:                       4,  // graft below this
+		Dhi:                       12, // prune above this
+		Dscore:                    4,  // v1.1: 4 or 5 for D=6
+		Dout:                      2,  // v1.1: 2 for D=6
+		Dlazy:                     6,  // = D
+		GossipFactor:              0.25,
+		HeartbeatInterval:         time.Second,
+		FanoutTTL:                 60 * time.Second,
+		HistoryLength:             5,
+		HistoryGossip:             3,
+		SeenTTL:                   2 * time.Minute,
+		PruneBackoff:              time.Minute,
+		UnsubscribeBackoff:        10 * time.Second,
+		PrunePeers:                16,
+		FloodPublish:              true,
+		GossipRetransmission:      3,
+		MaxIHaveLength:            5000,
+		MaxIHaveMessages:          10,
+		IWantFollowupTime:         3 * time.Second,
+		GraftFloodThreshold:       10 * time.Second,
+		OpportunisticGraftTicks:   60,
+		OpportunisticGraftPeers:   2,
+		DirectConnectTicks:        300,
+		IDontWantMessageThreshold: 1024,
+		MaxIDontWantMessages:      1000,
+		IDontWantTTL:              3,
+	}
+}
+
+// ErrParams is wrapped by every problem Validate reports.
+var ErrParams = errors.New("router: invalid params")
+
+// Validate reports every inconsistency in p at once (errors.Join), each
+// naming the rule broken and wrapping ErrParams; nil when p is usable.
+func (p Params) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrParams}, args...)...))
+		}
+	}
+	check(p.D >= 0 && p.Dlo >= 0 && p.Dhi >= 0 && p.Dscore >= 0 && p.Dout >= 0 && p.Dlazy >= 0,
+		"degrees must be ≥ 0 (D=%d Dlo=%d Dhi=%d Dscore=%d Dout=%d Dlazy=%d)", p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout, p.Dlazy)
+	check(p.Dlo <= p.D, "Dlo ≤ D broken (Dlo=%d D=%d)", p.Dlo, p.D)
+	check(p.D <= p.Dhi, "D ≤ Dhi broken (D=%d Dhi=%d)", p.D, p.Dhi)
+	check(p.Dout < p.Dlo || (p.Dout == 0 && p.Dlo == 0), "Dout < Dlo broken (Dout=%d Dlo=%d)", p.Dout, p.Dlo)
+	check(p.Dout <= p.D/2, "Dout ≤ D/2 broken (Dout=%d D=%d)", p.Dout, p.D)
+	check(p.Dscore <= p.D, "Dscore ≤ D broken (Dscore=%d D=%d)", p.Dscore, p.D)
+	check(p.GossipFactor >= 0 && p.GossipFactor <= 1, "GossipFactor in [0,1] broken (%v)", p.GossipFactor)
+	check(p.HeartbeatInterval > 0, "HeartbeatInterval > 0 broken (%v)", p.HeartbeatInterval)
+	check(p.FanoutTTL > 0, "FanoutTTL > 0 broken (%v)", p.FanoutTTL)
+	check(p.SeenTTL > 0, "SeenTTL > 0 broken (%v)", p.SeenTTL)
+	check(p.PruneBackoff > 0, "PruneBackoff > 0 broken (%v)", p.PruneBackoff)
+	check(p.UnsubscribeBackoff > 0, "UnsubscribeBackoff > 0 broken (%v)", p.UnsubscribeBackoff)
+	check(p.IWantFollowupTime > 0, "IWantFollowupTime > 0 broken (%v)", p.IWantFollowupTime)
+	check(p.GraftFloodThreshold > 0, "GraftFloodThreshold > 0 broken (%v)", p.GraftFloodThreshold)
+	check(p.HistoryLength >= 1, "HistoryLength ≥ 1 broken (%d)", p.HistoryLength)
+	check(p.HistoryGossip >= 1 && p.HistoryGossip <= p.HistoryLength,
+		"1 ≤ HistoryGossip ≤ HistoryLength broken (HistoryGossip=%d HistoryLength=%d)", p.HistoryGossip, p.HistoryLength)
+	check(p.PrunePeers >= 0, "PrunePeers ≥ 0 broken (%d)", p.PrunePeers)
+	check(p.GossipRetransmission >= 1, "GossipRetransmission ≥ 1 broken (%d)", p.GossipRetransmission)
+	check(p.MaxIHaveLength >= 1, "MaxIHaveLength ≥ 1 broken (%d)", p.MaxIHaveLength)
+	check(p.MaxIHaveMessages >= 1, "MaxIHaveMessages ≥ 1 broken (%d)", p.MaxIHaveMessages)
+	check(p.OpportunisticGraftTicks >= 1, "OpportunisticGraftTicks ≥ 1 broken (%d)", p.OpportunisticGraftTicks)
+	check(p.OpportunisticGraftPeers >= 0, "OpportunisticGraftPeers ≥ 0 broken (%d)", p.OpportunisticGraftPeers)
+	check(p.DirectConnectTicks >= 1, "DirectConnectTicks ≥ 1 broken (%d)", p.DirectConnectTicks)
+	check(p.IDontWantMessageThreshold >= 0, "IDontWantMessageThreshold ≥ 0 broken (%d)", p.IDontWantMessageThreshold)
+	check(p.MaxIDontWantMessages >= 0, "MaxIDontWantMessages ≥ 0 broken (%d)", p.MaxIDontWantMessages)
+	check(p.IDontWantTTL >= 1, "IDontWantTTL ≥ 1 broken (%d)", p.IDontWantTTL)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,105 @@
+package router
+
+// DropCause says why something was dropped. Every drop is counted in
+// Stats.Drops by cause.
+type DropCause uint8
+
+const (
+	// DropNone is the zero value; no drop.
+	DropNone DropCause = iota
+	// DropUnknownPeer: input from a peer not added.
+	DropUnknownPeer
+	// DropGraylisted: an RPC from a graylisted peer.
+	DropGraylisted
+	// DropMalformed: a payload that did not decode.
+	DropMalformed
+	// DropTooManyTopics: a subscription beyond MaxPeerTopics.
+	DropTooManyTopics
+	// DropNotSubscribed: a message for a topic we have not joined.
+	DropNotSubscribed
+	// DropBadSignature: a message failing the signature policy.
+	DropBadSignature
+	// DropValidationThrottled: validation limit reached; message ignored.
+	DropValidationThrottled
+	// DropValidationTimeout: validation timed out; message ignored.
+	DropValidationTimeout
+	// DropValidationLate: a validation result arrived after its timeout
+	// (or for an unknown id).
+	DropValidationLate
+	// DropRejected: a validator rejected the message.
+	DropRejected
+	// DropIgnored: a validator ignored the message.
+	DropIgnored
+	// DropIHaveFlood: IHAVE beyond MaxIHaveMessages or MaxIHaveLength per
+	// heartbeat, or from a peer below GossipThreshold.
+	DropIHaveFlood
+	// DropIWantIgnored: IWANT from a peer below GossipThreshold.
+	DropIWantIgnored
+	// DropIWantMiss: an IWANT id not in the message cache.
+	DropIWantMiss
+	// DropIWantRetransmit: an IWANT id served GossipRetransmission times.
+	DropIWantRetransmit
+	// DropIDontWantFlood: IDONTWANT ids beyond MaxIDontWantMessages per
+	// heartbeat.
+	DropIDontWantFlood
+	// DropGraftUnknownTopic: GRAFT for a topic we have not joined.
+	DropGraftUnknownTopic
+	// DropBadPX: a peer-exchange entry with a bad ID, or PX from a peer
+	// below AcceptPXThreshold.
+	DropBadPX
+	// DropNoTopic: a message with an empty topic.
+	DropNoTopic
+	numDropCauses
+)
+
+var dropCauseNames = [numDropCauses]string{
+	"none", "unknown-peer", "graylisted", "malformed", "too-many-topics",
+	"not-subscribed", "bad-signature", "validation-throttled",
+	"validation-timeout", "validation-late", "rejected", "ignored",
+	"ihave-flood", "iwant-ignored", "iwant-miss", "iwant-retransmit",
+	"idontwant-flood", "graft-unknown-topic", "bad-px", "no-topic",
+}
+
+// String returns the cause's lower-case name.
+func (c DropCause) String() string {
+	if c < numDropCauses {
+		return dropCauseNames[c]
+	}
+	return "unknown"
+}
+
+// NumDropCauses is the number of DropCause values, the length of
+// Stats.Drops.
+const NumDropCauses = int(numDropCauses)
+
+// Stats are the router's counters since New. All are totals; none resets.
+type Stats struct {
+	RPCsIn        uint64 // RPCs handled (HandlePayload/HandleRPC)
+	MsgsIn        uint64 // messages received (first copies and duplicates)
+	MsgsOut       uint64 // message copies queued in Sends (forwards, publishes, IWANT answers)
+	Published     uint64 // own messages published
+	Delivered     uint64 // messages delivered locally (own and received)
+	Duplicates    uint64 // received messages already seen
+	IHaveSent     uint64 // IHAVE entries sent
+	IHaveRecv     uint64 // IHAVE entries received
+	IWantSent     uint64 // message ids asked with IWANT
+	IWantRecv     uint64 // message ids asked of us with IWANT
+	IDontWantSent uint64 // IDONTWANT ids sent (one per mesh peer per message)
+	IDontWantRecv uint64 // IDONTWANT ids received
+	GraftSent     uint64
+	GraftRecv     uint64
+	PruneSent     uint64
+	PruneRecv     uint64
+	Heartbeats    uint64
+
+	ValidationAccept    uint64
+	ValidationReject    uint64
+	ValidationIgnore    uint64
+	ValidationThrottled uint64
+	ValidationTimeout   uint64
+	BrokenPromises      uint64 // IWANT promises not kept (P7)
+	Events              uint64 // events emitted
+
+	// Drops counts drops by DropCause (index).
+	Drops [numDropCauses]uint64
+}
