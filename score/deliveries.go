@@ -1,0 +1,119 @@
+package score
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// record returns the delivery record of msgID, creating it (first seen now,
+// from `from`) if there is none.
+func (s *Scorer) record(now time.Time, from peer.ID, msgID, topic string) *deliveryRecord {
+	if r := s.records.get(msgID); r != nil {
+		return r
+	}
+	r, evicted := s.records.add(now, msgID, topic, from)
+	s.stats.RecordsEvicted += uint64(evicted)
+	return r
+}
+
+// ValidateMessage records the first receipt of msgID from `from`:
+// validation begins and the first-seen time is now. Copies that arrive
+// while it validates are remembered for DeliverMessage or RejectMessage.
+func (s *Scorer) ValidateMessage(now time.Time, from peer.ID, msgID, topic string) {
+	s.record(now, from, msgID, topic)
+}
+
+// DeliverMessage records that msgID passed validation. `from` earns a
+// first delivery (P2, and P3 if it is in our mesh); mesh peers that sent a
+// copy while it was validating earn P3. If ValidateMessage was not called
+// the receipt counts as now. A second outcome for the same message is
+// ignored (counted in Stats.LateOutcomes).
+func (s *Scorer) DeliverMessage(now time.Time, from peer.ID, msgID, topic string) {
+	r := s.record(now, from, msgID, topic)
+	if r.status != statusValidating {
+		s.stats.LateOutcomes++
+		return
+	}
+	r.status = statusValid
+	if ts := s.creditable(from, r.topic); ts != nil {
+		ts.addFirstDelivery()
+	}
+	for _, p := range r.peers {
+		if ts := s.creditable(p, r.topic); ts != nil {
+			ts.addMeshDelivery()
+		}
+	}
+}
+
+// RejectMessage records that msgID did not pass validation. With
+// ReasonInvalid, `from` and every peer that sent a copy while it validated
+// earn a P4 invalid-message count; with ReasonIgnored (or any other
+// reason) no one is penalised and later copies earn nothing.
+func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string, reason Reason) {
+	r := s.record(now, from, msgID, topic)
+	if r.status != statusValidating {
+		s.stats.LateOutcomes++
+		return
+	}
+	if reason != ReasonInvalid {
+		r.status = statusIgnored
+		r.peers = nil
+		return
+	}
+	r.status = statusInvalid
+	s.markInvalid(from, r.topic)
+	for _, p := range r.peers {
+		s.markInvalid(p, r.topic)
+	}
+}
+
+// DuplicateMessage records a later copy of msgID from `from`. While the
+// message validates the sender is remembered; once accepted, a mesh peer's
+// copy within MeshMessageDeliveriesWindow of the first receipt earns P3;
+// once rejected as invalid, the copy earns P4. Each peer counts once per
+// message. A copy of a message with no record (expired, or never seen) is
+// ignored.
+func (s *Scorer) DuplicateMessage(now time.Time, from peer.ID, msgID, topic string) {
+	r := s.records.get(msgID)
+	if r == nil {
+		return
+	}
+	if r.status == statusIgnored || !r.addPeer(from, &s.stats.RecordPeersDropped) {
+		return
+	}
+	switch r.status {
+	case statusValid:
+		ts := s.creditable(from, r.topic)
+		if ts != nil && !now.After(r.firstSeen.Add(ts.params.MeshMessageDeliveriesWindow)) {
+			ts.addMeshDelivery()
+		}
+	case statusInvalid:
+		s.markInvalid(from, r.topic)
+	}
+}
+
+// creditable returns the topic stats of a connected peer in a scored
+// topic, creating them, or nil. Only connected peers earn credit.
+func (s *Scorer) creditable(p peer.ID, topic string) *topicStats {
+	tp := s.topics[topic]
+	if tp == nil {
+		return nil
+	}
+	ps := s.known(p)
+	if ps == nil || !ps.connected {
+		return nil
+	}
+	return ps.topicOrAdd(topic, tp)
+}
+
+// markInvalid adds one P4 count to a known (connected or retained) peer.
+func (s *Scorer) markInvalid(p peer.ID, topic string) {
+	tp := s.topics[topic]
+	if tp == nil {
+		return
+	}
+	if ps := s.known(p); ps != nil {
+		ps.topicOrAdd(topic, tp).invalidMessageDeliveries++
+	}
+}

@@ -1,0 +1,60 @@
+package score
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// Join records that we joined topic. It does not change any score.
+func (s *Scorer) Join(now time.Time, topic string) {
+	s.joined[topic] = true
+}
+
+// Leave records that we left topic: every peer still in our mesh of topic
+// is pruned as by Prune (a later Prune for them is a no-op).
+func (s *Scorer) Leave(now time.Time, topic string) {
+	delete(s.joined, topic)
+	if s.topics[topic] == nil {
+		return
+	}
+	for _, ps := range s.peers { // order-free: each peer is updated on its own
+		if ts := ps.topic(topic); ts != nil {
+			ts.leaveMesh()
+		}
+	}
+}
+
+// Graft records that p entered our mesh of topic: the P1 clock and the P3
+// activation clock start at now. A graft of a peer already in the mesh
+// restarts them; unknown peers and unscored topics are ignored.
+func (s *Scorer) Graft(now time.Time, p peer.ID, topic string) {
+	tp := s.topics[topic]
+	if tp == nil {
+		return
+	}
+	ps := s.known(p)
+	if ps == nil || !ps.connected {
+		return
+	}
+	ts := ps.topicOrAdd(topic, tp)
+	ts.inMesh = true
+	ts.graftTime = now
+	ts.meshTime = 0
+	ts.meshMessageDeliveriesActive = false
+}
+
+// Prune records that p left our mesh of topic. If P3 was active and below
+// its threshold, the deficit² is added to the sticky P3b penalty.
+func (s *Scorer) Prune(now time.Time, p peer.ID, topic string) {
+	if s.topics[topic] == nil {
+		return
+	}
+	ps := s.known(p)
+	if ps == nil {
+		return
+	}
+	if ts := ps.topic(topic); ts != nil {
+		ts.leaveMesh()
+	}
+}

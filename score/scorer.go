@@ -1,0 +1,234 @@
+package score
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// Scorer keeps the GossipSub v1.1 peer score of every known peer.
+//
+// It is not safe for concurrent use: all methods must be called from one
+// goroutine (the router's caller). It never reads the clock: every input
+// carries now, and now should not go backwards (a step back is treated as
+// no time elapsed). Events about peers that were never added are ignored
+// and counted in Stats.
+type Scorer struct {
+	params    Params                  // a private copy
+	topics    map[string]*TopicParams // private copies of params.Topics
+	whitelist []netip.Prefix          // masked
+
+	peers map[peer.ID]*peerStats
+	ips   map[netip.Addr]int // peers (connected or retained) per IP
+
+	joined map[string]bool
+
+	lastDecay time.Time // start of the current decay interval; zero before the first Refresh
+	records   deliveryRecords
+	stats     Stats
+}
+
+// New returns a Scorer for p, which must pass Validate. p is copied.
+func New(p Params) (*Scorer, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("score: New: %w", err)
+	}
+	s := &Scorer{
+		params: p,
+		topics: make(map[string]*TopicParams, len(p.Topics)),
+		peers:  make(map[peer.ID]*peerStats),
+		ips:    make(map[netip.Addr]int),
+		joined: make(map[string]bool),
+	}
+	for name, tp := range p.Topics {
+		c := *tp
+		s.topics[name] = &c
+	}
+	s.params.Topics = nil
+	for _, pr := range p.IPColocationFactorWhitelist {
+		if a := pr.Addr(); a.Is4In6() && pr.Bits() >= 96 {
+			pr = netip.PrefixFrom(a.Unmap(), pr.Bits()-96) // peers' IPs are unmapped too
+		}
+		s.whitelist = append(s.whitelist, pr.Masked())
+	}
+	s.records.init(p.DeliveryRecordTTL, p.MaxDeliveryRecords)
+	return s, nil
+}
+
+// Params returns a copy of the parameters the Scorer runs with.
+func (s *Scorer) Params() Params {
+	p := s.params
+	p.Topics = make(map[string]*TopicParams, len(s.topics))
+	for _, name := range slices.Sorted(maps.Keys(s.topics)) {
+		c := *s.topics[name]
+		p.Topics[name] = &c
+	}
+	p.IPColocationFactorWhitelist = slices.Clone(p.IPColocationFactorWhitelist)
+	return p
+}
+
+// AddPeer records that p connected from ip (an invalid ip means unknown:
+// no P6). A retained peer that reconnects gets its counters back.
+func (s *Scorer) AddPeer(now time.Time, p peer.ID, ip netip.Addr) {
+	ps := s.peers[p]
+	if ps == nil {
+		ps = &peerStats{}
+		s.peers[p] = ps
+	}
+	ps.connected = true
+	ps.expire = time.Time{}
+	s.setIP(ps, ip.Unmap())
+}
+
+func (s *Scorer) setIP(ps *peerStats, ip netip.Addr) {
+	if ps.ip == ip {
+		return
+	}
+	s.dropIP(ps)
+	ps.ip = ip
+	if ip.IsValid() {
+		s.ips[ip]++
+	}
+}
+
+func (s *Scorer) dropIP(ps *peerStats) {
+	if !ps.ip.IsValid() {
+		return
+	}
+	if s.ips[ps.ip]--; s.ips[ps.ip] <= 0 {
+		delete(s.ips, ps.ip)
+	}
+	ps.ip = netip.Addr{}
+}
+
+// RemovePeer records that p disconnected. Its counters are kept, frozen,
+// for RetainScore (and its IP still counts towards P6 meanwhile, so that
+// sybils cannot shed P6 by reconnecting under new identities); then
+// Refresh forgets them. On disconnect its P2 counter is cleared (a reward
+// does not survive a disconnect) and it leaves every mesh, earning P3b
+// as at a prune.
+func (s *Scorer) RemovePeer(now time.Time, p peer.ID) {
+	ps := s.peers[p]
+	if ps == nil || !ps.connected {
+		s.stats.UnknownPeerEvents++
+		return
+	}
+	for i := range ps.topics {
+		ts := &ps.topics[i]
+		ts.firstMessageDeliveries = 0
+		ts.leaveMesh()
+	}
+	ps.connected = false
+	ps.expire = now.Add(s.params.RetainScore)
+}
+
+// AddPenalty adds count to p's P7 behaviour penalty counter. A count ≤ 0
+// or an unknown peer is ignored.
+func (s *Scorer) AddPenalty(p peer.ID, count int) {
+	ps := s.known(p)
+	if ps == nil || count <= 0 {
+		return
+	}
+	ps.behaviourPenalty += float64(count)
+}
+
+// known returns p's stats, or nil (counted) if p was never added or has
+// been forgotten.
+func (s *Scorer) known(p peer.ID) *peerStats {
+	ps := s.peers[p]
+	if ps == nil {
+		s.stats.UnknownPeerEvents++
+	}
+	return ps
+}
+
+// Score returns p's current score; 0 for a peer the Scorer does not know.
+// It reads the counters as of the last event or Refresh (P1 advances at
+// Refresh), costs O(topics of p) and does not allocate.
+func (s *Scorer) Score(p peer.ID) float64 {
+	ps := s.peers[p]
+	if ps == nil {
+		return 0
+	}
+	var topics float64
+	for i := range ps.topics {
+		topics += topicScore(&ps.topics[i])
+	}
+	if c := s.params.TopicScoreCap; c > 0 && topics > c {
+		topics = c
+	}
+	return topics + s.params.AppSpecificWeight*s.p5(p) +
+		s.params.IPColocationFactorWeight*s.p6(ps) +
+		s.params.BehaviourPenaltyWeight*s.p7(ps)
+}
+
+// topicScore is TopicWeight · (w1·P1 + w2·P2 + w3·P3 + w3b·P3b + w4·P4).
+func topicScore(ts *topicStats) float64 {
+	raw := rawTopic(ts)
+	w := weighted(ts.params, raw)
+	return ts.params.TopicWeight * (w.P1 + w.P2 + w.P3 + w.P3b + w.P4)
+}
+
+// rawTopic returns the unweighted components P1..P4 of ts.
+func rawTopic(ts *topicStats) TopicComponents {
+	tp := ts.params
+	var c TopicComponents
+	if ts.inMesh && tp.TimeInMeshQuantum > 0 {
+		c.P1 = min(float64(ts.meshTime)/float64(tp.TimeInMeshQuantum), tp.TimeInMeshCap)
+	}
+	c.P2 = ts.firstMessageDeliveries
+	d := ts.meshDeficit()
+	c.P3 = d * d
+	c.P3b = ts.meshFailurePenalty
+	c.P4 = ts.invalidMessageDeliveries * ts.invalidMessageDeliveries
+	return c
+}
+
+func weighted(tp *TopicParams, raw TopicComponents) TopicComponents {
+	return TopicComponents{
+		P1:  tp.TimeInMeshWeight * raw.P1,
+		P2:  tp.FirstMessageDeliveriesWeight * raw.P2,
+		P3:  tp.MeshMessageDeliveriesWeight * raw.P3,
+		P3b: tp.MeshFailurePenaltyWeight * raw.P3b,
+		P4:  tp.InvalidMessageDeliveriesWeight * raw.P4,
+	}
+}
+
+// p5 is the application-specific score.
+func (s *Scorer) p5(p peer.ID) float64 {
+	if s.params.AppSpecificScore == nil {
+		return 0
+	}
+	return s.params.AppSpecificScore(p)
+}
+
+// p6 is (peers on p's IP − threshold)² above the threshold, 0 for an
+// unknown or whitelisted IP.
+func (s *Scorer) p6(ps *peerStats) float64 {
+	if !ps.ip.IsValid() || s.params.IPColocationFactorWeight == 0 {
+		return 0
+	}
+	for _, pr := range s.whitelist {
+		if pr.Contains(ps.ip) {
+			return 0
+		}
+	}
+	surplus := s.ips[ps.ip] - s.params.IPColocationFactorThreshold
+	if surplus <= 0 {
+		return 0
+	}
+	return float64(surplus) * float64(surplus)
+}
+
+// p7 is (counter − threshold)² above the threshold.
+func (s *Scorer) p7(ps *peerStats) float64 {
+	excess := ps.behaviourPenalty - s.params.BehaviourPenaltyThreshold
+	if excess <= 0 {
+		return 0
+	}
+	return excess * excess
+}
