@@ -1,0 +1,62 @@
+package mesh
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// Backoff records, per topic and peer, until when the peer must not be
+// grafted (gossipsub-v1.1.md "Prune Backoff and Peer Exchange"). Entries
+// stay after a peer disconnects, so reconnecting does not reset them, and
+// are dropped by Expire. The zero value is unusable; use NewBackoff. Not
+// safe for concurrent use.
+type Backoff struct {
+	m map[backoffKey]time.Time
+}
+
+type backoffKey struct {
+	topic string
+	p     peer.ID
+}
+
+// NewBackoff returns an empty Backoff.
+func NewBackoff() *Backoff { return &Backoff{m: make(map[backoffKey]time.Time)} }
+
+// Set records that p is backed off in topic until until, unless a later
+// backoff is already recorded.
+func (b *Backoff) Set(topic string, p peer.ID, until time.Time) {
+	k := backoffKey{topic, p}
+	if cur, ok := b.m[k]; ok && !until.After(cur) {
+		return
+	}
+	b.m[k] = until
+}
+
+// Until returns the end of p's backoff in topic; ok is false when none is
+// recorded.
+func (b *Backoff) Until(topic string, p peer.ID) (until time.Time, ok bool) {
+	until, ok = b.m[backoffKey{topic, p}]
+	return until, ok
+}
+
+// Active reports whether p is backed off in topic at now.
+func (b *Backoff) Active(topic string, p peer.ID, now time.Time) bool {
+	u, ok := b.m[backoffKey{topic, p}]
+	return ok && now.Before(u)
+}
+
+// Expire drops the backoffs that ended at or before now - slack. The slack
+// keeps an entry a little past its end, so that a GRAFT arriving right at
+// the edge is still judged against it.
+func (b *Backoff) Expire(now time.Time, slack time.Duration) {
+	cut := now.Add(-slack)
+	for k, u := range b.m {
+		if !u.After(cut) {
+			delete(b.m, k)
+		}
+	}
+}
+
+// Len returns the number of backoffs recorded.
+func (b *Backoff) Len() int { return len(b.m) }

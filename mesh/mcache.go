@@ -1,0 +1,114 @@
+package mesh
+
+import (
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// MessageCache is the mcache of gossipsub-v1.0.md: the messages of the
+// last HistoryLength heartbeat windows, served to IWANT, of which the last
+// HistoryGossip windows are advertised in IHAVE. It also counts how many
+// times each message was served to each peer (the GossipRetransmission
+// cap of v1.1). Entries are map values, so a Put costs no allocation beyond
+// map growth. The zero value is unusable; use NewMessageCache. Not safe for
+// concurrent use.
+type MessageCache struct {
+	msgs    map[string]cacheEntry
+	windows [][]windowEntry // windows[0] is the newest
+	gossip  int
+}
+
+type cacheEntry struct {
+	msg  rpc.Message
+	sent []sentCount
+}
+
+type sentCount struct {
+	p peer.ID
+	n int
+}
+
+type windowEntry struct {
+	id, topic string
+}
+
+// NewMessageCache returns a cache of history windows, gossip of which are
+// advertised (1 ≤ gossip ≤ history).
+func NewMessageCache(history, gossip int) *MessageCache {
+	return &MessageCache{
+		msgs:    make(map[string]cacheEntry),
+		windows: make([][]windowEntry, history),
+		gossip:  gossip,
+	}
+}
+
+// Put adds m under id to the newest window; a second Put of an id is a
+// no-op. The cache keeps m's memory: it must not be modified afterwards.
+func (c *MessageCache) Put(id string, m *rpc.Message) {
+	if _, ok := c.msgs[id]; ok {
+		return
+	}
+	c.msgs[id] = cacheEntry{msg: *m}
+	c.windows[0] = append(c.windows[0], windowEntry{id: id, topic: m.Topic})
+}
+
+// Get returns the message cached under id. The pointer is valid until the
+// next Put or Shift.
+func (c *MessageCache) Get(id string) (*rpc.Message, bool) {
+	e, ok := c.msgs[id]
+	if !ok {
+		return nil, false
+	}
+	return &e.msg, true
+}
+
+// Has reports whether id is cached.
+func (c *MessageCache) Has(id string) bool {
+	_, ok := c.msgs[id]
+	return ok
+}
+
+// GetForPeer returns the message cached under id for serving to p, and how
+// many times it has now been served to p, this time included.
+func (c *MessageCache) GetForPeer(id string, p peer.ID) (m rpc.Message, count int, ok bool) {
+	e, ok := c.msgs[id]
+	if !ok {
+		return rpc.Message{}, 0, false
+	}
+	for i := range e.sent {
+		if e.sent[i].p == p {
+			e.sent[i].n++
+			return e.msg, e.sent[i].n, true
+		}
+	}
+	e.sent = append(e.sent, sentCount{p: p, n: 1})
+	c.msgs[id] = e
+	return e.msg, 1, true
+}
+
+// GossipIDs appends to dst the ids of topic's messages in the gossip
+// windows, newest window first, and returns the extended slice.
+func (c *MessageCache) GossipIDs(dst []string, topic string) []string {
+	for _, w := range c.windows[:c.gossip] {
+		for _, e := range w {
+			if e.topic == topic {
+				dst = append(dst, e.id)
+			}
+		}
+	}
+	return dst
+}
+
+// Shift starts a new window, forgetting the messages of the oldest.
+func (c *MessageCache) Shift() {
+	last := c.windows[len(c.windows)-1]
+	for _, e := range last {
+		delete(c.msgs, e.id)
+	}
+	clear(last)
+	copy(c.windows[1:], c.windows[:len(c.windows)-1])
+	c.windows[0] = last[:0]
+}
+
+// Len returns the number of messages cached.
+func (c *MessageCache) Len() int { return len(c.msgs) }
