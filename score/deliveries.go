@@ -21,6 +21,7 @@ func (s *Scorer) record(now time.Time, from peer.ID, msgID, topic string) *deliv
 // validation begins and the first-seen time is now. Copies that arrive
 // while it validates are remembered for DeliverMessage or RejectMessage.
 func (s *Scorer) ValidateMessage(now time.Time, from peer.ID, msgID, topic string) {
+	s.advance(now)
 	s.record(now, from, msgID, topic)
 }
 
@@ -30,6 +31,7 @@ func (s *Scorer) ValidateMessage(now time.Time, from peer.ID, msgID, topic strin
 // the receipt counts as now. A second outcome for the same message is
 // ignored (counted in Stats.LateOutcomes).
 func (s *Scorer) DeliverMessage(now time.Time, from peer.ID, msgID, topic string) {
+	s.advance(now)
 	r := s.record(now, from, msgID, topic)
 	if r.status != statusValidating {
 		s.stats.LateOutcomes++
@@ -51,6 +53,7 @@ func (s *Scorer) DeliverMessage(now time.Time, from peer.ID, msgID, topic string
 // earn a P4 invalid-message count; with ReasonIgnored (or any other
 // reason) no one is penalised and later copies earn nothing.
 func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string, reason Reason) {
+	s.advance(now)
 	r := s.record(now, from, msgID, topic)
 	if r.status != statusValidating {
 		s.stats.LateOutcomes++
@@ -75,6 +78,7 @@ func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string,
 // message. A copy of a message with no record (expired, or never seen) is
 // ignored.
 func (s *Scorer) DuplicateMessage(now time.Time, from peer.ID, msgID, topic string) {
+	s.advance(now)
 	r := s.records.get(msgID)
 	if r == nil {
 		return

@@ -92,8 +92,9 @@ func ExampleTopicParams() TopicParams {
 		// over 5 minutes, so a silent peer is not regrafted at once.
 		MeshFailurePenaltyWeight: -0.5,
 		MeshFailurePenaltyDecay:  ScoreParameterDecay(5 * time.Minute),
-		// P4: −10 × count²: 1 invalid message −10 (pruned), 4 → −160
-		// (no gossip), 5 → −250 (no publish), 7 → −490 (graylisted).
+		// P4: −10 × count²: 1 invalid message −10, 3 → −90 (more than
+		// the best P1 + P2 can offset, so pruned), 4 → −160 (no gossip),
+		// 5 → −250 (no publish), 7 → −490 (graylisted).
 		// Honest nodes do not send invalid messages, so the memory is
 		// long: 1 hour.
 		InvalidMessageDeliveriesWeight: -10,

@@ -8,12 +8,14 @@ import (
 
 // Join records that we joined topic. It does not change any score.
 func (s *Scorer) Join(now time.Time, topic string) {
+	s.advance(now)
 	s.joined[topic] = true
 }
 
 // Leave records that we left topic: every peer still in our mesh of topic
 // is pruned as by Prune (a later Prune for them is a no-op).
 func (s *Scorer) Leave(now time.Time, topic string) {
+	s.advance(now)
 	delete(s.joined, topic)
 	if s.topics[topic] == nil {
 		return
@@ -29,6 +31,7 @@ func (s *Scorer) Leave(now time.Time, topic string) {
 // activation clock start at now. A graft of a peer already in the mesh
 // restarts them; unknown peers and unscored topics are ignored.
 func (s *Scorer) Graft(now time.Time, p peer.ID, topic string) {
+	s.advance(now)
 	tp := s.topics[topic]
 	if tp == nil {
 		return
@@ -47,6 +50,7 @@ func (s *Scorer) Graft(now time.Time, p peer.ID, topic string) {
 // Prune records that p left our mesh of topic. If P3 was active and below
 // its threshold, the deficit² is added to the sticky P3b penalty.
 func (s *Scorer) Prune(now time.Time, p peer.ID, topic string) {
+	s.advance(now)
 	if s.topics[topic] == nil {
 		return
 	}

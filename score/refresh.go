@@ -2,16 +2,12 @@ package score
 
 import "time"
 
-// Refresh is called every heartbeat. It forgets retained peers whose
-// RetainScore has passed, applies one decay step per whole DecayInterval
-// elapsed since the last step (so calling it late or irregularly gives
-// the same counters as calling it at every interval), updates P1 time in
-// mesh and P3 activation of connected peers, and expires stale delivery
-// records. Retained peers' counters are frozen: they do not decay. The
-// first call starts the decay clock.
+// Refresh is called every heartbeat. It applies the decay steps due (see
+// advance), forgets retained peers whose RetainScore has passed, updates
+// P1 time in mesh and P3 activation of connected peers, and expires stale
+// delivery records. Retained peers' counters are frozen: they do not decay.
 func (s *Scorer) Refresh(now time.Time) {
-	steps := s.decaySteps(now)
-	toZero := s.params.DecayToZero
+	s.advance(now)
 	for id, ps := range s.peers { // order-free: each peer is updated on its own
 		if !ps.connected {
 			if !now.Before(ps.expire) {
@@ -22,7 +18,6 @@ func (s *Scorer) Refresh(now time.Time) {
 		}
 		for i := range ps.topics {
 			ts := &ps.topics[i]
-			ts.decay(steps, toZero)
 			if ts.inMesh {
 				ts.meshTime = max(now.Sub(ts.graftTime), 0)
 				if ts.meshTime > ts.params.MeshMessageDeliveriesActivation {
@@ -30,9 +25,31 @@ func (s *Scorer) Refresh(now time.Time) {
 				}
 			}
 		}
-		ps.behaviourPenalty = decayCounter(ps.behaviourPenalty, s.params.BehaviourPenaltyDecay, toZero, steps)
 	}
 	s.stats.RecordsExpired += uint64(s.records.expire(now))
+}
+
+// advance applies one decay step per whole DecayInterval elapsed since the
+// last step to every connected peer's counters. Every method that takes
+// now calls it first, so each counter decays exactly as if a ticker fired
+// at every interval boundary, whatever the cadence of Refresh: decay is a
+// function of elapsed time. The first call starts the decay clock. The
+// work is O(peers) at most once per interval.
+func (s *Scorer) advance(now time.Time) {
+	steps := s.decaySteps(now)
+	if steps == 0 {
+		return
+	}
+	toZero := s.params.DecayToZero
+	for _, ps := range s.peers { // order-free: each peer is updated on its own
+		if !ps.connected {
+			continue
+		}
+		for i := range ps.topics {
+			ps.topics[i].decay(steps, toZero)
+		}
+		ps.behaviourPenalty = decayCounter(ps.behaviourPenalty, s.params.BehaviourPenaltyDecay, toZero, steps)
+	}
 }
 
 // decaySteps returns the whole DecayIntervals elapsed since the last decay

@@ -15,8 +15,10 @@ import (
 // It is not safe for concurrent use: all methods must be called from one
 // goroutine (the router's caller). It never reads the clock: every input
 // carries now, and now should not go backwards (a step back is treated as
-// no time elapsed). Events about peers that were never added are ignored
-// and counted in Stats.
+// no time elapsed). Decay is a function of elapsed time: each method that
+// takes now first applies the decay steps due, so counters are the same
+// whatever the cadence of Refresh. Events about peers that were never
+// added are ignored and counted in Stats.
 type Scorer struct {
 	params    Params                  // a private copy
 	topics    map[string]*TopicParams // private copies of params.Topics
@@ -74,6 +76,7 @@ func (s *Scorer) Params() Params {
 // AddPeer records that p connected from ip (an invalid ip means unknown:
 // no P6). A retained peer that reconnects gets its counters back.
 func (s *Scorer) AddPeer(now time.Time, p peer.ID, ip netip.Addr) {
+	s.advance(now)
 	ps := s.peers[p]
 	if ps == nil {
 		ps = &peerStats{}
@@ -112,6 +115,7 @@ func (s *Scorer) dropIP(ps *peerStats) {
 // does not survive a disconnect) and it leaves every mesh, earning P3b
 // as at a prune.
 func (s *Scorer) RemovePeer(now time.Time, p peer.ID) {
+	s.advance(now)
 	ps := s.peers[p]
 	if ps == nil || !ps.connected {
 		s.stats.UnknownPeerEvents++
@@ -126,8 +130,9 @@ func (s *Scorer) RemovePeer(now time.Time, p peer.ID) {
 	ps.expire = now.Add(s.params.RetainScore)
 }
 
-// AddPenalty adds count to p's P7 behaviour penalty counter. A count ≤ 0
-// or an unknown peer is ignored.
+// AddPenalty adds count to p's P7 behaviour penalty counter, as of the
+// time of the last call that carried now. A count ≤ 0 or an unknown peer
+// is ignored.
 func (s *Scorer) AddPenalty(p peer.ID, count int) {
 	ps := s.known(p)
 	if ps == nil || count <= 0 {
