@@ -21,7 +21,7 @@ func Decode(payload []byte, lim Limits, into *RPC) error {
 	if err := limitErr("payload bytes", lim.MaxPayload, len(payload)); err != nil {
 		return err
 	}
-	d := decoder{lim: &lim, r: into}
+	d := decoder{lim: lim, r: into}
 	if err := d.rpc(payload); err != nil {
 		into.Reset()
 		return err
@@ -32,7 +32,7 @@ func Decode(payload []byte, lim Limits, into *RPC) error {
 
 // decoder is the state of one Decode call.
 type decoder struct {
-	lim      *Limits
+	lim      Limits
 	r        *RPC
 	strBytes int // bytes of the strings to copy into the arena
 	ihaveIDs int

@@ -1,0 +1,180 @@
+package rpc
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// field builds a length-delimited field with key (num, wire 2).
+func field(num byte, body ...[]byte) []byte {
+	var b []byte
+	for _, p := range body {
+		b = append(b, p...)
+	}
+	return appendBytes(nil, key(num, wireBytes), b)
+}
+
+// str is field for a string body.
+func str(num byte, s string) []byte { return field(num, []byte(s)) }
+
+// cat concatenates byte slices.
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// rep repeats p n times.
+func rep(p []byte, n int) []byte { return []byte(strings.Repeat(string(p), n)) }
+
+// ctl wraps control entries in an RPC control field.
+func ctl(entries ...[]byte) []byte { return field(3, entries...) }
+
+func TestDecodeErrors(t *testing.T) {
+	lim := Limits{MaxMessages: 2, MaxSubscriptions: 2, MaxIHave: 2, MaxIWant: 2, MaxGraft: 2,
+		MaxPrune: 2, MaxIDontWant: 2, MaxIHaveIDs: 3, MaxIWantIDs: 3, MaxIDontWantIDs: 3,
+		MaxIDLen: 8, MaxTopicLen: 8, MaxPrunePeers: 2, MaxPeerIDLen: 4, MaxRecordLen: 4,
+		MaxDataSize: 16, MaxFromLen: 4, MaxSeqnoLen: 4, MaxSignatureLen: 4, MaxKeyLen: 4, MaxPayload: 200}
+	id := str(1, "id")
+	tests := []struct {
+		name    string
+		payload []byte
+		want    error  // ErrMalformed or ErrTooLarge
+		what    string // LimitError.What when want is ErrTooLarge
+	}{
+		{"truncated key varint", []byte{0x80}, ErrMalformed, ""},
+		{"overlong varint", cat([]byte{0x08}, rep([]byte{0xff}, 10), []byte{0x01}), ErrMalformed, ""},
+		{"varint overflows 64 bits", cat([]byte{0x08}, rep([]byte{0xff}, 9), []byte{0x02}), ErrMalformed, ""},
+		{"length past end", []byte{0x12, 0x05, 1, 2}, ErrMalformed, ""},
+		{"huge claimed length", []byte{0x12, 0xff, 0xff, 0xff, 0xff, 0x0f}, ErrMalformed, ""},
+		{"field number zero", []byte{0x02, 0x00}, ErrMalformed, ""},
+		{"group start", []byte{0x4b}, ErrMalformed, ""},
+		{"group end", []byte{0x4c}, ErrMalformed, ""},
+		{"reserved wire type 6", []byte{0x4e}, ErrMalformed, ""},
+		{"truncated fixed64", []byte{0x49, 1, 2, 3}, ErrMalformed, ""},
+		{"publish as varint", []byte{0x10, 0x01}, ErrMalformed, ""},
+		{"subscribe as bytes", field(1, str(1, "x")), ErrMalformed, ""},
+		{"backoff as bytes", ctl(field(4, str(3, "x"))), ErrMalformed, ""},
+		{"bad nested ihave", ctl(field(1, []byte{0x12, 0x09})), ErrMalformed, ""},
+		{"bad peer info", ctl(field(4, field(2, []byte{0x0a, 0x07}))), ErrMalformed, ""},
+		{"payload", make([]byte, 201), ErrTooLarge, "payload bytes"},
+		{"subscriptions", rep(field(1, str(2, "t")), 3), ErrTooLarge, "subscriptions"},
+		{"messages", rep(field(2), 3), ErrTooLarge, "messages"},
+		{"data", field(2, field(2, make([]byte, 17))), ErrTooLarge, "data size"},
+		{"from", field(2, field(1, make([]byte, 5))), ErrTooLarge, "from length"},
+		{"seqno", field(2, field(3, make([]byte, 5))), ErrTooLarge, "seqno length"},
+		{"signature", field(2, field(5, make([]byte, 5))), ErrTooLarge, "signature length"},
+		{"key", field(2, field(6, make([]byte, 5))), ErrTooLarge, "key length"},
+		{"message topic", field(2, str(4, "123456789")), ErrTooLarge, "topic length"},
+		{"sub topic", field(1, str(2, "123456789")), ErrTooLarge, "topic length"},
+		{"ihave entries", ctl(rep(field(1), 3)), ErrTooLarge, "IHAVE entries"},
+		{"iwant entries", ctl(rep(field(2), 3)), ErrTooLarge, "IWANT entries"},
+		{"graft entries", ctl(rep(field(3), 3)), ErrTooLarge, "GRAFT entries"},
+		{"prune entries", ctl(rep(field(4), 3)), ErrTooLarge, "PRUNE entries"},
+		{"idontwant entries", ctl(rep(field(5), 3)), ErrTooLarge, "IDONTWANT entries"},
+		{"ihave ids", ctl(field(1, rep(str(2, "i"), 2)), field(1, rep(str(2, "i"), 2))), ErrTooLarge, "IHAVE ids"},
+		{"iwant ids", ctl(field(2, rep(id, 4))), ErrTooLarge, "IWANT ids"},
+		{"idontwant ids", ctl(field(5, rep(id, 2)), field(5, rep(id, 2))), ErrTooLarge, "IDONTWANT ids"},
+		{"id length", ctl(field(2, str(1, "123456789"))), ErrTooLarge, "message id length"},
+		{"ihave topic", ctl(field(1, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"graft topic", ctl(field(3, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"prune peers", ctl(field(4, rep(field(2), 3))), ErrTooLarge, "PRUNE peers"},
+		{"peer id", ctl(field(4, field(2, field(1, make([]byte, 5))))), ErrTooLarge, "peer id length"},
+		{"peer record", ctl(field(4, field(2, field(2, make([]byte, 5))))), ErrTooLarge, "peer record length"},
+		{"limits across control fields", cat(ctl(rep(field(3), 2)), ctl(field(3))), ErrTooLarge, "GRAFT entries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := RPC{Graft: make([]Graft, 0, 4)}
+			err := Decode(tc.payload, lim, &r)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if !r.Empty() {
+				t.Fatalf("into not reset after error: %s", dump(&r))
+			}
+			var le *LimitError
+			if isLimit := errors.As(err, &le); isLimit != (tc.want == ErrTooLarge) {
+				t.Fatalf("err %v: LimitError %v", err, isLimit)
+			}
+			if le != nil && le.What != tc.what {
+				t.Fatalf("What = %q, want %q", le.What, tc.what)
+			}
+			if le != nil && le.Got <= le.Limit {
+				t.Fatalf("Got %d <= Limit %d", le.Got, le.Limit)
+			}
+		})
+	}
+}
+
+func TestDecodeAccepts(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload []byte
+		want    string
+	}{
+		{"empty payload", nil, ""},
+		{"unknown fields of every wire type skipped", cat(
+			[]byte{0x78, 0x05},                   // field 15 varint
+			[]byte{0x79, 1, 2, 3, 4, 5, 6, 7, 8}, // field 15 fixed64
+			[]byte{0x7d, 1, 2, 3, 4},             // field 15 fixed32
+			str(15, "junk"),                      // field 15 bytes
+			field(1, []byte{0x08, 0x01}, str(9, "x"), str(2, "t")),
+			ctl(field(3, str(1, "g"), []byte{0x10, 0x07}), field(9, str(1, "x"))),
+		), "sub true \"t\"\ngraft \"g\"\n"},
+		{"last scalar wins", field(2, str(4, "a"), str(4, "b")), "msg from= data= seqno= topic=\"b\" sig= key=\n"},
+		{"subscribe any nonzero varint", field(1, []byte{0x08, 0x80, 0x01}), "sub true \"\"\n"},
+		{"control fields merge", cat(ctl(field(3, str(1, "a"))), ctl(field(3, str(1, "b")))), "graft \"a\"\ngraft \"b\"\n"},
+		{"ids at limits", ctl(field(2, rep(str(1, "12345678"), 5000))), "iwant " + idsQ("12345678", 5000) + "\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r RPC
+			if err := Decode(tc.payload, Limits{MaxIDLen: 8}, &r); err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(&r); got != tc.want {
+				t.Fatalf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// idsQ is how dump prints n copies of id.
+func idsQ(id string, n int) string {
+	return "[" + strings.TrimSuffix(strings.Repeat(`"`+id+`" `, n), " ") + "]"
+}
+
+// TestDecodeOwnership checks that strings survive changes to the payload
+// while byte fields alias it, and that reuse keeps capacity.
+func TestDecodeOwnership(t *testing.T) {
+	r := typicalBatch()
+	payload := Pack(nil, &r, 1400)[0]
+	var d RPC
+	if err := Decode(payload, Limits{}, &d); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(&r)
+	topic, id := d.IHave[0].Topic, d.IHave[0].IDs[3]
+	clear(payload)
+	if topic != "bench-topic" || id != r.IHave[0].IDs[3] {
+		t.Fatalf("strings changed with the payload: %q %q", topic, id)
+	}
+	if d.Publish[0].Data == nil || cap(d.Publish[0].Data) != len(d.Publish[0].Data) {
+		t.Fatalf("data not aliased with clipped capacity")
+	}
+	payload = Pack(nil, &r, 1400)[0]
+	if err := Decode(payload, Limits{}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(&d); got != want {
+		t.Fatalf("reused decode:\n got %s\nwant %s", got, want)
+	}
+	allocs := testing.AllocsPerRun(50, func() { _ = Decode(payload, Limits{}, &d) })
+	if allocs > 1 {
+		t.Fatalf("warm Decode: %v allocs, want 1 (the string arena)", allocs)
+	}
+}
