@@ -19,7 +19,13 @@ var (
 )
 
 // LimitError reports which limit a payload exceeded. errors.Is(err,
-// ErrTooLarge) holds for every *LimitError.
+// ErrTooLarge) holds for every *LimitError. What is a fixed, short name fit
+// for a stats label: "payload bytes", "subscriptions", "messages", "data
+// size", "from length", "seqno length", "signature length", "key length",
+// "topic length", "message id length", "IHAVE entries", "IWANT entries",
+// "GRAFT entries", "PRUNE entries", "IDONTWANT entries", "IHAVE ids",
+// "IWANT ids", "IDONTWANT ids", "PRUNE peers", "peer id length" or
+// "peer record length".
 type LimitError struct {
 	What  string // the limit, e.g. "IHAVE ids" or "topic length"
 	Limit int    // the configured bound

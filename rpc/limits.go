@@ -20,7 +20,7 @@ type Limits struct {
 	MaxIHave     int // IHAVE entries (default 1024)
 	MaxIWant     int // IWANT entries (default 1024)
 	MaxGraft     int // GRAFT entries (default 1024)
-	MaxPrune     int // PRUNE entries (default 1024)
+	MaxPrune     int // PRUNE entries (default 256; times MaxPrunePeers bounds PeerInfos)
 	MaxIDontWant int // IDONTWANT entries (default 1024)
 
 	MaxIHaveIDs     int // message ids over all IHAVE entries (default 5000)
@@ -50,7 +50,7 @@ func DefaultLimits() Limits {
 		MaxIHave:         1024,
 		MaxIWant:         1024,
 		MaxGraft:         1024,
-		MaxPrune:         1024,
+		MaxPrune:         256,
 		MaxIDontWant:     1024,
 		MaxIHaveIDs:      5000,
 		MaxIWantIDs:      5000,
