@@ -206,7 +206,7 @@ const (
 var evNames = [...]string{"add", "remove", "join", "leave", "graft", "prune", "validate", "deliver", "reject", "duplicate", "penalty", "refresh"}
 
 // evWeights are how often each kind is drawn.
-var evWeights = [numEvKinds]int{8, 4, 1, 1, 8, 4, 15, 15, 6, 20, 3, 15}
+var evWeights = [numEvKinds]int{8, 3, 1, 1, 8, 3, 15, 20, 6, 25, 3, 15}
 
 type event struct {
 	kind   evKind
@@ -375,8 +375,8 @@ func oracleParams() Params {
 			TopicWeight:      w,
 			TimeInMeshWeight: 0.1, TimeInMeshQuantum: 500 * time.Millisecond, TimeInMeshCap: 20,
 			FirstMessageDeliveriesWeight: 1, FirstMessageDeliveriesDecay: 0.7, FirstMessageDeliveriesCap: 5,
-			MeshMessageDeliveriesWeight: -0.5, MeshMessageDeliveriesDecay: 0.8, MeshMessageDeliveriesCap: 3.5,
-			MeshMessageDeliveriesThreshold: 3, MeshMessageDeliveriesWindow: 50 * time.Millisecond,
+			MeshMessageDeliveriesWeight: -0.5, MeshMessageDeliveriesDecay: 0.8, MeshMessageDeliveriesCap: 2.5,
+			MeshMessageDeliveriesThreshold: 2, MeshMessageDeliveriesWindow: 50 * time.Millisecond,
 			MeshMessageDeliveriesActivation: 2 * time.Second,
 			MeshFailurePenaltyWeight:        -0.3, MeshFailurePenaltyDecay: 0.9,
 			InvalidMessageDeliveriesWeight: -2, InvalidMessageDeliveriesDecay: 0.85,
@@ -402,7 +402,9 @@ func oracleParams() Params {
 }
 
 // randomEvent draws the next event at or after now.
-func randomEvent(rng *rand.Rand, now time.Time, msgs *int) event {
+// step bounds the usual time between events: short steps pack many
+// deliveries into one decay interval, long ones exercise decay and expiry.
+func randomEvent(rng *rand.Rand, now time.Time, step time.Duration, msgs *int) event {
 	total := 0
 	for _, w := range evWeights {
 		total += w
@@ -417,11 +419,11 @@ func randomEvent(rng *rand.Rand, now time.Time, msgs *int) event {
 		now = now.Add(time.Duration(rng.IntN(8000)) * time.Millisecond)
 	case 1, 2, 3: // the same instant
 	default:
-		now = now.Add(time.Duration(rng.IntN(600)) * time.Millisecond)
+		now = now.Add(time.Duration(rng.Int64N(int64(step))).Truncate(10 * time.Millisecond)) // boundaries are hit exactly
 	}
 	ips := []string{"10.0.0.1", "10.0.0.2", "::ffff:10.0.0.1", "192.168.0.5", ""}
-	e := event{kind: k, now: now, peer: pid(byte(rng.IntN(7) + 1)),
-		topic: []string{"a", "b", "z"}[rng.IntN(3)], count: rng.IntN(4) - 1,
+	e := event{kind: k, now: now, peer: pid(byte(rng.IntN(5) + 1)),
+		topic: []string{"a", "a", "a", "b", "b", "z"}[rng.IntN(6)], count: rng.IntN(4) - 1,
 		reason: Reason(rng.IntN(3) + 1)}
 	if a := ips[rng.IntN(len(ips))]; a != "" {
 		e.ip = netip.MustParseAddr(a)
@@ -445,9 +447,10 @@ func TestScorerMatchesOracle(t *testing.T) {
 		p := oracleParams()
 		s, o := mustNew(t, p), newOracle(oracleParams())
 		now, msgs := t0, 0
+		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond}[seed%2]
 		var log []string
 		for i := range length {
-			e := randomEvent(rng, now, &msgs)
+			e := randomEvent(rng, now, step, &msgs)
 			now = e.now
 			log = append(log, e.String())
 			e.applyScorer(s)
