@@ -130,6 +130,9 @@ type Config struct {
 	// Thresholds are the score thresholds; checked by New when Scorer is
 	// set.
 	Thresholds score.Thresholds
+	// Limits bound what HandlePayload decodes; the zero value is
+	// rpc.DefaultLimits().
+	Limits rpc.Limits
 	// MaxPeerTopics bounds the topics one peer may announce; further
 	// subscriptions are dropped and counted. Zero means 1024.
 	MaxPeerTopics int

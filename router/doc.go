@@ -1,0 +1,66 @@
+// Package router is the GossipSub v1.1/v1.2 router (libp2p specs
+// pubsub/gossipsub) as a deterministic state machine: no goroutines, no
+// sockets, no clock reads, no global randomness. Time comes in as the now
+// argument of every input; randomness comes from the seeded *rand.Rand in
+// Config. Same seed and same inputs give the same outputs, byte for byte.
+//
+// # Driving a Router
+//
+// A Router is driven the way etcd-raft's RawNode is: call an input method,
+// then drain its output with Ready, act on the output, repeat.
+//
+// Inputs (each takes now, which must never go backwards):
+//
+//   - AddPeer / RemovePeer: a connection to a peer came up or went down.
+//     AddPeer takes the direction (for the Dout quota), the peer's opaque
+//     address record (echoed in peer exchange), its IP (for scoring) and
+//     whether it is a direct (explicit) peer.
+//   - HandlePayload: a payload arrived from a peer. The router checks the
+//     graylist, decodes it with rpc.Decode and handles it. HandleRPC does
+//     the same for an RPC already decoded (tests, the simulator).
+//   - Join / Leave / Publish: the application's calls.
+//   - SetValidator: how a topic's messages are validated (no output).
+//   - ValidationDone: the result of an asynchronous validation requested
+//     in an earlier Output.
+//   - Tick: the deadline of the last Output has passed. Tick runs the
+//     heartbeat (mesh maintenance, gossip, fan-out, cache shifts, score
+//     refresh, broken IWANT promises) and expires validations.
+//
+// Output (Ready returns it; it holds everything produced since the
+// previous Ready, so several inputs may be batched before one Ready). Act
+// on it in this order:
+//
+//  1. Sends: the RPC parts for each peer, at most one Send per peer, in a
+//     deterministic order. Pack each with rpc.Pack and hand the payloads to
+//     the transport; a Send with GRAFT, PRUNE or subscriptions is control
+//     traffic, one with messages is message traffic, one with only
+//     IHAVE/IWANT is gossip, the first to drop under pressure. A Send to
+//     a peer that has since gone may simply be discarded.
+//  2. Deliveries: messages accepted for local subscribers, in order,
+//     including the router's own publishes (Local) in joined topics.
+//  3. Validations: messages to validate asynchronously. Run each and call
+//     ValidationDone with its ID within Config.ValidationTimeout; later
+//     results are dropped and counted. No message is forwarded before it
+//     is accepted.
+//  4. Events: mesh changes (EventGraft, EventPrune), peer exchange
+//     (EventPeerExchange: peers the node may dial; the router never
+//     dials), graylisting, rejections, drops and broken promises.
+//  5. Deadline: call Tick at this time (one timer is enough). After the
+//     first input there is always a heartbeat scheduled.
+//
+// # Buffers and ownership
+//
+// The Output and everything it references are owned by the router and
+// valid until the next input call, which reuses them: copy what must live
+// longer. Message bytes ([]byte fields of rpc.Message) are never written by
+// the router, so they may be kept, read-only. The router keeps the payloads
+// given to HandlePayload, the RPC memory given to HandleRPC, the data given
+// to Publish and the Record given to AddPeer: callers must not modify them
+// afterwards.
+//
+// # Concurrency
+//
+// A Router is not safe for concurrent use. The node runs it on its event
+// loop goroutine; the simulator on its scheduler. The Scorer and
+// synchronous validators are called on the same goroutine, inline.
+package router

@@ -1,0 +1,56 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// accept delivers a validated message locally, caches it for gossip and
+// forwards it to the mesh and to direct peers.
+func (r *Router) accept(now time.Time, from peer.ID, id string, m *rpc.Message, t *topicState) {
+	r.stats.ValidationAccept++
+	r.mcache.Put(id, m)
+	if r.scorer != nil {
+		r.scorer.DeliverMessage(now, from, id, t.name)
+	}
+	src := author(m)
+	r.stats.Delivered++
+	r.out.Deliveries = append(r.out.Deliveries, Delivery{
+		ID: id, Topic: t.name, Msg: *m, From: src, ReceivedFrom: from,
+	})
+	r.forward(id, m, t, from, src)
+}
+
+// forward sends m to every mesh peer and every direct peer of the topic,
+// except its sender, its author and the peers that sent IDONTWANT for it
+// (gossipsub-v1.0.md "Message Forwarding", v1.1 explicit peers, v1.2).
+// Mesh peers' scores were checked at the heartbeat, not here.
+func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src peer.ID) {
+	for _, p := range t.mesh.Slice() {
+		if p == from || p == src {
+			continue
+		}
+		r.sendMessage(r.peers[p], id, m)
+	}
+	for _, p := range r.direct.Slice() {
+		if p == from || p == src || t.mesh.Has(p) {
+			continue
+		}
+		ps := r.peers[p]
+		if _, ok := ps.topics[t.name]; ok {
+			r.sendMessage(ps, id, m)
+		}
+	}
+}
+
+// sendMessage queues m for ps unless ps said it does not want it.
+func (r *Router) sendMessage(ps *peerState, id string, m *rpc.Message) {
+	if ps == nil || ps.dontWant.Has(id) {
+		return
+	}
+	s := r.rpcFor(ps)
+	s.Publish = append(s.Publish, *m)
+	r.stats.MsgsOut++
+}

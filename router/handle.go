@@ -1,0 +1,100 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// HandleRPC handles one decoded RPC from peer from: subscriptions first,
+// then IDONTWANT, messages, IHAVE, IWANT, GRAFT and PRUNE. The router takes
+// ownership of m's memory (its messages are cached and forwarded): the
+// caller must not modify it afterwards, though it may reuse the RPC struct
+// and its top-level slices. RPCs from unknown or graylisted peers are
+// dropped and counted.
+func (r *Router) HandleRPC(now time.Time, from peer.ID, m *rpc.RPC) {
+	r.begin(now)
+	ps := r.admit(from)
+	if ps == nil {
+		return
+	}
+	r.handleRPC(now, ps, m)
+}
+
+// admit returns the state of a known, not graylisted peer, or counts the
+// drop and returns nil.
+func (r *Router) admit(from peer.ID) *peerState {
+	ps := r.peers[from]
+	if ps == nil {
+		r.stats.Drops[DropUnknownPeer]++
+		return nil
+	}
+	r.stats.RPCsIn++
+	if r.scorer != nil && !ps.opts.Direct && r.freshScore(from) < r.th.GraylistThreshold {
+		r.stats.Drops[DropGraylisted]++
+		r.emit(Event{Kind: EventGraylisted, Peer: from})
+		return nil
+	}
+	return ps
+}
+
+func (r *Router) handleRPC(now time.Time, ps *peerState, m *rpc.RPC) {
+	for i := range m.Subscriptions {
+		r.handleSub(now, ps, &m.Subscriptions[i])
+	}
+	for i := range m.IDontWant {
+		r.handleIDontWant(ps, &m.IDontWant[i])
+	}
+	for i := range m.Publish {
+		r.handleMessage(now, ps, &m.Publish[i])
+	}
+	if len(m.IHave) > 0 {
+		r.handleIHave(now, ps, m.IHave)
+	}
+	if len(m.IWant) > 0 {
+		r.handleIWant(ps, m.IWant)
+	}
+	for i := range m.Graft {
+		r.handleGraft(now, ps, m.Graft[i].Topic)
+	}
+	for i := range m.Prune {
+		r.handlePrune(now, ps, &m.Prune[i])
+	}
+}
+
+// handleSub records a peer joining or leaving a topic. A peer that leaves
+// a topic leaves our mesh and fan-out for it too.
+func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
+	if s.Topic == "" {
+		r.stats.Drops[DropNoTopic]++
+		return
+	}
+	_, had := ps.topics[s.Topic]
+	if s.Subscribe {
+		if had {
+			return
+		}
+		if len(ps.topics) >= r.cfg.MaxPeerTopics {
+			r.drop(DropTooManyTopics, Event{Peer: ps.id, Topic: s.Topic})
+			return
+		}
+		ps.topics[s.Topic] = struct{}{}
+		r.topic(s.Topic).peers.Add(ps.id)
+		return
+	}
+	if !had {
+		return
+	}
+	delete(ps.topics, s.Topic)
+	t := r.topics[s.Topic]
+	t.peers.Remove(ps.id)
+	t.fanout.Remove(ps.id)
+	if t.mesh.Remove(ps.id) {
+		if r.scorer != nil {
+			r.scorer.Prune(now, ps.id, t.name)
+		}
+		r.emit(Event{Kind: EventPrune, Peer: ps.id, Topic: t.name})
+	}
+	r.gcTopic(t)
+}

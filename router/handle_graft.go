@@ -1,0 +1,56 @@
+package router
+
+import "time"
+
+// handleGraft handles one GRAFT (gossipsub-v1.1.md "Spam Protection",
+// "Explicit Peering Agreements", "Outbound Mesh Quotas"):
+//   - unknown topic: ignored (counted);
+//   - already in the mesh: nothing;
+//   - from a direct peer: PRUNE;
+//   - during backoff: P7 penalty (two within GraftFloodThreshold of the
+//     prune), backoff extended, PRUNE without PX;
+//   - negative score: PRUNE without PX, backoff;
+//   - mesh at Dhi and the peer inbound: PRUNE with PX, backoff;
+//   - else the peer joins the mesh.
+func (r *Router) handleGraft(now time.Time, ps *peerState, topic string) {
+	r.stats.GraftRecv++
+	t := r.topics[topic]
+	if t == nil || !t.joined {
+		r.drop(DropGraftUnknownTopic, Event{Peer: ps.id, Topic: topic})
+		return
+	}
+	p := ps.id
+	switch {
+	case t.mesh.Has(p):
+		return
+	case ps.opts.Direct:
+		r.sendPrune(t, p, false, r.p.PruneBackoff)
+		return
+	}
+	if until, ok := r.backoff.Until(topic, p); ok && now.Before(until) {
+		penalty := 1
+		// The backoff was set PruneBackoff before it ends; a GRAFT within
+		// GraftFloodThreshold of that is flooding.
+		if now.Before(until.Add(r.p.GraftFloodThreshold - r.p.PruneBackoff)) {
+			penalty++
+		}
+		if r.scorer != nil {
+			r.scorer.AddPenalty(p, penalty)
+		}
+		r.prune(now, t, p, false, r.p.PruneBackoff)
+		return
+	}
+	if r.freshScore(p) < 0 {
+		r.prune(now, t, p, false, r.p.PruneBackoff)
+		return
+	}
+	if t.mesh.Len() >= r.p.Dhi && ps.opts.Direction != Outbound {
+		r.prune(now, t, p, true, r.p.PruneBackoff)
+		return
+	}
+	t.mesh.Add(p)
+	if r.scorer != nil {
+		r.scorer.Graft(now, p, topic)
+	}
+	r.emit(Event{Kind: EventGraft, Peer: p, Topic: topic})
+}

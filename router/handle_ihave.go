@@ -1,0 +1,55 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// handleIHave answers IHAVE with IWANT for the unseen ids
+// (gossipsub-v1.0.md, v1.1 "Spam Protection Measures"): nothing from a
+// peer below GossipThreshold; at most MaxIHaveMessages IHAVE entries and
+// MaxIHaveLength asked ids per peer per heartbeat; only for joined topics.
+// For each IHAVE answered, one asked id chosen at random becomes a promise
+// the advertiser must keep within IWantFollowupTime.
+func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
+	r.stats.IHaveRecv += uint64(len(ihs))
+	if r.scorer != nil && r.freshScore(ps.id) < r.th.GossipThreshold {
+		r.stats.Drops[DropIHaveFlood] += uint64(len(ihs))
+		return
+	}
+	for i := range ihs {
+		ps.ihaves++
+		if ps.ihaves > r.p.MaxIHaveMessages || ps.iasked >= r.p.MaxIHaveLength {
+			r.stats.Drops[DropIHaveFlood]++
+			continue
+		}
+		t := r.topics[ihs[i].Topic]
+		if t == nil || !t.joined {
+			continue
+		}
+		r.askIWant(now, ps, ihs[i].IDs)
+	}
+}
+
+// askIWant sends IWANT for the unseen ids among ids, within the peer's
+// MaxIHaveLength budget, and records one promise.
+func (r *Router) askIWant(now time.Time, ps *peerState, ids []string) {
+	var want []string
+	for _, id := range ids {
+		if !r.seen.Has(id) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	if n := r.p.MaxIHaveLength - ps.iasked; len(want) > n {
+		r.rng.Shuffle(len(want), func(i, j int) { want[i], want[j] = want[j], want[i] })
+		want = want[:n]
+	}
+	ps.iasked += len(want)
+	r.stats.IWantSent += uint64(len(want))
+	r.promises.Add(want[r.rng.IntN(len(want))], ps.id, now.Add(r.p.IWantFollowupTime))
+	appendIWant(r.rpcFor(ps), want)
+}

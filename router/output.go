@@ -1,0 +1,101 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// Ready returns everything produced since the previous call to Ready: the
+// Sends, Deliveries, Validations and Events, and the Deadline at which Tick
+// is due. The Output is the router's own memory, reused by the next input:
+// read (or copy) what you need before calling any other input method. All
+// fields are read-only.
+func (r *Router) Ready() *Output {
+	r.drained = true
+	r.out.Deadline = r.nextHeartbeat
+	if next := r.pending.Next(); !next.IsZero() && next.Before(r.out.Deadline) {
+		r.out.Deadline = next
+	}
+	return &r.out
+}
+
+// begin starts an input: the previous Output is recycled if it was drained,
+// and the heartbeat clock starts at the first input.
+func (r *Router) begin(now time.Time) {
+	if r.drained {
+		r.drained = false
+		r.outEpoch++
+		clear(r.out.Deliveries)
+		clear(r.out.Validations)
+		clear(r.out.Events)
+		r.out.Sends = r.out.Sends[:0]
+		r.out.Deliveries = r.out.Deliveries[:0]
+		r.out.Validations = r.out.Validations[:0]
+		r.out.Events = r.out.Events[:0]
+	}
+	if r.nextHeartbeat.IsZero() {
+		r.nextHeartbeat = now.Add(r.p.HeartbeatInterval)
+	}
+}
+
+// rpcFor returns the pending RPC to ps in the current Output, starting one
+// (reusing the memory of an earlier Output's) when there is none.
+func (r *Router) rpcFor(ps *peerState) *rpc.RPC {
+	if ps.sendEpoch == r.outEpoch {
+		return &r.out.Sends[ps.sendIdx].RPC
+	}
+	n := len(r.out.Sends)
+	if n < cap(r.out.Sends) {
+		r.out.Sends = r.out.Sends[:n+1]
+		r.out.Sends[n].RPC.Reset()
+	} else {
+		r.out.Sends = append(r.out.Sends, Send{})
+	}
+	s := &r.out.Sends[n]
+	s.To = ps.id
+	ps.sendEpoch, ps.sendIdx = r.outEpoch, n
+	return &s.RPC
+}
+
+// emit appends an event.
+func (r *Router) emit(e Event) {
+	r.stats.Events++
+	r.out.Events = append(r.out.Events, e)
+}
+
+// drop counts a drop and, when the drop concerns something worth naming,
+// emits an EventDrop.
+func (r *Router) drop(c DropCause, e Event) {
+	r.stats.Drops[c]++
+	e.Kind, e.Cause = EventDrop, c
+	r.emit(e)
+}
+
+// appendIDs appends id to the last entry of a list of id lists (IWANT and
+// IDONTWANT entries), starting one when empty, reusing slice memory.
+func appendIDontWant(m *rpc.RPC, id string) {
+	if len(m.IDontWant) == 0 {
+		if cap(m.IDontWant) > 0 {
+			m.IDontWant = m.IDontWant[:1]
+			m.IDontWant[0].IDs = m.IDontWant[0].IDs[:0]
+		} else {
+			m.IDontWant = append(m.IDontWant, rpc.IDontWant{})
+		}
+	}
+	e := &m.IDontWant[len(m.IDontWant)-1]
+	e.IDs = append(e.IDs, id)
+}
+
+func appendIWant(m *rpc.RPC, ids []string) {
+	if len(m.IWant) == 0 {
+		if cap(m.IWant) > 0 {
+			m.IWant = m.IWant[:1]
+			m.IWant[0].IDs = m.IWant[0].IDs[:0]
+		} else {
+			m.IWant = append(m.IWant, rpc.IWant{})
+		}
+	}
+	e := &m.IWant[len(m.IWant)-1]
+	e.IDs = append(e.IDs, ids...)
+}

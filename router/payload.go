@@ -1,0 +1,35 @@
+package router
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// HandlePayload handles one received payload from peer from: an RPC from a
+// peer scoring below GraylistThreshold is dropped before it is decoded
+// (ErrGraylisted); otherwise the payload is decoded with rpc.Decode under
+// Config.Limits (ErrMalformed wrapping the rpc error on failure, nothing
+// handled) and handled as HandleRPC does. The router takes ownership of
+// payload: decoded messages alias it and are cached, so the caller must
+// never modify or reuse it. Unknown peers get ErrUnknownPeer. Every error
+// is also a counted drop; the router's state is otherwise unchanged.
+func (r *Router) HandlePayload(now time.Time, from peer.ID, payload []byte) error {
+	r.begin(now)
+	if r.peers[from] == nil {
+		r.stats.Drops[DropUnknownPeer]++
+		return ErrUnknownPeer
+	}
+	ps := r.admit(from)
+	if ps == nil {
+		return ErrGraylisted
+	}
+	if err := rpc.Decode(payload, r.cfg.Limits, &r.decoded); err != nil {
+		r.stats.Drops[DropMalformed]++
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	r.handleRPC(now, ps, &r.decoded)
+	return nil
+}

@@ -1,0 +1,107 @@
+package router
+
+import (
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// AddPeer adds a connected peer and announces the router's subscriptions
+// to it. Adding a peer already present, or the router's own ID, does
+// nothing. The router keeps opts.Record.
+func (r *Router) AddPeer(now time.Time, id peer.ID, opts PeerOptions) {
+	r.begin(now)
+	if id == r.id || r.peers[id] != nil {
+		return
+	}
+	ps := &peerState{id: id, opts: opts, topics: make(map[string]struct{})}
+	ps.dontWant.Reset(r.p.MaxIDontWantMessages, r.p.IDontWantTTL)
+	r.claimSend(ps)
+	r.peers[id] = ps
+	r.peerList.Add(id)
+	if opts.Direct {
+		r.direct.Add(id)
+	}
+	if r.scorer != nil {
+		r.scorer.AddPeer(now, id, opts.IP)
+	}
+	if len(r.joined) > 0 {
+		m := r.rpcFor(ps)
+		for _, t := range r.joined {
+			m.Subscriptions = append(m.Subscriptions, rpc.SubOpts{Subscribe: true, Topic: t})
+		}
+	}
+}
+
+// claimSend makes a re-added peer reuse the Send an earlier incarnation
+// already has in the current Output, so that each peer has at most one.
+func (r *Router) claimSend(ps *peerState) {
+	for i := range r.out.Sends {
+		if r.out.Sends[i].To == ps.id {
+			ps.sendEpoch, ps.sendIdx = r.outEpoch, i
+			return
+		}
+	}
+}
+
+// RemovePeer forgets a disconnected peer: it leaves every mesh, fan-out
+// and topic. Its backoffs stay until they expire. Removing an unknown peer
+// does nothing.
+func (r *Router) RemovePeer(now time.Time, id peer.ID) {
+	r.begin(now)
+	ps := r.peers[id]
+	if ps == nil {
+		return
+	}
+	topics := make([]string, 0, len(ps.topics))
+	for t := range ps.topics {
+		topics = append(topics, t)
+	}
+	slices.Sort(topics)
+	for _, name := range topics {
+		t := r.topics[name]
+		t.peers.Remove(id)
+		t.fanout.Remove(id)
+		r.gcTopic(t)
+	}
+	for _, name := range r.joined {
+		t := r.topics[name]
+		if t.mesh.Remove(id) {
+			r.emit(Event{Kind: EventPrune, Peer: id, Topic: name})
+		}
+	}
+	delete(r.peers, id)
+	r.peerList.Remove(id)
+	r.direct.Remove(id)
+	delete(r.scores, id)
+	if r.scorer != nil {
+		r.scorer.RemovePeer(now, id)
+	}
+}
+
+// score returns p's score: 0 without a Scorer, else memoised for the
+// current heartbeat.
+func (r *Router) score(p peer.ID) float64 {
+	if r.scorer == nil {
+		return 0
+	}
+	if s, ok := r.scores[p]; ok {
+		return s
+	}
+	s := r.scorer.Score(p)
+	r.scores[p] = s
+	return s
+}
+
+// freshScore returns p's score without the memo, for decisions taken on
+// remote input (graylisting, GRAFT, PX).
+func (r *Router) freshScore(p peer.ID) float64 {
+	if r.scorer == nil {
+		return 0
+	}
+	s := r.scorer.Score(p)
+	r.scores[p] = s
+	return s
+}

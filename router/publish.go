@@ -1,0 +1,87 @@
+package router
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/validator"
+)
+
+// Publish publishes data to topic and returns the message's id
+// (gossipsub-v1.0.md "Message Publishing", v1.1 "Flood Publishing"). Under
+// StrictSign the message carries the next seqno and is signed. It runs the
+// topic's synchronous validator (not the asynchronous one), is delivered
+// locally when the topic is joined, and goes to every topic peer scoring
+// at least PublishThreshold when FloodPublish is on, else to the mesh (or
+// the fan-out, chosen here when the topic is not joined), and to direct
+// peers. The router keeps data: do not modify it afterwards. On error
+// (ErrEmptyTopic, ErrDuplicate, ErrRejected) nothing is sent; only the
+// seqno may have advanced.
+func (r *Router) Publish(now time.Time, topic string, data []byte) (string, error) {
+	r.begin(now)
+	if topic == "" {
+		return "", ErrEmptyTopic
+	}
+	m := rpc.Message{Data: data, Topic: topic}
+	if r.cfg.SignaturePolicy == StrictSign {
+		r.sign(&m)
+	}
+	r.idbuf = r.appendID(r.idbuf[:0], &m)
+	if r.seen.HasBytes(r.idbuf) {
+		return "", ErrDuplicate
+	}
+	if v := r.validators[topic]; v.Sync != nil {
+		if res := v.Sync(r.id, &m); res != validator.Accept {
+			return "", fmt.Errorf("%w: %v", ErrRejected, res)
+		}
+	}
+	id := string(r.idbuf)
+	r.seen.Add(id, now)
+	r.mcache.Put(id, &m)
+	r.stats.Published++
+	t := r.topic(topic)
+	if t.joined {
+		r.stats.Delivered++
+		r.out.Deliveries = append(r.out.Deliveries, Delivery{
+			ID: id, Topic: topic, Msg: m, From: author(&m), ReceivedFrom: r.id, Local: true,
+		})
+	}
+	for _, p := range r.publishPeers(now, t) {
+		r.sendMessage(r.peers[p], id, &m)
+	}
+	r.gcTopic(t)
+	return id, nil
+}
+
+// publishPeers returns the peers an own message goes to, sorted, in the
+// router's scratch slice.
+func (r *Router) publishPeers(now time.Time, t *topicState) []peer.ID {
+	ids := r.ids[:0]
+	switch {
+	case r.p.FloodPublish:
+		for _, p := range t.peers.Slice() {
+			if r.peers[p].opts.Direct || r.score(p) >= r.th.PublishThreshold || r.scorer == nil {
+				ids = append(ids, p)
+			}
+		}
+		r.ids = ids
+		return ids
+	case t.joined:
+		ids = append(ids, t.mesh.Slice()...)
+	default:
+		if !t.inFan {
+			r.startFanout(now, t)
+		}
+		t.lastPub = now
+		ids = append(ids, t.fanout.Slice()...)
+	}
+	for _, p := range r.direct.Slice() {
+		if _, ok := r.peers[p].topics[t.name]; ok {
+			ids = append(ids, p)
+		}
+	}
+	r.ids = ids
+	return ids
+}

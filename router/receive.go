@@ -1,0 +1,67 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/score"
+)
+
+// handleMessage handles one received message (gossipsub-v1.0.md
+// "Message Processing"): duplicates are dropped cheaply; a new message is
+// checked against the signature policy, marked seen, announced with
+// IDONTWANT when large (v1.2, before validation), then validated.
+func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
+	r.stats.MsgsIn++
+	t := r.topics[m.Topic]
+	if t == nil || !t.joined {
+		if m.Topic == "" {
+			r.stats.Drops[DropNoTopic]++
+		} else {
+			r.stats.Drops[DropNotSubscribed]++
+		}
+		return
+	}
+	r.idbuf = r.appendID(r.idbuf[:0], m)
+	if r.seen.HasBytes(r.idbuf) {
+		r.stats.Duplicates++
+		if r.scorer != nil {
+			r.scorer.DuplicateMessage(now, ps.id, string(r.idbuf), t.name)
+		}
+		return
+	}
+	if err := r.checkPolicy(m); err != nil {
+		// Not marked seen: a forged copy must not shadow the real message.
+		id := string(r.idbuf)
+		r.stats.Drops[DropBadSignature]++
+		r.emit(Event{Kind: EventReject, Peer: ps.id, Topic: t.name, MsgID: id, Cause: DropBadSignature})
+		if r.scorer != nil {
+			r.scorer.RejectMessage(now, ps.id, id, t.name, score.ReasonInvalid)
+		}
+		return
+	}
+	id := string(r.idbuf)
+	r.seen.Add(id, now)
+	r.promises.FulfillBytes(r.idbuf)
+	if r.scorer != nil {
+		r.scorer.ValidateMessage(now, ps.id, id, t.name)
+	}
+	if len(m.Data) >= r.p.IDontWantMessageThreshold {
+		r.sendIDontWant(t, ps, id)
+	}
+	r.validate(now, ps.id, id, m, t)
+}
+
+// sendIDontWant tells every mesh peer but the sender not to send us id
+// (gossipsub-v1.2.md).
+func (r *Router) sendIDontWant(t *topicState, from *peerState, id string) {
+	for _, p := range t.mesh.Slice() {
+		if p == from.id {
+			continue
+		}
+		if ps := r.peers[p]; ps != nil {
+			appendIDontWant(r.rpcFor(ps), id)
+			r.stats.IDontWantSent++
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package router
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/mesh"
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/score"
+	"github.com/gwyh/gwyh/validator"
+)
+
+// Defaults for the Config fields whose zero value means "default".
+const (
+	defaultMaxPeerTopics     = 1024
+	defaultValidationTimeout = 5 * time.Second
+	defaultMaxValidations    = 1024
+	// maxSeen bounds the seen cache; at the default SeenTTL of 2 min it
+	// allows about 8,700 new messages per second before evicting early.
+	maxSeen = 1 << 20
+	// maxPruneBackoff caps the backoff a remote PRUNE may ask for.
+	maxPruneBackoff = 24 * time.Hour
+)
+
+// Router is the GossipSub v1.1/v1.2 router as a deterministic state machine
+// (see the package documentation for how to drive it). It is not safe for
+// concurrent use: call every method from one goroutine, or under one lock.
+type Router struct {
+	p      Params
+	cfg    Config
+	id     peer.ID
+	idb    []byte // id's bytes, shared by own messages' From
+	rng    *rand.Rand
+	scorer Scorer
+	th     score.Thresholds
+	hasher hash.Hash
+
+	peers    map[peer.ID]*peerState
+	peerList mesh.PeerSet
+	direct   mesh.PeerSet
+	topics   map[string]*topicState
+	joined   []string // sorted
+	fanouts  []string // sorted
+
+	seen     *mesh.Seen
+	mcache   *mesh.MessageCache
+	backoff  *mesh.Backoff
+	promises *mesh.Promises
+
+	validators map[string]TopicValidator
+	limiter    *validator.Limiter
+	pending    *validator.Pending[pendingValidation]
+	nextValID  uint64
+
+	seqno         uint64
+	nextHeartbeat time.Time
+	heartbeats    uint64
+	scores        map[peer.ID]float64 // memo for the current heartbeat
+
+	out      Output
+	drained  bool
+	outEpoch uint64
+	stats    Stats
+
+	idbuf   []byte
+	sigbuf  []byte
+	decoded rpc.RPC
+	cands   []mesh.Candidate
+	ids     []peer.ID
+	broken  []mesh.Broken
+}
+
+// peerState is what the router knows of one connected peer.
+type peerState struct {
+	id       peer.ID
+	opts     PeerOptions
+	topics   map[string]struct{}
+	dontWant mesh.DontWant
+	ihaves   int // IHAVE entries received this heartbeat
+	iasked   int // message ids asked of it this heartbeat
+
+	sendEpoch uint64 // == Router.outEpoch when out.Sends[sendIdx] is its
+	sendIdx   int
+}
+
+// topicState is what the router knows of one topic.
+type topicState struct {
+	name    string
+	peers   mesh.PeerSet // connected peers subscribed to it
+	mesh    mesh.PeerSet
+	joined  bool
+	fanout  mesh.PeerSet
+	inFan   bool
+	lastPub time.Time
+	val     TopicValidator
+}
+
+// New returns a Router for cfg. It checks cfg (Params.Validate, thresholds
+// when Scorer is set, identity and randomness) and returns every problem at
+// once, each wrapping ErrConfig.
+func New(cfg Config) (*Router, error) {
+	if err := checkConfig(&cfg); err != nil {
+		return nil, err
+	}
+	r := &Router{
+		p:          cfg.Params,
+		cfg:        cfg,
+		rng:        cfg.Rand,
+		scorer:     cfg.Scorer,
+		th:         cfg.Thresholds,
+		hasher:     sha256.New(),
+		peers:      make(map[peer.ID]*peerState),
+		topics:     make(map[string]*topicState),
+		seen:       mesh.NewSeen(cfg.Params.SeenTTL, cfg.Params.HeartbeatInterval, maxSeen),
+		mcache:     mesh.NewMessageCache(cfg.Params.HistoryLength, cfg.Params.HistoryGossip),
+		backoff:    mesh.NewBackoff(),
+		promises:   mesh.NewPromises(),
+		validators: make(map[string]TopicValidator),
+		limiter:    validator.NewLimiter(cfg.MaxValidations, cfg.MaxTopicValidations),
+		pending:    validator.NewPending[pendingValidation](),
+		scores:     make(map[peer.ID]float64),
+		outEpoch:   1,
+	}
+	r.id = cfg.ID
+	if cfg.Identity != nil {
+		r.id = cfg.Identity.ID()
+	}
+	r.idb = r.id[:]
+	r.seqno = r.rng.Uint64() >> 1 // a fresh start after restarts, still deterministic
+	return r, nil
+}
+
+func checkConfig(cfg *Config) error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if err := cfg.Params.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
+	}
+	if cfg.Rand == nil {
+		bad("Rand is required")
+	}
+	switch cfg.SignaturePolicy {
+	case StrictSign:
+		if cfg.Identity == nil {
+			bad("Identity is required under StrictSign")
+		}
+	case StrictNoSign:
+		if cfg.Identity == nil && cfg.ID.IsZero() {
+			bad("ID or Identity is required")
+		}
+	default:
+		bad("unknown SignaturePolicy %d", cfg.SignaturePolicy)
+	}
+	if cfg.Scorer != nil {
+		if err := checkThresholds(cfg.Thresholds); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.MaxPeerTopics < 0 || cfg.ValidationTimeout < 0 || cfg.MaxValidations < 0 || cfg.MaxTopicValidations < 0 {
+		bad("MaxPeerTopics, ValidationTimeout, MaxValidations and MaxTopicValidations must be ≥ 0")
+	}
+	if cfg.MaxPeerTopics == 0 {
+		cfg.MaxPeerTopics = defaultMaxPeerTopics
+	}
+	if cfg.ValidationTimeout == 0 {
+		cfg.ValidationTimeout = defaultValidationTimeout
+	}
+	if cfg.MaxValidations == 0 {
+		cfg.MaxValidations = defaultMaxValidations
+	}
+	if cfg.MaxTopicValidations == 0 {
+		cfg.MaxTopicValidations = cfg.MaxValidations
+	}
+	return errors.Join(errs...)
+}
+
+// checkThresholds applies the constraints of gossipsub-v1.1.md "Score
+// Thresholds".
+func checkThresholds(t score.Thresholds) error {
+	var errs []error
+	bad := func(ok bool, rule string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: thresholds: %s broken (%+v)", ErrConfig, rule, t))
+		}
+	}
+	bad(t.GossipThreshold < 0, "GossipThreshold < 0")
+	bad(t.PublishThreshold <= t.GossipThreshold, "PublishThreshold ≤ GossipThreshold")
+	bad(t.GraylistThreshold < t.PublishThreshold, "GraylistThreshold < PublishThreshold")
+	bad(t.AcceptPXThreshold >= 0, "AcceptPXThreshold ≥ 0")
+	bad(t.OpportunisticGraftThreshold >= 0, "OpportunisticGraftThreshold ≥ 0")
+	return errors.Join(errs...)
+}
+
+// ID returns the router's peer ID.
+func (r *Router) ID() peer.ID { return r.id }
+
+// Mesh returns topic's mesh peers, sorted, in a new slice (nil when the
+// topic is not joined or its mesh is empty).
+func (r *Router) Mesh(topic string) []peer.ID {
+	if t := r.topics[topic]; t != nil {
+		return t.mesh.Clone()
+	}
+	return nil
+}
+
+// Fanout returns topic's fan-out peers, sorted, in a new slice.
+func (r *Router) Fanout(topic string) []peer.ID {
+	if t := r.topics[topic]; t != nil {
+		return t.fanout.Clone()
+	}
+	return nil
+}
+
+// Peers returns the connected peers, sorted, in a new slice.
+func (r *Router) Peers() []peer.ID { return r.peerList.Clone() }
+
+// PeerTopics returns the topics p announced, sorted, in a new slice.
+func (r *Router) PeerTopics(p peer.ID) []string {
+	ps := r.peers[p]
+	if ps == nil {
+		return nil
+	}
+	ts := make([]string, 0, len(ps.topics))
+	for t := range ps.topics {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// Joined returns the joined topics, sorted, in a new slice.
+func (r *Router) Joined() []string { return slices.Clone(r.joined) }
+
+// Stats returns a copy of the router's counters.
+func (r *Router) Stats() Stats { return r.stats }
+
+// topic returns topic's state, creating it.
+func (r *Router) topic(name string) *topicState {
+	t := r.topics[name]
+	if t == nil {
+		t = &topicState{name: name, val: r.validators[name]}
+		r.topics[name] = t
+	}
+	return t
+}
+
+// gcTopic forgets t when nothing refers to it any more.
+func (r *Router) gcTopic(t *topicState) {
+	if !t.joined && !t.inFan && t.peers.Len() == 0 {
+		delete(r.topics, t.name)
+	}
+}
+
+// insertSorted adds s to a sorted slice of strings when absent.
+func insertSorted(l []string, s string) []string {
+	i, ok := slices.BinarySearch(l, s)
+	if ok {
+		return l
+	}
+	return slices.Insert(l, i, s)
+}
+
+// removeSorted deletes s from a sorted slice of strings.
+func removeSorted(l []string, s string) []string {
+	i, ok := slices.BinarySearch(l, s)
+	if !ok {
+		return l
+	}
+	return slices.Delete(l, i, i+1)
+}

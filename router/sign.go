@@ -1,0 +1,110 @@
+package router
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// signPrefix prefixes the bytes a message signature covers
+// (pubsub/README.md "Message Signing").
+const signPrefix = "libp2p-pubsub:"
+
+// seqnoLen is the length of a seqno: a 64-bit big-endian counter.
+const seqnoLen = 8
+
+// Reasons a received message fails the signature policy; wrapped in
+// EventReject's drop counting and returned by checkPolicy.
+var (
+	errUnsigned    = errors.New("router: unsigned message under StrictSign")
+	errBadFrom     = errors.New("router: message author is not a peer ID")
+	errBadSeqno    = errors.New("router: message seqno is not 8 bytes")
+	errKeyMismatch = errors.New("router: message key does not match its author")
+	errBadSig      = errors.New("router: bad message signature")
+	errSignedNoSig = errors.New("router: message carries from, seqno or signature under StrictNoSign")
+)
+
+// appendSigned appends the bytes a signature of m covers: the prefix and m
+// encoded without its signature and key.
+func appendSigned(dst []byte, m *rpc.Message) []byte {
+	u := *m
+	u.Signature, u.Key = nil, nil
+	dst = append(dst, signPrefix...)
+	return u.Append(dst)
+}
+
+// sign fills m's From, Seqno and Signature for the router's next message.
+func (r *Router) sign(m *rpc.Message) {
+	r.seqno++
+	m.From = r.idb
+	m.Seqno = binary.BigEndian.AppendUint64(make([]byte, 0, seqnoLen), r.seqno)
+	r.sigbuf = appendSigned(r.sigbuf[:0], m)
+	m.Signature = r.cfg.Identity.Sign(r.sigbuf)
+}
+
+// checkPolicy applies the signature policy to a received message.
+func (r *Router) checkPolicy(m *rpc.Message) error {
+	if r.cfg.SignaturePolicy == StrictNoSign {
+		if len(m.From) != 0 || len(m.Seqno) != 0 || len(m.Signature) != 0 || len(m.Key) != 0 {
+			return errSignedNoSig
+		}
+		return nil
+	}
+	if len(m.Signature) == 0 {
+		return errUnsigned
+	}
+	if len(m.From) != peer.IDSize {
+		return errBadFrom
+	}
+	if len(m.Seqno) != seqnoLen {
+		return errBadSeqno
+	}
+	if len(m.Key) != 0 && string(m.Key) != string(m.From) {
+		return errKeyMismatch
+	}
+	if len(m.Signature) != ed25519.SignatureSize {
+		return errBadSig
+	}
+	r.sigbuf = appendSigned(r.sigbuf[:0], m)
+	if !ed25519.Verify(ed25519.PublicKey(m.From), r.sigbuf, m.Signature) {
+		return errBadSig
+	}
+	return nil
+}
+
+// author returns the message's author, or the zero ID when it names none.
+func author(m *rpc.Message) peer.ID {
+	var id peer.ID
+	if len(m.From) == peer.IDSize {
+		copy(id[:], m.From)
+	}
+	return id
+}
+
+// appendID appends m's id to dst: from Config.AppendMessageID or
+// MessageID when set, else the policy's default.
+func (r *Router) appendID(dst []byte, m *rpc.Message) []byte {
+	switch {
+	case r.cfg.AppendMessageID != nil:
+		return r.cfg.AppendMessageID(dst, m)
+	case r.cfg.MessageID != nil:
+		return append(dst, r.cfg.MessageID(m)...)
+	case r.cfg.SignaturePolicy == StrictNoSign:
+		return r.contentID(dst, m)
+	}
+	return append(append(dst, m.From...), m.Seqno...)
+}
+
+// contentID is the StrictNoSign default id: SHA-256 over the topic's
+// length, the topic and the data.
+func (r *Router) contentID(dst []byte, m *rpc.Message) []byte {
+	var n [binary.MaxVarintLen64]byte
+	r.hasher.Reset()
+	r.hasher.Write(n[:binary.PutUvarint(n[:], uint64(len(m.Topic)))])
+	r.hasher.Write([]byte(m.Topic))
+	r.hasher.Write(m.Data)
+	return r.hasher.Sum(dst)
+}
