@@ -1,0 +1,222 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// Conn is one node's transport endpoint: a socket, its sessions with peers,
+// and the goroutines that read, write and keep time (three, all ended by
+// Close). All methods are safe for concurrent use.
+type Conn struct {
+	opts   Options
+	local  *localID
+	sock   Socket
+	laddr  netip.AddrPort
+	log    *slog.Logger
+	jar    *cookieJar
+	limit  *rateLimiter
+	events chan Event
+	done   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+	start  time.Time // origin of ping timestamps (monotonic)
+	stats  counters
+
+	// rawOut carries handshake and cookie packets to the writer.
+	rawOut chan Packet
+	// wake nudges the writer (capacity 1).
+	wake chan struct{}
+
+	mu       sync.Mutex // guards the maps below; taken before any peerState.mu
+	peers    map[peer.ID]*peerState
+	index    map[uint32]*keypair   // our receiver indices in use
+	pending  map[uint32]*handshake // handshakes in progress by our index
+	halfOpen int                   // responder handshakes in pending
+	known    map[peer.ID]*knownPeer
+
+	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
+	ready   []*peerState // peers with queued data, for the writer
+
+	reasmMu    sync.Mutex
+	reasmTotal int
+}
+
+// knownPeer is what outlives a session: the static key learned (for IK) and
+// the newest initiation timestamp accepted (against replays).
+type knownPeer struct {
+	static []byte
+	lastTS tai64n
+}
+
+// Listen opens a Conn on addr ("host:port", e.g. "127.0.0.1:0") with identity
+// id, or on opts.Socket when set. The Conn is ready for Dial and Send.
+func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
+	if id == nil {
+		return nil, fmt.Errorf("%w: nil identity", ErrBadOptions)
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	o := opts.withDefaults()
+	o.NetworkKey = slices.Clone(o.NetworkKey)
+	l, err := newLocalID(id)
+	if err != nil {
+		return nil, err
+	}
+	sock := o.Socket
+	if sock == nil {
+		if sock, err = ListenUDP(addr); err != nil {
+			return nil, err
+		}
+	}
+	now := time.Now()
+	c := &Conn{
+		opts: o, local: l, sock: sock, laddr: sock.LocalAddr(), log: o.Logger,
+		jar:     newCookieJar(o.NetworkKey, now),
+		limit:   newRateLimiter(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
+		events:  make(chan Event, o.EventQueue),
+		done:    make(chan struct{}),
+		start:   now,
+		rawOut:  make(chan Packet, 256),
+		wake:    make(chan struct{}, 1),
+		peers:   map[peer.ID]*peerState{},
+		index:   map[uint32]*keypair{},
+		pending: map[uint32]*handshake{},
+		known:   map[peer.ID]*knownPeer{},
+	}
+	c.wg.Add(3)
+	go c.readLoop()
+	go c.writeLoop()
+	go c.timerLoop()
+	return c, nil
+}
+
+// ID returns this Conn's peer ID.
+func (c *Conn) ID() peer.ID { return c.local.id.ID() }
+
+// LocalAddr returns the address the socket is bound to.
+func (c *Conn) LocalAddr() netip.AddrPort { return c.laddr }
+
+// Events returns the channel on which every received payload and every peer
+// up/down event is delivered, in arrival order per peer. It has capacity
+// Options.EventQueue; when the reader finds it full, payload events are
+// dropped and counted (DropEventQueueFull), while peer up/down events wait
+// for room. The channel is closed by Close after all goroutines ended.
+func (c *Conn) Events() <-chan Event { return c.events }
+
+// Close stops the Conn: it closes the socket, waits for its goroutines and
+// closes the Events channel. Queued payloads are discarded. Pending Dials
+// return ErrClosed. Close is idempotent.
+func (c *Conn) Close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.done)
+		err = c.sock.Close()
+		c.wg.Wait()
+		close(c.events)
+	})
+	return err
+}
+
+func (c *Conn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stats returns a snapshot of the global counters.
+func (c *Conn) Stats() Stats {
+	s := c.stats.snapshot()
+	c.mu.Lock()
+	s.Peers = len(c.peers)
+	c.mu.Unlock()
+	return s
+}
+
+// Peers returns the IDs of peers with a session, sorted.
+func (c *Conn) Peers() []peer.ID {
+	c.mu.Lock()
+	ids := make([]peer.ID, 0, len(c.peers))
+	for id, p := range c.peers {
+		p.mu.Lock()
+		if p.current != nil {
+			ids = append(ids, id)
+		}
+		p.mu.Unlock()
+	}
+	c.mu.Unlock()
+	slices.SortFunc(ids, func(a, b peer.ID) int { return slices.Compare(a[:], b[:]) })
+	return ids
+}
+
+// PeerStats returns a snapshot of one peer's state, and false if the peer
+// has no session.
+func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
+	c.mu.Lock()
+	p := c.peers[id]
+	c.mu.Unlock()
+	if p == nil {
+		return PeerStats{}, false
+	}
+	p.mu.Lock()
+	s := PeerStats{
+		Addr: p.address(), RTT: p.rtt, Loss: p.pacer.loss, SendRate: p.pacer.rate,
+		QueuedBytes: p.queue.bytes, QueueDrops: p.queue.drops,
+		PacketsSent: p.sent, BytesSent: p.sentBytes, Rekeys: p.rekeys,
+		PacketsReceived: p.recvd.Load(), BytesReceived: p.recvdBytes.Load(),
+	}
+	if p.current != nil {
+		s.SessionStart = p.current.created
+	}
+	p.mu.Unlock()
+	c.reasmMu.Lock()
+	s.ReassemblyDrops = p.reasm.drops
+	c.reasmMu.Unlock()
+	return s, true
+}
+
+// emit delivers a peer up/down event, waiting for room unless closing.
+func (c *Conn) emit(ev Event) {
+	select {
+	case c.events <- ev:
+	case <-c.done:
+	}
+}
+
+// deliver delivers a payload event, dropping it if the channel is full.
+func (c *Conn) deliver(ev Event) {
+	select {
+	case c.events <- ev:
+	default:
+		c.stats.drop(DropEventQueueFull)
+	}
+}
+
+// sendRaw hands a handshake or cookie packet to the writer.
+func (c *Conn) sendRaw(b []byte, to netip.AddrPort) {
+	select {
+	case c.rawOut <- Packet{Buf: b, Addr: to}:
+	default:
+		c.stats.drop(DropWriteError)
+	}
+}
+
+func (c *Conn) nudge() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+var errIndexSpace = errors.New("transport: no free session index")

@@ -1,0 +1,55 @@
+package transport_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/transport"
+	"github.com/gwyh/gwyh/transport/bindtest"
+)
+
+func TestDialXXThenIK(t *testing.T) {
+	checkNoLeak(t)
+	net := bindtest.NewNetwork()
+	a := memConn(t, net, 1, fastOpts())
+	b := memConn(t, net, 2, fastOpts())
+	defer a.Close()
+	defer b.Close()
+
+	if got := dial(t, a, b, peer.ID{}); got != b.ID() {
+		t.Fatalf("XX dial returned %v, want %v", got, b.ID())
+	}
+	if ev := nextEvent(t, a, transport.EventPeerUp); ev.Peer != b.ID() {
+		t.Fatalf("a: peer up %v", ev.Peer)
+	}
+	if ev := nextEvent(t, b, transport.EventPeerUp); ev.Peer != a.ID() || ev.Addr != a.LocalAddr() {
+		t.Fatalf("b: peer up %v at %v", ev.Peer, ev.Addr)
+	}
+	if s := a.Stats(); s.HandshakesXX != 1 || s.HandshakesIK != 0 {
+		t.Fatalf("after XX: %+v", s)
+	}
+	// b's static key is now known to a: dialing with expect runs IK.
+	if got := dial(t, a, b, b.ID()); got != b.ID() {
+		t.Fatalf("IK dial returned %v", got)
+	}
+	if s := a.Stats(); s.HandshakesIK != 1 {
+		t.Fatalf("after IK dial: HandshakesIK = %d", s.HandshakesIK)
+	}
+	for _, tc := range []struct {
+		from, to *transport.Conn
+		msg      []byte
+	}{
+		{a, b, []byte("hello b")},
+		{b, a, []byte("hello a")},
+		{a, b, bytes.Repeat([]byte("large "), 50000)},
+	} {
+		if err := tc.from.Send(tc.to.ID(), tc.msg, transport.PriorityMessage); err != nil {
+			t.Fatal(err)
+		}
+		ev := nextEvent(t, tc.to, transport.EventPayload)
+		if ev.Peer != tc.from.ID() || !bytes.Equal(ev.Payload, tc.msg) {
+			t.Fatalf("got %d bytes from %v, want %d from %v", len(ev.Payload), ev.Peer, len(tc.msg), tc.from.ID())
+		}
+	}
+}

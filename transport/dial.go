@@ -1,0 +1,172 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// Dial establishes a session with the node at addr ("host:port") and returns
+// its peer ID. With a zero expect it runs Noise XX and accepts any peer. With
+// a known expect it runs IK when a static key for expect was learned from an
+// earlier session (alternating with XX on retries, in case the peer restarted
+// with a new key), and XX otherwise; either way the handshake fails with
+// ErrPeerMismatch if the peer proves a different ID. The handshake is resent
+// every Options.HandshakeRetry until ctx ends (ErrHandshake wrapping the
+// context error). Dialing a peer with a session makes a fresh session.
+func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, error) {
+	to, err := resolveAddr(addr)
+	if err != nil {
+		return peer.ID{}, err
+	}
+	if expect == c.ID() {
+		return peer.ID{}, fmt.Errorf("%w: dialing self", ErrPeerMismatch)
+	}
+	waiter := make(chan dialResult, 8)
+	retry := time.NewTicker(c.opts.HandshakeRetry)
+	defer retry.Stop()
+	for attempt := 0; ; attempt++ {
+		if c.closed() {
+			return peer.ID{}, ErrClosed
+		}
+		pattern, static := byte(patternXX), []byte(nil)
+		if !expect.IsZero() && attempt%2 == 0 {
+			if static = c.knownStatic(expect); static != nil {
+				pattern = patternIK
+			}
+		}
+		if err := c.initiate(to, expect, pattern, static, waiter, time.Now()); err != nil {
+			return peer.ID{}, err
+		}
+		select {
+		case r := <-waiter:
+			if r.err == nil || errors.Is(r.err, ErrPeerMismatch) {
+				return r.id, r.err
+			}
+		case <-retry.C:
+		case <-ctx.Done():
+			return peer.ID{}, fmt.Errorf("%w: %s: %w", ErrHandshake, addr, ctx.Err())
+		case <-c.done:
+			return peer.ID{}, ErrClosed
+		}
+	}
+}
+
+func resolveAddr(addr string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return netipUnmap(ap), nil
+	}
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("transport: resolve %q: %w", addr, err)
+	}
+	return netipUnmap(ua.AddrPort()), nil
+}
+
+func (c *Conn) knownStatic(id peer.ID) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.known[id]; k != nil && k.static != nil {
+		return slices.Clone(k.static)
+	}
+	return nil
+}
+
+// initiate sends a first handshake message and records the attempt.
+func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static []byte, waiter chan dialResult, now time.Time) error {
+	hs, err := newNoise(pattern, true, c.local, c.opts.NetworkKey, static)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	var payload []byte
+	if pattern == patternIK {
+		payload = c.local.payload(now)
+	}
+	msg, _, _, err := writeHandshake(typeHandshakeInit, pattern, 0, hs, payload)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	c.mu.Lock()
+	idx, err := c.newIndexLocked()
+	if err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.finishHandshake(msg, idx, nil)
+	c.pending[idx] = &handshake{hs: hs, pattern: pattern, initiator: true, local: idx, addr: to,
+		created: now, expect: expect, msg: msg, waiter: waiter}
+	c.mu.Unlock()
+	c.sendRaw(slices.Clone(msg), to)
+	return nil
+}
+
+// handleResponse completes (IK) or continues (XX) one of our handshakes.
+func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.Time) {
+	if !c.jar.checkMac1(b) {
+		c.stats.drop(DropAuth)
+		return
+	}
+	hs := c.takePending(h.Receiver, true, h.Pattern)
+	if hs == nil {
+		c.stats.drop(DropUnknownSession)
+		return
+	}
+	payload, cs1, cs2, err := hs.hs.ReadMessage(nil, noiseMessage(b))
+	if err != nil {
+		c.stats.drop(DropAuth)
+		return
+	}
+	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), false)
+	if !ok {
+		return
+	}
+	if !hs.expect.IsZero() && rid.id != hs.expect {
+		c.stats.drop(DropHandshakeUnexpected)
+		hs.notify(dialResult{id: rid.id, err: fmt.Errorf("%w: got %s, want %s", ErrPeerMismatch, rid.id.Short(), hs.expect.Short())})
+		return
+	}
+	s := newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), addr: from, current: true}
+	var final []byte
+	if hs.pattern == patternXX {
+		final, cs1, cs2, err = writeHandshake(typeHandshakeFinal, patternXX, h.Sender, hs.hs, c.local.payload(now))
+		if err != nil || cs1 == nil {
+			c.stats.drop(DropAuth)
+			return
+		}
+		c.finishHandshake(final, hs.local, nil)
+		c.sendRaw(final, from)
+		c.stats.hsXX.Add(1)
+	} else {
+		if cs1 == nil {
+			c.stats.drop(DropAuth)
+			return
+		}
+		s.keepalive = true
+		c.stats.hsIK.Add(1)
+	}
+	send, recv := splitKeys(true, cs1, cs2, negotiateCipher(c.local.flags, rid.flags))
+	s.kp = &keypair{local: hs.local, remote: h.Sender, initiator: true, send: send, recv: recv, final: final}
+	s.kp.finalSent.Store(now.UnixNano())
+	if c.install(s, now) == nil {
+		c.stats.drop(DropHandshakeTableFull)
+		hs.notify(dialResult{err: fmt.Errorf("%w: peer table full", ErrHandshake)})
+		return
+	}
+	hs.notify(dialResult{id: rid.id})
+}
+
+func (h *handshake) notify(r dialResult) {
+	if h.waiter == nil {
+		return
+	}
+	select {
+	case h.waiter <- r:
+	default:
+	}
+}

@@ -1,0 +1,46 @@
+package transport
+
+import (
+	"net/netip"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+const (
+	// EventPayload: a payload arrived from Peer (Payload set).
+	EventPayload EventKind = iota + 1
+	// EventPeerUp: a session with Peer is established (first time, or again
+	// after EventPeerDown). A restarted peer that handshakes again replaces
+	// its session without a new EventPeerUp.
+	EventPeerUp
+	// EventPeerDown: nothing authentic arrived from Peer for
+	// Options.PeerDownTimeout; its session and queue are gone and Send to it
+	// returns ErrUnknownPeer until it is up again.
+	EventPeerDown
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventPayload:
+		return "payload"
+	case EventPeerUp:
+		return "peer-up"
+	case EventPeerDown:
+		return "peer-down"
+	}
+	return "unknown"
+}
+
+// Event is what a Conn delivers on its Events channel.
+type Event struct {
+	Kind EventKind
+	Peer peer.ID
+	// Addr is the peer's address when the event was made.
+	Addr netip.AddrPort
+	// Payload is the received payload (EventPayload only). It is owned by
+	// the receiver of the event: the transport never touches it again.
+	Payload []byte
+}

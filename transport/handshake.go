@@ -1,0 +1,174 @@
+package transport
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/flynn/noise"
+	"golang.org/x/sys/cpu"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// Noise parameters: Noise_XX / Noise_IK over 25519, ChaChaPoly, BLAKE2s, with
+// the network key as psk0 when set (so even the first message cannot be
+// produced without it). The prologue binds the protocol version.
+var (
+	noiseSuite    = noise.NewCipherSuite(noise.DH25519, noise.CipherChaChaPoly, noise.HashBLAKE2s)
+	noisePrologue = []byte("gwyh transport v1")
+	// staticSigPrefix separates the identity's signature over the Noise
+	// static key from every other use of the ed25519 key.
+	staticSigPrefix = []byte("gwyh noise static key v1:")
+)
+
+// idPayload is the handshake payload that binds a Noise static key to a
+// peer.ID: id(32) sig(64) flags(1) timestamp(12). The signature covers
+// staticSigPrefix ‖ static key. The timestamp (TAI64N-like: big-endian
+// seconds and nanoseconds, strictly increasing per Conn) orders initiations
+// from one identity, so replayed and stale ones are ignored.
+const idPayloadSize = peer.IDSize + 64 + 1 + 12
+
+const flagAES = 1 // the sender has AES hardware
+
+type tai64n [12]byte
+
+func (t tai64n) after(u tai64n) bool { return bytes.Compare(t[:], u[:]) > 0 }
+
+// clock hands out strictly increasing timestamps.
+type tsClock struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (c *tsClock) next(now time.Time) tai64n {
+	c.mu.Lock()
+	if !now.After(c.last) {
+		now = c.last.Add(time.Nanosecond)
+	}
+	c.last = now
+	c.mu.Unlock()
+	var t tai64n
+	binary.BigEndian.PutUint64(t[:], uint64(now.Unix())+(1<<62))
+	binary.BigEndian.PutUint32(t[8:], uint32(now.Nanosecond()))
+	return t
+}
+
+var hasAES = cpu.X86.HasAES || cpu.ARM64.HasAES || cpu.S390X.HasAES
+
+// localID is this Conn's handshake identity.
+type localID struct {
+	id     *peer.Identity
+	static noise.DHKey
+	sig    []byte // identity signature over staticSigPrefix ‖ static.Public
+	flags  byte
+	ts     tsClock
+}
+
+func newLocalID(id *peer.Identity) (*localID, error) {
+	kp, err := noiseSuite.GenerateKeypair(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("transport: static key: %w", err)
+	}
+	l := &localID{id: id, static: kp}
+	l.sig = id.Sign(append(append([]byte(nil), staticSigPrefix...), kp.Public...))
+	if hasAES {
+		l.flags = flagAES
+	}
+	return l, nil
+}
+
+func (l *localID) payload(now time.Time) []byte {
+	b := make([]byte, 0, idPayloadSize)
+	id := l.id.ID()
+	b = append(b, id[:]...)
+	b = append(b, l.sig...)
+	b = append(b, l.flags)
+	ts := l.ts.next(now)
+	return append(b, ts[:]...)
+}
+
+// remoteID is a verified idPayload.
+type remoteID struct {
+	id    peer.ID
+	flags byte
+	ts    tai64n
+}
+
+// verifyPayload checks that b is an idPayload whose signature binds static.
+func verifyPayload(b, static []byte) (remoteID, error) {
+	var r remoteID
+	if len(b) != idPayloadSize || len(static) != 32 {
+		return r, fmt.Errorf("%w: identity payload of %d bytes", errMalformed, len(b))
+	}
+	copy(r.id[:], b)
+	sig := b[peer.IDSize : peer.IDSize+64]
+	msg := append(append(make([]byte, 0, len(staticSigPrefix)+32), staticSigPrefix...), static...)
+	if !r.id.Verify(msg, sig) {
+		return r, fmt.Errorf("%w: identity signature", errAuth)
+	}
+	r.flags = b[peer.IDSize+64]
+	copy(r.ts[:], b[peer.IDSize+65:])
+	return r, nil
+}
+
+// negotiateCipher picks AES-256-GCM when both sides have AES hardware.
+func negotiateCipher(local, remote byte) byte {
+	if local&remote&flagAES != 0 {
+		return cipherAESGCM
+	}
+	return cipherChaCha
+}
+
+func newNoise(pattern byte, initiator bool, l *localID, psk, peerStatic []byte) (*noise.HandshakeState, error) {
+	cfg := noise.Config{
+		CipherSuite:   noiseSuite,
+		Pattern:       noise.HandshakeXX,
+		Initiator:     initiator,
+		Prologue:      noisePrologue,
+		StaticKeypair: l.static,
+	}
+	if pattern == patternIK {
+		cfg.Pattern = noise.HandshakeIK
+		cfg.PeerStatic = peerStatic
+	}
+	if psk != nil {
+		cfg.PresharedKey = psk
+		cfg.PresharedKeyPlacement = 0
+	}
+	return noise.NewHandshakeState(cfg)
+}
+
+// handshake is one handshake in progress, as initiator or responder.
+type handshake struct {
+	hs        *noise.HandshakeState
+	pattern   byte
+	initiator bool
+	local     uint32 // our index for the session being made
+	remote    uint32 // the peer's index, once known
+	addr      netip.AddrPort
+	created   time.Time
+	expect    peer.ID         // initiator: the peer Dial wants (zero: any)
+	msg       []byte          // initiator: the first message as sent (for cookie resends)
+	waiter    chan dialResult // initiator: Dial's result channel, nil for rekeys
+}
+
+type dialResult struct {
+	id  peer.ID
+	err error
+}
+
+// splitKeys turns the Noise split into the data-plane ciphers.
+func splitKeys(initiator bool, cs1, cs2 *noise.CipherState, cipherID byte) (send, recv aeadDir) {
+	k1, k2 := cs1.UnsafeKey(), cs2.UnsafeKey()
+	if !initiator {
+		k1, k2 = k2, k1
+	}
+	return aeadDir{aead: newCipher(cipherID, k1)}, aeadDir{aead: newCipher(cipherID, k2)}
+}
+
+type noiseState = *noise.HandshakeState

@@ -1,0 +1,175 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Options configures a Conn. The zero value of every field means "use the
+// default" given in its doc; Listen fills defaults and then calls Validate.
+// Options is copied by Listen; the caller may reuse it.
+type Options struct {
+	// NetworkKey is the optional 32-byte cluster pre-shared key, mixed into
+	// every handshake as the Noise PSK (psk0) and keying mac1 and cookies.
+	// Nodes without the same key cannot complete a handshake. nil: no key.
+	NetworkKey []byte
+	// MTU is the largest UDP payload sent, in bytes. Default 1400; 576..65000.
+	// Received datagrams larger than max(MTU, 2048) are truncated and fail
+	// authentication, so a cluster should share one MTU.
+	MTU int
+	// MaxMessageSize is the largest payload Send accepts and the receiver
+	// reassembles, in bytes. Default 1 MiB + 4 KiB.
+	MaxMessageSize int
+	// QueueBytes bounds each peer's send queue (all priorities), in bytes of
+	// encoded frames. Default 4 MiB; must be ≥ MaxMessageSize.
+	QueueBytes int
+	// EventQueue is the capacity of the Events channel. Default 4096.
+	EventQueue int
+	// RateFloor and RateCeiling bound each peer's paced send rate, in bytes
+	// per second of datagrams. InitialRate is where a new session starts.
+	// Defaults 256 KiB/s, 4 GiB/s, 64 MiB/s.
+	RateFloor, RateCeiling, InitialRate float64
+	// KeepaliveInterval: a ping goes to every peer this often (it doubles as
+	// the RTT probe). Default 1 s.
+	KeepaliveInterval time.Duration
+	// PeerDownTimeout: a peer from which nothing authentic arrived for this
+	// long is reported down and forgotten. Default 10 s.
+	PeerDownTimeout time.Duration
+	// ReportInterval: how often a receiver reports to each sender it heard
+	// from. Default 50 ms.
+	ReportInterval time.Duration
+	// HandshakeRetry: an unanswered handshake is restarted after this long.
+	// Half-open responder state lives 3× this. Default 1 s.
+	HandshakeRetry time.Duration
+	// RekeyAfterTime: the initiator of a session starts a new handshake when
+	// the session is this old. Default 2 min (WireGuard RekeyAfterTime).
+	RekeyAfterTime time.Duration
+	// RekeyAfterMessages: either side rekeys after sending this many packets
+	// on a session. Default 2^60.
+	RekeyAfterMessages uint64
+	// ReassemblyTimeout: an incomplete fragmented message is discarded (and
+	// counted) after this long. Default 5 s.
+	ReassemblyTimeout time.Duration
+	// ReassemblyPeerBytes and ReassemblyBytes cap the memory held by partial
+	// messages per peer and in total. Defaults 2×MaxMessageSize and 64 MiB.
+	ReassemblyPeerBytes, ReassemblyBytes int
+	// MaxPeers bounds sessions, learned static keys and handshake timestamps.
+	// Default 4096.
+	MaxPeers int
+	// MaxHalfOpen bounds responder handshakes waiting for their last message.
+	// Default 1024.
+	MaxHalfOpen int
+	// CookieLoad is the number of half-open handshakes at which the Conn is
+	// "under load" and demands a cookie round trip before any DH work. Default
+	// MaxHalfOpen/8; -1 means always (for tests).
+	CookieLoad int
+	// HandshakeRate and HandshakeBurst rate-limit handshake messages per
+	// source IP address (token bucket, per second). Defaults 50 and 50.
+	HandshakeRate  float64
+	HandshakeBurst int
+	// TickInterval is the granularity of the Conn's timer (keepalives,
+	// reports, timeouts, retries). Default 10 ms.
+	TickInterval time.Duration
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+	// Socket, if non-nil, is used instead of opening a UDP socket; the addr
+	// given to Listen is then ignored. The Conn closes it on Close.
+	Socket Socket
+}
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defF := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.MTU, 1400)
+	def(&o.MaxMessageSize, 1<<20+4096)
+	def(&o.QueueBytes, max(4<<20, o.MaxMessageSize*2))
+	def(&o.EventQueue, 4096)
+	defF(&o.RateFloor, 256<<10)
+	defF(&o.RateCeiling, 4<<30)
+	defF(&o.InitialRate, 64<<20)
+	defD(&o.KeepaliveInterval, time.Second)
+	defD(&o.PeerDownTimeout, 10*time.Second)
+	defD(&o.ReportInterval, 50*time.Millisecond)
+	defD(&o.HandshakeRetry, time.Second)
+	defD(&o.RekeyAfterTime, 2*time.Minute)
+	if o.RekeyAfterMessages == 0 {
+		o.RekeyAfterMessages = 1 << 60
+	}
+	defD(&o.ReassemblyTimeout, 5*time.Second)
+	def(&o.ReassemblyPeerBytes, 2*o.MaxMessageSize)
+	def(&o.ReassemblyBytes, 64<<20)
+	def(&o.MaxPeers, 4096)
+	def(&o.MaxHalfOpen, 1024)
+	def(&o.CookieLoad, max(1, o.MaxHalfOpen/8))
+	defF(&o.HandshakeRate, 50)
+	def(&o.HandshakeBurst, 50)
+	defD(&o.TickInterval, 10*time.Millisecond)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Validate reports every problem with o (after defaults are applied by
+// Listen; a zero field is valid). Each error wraps ErrBadOptions.
+func (o Options) Validate() error {
+	o = o.withDefaults()
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrBadOptions}, args...)...))
+	}
+	if o.NetworkKey != nil && len(o.NetworkKey) != 32 {
+		bad("NetworkKey has %d bytes, want 32", len(o.NetworkKey))
+	}
+	if o.MTU < 576 || o.MTU > 65000 {
+		bad("MTU %d outside 576..65000", o.MTU)
+	}
+	if o.MaxMessageSize < 1 {
+		bad("MaxMessageSize %d", o.MaxMessageSize)
+	}
+	if o.QueueBytes < o.MaxMessageSize {
+		bad("QueueBytes %d < MaxMessageSize %d", o.QueueBytes, o.MaxMessageSize)
+	}
+	if o.ReassemblyPeerBytes < o.MaxMessageSize || o.ReassemblyBytes < o.ReassemblyPeerBytes {
+		bad("reassembly caps %d/%d below MaxMessageSize %d", o.ReassemblyPeerBytes, o.ReassemblyBytes, o.MaxMessageSize)
+	}
+	if o.RateFloor <= 0 || o.RateCeiling < o.RateFloor || o.InitialRate < o.RateFloor || o.InitialRate > o.RateCeiling {
+		bad("rates floor %v initial %v ceiling %v out of order", o.RateFloor, o.InitialRate, o.RateCeiling)
+	}
+	for name, d := range map[string]time.Duration{
+		"KeepaliveInterval": o.KeepaliveInterval, "PeerDownTimeout": o.PeerDownTimeout,
+		"ReportInterval": o.ReportInterval, "HandshakeRetry": o.HandshakeRetry,
+		"RekeyAfterTime": o.RekeyAfterTime, "ReassemblyTimeout": o.ReassemblyTimeout,
+		"TickInterval": o.TickInterval,
+	} {
+		if d < 0 {
+			bad("%s negative", name)
+		}
+	}
+	if o.PeerDownTimeout <= o.KeepaliveInterval {
+		bad("PeerDownTimeout %v ≤ KeepaliveInterval %v", o.PeerDownTimeout, o.KeepaliveInterval)
+	}
+	if o.EventQueue < 1 || o.MaxPeers < 1 || o.MaxHalfOpen < 1 || o.HandshakeBurst < 1 || o.HandshakeRate <= 0 {
+		bad("EventQueue, MaxPeers, MaxHalfOpen, HandshakeBurst, HandshakeRate must be positive")
+	}
+	if o.CookieLoad < -1 {
+		bad("CookieLoad %d", o.CookieLoad)
+	}
+	return errors.Join(errs...)
+}

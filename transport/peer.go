@@ -1,0 +1,81 @@
+package transport
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// keypair is one direction-pair of session keys (a "session" in WireGuard's
+// words). send is used only by the writer goroutine, recv and replay only by
+// the reader goroutine.
+type keypair struct {
+	peer      *peerState
+	local     uint32 // our index: peers put it in packets to us
+	remote    uint32 // the peer's index: we put it in packets to it
+	initiator bool
+	created   time.Time
+	send      aeadDir
+	recv      aeadDir
+	replay    replayFilter
+	sendCount atomic.Uint64 // next counter to send
+	confirmed atomic.Bool   // a packet arrived on it
+
+	// Receive counters for reports (reader writes, timer reads).
+	rxPackets, rxBytes, rxHighest atomic.Uint64
+	rxReported                    atomic.Uint64 // rxPackets at the last report
+
+	// Sender side of reports (reader only).
+	repPackets, repHighest uint64
+	repSeen                bool
+
+	// XX initiator: the final message, resent until the keypair is confirmed.
+	final     []byte
+	finalSent atomic.Int64 // unix nanos of the last send
+}
+
+// peerState is one peer with a session. Fields under mu unless noted.
+type peerState struct {
+	id     peer.ID
+	static [32]byte
+	addr   atomic.Pointer[netip.AddrPort]
+
+	lastRecv atomic.Int64 // unix nanos of the last authentic packet (reader)
+
+	mu                      sync.Mutex
+	current, previous, next *keypair
+	up                      bool // EventPeerUp sent
+	gone                    bool // removed from the Conn
+	queue                   sendQueue
+	pacer                   pacer
+	keepalive               bool // send an empty packet soon (IK confirmation)
+	ready                   bool // in Conn.ready; guarded by Conn.readyMu
+	msgID                   uint32
+	lastPing, lastReport    time.Time
+	rekeyAt                 time.Time // when the last rekey handshake started
+	rtt                     time.Duration
+	rekeys                  uint64
+	sent, sentBytes         uint64
+	recvd, recvdBytes       atomic.Uint64
+
+	reasm reassembler // guarded by Conn.reasmMu
+}
+
+func (p *peerState) address() netip.AddrPort {
+	if a := p.addr.Load(); a != nil {
+		return *a
+	}
+	return netip.AddrPort{}
+}
+
+// sendKeypair returns the keypair to send on, or nil. p.mu held.
+func (p *peerState) sendKeypair() *keypair {
+	kp := p.current
+	if kp == nil || kp.sendCount.Load() >= rejectAfterMessages {
+		return nil
+	}
+	return kp
+}

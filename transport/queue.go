@@ -1,0 +1,141 @@
+package transport
+
+// Priority orders a peer's send queue. Higher values go first and are
+// dropped last.
+type Priority uint8
+
+const (
+	// PriorityGossip is for traffic that may be lost cheaply (IHAVE/IWANT).
+	PriorityGossip Priority = iota
+	// PriorityMessage is for published messages.
+	PriorityMessage
+	// PriorityControl is for control traffic (GRAFT, PRUNE, subscriptions).
+	PriorityControl
+	// NumPriorities is the number of priorities.
+	NumPriorities = 3
+)
+
+// queueItem is one payload as encoded frames (a payload frame, or all the
+// fragment frames of one message); off is how much the writer already sent.
+type queueItem struct {
+	buf []byte
+	off int
+}
+
+// fifo is a slice-backed queue of items.
+type fifo struct {
+	items []*queueItem
+	head  int
+}
+
+func (f *fifo) len() int { return len(f.items) - f.head }
+
+func (f *fifo) push(it *queueItem) { f.items = append(f.items, it) }
+
+func (f *fifo) front() *queueItem { return f.items[f.head] }
+
+func (f *fifo) popFront() {
+	f.items[f.head] = nil
+	f.head++
+	if f.head == len(f.items) {
+		f.items, f.head = f.items[:0], 0
+	} else if f.head > 1024 && f.head*2 > len(f.items) {
+		n := copy(f.items, f.items[f.head:])
+		clear(f.items[n:])
+		f.items, f.head = f.items[:n], 0
+	}
+}
+
+// popBack removes the newest item unless it is the partly sent front one.
+func (f *fifo) popBack() *queueItem {
+	if f.len() == 0 {
+		return nil
+	}
+	last := len(f.items) - 1
+	it := f.items[last]
+	if last == f.head && it.off > 0 {
+		return nil
+	}
+	f.items[last] = nil
+	f.items = f.items[:last]
+	if f.len() == 0 {
+		f.items, f.head = f.items[:0], 0
+	}
+	return it
+}
+
+// sendQueue is a peer's three FIFOs bounded together in bytes. Not safe for
+// concurrent use (guarded by the peer's mutex).
+type sendQueue struct {
+	q     [NumPriorities]fifo
+	bytes int
+	limit int
+	drops [NumPriorities]uint64
+}
+
+// push queues it at prio, evicting the newest lower-priority items if needed.
+// It reports whether it was queued and how many items were evicted.
+func (s *sendQueue) push(prio Priority, it *queueItem) (ok bool, evicted int) {
+	need := len(it.buf)
+	for s.bytes+need > s.limit {
+		victim := -1
+		for p := 0; p < int(prio); p++ {
+			if s.q[p].len() > 0 {
+				victim = p
+				break
+			}
+		}
+		if victim < 0 {
+			break
+		}
+		v := s.q[victim].popBack()
+		if v == nil {
+			break
+		}
+		s.bytes -= len(v.buf) - v.off
+		s.drops[victim]++
+		evicted++
+	}
+	if s.bytes+need > s.limit {
+		s.drops[prio]++
+		return false, evicted
+	}
+	s.q[prio].push(it)
+	s.bytes += need
+	return true, evicted
+}
+
+// fill appends whole frames from the queue, highest priority first, to b
+// while they fit in limit bytes.
+func (s *sendQueue) fill(b []byte, limit int) []byte {
+	for p := NumPriorities - 1; p >= 0; p-- {
+		q := &s.q[p]
+		for q.len() > 0 {
+			it := q.front()
+			n := frameLen(it.buf[it.off:])
+			if len(b)+n > limit {
+				return b
+			}
+			b = append(b, it.buf[it.off:it.off+n]...)
+			it.off += n
+			s.bytes -= n
+			if it.off == len(it.buf) {
+				q.popFront()
+			}
+		}
+	}
+	return b
+}
+
+func (s *sendQueue) empty() bool { return s.bytes == 0 }
+
+// clear empties the queue and returns how many items were discarded.
+func (s *sendQueue) clear() int {
+	n := 0
+	for p := range s.q {
+		n += s.q[p].len()
+		s.q[p] = fifo{}
+	}
+	s.bytes = 0
+	return n
+}

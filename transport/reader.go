@@ -1,0 +1,189 @@
+package transport
+
+import (
+	"net/netip"
+	"time"
+)
+
+// readLoop is the only goroutine that reads the socket. It opens data
+// packets and runs the handshake state machine; payloads leave through
+// Events.
+func (c *Conn) readLoop() {
+	defer c.wg.Done()
+	size := max(c.opts.MTU, 2048)
+	pkts := make([]Packet, batchSize)
+	for i := range pkts {
+		pkts[i].Buf = make([]byte, size)
+	}
+	for {
+		n, err := c.sock.ReadBatch(pkts)
+		if err != nil {
+			if c.closed() {
+				return
+			}
+			c.log.Debug("transport: read", "err", err)
+			select {
+			case <-c.done:
+				return
+			case <-time.After(10 * time.Millisecond): // transient error; do not spin
+			}
+			continue
+		}
+		now := time.Now()
+		for i := range n {
+			c.handlePacket(pkts[i].Buf[:pkts[i].N], pkts[i].Addr, now)
+		}
+	}
+}
+
+var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType}
+
+// handlePacket dispatches one datagram. b is reused after it returns.
+func (c *Conn) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
+	c.stats.packetsIn.Add(1)
+	c.stats.bytesIn.Add(uint64(len(b)))
+	h, err := parsePacket(b)
+	if err != nil {
+		cause, ok := typeDrops[err]
+		if !ok {
+			cause = DropMalformed
+		}
+		c.stats.drop(cause)
+		return
+	}
+	switch h.Type {
+	case typeData:
+		c.handleData(b, h, from, now)
+	case typeHandshakeInit:
+		c.handleInit(b, h, from, now)
+	case typeHandshakeResponse:
+		c.handleResponse(b, h, from, now)
+	case typeHandshakeFinal:
+		c.handleFinal(b, h, from, now)
+	case typeCookieReply:
+		c.handleCookie(b, h)
+	}
+}
+
+// handleData authenticates a data packet and processes its frames.
+func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time) {
+	c.mu.Lock()
+	kp := c.index[h.Receiver]
+	c.mu.Unlock()
+	if kp == nil {
+		c.stats.drop(DropUnknownSession)
+		return
+	}
+	plain, err := kp.recv.openData(b, h.Counter)
+	if err != nil {
+		c.stats.drop(DropAuth)
+		return
+	}
+	if !kp.replay.check(h.Counter) {
+		c.stats.drop(DropReplay)
+		return
+	}
+	p := kp.peer
+	p.lastRecv.Store(now.UnixNano())
+	p.recvd.Add(1)
+	p.recvdBytes.Add(uint64(len(b)))
+	kp.rxPackets.Add(1)
+	kp.rxBytes.Add(uint64(len(b)))
+	if h.Counter+1 > kp.rxHighest.Load() {
+		kp.rxHighest.Store(h.Counter + 1)
+	}
+	if a := p.addr.Load(); a == nil || *a != from {
+		p.addr.Store(&from) // roaming: the peer proved itself from a new address
+	}
+	if !kp.confirmed.Load() {
+		c.confirm(kp)
+	}
+	c.handleFrames(p, kp, plain, from, now)
+}
+
+func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.AddrPort, now time.Time) {
+	for len(plain) > 0 {
+		f, rest, err := nextFrame(plain)
+		if err != nil {
+			c.stats.drop(DropMalformed)
+			return
+		}
+		plain = rest
+		switch f.Type {
+		case framePayload:
+			c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: append([]byte(nil), f.Data...)})
+		case frameFragment:
+			c.handleFragment(p, f, from, now)
+		case framePing:
+			c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePong, f.TS))
+		case framePong:
+			c.handlePong(p, f.TS, now)
+		case frameReport:
+			c.handleReport(p, f.Rep)
+		}
+	}
+}
+
+func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) {
+	lim := reasmLimits{
+		maxMessage: c.opts.MaxMessageSize, peerBytes: c.opts.ReassemblyPeerBytes,
+		totalBytes: c.opts.ReassemblyBytes, total: &c.reasmTotal,
+	}
+	c.reasmMu.Lock()
+	msg, cause, dropped := p.reasm.add(f, now, lim)
+	c.reasmMu.Unlock()
+	if dropped {
+		c.stats.drop(cause)
+	}
+	if msg != nil {
+		c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
+	}
+}
+
+// handlePong takes an RTT sample from an echoed ping timestamp.
+func (c *Conn) handlePong(p *peerState, ts uint64, now time.Time) {
+	sent := c.start.Add(time.Duration(ts))
+	rtt := now.Sub(sent)
+	if rtt < 0 || rtt > time.Minute {
+		return // not one of ours
+	}
+	p.mu.Lock()
+	if p.rtt == 0 {
+		p.rtt = rtt
+	} else {
+		p.rtt = (7*p.rtt + rtt) / 8
+	}
+	p.mu.Unlock()
+}
+
+// handleReport turns a receiver report into a loss sample for the pacer:
+// of the counters sent since the previous report (highest - previous
+// highest), how many arrived (packets - previous packets).
+func (c *Conn) handleReport(p *peerState, r report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var kp *keypair
+	for _, k := range []*keypair{p.current, p.previous} {
+		if k != nil && k.local == r.Index {
+			kp = k
+		}
+	}
+	if kp == nil {
+		return
+	}
+	if !kp.repSeen || r.Highest < kp.repHighest || r.Packets < kp.repPackets {
+		kp.repSeen, kp.repHighest, kp.repPackets = true, r.Highest, r.Packets
+		return
+	}
+	expected := r.Highest - kp.repHighest
+	got := r.Packets - kp.repPackets
+	if expected < 8 {
+		return // too few to judge; wait for the next report
+	}
+	loss := 0.0
+	if got < expected {
+		loss = float64(expected-got) / float64(expected)
+	}
+	kp.repHighest, kp.repPackets = r.Highest, r.Packets
+	p.pacer.onLoss(loss)
+}

@@ -1,0 +1,202 @@
+package transport
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// newIndexLocked picks an unused random nonzero receiver index. c.mu held.
+func (c *Conn) newIndexLocked() (uint32, error) {
+	var b [4]byte
+	for range 64 {
+		_, _ = rand.Read(b[:])
+		i := binary.LittleEndian.Uint32(b[:])
+		if i == 0 {
+			continue
+		}
+		if _, used := c.index[i]; used {
+			continue
+		}
+		if _, used := c.pending[i]; used {
+			continue
+		}
+		return i, nil
+	}
+	return 0, errIndexSpace
+}
+
+// newSession is a completed handshake, ready to install.
+type newSession struct {
+	id        peer.ID
+	static    []byte
+	addr      netip.AddrPort
+	kp        *keypair
+	current   bool // usable for sending at once (initiator, or XX responder)
+	keepalive bool // send a packet at once so the responder confirms (IK initiator)
+}
+
+// install makes s the peer's session: confirmed keypairs become current
+// (the old one stays as previous, for packets in flight), unconfirmed ones
+// wait as next until the peer uses them. It emits EventPeerUp for a new peer.
+// It returns the peer, or nil if the peer table is full.
+func (c *Conn) install(s newSession, now time.Time) *peerState {
+	c.mu.Lock()
+	p := c.peers[s.id]
+	if p != nil && p.gone {
+		p = nil
+	}
+	if p == nil {
+		if len(c.peers) >= c.opts.MaxPeers {
+			c.mu.Unlock()
+			return nil
+		}
+		p = &peerState{id: s.id}
+		p.queue.limit = c.opts.QueueBytes
+		p.pacer = newPacer(c.opts.InitialRate, c.opts.RateFloor, c.opts.RateCeiling, now)
+		p.lastRecv.Store(now.UnixNano())
+		c.peers[s.id] = p
+	}
+	c.rememberLocked(s.id, s.static, nil)
+	s.kp.peer = p
+	s.kp.created = now
+	c.index[s.kp.local] = s.kp
+	addr := s.addr
+	p.addr.Store(&addr)
+	p.mu.Lock()
+	copy(p.static[:], s.static)
+	if s.current {
+		c.rotateLocked(p, s.kp)
+	} else {
+		if p.next != nil {
+			delete(c.index, p.next.local)
+		}
+		p.next = s.kp
+	}
+	if s.keepalive {
+		p.keepalive = true
+	}
+	up := p.current != nil && !p.up
+	if up {
+		p.up = true
+	}
+	if !p.queue.empty() || p.keepalive {
+		c.markReady(p)
+	}
+	p.mu.Unlock()
+	c.mu.Unlock()
+	c.nudge()
+	if up {
+		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr})
+	}
+	return p
+}
+
+// rotateLocked makes kp current. c.mu and p.mu held.
+func (c *Conn) rotateLocked(p *peerState, kp *keypair) {
+	if p.previous != nil {
+		delete(c.index, p.previous.local)
+	}
+	if p.current != nil {
+		p.rekeys++
+	}
+	p.previous, p.current = p.current, kp
+	if p.next == kp {
+		p.next = nil
+	}
+	p.rekeyAt = time.Time{}
+}
+
+// confirm is called by the reader when a packet authenticates on a keypair
+// not yet confirmed: a waiting next keypair becomes current.
+func (c *Conn) confirm(kp *keypair) {
+	if kp.confirmed.Swap(true) {
+		return
+	}
+	p := kp.peer
+	c.mu.Lock()
+	p.mu.Lock()
+	if p.next == kp {
+		c.rotateLocked(p, kp)
+	}
+	up := p.current != nil && !p.up && !p.gone
+	if up {
+		p.up = true
+	}
+	if !p.queue.empty() {
+		c.markReady(p)
+	}
+	p.mu.Unlock()
+	c.mu.Unlock()
+	c.nudge()
+	if up {
+		c.emit(Event{Kind: EventPeerUp, Peer: p.id, Addr: p.address()})
+	}
+}
+
+// rememberLocked records a peer's static key and/or initiation timestamp,
+// keeping the table within MaxPeers (an arbitrary other entry is forgotten).
+func (c *Conn) rememberLocked(id peer.ID, static []byte, ts *tai64n) {
+	k := c.known[id]
+	if k == nil {
+		if len(c.known) >= c.opts.MaxPeers {
+			for other := range c.known {
+				if _, live := c.peers[other]; !live {
+					delete(c.known, other)
+					break
+				}
+			}
+		}
+		k = &knownPeer{}
+		c.known[id] = k
+	}
+	if static != nil {
+		k.static = append(k.static[:0], static...)
+	}
+	if ts != nil {
+		k.lastTS = *ts
+	}
+}
+
+// markReady puts p on the writer's list. p.mu may be held.
+func (c *Conn) markReady(p *peerState) {
+	c.readyMu.Lock()
+	if !p.ready {
+		p.ready = true
+		c.ready = append(c.ready, p)
+	}
+	c.readyMu.Unlock()
+}
+
+// removePeer forgets p (peer down): its keypairs, queue and partial
+// messages go, and EventPeerDown is emitted if it was up.
+func (c *Conn) removePeer(p *peerState) {
+	c.mu.Lock()
+	if c.peers[p.id] != p {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.peers, p.id)
+	p.mu.Lock()
+	for _, kp := range []*keypair{p.current, p.previous, p.next} {
+		if kp != nil {
+			delete(c.index, kp.local)
+		}
+	}
+	p.current, p.previous, p.next = nil, nil, nil
+	p.gone = true
+	n := p.queue.clear()
+	wasUp := p.up
+	p.mu.Unlock()
+	c.mu.Unlock()
+	c.stats.drops[DropPeerDown].Add(uint64(n))
+	c.reasmMu.Lock()
+	c.stats.drops[DropReassemblyTimeout].Add(uint64(p.reasm.reset(&c.reasmTotal)))
+	c.reasmMu.Unlock()
+	if wasUp {
+		c.emit(Event{Kind: EventPeerDown, Peer: p.id, Addr: p.address()})
+	}
+}

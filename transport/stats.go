@@ -1,0 +1,104 @@
+package transport
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+)
+
+// DropCause names why a packet, frame or payload was dropped.
+type DropCause int
+
+// Drop causes, each counted in Stats.Drops.
+const (
+	DropShort              DropCause = iota // datagram shorter than its type's fixed part
+	DropUnknownType                         // unknown packet type
+	DropMalformed                           // bad fixed fields or frames
+	DropUnknownSession                      // receiver index not in use
+	DropAuth                                // AEAD, mac1, Noise or signature check failed
+	DropReplay                              // counter seen before or behind the window
+	DropStaleHandshake                      // initiation not newer than the last from that identity
+	DropRateLimited                         // handshake over the per-source rate
+	DropCookieRequired                      // handshake under load without a valid cookie (answered with one)
+	DropHandshakeTableFull                  // too many half-open handshakes or peers
+	DropHandshakeUnexpected                 // handshake message out of place or for the wrong peer
+	DropReassemblyOverflow                  // partial message over a memory cap or MaxMessageSize
+	DropReassemblyTimeout                   // partial message older than ReassemblyTimeout
+	DropEventQueueFull                      // Events channel full: payload discarded
+	DropQueueFull                           // Send: queue full (or item evicted by a higher priority)
+	DropPeerDown                            // queued payloads discarded when a peer went down
+	DropWriteError                          // socket write failed
+	NumDropCauses                           // number of causes, the length of Stats.Drops
+)
+
+var dropNames = [...]string{
+	"short", "unknown-type", "malformed", "unknown-session", "auth", "replay",
+	"stale-handshake", "rate-limited", "cookie-required", "handshake-table-full",
+	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
+	"event-queue-full", "queue-full", "peer-down", "write-error",
+}
+
+func (d DropCause) String() string {
+	if d >= 0 && int(d) < len(dropNames) {
+		return dropNames[d]
+	}
+	return "unknown"
+}
+
+// Stats are a Conn's global counters since Listen. A snapshot; read-only.
+type Stats struct {
+	// Drops counts dropped packets, frames and payloads, indexed by DropCause.
+	Drops [NumDropCauses]uint64
+	// PacketsIn/BytesIn count datagrams read; PacketsOut/BytesOut written.
+	PacketsIn, BytesIn, PacketsOut, BytesOut uint64
+	// HandshakesXX and HandshakesIK count completed handshakes (either role).
+	HandshakesXX, HandshakesIK uint64
+	// CookiesSent counts cookie replies sent under load.
+	CookiesSent uint64
+	// Peers is the number of peers with a session.
+	Peers int
+}
+
+// PeerStats describe one peer. A snapshot; read-only.
+type PeerStats struct {
+	Addr netip.AddrPort
+	// RTT is the smoothed round-trip time from pings (0 until measured).
+	RTT time.Duration
+	// Loss is the smoothed fraction of our packets the peer reports missing.
+	Loss float64
+	// SendRate is the current paced rate toward the peer, bytes per second.
+	SendRate float64
+	// QueuedBytes is the size of the send queue, all priorities.
+	QueuedBytes int
+	// QueueDrops counts payloads dropped from or refused by the send queue,
+	// by Priority.
+	QueueDrops [NumPriorities]uint64
+	// ReassemblyDrops counts partial messages from the peer discarded.
+	ReassemblyDrops uint64
+	// Packets and bytes on the wire to and from the peer (data packets).
+	PacketsSent, PacketsReceived, BytesSent, BytesReceived uint64
+	// SessionStart is when the current session was established.
+	SessionStart time.Time
+	// Rekeys counts sessions after the first.
+	Rekeys uint64
+}
+
+// counters is the atomic backing of Stats.
+type counters struct {
+	drops                                    [NumDropCauses]atomic.Uint64
+	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
+	hsXX, hsIK, cookies                      atomic.Uint64
+}
+
+func (c *counters) drop(d DropCause) { c.drops[d].Add(1) }
+
+func (c *counters) snapshot() Stats {
+	var s Stats
+	for i := range s.Drops {
+		s.Drops[i] = c.drops[i].Load()
+	}
+	s.PacketsIn, s.BytesIn = c.packetsIn.Load(), c.bytesIn.Load()
+	s.PacketsOut, s.BytesOut = c.packetsOut.Load(), c.bytesOut.Load()
+	s.HandshakesXX, s.HandshakesIK, s.CookiesSent = c.hsXX.Load(), c.hsIK.Load(), c.cookies.Load()
+	return s
+}

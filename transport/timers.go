@@ -1,0 +1,109 @@
+package transport
+
+import (
+	"time"
+)
+
+// timerLoop runs the Conn's periodic work every TickInterval: keepalive
+// pings, receiver reports, peer-down detection, rekeying, resending the XX
+// final message, and expiring handshakes, partial messages and buckets.
+func (c *Conn) timerLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.opts.TickInterval)
+	defer t.Stop()
+	var lastGC time.Time
+	for {
+		select {
+		case <-c.done:
+			return
+		case now := <-t.C:
+			c.tick(now)
+			if now.Sub(lastGC) >= time.Second {
+				lastGC = now
+				c.limit.gc(now)
+				c.jar.rotate(now)
+			}
+		}
+	}
+}
+
+func (c *Conn) tick(now time.Time) {
+	c.expireHandshakes(now)
+	c.mu.Lock()
+	peers := make([]*peerState, 0, len(c.peers))
+	for _, p := range c.peers {
+		peers = append(peers, p)
+	}
+	c.mu.Unlock()
+	cutoff := now.Add(-c.opts.ReassemblyTimeout)
+	for _, p := range peers {
+		if now.Sub(time.Unix(0, p.lastRecv.Load())) > c.opts.PeerDownTimeout {
+			c.removePeer(p)
+			continue
+		}
+		c.tickPeer(p, now)
+		c.reasmMu.Lock()
+		n := p.reasm.expire(cutoff, &c.reasmTotal)
+		c.reasmMu.Unlock()
+		c.stats.drops[DropReassemblyTimeout].Add(uint64(n))
+	}
+}
+
+// tickPeer does one peer's periodic sends and rekeying.
+func (c *Conn) tickPeer(p *peerState, now time.Time) {
+	p.mu.Lock()
+	kp := p.current
+	ping := kp != nil && now.Sub(p.lastPing) >= c.opts.KeepaliveInterval
+	if ping {
+		p.lastPing = now
+	}
+	var reports []report
+	if now.Sub(p.lastReport) >= c.opts.ReportInterval {
+		p.lastReport = now
+		for _, k := range []*keypair{p.current, p.previous} {
+			if k == nil {
+				continue
+			}
+			if n := k.rxPackets.Load(); n != k.rxReported.Swap(n) {
+				reports = append(reports, report{Index: k.remote, Packets: n, Bytes: k.rxBytes.Load(), Highest: k.rxHighest.Load()})
+			}
+		}
+	}
+	rekey := kp != nil && p.rekeyAt.IsZero() &&
+		((kp.initiator && now.Sub(kp.created) >= c.opts.RekeyAfterTime) || kp.sendCount.Load() >= c.opts.RekeyAfterMessages)
+	if !p.rekeyAt.IsZero() && now.Sub(p.rekeyAt) >= c.opts.HandshakeRetry {
+		rekey = kp != nil // the last attempt went unanswered: try again
+	}
+	if rekey {
+		p.rekeyAt = now
+	}
+	static := p.static
+	p.mu.Unlock()
+
+	if ping {
+		c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePing, c.pingStamp(now)))
+	}
+	for _, r := range reports {
+		c.enqueueControl(p, appendReportFrame(make([]byte, 0, reportFrameSize), r))
+	}
+	if rekey {
+		_ = c.initiate(p.address(), p.id, patternIK, static[:], nil, now)
+	}
+	if kp != nil && kp.final != nil && !kp.confirmed.Load() &&
+		now.Sub(time.Unix(0, kp.finalSent.Load())) >= c.opts.HandshakeRetry {
+		kp.finalSent.Store(now.UnixNano())
+		c.sendRaw(kp.final, p.address())
+	}
+}
+
+// expireHandshakes forgets handshakes older than three retry periods.
+func (c *Conn) expireHandshakes(now time.Time) {
+	limit := 3 * c.opts.HandshakeRetry
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for idx, hs := range c.pending {
+		if now.Sub(hs.created) > limit {
+			c.dropPendingLocked(idx)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+)
+
+// socketBufferSize is the SO_RCVBUF/SO_SNDBUF asked for (wireguard-go and
+// quic-go use 7 MiB, transport-anchors §5.5, §5.6). Failures are ignored: the
+// kernel caps it at net.core.rmem_max/wmem_max.
+const socketBufferSize = 7 << 20
+
+// udpSocket is the real Socket: one UDP socket with batched I/O where the
+// platform has it (see udp_linux.go, udp_other.go).
+type udpSocket struct {
+	conn  *net.UDPConn
+	local netip.AddrPort
+	batch batchIO
+	// write scratch: net.Addr values reused across WriteBatch calls (writer
+	// goroutine only).
+	waddrs [batchSize]net.UDPAddr
+	wips   [batchSize][16]byte
+}
+
+var _ Socket = (*udpSocket)(nil)
+
+// ListenUDP opens a UDP socket on addr ("host:port"; IPv4 unless the host is
+// an IPv6 literal) with large buffers and batched I/O on Linux.
+func ListenUDP(addr string) (Socket, error) {
+	network := "udp4"
+	if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Addr().Is6() && !ap.Addr().Is4In6() {
+		network = "udp6"
+	}
+	ua, err := net.ResolveUDPAddr(network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: resolve %q: %w", addr, err)
+	}
+	c, err := net.ListenUDP(network, ua)
+	if err != nil {
+		return nil, fmt.Errorf("transport: listen %q: %w", addr, err)
+	}
+	_ = c.SetReadBuffer(socketBufferSize)
+	_ = c.SetWriteBuffer(socketBufferSize)
+	forceBuffers(c)
+	s := &udpSocket{conn: c, local: c.LocalAddr().(*net.UDPAddr).AddrPort()}
+	s.batch = newBatchIO(c, network == "udp6")
+	return s, nil
+}
+
+func (s *udpSocket) LocalAddr() netip.AddrPort { return s.local }
+
+func (s *udpSocket) Close() error {
+	err := s.conn.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *udpSocket) ReadBatch(pkts []Packet) (int, error) {
+	return s.batch.read(pkts)
+}
+
+func (s *udpSocket) WriteBatch(pkts []Packet) error {
+	for len(pkts) > 0 {
+		n := min(len(pkts), batchSize)
+		for i := range n {
+			a := pkts[i].Addr.Addr()
+			ip := &s.wips[i]
+			if a.Is4() {
+				*(*[4]byte)(ip[:4]) = a.As4()
+				s.waddrs[i].IP = ip[:4]
+			} else {
+				*ip = a.As16()
+				s.waddrs[i].IP = ip[:]
+			}
+			s.waddrs[i].Port = int(pkts[i].Addr.Port())
+		}
+		if err := s.batch.write(pkts[:n], s.waddrs[:n]); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			// Transient errors (ICMP unreachable, ENOBUFS) lose datagrams,
+			// as UDP may; the caller counts them.
+			return fmt.Errorf("transport: write: %w", err)
+		}
+		pkts = pkts[n:]
+	}
+	return nil
+}
+
+// netipUnmap turns an IPv4-mapped IPv6 address into plain IPv4, so a peer has
+// one spelling of its address.
+func netipUnmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}

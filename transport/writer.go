@@ -1,0 +1,165 @@
+package transport
+
+import (
+	"time"
+)
+
+// writer state, owned by the writer goroutine.
+type writer struct {
+	c     *Conn
+	bufs  [batchSize][]byte
+	pkts  []Packet
+	plain []byte
+	timer *time.Timer
+}
+
+// writeLoop is the only goroutine that seals data packets and writes to
+// the socket. It wakes on Conn.wake, on handshake packets, or when the pacer
+// of a peer with queued data allows it to send again.
+func (c *Conn) writeLoop() {
+	defer c.wg.Done()
+	w := &writer{c: c, pkts: make([]Packet, 0, batchSize), plain: make([]byte, 0, c.opts.MTU)}
+	for i := range w.bufs {
+		w.bufs[i] = make([]byte, 0, c.opts.MTU)
+	}
+	w.timer = time.NewTimer(time.Hour)
+	defer w.timer.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.wake:
+		case <-w.timer.C:
+		case p := <-c.rawOut:
+			w.pkts = append(w.pkts, p)
+		}
+		w.run()
+	}
+}
+
+// run writes batches until nothing is sendable now, then arms the timer for
+// the earliest pacer deadline.
+func (w *writer) run() {
+	for {
+		w.drainRaw()
+		more, wait := w.fill()
+		w.flush()
+		if more {
+			continue
+		}
+		if wait > 0 {
+			w.timer.Reset(wait)
+		}
+		return
+	}
+}
+
+func (w *writer) drainRaw() {
+	for len(w.pkts) < batchSize {
+		select {
+		case p := <-w.c.rawOut:
+			w.pkts = append(w.pkts, p)
+		default:
+			return
+		}
+	}
+}
+
+func (w *writer) flush() {
+	if len(w.pkts) == 0 {
+		return
+	}
+	c := w.c
+	if err := c.sock.WriteBatch(w.pkts); err != nil {
+		if !c.closed() {
+			c.stats.drops[DropWriteError].Add(uint64(len(w.pkts)))
+			c.log.Debug("transport: write", "err", err)
+		}
+	} else {
+		var n uint64
+		for i := range w.pkts {
+			n += uint64(len(w.pkts[i].Buf))
+		}
+		c.stats.packetsOut.Add(uint64(len(w.pkts)))
+		c.stats.bytesOut.Add(n)
+	}
+	clear(w.pkts)
+	w.pkts = w.pkts[:0]
+}
+
+// fill takes packets from ready peers into the batch. more: the batch filled
+// up with data still waiting; wait: the soonest a paced peer may send again.
+func (w *writer) fill() (more bool, wait time.Duration) {
+	c := w.c
+	c.readyMu.Lock()
+	list := c.ready
+	c.ready = nil
+	c.readyMu.Unlock()
+	if len(list) == 0 {
+		return false, 0
+	}
+	now := time.Now()
+	var keep []*peerState
+	for i, p := range list {
+		if len(w.pkts) >= batchSize {
+			keep = append(keep, list[i:]...)
+			more = true
+			break
+		}
+		pending, pw := w.fillPeer(p, now)
+		if pending {
+			keep = append(keep, p)
+			if pw > 0 && (wait == 0 || pw < wait) {
+				wait = pw
+			}
+			if pw == 0 {
+				more = true
+			}
+		}
+	}
+	c.readyMu.Lock()
+	for _, p := range list {
+		p.ready = false
+	}
+	for _, p := range keep {
+		p.ready = true
+	}
+	c.ready = append(keep, c.ready...)
+	c.readyMu.Unlock()
+	return more, wait
+}
+
+// fillPeer seals as many of p's packets as the batch and pacer allow. It
+// reports whether p still has something to send and, if the pacer stopped
+// it, how long to wait. A peer without a usable keypair keeps its queue and
+// is put back on the list when a session is installed.
+func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.Duration) {
+	c := w.c
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kp := p.sendKeypair()
+	if kp == nil || p.gone {
+		return false, 0
+	}
+	to := p.address()
+	room := c.maxPlain()
+	for len(w.pkts) < batchSize {
+		if p.queue.empty() && !p.keepalive {
+			return false, 0
+		}
+		if !p.pacer.allow(now) {
+			return true, max(p.pacer.wait(), time.Microsecond)
+		}
+		w.plain = p.queue.fill(w.plain[:0], room)
+		p.keepalive = false
+		ctr := kp.sendCount.Add(1) - 1
+		slot := len(w.pkts)
+		out := kp.send.sealData(w.bufs[slot][:0], kp.remote, ctr, w.plain)
+		w.bufs[slot] = out
+		w.pkts = append(w.pkts, Packet{Buf: out, Addr: to})
+		p.pacer.spend(len(out))
+		p.sent++
+		p.sentBytes += uint64(len(out))
+	}
+	return !p.queue.empty(), 0
+}
