@@ -51,6 +51,7 @@ func New(p Params) (*Scorer, error) {
 		s.topics[name] = &c
 	}
 	s.params.Topics = nil
+	s.params.IPColocationFactorWhitelist = slices.Clone(p.IPColocationFactorWhitelist)
 	for _, pr := range p.IPColocationFactorWhitelist {
 		if a := pr.Addr(); a.Is4In6() && pr.Bits() >= 96 {
 			pr = netip.PrefixFrom(a.Unmap(), pr.Bits()-96) // peers' IPs are unmapped too

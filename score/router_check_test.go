@@ -1,0 +1,9 @@
+package score_test
+
+import (
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/score"
+)
+
+// The router consumes scoring through router.Scorer.
+var _ router.Scorer = (*score.Scorer)(nil)
