@@ -10,10 +10,10 @@ import "time"
 // mutex); time comes in as now.
 type pacer struct {
 	rate, floor, ceiling float64 // bytes per second
-	tokens                       float64
-	last                         time.Time
-	slowStart                    bool
-	loss                         float64 // EWMA of reported loss
+	tokens               float64
+	last                 time.Time
+	slowStart            bool
+	loss                 float64 // EWMA of reported loss
 }
 
 const (

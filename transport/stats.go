@@ -11,24 +11,24 @@ type DropCause int
 
 // Drop causes, each counted in Stats.Drops.
 const (
-	DropShort              DropCause = iota // datagram shorter than its type's fixed part
-	DropUnknownType                         // unknown packet type
-	DropMalformed                           // bad fixed fields or frames
-	DropUnknownSession                      // receiver index not in use
-	DropAuth                                // AEAD, mac1, Noise or signature check failed
-	DropReplay                              // counter seen before or behind the window
-	DropStaleHandshake                      // initiation not newer than the last from that identity
-	DropRateLimited                         // handshake over the per-source rate
-	DropCookieRequired                      // handshake under load without a valid cookie (answered with one)
-	DropHandshakeTableFull                  // too many half-open handshakes or peers
-	DropHandshakeUnexpected                 // handshake message out of place or for the wrong peer
-	DropReassemblyOverflow                  // partial message over a memory cap or MaxMessageSize
-	DropReassemblyTimeout                   // partial message older than ReassemblyTimeout
-	DropEventQueueFull                      // Events channel full: payload discarded
-	DropQueueFull                           // Send: queue full (or item evicted by a higher priority)
-	DropPeerDown                            // queued payloads discarded when a peer went down
-	DropWriteError                          // socket write failed
-	NumDropCauses                           // number of causes, the length of Stats.Drops
+	DropShort               DropCause = iota // datagram shorter than its type's fixed part
+	DropUnknownType                          // unknown packet type
+	DropMalformed                            // bad fixed fields or frames
+	DropUnknownSession                       // receiver index not in use
+	DropAuth                                 // AEAD, mac1, Noise or signature check failed
+	DropReplay                               // counter seen before or behind the window
+	DropStaleHandshake                       // initiation not newer than the last from that identity
+	DropRateLimited                          // handshake over the per-source rate
+	DropCookieRequired                       // handshake under load without a valid cookie (answered with one)
+	DropHandshakeTableFull                   // too many half-open handshakes or peers
+	DropHandshakeUnexpected                  // handshake message out of place or for the wrong peer
+	DropReassemblyOverflow                   // partial message over a memory cap or MaxMessageSize
+	DropReassemblyTimeout                    // partial message older than ReassemblyTimeout
+	DropEventQueueFull                       // Events channel full: payload discarded
+	DropQueueFull                            // Send: queue full (or item evicted by a higher priority)
+	DropPeerDown                             // queued payloads discarded when a peer went down
+	DropWriteError                           // socket write failed
+	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
 var dropNames = [...]string{
