@@ -10,7 +10,8 @@ import (
 )
 
 // BenchmarkScore: Score of one peer that is in the mesh of 3 scored topics
-// with every component live, among 50 peers.
+// with every component live, among 50 peers: cached (no event touched the
+// peer since the last Score) and afterChange (the topic part recomputed).
 func BenchmarkScore(b *testing.B) {
 	p := ExampleParams("t0")
 	tp := ExampleTopicParams()
@@ -37,13 +38,22 @@ func BenchmarkScore(b *testing.B) {
 	}
 	s.AddPenalty(pid(7), 3)
 	target := pid(7)
-	b.ReportAllocs()
-	var sum float64
-	for b.Loop() {
-		sum += s.Score(target)
-	}
-	if sum == 0 {
-		b.Fatal("score is 0")
+	ps := s.peers[target]
+	for _, bc := range []struct {
+		name  string
+		stale bool
+	}{{"cached", false}, {"afterChange", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var sum float64
+			for b.Loop() {
+				ps.stale = bc.stale // as after any event touching the peer
+				sum += s.Score(target)
+			}
+			if sum == 0 {
+				b.Fatal("score is 0")
+			}
+		})
 	}
 }
 

@@ -16,6 +16,13 @@ type peerStats struct {
 	// that sums over topics are bit-reproducible.
 	topics           []topicStats
 	behaviourPenalty float64 // P7 counter
+
+	// topicsScore caches the capped sum over topics; stale says it must
+	// be recomputed. Everything that may change a topicStats sets stale:
+	// topic and topicOrAdd, which hand out pointers, and the loops over
+	// topics in RemovePeer, advance and Refresh.
+	topicsScore float64
+	stale       bool
 }
 
 // topicStats are the counters of one peer in one scored topic.
@@ -34,8 +41,10 @@ type topicStats struct {
 	invalidMessageDeliveries    float64 // P4 counter
 }
 
-// topic returns the stats of topic, or nil when there are none yet.
+// topic returns the stats of topic for update, or nil when there are
+// none yet.
 func (ps *peerStats) topic(topic string) *topicStats {
+	ps.stale = true
 	i, ok := slices.BinarySearchFunc(ps.topics, topic, cmpTopic)
 	if !ok {
 		return nil
@@ -43,9 +52,10 @@ func (ps *peerStats) topic(topic string) *topicStats {
 	return &ps.topics[i]
 }
 
-// topicOrAdd returns the stats of topic, creating them. The pointer is
-// valid until the next topicOrAdd on ps.
+// topicOrAdd returns the stats of topic for update, creating them. The
+// pointer is valid until the next topicOrAdd on ps.
 func (ps *peerStats) topicOrAdd(topic string, tp *TopicParams) *topicStats {
+	ps.stale = true
 	i, ok := slices.BinarySearchFunc(ps.topics, topic, cmpTopic)
 	if !ok {
 		ps.topics = slices.Insert(ps.topics, i, topicStats{topic: topic, params: tp})

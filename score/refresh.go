@@ -16,6 +16,7 @@ func (s *Scorer) Refresh(now time.Time) {
 			}
 			continue
 		}
+		ps.stale = true
 		for i := range ps.topics {
 			ts := &ps.topics[i]
 			if ts.inMesh {
@@ -45,6 +46,7 @@ func (s *Scorer) advance(now time.Time) {
 		if !ps.connected {
 			continue
 		}
+		ps.stale = true
 		for i := range ps.topics {
 			ps.topics[i].decay(steps, toZero)
 		}

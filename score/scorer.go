@@ -122,6 +122,7 @@ func (s *Scorer) RemovePeer(now time.Time, p peer.ID) {
 		s.stats.UnknownPeerEvents++
 		return
 	}
+	ps.stale = true
 	for i := range ps.topics {
 		ts := &ps.topics[i]
 		ts.firstMessageDeliveries = 0
@@ -154,22 +155,34 @@ func (s *Scorer) known(p peer.ID) *peerStats {
 
 // Score returns p's current score; 0 for a peer the Scorer does not know.
 // It reads the counters as of the last event or Refresh (P1 advances at
-// Refresh), costs O(topics of p) and does not allocate.
+// Refresh) and does not allocate. The topic part is cached until p's
+// counters change, so Score costs O(topics of p) once after a change and
+// O(1) after that (plus the AppSpecificScore call).
 func (s *Scorer) Score(p peer.ID) float64 {
 	ps := s.peers[p]
 	if ps == nil {
 		return 0
 	}
-	var topics float64
-	for i := range ps.topics {
-		topics += topicScore(&ps.topics[i])
-	}
-	if c := s.params.TopicScoreCap; c > 0 && topics > c {
-		topics = c
-	}
-	return topics + s.params.AppSpecificWeight*s.p5(p) +
+	return s.topicsScore(ps) + s.params.AppSpecificWeight*s.p5(p) +
 		s.params.IPColocationFactorWeight*s.p6(ps) +
 		s.params.BehaviourPenaltyWeight*s.p7(ps)
+}
+
+// topicsScore returns the sum of ps's topic scores, in topic order, capped
+// at TopicScoreCap.
+func (s *Scorer) topicsScore(ps *peerStats) float64 {
+	if !ps.stale {
+		return ps.topicsScore
+	}
+	var sum float64
+	for i := range ps.topics {
+		sum += topicScore(&ps.topics[i])
+	}
+	if c := s.params.TopicScoreCap; c > 0 && sum > c {
+		sum = c
+	}
+	ps.topicsScore, ps.stale = sum, false
+	return sum
 }
 
 // topicScore is TopicWeight · (w1·P1 + w2·P2 + w3·P3 + w3b·P3b + w4·P4).

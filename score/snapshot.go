@@ -72,11 +72,8 @@ func (s *Scorer) peerScore(now time.Time, id peer.ID, ps *peerStats) PeerScore {
 		t.Weighted = weighted(ts.params, t.Raw)
 		t.Score = topicScore(ts)
 		r.Topics = append(r.Topics, t)
-		r.TopicsScore += t.Score
 	}
-	if c := s.params.TopicScoreCap; c > 0 && r.TopicsScore > c {
-		r.TopicsScore = c
-	}
+	r.TopicsScore = s.topicsScore(ps)
 	r.P5, r.P6, r.P7 = s.p5(id), s.p6(ps), s.p7(ps)
 	r.W5 = s.params.AppSpecificWeight * r.P5
 	r.W6 = s.params.IPColocationFactorWeight * r.P6
