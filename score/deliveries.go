@@ -61,7 +61,7 @@ func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string,
 	}
 	if reason != ReasonInvalid {
 		r.status = statusIgnored
-		r.peers = nil
+		r.peers = r.peers[:0]
 		return
 	}
 	r.status = statusInvalid

@@ -55,7 +55,13 @@ type deliveryRecords struct {
 	byID map[string]*deliveryRecord
 	fifo []fifoEntry
 	head int
+	// free holds dropped records for reuse (with their peers slices), so
+	// that steady traffic does not allocate a record per message.
+	free []*deliveryRecord
 }
+
+// maxFreeRecords bounds the reuse list.
+const maxFreeRecords = 1024
 
 type fifoEntry struct {
 	id  string
@@ -85,7 +91,14 @@ func (d *deliveryRecords) add(now time.Time, id, topic string, from peer.ID) (*d
 	for len(d.byID) >= d.max && d.pop() {
 		evicted++
 	}
-	r := &deliveryRecord{topic: topic, firstSeen: now, from: from}
+	var r *deliveryRecord
+	if n := len(d.free); n > 0 {
+		r, d.free = d.free[n-1], d.free[:n-1]
+		*r = deliveryRecord{peers: r.peers[:0]}
+	} else {
+		r = &deliveryRecord{}
+	}
+	r.topic, r.firstSeen, r.from = topic, now, from
 	d.byID[id] = r
 	d.fifo = append(d.fifo, fifoEntry{id: id, rec: r})
 	return r, evicted
@@ -112,6 +125,9 @@ func (d *deliveryRecords) pop() bool {
 	d.head++
 	if d.byID[e.id] == e.rec {
 		delete(d.byID, e.id)
+		if len(d.free) < maxFreeRecords {
+			d.free = append(d.free, e.rec)
+		}
 	}
 	if d.head > 1024 && d.head*2 > len(d.fifo) {
 		d.fifo = append(d.fifo[:0], d.fifo[d.head:]...)
