@@ -6,17 +6,16 @@ import (
 	"github.com/gwyh/gwyh/peer"
 )
 
-// Join records that we joined topic. It does not change any score.
+// Join records that we joined topic. It changes no score (mesh peers come
+// with Graft); it only brings decay up to now.
 func (s *Scorer) Join(now time.Time, topic string) {
 	s.advance(now)
-	s.joined[topic] = true
 }
 
 // Leave records that we left topic: every peer still in our mesh of topic
 // is pruned as by Prune (a later Prune for them is a no-op).
 func (s *Scorer) Leave(now time.Time, topic string) {
 	s.advance(now)
-	delete(s.joined, topic)
 	if s.topics[topic] == nil {
 		return
 	}

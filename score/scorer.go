@@ -12,8 +12,9 @@ import (
 
 // Scorer keeps the GossipSub v1.1 peer score of every known peer.
 //
-// It is not safe for concurrent use: all methods must be called from one
-// goroutine (the router's caller). It never reads the clock: every input
+// It is not safe for concurrent use: all methods, Score included (it
+// updates a cache), must be called from one goroutine (the router's
+// caller). It never reads the clock: every input
 // carries now, and now should not go backwards (a step back is treated as
 // no time elapsed). Decay is a function of elapsed time: each method that
 // takes now first applies the decay steps due, so counters are the same
@@ -27,9 +28,7 @@ type Scorer struct {
 	peers map[peer.ID]*peerStats
 	ips   map[netip.Addr]int // peers (connected or retained) per IP
 
-	joined map[string]bool
-
-	lastDecay time.Time // start of the current decay interval; zero before the first Refresh
+	lastDecay time.Time // start of the current decay interval; zero before the first call with now
 	records   deliveryRecords
 	stats     Stats
 }
@@ -44,7 +43,6 @@ func New(p Params) (*Scorer, error) {
 		topics: make(map[string]*TopicParams, len(p.Topics)),
 		peers:  make(map[peer.ID]*peerStats),
 		ips:    make(map[netip.Addr]int),
-		joined: make(map[string]bool),
 	}
 	for name, tp := range p.Topics {
 		c := *tp
@@ -151,103 +149,4 @@ func (s *Scorer) known(p peer.ID) *peerStats {
 		s.stats.UnknownPeerEvents++
 	}
 	return ps
-}
-
-// Score returns p's current score; 0 for a peer the Scorer does not know.
-// It reads the counters as of the last event or Refresh (P1 advances at
-// Refresh) and does not allocate. The topic part is cached until p's
-// counters change, so Score costs O(topics of p) once after a change and
-// O(1) after that (plus the AppSpecificScore call).
-func (s *Scorer) Score(p peer.ID) float64 {
-	ps := s.peers[p]
-	if ps == nil {
-		return 0
-	}
-	return s.topicsScore(ps) + s.params.AppSpecificWeight*s.p5(p) +
-		s.params.IPColocationFactorWeight*s.p6(ps) +
-		s.params.BehaviourPenaltyWeight*s.p7(ps)
-}
-
-// topicsScore returns the sum of ps's topic scores, in topic order, capped
-// at TopicScoreCap.
-func (s *Scorer) topicsScore(ps *peerStats) float64 {
-	if !ps.stale {
-		return ps.topicsScore
-	}
-	var sum float64
-	for i := range ps.topics {
-		sum += topicScore(&ps.topics[i])
-	}
-	if c := s.params.TopicScoreCap; c > 0 && sum > c {
-		sum = c
-	}
-	ps.topicsScore, ps.stale = sum, false
-	return sum
-}
-
-// topicScore is TopicWeight · (w1·P1 + w2·P2 + w3·P3 + w3b·P3b + w4·P4).
-func topicScore(ts *topicStats) float64 {
-	raw := rawTopic(ts)
-	w := weighted(ts.params, raw)
-	return ts.params.TopicWeight * (w.P1 + w.P2 + w.P3 + w.P3b + w.P4)
-}
-
-// rawTopic returns the unweighted components P1..P4 of ts.
-func rawTopic(ts *topicStats) TopicComponents {
-	tp := ts.params
-	var c TopicComponents
-	if ts.inMesh && tp.TimeInMeshQuantum > 0 {
-		c.P1 = min(float64(ts.meshTime)/float64(tp.TimeInMeshQuantum), tp.TimeInMeshCap)
-	}
-	c.P2 = ts.firstMessageDeliveries
-	d := ts.meshDeficit()
-	c.P3 = d * d
-	c.P3b = ts.meshFailurePenalty
-	c.P4 = ts.invalidMessageDeliveries * ts.invalidMessageDeliveries
-	return c
-}
-
-func weighted(tp *TopicParams, raw TopicComponents) TopicComponents {
-	return TopicComponents{
-		P1:  tp.TimeInMeshWeight * raw.P1,
-		P2:  tp.FirstMessageDeliveriesWeight * raw.P2,
-		P3:  tp.MeshMessageDeliveriesWeight * raw.P3,
-		P3b: tp.MeshFailurePenaltyWeight * raw.P3b,
-		P4:  tp.InvalidMessageDeliveriesWeight * raw.P4,
-	}
-}
-
-// p5 is the application-specific score.
-func (s *Scorer) p5(p peer.ID) float64 {
-	if s.params.AppSpecificScore == nil {
-		return 0
-	}
-	return s.params.AppSpecificScore(p)
-}
-
-// p6 is (peers on p's IP − threshold)² above the threshold, 0 for an
-// unknown or whitelisted IP.
-func (s *Scorer) p6(ps *peerStats) float64 {
-	if !ps.ip.IsValid() || s.params.IPColocationFactorWeight == 0 {
-		return 0
-	}
-	for _, pr := range s.whitelist {
-		if pr.Contains(ps.ip) {
-			return 0
-		}
-	}
-	surplus := s.ips[ps.ip] - s.params.IPColocationFactorThreshold
-	if surplus <= 0 {
-		return 0
-	}
-	return float64(surplus) * float64(surplus)
-}
-
-// p7 is (counter − threshold)² above the threshold.
-func (s *Scorer) p7(ps *peerStats) float64 {
-	excess := ps.behaviourPenalty - s.params.BehaviourPenaltyThreshold
-	if excess <= 0 {
-		return 0
-	}
-	return excess * excess
 }
