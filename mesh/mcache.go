@@ -9,11 +9,14 @@ import (
 // last HistoryLength heartbeat windows, served to IWANT, of which the last
 // HistoryGossip windows are advertised in IHAVE. It also counts how many
 // times each message was served to each peer (the GossipRetransmission
-// cap of v1.1). Entries are map values, so a Put costs no allocation beyond
-// map growth. The zero value is unusable; use NewMessageCache. Not safe for
-// concurrent use.
+// cap of v1.1). Entries live in a slab reused through a free list and the
+// map holds only their index, so in steady state a Put allocates nothing
+// and the map's rehashes move small values. The zero value is unusable;
+// use NewMessageCache. Not safe for concurrent use.
 type MessageCache struct {
-	msgs    map[string]cacheEntry
+	msgs    map[string]int32 // id → index in slab
+	slab    []cacheEntry
+	free    []int32
 	windows [][]windowEntry // windows[0] is the newest
 	gossip  int
 }
@@ -36,30 +39,41 @@ type windowEntry struct {
 // advertised (1 ≤ gossip ≤ history).
 func NewMessageCache(history, gossip int) *MessageCache {
 	return &MessageCache{
-		msgs:    make(map[string]cacheEntry),
+		msgs:    make(map[string]int32),
 		windows: make([][]windowEntry, history),
 		gossip:  gossip,
 	}
 }
 
-// Put adds m under id to the newest window; a second Put of an id is a
-// no-op. The cache keeps m's memory: it must not be modified afterwards.
+// Put adds m under id to the newest window. Putting an id already cached
+// replaces its message and retransmission counts (the router only puts ids
+// its seen cache did not hold). The cache keeps m's memory: it must not be
+// modified afterwards.
 func (c *MessageCache) Put(id string, m *rpc.Message) {
-	if _, ok := c.msgs[id]; ok {
+	if i, ok := c.msgs[id]; ok {
+		c.slab[i] = cacheEntry{msg: *m, sent: c.slab[i].sent[:0]}
 		return
 	}
-	c.msgs[id] = cacheEntry{msg: *m}
+	var i int32
+	if n := len(c.free); n > 0 {
+		i, c.free = c.free[n-1], c.free[:n-1]
+		c.slab[i].msg = *m
+	} else {
+		i = int32(len(c.slab))
+		c.slab = append(c.slab, cacheEntry{msg: *m})
+	}
+	c.msgs[id] = i
 	c.windows[0] = append(c.windows[0], windowEntry{id: id, topic: m.Topic})
 }
 
 // Get returns the message cached under id. The pointer is valid until the
 // next Put or Shift.
 func (c *MessageCache) Get(id string) (*rpc.Message, bool) {
-	e, ok := c.msgs[id]
+	i, ok := c.msgs[id]
 	if !ok {
 		return nil, false
 	}
-	return &e.msg, true
+	return &c.slab[i].msg, true
 }
 
 // Has reports whether id is cached.
@@ -71,18 +85,18 @@ func (c *MessageCache) Has(id string) bool {
 // GetForPeer returns the message cached under id for serving to p, and how
 // many times it has now been served to p, this time included.
 func (c *MessageCache) GetForPeer(id string, p peer.ID) (m rpc.Message, count int, ok bool) {
-	e, ok := c.msgs[id]
+	i, ok := c.msgs[id]
 	if !ok {
 		return rpc.Message{}, 0, false
 	}
-	for i := range e.sent {
-		if e.sent[i].p == p {
-			e.sent[i].n++
-			return e.msg, e.sent[i].n, true
+	e := &c.slab[i]
+	for k := range e.sent {
+		if e.sent[k].p == p {
+			e.sent[k].n++
+			return e.msg, e.sent[k].n, true
 		}
 	}
 	e.sent = append(e.sent, sentCount{p: p, n: 1})
-	c.msgs[id] = e
 	return e.msg, 1, true
 }
 
@@ -103,7 +117,11 @@ func (c *MessageCache) GossipIDs(dst []string, topic string) []string {
 func (c *MessageCache) Shift() {
 	last := c.windows[len(c.windows)-1]
 	for _, e := range last {
-		delete(c.msgs, e.id)
+		if i, ok := c.msgs[e.id]; ok {
+			delete(c.msgs, e.id)
+			c.slab[i] = cacheEntry{sent: c.slab[i].sent[:0]}
+			c.free = append(c.free, i)
+		}
 	}
 	clear(last)
 	copy(c.windows[1:], c.windows[:len(c.windows)-1])

@@ -53,6 +53,13 @@ func (s *Seen) Add(id string, now time.Time) bool {
 	if _, ok := s.ids[id]; ok {
 		return false
 	}
+	s.AddNew(id, now)
+	return true
+}
+
+// AddNew inserts id at now; the caller knows id is absent (it just
+// checked with Has or HasBytes), which saves a lookup.
+func (s *Seen) AddNew(id string, now time.Time) {
 	if s.max > 0 && len(s.ids) >= s.max {
 		s.evictOldest()
 	}
@@ -69,7 +76,6 @@ func (s *Seen) Add(id string, now time.Time) bool {
 	b := &s.buckets[n-1]
 	b.ids = append(b.ids, id)
 	s.ids[id] = b.gen
-	return true
 }
 
 // Expire forgets every bucket whose newest possible id is older than TTL

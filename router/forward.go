@@ -28,11 +28,14 @@ func (r *Router) accept(now time.Time, from peer.ID, id string, m *rpc.Message, 
 // (gossipsub-v1.0.md "Message Forwarding", v1.1 explicit peers, v1.2).
 // Mesh peers' scores were checked at the heartbeat, not here.
 func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src peer.ID) {
-	for _, p := range t.mesh.Slice() {
-		if p == from || p == src {
+	for _, ps := range r.meshPeers(t) {
+		if ps.id == from || ps.id == src {
 			continue
 		}
-		r.sendMessage(r.peers[p], id, m)
+		r.sendMessage(ps, id, m)
+	}
+	if r.direct.Len() == 0 {
+		return
 	}
 	for _, p := range r.direct.Slice() {
 		if p == from || p == src || t.mesh.Has(p) {

@@ -14,7 +14,11 @@ import (
 // (gossipsub-v1.1.md "Adaptive Gossip Dissemination"). At most
 // MaxIHaveLength ids go to one peer, a random subset per peer.
 func (r *Router) emitGossip(t *topicState, exclude *mesh.PeerSet) {
-	ids := r.mcache.GossipIDs(nil, t.name)
+	// The ids live in an arena reused at every heartbeat: the Output that
+	// references them is valid until the next input only.
+	start := len(r.gossipArena)
+	r.gossipArena = r.mcache.GossipIDs(r.gossipArena, t.name)
+	ids := r.gossipArena[start:len(r.gossipArena):len(r.gossipArena)]
 	if len(ids) == 0 {
 		return
 	}

@@ -90,7 +90,7 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 	t := r.topics[s.Topic]
 	t.peers.Remove(ps.id)
 	t.fanout.Remove(ps.id)
-	if t.mesh.Remove(ps.id) {
+	if t.removeMesh(ps.id) {
 		if r.scorer != nil {
 			r.scorer.Prune(now, ps.id, t.name)
 		}

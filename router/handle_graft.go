@@ -48,7 +48,7 @@ func (r *Router) handleGraft(now time.Time, ps *peerState, topic string) {
 		r.prune(now, t, p, true, r.p.PruneBackoff)
 		return
 	}
-	t.mesh.Add(p)
+	t.addMesh(p)
 	if r.scorer != nil {
 		r.scorer.Graft(now, p, topic)
 	}

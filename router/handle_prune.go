@@ -18,7 +18,7 @@ func (r *Router) handlePrune(now time.Time, ps *peerState, pr *rpc.Prune) {
 	if t == nil || !t.joined {
 		return
 	}
-	if t.mesh.Remove(ps.id) {
+	if t.removeMesh(ps.id) {
 		if r.scorer != nil {
 			r.scorer.Prune(now, ps.id, t.name)
 		}

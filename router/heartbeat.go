@@ -26,6 +26,8 @@ func (r *Router) heartbeat(now time.Time) {
 	r.stats.Heartbeats++
 	r.heartbeats++
 	clear(r.scores)
+	clear(r.gossipArena)
+	r.gossipArena = r.gossipArena[:0]
 	if r.scorer != nil {
 		r.scorer.Refresh(now)
 	}

@@ -98,7 +98,7 @@ func (r *Router) graftCandidates(now time.Time, t *topicState, n int, outboundOn
 
 // graft adds p to t's mesh and sends it GRAFT.
 func (r *Router) graft(now time.Time, t *topicState, p peer.ID) {
-	t.mesh.Add(p)
+	t.addMesh(p)
 	m := r.rpcFor(r.peers[p])
 	m.Graft = append(m.Graft, rpc.Graft{Topic: t.name})
 	r.stats.GraftSent++
@@ -111,7 +111,7 @@ func (r *Router) graft(now time.Time, t *topicState, p peer.ID) {
 // prune removes p from t's mesh (if there) and sends it PRUNE with backoff
 // and, when doPX, peer exchange; p is backed off for as long.
 func (r *Router) prune(now time.Time, t *topicState, p peer.ID, doPX bool, backoff time.Duration) {
-	if t.mesh.Remove(p) {
+	if t.removeMesh(p) {
 		if r.scorer != nil {
 			r.scorer.Prune(now, p, t.name)
 		}

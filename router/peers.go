@@ -68,7 +68,7 @@ func (r *Router) RemovePeer(now time.Time, id peer.ID) {
 	}
 	for _, name := range r.joined {
 		t := r.topics[name]
-		if t.mesh.Remove(id) {
+		if t.removeMesh(id) {
 			r.emit(Event{Kind: EventPrune, Peer: id, Topic: name})
 		}
 	}

@@ -38,7 +38,7 @@ func (r *Router) Publish(now time.Time, topic string, data []byte) (string, erro
 		}
 	}
 	id := string(r.idbuf)
-	r.seen.Add(id, now)
+	r.seen.AddNew(id, now)
 	r.mcache.Put(id, &m)
 	r.stats.Published++
 	t := r.topic(topic)

@@ -41,7 +41,7 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 		return
 	}
 	id := string(r.idbuf)
-	r.seen.Add(id, now)
+	r.seen.AddNew(id, now)
 	r.promises.FulfillBytes(r.idbuf)
 	if r.scorer != nil {
 		r.scorer.ValidateMessage(now, ps.id, id, t.name)

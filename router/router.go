@@ -74,6 +74,8 @@ type Router struct {
 	cands   []mesh.Candidate
 	ids     []peer.ID
 	broken  []mesh.Broken
+
+	gossipArena []string // IHAVE ids of the current heartbeat
 }
 
 // peerState is what the router knows of one connected peer.
@@ -99,6 +101,36 @@ type topicState struct {
 	inFan   bool
 	lastPub time.Time
 	val     TopicValidator
+
+	// meshPS caches the mesh peers' states for forwarding; nil when the
+	// mesh changed since it was built.
+	meshPS []*peerState
+}
+
+// addMesh adds p to the mesh.
+func (t *topicState) addMesh(p peer.ID) {
+	t.mesh.Add(p)
+	t.meshPS = t.meshPS[:0:0]
+}
+
+// removeMesh removes p from the mesh and reports whether it was there.
+func (t *topicState) removeMesh(p peer.ID) bool {
+	if t.mesh.Remove(p) {
+		t.meshPS = t.meshPS[:0:0]
+		return true
+	}
+	return false
+}
+
+// meshPeers returns the mesh peers' states, sorted by ID.
+func (r *Router) meshPeers(t *topicState) []*peerState {
+	if len(t.meshPS) != t.mesh.Len() {
+		t.meshPS = t.meshPS[:0]
+		for _, p := range t.mesh.Slice() {
+			t.meshPS = append(t.meshPS, r.peers[p])
+		}
+	}
+	return t.meshPS
 }
 
 // New returns a Router for cfg. It checks cfg (Params.Validate, thresholds

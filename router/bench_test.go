@@ -1,0 +1,115 @@
+package router
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// benchRouter returns a StrictNoSign router joined to "t" with a mesh of
+// D=6 and a seventh topic peer outside the mesh, which it returns as the
+// sender, so that every forward goes to all six mesh peers.
+func benchRouter(b *testing.B, mod func(*Config)) (*Router, peer.ID) {
+	c := noSignConfig(0, 1)
+	if mod != nil {
+		mod(&c)
+	}
+	r, err := New(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub := &rpc.RPC{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}}}
+	for i := 1; i <= 7; i++ {
+		r.AddPeer(t0, testID(i), PeerOptions{})
+		r.HandleRPC(t0, testID(i), sub)
+	}
+	if err := r.Join(t0, "t"); err != nil {
+		b.Fatal(err)
+	}
+	r.Ready()
+	mesh := r.Mesh("t")
+	if len(mesh) != 6 {
+		b.Fatalf("mesh of %d", len(mesh))
+	}
+	for i := 1; i <= 7; i++ {
+		if !containsPeer(mesh, testID(i)) {
+			return r, testID(i)
+		}
+	}
+	b.Fatal("no sender outside the mesh")
+	return nil, peer.ID{}
+}
+
+func containsPeer(l []peer.ID, p peer.ID) bool {
+	for _, q := range l {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// benchForward measures one HandleRPC with one new 256 B message, then
+// Ready. Time advances one heartbeat every 1000 messages (1000 msg/s of
+// virtual traffic) so the caches stay at their steady-state size.
+func benchForward(b *testing.B, mod func(*Config)) {
+	r, from := benchRouter(b, mod)
+	const ring = 8192 // > HistoryLength × 1000 messages: cached data is never rewritten
+	bufs := make([][]byte, ring)
+	for i := range bufs {
+		bufs[i] = make([]byte, 256)
+	}
+	m := &rpc.RPC{Publish: make([]rpc.Message, 1)}
+	now := t0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%1000 == 999 {
+			now = now.Add(time.Second)
+			r.Tick(now)
+			r.Ready()
+		}
+		data := bufs[i%ring]
+		binary.BigEndian.PutUint64(data, uint64(i)+1)
+		m.Publish[0] = rpc.Message{Data: data, Topic: "t"}
+		r.HandleRPC(now, from, m)
+		out := r.Ready()
+		if len(out.Sends) != 6 || len(out.Deliveries) != 1 {
+			b.Fatalf("op %d: %d sends, %d deliveries", i, len(out.Sends), len(out.Deliveries))
+		}
+	}
+}
+
+// BenchmarkRouterForward: one RPC with one new 256 B message in a topic
+// with a D=6 mesh, StrictNoSign, a cheap custom id (the first 8 data
+// bytes), through HandleRPC, then Ready.
+func BenchmarkRouterForward(b *testing.B) { benchForward(b, nil) }
+
+// BenchmarkRouterForwardContentID is the same with the StrictNoSign
+// default id, SHA-256 of topic and data.
+func BenchmarkRouterForwardContentID(b *testing.B) {
+	benchForward(b, func(c *Config) { c.AppendMessageID = nil })
+}
+
+// BenchmarkRouterDuplicate: the same RPC carrying an already-seen message.
+func BenchmarkRouterDuplicate(b *testing.B) {
+	r, from := benchRouter(b, nil)
+	data := make([]byte, 256)
+	m := &rpc.RPC{Publish: []rpc.Message{{Data: data, Topic: "t"}}}
+	r.HandleRPC(t0, from, m)
+	r.Ready()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.HandleRPC(t0, from, m)
+		if out := r.Ready(); len(out.Sends) != 0 {
+			b.Fatal("duplicate forwarded")
+		}
+	}
+	if got := r.Stats().Duplicates; got != uint64(b.N) {
+		b.Fatalf("duplicates %d, want %d", got, b.N)
+	}
+}
