@@ -50,11 +50,20 @@ func (s *Scorer) DeliverMessage(now time.Time, from peer.ID, msgID, topic string
 
 // RejectMessage records that msgID did not pass validation. With
 // ReasonInvalid, `from` and every peer that sent a copy while it validated
-// earn a P4 invalid-message count; with ReasonIgnored (or any other
-// reason) no one is penalised and later copies earn nothing.
+// earn a P4 invalid-message count, and so does every later copy; with
+// ReasonIgnored (or any other reason) no one is penalised and later copies
+// earn nothing. A message that never began validation (no
+// ValidateMessage, e.g. a bad signature) only penalises `from` and leaves
+// no record: a forged copy must not taint the real message's senders.
 func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string, reason Reason) {
 	s.advance(now)
-	r := s.record(now, from, msgID, topic)
+	r := s.records.get(msgID)
+	if r == nil {
+		if reason == ReasonInvalid {
+			s.markInvalid(from, topic)
+		}
+		return
+	}
 	if r.status != statusValidating {
 		s.stats.LateOutcomes++
 		return

@@ -106,6 +106,16 @@ func TestDeliveries(t *testing.T) {
 		},
 		want: map[byte][3]float64{},
 	}, {
+		name: "a rejected message that never validated leaves no record",
+		run: func(s *Scorer) {
+			s.RejectMessage(ms(0), pid(4), "m", "t", ReasonInvalid) // forged copy
+			s.ValidateMessage(ms(1), pid(1), "m", "t")
+			s.DuplicateMessage(ms(2), pid(2), "m", "t")
+			s.DeliverMessage(ms(3), pid(1), "m", "t")
+			s.DuplicateMessage(ms(4), pid(3), "m", "t")
+		},
+		want: map[byte][3]float64{4: {0, 0, 1}, 1: {1, 1, 0}, 2: {0, 1, 0}, 3: {0, 1, 0}},
+	}, {
 		name: "a second outcome is ignored",
 		run: func(s *Scorer) {
 			s.DeliverMessage(ms(0), pid(1), "m", "t")
@@ -116,6 +126,7 @@ func TestDeliveries(t *testing.T) {
 	}, {
 		name: "copies after the record expired earn nothing",
 		run: func(s *Scorer) {
+			s.ValidateMessage(ms(0), pid(1), "m", "t")
 			s.RejectMessage(ms(0), pid(1), "m", "t", ReasonInvalid)
 			s.Refresh(at(time.Minute))
 			s.DuplicateMessage(at(time.Minute), pid(2), "m", "t")

@@ -303,6 +303,12 @@ func (o *oracle) apply(e event) {
 }
 
 func (o *oracle) outcome(e event) {
+	if e.kind == evReject && o.msgs[e.msg] == nil {
+		if e.reason == ReasonInvalid {
+			o.invalid(e.peer, e.topic)
+		}
+		return
+	}
 	m := o.msg(e.now, e.peer, e.msg, e.topic)
 	if m.status != "validating" {
 		return
