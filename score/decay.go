@@ -32,18 +32,31 @@ func (p *Params) DecayFactor(d time.Duration) float64 {
 	return ScoreParameterDecayWithBase(d, p.DecayInterval, p.DecayToZero)
 }
 
+// exactDecaySteps is the most steps decayCounter applies one at a time;
+// longer gaps (a node that was suspended, a simulator jumping ahead) use a
+// closed form, equal to within rounding.
+const exactDecaySteps = 64
+
 // decayCounter applies steps decay steps to v: each multiplies by factor and
-// clears the value once it falls below toZero. It is exactly the same as
-// calling it once per step; it stops early once v is 0, so the work is
-// bounded by log(v/toZero)/-log(factor) whatever steps is. A factor
-// outside [0,1) (only possible on a component whose weight is 0) is
-// clamped: ≥ 1 leaves v alone, ≤ 0 clears it.
+// clears the value once it falls below toZero. Up to exactDecaySteps it is
+// bit-for-bit the same as one call per step, so Refresh cadence does not
+// change results; it stops early once v is 0. Beyond that it uses
+// factor^steps, so the work stays O(1) whatever the gap. A factor outside
+// [0,1) (only possible on a component whose weight is 0) is clamped: ≥ 1
+// leaves v alone, ≤ 0 clears it.
 func decayCounter(v, factor, toZero float64, steps int64) float64 {
 	if v == 0 || steps <= 0 || factor >= 1 || math.IsNaN(factor) {
 		return v
 	}
 	if factor <= 0 {
 		return 0
+	}
+	if steps > exactDecaySteps {
+		v *= math.Pow(factor, float64(steps))
+		if v < toZero {
+			return 0
+		}
+		return v
 	}
 	for range steps {
 		v *= factor

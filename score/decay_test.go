@@ -133,22 +133,33 @@ func TestIrregularRefreshEqualsRegular(t *testing.T) {
 	}
 }
 
-// decayCounter is the same as one step at a time.
+// decayCounter is the same as one step at a time: bit for bit up to
+// exactDecaySteps, to within rounding beyond.
 func TestDecayCounterSteps(t *testing.T) {
 	cases := []struct {
 		v, f  float64
 		steps int64
-	}{{100, 0.9, 1}, {100, 0.9, 50}, {100, 0.9, 1 << 40}, {5, 0.5, 3}, {0.011, 0.99, 2}}
+	}{
+		{100, 0.9, 1}, {100, 0.9, 50}, {100, 0.9, 1 << 40}, {5, 0.5, 3}, {0.011, 0.99, 2},
+		{1e6, 0.9999, exactDecaySteps}, {1e6, 0.9999, exactDecaySteps + 1}, {1e6, 0.9999, 86400},
+		{1e6, 0.999999, 1e9},
+	}
 	for _, tc := range cases {
 		want := tc.v
-		for range min(tc.steps, 10000) {
+		for range min(tc.steps, 1e6) {
 			want *= tc.f
 			if want < 0.01 {
 				want = 0
+				break
 			}
 		}
-		if got := decayCounter(tc.v, tc.f, 0.01, tc.steps); got != want {
+		got := decayCounter(tc.v, tc.f, 0.01, tc.steps)
+		exact := tc.steps <= exactDecaySteps
+		if (exact && got != want) || (!exact && !closeTo(got, want) && tc.steps <= 1e6) {
 			t.Errorf("decayCounter(%v, %v, %d) = %v, want %v", tc.v, tc.f, tc.steps, got, want)
+		}
+		if tc.steps > 1e6 && got != 0 {
+			t.Errorf("decayCounter(%v, %v, %d) = %v, want 0", tc.v, tc.f, tc.steps, got)
 		}
 	}
 	if got := decayCounter(3, 1, 0.01, 10); got != 3 {

@@ -12,7 +12,9 @@
 //   - Decay: counters are multiplied by their factor once per whole
 //     DecayInterval since the first call that carried a time; every call
 //     that carries now first applies the steps due, so the counters do
-//     not depend on how often Refresh runs. A value under DecayToZero
+//     not depend on how often Refresh runs (bit for bit across gaps of up
+//     to 64 intervals; longer gaps use a closed form, equal to within
+//     rounding, so catching up costs O(1)). A value under DecayToZero
 //     becomes exactly 0.
 //   - P1 time in mesh and P3 activation advance at Refresh.
 //   - Near-first deliveries (P3): a copy from a mesh peer counts if it

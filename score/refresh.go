@@ -35,7 +35,8 @@ func (s *Scorer) Refresh(now time.Time) {
 // now calls it first, so each counter decays exactly as if a ticker fired
 // at every interval boundary, whatever the cadence of Refresh: decay is a
 // function of elapsed time. The first call starts the decay clock. The
-// work is O(peers) at most once per interval.
+// work is O(peers × topics) at most once per interval, whatever the gap
+// (see decayCounter).
 func (s *Scorer) advance(now time.Time) {
 	steps := s.decaySteps(now)
 	if steps == 0 {
