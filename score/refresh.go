@@ -2,10 +2,12 @@ package score
 
 import "time"
 
-// Refresh is called every heartbeat. It applies the decay steps due (see
-// advance), forgets retained peers whose RetainScore has passed, updates
-// P1 time in mesh and P3 activation of connected peers, and expires stale
-// delivery records. Retained peers' counters are frozen: they do not decay.
+// Refresh is called every heartbeat. It applies one decay step per whole
+// DecayInterval elapsed since the last step (as every call carrying now
+// does), forgets retained peers whose RetainScore has passed, updates P1
+// time in mesh and P3 activation of connected peers, and expires stale
+// delivery records. Retained peers' counters are frozen: they do not
+// decay. Its cost is O(peers × topics + expired records).
 func (s *Scorer) Refresh(now time.Time) {
 	s.advance(now)
 	for id, ps := range s.peers { // order-free: each peer is updated on its own

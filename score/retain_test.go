@@ -101,6 +101,9 @@ func TestRemovePeer(t *testing.T) {
 	if got := s.Score(b); got != -1 {
 		t.Fatalf("colocated peer: Score = %v, want -1", got)
 	}
+	if st := s.Stats(); st.Peers != 1 || st.RetainedPeers != 1 {
+		t.Fatalf("Stats: %d peers, %d retained, want 1 and 1", st.Peers, st.RetainedPeers)
+	}
 	s.Refresh(at(11 * time.Second))
 	if got := s.Score(b); got != 0 {
 		t.Fatalf("after a is forgotten: Score(b) = %v, want 0", got)
