@@ -25,7 +25,6 @@ func (r *Router) Tick(now time.Time) {
 func (r *Router) heartbeat(now time.Time) {
 	r.stats.Heartbeats++
 	r.heartbeats++
-	clear(r.scores)
 	clear(r.gossipArena)
 	r.gossipArena = r.gossipArena[:0]
 	if r.scorer != nil {

@@ -23,6 +23,7 @@ func (r *Router) Ready() *Output {
 // begin starts an input: the previous Output is recycled if it was drained,
 // and the heartbeat clock starts at the first input.
 func (r *Router) begin(now time.Time) {
+	r.inputSeq++
 	if r.drained {
 		r.drained = false
 		r.outEpoch++

@@ -82,26 +82,29 @@ func (r *Router) RemovePeer(now time.Time, id peer.ID) {
 }
 
 // score returns p's score: 0 without a Scorer, else memoised for the
-// current heartbeat.
+// duration of one input (a heartbeat asks for the same peer many times).
 func (r *Router) score(p peer.ID) float64 {
 	if r.scorer == nil {
 		return 0
 	}
-	if s, ok := r.scores[p]; ok {
-		return s
+	if m, ok := r.scores[p]; ok && m.input == r.inputSeq {
+		return m.s
 	}
-	s := r.scorer.Score(p)
-	r.scores[p] = s
-	return s
+	return r.freshScore(p)
 }
 
-// freshScore returns p's score without the memo, for decisions taken on
-// remote input (graylisting, GRAFT, PX).
+// freshScore returns p's score from the Scorer and memoises it.
 func (r *Router) freshScore(p peer.ID) float64 {
 	if r.scorer == nil {
 		return 0
 	}
 	s := r.scorer.Score(p)
-	r.scores[p] = s
+	r.scores[p] = scoreMemo{input: r.inputSeq, s: s}
 	return s
+}
+
+// scoreMemo is a score read during input number input.
+type scoreMemo struct {
+	input uint64
+	s     float64
 }

@@ -61,7 +61,8 @@ type Router struct {
 	seqno         uint64
 	nextHeartbeat time.Time
 	heartbeats    uint64
-	scores        map[peer.ID]float64 // memo for the current heartbeat
+	scores        map[peer.ID]scoreMemo // memo for the current input
+	inputSeq      uint64
 
 	out      Output
 	drained  bool
@@ -156,7 +157,7 @@ func New(cfg Config) (*Router, error) {
 		validators: make(map[string]TopicValidator),
 		limiter:    validator.NewLimiter(cfg.MaxValidations, cfg.MaxTopicValidations),
 		pending:    validator.NewPending[pendingValidation](),
-		scores:     make(map[peer.ID]float64),
+		scores:     make(map[peer.ID]scoreMemo),
 		outEpoch:   1,
 	}
 	r.id = cfg.ID
