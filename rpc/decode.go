@@ -26,7 +26,7 @@ func Decode(payload []byte, lim Limits, into *RPC) error {
 		into.Reset()
 		return err
 	}
-	d.intern()
+	d.internAll()
 	return nil
 }
 
@@ -34,43 +34,40 @@ func Decode(payload []byte, lim Limits, into *RPC) error {
 type decoder struct {
 	lim      Limits
 	r        *RPC
-	strBytes int // bytes of the strings to copy into the arena
 	ihaveIDs int
 	iwantIDs int
 	dontIDs  int
-	arena    []byte
+	strBytes int    // bytes of the strings to copy into the arena
+	arena    []byte // topics and ids, allocated once
 }
 
 // rpc decodes the top-level RPC message.
 func (d *decoder) rpc(b []byte) error {
-	rd := reader{b}
-	for {
-		f, w, err := rd.next()
-		if err != nil || f == 0 {
-			return err
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return fieldErr(b)
 		}
-		switch f {
+		b = b[n:]
+		var err error
+		switch f.num {
 		case 1:
-			err = d.sub(&rd, w)
+			err = d.sub(f)
 		case 2:
-			err = d.message(&rd, w)
+			err = d.message(f)
 		case 3:
-			var body []byte
-			if body, err = rd.bytes(w); err == nil {
-				err = d.control(body)
-			}
-		default:
-			err = rd.skip(w)
+			err = d.control(f)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // sub decodes one SubOpts field.
-func (d *decoder) sub(rd *reader, w int) error {
-	b, err := rd.bytes(w)
+func (d *decoder) sub(f field) error {
+	b, err := f.bytes()
 	if err != nil {
 		return err
 	}
@@ -80,71 +77,70 @@ func (d *decoder) sub(rd *reader, w int) error {
 	var s *SubOpts
 	d.r.Subscriptions, s = extend(d.r.Subscriptions)
 	*s = SubOpts{}
-	er := reader{b}
-	for {
-		f, w, err := er.next()
-		if err != nil || f == 0 {
-			return err
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return fieldErr(b)
 		}
-		switch f {
+		b = b[n:]
+		var err error
+		switch f.num {
 		case 1:
 			var v uint64
-			v, err = er.uint(w)
+			v, err = f.uint()
 			s.Subscribe = v != 0
 		case 2:
-			s.Topic, err = d.str(&er, w, "topic length", d.lim.MaxTopicLen)
-		default:
-			err = er.skip(w)
+			s.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // message decodes one Message field.
-func (d *decoder) message(rd *reader, w int) error {
-	b, err := rd.bytes(w)
+func (d *decoder) message(f field) error {
+	b, err := f.bytes()
 	if err != nil {
 		return err
 	}
 	if err := limitErr("messages", d.lim.MaxMessages, len(d.r.Publish)+1); err != nil {
 		return err
 	}
-	var m *Message
-	d.r.Publish, m = extend(d.r.Publish)
-	*m = Message{}
-	er := reader{b}
-	for {
-		f, w, err := er.next()
-		if err != nil || f == 0 {
-			return err
+	var m Message
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return fieldErr(b)
 		}
-		switch f {
+		b = b[n:]
+		var err error
+		switch f.num {
 		case 1:
-			m.From, err = lenBytes(&er, w, "from length", d.lim.MaxFromLen)
+			m.From, err = lenBytes(f, "from length", d.lim.MaxFromLen)
 		case 2:
-			m.Data, err = lenBytes(&er, w, "data size", d.lim.MaxDataSize)
+			m.Data, err = lenBytes(f, "data size", d.lim.MaxDataSize)
 		case 3:
-			m.Seqno, err = lenBytes(&er, w, "seqno length", d.lim.MaxSeqnoLen)
+			m.Seqno, err = lenBytes(f, "seqno length", d.lim.MaxSeqnoLen)
 		case 4:
-			m.Topic, err = d.str(&er, w, "topic length", d.lim.MaxTopicLen)
+			m.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		case 5:
-			m.Signature, err = lenBytes(&er, w, "signature length", d.lim.MaxSignatureLen)
+			m.Signature, err = lenBytes(f, "signature length", d.lim.MaxSignatureLen)
 		case 6:
-			m.Key, err = lenBytes(&er, w, "key length", d.lim.MaxKeyLen)
-		default:
-			err = er.skip(w)
+			m.Key, err = lenBytes(f, "key length", d.lim.MaxKeyLen)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	d.r.Publish = append(d.r.Publish, m)
+	return nil
 }
 
-// lenBytes reads a length-delimited field of at most max bytes.
-func lenBytes(rd *reader, w int, what string, max int) ([]byte, error) {
-	b, err := rd.bytes(w)
+// lenBytes returns the body of length-delimited field f, of at most max bytes.
+func lenBytes(f field, what string, max int) ([]byte, error) {
+	b, err := f.bytes()
 	if err != nil {
 		return nil, err
 	}
@@ -154,12 +150,14 @@ func lenBytes(rd *reader, w int, what string, max int) ([]byte, error) {
 	return b, nil
 }
 
-// str reads a string field of at most max bytes. The string aliases the
-// payload until intern copies it.
-func (d *decoder) str(rd *reader, w int, what string, max int) (string, error) {
-	b, err := lenBytes(rd, w, what, max)
-	if err != nil || len(b) == 0 {
+// str returns string field f, of at most max bytes, copied into the arena.
+func (d *decoder) str(f field, what string, max int) (string, error) {
+	b, err := lenBytes(f, what, max)
+	if err != nil {
 		return "", err
+	}
+	if len(b) == 0 {
+		return "", nil
 	}
 	d.strBytes += len(b)
 	return unsafe.String(&b[0], len(b)), nil

@@ -1,21 +1,26 @@
 package rpc
 
-// control decodes a ControlMessage body. Several control fields in one
+// control decodes a ControlMessage field. Several control fields in one
 // payload merge, as protobuf merges repeated occurrences of a message field.
-func (d *decoder) control(b []byte) error {
-	rd := reader{b}
-	for {
-		f, w, err := rd.next()
-		if err != nil || f == 0 {
-			return err
+func (d *decoder) control(f field) error {
+	b, err := f.bytes()
+	if err != nil {
+		return err
+	}
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return fieldErr(b)
 		}
+		b = b[n:]
+		var err error
 		var body []byte
-		if f >= 1 && f <= 5 {
-			if body, err = rd.bytes(w); err != nil {
+		if f.num >= 1 && f.num <= 5 {
+			if body, err = f.bytes(); err != nil {
 				return err
 			}
 		}
-		switch f {
+		switch f.num {
 		case 1:
 			err = d.ihave(body)
 		case 2:
@@ -26,13 +31,12 @@ func (d *decoder) control(b []byte) error {
 			err = d.prune(body)
 		case 5:
 			err = d.idontwant(body)
-		default:
-			err = rd.skip(w)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // ihave decodes one ControlIHave body.
@@ -77,38 +81,34 @@ func (d *decoder) idontwant(b []byte) error {
 // from a previous Decode) is grown once, to what the body holds; total is
 // the running count of this kind, bounded by max.
 func (d *decoder) ids(b []byte, idField int, topic *string, ids []string, total *int, what string, max int) ([]string, error) {
-	n, err := count(b, idField)
+	c, err := count(b, idField)
 	if err != nil {
 		return ids[:0], err
 	}
-	*total += n
+	*total += c
 	if err := limitErr(what, max, *total); err != nil {
 		return ids[:0], err
 	}
-	if cap(ids) < n {
-		ids = make([]string, 0, n)
+	if cap(ids) < c {
+		ids = make([]string, 0, c)
 	}
 	ids = ids[:0]
-	rd := reader{b}
-	for {
-		f, w, err := rd.next()
-		if err != nil || f == 0 {
-			return ids, err
-		}
+	for len(b) > 0 {
+		f, n := readField(b) // framing checked by count
+		b = b[n:]
 		switch {
-		case f == idField:
+		case f.num == idField:
 			var s string
-			s, err = d.str(&rd, w, "message id length", d.lim.MaxIDLen)
+			s, err = d.str(f, "message id length", d.lim.MaxIDLen)
 			ids = append(ids, s)
-		case f == 1 && topic != nil:
-			*topic, err = d.str(&rd, w, "topic length", d.lim.MaxTopicLen)
-		default:
-			err = rd.skip(w)
+		case f.num == 1 && topic != nil:
+			*topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		}
 		if err != nil {
 			return ids, err
 		}
 	}
+	return ids, nil
 }
 
 // graft decodes one ControlGraft body.
@@ -116,22 +116,20 @@ func (d *decoder) graft(b []byte) error {
 	if err := limitErr("GRAFT entries", d.lim.MaxGraft, len(d.r.Graft)+1); err != nil {
 		return err
 	}
-	var e *Graft
-	d.r.Graft, e = extend(d.r.Graft)
-	*e = Graft{}
-	rd := reader{b}
-	for {
-		f, w, err := rd.next()
-		if err != nil || f == 0 {
-			return err
+	var g Graft
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return fieldErr(b)
 		}
-		if f == 1 {
-			e.Topic, err = d.str(&rd, w, "topic length", d.lim.MaxTopicLen)
-		} else {
-			err = rd.skip(w)
-		}
-		if err != nil {
-			return err
+		b = b[n:]
+		var err error
+		if f.num == 1 {
+			if g.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen); err != nil {
+				return err
+			}
 		}
 	}
+	d.r.Graft = append(d.r.Graft, g)
+	return nil
 }

@@ -5,69 +5,64 @@ func (d *decoder) prune(b []byte) error {
 	if err := limitErr("PRUNE entries", d.lim.MaxPrune, len(d.r.Prune)+1); err != nil {
 		return err
 	}
-	n, err := count(b, 2)
+	c, err := count(b, 2)
 	if err != nil {
 		return err
 	}
-	if err := limitErr("PRUNE peers", d.lim.MaxPrunePeers, n); err != nil {
+	if err := limitErr("PRUNE peers", d.lim.MaxPrunePeers, c); err != nil {
 		return err
 	}
 	var e *Prune
 	d.r.Prune, e = extend(d.r.Prune)
 	peers := e.Peers[:0]
-	if cap(peers) < n {
-		peers = make([]PeerInfo, 0, n)
+	if cap(peers) < c {
+		peers = make([]PeerInfo, 0, c)
 	}
 	*e = Prune{}
-	rd := reader{b}
-	for {
-		f, w, err := rd.next()
-		if err != nil || f == 0 {
-			e.Peers = peers
-			return err
-		}
-		switch f {
+	for len(b) > 0 {
+		f, n := readField(b) // framing checked by count
+		b = b[n:]
+		switch f.num {
 		case 1:
-			e.Topic, err = d.str(&rd, w, "topic length", d.lim.MaxTopicLen)
+			e.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		case 2:
-			var pi *PeerInfo
-			peers, pi = extend(peers)
-			err = d.peerInfo(&rd, w, pi)
+			var pi PeerInfo
+			pi, err = d.peerInfo(f)
+			peers = append(peers, pi)
 		case 3:
-			e.Backoff, err = rd.uint(w)
-		default:
-			err = rd.skip(w)
+			e.Backoff, err = f.uint()
 		}
 		if err != nil {
-			e.Peers = peers
 			return err
 		}
 	}
+	e.Peers = peers
+	return nil
 }
 
-// peerInfo decodes one PeerInfo field into pi.
-func (d *decoder) peerInfo(rd *reader, w int, pi *PeerInfo) error {
-	b, err := rd.bytes(w)
+// peerInfo decodes one PeerInfo field.
+func (d *decoder) peerInfo(f field) (PeerInfo, error) {
+	var pi PeerInfo
+	b, err := f.bytes()
 	if err != nil {
-		return err
+		return pi, err
 	}
-	*pi = PeerInfo{}
-	pr := reader{b}
-	for {
-		f, w, err := pr.next()
-		if err != nil || f == 0 {
-			return err
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return pi, fieldErr(b)
 		}
-		switch f {
+		b = b[n:]
+		var err error
+		switch f.num {
 		case 1:
-			pi.ID, err = lenBytes(&pr, w, "peer id length", d.lim.MaxPeerIDLen)
+			pi.ID, err = lenBytes(f, "peer id length", d.lim.MaxPeerIDLen)
 		case 2:
-			pi.Record, err = lenBytes(&pr, w, "peer record length", d.lim.MaxRecordLen)
-		default:
-			err = pr.skip(w)
+			pi.Record, err = lenBytes(f, "peer record length", d.lim.MaxRecordLen)
 		}
 		if err != nil {
-			return err
+			return pi, err
 		}
 	}
+	return pi, nil
 }

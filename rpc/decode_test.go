@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// field builds a length-delimited field with key (num, wire 2).
-func field(num byte, body ...[]byte) []byte {
+// fld builds a length-delimited field with key (num, wire 2).
+func fld(num byte, body ...[]byte) []byte {
 	var b []byte
 	for _, p := range body {
 		b = append(b, p...)
@@ -15,8 +15,8 @@ func field(num byte, body ...[]byte) []byte {
 	return appendBytes(nil, key(num, wireBytes), b)
 }
 
-// str is field for a string body.
-func str(num byte, s string) []byte { return field(num, []byte(s)) }
+// str is fld for a string body.
+func str(num byte, s string) []byte { return fld(num, []byte(s)) }
 
 // cat concatenates byte slices.
 func cat(parts ...[]byte) []byte {
@@ -31,7 +31,7 @@ func cat(parts ...[]byte) []byte {
 func rep(p []byte, n int) []byte { return []byte(strings.Repeat(string(p), n)) }
 
 // ctl wraps control entries in an RPC control field.
-func ctl(entries ...[]byte) []byte { return field(3, entries...) }
+func ctl(entries ...[]byte) []byte { return fld(3, entries...) }
 
 func TestDecodeErrors(t *testing.T) {
 	lim := Limits{MaxMessages: 2, MaxSubscriptions: 2, MaxIHave: 2, MaxIWant: 2, MaxGraft: 2,
@@ -56,35 +56,35 @@ func TestDecodeErrors(t *testing.T) {
 		{"reserved wire type 6", []byte{0x4e}, ErrMalformed, ""},
 		{"truncated fixed64", []byte{0x49, 1, 2, 3}, ErrMalformed, ""},
 		{"publish as varint", []byte{0x10, 0x01}, ErrMalformed, ""},
-		{"subscribe as bytes", field(1, str(1, "x")), ErrMalformed, ""},
-		{"backoff as bytes", ctl(field(4, str(3, "x"))), ErrMalformed, ""},
-		{"bad nested ihave", ctl(field(1, []byte{0x12, 0x09})), ErrMalformed, ""},
-		{"bad peer info", ctl(field(4, field(2, []byte{0x0a, 0x07}))), ErrMalformed, ""},
+		{"subscribe as bytes", fld(1, str(1, "x")), ErrMalformed, ""},
+		{"backoff as bytes", ctl(fld(4, str(3, "x"))), ErrMalformed, ""},
+		{"bad nested ihave", ctl(fld(1, []byte{0x12, 0x09})), ErrMalformed, ""},
+		{"bad peer info", ctl(fld(4, fld(2, []byte{0x0a, 0x07}))), ErrMalformed, ""},
 		{"payload", make([]byte, 201), ErrTooLarge, "payload bytes"},
-		{"subscriptions", rep(field(1, str(2, "t")), 3), ErrTooLarge, "subscriptions"},
-		{"messages", rep(field(2), 3), ErrTooLarge, "messages"},
-		{"data", field(2, field(2, make([]byte, 17))), ErrTooLarge, "data size"},
-		{"from", field(2, field(1, make([]byte, 5))), ErrTooLarge, "from length"},
-		{"seqno", field(2, field(3, make([]byte, 5))), ErrTooLarge, "seqno length"},
-		{"signature", field(2, field(5, make([]byte, 5))), ErrTooLarge, "signature length"},
-		{"key", field(2, field(6, make([]byte, 5))), ErrTooLarge, "key length"},
-		{"message topic", field(2, str(4, "123456789")), ErrTooLarge, "topic length"},
-		{"sub topic", field(1, str(2, "123456789")), ErrTooLarge, "topic length"},
-		{"ihave entries", ctl(rep(field(1), 3)), ErrTooLarge, "IHAVE entries"},
-		{"iwant entries", ctl(rep(field(2), 3)), ErrTooLarge, "IWANT entries"},
-		{"graft entries", ctl(rep(field(3), 3)), ErrTooLarge, "GRAFT entries"},
-		{"prune entries", ctl(rep(field(4), 3)), ErrTooLarge, "PRUNE entries"},
-		{"idontwant entries", ctl(rep(field(5), 3)), ErrTooLarge, "IDONTWANT entries"},
-		{"ihave ids", ctl(field(1, rep(str(2, "i"), 2)), field(1, rep(str(2, "i"), 2))), ErrTooLarge, "IHAVE ids"},
-		{"iwant ids", ctl(field(2, rep(id, 4))), ErrTooLarge, "IWANT ids"},
-		{"idontwant ids", ctl(field(5, rep(id, 2)), field(5, rep(id, 2))), ErrTooLarge, "IDONTWANT ids"},
-		{"id length", ctl(field(2, str(1, "123456789"))), ErrTooLarge, "message id length"},
-		{"ihave topic", ctl(field(1, str(1, "123456789"))), ErrTooLarge, "topic length"},
-		{"graft topic", ctl(field(3, str(1, "123456789"))), ErrTooLarge, "topic length"},
-		{"prune peers", ctl(field(4, rep(field(2), 3))), ErrTooLarge, "PRUNE peers"},
-		{"peer id", ctl(field(4, field(2, field(1, make([]byte, 5))))), ErrTooLarge, "peer id length"},
-		{"peer record", ctl(field(4, field(2, field(2, make([]byte, 5))))), ErrTooLarge, "peer record length"},
-		{"limits across control fields", cat(ctl(rep(field(3), 2)), ctl(field(3))), ErrTooLarge, "GRAFT entries"},
+		{"subscriptions", rep(fld(1, str(2, "t")), 3), ErrTooLarge, "subscriptions"},
+		{"messages", rep(fld(2), 3), ErrTooLarge, "messages"},
+		{"data", fld(2, fld(2, make([]byte, 17))), ErrTooLarge, "data size"},
+		{"from", fld(2, fld(1, make([]byte, 5))), ErrTooLarge, "from length"},
+		{"seqno", fld(2, fld(3, make([]byte, 5))), ErrTooLarge, "seqno length"},
+		{"signature", fld(2, fld(5, make([]byte, 5))), ErrTooLarge, "signature length"},
+		{"key", fld(2, fld(6, make([]byte, 5))), ErrTooLarge, "key length"},
+		{"message topic", fld(2, str(4, "123456789")), ErrTooLarge, "topic length"},
+		{"sub topic", fld(1, str(2, "123456789")), ErrTooLarge, "topic length"},
+		{"ihave entries", ctl(rep(fld(1), 3)), ErrTooLarge, "IHAVE entries"},
+		{"iwant entries", ctl(rep(fld(2), 3)), ErrTooLarge, "IWANT entries"},
+		{"graft entries", ctl(rep(fld(3), 3)), ErrTooLarge, "GRAFT entries"},
+		{"prune entries", ctl(rep(fld(4), 3)), ErrTooLarge, "PRUNE entries"},
+		{"idontwant entries", ctl(rep(fld(5), 3)), ErrTooLarge, "IDONTWANT entries"},
+		{"ihave ids", ctl(fld(1, rep(str(2, "i"), 2)), fld(1, rep(str(2, "i"), 2))), ErrTooLarge, "IHAVE ids"},
+		{"iwant ids", ctl(fld(2, rep(id, 4))), ErrTooLarge, "IWANT ids"},
+		{"idontwant ids", ctl(fld(5, rep(id, 2)), fld(5, rep(id, 2))), ErrTooLarge, "IDONTWANT ids"},
+		{"id length", ctl(fld(2, str(1, "123456789"))), ErrTooLarge, "message id length"},
+		{"ihave topic", ctl(fld(1, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"graft topic", ctl(fld(3, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"prune peers", ctl(fld(4, rep(fld(2), 3))), ErrTooLarge, "PRUNE peers"},
+		{"peer id", ctl(fld(4, fld(2, fld(1, make([]byte, 5))))), ErrTooLarge, "peer id length"},
+		{"peer record", ctl(fld(4, fld(2, fld(2, make([]byte, 5))))), ErrTooLarge, "peer record length"},
+		{"limits across control fields", cat(ctl(rep(fld(3), 2)), ctl(fld(3))), ErrTooLarge, "GRAFT entries"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,13 +122,13 @@ func TestDecodeAccepts(t *testing.T) {
 			[]byte{0x79, 1, 2, 3, 4, 5, 6, 7, 8}, // field 15 fixed64
 			[]byte{0x7d, 1, 2, 3, 4},             // field 15 fixed32
 			str(15, "junk"),                      // field 15 bytes
-			field(1, []byte{0x08, 0x01}, str(9, "x"), str(2, "t")),
-			ctl(field(3, str(1, "g"), []byte{0x10, 0x07}), field(9, str(1, "x"))),
+			fld(1, []byte{0x08, 0x01}, str(9, "x"), str(2, "t")),
+			ctl(fld(3, str(1, "g"), []byte{0x10, 0x07}), fld(9, str(1, "x"))),
 		), "sub true \"t\"\ngraft \"g\"\n"},
-		{"last scalar wins", field(2, str(4, "a"), str(4, "b")), "msg from= data= seqno= topic=\"b\" sig= key=\n"},
-		{"subscribe any nonzero varint", field(1, []byte{0x08, 0x80, 0x01}), "sub true \"\"\n"},
-		{"control fields merge", cat(ctl(field(3, str(1, "a"))), ctl(field(3, str(1, "b")))), "graft \"a\"\ngraft \"b\"\n"},
-		{"ids at limits", ctl(field(2, rep(str(1, "12345678"), 5000))), "iwant " + idsQ("12345678", 5000) + "\n"},
+		{"last scalar wins", fld(2, str(4, "a"), str(4, "b")), "msg from= data= seqno= topic=\"b\" sig= key=\n"},
+		{"subscribe any nonzero varint", fld(1, []byte{0x08, 0x80, 0x01}), "sub true \"\"\n"},
+		{"control fields merge", cat(ctl(fld(3, str(1, "a"))), ctl(fld(3, str(1, "b")))), "graft \"a\"\ngraft \"b\"\n"},
+		{"ids at limits", ctl(fld(2, rep(str(1, "12345678"), 5000))), "iwant " + idsQ("12345678", 5000) + "\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,7 @@ import "unsafe"
 
 // intern copies every string of d.r, which still alias the payload, into
 // one arena allocated once and never written after its strings are made.
-func (d *decoder) intern() {
+func (d *decoder) internAll() {
 	if d.strBytes == 0 {
 		return
 	}

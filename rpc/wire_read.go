@@ -12,87 +12,134 @@ var (
 	errTrunc    = fmt.Errorf("%w: truncated fixed-size field", ErrMalformed)
 )
 
-// reader walks the fields of one protobuf message body. It never reads past
-// b and never allocates.
-type reader struct{ b []byte }
+// field is one decoded protobuf field: its number and wire type, and its
+// value — body for length-delimited fields (aliasing the input, capacity
+// clipped), val for varints. Fields are passed by value and the input is
+// advanced in locals, so that decoding writes no pointers to the heap.
+type field struct {
+	num  int
+	wire int
+	val  uint64
+	body []byte
+}
 
-// varint reads a varint of at most 10 bytes.
-func (r *reader) varint() (uint64, error) {
+// bytes returns f's body, or an error if f is not length-delimited.
+func (f field) bytes() ([]byte, error) {
+	if f.wire != wireBytes {
+		return nil, errWireType
+	}
+	return f.body, nil
+}
+
+// uint returns f's varint value, or an error if f is not a varint.
+func (f field) uint() (uint64, error) {
+	if f.wire != wireVarint {
+		return 0, errWireType
+	}
+	return f.val, nil
+}
+
+// readVarint reads a varint of at most 10 bytes from b and returns it and
+// its length, or length 0 if it is truncated or overflows 64 bits.
+func readVarint(b []byte) (uint64, int) {
 	var v uint64
-	for i := 0; i < 10 && i < len(r.b); i++ {
-		c := r.b[i]
+	for i := 0; i < 10 && i < len(b); i++ {
+		c := b[i]
 		if i == 9 && c > 1 {
-			return 0, errVarint // overflows 64 bits
+			return 0, 0
 		}
 		v |= uint64(c&0x7f) << (7 * i)
 		if c < 0x80 {
-			r.b = r.b[i+1:]
-			return v, nil
+			return v, i + 1
 		}
 	}
-	return 0, errVarint
+	return 0, 0
 }
 
-// next reads a field key. It returns field 0 at the end of the body.
-func (r *reader) next() (field int, wire int, err error) {
-	if len(r.b) == 0 {
-		return 0, 0, nil
+// readLen is readVarint with a fast path for lengths below 128.
+func readLen(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
 	}
-	k, err := r.varint()
-	if err != nil {
-		return 0, 0, err
+	return readVarint(b)
+}
+
+// readField reads the field at the start of a non-empty b and returns it
+// and the bytes it took, or 0 bytes if b does not start with a valid field;
+// fieldErr then says why. (Two results keep the hot path in registers.)
+func readField(b []byte) (field, int) {
+	// Fast path: a one-byte key of a length-delimited field and a one-byte
+	// length, which is nearly every field of an RPC.
+	if len(b) >= 2 && b[0] < 0x80 && b[0]&7 == wireBytes && b[0] >= 8 && b[1] < 0x80 {
+		if end := 2 + int(b[1]); end <= len(b) {
+			return field{num: int(b[0] >> 3), wire: wireBytes, body: b[2:end:end]}, end
+		}
 	}
+	return readFieldSlow(b)
+}
+
+// readFieldSlow is readField for any field.
+func readFieldSlow(b []byte) (field, int) {
+	k, n := uint64(b[0]), 1
+	if k >= 0x80 {
+		if k, n = readVarint(b); n == 0 {
+			return field{}, 0
+		}
+	}
+	f := field{num: int(k >> 3), wire: int(k & 7)}
 	if k>>3 == 0 || k>>3 > 1<<29-1 {
-		return 0, 0, errField
+		return f, 0
 	}
-	return int(k >> 3), int(k & 7), nil
-}
-
-// bytes reads the body of a length-delimited field; the result aliases b
-// and its capacity is clipped to its length.
-func (r *reader) bytes(wire int) ([]byte, error) {
-	if wire != wireBytes {
-		return nil, errWireType
-	}
-	n, err := r.varint()
-	if err != nil {
-		return nil, err
-	}
-	if n > uint64(len(r.b)) {
-		return nil, errLength
-	}
-	p := r.b[:n:n]
-	r.b = r.b[n:]
-	return p, nil
-}
-
-// uint reads a varint field.
-func (r *reader) uint(wire int) (uint64, error) {
-	if wire != wireVarint {
-		return 0, errWireType
-	}
-	return r.varint()
-}
-
-// skip skips the value of an unknown field.
-func (r *reader) skip(wire int) error {
-	switch wire {
-	case wireVarint:
-		_, err := r.varint()
-		return err
+	switch f.wire {
 	case wireBytes:
-		_, err := r.bytes(wire)
-		return err
+		l, m := readLen(b[n:])
+		rest := b[n+m:]
+		if m == 0 || l > uint64(len(rest)) {
+			return f, 0
+		}
+		f.body = rest[:l:l]
+		return f, n + m + int(l)
+	case wireVarint:
+		v, m := readVarint(b[n:])
+		if m == 0 {
+			return f, 0
+		}
+		f.val = v
+		return f, n + m
+	case wireFixed64:
+		if len(b)-n < 8 {
+			return f, 0
+		}
+		return f, n + 8
+	case wireFixed32:
+		if len(b)-n < 4 {
+			return f, 0
+		}
+		return f, n + 4
+	default:
+		return f, 0
+	}
+}
+
+// fieldErr returns why readField rejected b.
+func fieldErr(b []byte) error {
+	k, n := readVarint(b)
+	switch {
+	case n == 0:
+		return errVarint
+	case k>>3 == 0 || k>>3 > 1<<29-1:
+		return errField
+	}
+	switch k & 7 {
+	case wireBytes:
+		if l, m := readLen(b[n:]); m != 0 && l > uint64(len(b)-n-m) {
+			return errLength
+		}
+		return errVarint
+	case wireVarint:
+		return errVarint
 	case wireFixed64, wireFixed32:
-		n := 8
-		if wire == wireFixed32 {
-			n = 4
-		}
-		if len(r.b) < n {
-			return errTrunc
-		}
-		r.b = r.b[n:]
-		return nil
+		return errTrunc
 	case wireStart, wireEnd:
 		return errGroup
 	default:
@@ -100,25 +147,22 @@ func (r *reader) skip(wire int) error {
 	}
 }
 
-// count returns how many times field occurs in body b as a length-delimited
-// field, validating the whole body's framing. It costs O(len(b)).
-func count(b []byte, field int) (int, error) {
-	r := reader{b}
-	n := 0
-	for {
-		f, w, err := r.next()
-		if err != nil || f == 0 {
-			return n, err
+// count returns how many times field num occurs in body b, validating the
+// whole body's framing. It costs O(len(b)) and does not allocate.
+func count(b []byte, num int) (int, error) {
+	c := 0
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return c, fieldErr(b)
 		}
-		if f == field {
-			if _, err := r.bytes(w); err != nil {
-				return n, err
+		b = b[n:]
+		if f.num == num {
+			if _, err := f.bytes(); err != nil {
+				return c, err
 			}
-			n++
-			continue
-		}
-		if err := r.skip(w); err != nil {
-			return n, err
+			c++
 		}
 	}
+	return c, nil
 }
