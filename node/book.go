@@ -1,0 +1,169 @@
+package node
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// maxBook bounds the address book (peers learnt by peer exchange).
+const maxBook = 4096
+
+// bookEntry is one dialable peer.
+type bookEntry struct {
+	target   target
+	addr     netip.AddrPort // resolved when known
+	kind     entryKind
+	up       bool
+	dialing  bool
+	failures int
+	nextTry  time.Time
+}
+
+type entryKind uint8
+
+const (
+	kindLearnt    entryKind = iota // from peer exchange or a past connection
+	kindBootstrap                  // Config.Bootstrap: dialled at start until it answers
+	kindDirect                     // Config.Direct: always reconnected
+)
+
+// addrBook holds the peers the node may dial. It is owned by the event
+// loop. Entries with a known ID are indexed by it; bootstrap and direct
+// entries given as bare "host:port" are indexed by address until their
+// first connection names them.
+type addrBook struct {
+	cfg     Config
+	entries []*bookEntry
+	byID    map[peer.ID]*bookEntry
+	rng     *rand.Rand
+}
+
+func newAddrBook(cfg Config) *addrBook {
+	b := &addrBook{cfg: cfg, byID: map[peer.ID]*bookEntry{}, rng: rand.New(rand.NewPCG(rand.Uint64(), 1))}
+	add := func(list []string, kind entryKind) {
+		for _, s := range list {
+			t, err := parseTarget(s) // checked by Validate
+			if err != nil {
+				continue
+			}
+			e := &bookEntry{target: t, kind: kind}
+			if ap, err := netip.ParseAddrPort(t.addr); err == nil {
+				e.addr = unmap(ap)
+			}
+			b.entries = append(b.entries, e)
+			if !t.id.IsZero() {
+				b.byID[t.id] = e
+			}
+		}
+	}
+	add(cfg.Direct, kindDirect)
+	add(cfg.Bootstrap, kindBootstrap)
+	return b
+}
+
+// isDirect reports whether a peer is one of Config.Direct.
+func (b *addrBook) isDirect(id peer.ID, addr netip.AddrPort) bool {
+	if e := b.find(id, addr); e != nil {
+		return e.kind == kindDirect
+	}
+	return false
+}
+
+// find returns the entry for id, or the unnamed one for addr.
+func (b *addrBook) find(id peer.ID, addr netip.AddrPort) *bookEntry {
+	if e := b.byID[id]; e != nil {
+		return e
+	}
+	for _, e := range b.entries {
+		if e.target.id.IsZero() && e.addr == addr && addr.IsValid() {
+			return e
+		}
+	}
+	return nil
+}
+
+// connected records a new connection, naming an unnamed entry.
+func (b *addrBook) connected(id peer.ID, addr netip.AddrPort) {
+	e := b.find(id, addr)
+	if e == nil {
+		if len(b.entries) >= maxBook {
+			return
+		}
+		e = &bookEntry{target: target{id: id, addr: addr.String()}, addr: addr}
+		b.entries = append(b.entries, e)
+	}
+	if e.target.id.IsZero() {
+		e.target.id = id
+	}
+	b.byID[id] = e
+	e.up, e.failures = true, 0
+}
+
+// disconnected marks a peer down; it may be redialled after a backoff.
+func (b *addrBook) disconnected(id peer.ID, now time.Time) {
+	if e := b.byID[id]; e != nil {
+		e.up = false
+		e.nextTry = now.Add(b.cfg.DialBackoff)
+	}
+}
+
+// learn adds a peer suggested by peer exchange; record is its address.
+func (b *addrBook) learn(id peer.ID, record string, now time.Time) {
+	if b.byID[id] != nil || len(b.entries) >= maxBook {
+		return
+	}
+	ap, err := netip.ParseAddrPort(record)
+	if err != nil {
+		return
+	}
+	e := &bookEntry{target: target{id: id, addr: record}, addr: unmap(ap), nextTry: now}
+	b.entries = append(b.entries, e)
+	b.byID[id] = e
+}
+
+// failed records a failed dial and schedules the next with backoff.
+func (b *addrBook) failed(e *bookEntry, now time.Time) {
+	e.failures++
+	d := b.cfg.DialBackoff << min(e.failures-1, 16)
+	d = min(d, b.cfg.MaxDialBackoff)
+	// ±20% jitter so that a restarted cluster does not redial in step.
+	d = time.Duration(float64(d) * (0.8 + 0.4*b.rng.Float64()))
+	e.nextTry = now.Add(d)
+}
+
+// candidates returns entries to dial now: every direct peer down, every
+// bootstrap peer never reached, and learnt peers up to want, at random.
+func (b *addrBook) candidates(now time.Time, want int, self peer.ID) []*bookEntry {
+	var must, may []*bookEntry
+	for _, e := range b.entries {
+		if e.up || e.dialing || now.Before(e.nextTry) || e.target.id == self {
+			continue
+		}
+		switch {
+		case e.kind == kindDirect:
+			must = append(must, e)
+		case e.kind == kindBootstrap && e.target.id.IsZero():
+			must = append(must, e)
+		default:
+			may = append(may, e)
+		}
+	}
+	b.rng.Shuffle(len(may), func(i, j int) { may[i], may[j] = may[j], may[i] })
+	return append(must, may[:min(max(want, 0), len(may))]...)
+}
+
+// forget removes learnt entries that failed too often, keeping the book
+// bounded by useful peers.
+func (b *addrBook) forget() {
+	b.entries = slices.DeleteFunc(b.entries, func(e *bookEntry) bool {
+		if e.kind == kindLearnt && !e.up && !e.dialing && e.failures >= 5 {
+			delete(b.byID, e.target.id)
+			return true
+		}
+		return false
+	})
+}

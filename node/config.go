@@ -1,0 +1,231 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/score"
+	"github.com/gwyh/gwyh/transport"
+)
+
+// Config configures New. Start from DefaultConfig and change what differs.
+// New reads it once; the caller may reuse it afterwards. Zero fields take
+// the default given in their doc.
+type Config struct {
+	// Listen is the UDP address to bind, "host:port"; port 0 picks a free
+	// port. Empty means "0.0.0.0:7946".
+	Listen string
+	// Identity is the node's ed25519 key pair; its public key is the node's
+	// peer.ID. Nil: loaded from IdentityFile, or a fresh random identity
+	// when IdentityFile is empty too.
+	Identity *peer.Identity
+	// IdentityFile is a PEM identity file (peer.LoadIdentity), created
+	// with mode 0600 when absent. Used only when Identity is nil.
+	IdentityFile string
+	// Bootstrap lists peers dialled at start and redialled with backoff
+	// until they answer: "host:port", or "<peer-id>@host:port" to insist on
+	// that identity.
+	Bootstrap []string
+	// Direct lists explicit peers (GossipSub v1.1 "Explicit Peering
+	// Agreements"), same syntax as Bootstrap. They are always reconnected,
+	// get every message of the topics they join and are never grafted.
+	Direct []string
+	// NetworkKey is the optional cluster pre-shared key, exactly 32 bytes.
+	// Nodes without the same key cannot complete a handshake. Nil: none.
+	NetworkKey []byte
+	// Gossip holds the GossipSub parameters. The zero value means
+	// router.DefaultParams().
+	Gossip router.Params
+	// Score enables peer scoring with these parameters; nil turns scoring
+	// off (every peer scores 0).
+	Score *score.Params
+	// Thresholds are the score thresholds; used only when Score is set.
+	// The zero value means score.ExampleThresholds().
+	Thresholds score.Thresholds
+	// SignaturePolicy: router.StrictSign (the zero value) signs own
+	// messages and rejects unsigned ones; router.StrictNoSign for private
+	// clusters (a NetworkKey then keeps outsiders away).
+	SignaturePolicy router.SignaturePolicy
+	// MessageID computes message ids; nil is the policy's default. Every
+	// node of a topic must use the same function. It must not keep m.
+	MessageID func(m *rpc.Message) string
+	// Clock is the node's clock; nil is the real clock. Tests may pass
+	// clock.NewMock().
+	Clock clock.Clock
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+	// Tracer receives one call per protocol event; nil means none. It is
+	// called on the event loop: it must be fast and must not call the node.
+	Tracer Tracer
+	// MaxMessageSize is the largest message data, in bytes. Zero means
+	// 1 MiB.
+	MaxMessageSize int
+	// MTU is the largest UDP payload, in bytes (576..65000). Zero means
+	// 1400. Every node of a cluster should use the same MTU.
+	MTU int
+	// PeersLow and PeersHigh are the water marks of connected peers: below
+	// PeersLow the node dials peers it learnt of; above PeersHigh it sheds
+	// the surplus. Zeros mean 12 and 48 (enough for a mesh of Dhi=12 with a
+	// choice of peers, a small fraction of a 10,000-node cluster).
+	PeersLow, PeersHigh int
+	// DialBackoff is the first wait before redialling a peer that did not
+	// answer; it doubles up to MaxDialBackoff. Zeros mean 1 s and 1 min.
+	DialBackoff, MaxDialBackoff time.Duration
+	// DialTimeout bounds one dial (handshake). Zero means 5 s.
+	DialTimeout time.Duration
+	// ValidationWorkers is the number of goroutines running validators.
+	// Zero means 4.
+	ValidationWorkers int
+	// SubscriptionBuffer is a subscription's default buffer, in messages.
+	// Zero means 1024.
+	SubscriptionBuffer int
+	// PublishHighWater: a publish waits (or fails) while the send queue of
+	// a peer holds more than this many bytes. Zero means 512 KiB.
+	PublishHighWater int
+	// Seed seeds the router's randomness; zero picks a random seed.
+	Seed uint64
+	// Transport holds advanced transport options. NetworkKey, MTU,
+	// MaxMessageSize and Logger are set from the fields above.
+	Transport transport.Options
+}
+
+// DefaultConfig returns the defaults: listen on 0.0.0.0:7946, GossipSub's
+// recommended parameters, StrictSign, scoring off, the real clock.
+func DefaultConfig() Config {
+	return Config{
+		Listen:             "0.0.0.0:7946",
+		Gossip:             router.DefaultParams(),
+		Thresholds:         score.ExampleThresholds(),
+		MaxMessageSize:     1 << 20,
+		MTU:                1400,
+		PeersLow:           12,
+		PeersHigh:          48,
+		DialBackoff:        time.Second,
+		MaxDialBackoff:     time.Minute,
+		DialTimeout:        5 * time.Second,
+		ValidationWorkers:  4,
+		SubscriptionBuffer: 1024,
+		PublishHighWater:   512 << 10,
+	}
+}
+
+// withDefaults fills zero fields.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Listen == "" {
+		c.Listen = d.Listen
+	}
+	if c.Gossip == (router.Params{}) {
+		c.Gossip = d.Gossip
+	}
+	if c.Thresholds == (score.Thresholds{}) {
+		c.Thresholds = d.Thresholds
+	}
+	fill := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fillD := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fill(&c.MaxMessageSize, d.MaxMessageSize)
+	fill(&c.MTU, d.MTU)
+	fill(&c.PeersLow, d.PeersLow)
+	fill(&c.PeersHigh, max(d.PeersHigh, c.PeersLow))
+	fillD(&c.DialBackoff, d.DialBackoff)
+	fillD(&c.MaxDialBackoff, d.MaxDialBackoff)
+	fillD(&c.DialTimeout, d.DialTimeout)
+	fill(&c.ValidationWorkers, d.ValidationWorkers)
+	fill(&c.SubscriptionBuffer, d.SubscriptionBuffer)
+	fill(&c.PublishHighWater, d.PublishHighWater)
+	if c.Clock == nil {
+		c.Clock = clock.New()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Tracer == nil {
+		c.Tracer = NopTracer{}
+	}
+	return c
+}
+
+// Validate reports every problem in c at once (errors.Join), each wrapping
+// ErrConfig; nil when New can use c. It does not touch the file system or
+// the network: an identity file that cannot be read or an address in use
+// are reported by New.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if _, err := parseListen(c.Listen); err != nil {
+		bad("Listen: %v", err)
+	}
+	if c.NetworkKey != nil && len(c.NetworkKey) != 32 {
+		bad("NetworkKey has %d bytes, want 32", len(c.NetworkKey))
+	}
+	if err := c.Gossip.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: Gossip: %w", ErrConfig, err))
+	}
+	if c.Score != nil {
+		if err := c.Score.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: Score: %w", ErrConfig, err))
+		}
+		if err := c.Thresholds.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: Thresholds: %w", ErrConfig, err))
+		}
+	}
+	for i, b := range c.Bootstrap {
+		if _, err := parseTarget(b); err != nil {
+			bad("Bootstrap[%d]: %v", i, err)
+		}
+	}
+	for i, b := range c.Direct {
+		if _, err := parseTarget(b); err != nil {
+			bad("Direct[%d]: %v", i, err)
+		}
+	}
+	if c.SignaturePolicy != router.StrictSign && c.SignaturePolicy != router.StrictNoSign {
+		bad("unknown SignaturePolicy %d", c.SignaturePolicy)
+	}
+	if c.MTU < 576 || c.MTU > 65000 {
+		bad("MTU %d outside 576..65000", c.MTU)
+	}
+	if c.MaxMessageSize < 1 || c.MaxMessageSize > 64<<20 {
+		bad("MaxMessageSize %d outside 1..64 MiB", c.MaxMessageSize)
+	}
+	if c.PeersLow < 1 || c.PeersHigh < c.PeersLow {
+		bad("water marks: want 1 ≤ PeersLow ≤ PeersHigh (PeersLow=%d PeersHigh=%d)", c.PeersLow, c.PeersHigh)
+	}
+	if c.DialBackoff < 0 || c.MaxDialBackoff < c.DialBackoff || c.DialTimeout < 0 {
+		bad("dial timing: want 0 ≤ DialBackoff ≤ MaxDialBackoff and DialTimeout ≥ 0")
+	}
+	if c.ValidationWorkers < 1 || c.SubscriptionBuffer < 1 || c.PublishHighWater < 1 {
+		bad("ValidationWorkers, SubscriptionBuffer and PublishHighWater must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// parseListen checks a listen address: "host:port" with a numeric port.
+func parseListen(s string) (string, error) {
+	if _, err := netip.ParseAddrPort(s); err == nil {
+		return s, nil
+	}
+	if _, err := resolve(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}

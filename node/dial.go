@@ -1,0 +1,96 @@
+package node
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// maxDialing bounds the dials in flight started by the peer manager.
+const maxDialing = 8
+
+// maintain runs the peer manager once: it dials direct peers that are
+// down, bootstrap peers not yet reached, and learnt peers while fewer than
+// PeersLow are connected.
+func (n *Node) maintain(now time.Time) {
+	n.nextMnt = now.Add(max(n.cfg.Gossip.HeartbeatInterval, 100*time.Millisecond))
+	want := n.cfg.PeersLow - len(n.peers) - n.dialing
+	for _, e := range n.book.candidates(now, want, n.ID()) {
+		if n.dialing >= maxDialing {
+			break
+		}
+		if !e.target.id.IsZero() {
+			if _, ok := n.peers[e.target.id]; ok {
+				e.up = true
+				continue
+			}
+		}
+		n.startDial(e)
+	}
+	n.book.forget()
+}
+
+// startDial dials one book entry in a goroutine; the result comes back to
+// the loop as a call.
+func (n *Node) startDial(e *bookEntry) {
+	e.dialing = true
+	n.dialing++
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
+		defer cancel()
+		ap, err := resolve(e.target.addr)
+		var id peer.ID
+		if err == nil {
+			id, err = n.dialAddr(ctx, ap, e.target.id)
+		}
+		_ = n.do(n.ctx, func(now time.Time) {
+			e.dialing = false
+			n.dialing--
+			if err != nil {
+				n.book.failed(e, now)
+				n.counts.dialFailures++
+				n.log.Debug("dial failed", "addr", e.target.addr, "err", err)
+				return
+			}
+			n.counts.dials++
+			if e.addr == (netip.AddrPort{}) {
+				e.addr = ap
+			}
+			_ = id
+		})
+	}()
+}
+
+// dialAddr registers ap as an outbound dial (so that the peer is added as
+// outbound), dials it and keeps the registration until the peer is up.
+func (n *Node) dialAddr(ctx context.Context, ap netip.AddrPort, expect peer.ID) (peer.ID, error) {
+	if err := n.do(ctx, func(time.Time) { n.pending[ap]++ }); err != nil {
+		return peer.ID{}, err
+	}
+	id, err := n.conn.Dial(ctx, ap.String(), expect)
+	_ = n.do(context.Background(), func(time.Time) {
+		_, up := n.peers[id]
+		if err != nil || up || id.IsZero() {
+			n.release(ap)
+			return
+		}
+		if old, ok := n.expectUp[id]; ok {
+			n.release(old)
+		}
+		n.expectUp[id] = ap // released by peerUp
+	})
+	return id, n.errClosed(err)
+}
+
+// release ends one outbound registration of ap.
+func (n *Node) release(ap netip.AddrPort) {
+	if n.pending[ap] <= 1 {
+		delete(n.pending, ap)
+		return
+	}
+	n.pending[ap]--
+}

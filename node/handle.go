@@ -1,0 +1,253 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+)
+
+// MaxTopicLen is the longest topic name, in bytes (rpc.DefaultLimits'
+// MaxTopicLen, so that every node accepts it).
+const MaxTopicLen = 256
+
+// TopicOptions configure JoinTopic. The zero value is a topic without
+// validator whose Publish fails with ErrQueueFull under backpressure.
+type TopicOptions struct {
+	// Validator, when set, validates every received message of the topic
+	// on the worker pool before it is delivered or forwarded.
+	Validator ValidatorFunc
+	// WaitForRoom makes Publish wait, within its ctx, while a peer's send
+	// queue is above Config.PublishHighWater, instead of queueing at once.
+	WaitForRoom bool
+}
+
+// TopicHandle is the node's lower-level handle on one joined topic, on
+// which package topic builds its typed handles; advanced users may use it
+// directly. Safe for concurrent use.
+type TopicHandle struct {
+	n        *Node
+	name     string
+	opts     TopicOptions
+	validate ValidatorFunc // read by the loop only
+	closed   atomic.Bool
+	mu       sync.Mutex
+	subs     []*Subscription
+}
+
+// CheckTopic returns an error wrapping ErrBadTopic when name is not a
+// valid topic name: empty, longer than MaxTopicLen, or not UTF-8.
+func CheckTopic(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty", ErrBadTopic)
+	case len(name) > MaxTopicLen:
+		return fmt.Errorf("%w: %d bytes > %d", ErrBadTopic, len(name), MaxTopicLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: not UTF-8", ErrBadTopic)
+	}
+	return nil
+}
+
+// JoinTopic joins topic name: the router announces the subscription and
+// builds a mesh. One handle per topic per node: a second JoinTopic of the
+// same name fails with ErrJoined until the first handle is closed. Errors:
+// ErrBadTopic, ErrJoined, ErrClosed.
+func (n *Node) JoinTopic(name string, opts TopicOptions) (*TopicHandle, error) {
+	if err := CheckTopic(name); err != nil {
+		return nil, err
+	}
+	h := &TopicHandle{n: n, name: name, opts: opts, validate: opts.Validator}
+	var err error
+	if e := n.do(context.Background(), func(now time.Time) {
+		if n.topics[name] != nil {
+			err = fmt.Errorf("%w: %q", ErrJoined, name)
+			return
+		}
+		n.r.SetValidator(name, router.TopicValidator{Async: opts.Validator != nil})
+		if err = n.r.Join(now, name); err != nil {
+			err = fmt.Errorf("%w: %w", ErrJoined, err)
+			return
+		}
+		n.topics[name] = h
+	}); e != nil {
+		return nil, e
+	}
+	return h, err
+}
+
+// Name returns the topic's name.
+func (h *TopicHandle) Name() string { return h.name }
+
+// Publish publishes data to the topic and returns the message id. data is
+// copied. With no peer in the topic yet it succeeds: the message stays in
+// the cache for gossip. Errors: ErrTopicClosed, ErrClosed, ErrTooLarge,
+// ErrDuplicate, ErrRejected, ErrQueueFull (every peer's queue refused it;
+// with WaitForRoom, when ctx ends while waiting), or ctx's error.
+func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) {
+	n := h.n
+	switch {
+	case h.closed.Load():
+		return "", ErrTopicClosed
+	case n.closed.Load():
+		return "", ErrClosed
+	case len(data) > n.cfg.MaxMessageSize:
+		return "", fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), n.cfg.MaxMessageSize)
+	}
+	if h.opts.WaitForRoom {
+		if err := n.waitRoom(ctx); err != nil {
+			return "", err
+		}
+	}
+	data = bytes.Clone(data)
+	if data == nil {
+		data = []byte{}
+	}
+	var (
+		id  string
+		err error
+		res pubResult
+	)
+	if e := n.do(ctx, func(now time.Time) {
+		n.pub = pubResult{}
+		id, err = n.r.Publish(now, h.name, data)
+		n.flush(now)
+		res = n.pub
+		n.counts.published++
+	}); e != nil {
+		return "", e
+	}
+	switch {
+	case errors.Is(err, router.ErrDuplicate):
+		return "", fmt.Errorf("%w: %w", ErrDuplicate, err)
+	case errors.Is(err, router.ErrRejected):
+		return "", fmt.Errorf("%w: %w", ErrRejected, err)
+	case err != nil:
+		return "", err
+	case res.ok == 0 && res.full > 0:
+		return id, fmt.Errorf("%w: %d payloads refused", ErrQueueFull, res.full)
+	}
+	return id, nil
+}
+
+// waitRoom waits while any peer's send queue is above PublishHighWater.
+func (n *Node) waitRoom(ctx context.Context) error {
+	var t *time.Timer
+	for wait := 50 * time.Microsecond; ; wait = min(2*wait, 5*time.Millisecond) {
+		if !n.queuesFull() {
+			return nil
+		}
+		if n.closed.Load() {
+			return ErrClosed
+		}
+		if t == nil {
+			t = time.NewTimer(wait)
+			defer t.Stop()
+		} else {
+			t.Reset(wait)
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrQueueFull, ctx.Err())
+		}
+	}
+}
+
+// queuesFull reports whether a peer's send queue is above the high water.
+func (n *Node) queuesFull() bool {
+	for _, p := range n.conn.Peers() {
+		if ps, ok := n.conn.PeerStats(p); ok && ps.QueuedBytes > n.cfg.PublishHighWater {
+			return true
+		}
+	}
+	return false
+}
+
+// Subscribe returns a new subscription with a buffer of size messages
+// (size ≤ 0: Config.SubscriptionBuffer). Errors: ErrTopicClosed, ErrClosed.
+func (h *TopicHandle) Subscribe(size int) (*Subscription, error) {
+	if size <= 0 {
+		size = h.n.cfg.SubscriptionBuffer
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed.Load():
+		return nil, ErrTopicClosed
+	case h.n.closed.Load():
+		return nil, ErrClosed
+	}
+	s := newSubscription(h, size)
+	h.subs = append(h.subs, s)
+	return s, nil
+}
+
+// Mesh returns the topic's mesh peers, sorted (nil once closed).
+func (h *TopicHandle) Mesh() []peer.ID {
+	var ids []peer.ID
+	_ = h.n.do(context.Background(), func(time.Time) { ids = h.n.r.Mesh(h.name) })
+	return ids
+}
+
+// Close leaves the topic (the router sends PRUNEs to the mesh) and ends
+// every subscription with ErrTopicClosed. Idempotent.
+func (h *TopicHandle) Close() error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	n := h.n
+	err := n.do(context.Background(), func(now time.Time) {
+		if n.topics[h.name] == h {
+			delete(n.topics, h.name)
+			_ = n.r.Leave(now, h.name)
+			n.r.SetValidator(h.name, router.TopicValidator{})
+		}
+	})
+	h.endSubs(ErrTopicClosed)
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// deliver pushes m to every subscription. Called by the loop.
+func (h *TopicHandle) deliver(m Message) {
+	h.mu.Lock()
+	for _, s := range h.subs {
+		s.push(m)
+	}
+	h.mu.Unlock()
+}
+
+func (h *TopicHandle) removeSub(s *Subscription) {
+	h.mu.Lock()
+	h.subs = slices.DeleteFunc(h.subs, func(x *Subscription) bool { return x == s })
+	h.mu.Unlock()
+}
+
+func (h *TopicHandle) endSubs(err error) {
+	h.mu.Lock()
+	subs := h.subs
+	h.subs = nil
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.end(err)
+	}
+}
+
+// closeHandles ends every topic's subscriptions when the node closes.
+func (n *Node) closeHandles() {
+	for _, h := range n.topics {
+		h.closed.Store(true)
+		h.endSubs(ErrClosed)
+	}
+}

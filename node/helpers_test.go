@@ -1,0 +1,84 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+)
+
+// testConfig is a loopback config with fast heartbeats and a deterministic
+// identity derived from i.
+func testConfig(t testing.TB, i int) Config {
+	t.Helper()
+	seed := make([]byte, 32)
+	copy(seed, fmt.Sprintf("node-test-%d", i))
+	id, err := peer.IdentityFromSeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Identity = id
+	cfg.Seed = uint64(i + 1)
+	cfg.Gossip = fastParams()
+	cfg.DialBackoff = 50 * time.Millisecond
+	cfg.MaxDialBackoff = 500 * time.Millisecond
+	cfg.Transport.KeepaliveInterval = 100 * time.Millisecond
+	cfg.Transport.PeerDownTimeout = time.Second
+	cfg.Transport.HandshakeRetry = 100 * time.Millisecond
+	return cfg
+}
+
+func fastParams() router.Params {
+	p := router.DefaultParams()
+	p.HeartbeatInterval = 50 * time.Millisecond
+	p.PruneBackoff = time.Second
+	p.UnsubscribeBackoff = time.Second
+	return p
+}
+
+// startNodes starts n nodes; node i>0 bootstraps from node 0 and from
+// up to two earlier nodes. They are closed at the end of the test.
+func startNodes(t testing.TB, count int, tweak func(i int, c *Config)) []*Node {
+	t.Helper()
+	nodes := make([]*Node, 0, count)
+	for i := range count {
+		cfg := testConfig(t, i)
+		for _, j := range []int{0, i / 2, i - 1} {
+			if j < i && j >= 0 {
+				cfg.Bootstrap = append(cfg.Bootstrap, nodes[j].Addr().String())
+			}
+		}
+		if tweak != nil {
+			tweak(i, &cfg)
+		}
+		n, err := New(cfg)
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+		t.Cleanup(func() { n.Close() })
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// eventually polls cond every few milliseconds until it holds or the
+// deadline passes.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		case <-tick.C:
+		}
+	}
+}

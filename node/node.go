@@ -1,0 +1,254 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/score"
+	"github.com/gwyh/gwyh/transport"
+)
+
+// Node is one gwyh node: a router over an encrypted UDP transport, driven
+// by one event-loop goroutine. Create it with New; all methods are safe for
+// concurrent use. The zero value is unusable.
+type Node struct {
+	cfg    Config
+	ident  *peer.Identity
+	conn   *transport.Conn
+	r      *router.Router
+	scorer *score.Scorer
+	clock  clock.Clock
+	log    *slog.Logger
+	tracer Tracer
+
+	calls    chan call
+	vjobs    chan vjob
+	vresults chan vresult
+	quit     chan struct{} // closed by Close: the loop stops
+	loopDone chan struct{} // closed when the loop has ended
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	once     sync.Once
+	closed   atomic.Bool
+
+	snapMu   sync.Mutex
+	snapPeer []peer.ID // connected peers, sorted; published by the loop
+
+	loopState // owned by the event loop
+}
+
+// call is a function the event loop runs for another goroutine.
+type call struct {
+	fn   func(now time.Time)
+	done chan struct{}
+}
+
+// New validates cfg, binds the UDP socket, starts the node and begins
+// dialling cfg.Bootstrap in the background. Every Config problem is
+// reported at once (errors wrapping ErrConfig); a listen address in use
+// or an unreadable identity file are reported too.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	ident, err := loadIdentity(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	n := &Node{cfg: cfg, ident: ident, clock: cfg.Clock, log: cfg.Logger, tracer: cfg.Tracer}
+	if n.r, n.scorer, err = newRouter(cfg, ident); err != nil {
+		return nil, err
+	}
+	topts := cfg.Transport
+	topts.NetworkKey, topts.MTU, topts.Logger = cfg.NetworkKey, cfg.MTU, cfg.Logger
+	topts.MaxMessageSize = max(topts.MaxMessageSize, cfg.MaxMessageSize+64<<10)
+	if n.conn, err = transport.Listen(cfg.Listen, ident, topts); err != nil {
+		return nil, fmt.Errorf("%w: Listen %q: %w", ErrConfig, cfg.Listen, err)
+	}
+	n.calls = make(chan call)
+	n.vjobs = make(chan vjob, 1024)
+	n.vresults = make(chan vresult, 1024)
+	n.quit = make(chan struct{})
+	n.loopDone = make(chan struct{})
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.initLoopState()
+	for range cfg.ValidationWorkers {
+		n.wg.Add(1)
+		go n.validationWorker()
+	}
+	n.wg.Add(1)
+	go n.run()
+	n.log.Info("node started", "id", ident.ID().String(), "addr", n.conn.LocalAddr().String())
+	return n, nil
+}
+
+// loadIdentity picks cfg.Identity, the identity file, or a new identity.
+func loadIdentity(cfg Config) (*peer.Identity, error) {
+	switch {
+	case cfg.Identity != nil:
+		return cfg.Identity, nil
+	case cfg.IdentityFile != "":
+		return peer.LoadIdentity(cfg.IdentityFile)
+	default:
+		return peer.NewIdentity()
+	}
+}
+
+// newRouter builds the router (and the scorer when scoring is on).
+func newRouter(cfg Config, ident *peer.Identity) (*router.Router, *score.Scorer, error) {
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	rc := router.Config{
+		Identity:        ident,
+		Params:          cfg.Gossip,
+		SignaturePolicy: cfg.SignaturePolicy,
+		MessageID:       cfg.MessageID,
+		Rand:            rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		Thresholds:      cfg.Thresholds,
+	}
+	rc.Limits.MaxDataSize = cfg.MaxMessageSize
+	rc.Limits.MaxPayload = cfg.MaxMessageSize + 64<<10
+	var sc *score.Scorer
+	if cfg.Score != nil {
+		var err error
+		if sc, err = score.New(*cfg.Score); err != nil {
+			return nil, nil, fmt.Errorf("%w: Score: %w", ErrConfig, err)
+		}
+		rc.Scorer = sc
+	}
+	r, err := router.New(rc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return r, sc, nil
+}
+
+// ID returns the node's peer ID (its identity's public key).
+func (n *Node) ID() peer.ID { return n.ident.ID() }
+
+// Addr returns the UDP address the node is bound to.
+func (n *Node) Addr() netip.AddrPort { return n.conn.LocalAddr() }
+
+// Peers returns the connected peers known to the router, sorted. After
+// Close it returns nil.
+func (n *Node) Peers() []peer.ID {
+	if n.closed.Load() {
+		return nil
+	}
+	n.snapMu.Lock()
+	defer n.snapMu.Unlock()
+	return slices.Clone(n.snapPeer)
+}
+
+// Connect dials addr ("host:port" or "<peer-id>@host:port"), waits for the
+// handshake and for the router to know the peer, and returns the peer's ID.
+// Connecting to a connected peer refreshes its session. Errors: ErrClosed,
+// ErrBadAddress, or the transport's (transport.ErrHandshake when ctx ends
+// first, transport.ErrPeerMismatch for another identity).
+func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	t, err := parseTarget(addr)
+	if err != nil {
+		return peer.ID{}, err
+	}
+	ap, err := resolve(t.addr)
+	if err != nil {
+		return peer.ID{}, err
+	}
+	id, err := n.dialAddr(ctx, ap, t.id)
+	if err != nil {
+		return id, err
+	}
+	up := make(chan struct{})
+	if err := n.do(ctx, func(time.Time) { n.waitUp(id, up) }); err != nil {
+		return id, err
+	}
+	select {
+	case <-up:
+		return id, nil
+	case <-ctx.Done():
+		return id, ctx.Err()
+	case <-n.loopDone:
+		return id, ErrClosed
+	}
+}
+
+// do runs fn on the event loop and waits for it to finish. It returns
+// ErrClosed, without running fn, when the node is closed, or ctx's error
+// when ctx ends before the loop took fn.
+func (n *Node) do(ctx context.Context, fn func(now time.Time)) error {
+	c := call{fn: fn, done: make(chan struct{})}
+	select {
+	case n.calls <- c:
+	case <-n.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-c.done // the loop runs every call it took before it ends
+	return nil
+}
+
+// Close leaves every topic (sending PRUNEs), waits briefly for queued
+// packets to go out, closes the transport and every subscription, and
+// returns when every goroutine the node started has ended. It is
+// idempotent; later calls return nil.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		_ = n.do(context.Background(), n.leaveAll)
+		n.closed.Store(true)
+		n.drainQueues(time.Second)
+		n.cancel()
+		close(n.quit)
+		n.wg.Wait()
+		err = n.conn.Close()
+		n.closeHandles()
+		n.log.Info("node closed", "id", n.ID().String())
+	})
+	return err
+}
+
+// drainQueues waits, up to limit of real time, until the transport's send
+// queues are empty, so that the PRUNEs of Close leave.
+func (n *Node) drainQueues(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		busy := false
+		for _, p := range n.conn.Peers() {
+			if ps, ok := n.conn.PeerStats(p); ok && ps.QueuedBytes > 0 {
+				busy = true
+				break
+			}
+		}
+		if !busy {
+			return
+		}
+		<-t.C
+	}
+}
+
+// errClosed maps a closed node to ErrClosed, other errors unchanged.
+func (n *Node) errClosed(err error) error {
+	if errors.Is(err, transport.ErrClosed) {
+		return ErrClosed
+	}
+	return err
+}

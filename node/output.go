@@ -1,0 +1,149 @@
+package node
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/transport"
+	"github.com/gwyh/gwyh/validator"
+)
+
+// flush drains the router's output and acts on it in the order the router
+// asks: sends, deliveries, validations, events, deadline.
+func (n *Node) flush(now time.Time) {
+	out := n.r.Ready()
+	for i := range out.Sends {
+		n.send(&out.Sends[i])
+	}
+	for i := range out.Deliveries {
+		n.deliver(&out.Deliveries[i])
+	}
+	for i := range out.Validations {
+		n.startValidation(now, &out.Validations[i])
+	}
+	for i := range out.Events {
+		n.handleRouterEvent(now, &out.Events[i])
+	}
+	if d := n.r.Stats().Duplicates; d != n.lastDups {
+		n.tracer.Duplicate(d - n.lastDups)
+		n.lastDups = d
+	}
+	n.armTimer(now, out.Deadline)
+}
+
+// priority says at which transport priority an RPC travels: control
+// (GRAFT, PRUNE, subscriptions), messages, or gossip (IHAVE/IWANT only).
+func priority(m *rpc.RPC) transport.Priority {
+	switch {
+	case len(m.Graft) > 0 || len(m.Prune) > 0 || len(m.Subscriptions) > 0:
+		return transport.PriorityControl
+	case len(m.Publish) > 0:
+		return transport.PriorityMessage
+	default:
+		return transport.PriorityGossip
+	}
+}
+
+// send packs one peer's RPC and queues the payloads on the transport.
+func (n *Node) send(s *router.Send) {
+	if _, ok := n.peers[s.To]; !ok {
+		n.counts.drop(dropPeerGone)
+		return
+	}
+	prio := priority(&s.RPC)
+	hasMsgs := len(s.RPC.Publish) > 0
+	n.pack = rpc.Pack(n.pack, &s.RPC, n.packMTU)
+	for _, p := range n.pack {
+		err := n.conn.Send(s.To, p, prio)
+		switch {
+		case err == nil:
+			n.counts.payloadsOut++
+			n.counts.bytesOut += uint64(len(p))
+			if hasMsgs {
+				n.pub.ok++
+			}
+		case errors.Is(err, transport.ErrQueueFull):
+			n.counts.drop(dropQueueFull)
+			n.tracer.Drop(s.To, "", dropQueueFull.String())
+			if hasMsgs {
+				n.pub.full++
+			}
+		case errors.Is(err, transport.ErrUnknownPeer):
+			n.counts.drop(dropPeerGone)
+		default:
+			n.counts.drop(dropSendError)
+			n.log.Debug("send failed", "peer", s.To.Short(), "err", err)
+		}
+	}
+}
+
+// deliver hands an accepted message to the topic's subscriptions.
+func (n *Node) deliver(d *router.Delivery) {
+	n.tracer.Deliver(d.ID, d.Topic, d.From, d.ReceivedFrom, d.Local)
+	h := n.topics[d.Topic]
+	if h == nil {
+		return
+	}
+	h.deliver(Message{
+		ID: d.ID, Topic: d.Topic, Data: d.Msg.Data,
+		From: d.From, ReceivedFrom: d.ReceivedFrom, Local: d.Local,
+	})
+}
+
+// startValidation hands a validation to the worker pool, or ignores the
+// message when the pool's queue is full (counted).
+func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
+	h := n.topics[v.Topic]
+	if h == nil || h.validate == nil {
+		n.r.ValidationDone(now, v.ID, validator.Accept)
+		return
+	}
+	job := vjob{id: v.ID, topic: v.Topic, from: v.From, data: v.Msg.Data, fn: h.validate}
+	select {
+	case n.vjobs <- job:
+	default:
+		n.counts.drop(dropValidationQueueFull)
+		n.r.ValidationDone(now, v.ID, validator.Ignore)
+	}
+}
+
+// handleRouterEvent feeds the tracer and the peer manager.
+func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
+	switch e.Kind {
+	case router.EventGraft:
+		n.tracer.Graft(e.Peer, e.Topic)
+	case router.EventPrune:
+		n.tracer.Prune(e.Peer, e.Topic)
+	case router.EventPeerExchange:
+		for _, px := range e.PX {
+			n.book.learn(px.ID, string(px.Record), now)
+		}
+	case router.EventGraylisted:
+		n.tracer.Graylist(e.Peer)
+		n.shedPeer(now, e.Peer, "graylisted")
+	case router.EventReject:
+		n.tracer.Reject(e.MsgID, e.Topic, e.Peer, e.Cause.String())
+	case router.EventDrop:
+		n.tracer.Drop(e.Peer, e.Topic, e.Cause.String())
+	case router.EventBrokenPromise:
+		n.tracer.Drop(e.Peer, "", "broken-promise")
+	}
+}
+
+// shedPeer removes p from the router and drops its payloads until its
+// session ends. The transport has no call to end one session, so the peer
+// stays connected at the transport level until it goes quiet.
+func (n *Node) shedPeer(now time.Time, p peer.ID, reason string) {
+	if _, ok := n.peers[p]; !ok {
+		return
+	}
+	if n.peers[p].direct {
+		return
+	}
+	n.peerDown(now, p, reason)
+	n.shed[p] = struct{}{}
+	n.counts.shed++
+}

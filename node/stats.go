@@ -1,0 +1,160 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/transport"
+)
+
+// DropCause names why the node itself (not the router or the transport)
+// dropped something. Each is counted in Stats.NodeDrops.
+type DropCause uint8
+
+const (
+	dropQueueFull           DropCause = iota // a payload refused by a full send queue
+	dropPeerGone                             // a send to a peer that left
+	dropSendError                            // another transport send error
+	dropShedPeer                             // a payload from a shed (graylisted) peer
+	dropValidationQueueFull                  // validation pool full: message ignored
+	numNodeDrops
+)
+
+// NumDropCauses is the number of node drop causes, the length of
+// Stats.NodeDrops.
+const NumDropCauses = int(numNodeDrops)
+
+var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full"}
+
+// String returns the cause's lower-case name.
+func (c DropCause) String() string {
+	if c < numNodeDrops {
+		return nodeDropNames[c]
+	}
+	return "unknown"
+}
+
+// counters are the node's own counters, owned by the loop.
+type counters struct {
+	drops                          [numNodeDrops]uint64
+	payloadsOut, bytesOut, bytesIn uint64
+	published, dials, dialFailures uint64
+	shed                           uint64
+}
+
+func (c *counters) drop(d DropCause) { c.drops[d]++ }
+
+// TopicStats describe one joined topic.
+type TopicStats struct {
+	Name string
+	// Mesh are the topic's mesh peers, sorted.
+	Mesh []peer.ID
+	// Subscriptions is the number of live subscriptions; Lost the messages
+	// they dropped because their buffers were full.
+	Subscriptions int
+	Lost          uint64
+}
+
+// PeerStats describe one connected peer.
+type PeerStats struct {
+	ID       peer.ID
+	Addr     string
+	Outbound bool
+	Direct   bool
+	// Score is the peer's score (0 with scoring off).
+	Score float64
+	// RTT and QueuedBytes come from the transport.
+	RTT         time.Duration
+	QueuedBytes int
+}
+
+// Stats is a snapshot of a node's state and counters, owned by the caller.
+// Counters are totals since New.
+type Stats struct {
+	ID     peer.ID
+	Peers  []PeerStats // sorted by ID
+	Topics []TopicStats
+	// Router are the router's counters: messages in and out, duplicates,
+	// validation outcomes, drops by router.DropCause, and more.
+	Router router.Stats
+	// Transport are the transport's counters: packets and bytes on the
+	// wire, handshakes, drops by transport.DropCause.
+	Transport transport.Stats
+	// NodeDrops counts the node's own drops by DropCause.
+	NodeDrops [NumDropCauses]uint64
+	// PayloadsOut, BytesOut: payloads and bytes queued on the transport;
+	// BytesIn: payload bytes received. Published: Publish calls that
+	// reached the router. Dials and DialFailures: the peer manager's dials.
+	PayloadsOut, BytesOut, BytesIn, Published, Dials, DialFailures uint64
+	// Shed counts peers removed because they were graylisted.
+	Shed uint64
+}
+
+// Drops returns every non-zero drop counter of the node, the router and
+// the transport, keyed "layer/cause" (e.g. "router/duplicate").
+func (s *Stats) Drops() map[string]uint64 {
+	m := map[string]uint64{}
+	for i, v := range s.NodeDrops {
+		if v > 0 {
+			m["node/"+DropCause(i).String()] = v
+		}
+	}
+	for i, v := range s.Router.Drops {
+		if v > 0 {
+			m["router/"+router.DropCause(i).String()] = v
+		}
+	}
+	for i, v := range s.Transport.Drops {
+		if v > 0 {
+			m["transport/"+transport.DropCause(i).String()] = v
+		}
+	}
+	return m
+}
+
+// Stats returns a snapshot. After Close it returns the transport's counters
+// only, and ErrClosed.
+func (n *Node) Stats() (Stats, error) {
+	s := Stats{ID: n.ID()}
+	err := n.do(context.Background(), func(time.Time) { n.fillStats(&s) })
+	s.Transport = n.conn.Stats()
+	for i := range s.Peers {
+		if ps, ok := n.conn.PeerStats(s.Peers[i].ID); ok {
+			s.Peers[i].RTT, s.Peers[i].QueuedBytes = ps.RTT, ps.QueuedBytes
+		}
+	}
+	return s, err
+}
+
+// fillStats copies the loop's state into s. Called on the loop.
+func (n *Node) fillStats(s *Stats) {
+	s.Router = n.r.Stats()
+	s.NodeDrops = n.counts.drops
+	s.PayloadsOut, s.BytesOut, s.BytesIn = n.counts.payloadsOut, n.counts.bytesOut, n.counts.bytesIn
+	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
+	s.Shed = n.counts.shed
+	for _, id := range n.r.Peers() {
+		pi := n.peers[id]
+		ps := PeerStats{ID: id}
+		if pi != nil {
+			ps.Addr, ps.Outbound, ps.Direct = pi.addr.String(), pi.outbound, pi.direct
+		}
+		if n.scorer != nil {
+			ps.Score = n.scorer.Score(id)
+		}
+		s.Peers = append(s.Peers, ps)
+	}
+	for _, name := range sortedKeys(n.topics) {
+		h := n.topics[name]
+		ts := TopicStats{Name: name, Mesh: n.r.Mesh(name)}
+		h.mu.Lock()
+		ts.Subscriptions = len(h.subs)
+		for _, sub := range h.subs {
+			ts.Lost += sub.Lost()
+		}
+		h.mu.Unlock()
+		s.Topics = append(s.Topics, ts)
+	}
+}
