@@ -5,11 +5,13 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gwyh/gwyh/pb"
 	"google.golang.org/protobuf/proto"
 )
 
-// FuzzDecode checks that Decode never panics, and that whatever it accepts
-// re-encodes to a payload that decodes to the same content.
+// FuzzDecode checks that Decode never panics, that whatever it accepts
+// proto.Unmarshal accepts with the same content (Decode is the stricter),
+// and that it re-encodes to a payload that decodes to the same content.
 func FuzzDecode(f *testing.F) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for range 20 {
@@ -34,6 +36,13 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("into not reset after %v", err)
 			}
 			return
+		}
+		var x pb.RPC
+		if err := proto.Unmarshal(payload, &x); err != nil {
+			t.Fatalf("Decode accepts what proto.Unmarshal rejects: %v", err)
+		}
+		if a, b := dump(&r), dump(fromPB(&x)); a != b {
+			t.Fatalf("Decode and proto.Unmarshal differ:\n%s\n%s", a, b)
 		}
 		again := r.Append(nil)
 		if len(again) != r.Size() {
