@@ -95,10 +95,10 @@ func (h *TopicHandle) Name() string { return h.name }
 func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) {
 	n := h.n
 	switch {
-	case h.closed.Load():
-		return "", ErrTopicClosed
 	case n.closed.Load():
 		return "", ErrClosed
+	case h.closed.Load():
+		return "", ErrTopicClosed
 	case len(data) > n.cfg.MaxMessageSize:
 		return "", fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), n.cfg.MaxMessageSize)
 	}
@@ -181,10 +181,10 @@ func (h *TopicHandle) Subscribe(size int) (*Subscription, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
-	case h.closed.Load():
-		return nil, ErrTopicClosed
 	case h.n.closed.Load():
 		return nil, ErrClosed
+	case h.closed.Load():
+		return nil, ErrTopicClosed
 	}
 	s := newSubscription(h, size)
 	h.subs = append(h.subs, s)

@@ -1,0 +1,30 @@
+package topic
+
+import (
+	"errors"
+
+	"github.com/gwyh/gwyh/node"
+)
+
+// Errors returned by topic handles. They are the node package's sentinels,
+// so errors.Is matches either name.
+var (
+	// ErrTopicClosed: the Topic was closed.
+	ErrTopicClosed = node.ErrTopicClosed
+	// ErrClosed: the node was closed.
+	ErrClosed = node.ErrClosed
+	// ErrTooLarge: the encoded value is larger than the node's
+	// MaxMessageSize.
+	ErrTooLarge = node.ErrTooLarge
+	// ErrBadTopic: the topic name is invalid.
+	ErrBadTopic = node.ErrBadTopic
+	// ErrQueueFull: no peer's send queue had room for the message.
+	ErrQueueFull = node.ErrQueueFull
+	// ErrCanceled: the subscription was cancelled.
+	ErrCanceled = node.ErrCanceled
+	// ErrEncode: the codec could not encode the value; nothing was sent.
+	ErrEncode = errors.New("topic: encode failed")
+	// ErrValidatorType: WithValidator was given a function for another
+	// value type than the Topic's.
+	ErrValidatorType = errors.New("topic: validator for another type")
+)
