@@ -129,6 +129,8 @@ func TestDecodeAccepts(t *testing.T) {
 		{"subscribe any nonzero varint", fld(1, []byte{0x08, 0x80, 0x01}), "sub true \"\"\n"},
 		{"control fields merge", cat(ctl(fld(3, str(1, "a"))), ctl(fld(3, str(1, "b")))), "graft \"a\"\ngraft \"b\"\n"},
 		{"ids at limits", ctl(fld(2, rep(str(1, "12345678"), 5000))), "iwant " + idsQ("12345678", 5000) + "\n"},
+		{"id limits are per kind", ctl(fld(1, rep(str(2, "h"), 5000)), fld(2, rep(str(1, "w"), 5000)), fld(5, rep(str(1, "d"), 5000))),
+			"ihave \"\" " + idsQ("h", 5000) + "\niwant " + idsQ("w", 5000) + "\nidontwant " + idsQ("d", 5000) + "\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
