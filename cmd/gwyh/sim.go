@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/gwyh/gwyh/sim"
+)
+
+func init() {
+	commands["sim"] = command{"run a deterministic network simulation scenario (-list names them)", runSim}
+}
+
+// simFlags are the sim subcommand's flags.
+type simFlags struct {
+	list     bool
+	scenario string
+	nodes    int
+	seed     uint64
+	json     bool
+	plot     string
+	scoring  string
+	table    bool
+	quiet    bool
+}
+
+// runSim runs `gwyh sim`.
+func runSim(args []string, stdout, stderr io.Writer) int {
+	var f simFlags
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&f.list, "list", false, "list the scenarios and exit")
+	fs.StringVar(&f.scenario, "scenario", "baseline", "scenario `name` (see -list)")
+	fs.IntVar(&f.nodes, "nodes", sim.DefaultNodes, "honest nodes (attackers come on top, in the scenario's ratio)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed: the same seed gives the same result")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of a summary")
+	fs.StringVar(&f.plot, "plot", "", "write an SVG plot (latency CDF, delivery over time) to `FILE.svg`; runs scoring on and off where the scenario compares them")
+	fs.StringVar(&f.scoring, "scoring", "default", "peer scoring: default (the scenario's), on or off")
+	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
+	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if f.list {
+		listScenarios(stdout)
+		return 0
+	}
+	if f.table {
+		return simTable(f, stdout, stderr)
+	}
+	sc, ok := sim.Lookup(f.scenario)
+	if !ok {
+		fmt.Fprintf(stderr, "gwyh sim: unknown scenario %q (gwyh sim -list)\n", f.scenario)
+		return 2
+	}
+	sc = sc.WithNodes(f.nodes)
+	switch f.scoring {
+	case "default":
+	case "on":
+		sc.Scoring = true
+	case "off":
+		sc.Scoring = false
+	default:
+		fmt.Fprintf(stderr, "gwyh sim: -scoring must be default, on or off\n")
+		return 2
+	}
+	opt := sim.RunOptions{}
+	if !f.quiet {
+		opt.Progress = stderr
+	}
+	res, err := sim.Run(sc, f.seed, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+		return 1
+	}
+	if f.plot != "" {
+		if code := simPlot(f, sc, res, opt, stderr); code != 0 {
+			return code
+		}
+	}
+	if f.json {
+		b, err := json.Marshal(res)
+		if err != nil {
+			fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		printSummary(stdout, res)
+	}
+	if res.Violations > 0 {
+		fmt.Fprintf(stderr, "gwyh sim: %d invariant violations (scenario %s, seed %d): %v\n", res.Violations, res.Scenario, res.Seed, res.ViolationLog)
+		return 1
+	}
+	return 0
+}
+
+// simPlot writes the plot; for scenarios that compare scoring it runs the
+// other setting too.
+func simPlot(f simFlags, sc sim.Scenario, res *sim.Result, opt sim.RunOptions, stderr io.Writer) int {
+	runs := []sim.PlotRun{{Label: scoringLabel(res.Scoring), Result: res}}
+	if sc.CompareScoring && f.scoring == "default" {
+		other := sc
+		other.Scoring = !sc.Scoring
+		r2, err := sim.Run(other, f.seed, opt)
+		if err != nil {
+			fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+			return 1
+		}
+		runs = append(runs, sim.PlotRun{Label: scoringLabel(r2.Scoring), Result: r2})
+	}
+	out, err := os.Create(f.plot)
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+		return 1
+	}
+	err = sim.WritePlot(out, sc.Name, runs)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh sim: plot: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func scoringLabel(on bool) string {
+	if on {
+		return "scoring on"
+	}
+	return "scoring off"
+}
+
+func listScenarios(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, s := range sim.Scenarios() {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Summary)
+	}
+	tw.Flush()
+}
+
+func printSummary(w io.Writer, r *sim.Result) {
+	fmt.Fprintf(w, "scenario %s: %d honest + %d attackers (%s), seed %d, scoring %v\n",
+		r.Scenario, r.Nodes, r.Attackers, r.Attack, r.Seed, r.Scoring)
+	fmt.Fprintf(w, "  delivery %.4f  latency p50 %.0f ms  p90 %.0f ms  p99 %.0f ms  max %.0f ms\n",
+		r.DeliveryRatio, r.LatP50Ms, r.LatP90Ms, r.LatP99Ms, r.LatMaxMs)
+	fmt.Fprintf(w, "  duplicates/msg/node %.2f  bytes/msg/node %.0f  control share %.2f  recovery %.0f ms\n",
+		r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.ControlShare, r.RecoveryMs)
+	if r.TargetDeliveryRatio >= 0 {
+		fmt.Fprintf(w, "  eclipse targets' delivery %.4f\n", r.TargetDeliveryRatio)
+	}
+	fmt.Fprintf(w, "  virtual %.0f s, wall %.1f s, peak RSS %.0f MiB, invariant violations %d\n",
+		r.VirtualS, r.WallS, r.PeakRSSMB, r.Violations)
+}
+
+// simTable runs every scenario with scoring on and off and prints a
+// markdown table.
+func simTable(f simFlags, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "| scenario | scoring | honest | attackers | delivery | p50 ms | p99 ms | max ms | dup/msg/node | bytes/msg/node | control share | recovery ms | wall s |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, sc := range sim.Scenarios() {
+		sc = sc.WithNodes(f.nodes)
+		for _, on := range []bool{true, false} {
+			sc.Scoring = on
+			opt := sim.RunOptions{}
+			if !f.quiet {
+				opt.Progress = stderr
+			}
+			r, err := sim.Run(sc, f.seed, opt)
+			if err != nil {
+				fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+				return 1
+			}
+			del := fmt.Sprintf("%.4f", r.DeliveryRatio)
+			if r.TargetDeliveryRatio >= 0 {
+				del += fmt.Sprintf(" (targets %.4f)", r.TargetDeliveryRatio)
+			}
+			fmt.Fprintf(stdout, "| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.1f |\n",
+				r.Scenario, onOff(on), r.Nodes, r.Attackers, del, r.LatP50Ms, r.LatP99Ms, r.LatMaxMs,
+				r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.ControlShare, r.RecoveryMs, r.WallS)
+		}
+	}
+	return 0
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}

@@ -1,0 +1,130 @@
+package sim
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"time"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// attackersJoin brings every attacker online and makes it dial its
+// victims; periodic attacks start.
+func (s *simulator) attackersJoin() error {
+	s.attackersUp = true
+	for i := s.honest; i < len(s.nodes); i++ {
+		a := s.nodes[i]
+		a.online = true
+		a.inc++
+		a.joinedAt = s.now
+		if s.sc.Attack.Kind == AttackCovertFlash {
+			if err := s.startRouter(a, false); err != nil {
+				return err
+			}
+		}
+	}
+	for i := s.honest; i < len(s.nodes); i++ {
+		a := s.nodes[i]
+		if s.sc.Attack.Kind == AttackEclipse {
+			for t := range s.targets() {
+				s.connect(a, s.nodes[t])
+			}
+		}
+		s.dialRandom(a, s.sc.Topology.AttackerDegree, 0, int32(s.honest))
+		s.startPeriodic(a)
+	}
+	return nil
+}
+
+// attackersDial makes random attackers dial honest newcomer n, as many as
+// an honest node gets on average (AttackerDegree × PerHonest), once the
+// attackers are up.
+func (s *simulator) attackersDial(n *node) {
+	na := len(s.nodes) - s.honest
+	if na == 0 || s.now < int64(s.sc.Attack.Start) {
+		return
+	}
+	k := int(float64(s.sc.Topology.AttackerDegree)*s.sc.Attack.PerHonest + 0.5)
+	for tries := 0; k > 0 && tries < 8*k+16; tries++ {
+		a := s.nodes[s.honest+int(s.rng.Int32N(int32(na)))]
+		if s.connect(a, n) {
+			k--
+		}
+	}
+}
+
+// startPeriodic schedules attacker a's first periodic action.
+func (s *simulator) startPeriodic(a *node) {
+	// Spread the attackers' actions over one period so they do not all
+	// fire at the same instant.
+	jit := func(p time.Duration) int64 { return s.now + s.rng.Int64N(int64(p)) }
+	switch s.sc.Attack.Kind {
+	case AttackSpam:
+		s.q.push(event{at: jit(s.spamInterval()), kind: evAttack, to: a.idx, arg: actSpam})
+	case AttackIHave:
+		s.q.push(event{at: jit(s.params.HeartbeatInterval), kind: evAttack, to: a.idx, arg: actIHave})
+	}
+}
+
+func (s *simulator) spamInterval() time.Duration {
+	if s.sc.Attack.SpamInterval == 0 {
+		return time.Second
+	}
+	return s.sc.Attack.SpamInterval
+}
+
+// attackAction runs one attacker action.
+func (s *simulator) attackAction(e event) {
+	a := s.nodes[e.to]
+	if !a.online {
+		return
+	}
+	switch e.arg {
+	case actRegraft:
+		if _, ok := s.links[linkKey(a.idx, e.from)]; ok {
+			s.sendRPC(a, e.from, &rpc.RPC{Graft: []rpc.Graft{{Topic: Topic}}})
+		}
+	case actSpam:
+		s.spam(a)
+		s.q.push(event{at: s.now + int64(s.spamInterval()), kind: evAttack, to: a.idx, arg: actSpam})
+	case actIHave:
+		s.advertise(a)
+		s.q.push(event{at: s.now + int64(s.params.HeartbeatInterval), kind: evAttack, to: a.idx, arg: actIHave})
+	}
+}
+
+// spam sends a fresh invalid message to every peer of a.
+func (s *simulator) spam(a *node) {
+	a.spamSeq++
+	data := make([]byte, s.sc.Traffic.Size)
+	data[0] = invalidMarker
+	binary.BigEndian.PutUint32(data[1:], uint32(a.idx))
+	binary.BigEndian.PutUint64(data[5:], a.spamSeq)
+	r := &rpc.RPC{Publish: []rpc.Message{{Data: data, Topic: Topic}}}
+	for _, p := range a.peers {
+		s.sendRPC(a, p, r)
+	}
+	s.m.spamSent += uint64(len(a.peers))
+}
+
+// advertise sends an IHAVE of made-up ids to every peer of a; the ids
+// never exist, so every IWANT for them is a broken promise.
+func (s *simulator) advertise(a *node) {
+	n := s.sc.Attack.IHaveIDs
+	if n == 0 {
+		n = 50
+	}
+	ids := s.ihaveIDs[:0]
+	var b [16]byte
+	for range n {
+		a.spamSeq++
+		binary.BigEndian.PutUint64(b[:], uint64(a.idx))
+		binary.BigEndian.PutUint64(b[8:], a.spamSeq)
+		ids = append(ids, hex.EncodeToString(b[:]))
+	}
+	s.ihaveIDs = ids
+	r := &rpc.RPC{IHave: []rpc.IHave{{Topic: Topic, IDs: ids}}}
+	for _, p := range a.peers {
+		s.sendRPC(a, p, r)
+	}
+}

@@ -1,0 +1,31 @@
+// Package sim is a deterministic discrete-event network simulator that runs
+// thousands of real router.Routers on virtual time.
+//
+// A run is a pure function of its Scenario and seed: one goroutine pops
+// events from a binary heap ordered by (virtual time, insertion sequence),
+// every random choice comes from one seeded math/rand/v2 source, and no
+// wall clock is read while it runs. Payloads go through the real rpc.Pack
+// and router.HandlePayload (and so rpc.Decode), so bytes are counted as on
+// the wire, plus Network.Overhead per packet.
+//
+// The network model (Network) has per-link latency (constant, jittered or
+// a zone matrix), packet loss, each node's upload bandwidth (so fan-out of
+// large messages takes serialization time), partitions that split and
+// heal, and churn. Honest nodes run a Router, scored by score.Scorer when
+// the scenario turns scoring on; attackers (Attack) are lightweight
+// behaviours that graft and never forward, spam invalid messages, advertise
+// with IHAVE and never answer, or run a Router honestly until they turn
+// (covert flash).
+//
+// Run checks invariants as it goes (mesh degrees within [Dlo, Dhi] after a
+// heartbeat where the node has the peers to do so, no delivery of an
+// invalid message, at most one delivery per message per node, mesh peers
+// are connected peers) and returns a Result: delivery ratio, latency
+// percentiles in virtual milliseconds, duplicates, bytes on the wire, the
+// control share of bytes, the mesh degree histogram, delivery over time,
+// recovery time after a disruption and scores by node class over time.
+//
+// Scenarios lists the named scenarios; cmd/gwyh's "sim" subcommand runs
+// them. See README.md in this directory for results and a guide to tuning
+// score parameters with the simulator.
+package sim

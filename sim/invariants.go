@@ -1,0 +1,100 @@
+package sim
+
+// afterTick checks, after each heartbeat of honest node n, what the router
+// promises about its mesh: at most Dhi peers; only connected peers; and,
+// in runs without attackers, churn or partitions and once the traffic has
+// started, at least Dlo peers when n has plenty of connected peers.
+func (m *metrics) afterTick(n *node) {
+	st := n.r.Stats()
+	if st.Heartbeats == n.heartbeats {
+		return
+	}
+	n.heartbeats = st.Heartbeats
+	s := m.s
+	mesh := n.r.Mesh(Topic)
+	p := s.params
+	if len(mesh) > p.Dhi {
+		m.addViolation("node %d: mesh degree %d > Dhi %d after a heartbeat", n.idx, len(mesh), p.Dhi)
+	}
+	for _, id := range mesh {
+		j, ok := s.byID[id]
+		if !ok {
+			m.addViolation("node %d: unknown mesh peer %v", n.idx, id)
+			continue
+		}
+		if _, ok := s.links[linkKey(n.idx, j)]; !ok {
+			m.addViolation("node %d: mesh peer %d is not connected", n.idx, j)
+		}
+	}
+	if m.stable() && len(mesh) < p.Dlo && len(n.peers) >= 2*p.Dhi {
+		m.addViolation("node %d: mesh degree %d < Dlo %d with %d peers", n.idx, len(mesh), p.Dlo, len(n.peers))
+	}
+}
+
+// stable reports whether the Dlo invariant applies now: honest nodes only,
+// no churn or partition, the traffic has started.
+func (m *metrics) stable() bool {
+	sc := m.s.sc
+	return len(m.s.nodes) == m.s.honest && sc.Net.Churn.Interval == 0 &&
+		sc.Net.Partition.At == 0 && m.s.now >= int64(sc.Traffic.Start)
+}
+
+// sample records the scores honest nodes give honest and attacker peers,
+// and the attackers' share of honest mesh slots.
+func (m *metrics) sample() {
+	s := m.s
+	var sum [2]float64
+	var cnt [2]int
+	slots, bad := 0, 0
+	for i := range s.honest {
+		n := s.nodes[i]
+		if !n.online || n.r == nil {
+			continue
+		}
+		if n.scorer != nil {
+			for _, j := range n.peers {
+				c := 0
+				if s.nodes[j].attacker {
+					c = 1
+				}
+				sum[c] += n.scorer.Score(s.nodes[j].id)
+				cnt[c]++
+			}
+		}
+		for _, id := range n.r.Mesh(Topic) {
+			slots++
+			if s.nodes[s.byID[id]].attacker {
+				bad++
+			}
+		}
+	}
+	smp := ScoreSample{TS: float64(s.now) / 1e9}
+	if cnt[0] > 0 {
+		smp.Honest = sum[0] / float64(cnt[0])
+	}
+	if cnt[1] > 0 {
+		smp.Attacker = sum[1] / float64(cnt[1])
+	}
+	if slots > 0 {
+		smp.MeshAttackerShare = float64(bad) / float64(slots)
+	}
+	m.scores = append(m.scores, smp)
+}
+
+// meshHistogram returns how many online honest nodes have each mesh
+// degree (index = degree).
+func (m *metrics) meshHistogram() []int {
+	var h []int
+	for i := range m.s.honest {
+		n := m.s.nodes[i]
+		if !n.online || n.r == nil {
+			continue
+		}
+		d := len(n.r.Mesh(Topic))
+		for len(h) <= d {
+			h = append(h, 0)
+		}
+		h[d]++
+	}
+	return h
+}

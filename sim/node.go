@@ -1,0 +1,120 @@
+package sim
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/score"
+	"github.com/gwyh/gwyh/validator"
+)
+
+// invalidMarker starts the data of every message the honest validator
+// rejects; valid messages start with validMarker.
+const (
+	validMarker   = 0x00
+	invalidMarker = 0xff
+)
+
+// node is one simulated node: honest (a Router, maybe a Scorer) or an
+// attacker (a Router for covert flash, nothing but state otherwise).
+type node struct {
+	idx      int32
+	id       peer.ID
+	ident    *peer.Identity
+	attacker bool
+	r        *router.Router // nil for lightweight attackers and offline nodes
+	scorer   *score.Scorer
+	online   bool
+	inc      int32 // incarnation, bumped at each (re)join
+	joinedAt int64
+	peers    []int32 // connected nodes
+	timerAt  int64
+	upFree   int64 // the uplink is busy until then
+	side     uint8 // partition side
+
+	// heartbeats seen at the last invariant check.
+	heartbeats uint64
+	// stats of earlier incarnations' routers (churn).
+	prevDups uint64
+
+	spamSeq uint64 // attacker message counter
+}
+
+// seedBytes derives node i's 32-byte identity seed from the run seed.
+func seedBytes(seed uint64, i int32) []byte {
+	b := make([]byte, 32)
+	for k := 0; k < 4; k++ {
+		binary.LittleEndian.PutUint64(b[8*k:], splitmix64(seed^uint64(i)<<20^uint64(k)<<60))
+	}
+	return b
+}
+
+// newNode returns node i with its identity; it is offline.
+func newNode(seed uint64, i int32, attacker bool) (*node, error) {
+	ident, err := peer.IdentityFromSeed(seedBytes(seed, i))
+	if err != nil {
+		return nil, fmt.Errorf("sim: node %d identity: %w", i, err)
+	}
+	return &node{idx: i, id: ident.ID(), ident: ident, attacker: attacker, timerAt: -1}, nil
+}
+
+// honestValidator rejects messages whose data starts with invalidMarker.
+func honestValidator(_ peer.ID, m *rpc.Message) validator.Result {
+	if len(m.Data) > 0 && m.Data[0] == invalidMarker {
+		return validator.Reject
+	}
+	return validator.Accept
+}
+
+// startRouter gives n a fresh Router (and Scorer when scoring is on),
+// joined to Topic.
+func (s *simulator) startRouter(n *node, scoring bool) error {
+	cfg := router.Config{
+		Params: s.params,
+		Rand:   rand.New(rand.NewPCG(s.seed, uint64(n.idx)<<16|uint64(n.inc))),
+		Limits: rpc.DefaultLimits(),
+	}
+	if s.sc.Sign {
+		cfg.Identity = n.ident
+	} else {
+		cfg.SignaturePolicy = router.StrictNoSign
+		cfg.ID = n.id
+	}
+	n.scorer = nil
+	if scoring {
+		sc, err := score.New(s.sc.scoreParams())
+		if err != nil {
+			return fmt.Errorf("sim: score params: %w", err)
+		}
+		n.scorer = sc
+		cfg.Scorer = sc
+		cfg.Thresholds = s.sc.thresholds()
+	}
+	r, err := router.New(cfg)
+	if err != nil {
+		return fmt.Errorf("sim: node %d: %w", n.idx, err)
+	}
+	r.SetValidator(Topic, router.TopicValidator{Sync: honestValidator})
+	n.r = r
+	if err := r.Join(s.tnow(), Topic); err != nil {
+		return fmt.Errorf("sim: node %d join: %w", n.idx, err)
+	}
+	s.flush(n)
+	return nil
+}
+
+// unlink removes j from n's peers.
+func (n *node) unlink(j int32) {
+	for i, p := range n.peers {
+		if p == j {
+			last := len(n.peers) - 1
+			n.peers[i] = n.peers[last]
+			n.peers = n.peers[:last]
+			return
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package sim
+
+import (
+	"bufio"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gwyh/gwyh/router"
+)
+
+// Result is what one run measured. Its JSON form (encoding/json) is the
+// one object `gwyh sim -json` prints (shared/BENCH.md §3); every field is
+// a pure function of the scenario and seed except WallS and PeakRSSMB.
+// Latencies are virtual milliseconds from publish to first delivery;
+// "per node" means per honest node.
+type Result struct {
+	Scenario  string `json:"scenario"`
+	Nodes     int    `json:"nodes"`     // honest nodes
+	Attackers int    `json:"attackers"` // attacker nodes on top
+	Attack    string `json:"attack"`
+	Seed      uint64 `json:"seed"`
+	Scoring   bool   `json:"scoring"`
+	Sign      bool   `json:"sign"`
+	// Messages is the number of measured messages; Published counts the
+	// background (warm-up) ones too.
+	Messages  int `json:"messages"`
+	Published int `json:"published"`
+
+	// DeliveryRatio: deliveries of measured messages at honest nodes over
+	// the expected ones (honest nodes online at publish, publisher aside).
+	DeliveryRatio float64 `json:"delivery_ratio"`
+	// TargetDeliveryRatio: the same at eclipse targets only (-1 when the
+	// scenario has none).
+	TargetDeliveryRatio float64 `json:"target_delivery_ratio"`
+	LatP50Ms            float64 `json:"lat_p50_ms"`
+	LatP90Ms            float64 `json:"lat_p90_ms"`
+	LatP99Ms            float64 `json:"lat_p99_ms"`
+	LatMaxMs            float64 `json:"lat_max_ms"`
+	// DupPerMsgPerNode: copies received after the first, summed over
+	// honest nodes, over published messages × honest nodes.
+	DupPerMsgPerNode float64 `json:"dup_per_msg_per_node"`
+	// BytesPerMsgPerNode: bytes honest nodes put on the wire (payloads
+	// plus Network.Overhead per packet) over published messages × honest
+	// nodes, for the whole run.
+	BytesPerMsgPerNode float64 `json:"bytes_per_msg_per_node"`
+	// ControlShare: the share of those bytes that are not message fields
+	// (control, gossip, subscriptions, framing and overhead).
+	ControlShare float64 `json:"control_share"`
+	// RecoveryMs: from the disruption (attack start, flash, partition or
+	// churn start) to the end of the last one-second bucket of published
+	// messages whose delivery ratio is below 0.99; 0 when no bucket after
+	// the disruption is, -1 when the run ends below 0.99 or there is no
+	// disruption.
+	RecoveryMs float64 `json:"recovery_ms"`
+	// MeshDegreeHist[d] is the number of online honest nodes whose mesh
+	// has d peers at the end of the run.
+	MeshDegreeHist []int `json:"mesh_degree_hist"`
+	// DeliveryOverTime: delivery ratio of the messages published in each
+	// one-second bucket (background messages included).
+	DeliveryOverTime []Bucket `json:"delivery_over_time"`
+	// Scores by node class over time (mean score honest nodes give their
+	// honest and attacker peers), and the attackers' mesh share.
+	Scores []ScoreSample `json:"scores"`
+
+	Packets         uint64            `json:"packets"`
+	AttackerBytes   uint64            `json:"attacker_bytes"`
+	DropsLoss       uint64            `json:"drops_loss"`
+	DropsPartition  uint64            `json:"drops_partition"`
+	DropsOffline    uint64            `json:"drops_offline"`
+	RouterDrops     map[string]uint64 `json:"router_drops"`
+	RouterEvents    map[string]uint64 `json:"router_events"`
+	SpamSent        uint64            `json:"spam_sent"`
+	Violations      int               `json:"invariant_violations"`
+	ViolationLog    []string          `json:"violation_log,omitempty"`
+	VirtualS        float64           `json:"virtual_s"`
+	WallS           float64           `json:"wall_s"`
+	PeakRSSMB       float64           `json:"peak_rss_mb"`
+	latencies       []int32           // sorted, µs (for plots)
+}
+
+// Bucket is the delivery ratio of the messages published in one second.
+type Bucket struct {
+	TS    float64 `json:"t_s"`
+	Ratio float64 `json:"ratio"`
+}
+
+// ScoreSample is one sample of scores by class.
+type ScoreSample struct {
+	TS                float64 `json:"t_s"`
+	Honest            float64 `json:"honest"`
+	Attacker          float64 `json:"attacker"`
+	MeshAttackerShare float64 `json:"mesh_attacker_share"`
+}
+
+// LatencyCDF returns the sorted delivery latencies of measured messages in
+// virtual milliseconds (a fresh slice).
+func (r *Result) LatencyCDF() []float64 {
+	out := make([]float64, len(r.latencies))
+	for i, v := range r.latencies {
+		out[i] = float64(v) / 1000
+	}
+	return out
+}
+
+// result assembles the Result at the end of the run.
+func (s *simulator) result() *Result {
+	m := s.m
+	for i := range s.honest {
+		m.addRouterStats(s.nodes[i])
+	}
+	sc := s.sc
+	r := &Result{
+		Scenario: sc.Name, Nodes: s.honest, Attackers: len(s.nodes) - s.honest,
+		Attack: sc.Attack.Kind.String(), Seed: s.seed, Scoring: sc.Scoring, Sign: sc.Sign,
+		Messages: sc.Traffic.Messages, Published: m.published,
+		TargetDeliveryRatio: -1,
+		Packets:             m.packets, AttackerBytes: m.attackerWire,
+		DropsLoss: m.dropLoss, DropsPartition: m.dropPartition, DropsOffline: m.dropOffline,
+		SpamSent: m.spamSent, Violations: m.violations, ViolationLog: m.violationLog,
+		VirtualS: float64(s.now) / 1e9, Scores: m.scores,
+		MeshDegreeHist: m.meshHistogram(),
+	}
+	var exp, got, expT, gotT int64
+	for _, mi := range m.msgs {
+		if mi.measured && mi.pub >= 0 {
+			exp, got = exp+int64(mi.expected), got+int64(mi.got)
+			expT, gotT = expT+int64(mi.targets), gotT+int64(mi.gotT)
+		}
+	}
+	r.DeliveryRatio = ratio(got, exp)
+	if sc.Attack.Kind == AttackEclipse {
+		r.TargetDeliveryRatio = ratio(gotT, expT)
+	}
+	slices.Sort(m.lat)
+	r.latencies = m.lat
+	r.LatP50Ms, r.LatP90Ms = pct(m.lat, 0.50), pct(m.lat, 0.90)
+	r.LatP99Ms, r.LatMaxMs = pct(m.lat, 0.99), pct(m.lat, 1)
+	denom := float64(max(m.published, 1)) * float64(s.honest)
+	r.DupPerMsgPerNode = round4(float64(m.dups) / denom)
+	r.BytesPerMsgPerNode = round4(float64(m.wire) / denom)
+	if m.wire > 0 {
+		r.ControlShare = round4(1 - float64(m.msgWire)/float64(m.wire))
+	}
+	r.RouterDrops = map[string]uint64{}
+	for i, d := range m.drops {
+		if d > 0 {
+			r.RouterDrops[router.DropCause(i).String()] = d
+		}
+	}
+	r.RouterEvents = map[string]uint64{}
+	for i, c := range m.events {
+		if c > 0 {
+			r.RouterEvents[router.EventKind(i).String()] = c
+		}
+	}
+	r.DeliveryOverTime = m.buckets()
+	r.RecoveryMs = recovery(r.DeliveryOverTime, s.disruption())
+	return r
+}
+
+// buckets returns the delivery ratio per second of publish time.
+func (m *metrics) buckets() []Bucket {
+	var exp, got []int64
+	for _, mi := range m.msgs {
+		if mi.pub < 0 {
+			continue
+		}
+		b := int(mi.at / int64(time.Second))
+		for len(exp) <= b {
+			exp, got = append(exp, 0), append(got, 0)
+		}
+		exp[b] += int64(mi.expected)
+		got[b] += int64(mi.got)
+	}
+	var out []Bucket
+	for b := range exp {
+		if exp[b] > 0 {
+			out = append(out, Bucket{TS: float64(b), Ratio: ratio(got[b], exp[b])})
+		}
+	}
+	return out
+}
+
+// disruption returns when the scenario's disruption starts (0: none).
+func (s *simulator) disruption() time.Duration {
+	sc := s.sc
+	switch {
+	case sc.Attack.Kind == AttackCovertFlash:
+		return sc.Attack.FlashAt
+	case sc.Attack.Kind != AttackNone:
+		return max(sc.Attack.Start, time.Nanosecond)
+	case sc.Net.Partition.At > 0:
+		return sc.Net.Partition.At
+	case sc.Net.Churn.Interval > 0:
+		return max(sc.Net.Churn.Start, time.Nanosecond)
+	}
+	return 0
+}
+
+// recovery computes Result.RecoveryMs from the buckets.
+func recovery(bs []Bucket, from time.Duration) float64 {
+	if from == 0 || len(bs) == 0 {
+		return -1
+	}
+	f := from.Seconds()
+	last := -1.0
+	for _, b := range bs {
+		if b.TS+1 > f && b.Ratio < 0.99 {
+			last = b.TS + 1
+		}
+	}
+	switch {
+	case last < 0:
+		return 0
+	case last >= bs[len(bs)-1].TS+1:
+		return -1
+	}
+	return math.Round((last - f) * 1000)
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return round4(float64(a) / float64(b))
+}
+
+// round4 rounds to 4 decimals so the JSON stays short and stable.
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// pct returns the q-quantile of sorted µs samples in ms (nearest rank).
+func pct(v []int32, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(v)))) - 1
+	i = min(max(i, 0), len(v)-1)
+	return float64(v[i]) / 1000
+}
+
+// peakRSSMB returns the process's peak resident set (VmHWM) in MiB, 0 when
+// unknown (not Linux).
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err != nil {
+				return 0
+			}
+			return math.Round(kb/1024*10) / 10
+		}
+	}
+	return 0
+}

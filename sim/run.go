@@ -1,0 +1,237 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+)
+
+// epoch is virtual time zero. Any fixed instant would do.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// RunOptions are the knobs of one run that are not part of the scenario.
+type RunOptions struct {
+	// Progress, when set, gets a line per tenth of the run's virtual time
+	// (wall time is not read by the event loop; progress goes by virtual
+	// time, so it is deterministic too).
+	Progress io.Writer
+	// Trace, when set, gets one line per event (very verbose; for small
+	// runs).
+	Trace io.Writer
+}
+
+// simulator is the state of one run.
+type simulator struct {
+	sc     *Scenario
+	seed   uint64
+	opt    RunOptions
+	params router.Params
+	rng    *rand.Rand
+	q      queue
+	now    int64
+	end    int64
+
+	nodes  []*node
+	honest int
+	byID   map[peer.ID]int32
+	links  map[uint64]struct{}
+	mtu    int
+
+	packBuf  [][]byte
+	ihaveIDs []string
+
+	m           *metrics
+	flashed     bool
+	attackersUp bool
+	partitioned bool
+}
+
+// Run runs sc with seed and returns its Result. Same scenario and seed,
+// same Result (Result.WallS and Result.PeakRSSMB aside). An error means the
+// scenario is invalid or a router refused its configuration; invariant
+// violations do not stop a run, they are reported in the Result.
+func Run(sc Scenario, seed uint64, opt RunOptions) (*Result, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, fmt.Errorf("sim: scenario %q seed %d: %w", sc.Name, seed, err)
+	}
+	start := time.Now()
+	s, err := newSimulator(&sc, seed, opt)
+	if err != nil {
+		return nil, fmt.Errorf("sim: scenario %q seed %d: %w", sc.Name, seed, err)
+	}
+	if err := s.loop(); err != nil {
+		return nil, fmt.Errorf("sim: scenario %q seed %d: %w", sc.Name, seed, err)
+	}
+	res := s.result()
+	res.WallS = time.Since(start).Seconds()
+	res.PeakRSSMB = peakRSSMB()
+	return res, nil
+}
+
+// newSimulator builds the nodes and schedules the run's fixed events.
+func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error) {
+	s := &simulator{
+		sc: sc, seed: seed, opt: opt, params: sc.params(),
+		rng:    rand.New(rand.NewPCG(seed, 0x5eed)),
+		honest: sc.Nodes,
+		byID:   make(map[peer.ID]int32),
+		links:  make(map[uint64]struct{}),
+		mtu:    sc.Net.mtu(),
+		end:    int64(sc.Traffic.end()),
+	}
+	total := sc.Nodes + sc.attackers()
+	s.nodes = make([]*node, total)
+	for i := range total {
+		n, err := newNode(seed, int32(i), i >= sc.Nodes)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := s.byID[n.id]; dup {
+			return nil, fmt.Errorf("sim: duplicate peer ID for node %d", i)
+		}
+		s.nodes[i], s.byID[n.id] = n, int32(i)
+	}
+	s.m = newMetrics(s)
+	s.assignSides()
+	s.schedule()
+	return s, nil
+}
+
+// tnow returns the current virtual time as a time.Time.
+func (s *simulator) tnow() time.Time { return epoch.Add(time.Duration(s.now)) }
+
+// loop pops and handles events until the end of the run.
+func (s *simulator) loop() error {
+	tenth := s.end / 10
+	nextProgress := tenth
+	for s.q.len() > 0 {
+		e := s.q.pop()
+		if e.at > s.end {
+			break
+		}
+		s.now = e.at
+		if s.opt.Progress != nil && s.now >= nextProgress {
+			fmt.Fprintf(s.opt.Progress, "sim %s: %3d%% virtual %v, %d events queued, %d/%d messages published\n",
+				s.sc.Name, 100*s.now/max(s.end, 1), time.Duration(s.now).Truncate(time.Millisecond),
+				s.q.len(), s.m.published, len(s.m.msgs))
+			nextProgress += max(tenth, 1)
+		}
+		if s.opt.Trace != nil {
+			fmt.Fprintf(s.opt.Trace, "%d %s to=%d from=%d arg=%d len=%d\n", e.at, e.kind, e.to, e.from, e.arg, len(e.payload))
+		}
+		if err := s.handle(e); err != nil {
+			return err
+		}
+	}
+	s.now = s.end
+	return nil
+}
+
+// String returns the event kind's name (for traces).
+func (k evKind) String() string {
+	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash"}
+	if int(k) < len(names) {
+		return names[k]
+	}
+	return "?"
+}
+
+// handle runs one event.
+func (s *simulator) handle(e event) error {
+	switch e.kind {
+	case evPacket:
+		s.receive(e)
+	case evTimer:
+		s.timer(e)
+	case evPublish:
+		s.publish(int(e.arg))
+	case evAttack:
+		s.attackAction(e)
+	case evJoin:
+		return s.join(e)
+	case evLeave:
+		s.leave(s.nodes[e.to])
+	case evSample:
+		s.m.sample()
+		s.q.push(event{at: s.now + int64(s.sampleEvery()), kind: evSample})
+	case evFlash:
+		s.flashed = true
+	}
+	return nil
+}
+
+// sampleEvery returns the metric sampling period.
+func (s *simulator) sampleEvery() time.Duration {
+	if s.sc.SampleEvery == 0 {
+		return 5 * time.Second
+	}
+	return s.sc.SampleEvery
+}
+
+// timer runs node e.to's router deadline if it is still current.
+func (s *simulator) timer(e event) {
+	n := s.nodes[e.to]
+	if !n.online || n.r == nil || e.arg != n.inc || e.at != n.timerAt {
+		return
+	}
+	n.timerAt = -1
+	n.r.Tick(s.tnow())
+	s.flush(n)
+	if !n.attacker {
+		s.m.afterTick(n)
+	}
+}
+
+// receive hands a packet to its receiver's router.
+func (s *simulator) receive(e event) {
+	n := s.nodes[e.to]
+	if !n.online || n.r == nil || e.arg != n.inc {
+		s.m.dropOffline++
+		return
+	}
+	from := s.nodes[e.from]
+	if err := n.r.HandlePayload(s.tnow(), from.id, e.payload); err != nil {
+		s.m.routerErrors++
+	}
+	s.flush(n)
+}
+
+// flush acts on n's router output: sends, deliveries, events, deadline.
+func (s *simulator) flush(n *node) {
+	out := n.r.Ready()
+	for i := range out.Sends {
+		snd := &out.Sends[i]
+		to, ok := s.byID[snd.To]
+		if !ok {
+			continue
+		}
+		r := &snd.RPC
+		if n.attacker && s.flashed {
+			c := *r
+			c.Publish, c.IHave = nil, nil
+			r = &c
+		}
+		s.sendRPC(n, to, r)
+	}
+	if !n.attacker {
+		for i := range out.Deliveries {
+			if d := &out.Deliveries[i]; !d.Local {
+				s.m.deliver(n, d)
+			}
+		}
+		for i := range out.Events {
+			s.m.event(n, &out.Events[i])
+		}
+	}
+	if dl := out.Deadline; !dl.IsZero() {
+		at := max(int64(dl.Sub(epoch)), s.now)
+		if at != n.timerAt {
+			n.timerAt = at
+			s.q.push(event{at: at, kind: evTimer, to: n.idx, arg: n.inc})
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/score"
+)
+
+// Topic is the one topic every simulated node joins.
+const Topic = "sim"
+
+// Scenario is one named simulation: the network, who connects to whom,
+// the attack, the traffic and the protocol settings. A Scenario is a plain
+// value; Run reads it and never changes it. Scenarios() lists the named
+// ones; copy one and change fields to explore.
+type Scenario struct {
+	// Name is the scenario's name for `gwyh sim -scenario`.
+	Name string
+	// Summary is one line saying what the scenario shows.
+	Summary string
+	// Nodes is the number of honest nodes (`gwyh sim -nodes`); attackers
+	// come on top (Attack.PerHonest). ≥ 2.
+	Nodes int
+	// Net is the network model.
+	Net Network
+	// Topology says who dials whom.
+	Topology Topology
+	// Attack is the attack; the zero value is none.
+	Attack Attack
+	// Traffic is what is published, when.
+	Traffic Traffic
+	// Scoring turns peer scoring on at honest nodes (score.Scorer with
+	// ScoreParams and Thresholds).
+	Scoring bool
+	// CompareScoring: the scenario is meant to be run with scoring on and
+	// off side by side (the plot overlays both).
+	CompareScoring bool
+	// Sign turns StrictSign on (ed25519 signing and checking of every
+	// message); false runs StrictNoSign, the default for speed.
+	Sign bool
+	// Params are the GossipSub parameters; the zero value (D == 0) means
+	// router.DefaultParams().
+	Params router.Params
+	// ScoreParams returns the score parameters for the topic; nil means
+	// SimScoreParams.
+	ScoreParams func(topic string) score.Params
+	// Thresholds; the zero value means score.ExampleThresholds().
+	Thresholds score.Thresholds
+	// SampleEvery is the period of metric samples (scores by class, mesh
+	// degrees, invariants). Zero means 5 s.
+	SampleEvery time.Duration
+}
+
+// Topology says who dials whom at join time. Every dial is a connection
+// that both routers see (AddPeer), outbound at the dialer.
+type Topology struct {
+	// Degree: each honest node dials this many random honest nodes (its
+	// bootstrap list, which attackers cannot touch).
+	Degree int
+	// MixedDegree: each honest node also dials this many random nodes of
+	// the whole population, attackers included — discovery that attackers
+	// can pollute in proportion to their numbers.
+	MixedDegree int
+	// AttackerDegree: each attacker dials this many random honest nodes
+	// (or eclipse targets).
+	AttackerDegree int
+}
+
+// AttackKind names an attacker behaviour.
+type AttackKind uint8
+
+const (
+	// AttackNone: honest nodes only.
+	AttackNone AttackKind = iota
+	// AttackSybil: attackers subscribe, GRAFT every honest peer (again
+	// after each backoff) and never forward or gossip anything.
+	AttackSybil
+	// AttackSpam: sybils that also publish messages the honest validator
+	// rejects, one per connected peer every SpamInterval.
+	AttackSpam
+	// AttackIHave: sybils that also advertise IHaveIDs made-up message ids
+	// to every peer each heartbeat and never answer IWANT.
+	AttackIHave
+	// AttackCovertFlash: attackers run an honest Router until FlashAt,
+	// then stop forwarding messages and gossip (they keep their meshes).
+	AttackCovertFlash
+	// AttackEclipse: sybils that all dial the Targets first honest nodes
+	// (AttackerDegree each) to surround them.
+	AttackEclipse
+)
+
+var attackNames = [...]string{"none", "sybil", "spam", "ihave", "covertflash", "eclipse"}
+
+// String returns the kind's name.
+func (k AttackKind) String() string {
+	if int(k) < len(attackNames) {
+		return attackNames[k]
+	}
+	return "unknown"
+}
+
+// Attack describes the attackers of a run.
+type Attack struct {
+	Kind AttackKind
+	// PerHonest is the number of attackers per honest node (attackers =
+	// round(PerHonest × Nodes)), ≥ 0.
+	PerHonest float64
+	// Start is when the attackers connect (dial and GRAFT).
+	Start time.Duration
+	// HonestStart is when the honest nodes start joining, and
+	// HonestSpread the span over which their joins are spread (zero: all
+	// at HonestStart). Cold boot and attack at dawn start honest nodes
+	// after the attackers.
+	HonestStart, HonestSpread time.Duration
+	// HonestDialDelay: honest nodes that start together come up at
+	// HonestStart (attackers already up may dial them at once) but dial
+	// each other only this much later (attack at dawn).
+	HonestDialDelay time.Duration
+	// SpamInterval: AttackSpam sends one invalid message to each peer per
+	// interval. Zero means 1 s.
+	SpamInterval time.Duration
+	// IHaveIDs: AttackIHave advertises this many fake ids per IHAVE. Zero
+	// means 50.
+	IHaveIDs int
+	// FlashAt: AttackCovertFlash attackers stop forwarding at this time.
+	FlashAt time.Duration
+	// Targets: AttackEclipse surrounds this many honest nodes (the first
+	// ones). Zero means 1.
+	Targets int
+}
+
+// Traffic says what is published. Publishers are honest nodes picked at
+// random (seeded) for each message.
+type Traffic struct {
+	// Messages is the number of measured messages. ≥ 1.
+	Messages int
+	// Size is each message's data size in bytes, ≥ 32.
+	Size int
+	// Rate is measured messages per second, in total. > 0.
+	Rate float64
+	// Start is when the first measured message is published.
+	Start time.Duration
+	// WarmRate is the rate of unmeasured background messages published
+	// from WarmStart until Start (so scores have something to learn
+	// from); zero: none.
+	WarmRate  float64
+	WarmStart time.Duration
+	// Drain is how long the run continues after the last publish. Zero
+	// means 5 s.
+	Drain time.Duration
+}
+
+// Validate reports every problem with s at once, each wrapping ErrOptions.
+func (s *Scenario) Validate() error {
+	var errs []error
+	bad := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, args...)...))
+		}
+	}
+	bad(s.Nodes >= 2, "Nodes %d < 2", s.Nodes)
+	bad(s.Topology.Degree >= 1, "Topology.Degree %d < 1", s.Topology.Degree)
+	bad(s.Topology.MixedDegree >= 0 && s.Topology.AttackerDegree >= 0, "degrees must be ≥ 0")
+	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
+	bad(s.Attack.Kind == AttackNone || s.Topology.AttackerDegree > 0 || s.Attack.Kind == AttackCovertFlash,
+		"attackers need Topology.AttackerDegree > 0")
+	t := s.Traffic
+	bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "Traffic needs Messages ≥ 1, Size ≥ 32, Rate > 0")
+	bad(t.WarmRate == 0 || t.WarmStart < t.Start, "Traffic.WarmStart %v ≥ Start %v", t.WarmStart, t.Start)
+	bad(s.Attack.Kind != AttackCovertFlash || s.Attack.FlashAt > 0, "covert flash needs FlashAt > 0")
+	s.Net.validate(&errs)
+	if s.Params.D != 0 {
+		if err := s.Params.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrOptions, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// attackers returns the number of attacker nodes.
+func (s *Scenario) attackers() int {
+	if s.Attack.Kind == AttackNone {
+		return 0
+	}
+	return int(s.Attack.PerHonest*float64(s.Nodes) + 0.5)
+}
+
+// params returns the GossipSub parameters of the run.
+func (s *Scenario) params() router.Params {
+	if s.Params.D == 0 {
+		return router.DefaultParams()
+	}
+	return s.Params
+}
+
+// thresholds returns the score thresholds of the run.
+func (s *Scenario) thresholds() score.Thresholds {
+	if s.Thresholds == (score.Thresholds{}) {
+		return score.ExampleThresholds()
+	}
+	return s.Thresholds
+}
+
+// scoreParams returns the score parameters of the run.
+func (s *Scenario) scoreParams() score.Params {
+	if s.ScoreParams == nil {
+		return SimScoreParams(Topic)
+	}
+	return s.ScoreParams(Topic)
+}
+
+// SimScoreParams returns the score parameters the named scenarios use:
+// score.ExampleParams for the topic with two changes for the simulated
+// topic (≈ 50 msg/s, runs of a minute or two): P3 activates after 10 s
+// instead of 30 s, and IP colocation (P6) is off since simulated nodes
+// have no addresses. See README.md for why and how to tune them.
+func SimScoreParams(topic string) score.Params {
+	p := score.ExampleParams(topic)
+	tp := *p.Topics[topic]
+	tp.MeshMessageDeliveriesActivation = 10 * time.Second
+	p.Topics = map[string]*score.TopicParams{topic: &tp}
+	p.IPColocationFactorWeight = 0
+	return p
+}
+
+// duration returns the virtual time at which the last publish happens
+// plus the drain.
+func (t *Traffic) end() time.Duration {
+	last := t.Start + time.Duration(float64(t.Messages-1)/t.Rate*float64(time.Second))
+	d := t.Drain
+	if d == 0 {
+		d = 5 * time.Second
+	}
+	return last + d
+}

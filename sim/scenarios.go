@@ -1,0 +1,120 @@
+package sim
+
+import (
+	"time"
+)
+
+// DefaultNodes is the number of honest nodes of the named scenarios.
+const DefaultNodes = 1000
+
+// baseNetwork is the network of the named scenarios: links of 100 ms ±
+// 50 ms one way, 50 Mbit/s of upload per node, 60 bytes of overhead per
+// packet (IPv4 20 + UDP 8 + gwyh header 16 + AEAD tag 16), MTU 1400.
+func baseNetwork() Network {
+	return Network{
+		Latency:   Latency{Base: 100 * time.Millisecond, Jitter: 50 * time.Millisecond},
+		Bandwidth: 50_000_000,
+		Overhead:  60,
+		MTU:       1400,
+	}
+}
+
+// base returns the baseline scenario that the others change: DefaultNodes
+// honest nodes, each dialing 8 random others (≈ 16 connections), 1,000
+// messages of 256 bytes at 50 msg/s from random publishers after 5 s of
+// mesh forming, scoring on.
+func base() Scenario {
+	return Scenario{
+		Name:     "baseline",
+		Summary:  "honest nodes only, 100 ms ± 50 ms links: the reference for every attack",
+		Nodes:    DefaultNodes,
+		Net:      baseNetwork(),
+		Topology: Topology{Degree: 8},
+		Traffic: Traffic{
+			Messages: 1000, Size: 256, Rate: 50,
+			Start: 5 * time.Second, Drain: 5 * time.Second,
+		},
+		Scoring: true,
+	}
+}
+
+// attackBase returns base with background traffic from 1 s and measured
+// traffic from 30 s, for attacks where scores need time to learn.
+func attackBase(name, summary string) Scenario {
+	s := base()
+	s.Name, s.Summary = name, summary
+	s.CompareScoring = true
+	s.Traffic.WarmRate, s.Traffic.WarmStart = 20, time.Second
+	s.Traffic.Start = 30 * time.Second
+	return s
+}
+
+// Scenarios returns the named scenarios, in a fixed order. Each call
+// returns fresh values the caller may change.
+func Scenarios() []Scenario {
+	baseline := base()
+
+	zones := base()
+	zones.Name, zones.Summary = "zones", "five cloud regions with realistic round-trip times between them"
+	zones.Net.Latency = Latency{Zones: FiveRegions(), Jitter: 5 * time.Millisecond}
+
+	churn := base()
+	churn.Name, churn.Summary = "churn", "2% of honest nodes leave every 2 s and come back 10 s later with a fresh router"
+	churn.Net.Churn = Churn{Start: 5 * time.Second, Stop: 25 * time.Second, Interval: 2 * time.Second, Downtime: 10 * time.Second, Fraction: 0.02}
+	churn.Traffic.Drain = 10 * time.Second
+
+	partition := base()
+	partition.Name, partition.Summary = "partition", "the network splits in two halves for 5 s, then heals"
+	partition.Net.Partition = Partition{At: 10 * time.Second, Heal: 15 * time.Second, Fraction: 0.5}
+
+	sybil := attackBase("sybil", "10 sybils per honest node graft and never forward; they are also a share of what honest nodes discover")
+	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10}
+	sybil.Topology = Topology{Degree: 4, MixedDegree: 8, AttackerDegree: 2}
+
+	eclipse := attackBase("eclipse", "sybils surround 1% of the honest nodes: every one dials every target, and targets discover only one honest node")
+	eclipse.Attack = Attack{Kind: AttackEclipse, PerHonest: 0.05, Targets: DefaultNodes / 100}
+	eclipse.Topology = Topology{Degree: 8, AttackerDegree: 2}
+
+	coldboot := attackBase("coldboot", "honest nodes join, one by one over 20 s, a network already full of sybils (10 per honest node)")
+	coldboot.Attack = Attack{Kind: AttackSybil, PerHonest: 10, HonestStart: time.Second, HonestSpread: 20 * time.Second}
+	coldboot.Topology = sybil.Topology
+	coldboot.Traffic.WarmStart = 2 * time.Second
+
+	dawn := attackBase("attackatdawn", "sybils (10 per honest node) connect and graft before honest nodes connect to each other")
+	dawn.Attack = Attack{Kind: AttackSybil, PerHonest: 10, HonestDialDelay: 3 * time.Second}
+	dawn.Topology = sybil.Topology
+
+	covert := attackBase("covertflash", "attackers (1 per 2 honest nodes) behave for 35 s, then stop forwarding at once")
+	covert.Attack = Attack{Kind: AttackCovertFlash, PerHonest: 0.5, FlashAt: 35 * time.Second}
+	covert.Topology = Topology{Degree: 4, MixedDegree: 4, AttackerDegree: 4}
+
+	spam := attackBase("spam", "spammers (1 per 10 honest nodes) send each peer an invalid message every 200 ms")
+	spam.Attack = Attack{Kind: AttackSpam, PerHonest: 0.1, SpamInterval: 200 * time.Millisecond}
+	spam.Topology = Topology{Degree: 8, AttackerDegree: 8}
+
+	ihave := attackBase("ihavespam", "advertisers (1 per honest node) send 50 made-up ids in IHAVE each heartbeat, never answer IWANT, never forward")
+	ihave.Attack = Attack{Kind: AttackIHave, PerHonest: 1, IHaveIDs: 50}
+	ihave.Topology = Topology{Degree: 8, AttackerDegree: 4}
+
+	return []Scenario{baseline, sybil, eclipse, coldboot, covert, dawn, spam, ihave, churn, partition, zones}
+}
+
+// Lookup returns the named scenario.
+func Lookup(name string) (Scenario, bool) {
+	for _, s := range Scenarios() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// WithNodes returns s resized to n honest nodes: eclipse targets scale
+// with it (1%, at least 1); attackers follow PerHonest.
+func (s Scenario) WithNodes(n int) Scenario {
+	s.Nodes = n
+	if s.Attack.Kind == AttackEclipse {
+		s.Attack.Targets = max(1, n/100)
+	}
+	return s
+}

@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// sizeField returns the encoded size of a length-delimited protobuf field
+// whose body takes n bytes (one-byte key).
+func sizeField(n int) int {
+	v := 1
+	for x := uint64(n); x >= 0x80; x >>= 7 {
+		v++
+	}
+	return 1 + v + n
+}
+
+// sendRPC packs r with the real rpc packer and sends each payload from n
+// to node to over the simulated network.
+func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
+	if r.Empty() {
+		return
+	}
+	msgBytes := 0
+	for i := range r.Publish {
+		msgBytes += sizeField(r.Publish[i].Size())
+	}
+	s.packBuf = rpc.Pack(s.packBuf, r, s.mtu)
+	dst := s.nodes[to]
+	var backoff time.Duration
+	if dst.r == nil && len(r.Prune) > 0 {
+		backoff = time.Duration(r.Prune[0].Backoff) * time.Second
+		if backoff == 0 {
+			backoff = s.params.PruneBackoff
+		}
+	}
+	for _, p := range s.packBuf {
+		s.sendPacket(n, dst, p)
+	}
+	if !n.attacker {
+		s.m.msgWire += uint64(msgBytes)
+	}
+	if backoff > 0 && dst.attacker && dst.online {
+		// A lightweight attacker learns it was pruned and grafts again
+		// once the backoff is over (a patient sybil earns no P7).
+		s.q.push(event{at: s.now + int64(backoff+time.Second), kind: evAttack, to: dst.idx, from: n.idx, arg: actRegraft})
+	}
+}
+
+// sendPacket puts one payload on the wire from n to dst: uplink
+// serialization, overhead, loss, partition, latency. Payloads for a router
+// are copied (the receiving router keeps them).
+func (s *simulator) sendPacket(n, dst *node, p []byte) {
+	mtu := s.mtu
+	frags := max(1, (len(p)+mtu-1)/mtu)
+	wire := len(p) + frags*s.sc.Net.Overhead
+	if !n.attacker {
+		s.m.wire += uint64(wire)
+		s.m.packets += uint64(frags)
+	} else {
+		s.m.attackerWire += uint64(wire)
+	}
+	depart := s.now
+	if bw := s.sc.Net.Bandwidth; bw > 0 {
+		depart = max(s.now, n.upFree) + int64(wire)*8*int64(time.Second)/bw
+		n.upFree = depart
+	}
+	if s.partitioned && n.side != dst.side {
+		s.m.dropPartition++
+		return
+	}
+	if loss := s.sc.Net.Loss; loss > 0 {
+		for range frags {
+			if s.rng.Float64() < loss {
+				s.m.dropLoss++
+				return
+			}
+		}
+	}
+	if dst.r == nil {
+		// Lightweight attackers read nothing (the bytes are counted); an
+		// honest node that left cannot.
+		if !dst.attacker {
+			s.m.dropOffline++
+		}
+		return
+	}
+	lat := s.sc.Net.Latency
+	at := depart + lat.linkDelay(s.seed, n.idx, dst.idx)
+	if lat.PacketJitter > 0 {
+		at += s.rng.Int64N(int64(lat.PacketJitter))
+	}
+	buf := make([]byte, len(p))
+	copy(buf, p)
+	s.q.push(event{at: at, kind: evPacket, to: dst.idx, from: n.idx, arg: dst.inc, payload: buf})
+}
