@@ -48,7 +48,8 @@ func (d *decoder) ihave(b []byte) error {
 	d.r.IHave, e = extend(d.r.IHave)
 	e.Topic = ""
 	var err error
-	e.IDs, err = d.ids(b, 2, &e.Topic, e.IDs, &d.ihaveIDs, "IHAVE ids", d.lim.MaxIHaveIDs)
+	e.IDs, err = d.ids(b, idList{2, &e.Topic, d.ihaveIDs, "IHAVE ids", d.lim.MaxIHaveIDs}, e.IDs)
+	d.ihaveIDs += len(e.IDs)
 	return err
 }
 
@@ -60,7 +61,8 @@ func (d *decoder) iwant(b []byte) error {
 	var e *IWant
 	d.r.IWant, e = extend(d.r.IWant)
 	var err error
-	e.IDs, err = d.ids(b, 1, nil, e.IDs, &d.iwantIDs, "IWANT ids", d.lim.MaxIWantIDs)
+	e.IDs, err = d.ids(b, idList{1, nil, d.iwantIDs, "IWANT ids", d.lim.MaxIWantIDs}, e.IDs)
+	d.iwantIDs += len(e.IDs)
 	return err
 }
 
@@ -72,21 +74,29 @@ func (d *decoder) idontwant(b []byte) error {
 	var e *IDontWant
 	d.r.IDontWant, e = extend(d.r.IDontWant)
 	var err error
-	e.IDs, err = d.ids(b, 1, nil, e.IDs, &d.dontIDs, "IDONTWANT ids", d.lim.MaxIDontWantIDs)
+	e.IDs, err = d.ids(b, idList{1, nil, d.dontIDs, "IDONTWANT ids", d.lim.MaxIDontWantIDs}, e.IDs)
+	d.dontIDs += len(e.IDs)
 	return err
 }
 
-// ids decodes a body holding message ids as field idField and, when topic is
-// not nil, a topic as field 1. It counts the ids first, so that ids (reused
-// from a previous Decode) is grown once, to what the body holds; total is
-// the running count of this kind, bounded by max.
-func (d *decoder) ids(b []byte, idField int, topic *string, ids []string, total *int, what string, max int) ([]string, error) {
-	c, err := count(b, idField)
+// idList describes the body of an IHAVE, IWANT or IDONTWANT entry.
+type idList struct {
+	field int     // field number of the message ids
+	topic *string // where field 1, the topic, goes; nil if there is none
+	prior int     // ids of this kind already in the payload
+	what  string  // name of the limit on the payload's ids of this kind
+	max   int     // the limit
+}
+
+// ids decodes the body of an id-list entry described by l, appending to
+// ids[:0]. It counts the ids first, so that ids (reused from a previous
+// Decode) is grown once, to what the body holds.
+func (d *decoder) ids(b []byte, l idList, ids []string) ([]string, error) {
+	c, err := count(b, l.field)
 	if err != nil {
 		return ids[:0], err
 	}
-	*total += c
-	if err := limitErr(what, max, *total); err != nil {
+	if err := limitErr(l.what, l.max, l.prior+c); err != nil {
 		return ids[:0], err
 	}
 	if cap(ids) < c {
@@ -97,12 +107,12 @@ func (d *decoder) ids(b []byte, idField int, topic *string, ids []string, total 
 		f, n := readField(b) // framing checked by count
 		b = b[n:]
 		switch {
-		case f.num == idField:
+		case f.num == l.field:
 			var s string
 			s, err = d.str(f, "message id length", d.lim.MaxIDLen)
 			ids = append(ids, s)
-		case f.num == 1 && topic != nil:
-			*topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+		case f.num == 1 && l.topic != nil:
+			*l.topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		}
 		if err != nil {
 			return ids, err

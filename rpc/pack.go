@@ -18,7 +18,8 @@ package rpc
 // Buffers: Pack reuses the backing arrays of dst's elements up to cap(dst)
 // (dst[:cap(dst)][i][:0]), so they must not overlap and their previous
 // content is overwritten; once warm, a call does not allocate. The returned
-// payloads do not alias r. Pack only reads r. An empty r gives no payloads.
+// payloads do not alias r. Pack only reads r, so calls may run concurrently
+// on the same r (not on the same dst). An empty r gives no payloads.
 func Pack(dst [][]byte, r *RPC, mtu int) [][]byte {
 	p := packer{r: r, mtu: mtu, out: dst[:0]}
 	p.clear()
