@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gwyh/gwyh/node"
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
+)
+
+// clusterSpec describes an in-process cluster on 127.0.0.1, shared by
+// demo and bench.
+type clusterSpec struct {
+	nodes     int
+	degree    int // each node dials this many random others
+	d         int // GossipSub D
+	heartbeat time.Duration
+	sign      router.SignaturePolicy
+	seed      uint64
+	topic     string
+	msgs      int  // messages expected, to size the delivery table
+	wait      bool // Publish waits for room (backpressure)
+}
+
+// cluster is a running in-process cluster with one subscriber goroutine per
+// node that records every delivery.
+type cluster struct {
+	spec    clusterSpec
+	nodes   []*node.Node
+	handles []*node.TopicHandle
+	subs    []*node.Subscription
+	rec     *recorder
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+}
+
+// gossipParams are the defaults with D (and what must follow it) changed.
+func gossipParams(d int, hb time.Duration) router.Params {
+	p := router.DefaultParams()
+	p.D = d
+	p.Dlo = min(p.Dlo, d)
+	p.Dhi = max(p.Dhi, d)
+	p.Dscore = min(p.Dscore, d)
+	p.Dout = min(p.Dout, d/2, max(p.Dlo-1, 0))
+	p.HeartbeatInterval = hb
+	return p
+}
+
+// startCluster starts the nodes, connects each to degree random others
+// (seeded), joins the topic everywhere and starts the recorders.
+func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
+	c := &cluster{spec: s, rec: newRecorder(s.msgs, s.nodes)}
+	for i := range s.nodes {
+		cfg := node.DefaultConfig()
+		cfg.Listen = "127.0.0.1:0"
+		cfg.Gossip = gossipParams(s.d, s.heartbeat)
+		cfg.SignaturePolicy = s.sign
+		cfg.Seed = s.seed*1_000_003 + uint64(i) + 1
+		cfg.PeersLow = s.degree // the bench fixes the topology
+		cfg.SubscriptionBuffer = 1 << 16
+		seed := make([]byte, 32)
+		binary.LittleEndian.PutUint64(seed, s.seed)
+		binary.LittleEndian.PutUint64(seed[8:], uint64(i))
+		id, err := peer.IdentityFromSeed(seed)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Identity = id
+		n, err := node.New(cfg)
+		if err != nil {
+			c.close()
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	if err := c.connect(ctx); err != nil {
+		c.close()
+		return nil, err
+	}
+	if err := c.join(); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// connect makes each node dial degree random others, in parallel.
+func (c *cluster) connect(ctx context.Context) error {
+	rng := rand.New(rand.NewPCG(c.spec.seed, 7))
+	errs := make(chan error, len(c.nodes)*c.spec.degree)
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		others := rng.Perm(len(c.nodes))
+		k := 0
+		for _, j := range others {
+			if j == i || k == c.spec.degree {
+				continue
+			}
+			k++
+			wg.Add(1)
+			go func(n, to *node.Node) {
+				defer wg.Done()
+				if _, err := n.Connect(ctx, to.Addr().String()); err != nil {
+					errs <- err
+				}
+			}(n, c.nodes[j])
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// join joins the topic on every node and starts one recorder per node.
+func (c *cluster) join() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	for i, n := range c.nodes {
+		h, err := n.JoinTopic(c.spec.topic, node.TopicOptions{WaitForRoom: c.spec.wait})
+		if err != nil {
+			return err
+		}
+		sub, err := h.Subscribe(0)
+		if err != nil {
+			return err
+		}
+		c.handles, c.subs = append(c.handles, h), append(c.subs, sub)
+		c.wg.Add(1)
+		go c.record(ctx, i, n.ID(), sub)
+	}
+	return nil
+}
+
+// record reads one node's deliveries until the cluster closes.
+func (c *cluster) record(ctx context.Context, i int, self peer.ID, sub *node.Subscription) {
+	defer c.wg.Done()
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.Local || len(m.Data) < headerSize {
+			continue
+		}
+		seq := binary.LittleEndian.Uint64(m.Data)
+		sent := int64(binary.LittleEndian.Uint64(m.Data[8:]))
+		c.rec.delivered(i, seq, time.Duration(time.Now().UnixNano()-sent))
+	}
+}
+
+// waitMeshes waits until every node's mesh has at least want peers.
+func (c *cluster) waitMeshes(ctx context.Context, want int) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ok := true
+		for _, h := range c.handles {
+			if len(h.Mesh()) < want {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("meshes did not form: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// headerSize is the bench header in every payload: sequence number and
+// send time (Unix ns), little-endian.
+const headerSize = 16
+
+// payload builds message seq of size bytes (at least headerSize).
+func payload(seq uint64, size int) []byte {
+	b := make([]byte, max(size, headerSize))
+	binary.LittleEndian.PutUint64(b, seq)
+	binary.LittleEndian.PutUint64(b[8:], uint64(time.Now().UnixNano()))
+	return b
+}
+
+// totals sums the nodes' counters.
+type totals struct {
+	duplicates, bytesOut, packetsOut uint64
+	drops                            map[string]uint64
+	lost                             uint64
+}
+
+func (c *cluster) totals() totals {
+	t := totals{drops: map[string]uint64{}}
+	for _, n := range c.nodes {
+		st, err := n.Stats()
+		if err != nil {
+			continue
+		}
+		t.duplicates += st.Router.Duplicates
+		t.bytesOut += st.Transport.BytesOut
+		t.packetsOut += st.Transport.PacketsOut
+		for k, v := range st.Drops() {
+			t.drops[k] += v
+		}
+	}
+	for _, s := range c.subs {
+		t.lost += s.Lost()
+	}
+	return t
+}
+
+// close closes every node in parallel and waits for the recorders.
+func (c *cluster) close() {
+	var wg sync.WaitGroup
+	for _, n := range c.nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); n.Close() }()
+	}
+	wg.Wait()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.wg.Wait()
+}
+
+// recorder counts deliveries per message and keeps latency samples.
+type recorder struct {
+	nodes    int
+	counts   []atomic.Int32 // per message: nodes that received it
+	complete atomic.Int64   // messages received by every node but the publisher
+	total    atomic.Int64   // deliveries
+	done     chan struct{}  // gets one value per completed message, if room
+	mu       sync.Mutex
+	lat      []time.Duration
+}
+
+func newRecorder(msgs, nodes int) *recorder {
+	return &recorder{nodes: nodes, counts: make([]atomic.Int32, msgs), done: make(chan struct{}, msgs+1)}
+}
+
+func (r *recorder) delivered(node int, seq uint64, lat time.Duration) {
+	if seq >= uint64(len(r.counts)) {
+		return
+	}
+	r.total.Add(1)
+	r.mu.Lock()
+	r.lat = append(r.lat, lat)
+	r.mu.Unlock()
+	if int(r.counts[seq].Add(1)) == r.nodes-1 {
+		r.complete.Add(1)
+		select {
+		case r.done <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// percentiles returns p50, p90, p99 and max of the latencies.
+func (r *recorder) percentiles() (p50, p90, p99, mx time.Duration) {
+	r.mu.Lock()
+	l := slices.Clone(r.lat)
+	r.mu.Unlock()
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	at := func(q float64) time.Duration { return l[min(len(l)-1, int(q*float64(len(l))))] }
+	return at(0.50), at(0.90), at(0.99), l[len(l)-1]
+}
+
+// peakRSSMB reads VmHWM from /proc/self/status (0 when unavailable).
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseFloat(f[0], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
+
+// cpuSeconds is the process's user+system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
