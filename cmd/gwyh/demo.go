@@ -17,8 +17,8 @@ func init() {
 // demoFlags are the demo's knobs; the defaults are the README's demo.
 type demoFlags struct {
 	nodes, degree, burst, rate, publishers, size int
-	seconds                                     float64
-	seed                                        uint64
+	seconds                                      float64
+	seed                                         uint64
 }
 
 func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
