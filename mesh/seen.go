@@ -17,6 +17,7 @@ type Seen struct {
 	free      [][]string        // emptied bucket slices, for reuse
 	gen       uint64
 	evicted   uint64
+	deleted   int // deletes since ids was last rebuilt
 }
 
 type seenBucket struct {
@@ -84,6 +85,23 @@ func (s *Seen) Expire(now time.Time) {
 	for len(s.buckets) > 0 && !now.Before(s.buckets[0].start.Add(s.gran+s.ttl)) {
 		s.dropOldest()
 	}
+	s.compact()
+}
+
+// compact rebuilds the map once it has seen more deletes than twice what
+// it holds: deleted entries leave tombstones, and a lookup that misses
+// (every new message) probes past them, so a map under steady FIFO churn
+// slows down until its tombstones are cleared. Amortised: one copy per
+// two deletes.
+func (s *Seen) compact() {
+	if s.deleted < 4096 || s.deleted < 2*len(s.ids) {
+		return
+	}
+	n := make(map[string]uint64, len(s.ids))
+	for k, v := range s.ids {
+		n[k] = v
+	}
+	s.ids, s.deleted = n, 0
 }
 
 func (s *Seen) evictOldest() {
@@ -97,10 +115,9 @@ func (s *Seen) evictOldest() {
 func (s *Seen) dropOldest() {
 	b := s.buckets[0]
 	for _, id := range b.ids {
-		if g, ok := s.ids[id]; ok && g == b.gen {
-			delete(s.ids, id)
-		}
+		delete(s.ids, id)
 	}
+	s.deleted += len(b.ids)
 	clear(b.ids)
 	s.free = append(s.free, b.ids[:0])
 	s.buckets[0] = seenBucket{}

@@ -266,8 +266,8 @@ func runHarness(t testing.TB, seed uint64, routers, msgs int) []byte {
 
 func TestHarness100Routers(t *testing.T) {
 	msgs := 1000
-	if testing.Short() {
-		msgs = 200
+	if testing.Short() || raceOn {
+		msgs = 200 // the full 1000 run without -race
 	}
 	runHarness(t, 1, 100, msgs)
 }
