@@ -4,7 +4,8 @@ package rpc
 // extended slice, in field-number order (as protoc's deterministic encoders
 // do). They write exactly Size bytes and only read their receiver.
 
-// Append appends s's body to b.
+// Append appends s's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (s *SubOpts) Append(b []byte) []byte {
 	v := byte(0)
 	if s.Subscribe {
@@ -14,7 +15,8 @@ func (s *SubOpts) Append(b []byte) []byte {
 	return appendOptString(b, keySubTopic, s.Topic)
 }
 
-// Append appends m's body to b.
+// Append appends m's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (m *Message) Append(b []byte) []byte {
 	b = appendOptBytes(b, keyMsgFrom, m.From)
 	b = appendOptBytes(b, keyMsgData, m.Data)
@@ -24,19 +26,23 @@ func (m *Message) Append(b []byte) []byte {
 	return appendOptBytes(b, keyMsgKey, m.Key)
 }
 
-// Append appends ih's body to b.
+// Append appends ih's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (ih *IHave) Append(b []byte) []byte {
 	b = appendOptString(b, keyIHaveTopic, ih.Topic)
 	return appendIDs(b, keyIHaveID, ih.IDs)
 }
 
-// Append appends iw's body to b.
+// Append appends iw's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (iw *IWant) Append(b []byte) []byte { return appendIDs(b, keyIDsID, iw.IDs) }
 
-// Append appends g's body to b.
+// Append appends g's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (g *Graft) Append(b []byte) []byte { return appendOptString(b, keyGraftTopic, g.Topic) }
 
-// Append appends p's body to b.
+// Append appends p's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (p *Prune) Append(b []byte) []byte {
 	b = appendOptString(b, keyPruneTopic, p.Topic)
 	for i := range p.Peers {
@@ -50,13 +56,15 @@ func (p *Prune) Append(b []byte) []byte {
 	return b
 }
 
-// Append appends pi's body to b.
+// Append appends pi's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (pi *PeerInfo) Append(b []byte) []byte {
 	b = appendOptBytes(b, keyPeerID, pi.ID)
 	return appendOptBytes(b, keyPeerRecord, pi.Record)
 }
 
-// Append appends d's body to b.
+// Append appends d's protobuf body (Size bytes) to b and returns the
+// extended slice.
 func (d *IDontWant) Append(b []byte) []byte { return appendIDs(b, keyIDsID, d.IDs) }
 
 // Append appends r to b as one payload of r.Size() bytes, however large:

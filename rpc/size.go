@@ -6,26 +6,32 @@ package rpc
 // protoc's encoders omit unset proto2 fields; SubOpts.Subscribe is always
 // encoded, since false means "unsubscribe".
 
-// Size returns the encoded length of s's body.
+// Size returns the exact number of bytes Append writes for s: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (s *SubOpts) Size() int { return 2 + sizeOptField(len(s.Topic)) }
 
-// Size returns the encoded length of m's body.
+// Size returns the exact number of bytes Append writes for m: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (m *Message) Size() int {
 	return sizeOptField(len(m.From)) + sizeOptField(len(m.Data)) +
 		sizeOptField(len(m.Seqno)) + sizeOptField(len(m.Topic)) +
 		sizeOptField(len(m.Signature)) + sizeOptField(len(m.Key))
 }
 
-// Size returns the encoded length of ih's body.
+// Size returns the exact number of bytes Append writes for ih: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (ih *IHave) Size() int { return sizeOptField(len(ih.Topic)) + sizeIDs(ih.IDs) }
 
-// Size returns the encoded length of iw's body.
+// Size returns the exact number of bytes Append writes for iw: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (iw *IWant) Size() int { return sizeIDs(iw.IDs) }
 
-// Size returns the encoded length of g's body.
+// Size returns the exact number of bytes Append writes for g: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (g *Graft) Size() int { return sizeOptField(len(g.Topic)) }
 
-// Size returns the encoded length of p's body.
+// Size returns the exact number of bytes Append writes for p: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (p *Prune) Size() int {
 	n := sizeOptField(len(p.Topic))
 	for i := range p.Peers {
@@ -37,10 +43,12 @@ func (p *Prune) Size() int {
 	return n
 }
 
-// Size returns the encoded length of pi's body.
+// Size returns the exact number of bytes Append writes for pi: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (pi *PeerInfo) Size() int { return sizeOptField(len(pi.ID)) + sizeOptField(len(pi.Record)) }
 
-// Size returns the encoded length of d's body.
+// Size returns the exact number of bytes Append writes for d: its body,
+// without the key and length prefix it takes as a field of its parent.
 func (d *IDontWant) Size() int { return sizeIDs(d.IDs) }
 
 // ControlSize returns the encoded length of r's ControlMessage body, zero
