@@ -70,8 +70,10 @@ type Params struct {
 	OpportunisticGraftTicks int
 	// OpportunisticGraftPeers: peers grafted per opportunistic graft. ≥ 0.
 	OpportunisticGraftPeers int
-	// DirectConnectTicks: heartbeats between checks that direct peers are
-	// connected (the router reports missing ones; it never dials). ≥ 1.
+	// DirectConnectTicks: heartbeats between the node's checks that its
+	// configured direct peers are connected. The router never dials and
+	// does not use it; it is here so that one Params describes the
+	// protocol. ≥ 1.
 	DirectConnectTicks int
 	// IDontWantMessageThreshold: messages of at least this many data bytes
 	// trigger IDONTWANT to mesh peers on first receipt. ≥ 0.

@@ -1,0 +1,46 @@
+package router
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// FuzzHandlePayload feeds arbitrary payloads from a peer to a router with
+// a mesh, a validator and a scorer: nothing may panic, and per-peer state
+// stays within its bounds.
+func FuzzHandlePayload(f *testing.F) {
+	seeds := []*rpc.RPC{
+		{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}, {Topic: "u"}}},
+		pub(msg("t", 1, 2000)),
+		{IHave: []rpc.IHave{ihave("t", "a", "b")}, IWant: []rpc.IWant{{IDs: []string{"a"}}}},
+		{Graft: []rpc.Graft{{Topic: "t"}}, Prune: []rpc.Prune{{Topic: "t", Backoff: 1 << 62, Peers: []rpc.PeerInfo{{ID: p(9).PublicKey()}}}}},
+		{IDontWant: []rpc.IDontWant{{IDs: []string{"x", "y"}}}},
+	}
+	for _, s := range seeds {
+		f.Add(rpc.Pack(nil, s, 1<<20)[0])
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		e := newEnv(&testing.T{}, func(c *Config) {
+			withScorer(c)
+			c.MaxPeerTopics = 4
+			c.Params.MaxIDontWantMessages = 8
+		})
+		e.addPeers(1, 8, Inbound, "t")
+		e.join("t")
+		e.r.SetValidator("t", TopicValidator{Async: true})
+		for i := 0; i < 3; i++ {
+			_ = e.r.HandlePayload(e.now, p(1), payload)
+			e.ready()
+			e.tick(time.Second)
+		}
+		ps := e.r.peers[p(1)]
+		if len(ps.topics) > 4 || ps.dontWant.Len() > 8*4 {
+			t.Fatalf("per-peer state unbounded: %d topics, %d idontwant", len(ps.topics), ps.dontWant.Len())
+		}
+		if n := len(e.r.Mesh("t")); n > e.r.p.Dhi+1 {
+			t.Fatalf("mesh of %d", n)
+		}
+	})
+}
