@@ -65,9 +65,12 @@ type PeerStats struct {
 	Direct   bool
 	// Score is the peer's score (0 with scoring off).
 	Score float64
-	// RTT and QueuedBytes come from the transport.
+	// RTT, QueuedBytes, SendRate (bytes/s) and Loss (smoothed fraction)
+	// come from the transport.
 	RTT         time.Duration
 	QueuedBytes int
+	SendRate    float64
+	Loss        float64
 }
 
 // Stats is a snapshot of a node's state and counters, owned by the caller.
@@ -123,6 +126,7 @@ func (n *Node) Stats() (Stats, error) {
 	for i := range s.Peers {
 		if ps, ok := n.conn.PeerStats(s.Peers[i].ID); ok {
 			s.Peers[i].RTT, s.Peers[i].QueuedBytes = ps.RTT, ps.QueuedBytes
+			s.Peers[i].SendRate, s.Peers[i].Loss = ps.SendRate, ps.Loss
 		}
 	}
 	return s, err

@@ -68,7 +68,7 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 		cfg.SignaturePolicy = s.sign
 		cfg.Seed = s.seed*1_000_003 + uint64(i) + 1
 		cfg.PeersLow = s.degree // the bench fixes the topology
-		cfg.SubscriptionBuffer = 1 << 16
+		cfg.SubscriptionBuffer = 8192
 		seed := make([]byte, 32)
 		binary.LittleEndian.PutUint64(seed, s.seed)
 		binary.LittleEndian.PutUint64(seed[8:], uint64(i))
