@@ -150,11 +150,16 @@ type Config struct {
 // score implements it. The router calls it on its caller's goroutine only,
 // and never concurrently. Strings passed in may be kept.
 type Scorer interface {
+	// AddPeer: p connected, from ip (zero when unknown; P6).
 	AddPeer(now time.Time, p peer.ID, ip netip.Addr)
+	// RemovePeer: p disconnected; its score may be retained.
 	RemovePeer(now time.Time, p peer.ID)
+	// Join and Leave: the router joined or left topic.
 	Join(now time.Time, topic string)
 	Leave(now time.Time, topic string)
+	// Graft: p joined our mesh for topic (P1, P3 start).
 	Graft(now time.Time, p peer.ID, topic string)
+	// Prune: p left our mesh for topic (P3b).
 	Prune(now time.Time, p peer.ID, topic string)
 	// ValidateMessage: first receipt of a message; validation begins.
 	ValidateMessage(now time.Time, from peer.ID, msgID, topic string)

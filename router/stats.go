@@ -86,17 +86,17 @@ type Stats struct {
 	IWantRecv     uint64 // message ids asked of us with IWANT
 	IDontWantSent uint64 // IDONTWANT ids sent (one per mesh peer per message)
 	IDontWantRecv uint64 // IDONTWANT ids received
-	GraftSent     uint64
-	GraftRecv     uint64
-	PruneSent     uint64
-	PruneRecv     uint64
-	Heartbeats    uint64
+	GraftSent     uint64 // GRAFT entries sent
+	GraftRecv     uint64 // GRAFT entries received
+	PruneSent     uint64 // PRUNE entries sent
+	PruneRecv     uint64 // PRUNE entries received
+	Heartbeats    uint64 // heartbeats run
 
-	ValidationAccept    uint64
-	ValidationReject    uint64
-	ValidationIgnore    uint64
-	ValidationThrottled uint64
-	ValidationTimeout   uint64
+	ValidationAccept    uint64 // messages accepted (no validator counts as accept)
+	ValidationReject    uint64 // messages a validator rejected
+	ValidationIgnore    uint64 // messages a validator ignored
+	ValidationThrottled uint64 // messages ignored over the in-flight limits
+	ValidationTimeout   uint64 // asynchronous validations that timed out
 	BrokenPromises      uint64 // IWANT promises not kept (P7)
 	Events              uint64 // events emitted
 
