@@ -2,8 +2,8 @@ package router
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"math/rand/v2"
