@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/gwyh/gwyh/node"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/topic"
+)
+
+func init() {
+	commands["node"] = command{"run a real node: stdin lines are published, deliveries printed", runNode}
+}
+
+// listFlag collects a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+type nodeFlags struct {
+	listen, topic, identity, keyFile, sign, logLevel string
+	join                                             listFlag
+	jsonOut                                          bool
+}
+
+func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
+	f := nodeFlags{}
+	fs := flag.NewFlagSet("gwyh node", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.listen, "listen", "0.0.0.0:7946", "UDP address to listen on (port 0: any free port)")
+	fs.Var(&f.join, "join", "peer to join: host:port or <peer-id>@host:port (repeatable, or comma-separated)")
+	fs.StringVar(&f.topic, "topic", "chat", "topic to join")
+	fs.StringVar(&f.identity, "identity", "", "identity file (PEM, created with mode 0600 if absent); empty: a new identity each run")
+	fs.StringVar(&f.keyFile, "network-key", "", "file holding the 32-byte cluster key (raw, or 64 hex digits); every node of the cluster needs the same")
+	fs.StringVar(&f.sign, "sign", "strict", "signature policy: strict or none (every node of the cluster needs the same)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print deliveries as JSON lines {id,from,received_from,topic,data}")
+	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: gwyh node [flags]
+
+Runs one gwyh node: it listens on -listen, joins the peers given with -join
+(and any peers they tell it about), and joins -topic. Every line read from
+stdin is published to the topic; every message delivered from the topic is
+printed on stdout as "<author>: <text>". The node runs until interrupted
+(Ctrl-C), also after stdin ends. Its peer ID and address are printed on
+stderr at start; others can join it with -join <peer-id>@<address>.
+
+example, two terminals:
+  gwyh node -listen 127.0.0.1:7001 -identity a.key
+  gwyh node -listen 127.0.0.1:7002 -join 127.0.0.1:7001
+
+flags:
+`)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return f, 0
+		}
+		fmt.Fprintf(stderr, "gwyh node: %v (run 'gwyh node -h')\n", err)
+		return f, 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "gwyh node: unexpected argument %q (run 'gwyh node -h')\n", fs.Arg(0))
+		return f, 2
+	case f.sign != "strict" && f.sign != "none":
+		fmt.Fprintf(stderr, "gwyh node: -sign %q: want strict or none\n", f.sign)
+		return f, 2
+	}
+	if err := node.CheckTopic(f.topic); err != nil {
+		fmt.Fprintf(stderr, "gwyh node: -topic: %v\n", err)
+		return f, 2
+	}
+	if _, err := parseLevel(f.logLevel); err != nil {
+		fmt.Fprintf(stderr, "gwyh node: -log: %v\n", err)
+		return f, 2
+	}
+	return f, -1
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// readNetworkKey reads a 32-byte key file: raw bytes or 64 hex digits.
+func readNetworkKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if t := strings.TrimSpace(string(b)); len(t) == 64 {
+		if k, err := hex.DecodeString(t); err == nil {
+			return k, nil
+		}
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("%s: want 32 raw bytes or 64 hex digits, found %d bytes", path, len(b))
+	}
+	return b, nil
+}
+
+func runNode(args []string, stdout, stderr io.Writer) int {
+	f, code := parseNodeFlags(args, stderr)
+	if code >= 0 {
+		return code
+	}
+	cfg, err := f.config(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
+		return 1
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
+		return 1
+	}
+	defer n.Close()
+	t, err := topic.Join(n, f.topic, topic.String())
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
+		return 1
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "gwyh node: id %s listening on %s, topic %q\n", n.ID(), n.Addr(), f.topic)
+	fmt.Fprintf(stderr, "gwyh node: others can join with -join %s@%s\n", n.ID(), n.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go publishLines(ctx, os.Stdin, t, stderr)
+	printDeliveries(ctx, sub, n, stdout, f.jsonOut)
+	fmt.Fprintln(stderr, "gwyh node: leaving")
+	return 0
+}
+
+// config builds the node's Config from the flags.
+func (f nodeFlags) config(stderr io.Writer) (node.Config, error) {
+	cfg := node.DefaultConfig()
+	cfg.Listen = f.listen
+	cfg.IdentityFile = f.identity
+	cfg.Bootstrap = f.join
+	if f.sign == "none" {
+		cfg.SignaturePolicy = router.StrictNoSign
+	}
+	if f.keyFile != "" {
+		k, err := readNetworkKey(f.keyFile)
+		if err != nil {
+			return cfg, fmt.Errorf("-network-key: %w", err)
+		}
+		cfg.NetworkKey = k
+	}
+	lvl, _ := parseLevel(f.logLevel)
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	return cfg, nil
+}
+
+// publishLines publishes each stdin line until stdin ends or ctx ends.
+func publishLines(ctx context.Context, in io.Reader, t *topic.Topic[string], stderr io.Writer) {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		if err := t.Publish(ctx, line); err != nil {
+			fmt.Fprintf(stderr, "gwyh node: publish: %v\n", err)
+		}
+	}
+}
+
+// printDeliveries prints every delivered message until ctx ends.
+func printDeliveries(ctx context.Context, sub *topic.Subscription[string], n *node.Node, w io.Writer, asJSON bool) {
+	enc := json.NewEncoder(w)
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.ReceivedFrom == n.ID() {
+			continue // our own line, already on the terminal
+		}
+		if asJSON {
+			_ = enc.Encode(map[string]string{
+				"id": hex.EncodeToString([]byte(m.ID)), "from": m.From.String(),
+				"received_from": m.ReceivedFrom.String(), "topic": m.Topic, "data": m.Value,
+			})
+			continue
+		}
+		author := m.From.Short()
+		if m.From.IsZero() {
+			author = "anon"
+		}
+		fmt.Fprintf(w, "%s: %s\n", author, m.Value)
+	}
+}
