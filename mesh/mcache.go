@@ -33,6 +33,7 @@ type sentCount struct {
 
 type windowEntry struct {
 	id, topic string
+	idx       int32 // slab index of this Put
 }
 
 // NewMessageCache returns a cache of history windows, gossip of which are
@@ -45,15 +46,11 @@ func NewMessageCache(history, gossip int) *MessageCache {
 	}
 }
 
-// Put adds m under id to the newest window. Putting an id already cached
-// replaces its message and retransmission counts (the router only puts ids
-// its seen cache did not hold). The cache keeps m's memory: it must not be
-// modified afterwards.
+// Put adds m under id to the newest window, in one map write. Putting an
+// id already cached replaces its message and retransmission counts; the
+// earlier copy's memory is reclaimed when its window leaves. The cache
+// keeps m's memory: it must not be modified afterwards.
 func (c *MessageCache) Put(id string, m *rpc.Message) {
-	if i, ok := c.msgs[id]; ok {
-		c.slab[i] = cacheEntry{msg: *m, sent: c.slab[i].sent[:0]}
-		return
-	}
 	var i int32
 	if n := len(c.free); n > 0 {
 		i, c.free = c.free[n-1], c.free[:n-1]
@@ -63,7 +60,7 @@ func (c *MessageCache) Put(id string, m *rpc.Message) {
 		c.slab = append(c.slab, cacheEntry{msg: *m})
 	}
 	c.msgs[id] = i
-	c.windows[0] = append(c.windows[0], windowEntry{id: id, topic: m.Topic})
+	c.windows[0] = append(c.windows[0], windowEntry{id: id, topic: m.Topic, idx: i})
 }
 
 // Get returns the message cached under id. The pointer is valid until the
@@ -117,11 +114,12 @@ func (c *MessageCache) GossipIDs(dst []string, topic string) []string {
 func (c *MessageCache) Shift() {
 	last := c.windows[len(c.windows)-1]
 	for _, e := range last {
-		if i, ok := c.msgs[e.id]; ok {
+		// The map entry is this Put's unless a later Put replaced it.
+		if i, ok := c.msgs[e.id]; ok && i == e.idx {
 			delete(c.msgs, e.id)
-			c.slab[i] = cacheEntry{sent: c.slab[i].sent[:0]}
-			c.free = append(c.free, i)
 		}
+		c.slab[e.idx] = cacheEntry{sent: c.slab[e.idx].sent[:0]}
+		c.free = append(c.free, e.idx)
 	}
 	clear(last)
 	copy(c.windows[1:], c.windows[:len(c.windows)-1])

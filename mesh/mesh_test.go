@@ -109,6 +109,21 @@ func TestMessageCacheWindows(t *testing.T) {
 	}
 }
 
+func TestMessageCacheRePut(t *testing.T) {
+	c := NewMessageCache(2, 1)
+	c.Put("a", &rpc.Message{Data: []byte("1")})
+	c.Shift()
+	c.Put("a", &rpc.Message{Data: []byte("2")})
+	c.Shift() // the first Put leaves; the second stays
+	if m, ok := c.Get("a"); !ok || string(m.Data) != "2" {
+		t.Fatalf("re-put entry lost: %v %v", m, ok)
+	}
+	c.Shift()
+	if c.Has("a") || c.Len() != 0 || len(c.free) != len(c.slab) {
+		t.Fatalf("slab not reclaimed: len %d free %d slab %d", c.Len(), len(c.free), len(c.slab))
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	b := NewBackoff()
 	b.Set("t", pid(1), t0.Add(time.Minute))
