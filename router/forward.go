@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -10,6 +11,12 @@ import (
 // accept delivers a validated message locally, caches it for gossip and
 // forwards it to the mesh and to direct peers.
 func (r *Router) accept(now time.Time, from peer.ID, id string, m *rpc.Message, t *topicState) {
+	r.acceptFrom(now, from, id, m, t, nil)
+}
+
+// acceptFrom is accept for a message that also came from the peers in
+// also, which do not get it back.
+func (r *Router) acceptFrom(now time.Time, from peer.ID, id string, m *rpc.Message, t *topicState, also []peer.ID) {
 	r.stats.ValidationAccept++
 	r.mcache.Put(id, m)
 	if r.scorer != nil {
@@ -20,16 +27,17 @@ func (r *Router) accept(now time.Time, from peer.ID, id string, m *rpc.Message, 
 	r.out.Deliveries = append(r.out.Deliveries, Delivery{
 		ID: id, Topic: t.name, Msg: *m, From: src, ReceivedFrom: from,
 	})
-	r.forward(id, m, t, from, src)
+	r.forward(id, m, t, from, src, also)
 }
 
 // forward sends m to every mesh peer and every direct peer of the topic,
-// except its sender, its author and the peers that sent IDONTWANT for it
+// except its sender, its author, the peers that sent copies while it was
+// validating (also) and the peers that sent IDONTWANT for it
 // (gossipsub-v1.0.md "Message Forwarding", v1.1 explicit peers, v1.2).
 // Mesh peers' scores were checked at the heartbeat, not here.
-func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src peer.ID) {
+func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src peer.ID, also []peer.ID) {
 	for _, ps := range r.meshPeers(t) {
-		if ps.id == from || ps.id == src {
+		if ps.id == from || ps.id == src || (len(also) > 0 && slices.Contains(also, ps.id)) {
 			continue
 		}
 		r.sendMessage(ps, id, m)
@@ -38,7 +46,7 @@ func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src pee
 		return
 	}
 	for _, p := range r.direct.Slice() {
-		if p == from || p == src || t.mesh.Has(p) {
+		if p == from || p == src || t.mesh.Has(p) || slices.Contains(also, p) {
 			continue
 		}
 		ps := r.peers[p]

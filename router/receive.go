@@ -25,6 +25,7 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	r.idbuf = r.appendID(r.idbuf[:0], m)
 	if r.seen.HasBytes(r.idbuf) {
 		r.stats.Duplicates++
+		r.noteCopy(r.idbuf, ps.id)
 		if r.scorer != nil {
 			r.scorer.DuplicateMessage(now, ps.id, string(r.idbuf), t.name)
 		}

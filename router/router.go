@@ -55,7 +55,8 @@ type Router struct {
 
 	validators map[string]TopicValidator
 	limiter    *validator.Limiter
-	pending    *validator.Pending[pendingValidation]
+	pending    *validator.Pending[*pendingValidation]
+	validating map[string]*pendingValidation // async validations in flight by message id
 	nextValID  uint64
 
 	seqno         uint64
@@ -156,7 +157,8 @@ func New(cfg Config) (*Router, error) {
 		promises:   mesh.NewPromises(),
 		validators: make(map[string]TopicValidator),
 		limiter:    validator.NewLimiter(cfg.MaxValidations, cfg.MaxTopicValidations),
-		pending:    validator.NewPending[pendingValidation](),
+		pending:    validator.NewPending[*pendingValidation](),
+		validating: make(map[string]*pendingValidation),
 		scores:     make(map[peer.ID]scoreMemo),
 		outEpoch:   1,
 	}

@@ -15,7 +15,13 @@ type pendingValidation struct {
 	topic string
 	from  peer.ID
 	msg   rpc.Message
+	// also are peers that sent copies while it was validating; it is not
+	// forwarded to them (at most maxAlso are remembered).
+	also []peer.ID
 }
+
+// maxAlso bounds pendingValidation.also.
+const maxAlso = 16
 
 // SetValidator sets how topic's messages are validated, replacing any
 // earlier setting; the zero TopicValidator accepts everything. It applies
@@ -56,7 +62,9 @@ func (r *Router) validate(now time.Time, from peer.ID, id string, m *rpc.Message
 	}
 	r.nextValID++
 	vid := r.nextValID
-	r.pending.Add(vid, pendingValidation{id: id, topic: t.name, from: from, msg: *m}, now.Add(r.cfg.ValidationTimeout))
+	pv := &pendingValidation{id: id, topic: t.name, from: from, msg: *m}
+	r.pending.Add(vid, pv, now.Add(r.cfg.ValidationTimeout))
+	r.validating[id] = pv
 	r.out.Validations = append(r.out.Validations, ValidationRequest{
 		ID: ValidationID(vid), MsgID: id, Topic: t.name, From: from, Msg: *m,
 	})
@@ -73,18 +81,43 @@ func (r *Router) ValidationDone(now time.Time, id ValidationID, res validator.Re
 		return
 	}
 	r.limiter.Release(pv.topic)
+	delete(r.validating, pv.id)
 	t := r.topics[pv.topic]
 	if t == nil || !t.joined {
 		r.stats.Drops[DropNotSubscribed]++
 		return
 	}
+	if res == validator.Accept {
+		r.acceptFrom(now, pv.from, pv.id, &pv.msg, t, pv.also)
+		return
+	}
 	r.finish(now, pv.from, pv.id, &pv.msg, t, res)
+}
+
+// noteCopy remembers that p sent a copy of a message still validating
+// asynchronously, so that it is not forwarded back to p. Cheap when no
+// validation is in flight.
+func (r *Router) noteCopy(idb []byte, p peer.ID) {
+	if len(r.validating) == 0 {
+		return
+	}
+	pv, ok := r.validating[string(idb)]
+	if !ok || len(pv.also) >= maxAlso || pv.from == p {
+		return
+	}
+	for _, q := range pv.also {
+		if q == p {
+			return
+		}
+	}
+	pv.also = append(pv.also, p)
 }
 
 // expireValidations ignores the validations whose timeout passed.
 func (r *Router) expireValidations(now time.Time) {
-	r.pending.Expire(now, func(_ uint64, pv pendingValidation) {
+	r.pending.Expire(now, func(_ uint64, pv *pendingValidation) {
 		r.limiter.Release(pv.topic)
+		delete(r.validating, pv.id)
 		r.stats.ValidationTimeout++
 		r.drop(DropValidationTimeout, Event{Peer: pv.from, Topic: pv.topic, MsgID: pv.id})
 		if r.scorer != nil {

@@ -131,3 +131,24 @@ func TestValidationThrottled(t *testing.T) {
 		})
 	}
 }
+
+// A peer that sends a copy while the message validates does not get it
+// back once accepted.
+func TestNoForwardToPeersThatSentCopies(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addPeers(1, 8, Inbound, "t")
+	e.join("t")
+	e.r.SetValidator("t", TopicValidator{Async: true})
+	mesh := e.meshOf("t")
+	e.rpcFrom(mesh[0], pub(msg("t", 1, 8)))
+	v := e.out.Validations[0].ID
+	e.rpcFrom(mesh[1], pub(msg("t", 1, 8)))
+	e.r.ValidationDone(e.now, v, validator.Accept)
+	e.ready()
+	for _, i := range mesh {
+		got := e.sendTo(i) != nil
+		if want := i != mesh[0] && i != mesh[1]; got != want {
+			t.Fatalf("peer %d got the message: %v, want %v", i, got, want)
+		}
+	}
+}
