@@ -24,6 +24,9 @@ const (
 	// maxSeen bounds the seen cache; at the default SeenTTL of 2 min it
 	// allows about 8,700 new messages per second before evicting early.
 	maxSeen = 1 << 20
+	// maxAsked bounds the ids remembered as asked with IWANT; beyond it an
+	// id may be asked of several peers at once.
+	maxAsked = 1 << 16
 	// maxPruneBackoff caps the backoff a remote PRUNE may ask for.
 	maxPruneBackoff = 24 * time.Hour
 )
@@ -57,6 +60,7 @@ type Router struct {
 	limiter    *validator.Limiter
 	pending    *validator.Pending[*pendingValidation]
 	validating map[string]*pendingValidation // async validations in flight by message id
+	asked      map[string]time.Time          // ids asked with IWANT → until when not to ask again
 	nextValID  uint64
 
 	seqno         uint64
@@ -159,6 +163,7 @@ func New(cfg Config) (*Router, error) {
 		limiter:    validator.NewLimiter(cfg.MaxValidations, cfg.MaxTopicValidations),
 		pending:    validator.NewPending[*pendingValidation](),
 		validating: make(map[string]*pendingValidation),
+		asked:      make(map[string]time.Time),
 		scores:     make(map[peer.ID]scoreMemo),
 		outEpoch:   1,
 	}
