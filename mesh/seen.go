@@ -12,16 +12,13 @@ import "time"
 type Seen struct {
 	ttl, gran time.Duration
 	max       int
-	ids       map[string]uint64 // id → bucket generation
-	buckets   []seenBucket      // oldest first
-	free      [][]string        // emptied bucket slices, for reuse
-	gen       uint64
+	ids       map[string]struct{}
+	buckets   []seenBucket // oldest first
+	free      [][]string   // emptied bucket slices, for reuse
 	evicted   uint64
-	deleted   int // deletes since ids was last rebuilt
 }
 
 type seenBucket struct {
-	gen   uint64
 	start time.Time
 	ids   []string
 }
@@ -32,7 +29,7 @@ func NewSeen(ttl, gran time.Duration, max int) *Seen {
 	if gran <= 0 {
 		gran = time.Second
 	}
-	return &Seen{ttl: ttl, gran: gran, max: max, ids: make(map[string]uint64)}
+	return &Seen{ttl: ttl, gran: gran, max: max, ids: make(map[string]struct{})}
 }
 
 // Has reports whether id is in the set.
@@ -66,17 +63,16 @@ func (s *Seen) AddNew(id string, now time.Time) {
 	}
 	n := len(s.buckets)
 	if n == 0 || now.Sub(s.buckets[n-1].start) >= s.gran {
-		s.gen++
 		var ids []string
 		if k := len(s.free); k > 0 {
 			ids, s.free = s.free[k-1], s.free[:k-1]
 		}
-		s.buckets = append(s.buckets, seenBucket{gen: s.gen, start: now, ids: ids})
+		s.buckets = append(s.buckets, seenBucket{start: now, ids: ids})
 		n++
 	}
 	b := &s.buckets[n-1]
 	b.ids = append(b.ids, id)
-	s.ids[id] = b.gen
+	s.ids[id] = struct{}{}
 }
 
 // Expire forgets every bucket whose newest possible id is older than TTL
@@ -85,23 +81,6 @@ func (s *Seen) Expire(now time.Time) {
 	for len(s.buckets) > 0 && !now.Before(s.buckets[0].start.Add(s.gran+s.ttl)) {
 		s.dropOldest()
 	}
-	s.compact()
-}
-
-// compact rebuilds the map once it has seen more deletes than twice what
-// it holds: deleted entries leave tombstones, and a lookup that misses
-// (every new message) probes past them, so a map under steady FIFO churn
-// slows down until its tombstones are cleared. Amortised: one copy per
-// two deletes.
-func (s *Seen) compact() {
-	if s.deleted < 4096 || s.deleted < 2*len(s.ids) {
-		return
-	}
-	n := make(map[string]uint64, len(s.ids))
-	for k, v := range s.ids {
-		n[k] = v
-	}
-	s.ids, s.deleted = n, 0
 }
 
 func (s *Seen) evictOldest() {
@@ -117,7 +96,6 @@ func (s *Seen) dropOldest() {
 	for _, id := range b.ids {
 		delete(s.ids, id)
 	}
-	s.deleted += len(b.ids)
 	clear(b.ids)
 	s.free = append(s.free, b.ids[:0])
 	s.buckets[0] = seenBucket{}
