@@ -33,6 +33,15 @@ func (s *simulator) attackersJoin() error {
 		s.dialRandom(a, s.sc.Topology.AttackerDegree, 0, int32(s.honest))
 		s.startPeriodic(a)
 	}
+	// Honest nodes already up keep discovering peers: from now on most of
+	// what they find are attackers.
+	if s.sc.Attack.Kind != AttackEclipse {
+		for i := range s.honest {
+			if n := s.nodes[i]; n.online {
+				s.dialRandom(n, s.sc.Topology.MixedDegree, 0, int32(len(s.nodes)))
+			}
+		}
+	}
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package sim
 
 // afterTick checks, after each heartbeat of honest node n, what the router
-// promises about its mesh: at most Dhi peers; only connected peers; and,
+// promises about its mesh: at most Dhi + Dout peers (pruning brings it to
+// D when over Dhi, but the outbound quota is topped up afterwards in the
+// same heartbeat, as in go-libp2p-pubsub); only connected peers; and,
 // in runs without attackers, churn or partitions and once the traffic has
 // started, at least Dlo peers when n has plenty of connected peers.
 func (m *metrics) afterTick(n *node) {
@@ -13,8 +15,8 @@ func (m *metrics) afterTick(n *node) {
 	s := m.s
 	mesh := n.r.Mesh(Topic)
 	p := s.params
-	if len(mesh) > p.Dhi {
-		m.addViolation("node %d: mesh degree %d > Dhi %d after a heartbeat", n.idx, len(mesh), p.Dhi)
+	if len(mesh) > p.Dhi+p.Dout {
+		m.addViolation("node %d: mesh degree %d > Dhi+Dout %d after a heartbeat", n.idx, len(mesh), p.Dhi+p.Dout)
 	}
 	for _, id := range mesh {
 		j, ok := s.byID[id]

@@ -88,6 +88,7 @@ func (s *simulator) publish(k int) {
 	data[0] = validMarker
 	binary.BigEndian.PutUint32(data[1:], uint32(k))
 	binary.BigEndian.PutUint64(data[5:], s.seed)
+	binary.BigEndian.PutUint64(data[13:], splitmix64(s.seed^uint64(k)))
 	mi := &s.m.msgs[k]
 	mi.pub = pub.idx
 	for i := range s.honest {

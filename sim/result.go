@@ -66,20 +66,20 @@ type Result struct {
 	// honest and attacker peers), and the attackers' mesh share.
 	Scores []ScoreSample `json:"scores"`
 
-	Packets         uint64            `json:"packets"`
-	AttackerBytes   uint64            `json:"attacker_bytes"`
-	DropsLoss       uint64            `json:"drops_loss"`
-	DropsPartition  uint64            `json:"drops_partition"`
-	DropsOffline    uint64            `json:"drops_offline"`
-	RouterDrops     map[string]uint64 `json:"router_drops"`
-	RouterEvents    map[string]uint64 `json:"router_events"`
-	SpamSent        uint64            `json:"spam_sent"`
-	Violations      int               `json:"invariant_violations"`
-	ViolationLog    []string          `json:"violation_log,omitempty"`
-	VirtualS        float64           `json:"virtual_s"`
-	WallS           float64           `json:"wall_s"`
-	PeakRSSMB       float64           `json:"peak_rss_mb"`
-	latencies       []int32           // sorted, µs (for plots)
+	Packets        uint64            `json:"packets"`
+	AttackerBytes  uint64            `json:"attacker_bytes"`
+	DropsLoss      uint64            `json:"drops_loss"`
+	DropsPartition uint64            `json:"drops_partition"`
+	DropsOffline   uint64            `json:"drops_offline"`
+	RouterDrops    map[string]uint64 `json:"router_drops"`
+	RouterEvents   map[string]uint64 `json:"router_events"`
+	SpamSent       uint64            `json:"spam_sent"`
+	Violations     int               `json:"invariant_violations"`
+	ViolationLog   []string          `json:"violation_log,omitempty"`
+	VirtualS       float64           `json:"virtual_s"`
+	WallS          float64           `json:"wall_s"`
+	PeakRSSMB      float64           `json:"peak_rss_mb"`
+	latencies      []int32           // sorted, µs (for plots)
 }
 
 // Bucket is the delivery ratio of the messages published in one second.

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"time"
+
+	"github.com/gwyh/gwyh/router"
 )
 
 // DefaultNodes is the number of honest nodes of the named scenarios.
@@ -67,9 +69,16 @@ func Scenarios() []Scenario {
 	partition.Name, partition.Summary = "partition", "the network splits in two halves for 5 s, then heals"
 	partition.Net.Partition = Partition{At: 10 * time.Second, Heal: 15 * time.Second, Fraction: 0.5}
 
-	sybil := attackBase("sybil", "10 sybils per honest node graft and never forward; they are also a share of what honest nodes discover")
-	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10}
-	sybil.Topology = Topology{Degree: 4, MixedDegree: 8, AttackerDegree: 2}
+	sybil := attackBase("sybil", "at 10 s, 10 sybils per honest node join the formed network, graft and never forward; gossip to Dlazy peers only")
+	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10, Start: 10 * time.Second}
+	// Each honest node gets ≈ 100 sybil connections (10 × 10) and dials 8
+	// more peers from then on, mostly sybils; it keeps 6 dials to honest
+	// nodes. GossipFactor 0 gossips to Dlazy peers only, so that gossip
+	// alone (≈ 0.4 honest targets per heartbeat among ≈ 120 peers) cannot
+	// hide what happens to the mesh.
+	sybil.Topology = Topology{Degree: 6, MixedDegree: 8, AttackerDegree: 10}
+	sybil.Params = router.DefaultParams()
+	sybil.Params.GossipFactor = 0
 
 	eclipse := attackBase("eclipse", "sybils surround 1% of the honest nodes: every one dials every target, and targets discover only one honest node")
 	eclipse.Attack = Attack{Kind: AttackEclipse, PerHonest: 0.05, Targets: DefaultNodes / 100}
@@ -77,12 +86,12 @@ func Scenarios() []Scenario {
 
 	coldboot := attackBase("coldboot", "honest nodes join, one by one over 20 s, a network already full of sybils (10 per honest node)")
 	coldboot.Attack = Attack{Kind: AttackSybil, PerHonest: 10, HonestStart: time.Second, HonestSpread: 20 * time.Second}
-	coldboot.Topology = sybil.Topology
+	coldboot.Topology, coldboot.Params = sybil.Topology, sybil.Params
 	coldboot.Traffic.WarmStart = 2 * time.Second
 
 	dawn := attackBase("attackatdawn", "sybils (10 per honest node) connect and graft before honest nodes connect to each other")
 	dawn.Attack = Attack{Kind: AttackSybil, PerHonest: 10, HonestDialDelay: 3 * time.Second}
-	dawn.Topology = sybil.Topology
+	dawn.Topology, dawn.Params = sybil.Topology, sybil.Params
 
 	covert := attackBase("covertflash", "attackers (1 per 2 honest nodes) behave for 35 s, then stop forwarding at once")
 	covert.Attack = Attack{Kind: AttackCovertFlash, PerHonest: 0.5, FlashAt: 35 * time.Second}

@@ -107,7 +107,7 @@ func (s *simulator) dialOut(n *node) {
 		deg, mixed = 1, mixed+t.Degree-1
 	}
 	s.dialRandom(n, deg, 0, int32(s.honest))
-	if mixed > 0 {
+	if mixed > 0 && (s.attackersUp || len(s.nodes) == s.honest) {
 		s.dialRandom(n, mixed, 0, int32(len(s.nodes)))
 	}
 }
