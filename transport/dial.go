@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -18,7 +19,7 @@ import (
 // earlier session (alternating with XX on retries, in case the peer restarted
 // with a new key), and XX otherwise; either way the handshake fails with
 // ErrPeerMismatch if the peer proves a different ID. The handshake is resent
-// every Options.HandshakeRetry until ctx ends (ErrHandshake wrapping the
+// after Options.HandshakeRetry, backing off to 8× that, until ctx ends (ErrHandshake wrapping the
 // context error). Dialing a peer with a session makes a fresh session.
 func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, error) {
 	to, err := resolveAddr(addr)
@@ -29,7 +30,7 @@ func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, 
 		return peer.ID{}, fmt.Errorf("%w: dialing self", ErrPeerMismatch)
 	}
 	waiter := make(chan dialResult, 8)
-	retry := time.NewTicker(c.opts.HandshakeRetry)
+	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
 	for attempt := 0; ; attempt++ {
 		if c.closed() {
@@ -44,6 +45,7 @@ func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, 
 		if err := c.initiate(to, expect, pattern, static, waiter, time.Now()); err != nil {
 			return peer.ID{}, err
 		}
+		retry.Reset(retryDelay(c.opts.HandshakeRetry, attempt))
 		select {
 		case r := <-waiter:
 			if r.err == nil || errors.Is(r.err, ErrPeerMismatch) {
@@ -56,6 +58,13 @@ func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, 
 			return peer.ID{}, ErrClosed
 		}
 	}
+}
+
+// retryDelay backs off exponentially from base to 8×base, with ±25% jitter
+// so that many dialers do not retry in lockstep.
+func retryDelay(base time.Duration, attempt int) time.Duration {
+	d := base << min(attempt, 3)
+	return d*3/4 + rand.N(d/2+1)
 }
 
 func resolveAddr(addr string) (netip.AddrPort, error) {
@@ -159,6 +168,22 @@ func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.
 		return
 	}
 	hs.notify(dialResult{id: rid.id})
+	c.cancelSiblings(hs)
+}
+
+// cancelSiblings forgets the other attempts of the Dial that hs belongs to,
+// so late answers to them do not make extra sessions.
+func (c *Conn) cancelSiblings(hs *handshake) {
+	if hs.waiter == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for idx, other := range c.pending {
+		if other.waiter == hs.waiter {
+			c.dropPendingLocked(idx)
+		}
+	}
 }
 
 func (h *handshake) notify(r dialResult) {

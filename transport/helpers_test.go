@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -79,11 +80,19 @@ func nextEvent(t testing.TB, c *transport.Conn, k transport.EventKind) transport
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool, onFail ...func()) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	eventuallyWithin(t, 5*time.Second, what, cond, onFail...)
+}
+
+func eventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bool, onFail ...func()) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, f := range onFail {
+				f()
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		runtime.Gosched()
@@ -117,3 +126,5 @@ func checkNoLeak(t *testing.T) {
 		}
 	})
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -41,7 +41,7 @@ type Options struct {
 	// from. Default 50 ms.
 	ReportInterval time.Duration
 	// HandshakeRetry: an unanswered handshake is restarted after this long.
-	// Half-open responder state lives 3× this. Default 1 s.
+	// Half-open responder state lives 3× this. Default 2 s.
 	HandshakeRetry time.Duration
 	// RekeyAfterTime: the initiator of a session starts a new handshake when
 	// the session is this old. Default 2 min (WireGuard RekeyAfterTime).
@@ -106,7 +106,7 @@ func (o Options) withDefaults() Options {
 	defD(&o.KeepaliveInterval, time.Second)
 	defD(&o.PeerDownTimeout, 10*time.Second)
 	defD(&o.ReportInterval, 50*time.Millisecond)
-	defD(&o.HandshakeRetry, time.Second)
+	defD(&o.HandshakeRetry, 2*time.Second)
 	defD(&o.RekeyAfterTime, 2*time.Minute)
 	if o.RekeyAfterMessages == 0 {
 		o.RekeyAfterMessages = 1 << 60

@@ -45,21 +45,22 @@ type peerState struct {
 
 	lastRecv atomic.Int64 // unix nanos of the last authentic packet (reader)
 
-	mu                      sync.Mutex
-	current, previous, next *keypair
-	up                      bool // EventPeerUp sent
-	gone                    bool // removed from the Conn
-	queue                   sendQueue
-	pacer                   pacer
-	keepalive               bool // send an empty packet soon (IK confirmation)
-	ready                   bool // in Conn.ready; guarded by Conn.readyMu
-	msgID                   uint32
-	lastPing, lastReport    time.Time
-	rekeyAt                 time.Time // when the last rekey handshake started
-	rtt                     time.Duration
-	rekeys                  uint64
-	sent, sentBytes         uint64
-	recvd, recvdBytes       atomic.Uint64
+	mu                   sync.Mutex
+	current, next        *keypair
+	old                  []*keypair // earlier sessions, newest first, at most maxOldKeypairs
+	up                   bool       // EventPeerUp sent
+	gone                 bool       // removed from the Conn
+	queue                sendQueue
+	pacer                pacer
+	keepalive            bool // send an empty packet soon (IK confirmation)
+	ready                bool // in Conn.ready; guarded by Conn.readyMu
+	msgID                uint32
+	lastPing, lastReport time.Time
+	rekeyAt              time.Time // when the last rekey handshake started
+	rtt                  time.Duration
+	rekeys               uint64
+	sent, sentBytes      uint64
+	recvd, recvdBytes    atomic.Uint64
 
 	reasm reassembler // guarded by Conn.reasmMu
 }
@@ -69,6 +70,21 @@ func (p *peerState) address() netip.AddrPort {
 		return *a
 	}
 	return netip.AddrPort{}
+}
+
+// maxOldKeypairs is how many replaced sessions stay valid for receiving.
+// Crossing or retried handshakes can leave the two sides briefly disagreeing
+// on which session is current; keeping a few old ones means a packet sealed
+// on any recent session still opens.
+const maxOldKeypairs = 3
+
+// recvKeypairs returns the sessions a report may be about. p.mu held.
+func (p *peerState) recvKeypairs() []*keypair {
+	ks := make([]*keypair, 0, 1+len(p.old))
+	if p.current != nil {
+		ks = append(ks, p.current)
+	}
+	return append(ks, p.old...)
 }
 
 // sendKeypair returns the keypair to send on, or nil. p.mu held.

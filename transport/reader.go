@@ -163,7 +163,7 @@ func (c *Conn) handleReport(p *peerState, r report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var kp *keypair
-	for _, k := range []*keypair{p.current, p.previous} {
+	for _, k := range p.recvKeypairs() {
 		if k != nil && k.local == r.Index {
 			kp = k
 		}

@@ -40,7 +40,7 @@ type newSession struct {
 }
 
 // install makes s the peer's session: confirmed keypairs become current
-// (the old one stays as previous, for packets in flight), unconfirmed ones
+// (old ones stay valid for receiving, see maxOldKeypairs), unconfirmed ones
 // wait as next until the peer uses them. It emits EventPeerUp for a new peer.
 // It returns the peer, or nil if the peer table is full.
 func (c *Conn) install(s newSession, now time.Time) *peerState {
@@ -97,13 +97,15 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 
 // rotateLocked makes kp current. c.mu and p.mu held.
 func (c *Conn) rotateLocked(p *peerState, kp *keypair) {
-	if p.previous != nil {
-		delete(c.index, p.previous.local)
-	}
 	if p.current != nil {
 		p.rekeys++
+		p.old = append([]*keypair{p.current}, p.old...)
+		if len(p.old) > maxOldKeypairs {
+			delete(c.index, p.old[maxOldKeypairs].local)
+			p.old = p.old[:maxOldKeypairs]
+		}
 	}
-	p.previous, p.current = p.current, kp
+	p.current = kp
 	if p.next == kp {
 		p.next = nil
 	}
@@ -181,12 +183,12 @@ func (c *Conn) removePeer(p *peerState) {
 	}
 	delete(c.peers, p.id)
 	p.mu.Lock()
-	for _, kp := range []*keypair{p.current, p.previous, p.next} {
+	for _, kp := range append(p.recvKeypairs(), p.next) {
 		if kp != nil {
 			delete(c.index, kp.local)
 		}
 	}
-	p.current, p.previous, p.next = nil, nil, nil
+	p.current, p.old, p.next = nil, nil, nil
 	p.gone = true
 	n := p.queue.clear()
 	wasUp := p.up

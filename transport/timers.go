@@ -60,10 +60,7 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	var reports []report
 	if now.Sub(p.lastReport) >= c.opts.ReportInterval {
 		p.lastReport = now
-		for _, k := range []*keypair{p.current, p.previous} {
-			if k == nil {
-				continue
-			}
+		for _, k := range p.recvKeypairs() {
 			if n := k.rxPackets.Load(); n != k.rxReported.Swap(n) {
 				reports = append(reports, report{Index: k.remote, Packets: n, Bytes: k.rxBytes.Load(), Highest: k.rxHighest.Load()})
 			}
@@ -71,6 +68,12 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	}
 	rekey := kp != nil && p.rekeyAt.IsZero() &&
 		((kp.initiator && now.Sub(kp.created) >= c.opts.RekeyAfterTime) || kp.sendCount.Load() >= c.opts.RekeyAfterMessages)
+	if kp != nil && !kp.confirmed.Load() && p.rekeyAt.IsZero() && now.Sub(kp.created) >= c.unconfirmedLimit() {
+		// The peer never sent on our current session: it lost our final
+		// message or settled on another session of a crossed handshake.
+		// A fresh handshake makes both sides agree again.
+		rekey = true
+	}
 	if !p.rekeyAt.IsZero() && now.Sub(p.rekeyAt) >= c.opts.HandshakeRetry {
 		rekey = kp != nil // the last attempt went unanswered: try again
 	}
@@ -94,6 +97,13 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 		kp.finalSent.Store(now.UnixNano())
 		c.sendRaw(kp.final, p.address())
 	}
+}
+
+// unconfirmedLimit is how long a current session may go without a packet
+// from the peer on it before we handshake again (the peer pings every
+// KeepaliveInterval).
+func (c *Conn) unconfirmedLimit() time.Duration {
+	return max(3*c.opts.HandshakeRetry, 2*c.opts.KeepaliveInterval+c.opts.HandshakeRetry)
 }
 
 // expireHandshakes forgets handshakes older than three retry periods.
