@@ -243,7 +243,8 @@ type Output struct {
 	Deliveries []Delivery
 	// Validations: asynchronous validations to run.
 	Validations []ValidationRequest
-	// Events: notable state changes and drops, in order.
+	// Events: notable state changes and drops, in order. Duplicates and
+	// deliveries are not events: see Stats and Deliveries.
 	Events []Event
 	// Deadline: call Tick at or after this time. It is zero only before the
 	// router's first input; afterwards there is always a heartbeat due.

@@ -48,6 +48,17 @@
 //  5. Deadline: call Tick at this time (one timer is enough). After the
 //     first input there is always a heartbeat scheduled.
 //
+// # What the router decides
+//
+// Everything of GossipSub v1.1 and v1.2 that is not I/O: the mesh per
+// joined topic within [Dlo, Dhi] (Dscore best kept, Dout outbound), fan-out
+// for topics published to without joining, flood publishing, the seen
+// cache and message cache, IHAVE/IWANT gossip with its limits and promises,
+// GRAFT/PRUNE with backoff and peer exchange, direct peers, IDONTWANT,
+// signature policy, validation (synchronous inline, asynchronous through
+// Validations, with timeouts and in-flight limits), and every score
+// threshold when a Scorer is set. Every drop is counted in Stats.
+//
 // # Buffers and ownership
 //
 // The Output and everything it references are owned by the router and
