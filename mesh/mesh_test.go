@@ -49,7 +49,7 @@ func TestSeenTTLAndBound(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewSeen(2*time.Minute, time.Second, tc.max)
+			s := NewSeen(2*time.Minute, time.Second, tc.max, 7)
 			for i, id := range tc.adds {
 				if !s.Add(id, t0.Add(tc.at[i])) {
 					t.Fatalf("Add(%q) reported present", id)
@@ -71,7 +71,7 @@ func TestSeenTTLAndBound(t *testing.T) {
 }
 
 func TestSeenHasBytesDoesNotAllocate(t *testing.T) {
-	s := NewSeen(time.Minute, time.Second, 0)
+	s := NewSeen(time.Minute, time.Second, 0, 7)
 	s.Add("hello", t0)
 	b := []byte("hello")
 	if n := testing.AllocsPerRun(100, func() { s.HasBytes(b) }); n != 0 {
@@ -259,5 +259,27 @@ func TestSelectKeepOracle(t *testing.T) {
 				t.Fatalf("%s: %d outbound kept, want ≥ %d", name, out, need)
 			}
 		}
+	}
+}
+
+func TestFingerprintSpreads(t *testing.T) {
+	seen := map[uint64]string{}
+	for i := 0; i < 200000; i++ {
+		for _, id := range []string{fmt.Sprint(i), fmt.Sprintf("%040d", i)} {
+			f := fingerprint(1, 2, id)
+			if f != fingerprint(1, 2, []byte(id)) {
+				t.Fatal("string and bytes differ")
+			}
+			if o, ok := seen[f]; ok {
+				t.Fatalf("collision: %q %q", o, id)
+			}
+			seen[f] = id
+		}
+	}
+	if fingerprint(1, 2, "abc") == fingerprint(3, 4, "abc") {
+		t.Fatal("key ignored")
+	}
+	if fingerprint(1, 2, "a") == fingerprint(1, 2, "a\x00") {
+		t.Fatal("length ignored")
 	}
 }

@@ -155,7 +155,7 @@ func New(cfg Config) (*Router, error) {
 		hasher:     sha256.New(),
 		peers:      make(map[peer.ID]*peerState),
 		topics:     make(map[string]*topicState),
-		seen:       mesh.NewSeen(cfg.Params.SeenTTL, cfg.Params.HeartbeatInterval, maxSeen),
+		seen:       mesh.NewSeen(cfg.Params.SeenTTL, cfg.Params.HeartbeatInterval, maxSeen, cfg.Rand.Uint64()),
 		mcache:     mesh.NewMessageCache(cfg.Params.HistoryLength, cfg.Params.HistoryGossip),
 		backoff:    mesh.NewBackoff(),
 		promises:   mesh.NewPromises(),
