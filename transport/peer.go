@@ -24,9 +24,10 @@ type keypair struct {
 	sendCount atomic.Uint64 // next counter to send
 	confirmed atomic.Bool   // a packet arrived on it
 
-	// Receive counters for reports (reader writes, timer reads).
-	rxPackets, rxBytes, rxHighest atomic.Uint64
-	rxReported                    atomic.Uint64 // rxPackets at the last report
+	// Receive counters for reports (reader writes, timer reads), under rxMu
+	// so that a report's packets and highest counter are consistent.
+	rxMu                                      sync.Mutex
+	rxPackets, rxBytes, rxHighest, rxReported uint64
 
 	// Sender side of reports (reader only).
 	repPackets, repHighest uint64

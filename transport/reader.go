@@ -29,6 +29,7 @@ func (c *Conn) readLoop() {
 			}
 			continue
 		}
+		c.stats.readBatches.Add(1)
 		now := time.Now()
 		for i := range n {
 			c.handlePacket(pkts[i].Buf[:pkts[i].N], pkts[i].Addr, now)
@@ -87,11 +88,11 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 	p.lastRecv.Store(now.UnixNano())
 	p.recvd.Add(1)
 	p.recvdBytes.Add(uint64(len(b)))
-	kp.rxPackets.Add(1)
-	kp.rxBytes.Add(uint64(len(b)))
-	if h.Counter+1 > kp.rxHighest.Load() {
-		kp.rxHighest.Store(h.Counter + 1)
-	}
+	kp.rxMu.Lock()
+	kp.rxPackets++
+	kp.rxBytes += uint64(len(b))
+	kp.rxHighest = max(kp.rxHighest, h.Counter+1)
+	kp.rxMu.Unlock()
 	if a := p.addr.Load(); a == nil || *a != from {
 		p.addr.Store(&from) // roaming: the peer proved itself from a new address
 	}

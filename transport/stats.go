@@ -55,6 +55,9 @@ type Stats struct {
 	HandshakesXX, HandshakesIK uint64
 	// CookiesSent counts cookie replies sent under load.
 	CookiesSent uint64
+	// ReadBatches and WriteBatches count socket batch calls; packets per
+	// call show how well I/O is batched.
+	ReadBatches, WriteBatches uint64
 	// Peers is the number of peers with a session.
 	Peers int
 }
@@ -88,6 +91,7 @@ type counters struct {
 	drops                                    [NumDropCauses]atomic.Uint64
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	hsXX, hsIK, cookies                      atomic.Uint64
+	readBatches, writeBatches                atomic.Uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d].Add(1) }
@@ -100,5 +104,6 @@ func (c *counters) snapshot() Stats {
 	s.PacketsIn, s.BytesIn = c.packetsIn.Load(), c.bytesIn.Load()
 	s.PacketsOut, s.BytesOut = c.packetsOut.Load(), c.bytesOut.Load()
 	s.HandshakesXX, s.HandshakesIK, s.CookiesSent = c.hsXX.Load(), c.hsIK.Load(), c.cookies.Load()
+	s.ReadBatches, s.WriteBatches = c.readBatches.Load(), c.writeBatches.Load()
 	return s
 }

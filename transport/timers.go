@@ -61,9 +61,12 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	if now.Sub(p.lastReport) >= c.opts.ReportInterval {
 		p.lastReport = now
 		for _, k := range p.recvKeypairs() {
-			if n := k.rxPackets.Load(); n != k.rxReported.Swap(n) {
-				reports = append(reports, report{Index: k.remote, Packets: n, Bytes: k.rxBytes.Load(), Highest: k.rxHighest.Load()})
+			k.rxMu.Lock()
+			if k.rxPackets != k.rxReported {
+				k.rxReported = k.rxPackets
+				reports = append(reports, report{Index: k.remote, Packets: k.rxPackets, Bytes: k.rxBytes, Highest: k.rxHighest})
 			}
+			k.rxMu.Unlock()
 		}
 	}
 	rekey := kp != nil && p.rekeyAt.IsZero() &&

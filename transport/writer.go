@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"runtime"
 	"time"
 )
 
@@ -33,6 +34,9 @@ func (c *Conn) writeLoop() {
 		case p := <-c.rawOut:
 			w.pkts = append(w.pkts, p)
 		}
+		// Let senders that are running add to the queues, so one syscall
+		// carries a batch rather than the first packet.
+		runtime.Gosched()
 		w.run()
 	}
 }
@@ -70,6 +74,7 @@ func (w *writer) flush() {
 		return
 	}
 	c := w.c
+	c.stats.writeBatches.Add(1)
 	if err := c.sock.WriteBatch(w.pkts); err != nil {
 		if !c.closed() {
 			c.stats.drops[DropWriteError].Add(uint64(len(w.pkts)))
@@ -118,15 +123,18 @@ func (w *writer) fill() (more bool, wait time.Duration) {
 		}
 	}
 	c.readyMu.Lock()
-	for _, p := range list {
-		p.ready = false
-	}
-	for _, p := range keep {
-		p.ready = true
-	}
 	c.ready = append(keep, c.ready...)
 	c.readyMu.Unlock()
 	return more, wait
+}
+
+// notReady takes p off the ready list. It is called with p.mu held after
+// p's queue was found empty, so a Send that queues after it sees
+// p.ready == false and puts p back.
+func (c *Conn) notReady(p *peerState) {
+	c.readyMu.Lock()
+	p.ready = false
+	c.readyMu.Unlock()
 }
 
 // fillPeer seals as many of p's packets as the batch and pacer allow. It
@@ -139,12 +147,14 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 	defer p.mu.Unlock()
 	kp := p.sendKeypair()
 	if kp == nil || p.gone {
+		c.notReady(p)
 		return false, 0
 	}
 	to := p.address()
 	room := c.maxPlain()
 	for len(w.pkts) < batchSize {
 		if p.queue.empty() && !p.keepalive {
+			c.notReady(p)
 			return false, 0
 		}
 		if !p.pacer.allow(now) {
@@ -161,5 +171,9 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 		p.sent++
 		p.sentBytes += uint64(len(out))
 	}
-	return !p.queue.empty(), 0
+	if p.queue.empty() && !p.keepalive {
+		c.notReady(p)
+		return false, 0
+	}
+	return true, 0
 }
