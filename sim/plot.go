@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"bufio"
 	"fmt"
+	"html"
 	"io"
+	"math"
 )
 
 // PlotRun is one run drawn in a plot, with its legend label.
@@ -11,9 +14,192 @@ type PlotRun struct {
 	Result *Result
 }
 
-// WritePlot writes an SVG with two panels: the latency CDF and the
-// delivery ratio over time, one line per run (e.g. scoring on and off).
+// Plot geometry, in SVG user units.
+const (
+	panelW, panelH = 420, 300
+	marginL        = 60
+	marginT        = 50
+	marginB        = 50
+	gapX           = 70
+)
+
+var plotColors = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"}
+
+// series is one line of a panel.
+type series struct {
+	label  string
+	color  string
+	dashed bool
+	x, y   []float64
+}
+
+// panel is one chart: axes ranges, labels and lines.
+type panel struct {
+	title, xlabel, ylabel  string
+	xmin, xmax, ymin, ymax float64
+	lines                  []series
+}
+
+// WritePlot writes an SVG of runs (e.g. the same scenario with scoring on
+// and off): the latency CDF, the delivery ratio over time and, when a run
+// has attackers and scoring, the mean scores by node class over time. It
+// uses no plotting library; the SVG is self-contained.
 func WritePlot(w io.Writer, title string, runs []PlotRun) error {
-	_, err := fmt.Fprintf(w, "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>%s</title></svg>\n", title)
-	return err
+	panels := []panel{cdfPanel(runs), deliveryPanel(runs)}
+	if p, ok := scorePanel(runs); ok {
+		panels = append(panels, p)
+	}
+	width := marginL + len(panels)*(panelW+gapX)
+	height := marginT + panelH + marginB + 16*maxLines(panels) + 10
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
+	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	fmt.Fprintf(bw, `<text x="%d" y="20" font-size="15" font-weight="bold">%s</text>`+"\n", marginL, html.EscapeString(title))
+	for i, p := range panels {
+		p.draw(bw, marginL+i*(panelW+gapX), marginT)
+	}
+	fmt.Fprintln(bw, "</svg>")
+	return bw.Flush()
+}
+
+// cdfPanel is the latency CDF of each run, up to the largest p99.9.
+func cdfPanel(runs []PlotRun) panel {
+	p := panel{title: "latency CDF (measured messages)", xlabel: "latency, virtual ms", ylabel: "fraction of deliveries", ymax: 1}
+	for i, r := range runs {
+		lat := r.Result.LatencyCDF()
+		if len(lat) == 0 {
+			continue
+		}
+		p.xmax = math.Max(p.xmax, lat[min(len(lat)-1, int(0.999*float64(len(lat))))])
+		s := series{label: r.Label, color: plotColors[i%len(plotColors)]}
+		const pts = 200
+		for k := 0; k <= pts; k++ {
+			j := min(len(lat)-1, k*(len(lat)-1)/pts)
+			s.x = append(s.x, lat[j])
+			s.y = append(s.y, float64(j+1)/float64(len(lat)))
+		}
+		p.lines = append(p.lines, s)
+	}
+	p.xmax = niceCeil(p.xmax)
+	return p
+}
+
+// deliveryPanel is each run's delivery ratio per second of publish time.
+func deliveryPanel(runs []PlotRun) panel {
+	p := panel{title: "delivery over time", xlabel: "publish time, virtual s", ylabel: "delivery ratio", ymin: 1, ymax: 1}
+	for i, r := range runs {
+		s := series{label: r.Label, color: plotColors[i%len(plotColors)]}
+		for _, b := range r.Result.DeliveryOverTime {
+			s.x = append(s.x, b.TS)
+			s.y = append(s.y, b.Ratio)
+			p.xmax = math.Max(p.xmax, b.TS+1)
+			p.ymin = math.Min(p.ymin, b.Ratio)
+		}
+		p.lines = append(p.lines, s)
+	}
+	p.ymin = math.Max(0, math.Floor(p.ymin*10-0.5)/10)
+	if p.ymin >= 1 {
+		p.ymin = 0.9
+	}
+	p.xmax = niceCeil(p.xmax)
+	return p
+}
+
+// scorePanel is the mean score honest nodes give honest and attacker peers
+// over time, for runs with scoring and attackers.
+func scorePanel(runs []PlotRun) (panel, bool) {
+	p := panel{title: "mean score by class (scoring runs)", xlabel: "virtual s", ylabel: "score"}
+	for i, r := range runs {
+		if !r.Result.Scoring || r.Result.Attackers == 0 {
+			continue
+		}
+		c := plotColors[i%len(plotColors)]
+		hon := series{label: r.Label + ": honest peers", color: c}
+		att := series{label: r.Label + ": attackers", color: c, dashed: true}
+		for _, s := range r.Result.Scores {
+			hon.x, hon.y = append(hon.x, s.TS), append(hon.y, s.Honest)
+			att.x, att.y = append(att.x, s.TS), append(att.y, s.Attacker)
+			p.xmax = math.Max(p.xmax, s.TS)
+			p.ymin = math.Min(p.ymin, math.Min(s.Honest, s.Attacker))
+			p.ymax = math.Max(p.ymax, math.Max(s.Honest, s.Attacker))
+		}
+		p.lines = append(p.lines, hon, att)
+	}
+	p.ymin, p.ymax = -niceCeil(-p.ymin), niceCeil(p.ymax)
+	p.xmax = niceCeil(p.xmax)
+	return p, len(p.lines) > 0
+}
+
+// maxLines returns the most lines in one panel (legend rows).
+func maxLines(ps []panel) int {
+	n := 0
+	for _, p := range ps {
+		n = max(n, len(p.lines))
+	}
+	return n
+}
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten (0 stays 0).
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 0
+	}
+	e := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*e {
+			return m * e
+		}
+	}
+	return 10 * e
+}
+
+// draw writes the panel with its top-left corner at (x0, y0).
+func (p *panel) draw(w io.Writer, x0, y0 int) {
+	if p.xmax <= p.xmin {
+		p.xmax = p.xmin + 1
+	}
+	if p.ymax <= p.ymin {
+		p.ymax = p.ymin + 1
+	}
+	sx := func(v float64) float64 { return float64(x0) + (v-p.xmin)/(p.xmax-p.xmin)*panelW }
+	sy := func(v float64) float64 { return float64(y0+panelH) - (v-p.ymin)/(p.ymax-p.ymin)*panelH }
+	fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", x0, y0-8, html.EscapeString(p.title))
+	fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>`+"\n", x0, y0, panelW, panelH)
+	for k := 0; k <= 5; k++ {
+		xv := p.xmin + float64(k)*(p.xmax-p.xmin)/5
+		yv := p.ymin + float64(k)*(p.ymax-p.ymin)/5
+		fmt.Fprintf(w, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>`+"\n", sx(xv), y0, sx(xv), y0+panelH)
+		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>`+"\n", x0, sy(yv), x0+panelW, sy(yv))
+		fmt.Fprintf(w, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", sx(xv), y0+panelH+16, tick(xv))
+		fmt.Fprintf(w, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", x0-5, sy(yv)+4, tick(yv))
+	}
+	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", x0+panelW/2, y0+panelH+34, html.EscapeString(p.xlabel))
+	fmt.Fprintf(w, `<text transform="translate(%d,%d) rotate(-90)" text-anchor="middle">%s</text>`+"\n", x0-42, y0+panelH/2, html.EscapeString(p.ylabel))
+	for i, s := range p.lines {
+		dash := ""
+		if s.dashed {
+			dash = ` stroke-dasharray="6 4"`
+		}
+		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="1.8"%s points="`, s.color, dash)
+		for k := range s.x {
+			fmt.Fprintf(w, "%.1f,%.1f ", sx(math.Min(s.x[k], p.xmax)), sy(math.Max(s.y[k], p.ymin)))
+		}
+		fmt.Fprintln(w, `"/>`)
+		ly := y0 + panelH + marginB + 16*i
+		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`+"\n", x0, ly-4, x0+20, ly-4, s.color, dash)
+		fmt.Fprintf(w, `<text x="%d" y="%d">%s</text>`+"\n", x0+25, ly, html.EscapeString(s.label))
+	}
+}
+
+// tick formats an axis value compactly.
+func tick(v float64) string {
+	switch a := math.Abs(v); {
+	case a == 0:
+		return "0"
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 1:
+		return fmt.Sprintf("%.3g", v)
+	}
+	return fmt.Sprintf("%.2f", v)
 }
