@@ -12,7 +12,12 @@ import (
 // are dropped by Expire. The zero value is unusable; use NewBackoff. Not
 // safe for concurrent use.
 type Backoff struct {
-	m map[backoffKey]time.Time
+	m map[backoffKey]backoffSpan
+}
+
+// backoffSpan is when a backoff was last set and when it ends.
+type backoffSpan struct {
+	since, until time.Time
 }
 
 type backoffKey struct {
@@ -21,29 +26,36 @@ type backoffKey struct {
 }
 
 // NewBackoff returns an empty Backoff.
-func NewBackoff() *Backoff { return &Backoff{m: make(map[backoffKey]time.Time)} }
+func NewBackoff() *Backoff { return &Backoff{m: make(map[backoffKey]backoffSpan)} }
 
-// Set records that p is backed off in topic until until, unless a later
-// backoff is already recorded.
-func (b *Backoff) Set(topic string, p peer.ID, until time.Time) {
+// Set records at now that p is backed off in topic until until. A later
+// end already recorded is kept, but the time of setting moves to now.
+func (b *Backoff) Set(topic string, p peer.ID, now, until time.Time) {
 	k := backoffKey{topic, p}
-	if cur, ok := b.m[k]; ok && !until.After(cur) {
-		return
+	if cur, ok := b.m[k]; ok && cur.until.After(until) {
+		until = cur.until
 	}
-	b.m[k] = until
+	b.m[k] = backoffSpan{since: now, until: until}
 }
 
 // Until returns the end of p's backoff in topic; ok is false when none is
 // recorded.
 func (b *Backoff) Until(topic string, p peer.ID) (until time.Time, ok bool) {
-	until, ok = b.m[backoffKey{topic, p}]
-	return until, ok
+	s, ok := b.m[backoffKey{topic, p}]
+	return s.until, ok
+}
+
+// Since returns when p's backoff in topic was last set (a PRUNE sent or
+// received); ok is false when none is recorded.
+func (b *Backoff) Since(topic string, p peer.ID) (since time.Time, ok bool) {
+	s, ok := b.m[backoffKey{topic, p}]
+	return s.since, ok
 }
 
 // Active reports whether p is backed off in topic at now.
 func (b *Backoff) Active(topic string, p peer.ID, now time.Time) bool {
-	u, ok := b.m[backoffKey{topic, p}]
-	return ok && now.Before(u)
+	s, ok := b.m[backoffKey{topic, p}]
+	return ok && now.Before(s.until)
 }
 
 // Expire drops the backoffs that ended at or before now - slack. The slack
@@ -51,8 +63,8 @@ func (b *Backoff) Active(topic string, p peer.ID, now time.Time) bool {
 // the edge is still judged against it.
 func (b *Backoff) Expire(now time.Time, slack time.Duration) {
 	cut := now.Add(-slack)
-	for k, u := range b.m {
-		if !u.After(cut) {
+	for k, s := range b.m {
+		if !s.until.After(cut) {
 			delete(b.m, k)
 		}
 	}

@@ -126,8 +126,11 @@ func TestMessageCacheRePut(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	b := NewBackoff()
-	b.Set("t", pid(1), t0.Add(time.Minute))
-	b.Set("t", pid(1), t0.Add(time.Second)) // earlier: ignored
+	b.Set("t", pid(1), t0, t0.Add(time.Minute))
+	b.Set("t", pid(1), t0.Add(time.Second), t0.Add(time.Second)) // earlier end: kept
+	if s, _ := b.Since("t", pid(1)); !s.Equal(t0.Add(time.Second)) {
+		t.Fatalf("since %v", s)
+	}
 	if !b.Active("t", pid(1), t0.Add(59*time.Second)) || b.Active("t", pid(1), t0.Add(time.Minute)) {
 		t.Fatal("Active wrong")
 	}

@@ -135,6 +135,10 @@ func TestGraftRules(t *testing.T) {
 			e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t"}}})
 			e.now = e.now.Add(5 * time.Second)
 		}, graft: "t", prune: true, penalty: 2},
+		{name: "graft flood after a short remote backoff", setup: func(e *env) {
+			e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Backoff: 30}}})
+			e.now = e.now.Add(5 * time.Second)
+		}, graft: "t", prune: true, penalty: 2},
 		{name: "negative score", setup: func(e *env) { e.sc.scores[p(1)] = -1 }, graft: "t", prune: true},
 	}
 	for _, tc := range tests {

@@ -27,11 +27,10 @@ func (r *Router) handleGraft(now time.Time, ps *peerState, topic string) {
 		r.sendPrune(t, p, false, r.p.PruneBackoff)
 		return
 	}
-	if until, ok := r.backoff.Until(topic, p); ok && now.Before(until) {
+	if r.backoff.Active(topic, p, now) {
 		penalty := 1
-		// The backoff was set PruneBackoff before it ends; a GRAFT within
-		// GraftFloodThreshold of that is flooding.
-		if now.Before(until.Add(r.p.GraftFloodThreshold - r.p.PruneBackoff)) {
+		// A GRAFT within GraftFloodThreshold of the PRUNE is flooding.
+		if since, _ := r.backoff.Since(topic, p); now.Before(since.Add(r.p.GraftFloodThreshold)) {
 			penalty++
 		}
 		if r.scorer != nil {

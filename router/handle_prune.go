@@ -31,7 +31,7 @@ func (r *Router) handlePrune(now time.Time, ps *peerState, pr *rpc.Prune) {
 			backoff = time.Duration(pr.Backoff) * time.Second
 		}
 	}
-	r.backoff.Set(t.name, ps.id, now.Add(backoff))
+	r.backoff.Set(t.name, ps.id, now, now.Add(backoff))
 	if len(pr.Peers) == 0 {
 		return
 	}

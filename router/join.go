@@ -117,7 +117,7 @@ func (r *Router) prune(now time.Time, t *topicState, p peer.ID, doPX bool, backo
 		}
 		r.emit(Event{Kind: EventPrune, Peer: p, Topic: t.name})
 	}
-	r.backoff.Set(t.name, p, now.Add(backoff))
+	r.backoff.Set(t.name, p, now, now.Add(backoff))
 	r.sendPrune(t, p, doPX, backoff)
 }
 
