@@ -319,3 +319,61 @@ func TestHarnessStrictSign(t *testing.T) {
 		}
 	}
 }
+
+// disconnect removes the link between i and j on both sides.
+func (nt *testNet) disconnect(i, j int) {
+	k := [2]int{min(i, j), max(i, j)}
+	if !nt.links[k] {
+		return
+	}
+	delete(nt.links, k)
+	nt.rs[i].RemovePeer(nt.now, nt.rs[j].ID())
+	nt.drain(i)
+	nt.rs[j].RemovePeer(nt.now, nt.rs[i].ID())
+	nt.drain(j)
+}
+
+// TestHarnessChurn drops and adds links every 500 ms while messages flow:
+// once churn stops and a heartbeat passes, meshes are back in [Dlo, Dhi]
+// (every router keeps enough topic peers), and every message published
+// after the churn reaches everyone.
+func TestHarnessChurn(t *testing.T) {
+	const n = 40
+	nt := newTestNet(t, n, 11, nil)
+	rng := rand.New(rand.NewPCG(11, 11))
+	nt.connectRandom(16, rng)
+	nt.joinAll("t")
+	nt.advance(3*time.Second, 100*time.Millisecond)
+	for round := 0; round < 20; round++ {
+		for k := 0; k < 4; k++ {
+			i, j := rng.IntN(n), rng.IntN(n)
+			if i != j && (i+1)%n != j && (j+1)%n != i { // keep the ring
+				nt.disconnect(i, j)
+			}
+			nt.connect(rng.IntN(n), rng.IntN(n))
+		}
+		nt.run()
+		nt.publish(rng.IntN(n), "t", uint64(round), 64)
+		nt.run()
+		nt.advance(500*time.Millisecond, 100*time.Millisecond)
+	}
+	nt.advance(2*time.Second, 100*time.Millisecond)
+	p := DefaultParams()
+	nt.checkMeshBounds("t", p.Dlo, p.Dhi)
+	for k := 0; k < 20; k++ {
+		id := nt.publish(rng.IntN(n), "t", uint64(1000+k), 64)
+		nt.run()
+		for i := range nt.rs {
+			if nt.deliv[i][id] != 1 {
+				t.Fatalf("router %d: post-churn message %d delivered %d times", i, k, nt.deliv[i][id])
+			}
+		}
+	}
+	for i, r := range nt.rs {
+		for _, q := range r.Mesh("t") {
+			if !nt.links[[2]int{min(i, nt.idx[q]), max(i, nt.idx[q])}] {
+				t.Fatalf("router %d keeps disconnected peer %d in its mesh", i, nt.idx[q])
+			}
+		}
+	}
+}
