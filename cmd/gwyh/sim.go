@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/gwyh/gwyh/sim"
@@ -25,6 +27,8 @@ type simFlags struct {
 	plot     string
 	scoring  string
 	table    bool
+	parallel int
+	messages int
 	quiet    bool
 }
 
@@ -41,6 +45,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.plot, "plot", "", "write an SVG plot (latency CDF, delivery over time) to `FILE.svg`; runs scoring on and off where the scenario compares them")
 	fs.StringVar(&f.scoring, "scoring", "default", "peer scoring: default (the scenario's), on or off")
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
+	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table: runs at once (each run is single-threaded and deterministic)")
+	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -61,6 +67,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	sc = sc.WithNodes(f.nodes)
+	if f.messages > 0 {
+		sc.Traffic.Messages = f.messages
+	}
 	switch f.scoring {
 	case "default":
 	case "on":
@@ -161,34 +170,81 @@ func printSummary(w io.Writer, r *sim.Result) {
 		r.VirtualS, r.WallS, r.PeakRSSMB, r.Violations)
 }
 
-// simTable runs every scenario with scoring on and off and prints a
-// markdown table.
+// simTable runs every scenario with scoring on and off, f.parallel runs at
+// a time, and prints a markdown table in scenario order.
 func simTable(f simFlags, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stdout, "| scenario | scoring | honest | attackers | delivery | p50 ms | p99 ms | max ms | dup/msg/node | bytes/msg/node | control share | recovery ms | wall s |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	type job struct {
+		sc  sim.Scenario
+		res *sim.Result
+		err error
+	}
+	var jobs []*job
 	for _, sc := range sim.Scenarios() {
 		sc = sc.WithNodes(f.nodes)
+		if f.messages > 0 {
+			sc.Traffic.Messages = f.messages
+		}
 		for _, on := range []bool{true, false} {
 			sc.Scoring = on
-			opt := sim.RunOptions{}
-			if !f.quiet {
-				opt.Progress = stderr
-			}
-			r, err := sim.Run(sc, f.seed, opt)
-			if err != nil {
-				fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
-				return 1
-			}
-			del := fmt.Sprintf("%.4f", r.DeliveryRatio)
-			if r.TargetDeliveryRatio >= 0 {
-				del += fmt.Sprintf(" (targets %.4f)", r.TargetDeliveryRatio)
-			}
-			fmt.Fprintf(stdout, "| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.1f |\n",
-				r.Scenario, onOff(on), r.Nodes, r.Attackers, del, r.LatP50Ms, r.LatP99Ms, r.LatMaxMs,
-				r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.ControlShare, r.RecoveryMs, r.WallS)
+			jobs = append(jobs, &job{sc: sc})
 		}
 	}
-	return 0
+	var mu sync.Mutex // serialises progress lines
+	next := make(chan *job)
+	var wg sync.WaitGroup
+	for range max(f.parallel, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				opt := sim.RunOptions{}
+				if !f.quiet {
+					opt.Progress = lockedWriter{&mu, stderr}
+				}
+				j.res, j.err = sim.Run(j.sc, f.seed, opt)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	fmt.Fprintf(stdout, "| scenario | scoring | honest | attackers | delivery | p50 ms | p99 ms | max ms | dup/msg/node | bytes/msg/node | control share | recovery ms | wall s |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	code := 0
+	for _, j := range jobs {
+		if j.err != nil {
+			fmt.Fprintf(stderr, "gwyh sim: %v\n", j.err)
+			code = 1
+			continue
+		}
+		r := j.res
+		del := fmt.Sprintf("%.4f", r.DeliveryRatio)
+		if r.TargetDeliveryRatio >= 0 {
+			del += fmt.Sprintf(" (targets %.4f)", r.TargetDeliveryRatio)
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.1f |\n",
+			r.Scenario, onOff(r.Scoring), r.Nodes, r.Attackers, del, r.LatP50Ms, r.LatP99Ms, r.LatMaxMs,
+			r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.ControlShare, r.RecoveryMs, r.WallS)
+		if r.Violations > 0 {
+			fmt.Fprintf(stderr, "gwyh sim: %s seed %d: %d invariant violations: %v\n", r.Scenario, r.Seed, r.Violations, r.ViolationLog)
+			code = 1
+		}
+	}
+	return code
+}
+
+// lockedWriter serialises writes of concurrent runs' progress.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func onOff(b bool) string {
