@@ -46,8 +46,8 @@ type Options struct {
 	// RekeyAfterTime: the initiator of a session starts a new handshake when
 	// the session is this old. Default 2 min (WireGuard RekeyAfterTime).
 	RekeyAfterTime time.Duration
-	// RekeyAfterMessages: either side rekeys after sending this many packets
-	// on a session. Default 2^60.
+	// RekeyAfterMessages: the initiator of a session rekeys once this many
+	// packets went either way on it. Default 2^60.
 	RekeyAfterMessages uint64
 	// ReassemblyTimeout: an incomplete fragmented message is discarded (and
 	// counted) after this long. Default 5 s.

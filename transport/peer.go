@@ -38,6 +38,12 @@ type keypair struct {
 	finalSent atomic.Int64 // unix nanos of the last send
 }
 
+func (kp *keypair) rxHighestLoad() uint64 {
+	kp.rxMu.Lock()
+	defer kp.rxMu.Unlock()
+	return kp.rxHighest
+}
+
 // peerState is one peer with a session. Fields under mu unless noted.
 type peerState struct {
 	id     peer.ID

@@ -172,6 +172,7 @@ func TestStaleInitiationIgnored(t *testing.T) {
 	})
 	dial(t, a, b, peer.ID{})
 	dial(t, a, b, b.ID()) // IK: carries a timestamp
+	eventually(t, "b completes the IK handshake", func() bool { return b.Stats().HandshakesIK == 1 })
 	mu.Lock()
 	replay := inits[len(inits)-1]
 	mu.Unlock()

@@ -69,8 +69,12 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 			k.rxMu.Unlock()
 		}
 	}
-	rekey := kp != nil && p.rekeyAt.IsZero() &&
-		((kp.initiator && now.Sub(kp.created) >= c.opts.RekeyAfterTime) || kp.sendCount.Load() >= c.opts.RekeyAfterMessages)
+	// Only the initiator of the current session rekeys (on its age or on the
+	// packets sent either way), so the two sides do not start crossing
+	// handshakes.
+	rekey := kp != nil && p.rekeyAt.IsZero() && kp.initiator &&
+		(now.Sub(kp.created) >= c.opts.RekeyAfterTime || kp.sendCount.Load() >= c.opts.RekeyAfterMessages ||
+			kp.rxHighestLoad() >= c.opts.RekeyAfterMessages)
 	if kp != nil && !kp.confirmed.Load() && p.rekeyAt.IsZero() && now.Sub(kp.created) >= c.unconfirmedLimit() {
 		// The peer never sent on our current session: it lost our final
 		// message or settled on another session of a crossed handshake.
