@@ -81,6 +81,14 @@ func benchForward(b *testing.B, mod func(*Config)) {
 			b.Fatalf("op %d: %d sends, %d deliveries", i, len(out.Sends), len(out.Deliveries))
 		}
 	}
+	reportRate(b)
+}
+
+// reportRate reports messages handled per second of benchmark time.
+func reportRate(b *testing.B) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "msg/s")
+	}
 }
 
 // BenchmarkRouterForward: one RPC with one new 256 B message in a topic
@@ -109,6 +117,7 @@ func BenchmarkRouterDuplicate(b *testing.B) {
 			b.Fatal("duplicate forwarded")
 		}
 	}
+	reportRate(b)
 	if got := r.Stats().Duplicates; got != uint64(b.N) {
 		b.Fatalf("duplicates %d, want %d", got, b.N)
 	}
