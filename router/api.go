@@ -113,8 +113,9 @@ type Config struct {
 	// SignaturePolicy; zero is StrictSign.
 	SignaturePolicy SignaturePolicy
 	// MessageID computes a message's id. Nil: the default for the policy
-	// (StrictSign: author bytes ‖ seqno bytes; StrictNoSign: SHA-256 of
-	// the topic and data). All peers of a topic must use the same function.
+	// (StrictSign: the 32 author bytes ‖ the 8 seqno bytes; StrictNoSign:
+	// the 32-byte SHA-256 of uvarint(len(topic)) ‖ topic ‖ data). All
+	// peers of a topic must use the same function.
 	// It must not keep m. Ignored when AppendMessageID is set.
 	MessageID func(m *rpc.Message) string
 	// AppendMessageID, when set, computes the id by appending it to dst
