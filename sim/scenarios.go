@@ -72,11 +72,11 @@ func Scenarios() []Scenario {
 	sybil := attackBase("sybil", "at 10 s, 10 sybils per honest node join the formed network, graft and never forward; gossip to Dlazy peers only")
 	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10, Start: 10 * time.Second}
 	// Each honest node gets ≈ 100 sybil connections (10 × 10) and dials 8
-	// more peers from then on, mostly sybils; it keeps 6 dials to honest
-	// nodes. GossipFactor 0 gossips to Dlazy peers only, so that gossip
+	// more peers from then on, mostly sybils; it keeps its 4 dials to
+	// honest nodes (≈ 8 honest connections). GossipFactor 0 gossips to Dlazy peers only, so that gossip
 	// alone (≈ 0.4 honest targets per heartbeat among ≈ 120 peers) cannot
 	// hide what happens to the mesh.
-	sybil.Topology = Topology{Degree: 6, MixedDegree: 8, AttackerDegree: 10}
+	sybil.Topology = Topology{Degree: 4, MixedDegree: 8, AttackerDegree: 10}
 	sybil.Params = router.DefaultParams()
 	sybil.Params.GossipFactor = 0
 
