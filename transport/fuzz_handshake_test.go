@@ -1,0 +1,129 @@
+package transport
+
+import (
+	"crypto/ed25519"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// nullSocket discards writes; reads block until Close.
+type nullSocket struct {
+	done chan struct{}
+	once sync.Once
+}
+
+func newNullSocket() *nullSocket { return &nullSocket{done: make(chan struct{})} }
+
+func (s *nullSocket) ReadBatch([]Packet) (int, error) { <-s.done; return 0, ErrClosed }
+func (s *nullSocket) WriteBatch([]Packet) error       { return nil }
+func (s *nullSocket) LocalAddr() netip.AddrPort {
+	return netip.MustParseAddrPort("10.9.9.9:9")
+}
+func (s *nullSocket) Close() error { s.once.Do(func() { close(s.done) }); return nil }
+
+var _ Socket = (*nullSocket)(nil)
+
+func testIdentity(t testing.TB, b byte) *peer.Identity {
+	t.Helper()
+	id, err := peer.IdentityFromSeed(append(make([]byte, ed25519.SeedSize-1), b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// initiation builds a first handshake message from a fresh initiator.
+func initiation(t testing.TB, jar *cookieJar, pattern byte, responderStatic []byte) []byte {
+	t.Helper()
+	l, err := newLocalID(testIdentity(t, 99))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := newNoise(pattern, true, l, nil, responderStatic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload []byte
+	if pattern == patternIK {
+		payload = l.payload(time.Now())
+	}
+	msg, _, _, err := writeHandshake(typeHandshakeInit, pattern, 0, hs, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg[4] = 1
+	jar.seal(msg, nil)
+	return msg
+}
+
+// FuzzHandshakeResponder feeds arbitrary packets to a responder. The first
+// input byte picks the mode: odd sends the rest as the datagram; even wraps
+// the rest as the Noise part of a handshake packet of type in[1] with valid
+// mac1, so the fuzzer reaches the Noise and identity checks. Nothing may
+// panic, and the handshake table stays within its bound.
+func FuzzHandshakeResponder(f *testing.F) {
+	o := Options{Socket: newNullSocket(), HandshakeRate: 1e9, HandshakeBurst: 1 << 30, MaxHalfOpen: 64}
+	c, err := Listen("", testIdentity(f, 1), o)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { c.Close() })
+	xx := initiation(f, c.jar, patternXX, nil)
+	ik := initiation(f, c.jar, patternIK, c.local.static.Public)
+	f.Add(append([]byte{1}, xx...))
+	f.Add(append([]byte{1}, ik...))
+	f.Add(append([]byte{0, typeHandshakeInit, patternXX}, noiseMessage(xx)...))
+	f.Add(append([]byte{0, typeHandshakeInit, patternIK}, noiseMessage(ik)...))
+	f.Add(append([]byte{0, typeHandshakeFinal, patternXX}, make([]byte, 64)...))
+	from := netip.MustParseAddrPort("10.1.1.1:1000")
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 3 {
+			return
+		}
+		pkt := in[1:]
+		if in[0]%2 == 0 {
+			if len(in[3:]) > maxHandshakeSize {
+				return
+			}
+			var recv uint32
+			if in[1] != typeHandshakeInit {
+				recv = 7
+			}
+			pkt = appendHandshakeHeader(nil, in[1], in[2], 1, recv)
+			pkt = append(pkt, in[3:]...)
+			pkt = append(pkt, make([]byte, handshakeMacsSize)...)
+			c.jar.seal(pkt, nil)
+		}
+		c.handlePacket(pkt, from, time.Now())
+		c.mu.Lock()
+		n := c.halfOpen
+		c.mu.Unlock()
+		if n > o.MaxHalfOpen {
+			t.Fatalf("%d half-open handshakes > %d", n, o.MaxHalfOpen)
+		}
+	})
+}
+
+func TestResponderAcceptsSeeds(t *testing.T) {
+	c, err := Listen("", testIdentity(t, 1), Options{Socket: newNullSocket()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	from := netip.MustParseAddrPort("10.1.1.1:1000")
+	c.handlePacket(initiation(t, c.jar, patternXX, nil), from, time.Now())
+	c.mu.Lock()
+	half := c.halfOpen
+	c.mu.Unlock()
+	if half != 1 {
+		t.Fatalf("XX initiation: %d half-open, want 1", half)
+	}
+	c.handlePacket(initiation(t, c.jar, patternIK, c.local.static.Public), from, time.Now())
+	if s := c.Stats(); s.HandshakesIK != 1 {
+		t.Fatalf("IK initiation did not complete: %+v", s)
+	}
+}
