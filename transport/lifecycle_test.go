@@ -175,3 +175,43 @@ func TestFragmentsUnderLossAndReordering(t *testing.T) {
 	}
 	t.Logf("%d complete, %d discarded, %d datagrams lost", got, msgs-got, net.Lost())
 }
+
+// TestCrossedDials: both sides dial each other at once; each ends with a
+// working session and keeps rekeying.
+func TestCrossedDials(t *testing.T) {
+	checkNoLeak(t)
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.RekeyAfterTime = 150 * time.Millisecond
+	a := memConn(t, net, 1, o)
+	b := memConn(t, net, 2, o)
+	errs := make(chan error, 2)
+	for _, d := range [][2]*transport.Conn{{a, b}, {b, a}} {
+		go func() {
+			_, err := d[0].Dial(t.Context(), d[1].LocalAddr().String(), d[1].ID())
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	for i := 0; time.Since(start) < time.Second; i++ {
+		for _, d := range [][2]*transport.Conn{{a, b}, {b, a}} {
+			msg := []byte(fmt.Sprint(i))
+			if err := d[0].Send(d[1].ID(), msg, transport.PriorityMessage); err != nil {
+				t.Fatal(err)
+			}
+			if ev := nextEvent(t, d[1], transport.EventPayload); !bytes.Equal(ev.Payload, msg) {
+				t.Fatalf("got %q, want %q", ev.Payload, msg)
+			}
+		}
+	}
+	sa, _ := a.PeerStats(b.ID())
+	sb, _ := b.PeerStats(a.ID())
+	if sa.Rekeys+sb.Rekeys < 4 {
+		t.Fatalf("rekeys a=%d b=%d in 1s with RekeyAfterTime 150ms", sa.Rekeys, sb.Rekeys)
+	}
+}

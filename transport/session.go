@@ -89,6 +89,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	p.mu.Unlock()
 	c.mu.Unlock()
 	c.nudge()
+	c.log.Debug("transport: session", "peer", s.id.Short(), "addr", addr, "index", s.kp.local, "current", s.current)
 	if up {
 		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr})
 	}
@@ -198,6 +199,7 @@ func (c *Conn) removePeer(p *peerState) {
 	c.reasmMu.Lock()
 	c.stats.drops[DropReassemblyTimeout].Add(uint64(p.reasm.reset(&c.reasmTotal)))
 	c.reasmMu.Unlock()
+	c.log.Debug("transport: peer down", "peer", p.id.Short(), "dropped", n)
 	if wasUp {
 		c.emit(Event{Kind: EventPeerDown, Peer: p.id, Addr: p.address()})
 	}

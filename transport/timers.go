@@ -69,12 +69,11 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 			k.rxMu.Unlock()
 		}
 	}
-	// Only the initiator of the current session rekeys (on its age or on the
+	// The initiator of the current session rekeys (on its age or on the
 	// packets sent either way), so the two sides do not start crossing
-	// handshakes.
-	rekey := kp != nil && p.rekeyAt.IsZero() && kp.initiator &&
-		(now.Sub(kp.created) >= c.opts.RekeyAfterTime || kp.sendCount.Load() >= c.opts.RekeyAfterMessages ||
-			kp.rxHighestLoad() >= c.opts.RekeyAfterMessages)
+	// handshakes. The responder steps in only if that did not happen a few
+	// retries later (crossed dials can leave both sides responders).
+	rekey := kp != nil && p.rekeyAt.IsZero() && c.rekeyDue(kp, now)
 	if kp != nil && !kp.confirmed.Load() && p.rekeyAt.IsZero() && now.Sub(kp.created) >= c.unconfirmedLimit() {
 		// The peer never sent on our current session: it lost our final
 		// message or settled on another session of a crossed handshake.
@@ -104,6 +103,18 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 		kp.finalSent.Store(now.UnixNano())
 		c.sendRaw(kp.final, p.address())
 	}
+}
+
+func (c *Conn) rekeyDue(kp *keypair, now time.Time) bool {
+	age, limit := now.Sub(kp.created), c.opts.RekeyAfterTime
+	if !kp.initiator {
+		limit += 3 * c.opts.HandshakeRetry
+	}
+	if age >= limit {
+		return true
+	}
+	return kp.initiator && (kp.sendCount.Load() >= c.opts.RekeyAfterMessages ||
+		kp.rxHighestLoad() >= c.opts.RekeyAfterMessages)
 }
 
 // unconfirmedLimit is how long a current session may go without a packet
