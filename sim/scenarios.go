@@ -61,13 +61,13 @@ func Scenarios() []Scenario {
 	zones.Net.Latency = Latency{Zones: FiveRegions(), Jitter: 5 * time.Millisecond}
 
 	churn := base()
-	churn.Name, churn.Summary = "churn", "2% of honest nodes leave every 2 s and come back 10 s later with a fresh router"
-	churn.Net.Churn = Churn{Start: 5 * time.Second, Stop: 25 * time.Second, Interval: 2 * time.Second, Downtime: 10 * time.Second, Fraction: 0.02}
+	churn.Name, churn.Summary = "churn", "2% of honest nodes leave every second and come back 5 s later with a fresh router"
+	churn.Net.Churn = Churn{Start: 5 * time.Second, Stop: 25 * time.Second, Interval: time.Second, Downtime: 5 * time.Second, Fraction: 0.02}
 	churn.Traffic.Drain = 10 * time.Second
 
 	partition := base()
-	partition.Name, partition.Summary = "partition", "the network splits in two halves for 5 s, then heals"
-	partition.Net.Partition = Partition{At: 10 * time.Second, Heal: 15 * time.Second, Fraction: 0.5}
+	partition.Name, partition.Summary = "partition", "the network splits in two halves at 7 s for 2 s, then heals"
+	partition.Net.Partition = Partition{At: 7 * time.Second, Heal: 9 * time.Second, Fraction: 0.5}
 
 	sybil := attackBase("sybil", "at 10 s, 10 sybils per honest node join the formed network, graft and never forward; gossip to Dlazy peers only")
 	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10, Start: 10 * time.Second}
@@ -93,8 +93,8 @@ func Scenarios() []Scenario {
 	dawn.Attack = Attack{Kind: AttackSybil, PerHonest: 10, HonestDialDelay: 3 * time.Second}
 	dawn.Topology, dawn.Params = sybil.Topology, sybil.Params
 
-	covert := attackBase("covertflash", "attackers (1 per 2 honest nodes) behave for 35 s, then stop forwarding at once")
-	covert.Attack = Attack{Kind: AttackCovertFlash, PerHonest: 0.5, FlashAt: 35 * time.Second}
+	covert := attackBase("covertflash", "attackers (1 per 2 honest nodes) behave for 20 s (building score), then stop forwarding at once")
+	covert.Attack = Attack{Kind: AttackCovertFlash, PerHonest: 0.5, FlashAt: 20 * time.Second}
 	covert.Topology = Topology{Degree: 4, MixedDegree: 4, AttackerDegree: 4}
 
 	spam := attackBase("spam", "spammers (1 per 10 honest nodes) send each peer an invalid message every 200 ms")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,6 +30,8 @@ type simFlags struct {
 	table    bool
 	parallel int
 	messages int
+	sign     bool
+	trace    string
 	quiet    bool
 }
 
@@ -47,6 +50,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table: runs at once (each run is single-threaded and deterministic)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
+	fs.BoolVar(&f.sign, "sign", false, "StrictSign: sign and verify every message (slow; the default is StrictNoSign)")
+	fs.StringVar(&f.trace, "trace", "", "write one line per event to `FILE` (small runs only)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -70,6 +75,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if f.messages > 0 {
 		sc.Traffic.Messages = f.messages
 	}
+	sc.Sign = sc.Sign || f.sign
 	switch f.scoring {
 	case "default":
 	case "on":
@@ -83,6 +89,17 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	opt := sim.RunOptions{}
 	if !f.quiet {
 		opt.Progress = stderr
+	}
+	if f.trace != "" {
+		tf, err := os.Create(f.trace)
+		if err != nil {
+			fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+			return 1
+		}
+		defer tf.Close()
+		bw := bufio.NewWriter(tf)
+		defer bw.Flush()
+		opt.Trace = bw
 	}
 	res, err := sim.Run(sc, f.seed, opt)
 	if err != nil {
