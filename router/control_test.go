@@ -242,22 +242,3 @@ func TestDirectPeers(t *testing.T) {
 		t.Fatal("direct peer did not get the message")
 	}
 }
-
-func TestIWantNotRepeatedAcrossPeers(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 2, Inbound, "t")
-	e.join("t")
-	e.rpcFrom(1, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(1))}})
-	if s := e.sendTo(1); s == nil || len(s.IWant) != 1 {
-		t.Fatal("first advertiser not asked")
-	}
-	e.rpcFrom(2, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(1), msgID(2))}})
-	if s := e.sendTo(2); s == nil || !slices.Equal(s.IWant[0].IDs, []string{msgID(2)}) {
-		t.Fatalf("second advertiser asked again for an id in flight: %s", e.summary())
-	}
-	e.heartbeats(3) // IWantFollowupTime passes; peer 1 broke its promise
-	e.rpcFrom(2, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(1))}})
-	if s := e.sendTo(2); s == nil || len(s.IWant) != 1 {
-		t.Fatal("id not asked again after the follow-up time")
-	}
-}

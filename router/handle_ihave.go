@@ -33,19 +33,13 @@ func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
 }
 
 // askIWant sends IWANT for the unseen ids among ids, within the peer's
-// MaxIHaveLength budget, and records one promise. An id already asked of
-// another peer within IWantFollowupTime is not asked again: the copy is on
-// its way, or that peer breaks its promise and a later IHAVE brings it.
+// MaxIHaveLength budget, and records one promise.
 func (r *Router) askIWant(now time.Time, ps *peerState, ids []string) {
 	var want []string
 	for _, id := range ids {
-		if r.seen.Has(id) {
-			continue
+		if !r.seen.Has(id) {
+			want = append(want, id)
 		}
-		if until, ok := r.asked[id]; ok && now.Before(until) {
-			continue
-		}
-		want = append(want, id)
 	}
 	if len(want) == 0 {
 		return
@@ -55,13 +49,6 @@ func (r *Router) askIWant(now time.Time, ps *peerState, ids []string) {
 		want = want[:n]
 	}
 	ps.iasked += len(want)
-	until := now.Add(r.p.IWantFollowupTime)
-	for _, id := range want {
-		if len(r.asked) >= maxAsked {
-			break
-		}
-		r.asked[id] = until
-	}
 	r.stats.IWantSent += uint64(len(want))
 	r.promises.Add(want[r.rng.IntN(len(want))], ps.id, now.Add(r.p.IWantFollowupTime))
 	appendIWant(r.rpcFor(ps), want)

@@ -36,11 +36,6 @@ func (r *Router) heartbeat(now time.Time) {
 		ps.dontWant.Heartbeat()
 	}
 	r.applyBrokenPromises(now)
-	for id, until := range r.asked {
-		if !now.Before(until) {
-			delete(r.asked, id)
-		}
-	}
 	for _, name := range r.joined {
 		t := r.topics[name]
 		r.maintainMesh(now, t)

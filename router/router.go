@@ -2,6 +2,7 @@ package router
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -24,9 +25,6 @@ const (
 	// maxSeen bounds the seen cache; at the default SeenTTL of 2 min it
 	// allows about 8,700 new messages per second before evicting early.
 	maxSeen = 1 << 20
-	// maxAsked bounds the ids remembered as asked with IWANT; beyond it an
-	// id may be asked of several peers at once.
-	maxAsked = 1 << 16
 	// maxPruneBackoff caps the backoff a remote PRUNE may ask for.
 	maxPruneBackoff = 24 * time.Hour
 )
@@ -60,7 +58,6 @@ type Router struct {
 	limiter    *validator.Limiter
 	pending    *validator.Pending[*pendingValidation]
 	validating map[string]*pendingValidation // async validations in flight by message id
-	asked      map[string]time.Time          // ids asked with IWANT → until when not to ask again
 	nextValID  uint64
 
 	seqno         uint64
@@ -147,15 +144,15 @@ func New(cfg Config) (*Router, error) {
 		return nil, err
 	}
 	r := &Router{
-		p:          cfg.Params,
-		cfg:        cfg,
-		rng:        cfg.Rand,
-		scorer:     cfg.Scorer,
-		th:         cfg.Thresholds,
-		hasher:     sha256.New(),
-		peers:      make(map[peer.ID]*peerState),
-		topics:     make(map[string]*topicState),
-		seen:       mesh.NewSeen(cfg.Params.SeenTTL, cfg.Params.HeartbeatInterval, maxSeen, cfg.Rand.Uint64()),
+		p:      cfg.Params,
+		cfg:    cfg,
+		rng:    cfg.Rand,
+		scorer: cfg.Scorer,
+		th:     cfg.Thresholds,
+		hasher: sha256.New(),
+		peers:  make(map[peer.ID]*peerState),
+		topics: make(map[string]*topicState),
+
 		mcache:     mesh.NewMessageCache(cfg.Params.HistoryLength, cfg.Params.HistoryGossip),
 		backoff:    mesh.NewBackoff(),
 		promises:   mesh.NewPromises(),
@@ -163,7 +160,6 @@ func New(cfg Config) (*Router, error) {
 		limiter:    validator.NewLimiter(cfg.MaxValidations, cfg.MaxTopicValidations),
 		pending:    validator.NewPending[*pendingValidation](),
 		validating: make(map[string]*pendingValidation),
-		asked:      make(map[string]time.Time),
 		scores:     make(map[peer.ID]scoreMemo),
 		outEpoch:   1,
 	}
@@ -172,7 +168,12 @@ func New(cfg Config) (*Router, error) {
 		r.id = cfg.Identity.ID()
 	}
 	r.idb = r.id[:]
-	r.seqno = r.rng.Uint64() >> 1 // a fresh start after restarts, still deterministic
+	// One draw gives the first seqno (a fresh start after restarts, still
+	// deterministic) and the seen cache's fingerprint key, through SHA-256
+	// so that the seqnos a peer sees reveal nothing of the key.
+	seed := sha256.Sum256(binary.BigEndian.AppendUint64(nil, r.rng.Uint64()))
+	r.seqno = binary.BigEndian.Uint64(seed[:8]) >> 1
+	r.seen = mesh.NewSeen(cfg.Params.SeenTTL, cfg.Params.HeartbeatInterval, maxSeen, binary.BigEndian.Uint64(seed[8:16]))
 	return r, nil
 }
 
