@@ -66,8 +66,8 @@ func Scenarios() []Scenario {
 	churn.Traffic.Drain = 10 * time.Second
 
 	partition := base()
-	partition.Name, partition.Summary = "partition", "the network splits in two halves at 7 s for 2 s, then heals"
-	partition.Net.Partition = Partition{At: 7 * time.Second, Heal: 9 * time.Second, Fraction: 0.5}
+	partition.Name, partition.Summary = "partition", "the network splits in two halves at 6 s for 5 s, then heals"
+	partition.Net.Partition = Partition{At: 6 * time.Second, Heal: 11 * time.Second, Fraction: 0.5}
 
 	sybil := attackBase("sybil", "at 10 s, 10 sybils per honest node join the formed network, graft and never forward; gossip to Dlazy peers only")
 	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10, Start: 10 * time.Second}
