@@ -47,6 +47,8 @@ type Conn struct {
 
 	reasmMu    sync.Mutex
 	reasmTotal int
+
+	rcache *keypair // reader goroutine only: the last keypair looked up
 }
 
 // knownPeer is what outlives a session: the static key learned (for IK) and

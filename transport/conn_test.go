@@ -53,3 +53,36 @@ func TestDialXXThenIK(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueFullDropsLowestPriority paces a peer to a crawl so its queue
+// fills: gossip is refused first, and control still gets in by evicting it.
+func TestQueueFullDropsLowestPriority(t *testing.T) {
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.MaxMessageSize, o.QueueBytes = 1000, 4000
+	o.RateFloor, o.InitialRate, o.RateCeiling = 100, 100, 100
+	a := memConn(t, net, 1, o)
+	b := memConn(t, net, 2, fastOpts())
+	dial(t, a, b, peer.ID{})
+	msg := make([]byte, 500)
+	var err error
+	for i := 0; i < 10000 && err == nil; i++ {
+		err = a.Send(b.ID(), msg, transport.PriorityGossip)
+	}
+	if !errorsIs(err, transport.ErrQueueFull) {
+		t.Fatalf("gossip never hit a full queue: %v", err)
+	}
+	if err := a.Send(b.ID(), msg, transport.PriorityControl); err != nil {
+		t.Fatalf("control payload refused: %v", err)
+	}
+	st, _ := a.PeerStats(b.ID())
+	if st.QueueDrops[transport.PriorityGossip] < 2 || st.QueueDrops[transport.PriorityControl] != 0 {
+		t.Fatalf("queue drops %v", st.QueueDrops)
+	}
+	if st.QueuedBytes > o.QueueBytes {
+		t.Fatalf("%d bytes queued > %d", st.QueuedBytes, o.QueueBytes)
+	}
+	if a.Stats().Drops[transport.DropQueueFull] < 2 {
+		t.Fatalf("global queue-full drops %d", a.Stats().Drops[transport.DropQueueFull])
+	}
+}

@@ -23,6 +23,7 @@ type keypair struct {
 	replay    replayFilter
 	sendCount atomic.Uint64 // next counter to send
 	confirmed atomic.Bool   // a packet arrived on it
+	dead      atomic.Bool   // removed from Conn.index
 
 	// Receive counters for reports (reader writes, timer reads), under rxMu
 	// so that a report's packets and highest counter are consistent.

@@ -22,20 +22,22 @@ type queueItem struct {
 	off int
 }
 
-// fifo is a slice-backed queue of items.
+// fifo is a slice-backed queue of items, held by value (one allocation per
+// payload, its frames, not two).
 type fifo struct {
-	items []*queueItem
+	items []queueItem
 	head  int
 }
 
 func (f *fifo) len() int { return len(f.items) - f.head }
 
-func (f *fifo) push(it *queueItem) { f.items = append(f.items, it) }
+func (f *fifo) push(it queueItem) { f.items = append(f.items, it) }
 
-func (f *fifo) front() *queueItem { return f.items[f.head] }
+// front returns the oldest item; the pointer is valid until the next push.
+func (f *fifo) front() *queueItem { return &f.items[f.head] }
 
 func (f *fifo) popFront() {
-	f.items[f.head] = nil
+	f.items[f.head] = queueItem{}
 	f.head++
 	if f.head == len(f.items) {
 		f.items, f.head = f.items[:0], 0
@@ -47,21 +49,21 @@ func (f *fifo) popFront() {
 }
 
 // popBack removes the newest item unless it is the partly sent front one.
-func (f *fifo) popBack() *queueItem {
+func (f *fifo) popBack() (queueItem, bool) {
 	if f.len() == 0 {
-		return nil
+		return queueItem{}, false
 	}
 	last := len(f.items) - 1
 	it := f.items[last]
 	if last == f.head && it.off > 0 {
-		return nil
+		return queueItem{}, false
 	}
-	f.items[last] = nil
+	f.items[last] = queueItem{}
 	f.items = f.items[:last]
 	if f.len() == 0 {
 		f.items, f.head = f.items[:0], 0
 	}
-	return it
+	return it, true
 }
 
 // sendQueue is a peer's three FIFOs bounded together in bytes. Not safe for
@@ -75,7 +77,7 @@ type sendQueue struct {
 
 // push queues it at prio, evicting the newest lower-priority items if needed.
 // It reports whether it was queued and how many items were evicted.
-func (s *sendQueue) push(prio Priority, it *queueItem) (ok bool, evicted int) {
+func (s *sendQueue) push(prio Priority, it queueItem) (ok bool, evicted int) {
 	need := len(it.buf)
 	for s.bytes+need > s.limit {
 		victim := -1
@@ -88,8 +90,8 @@ func (s *sendQueue) push(prio Priority, it *queueItem) (ok bool, evicted int) {
 		if victim < 0 {
 			break
 		}
-		v := s.q[victim].popBack()
-		if v == nil {
+		v, ok := s.q[victim].popBack()
+		if !ok {
 			break
 		}
 		s.bytes -= len(v.buf) - v.off

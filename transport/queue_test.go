@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-func item(n int, tag byte) *queueItem {
-	return &queueItem{buf: appendPayloadFrame(nil, bytes.Repeat([]byte{tag}, n-payloadFrameHeader))}
+func item(n int, tag byte) queueItem {
+	return queueItem{buf: appendPayloadFrame(nil, bytes.Repeat([]byte{tag}, n-payloadFrameHeader))}
 }
 
 func TestSendQueuePriorities(t *testing.T) {
@@ -53,7 +53,7 @@ func TestSendQueueFillOrderAndPartial(t *testing.T) {
 	q.push(PriorityGossip, item(10, 'g'))
 	q.push(PriorityMessage, item(10, 'm'))
 	q.push(PriorityControl, item(10, 'c'))
-	frag := &queueItem{buf: appendFragmentFrame(appendFragmentFrame(nil, 1, 0, 2, bytes.Repeat([]byte{'f'}, 600)), 1, 1, 2, []byte("end"))}
+	frag := queueItem{buf: appendFragmentFrame(appendFragmentFrame(nil, 1, 0, 2, bytes.Repeat([]byte{'f'}, 600)), 1, 1, 2, []byte("end"))}
 	q.push(PriorityMessage, frag)
 	got := q.fill(nil, 30)
 	want := append(append(item(10, 'c').buf, item(10, 'm').buf...), item(10, 'g').buf...)
@@ -70,7 +70,7 @@ func TestSendQueueFillOrderAndPartial(t *testing.T) {
 	if q.q[PriorityMessage].len() != 1 {
 		t.Fatal("fragment item should still be queued")
 	}
-	if v := q.q[PriorityMessage].popBack(); v != nil {
+	if _, ok := q.q[PriorityMessage].popBack(); ok {
 		t.Fatal("partly sent item evicted")
 	}
 	got = q.fill(nil, 700)

@@ -68,9 +68,13 @@ func (c *Conn) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
 
 // handleData authenticates a data packet and processes its frames.
 func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time) {
-	c.mu.Lock()
-	kp := c.index[h.Receiver]
-	c.mu.Unlock()
+	kp := c.rcache
+	if kp == nil || kp.local != h.Receiver || kp.dead.Load() {
+		c.mu.Lock()
+		kp = c.index[h.Receiver]
+		c.mu.Unlock()
+		c.rcache = kp
+	}
 	if kp == nil {
 		c.stats.drop(DropUnknownSession)
 		return

@@ -35,7 +35,7 @@ func (c *Conn) Send(to peer.ID, payload []byte, prio Priority) error {
 		return fmt.Errorf("%w: %s", ErrUnknownPeer, to.Short())
 	}
 	p.msgID++
-	it := &queueItem{buf: c.encodePayload(payload, p.msgID)}
+	it := queueItem{buf: c.encodePayload(payload, p.msgID)}
 	ok, evicted := p.queue.push(prio, it)
 	p.mu.Unlock()
 	c.stats.drops[DropQueueFull].Add(uint64(evicted))
@@ -72,7 +72,7 @@ func (c *Conn) encodePayload(payload []byte, id uint32) []byte {
 // priority; it is dropped and counted if the queue is full.
 func (c *Conn) enqueueControl(p *peerState, frame []byte) {
 	p.mu.Lock()
-	ok, evicted := p.queue.push(PriorityControl, &queueItem{buf: frame})
+	ok, evicted := p.queue.push(PriorityControl, queueItem{buf: frame})
 	p.mu.Unlock()
 	c.stats.drops[DropQueueFull].Add(uint64(evicted))
 	if !ok {

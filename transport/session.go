@@ -72,7 +72,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		c.rotateLocked(p, s.kp)
 	} else {
 		if p.next != nil {
-			delete(c.index, p.next.local)
+			c.unindexLocked(p.next)
 		}
 		p.next = s.kp
 	}
@@ -96,13 +96,20 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	return p
 }
 
+// unindexLocked retires kp: packets to its index are unknown from now on.
+// c.mu held.
+func (c *Conn) unindexLocked(kp *keypair) {
+	kp.dead.Store(true)
+	delete(c.index, kp.local)
+}
+
 // rotateLocked makes kp current. c.mu and p.mu held.
 func (c *Conn) rotateLocked(p *peerState, kp *keypair) {
 	if p.current != nil {
 		p.rekeys++
 		p.old = append([]*keypair{p.current}, p.old...)
 		if len(p.old) > maxOldKeypairs {
-			delete(c.index, p.old[maxOldKeypairs].local)
+			c.unindexLocked(p.old[maxOldKeypairs])
 			p.old = p.old[:maxOldKeypairs]
 		}
 	}
@@ -186,7 +193,7 @@ func (c *Conn) removePeer(p *peerState) {
 	p.mu.Lock()
 	for _, kp := range append(p.recvKeypairs(), p.next) {
 		if kp != nil {
-			delete(c.index, kp.local)
+			c.unindexLocked(kp)
 		}
 	}
 	p.current, p.old, p.next = nil, nil, nil
