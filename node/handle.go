@@ -73,6 +73,7 @@ func (n *Node) JoinTopic(name string, opts TopicOptions) (*TopicHandle, error) {
 			return
 		}
 		n.r.SetValidator(name, router.TopicValidator{Async: opts.Validator != nil})
+		n.dirty = true
 		if err = n.r.Join(now, name); err != nil {
 			err = fmt.Errorf("%w: %w", ErrJoined, err)
 			return
@@ -116,13 +117,12 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 		err error
 		res pubResult
 	)
-	if e := n.do(ctx, func(now time.Time) {
+	if e := n.doAfter(ctx, func(now time.Time) {
 		n.pub = pubResult{}
 		id, err = n.r.Publish(now, h.name, data)
-		n.flush(now)
-		res = n.pub
+		n.dirty = true
 		n.counts.published++
-	}); e != nil {
+	}, func() { res = n.pub }); e != nil {
 		return "", e
 	}
 	switch {
@@ -209,6 +209,7 @@ func (h *TopicHandle) Close() error {
 		if n.topics[h.name] == h {
 			delete(n.topics, h.name)
 			_ = n.r.Leave(now, h.name)
+			n.dirty = true
 			n.r.SetValidator(h.name, router.TopicValidator{})
 		}
 	})

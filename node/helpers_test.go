@@ -27,15 +27,14 @@ func testConfig(t testing.TB, i int) Config {
 	cfg.Gossip = fastParams()
 	cfg.DialBackoff = 50 * time.Millisecond
 	cfg.MaxDialBackoff = 500 * time.Millisecond
-	cfg.Transport.KeepaliveInterval = 100 * time.Millisecond
-	cfg.Transport.PeerDownTimeout = time.Second
-	cfg.Transport.HandshakeRetry = 100 * time.Millisecond
+	cfg.Transport.KeepaliveInterval = 250 * time.Millisecond
+	cfg.Transport.PeerDownTimeout = 3 * time.Second
 	return cfg
 }
 
 func fastParams() router.Params {
 	p := router.DefaultParams()
-	p.HeartbeatInterval = 50 * time.Millisecond
+	p.HeartbeatInterval = 100 * time.Millisecond
 	p.PruneBackoff = time.Second
 	p.UnsubscribeBackoff = time.Second
 	return p

@@ -34,6 +34,8 @@ type loopState struct {
 	nextMnt  time.Time
 	lastDups uint64
 	pub      pubResult // sends of the current publish
+	dirty    bool      // a router input happened since the last Ready
+	later    []func(now time.Time)
 	counts   counters
 }
 
@@ -66,7 +68,6 @@ func (n *Node) run() {
 	defer n.timer.Stop()
 	events := n.conn.Events()
 	n.maintain(n.clock.Now()) // dial the bootstrap peers at once
-	n.flush(n.clock.Now())
 	for {
 		select {
 		case ev, ok := <-events:
@@ -80,14 +81,20 @@ func (n *Node) run() {
 			n.deadline = time.Time{}
 			now := n.clock.Now()
 			n.r.Tick(now)
+			n.dirty = true
 			if !now.Before(n.nextMnt) {
 				n.maintain(now)
 			}
 		case c := <-n.calls:
 			c.fn(n.clock.Now())
+			n.flush(n.clock.Now())
+			if c.after != nil {
+				c.after()
+			}
 			close(c.done)
 		case res := <-n.vresults:
 			n.r.ValidationDone(n.clock.Now(), res.id, res.result)
+			n.dirty = true
 		case <-n.quit:
 			return
 		}
@@ -112,6 +119,7 @@ func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {
 
 // handleEvent feeds one transport event to the router.
 func (n *Node) handleEvent(now time.Time, ev transport.Event) {
+	n.dirty = true
 	switch ev.Kind {
 	case transport.EventPayload:
 		if _, shed := n.shed[ev.Peer]; shed {
@@ -206,7 +214,7 @@ func (n *Node) leaveAll(now time.Time) {
 	for _, name := range sortedKeys(n.topics) {
 		_ = n.r.Leave(now, name)
 	}
-	n.flush(now)
+	n.dirty = true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

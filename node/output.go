@@ -11,9 +11,26 @@ import (
 	"github.com/gwyh/gwyh/validator"
 )
 
-// flush drains the router's output and acts on it in the order the router
-// asks: sends, deliveries, validations, events, deadline.
+// flush drains the router's output, if an input produced one, and acts on
+// it in the order the router asks: sends, deliveries, validations, events,
+// deadline. Router inputs that acting on it requires (a validation ignored,
+// a peer shed) are queued in later and applied after the whole output was
+// handled, since any input recycles the Output; their output is flushed in
+// turn.
 func (n *Node) flush(now time.Time) {
+	for n.dirty {
+		n.dirty = false
+		n.flushOnce(now)
+		for _, f := range n.later {
+			f(now)
+			n.dirty = true
+		}
+		clear(n.later)
+		n.later = n.later[:0]
+	}
+}
+
+func (n *Node) flushOnce(now time.Time) {
 	out := n.r.Ready()
 	for i := range out.Sends {
 		n.send(&out.Sends[i])
@@ -97,8 +114,9 @@ func (n *Node) deliver(d *router.Delivery) {
 // message when the pool's queue is full (counted).
 func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
 	h := n.topics[v.Topic]
+	id := v.ID
 	if h == nil || h.validate == nil {
-		n.r.ValidationDone(now, v.ID, validator.Accept)
+		n.later = append(n.later, func(now time.Time) { n.r.ValidationDone(now, id, validator.Accept) })
 		return
 	}
 	job := vjob{id: v.ID, topic: v.Topic, from: v.From, data: v.Msg.Data, fn: h.validate}
@@ -106,7 +124,7 @@ func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
 	case n.vjobs <- job:
 	default:
 		n.counts.drop(dropValidationQueueFull)
-		n.r.ValidationDone(now, v.ID, validator.Ignore)
+		n.later = append(n.later, func(now time.Time) { n.r.ValidationDone(now, id, validator.Ignore) })
 	}
 }
 
@@ -123,7 +141,8 @@ func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 		}
 	case router.EventGraylisted:
 		n.tracer.Graylist(e.Peer)
-		n.shedPeer(now, e.Peer, "graylisted")
+		p := e.Peer
+		n.later = append(n.later, func(now time.Time) { n.shedPeer(now, p, "graylisted") })
 	case router.EventReject:
 		n.tracer.Reject(e.MsgID, e.Topic, e.Peer, e.Cause.String())
 	case router.EventDrop:

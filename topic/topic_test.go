@@ -27,7 +27,6 @@ func testNode(t *testing.T, i int, bootstrap ...string) *node.Node {
 	cfg.Bootstrap = bootstrap
 	cfg.Gossip.HeartbeatInterval = 50 * time.Millisecond
 	cfg.DialBackoff = 50 * time.Millisecond
-	cfg.Transport.HandshakeRetry = 100 * time.Millisecond
 	n, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
