@@ -4,16 +4,32 @@
 // priority queues paced by a loss-driven AIMD controller, keepalives, RTT and
 // peer-down detection, rekeying, and a stateless cookie under handshake load.
 //
-// A Conn owns one socket (real UDP with batched I/O on Linux, or any Socket
-// such as the in-memory twin in transport/bindtest). Everything received
-// reaches the user through one channel, Conn.Events.
+// Use:
 //
-// Wire format (all integers little-endian), see wire.go:
+//	c, err := transport.Listen("0.0.0.0:7946", id, transport.Options{})
+//	peerID, err := c.Dial(ctx, "10.0.0.2:7946", peer.ID{}) // XX: any peer
+//	err = c.Send(peerID, payload, transport.PriorityMessage)  // copies payload
+//	for ev := range c.Events() { ... }                        // payloads, peer up/down
+//	c.Close()                                                 // all goroutines gone
+//
+// A Conn owns one socket (real UDP with recvmmsg/sendmmsg on Linux, or any
+// Socket such as the in-memory twin in transport/bindtest) and three
+// goroutines: the reader (opens packets, runs handshakes), the writer (the
+// only one that seals and writes; it batches) and a timer (keepalives,
+// receiver reports, rekeys, timeouts). Everything received reaches the user
+// through one channel, Conn.Events, which the user must keep draining.
+//
+// Delivery is at most once: a payload is lost with its datagram (or with any
+// one of its fragments); nothing is retransmitted. Every drop is counted in
+// Stats or PeerStats.
+//
+// Wire format (all integers little-endian), see wire.go and frames.go:
 //
 //	data:      type(1) 0(3) receiver-index(4) counter(8) | AEAD(frames) tag(16)
 //	handshake: type(1) pattern(1) 0(2) sender-index(4) receiver-index(4) noise... mac1(16) mac2(16)
 //	cookie:    type(1) 0(3) receiver-index(4) nonce(24) | XChaCha20-Poly1305(cookie 16) tag(16)
 //
 // The design follows WireGuard (whitepaper §5; wireguard-go device/, replay/,
-// ratelimiter/) where it applies.
+// ratelimiter/) where it applies; see handshake.go and cookie.go for where it
+// differs (XX, identity binding, network-key-keyed MACs).
 package transport

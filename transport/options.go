@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// maxMessageLimit keeps fragment counts within 16 bits at the smallest MTU.
+const maxMessageLimit = 32 << 20
+
 // Options configures a Conn. The zero value of every field means "use the
 // default" given in its doc; Listen fills defaults and then calls Validate.
 // Options is copied by Listen; the caller may reuse it.
@@ -20,7 +23,7 @@ type Options struct {
 	// authentication, so a cluster should share one MTU.
 	MTU int
 	// MaxMessageSize is the largest payload Send accepts and the receiver
-	// reassembles, in bytes. Default 1 MiB + 4 KiB.
+	// reassembles, in bytes. Default 1 MiB + 4 KiB; at most 32 MiB.
 	MaxMessageSize int
 	// QueueBytes bounds each peer's send queue (all priorities), in bytes of
 	// encoded frames. Default 4 MiB; must be ≥ MaxMessageSize.
@@ -140,8 +143,8 @@ func (o Options) Validate() error {
 	if o.MTU < 576 || o.MTU > 65000 {
 		bad("MTU %d outside 576..65000", o.MTU)
 	}
-	if o.MaxMessageSize < 1 {
-		bad("MaxMessageSize %d", o.MaxMessageSize)
+	if o.MaxMessageSize < 1 || o.MaxMessageSize > maxMessageLimit {
+		bad("MaxMessageSize %d outside 1..%d", o.MaxMessageSize, maxMessageLimit)
 	}
 	if o.QueueBytes < o.MaxMessageSize {
 		bad("QueueBytes %d < MaxMessageSize %d", o.QueueBytes, o.MaxMessageSize)

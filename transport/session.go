@@ -49,6 +49,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	if p != nil && p.gone {
 		p = nil
 	}
+	fresh := p == nil
 	if p == nil {
 		if len(c.peers) >= c.opts.MaxPeers {
 			c.mu.Unlock()
@@ -65,7 +66,11 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	s.kp.created = now
 	c.index[s.kp.local] = s.kp
 	addr := s.addr
-	p.addr.Store(&addr)
+	if fresh || s.current {
+		// An unconfirmed session (IK responder) may come from a replayed
+		// initiation; the address moves only once the peer sends on it.
+		p.addr.Store(&addr)
+	}
 	p.mu.Lock()
 	copy(p.static[:], s.static)
 	if s.current {
