@@ -88,7 +88,7 @@ type Config struct {
 	// Zero means 1024.
 	SubscriptionBuffer int
 	// PublishHighWater: a publish waits (or fails) while the send queue of
-	// a peer holds more than this many bytes. Zero means 512 KiB.
+	// a peer holds more than this many bytes. Zero means 64 KiB.
 	PublishHighWater int
 	// Seed seeds the router's randomness; zero picks a random seed.
 	Seed uint64
@@ -113,7 +113,7 @@ func DefaultConfig() Config {
 		DialTimeout:        5 * time.Second,
 		ValidationWorkers:  4,
 		SubscriptionBuffer: 1024,
-		PublishHighWater:   512 << 10,
+		PublishHighWater:   64 << 10,
 	}
 }
 
