@@ -221,4 +221,5 @@ func (c *Conn) nudge() {
 	}
 }
 
+// errIndexSpace: 64 random draws all hit indices in use (never in practice).
 var errIndexSpace = errors.New("transport: no free session index")

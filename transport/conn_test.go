@@ -86,3 +86,28 @@ func TestQueueFullDropsLowestPriority(t *testing.T) {
 		t.Fatalf("global queue-full drops %d", a.Stats().Drops[transport.DropQueueFull])
 	}
 }
+
+func TestEventQueueOverflowCounted(t *testing.T) {
+	net := bindtest.NewNetwork()
+	ob := fastOpts()
+	ob.EventQueue = 4
+	a := memConn(t, net, 1, fastOpts())
+	b := memConn(t, net, 2, ob)
+	dial(t, a, b, peer.ID{})
+	eventually(t, "b has the session", func() bool { return len(b.Peers()) == 1 })
+	for i := range 100 {
+		if err := a.Send(b.ID(), []byte{byte(i)}, transport.PriorityMessage); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One slot holds EventPeerUp, three hold payloads, the rest are dropped.
+	eventually(t, "97 drops", func() bool { return b.Stats().Drops[transport.DropEventQueueFull] == 97 })
+	if ev := nextEvent(t, b, transport.EventPeerUp); ev.Peer != a.ID() {
+		t.Fatal("peer up lost")
+	}
+	for i := range 3 {
+		if ev := nextEvent(t, b, transport.EventPayload); ev.Payload[0] != byte(i) {
+			t.Fatalf("payload %d = %d", i, ev.Payload[0])
+		}
+	}
+}

@@ -29,5 +29,4 @@ var (
 	errUnknownType = errors.New("transport: unknown packet type")
 	errMalformed   = errors.New("transport: malformed packet")
 	errAuth        = errors.New("transport: authentication failed")
-	errReplay      = errors.New("transport: replayed packet")
 )
