@@ -74,12 +74,15 @@ type Result struct {
 	RouterDrops    map[string]uint64 `json:"router_drops"`
 	RouterEvents   map[string]uint64 `json:"router_events"`
 	SpamSent       uint64            `json:"spam_sent"`
-	Violations     int               `json:"invariant_violations"`
-	ViolationLog   []string          `json:"violation_log,omitempty"`
-	VirtualS       float64           `json:"virtual_s"`
-	WallS          float64           `json:"wall_s"`
-	PeakRSSMB      float64           `json:"peak_rss_mb"`
-	latencies      []int32           // sorted, µs (for plots)
+	// RouterErrors counts payloads honest routers refused (HandlePayload
+	// errors: graylisted sender, malformed payload).
+	RouterErrors uint64   `json:"router_errors"`
+	Violations   int      `json:"invariant_violations"`
+	ViolationLog []string `json:"violation_log,omitempty"`
+	VirtualS     float64  `json:"virtual_s"`
+	WallS        float64  `json:"wall_s"`
+	PeakRSSMB    float64  `json:"peak_rss_mb"`
+	latencies    []int32  // sorted, µs (for plots)
 }
 
 // Bucket is the delivery ratio of the messages published in one second.
@@ -120,7 +123,7 @@ func (s *simulator) result() *Result {
 		TargetDeliveryRatio: -1,
 		Packets:             m.packets, AttackerBytes: m.attackerWire,
 		DropsLoss: m.dropLoss, DropsPartition: m.dropPartition, DropsOffline: m.dropOffline,
-		SpamSent: m.spamSent, Violations: m.violations, ViolationLog: m.violationLog,
+		SpamSent: m.spamSent, RouterErrors: m.routerErrors, Violations: m.violations, ViolationLog: m.violationLog,
 		VirtualS: float64(s.now) / 1e9, Scores: m.scores,
 		MeshDegreeHist: m.meshHistogram(),
 	}
