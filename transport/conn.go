@@ -23,6 +23,7 @@ type Conn struct {
 	log    *slog.Logger
 	jar    *cookieJar
 	limit  *rateLimiter
+	hsLoad *rateLimiter // one global bucket: initiations per second before cookies
 	events chan Event
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -84,6 +85,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		opts: o, local: l, sock: sock, laddr: sock.LocalAddr(), log: o.Logger,
 		jar:     newCookieJar(o.NetworkKey, now),
 		limit:   newRateLimiter(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
+		hsLoad:  newRateLimiter(o.CookieRate, int(o.CookieRate), 1),
 		events:  make(chan Event, o.EventQueue),
 		done:    make(chan struct{}),
 		start:   now,

@@ -66,7 +66,7 @@ func initiation(t testing.TB, jar *cookieJar, pattern byte, responderStatic []by
 // mac1, so the fuzzer reaches the Noise and identity checks. Nothing may
 // panic, and the handshake table stays within its bound.
 func FuzzHandshakeResponder(f *testing.F) {
-	o := Options{Socket: newNullSocket(), HandshakeRate: 1e9, HandshakeBurst: 1 << 30, MaxHalfOpen: 64}
+	o := Options{Socket: newNullSocket(), HandshakeRate: 1e9, HandshakeBurst: 1 << 30, MaxHalfOpen: 64, CookieRate: 1e9}
 	c, err := Listen("", testIdentity(f, 1), o)
 	if err != nil {
 		f.Fatal(err)

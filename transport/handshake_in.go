@@ -19,7 +19,10 @@ func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time
 	c.mu.Lock()
 	load := c.halfOpen
 	c.mu.Unlock()
-	if (c.opts.CookieLoad < 0 || load >= c.opts.CookieLoad) && !c.jar.checkMac2(b, from) {
+	// Under load: many half-open XX handshakes, or more initiations per
+	// second than Options.CookieRate (IK floods leave nothing half-open).
+	busy := c.opts.CookieLoad < 0 || load >= c.opts.CookieLoad || !c.hsLoad.allow(netip.Addr{}, now)
+	if busy && !c.jar.checkMac2(b, from) {
 		c.stats.drop(DropCookieRequired)
 		c.stats.cookies.Add(1)
 		c.sendRaw(c.jar.reply(b, h.Sender, from), from)

@@ -68,6 +68,9 @@ type Options struct {
 	// "under load" and demands a cookie round trip before any DH work. Default
 	// MaxHalfOpen/8; -1 means always (for tests).
 	CookieLoad int
+	// CookieRate: above this many initiations per second (all sources) the
+	// Conn is also under load. Default 500.
+	CookieRate float64
 	// HandshakeRate and HandshakeBurst rate-limit handshake messages per
 	// source IP address (token bucket, per second). Defaults 50 and 50.
 	HandshakeRate  float64
@@ -121,6 +124,7 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxHalfOpen, 1024)
 	def(&o.CookieLoad, max(1, o.MaxHalfOpen/8))
 	defF(&o.HandshakeRate, 50)
+	defF(&o.CookieRate, 500)
 	def(&o.HandshakeBurst, 50)
 	defD(&o.TickInterval, 10*time.Millisecond)
 	if o.Logger == nil {
@@ -168,8 +172,8 @@ func (o Options) Validate() error {
 	if o.PeerDownTimeout <= o.KeepaliveInterval {
 		bad("PeerDownTimeout %v ≤ KeepaliveInterval %v", o.PeerDownTimeout, o.KeepaliveInterval)
 	}
-	if o.EventQueue < 1 || o.MaxPeers < 1 || o.MaxHalfOpen < 1 || o.HandshakeBurst < 1 || o.HandshakeRate <= 0 {
-		bad("EventQueue, MaxPeers, MaxHalfOpen, HandshakeBurst, HandshakeRate must be positive")
+	if o.EventQueue < 1 || o.MaxPeers < 1 || o.MaxHalfOpen < 1 || o.HandshakeBurst < 1 || o.HandshakeRate <= 0 || o.CookieRate < 1 {
+		bad("EventQueue, MaxPeers, MaxHalfOpen, HandshakeBurst, HandshakeRate, CookieRate must be positive")
 	}
 	if o.CookieLoad < -1 {
 		bad("CookieLoad %d", o.CookieLoad)

@@ -234,3 +234,19 @@ func TestDialExpectMismatch(t *testing.T) {
 		t.Fatal("mismatched peer was installed")
 	}
 }
+
+func TestCookieUnderInitiationRate(t *testing.T) {
+	net := bindtest.NewNetwork()
+	ob := fastOpts()
+	ob.CookieRate = 1 // the first initiation drains the bucket
+	a := memConn(t, net, 1, fastOpts())
+	b := memConn(t, net, 2, ob)
+	c := memConn(t, net, 3, fastOpts())
+	dial(t, a, b, peer.ID{})
+	if got := dial(t, c, b, peer.ID{}); got != b.ID() {
+		t.Fatalf("dial = %v", got)
+	}
+	if b.Stats().CookiesSent == 0 {
+		t.Fatal("no cookie demanded above CookieRate")
+	}
+}
