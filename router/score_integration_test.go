@@ -118,3 +118,83 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreBrokenPromises: a peer that advertises ids in IHAVE and never
+// answers the IWANT earns a P7 penalty per broken promise once
+// IWantFollowupTime has passed (EventBrokenPromise), sinks below
+// GossipThreshold within a few heartbeats, and from then on its IHAVEs are
+// dropped unanswered. A peer that keeps its promises is not penalised.
+func TestScoreBrokenPromises(t *testing.T) {
+	const (
+		topic         = "t"
+		liar, honest  = 1, 2
+		maxHeartbeats = 20
+	)
+	sp := score.ExampleParams(topic)
+	// Every broken promise counts and two (−30 × 2² = −120) are enough to
+	// fall below GossipThreshold (−100).
+	sp.BehaviourPenaltyWeight, sp.BehaviourPenaltyThreshold = -30, 0
+	th := score.ExampleThresholds()
+	p := router.DefaultParams()
+	s := newSolo(t, p, sp, th)
+	s.join(topic)
+	s.addPeers(liar, honest, topic)
+	liarID := siID(liar)
+	var (
+		firstAsk, firstBroken time.Time
+		broken                int
+		seq                   uint64
+	)
+	for k := 0; k < maxHeartbeats && s.sc.Score(liarID) >= th.GossipThreshold; k++ {
+		seq++
+		s.from(liar, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{string(siData(seq)[:8])}}}})
+		if len(s.iwantTo(liar)) != 1 {
+			t.Fatalf("heartbeat %d: IHAVE from the liar (score %v) got IWANT %q, want one id", k, s.sc.Score(liarID), s.iwantTo(liar))
+		}
+		if firstAsk.IsZero() {
+			firstAsk = s.now
+		}
+		seq++
+		s.from(honest, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{string(siData(seq)[:8])}}}})
+		if want := s.iwantTo(honest); len(want) != 1 {
+			t.Fatalf("heartbeat %d: IHAVE from the honest peer got IWANT %q", k, want)
+		}
+		s.from(honest, &rpc.RPC{Publish: []rpc.Message{{Topic: topic, Data: siData(seq)}}})
+		out := s.heartbeat(p)
+		if hasEvent(out.Events, router.EventBrokenPromise, siID(honest)) {
+			t.Fatalf("heartbeat %d: the honest peer was charged a broken promise", k)
+		}
+		if hasEvent(out.Events, router.EventBrokenPromise, liarID) {
+			broken++
+			if firstBroken.IsZero() {
+				firstBroken = s.now
+			}
+		}
+	}
+	if s.sc.Score(liarID) >= th.GossipThreshold {
+		t.Fatalf("after %d heartbeats the liar scores %v, want < GossipThreshold %v", maxHeartbeats, s.sc.Score(liarID), th.GossipThreshold)
+	}
+	if firstBroken.IsZero() || firstBroken.Sub(firstAsk) < p.IWantFollowupTime {
+		t.Errorf("first broken promise at +%v after the first IWANT, want ≥ IWantFollowupTime %v", firstBroken.Sub(firstAsk), p.IWantFollowupTime)
+	}
+	ps, _ := snapshotOf(s.sc, s.now, liarID)
+	// The counter decays a little (it fades over 10 minutes) between
+	// the penalties and now.
+	if ps.P7 < 0.9*float64(broken*broken) || ps.W7 >= 0 {
+		t.Errorf("liar's P7 %v (weighted %v) after %d broken promises, want ≈ %d and a negative weight", ps.P7, ps.W7, broken, broken*broken)
+	}
+	if hp, _ := snapshotOf(s.sc, s.now, siID(honest)); hp.P7 != 0 {
+		t.Errorf("honest peer's P7 = %v, want 0", hp.P7)
+	}
+	// Below GossipThreshold: the liar's IHAVE is dropped, no IWANT, and
+	// the drop is counted.
+	drops := s.r.Stats().Drops[router.DropIHaveFlood]
+	seq++
+	s.from(liar, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{string(siData(seq)[:8])}}}})
+	if want := s.iwantTo(liar); len(want) != 0 {
+		t.Errorf("IHAVE from the liar below GossipThreshold got IWANT %q", want)
+	}
+	if got := s.r.Stats().Drops[router.DropIHaveFlood]; got != drops+1 {
+		t.Errorf("IHAVE drops %d → %d, want one more", drops, got)
+	}
+}
