@@ -198,3 +198,90 @@ func TestScoreBrokenPromises(t *testing.T) {
 		t.Errorf("IHAVE drops %d → %d, want one more", drops, got)
 	}
 }
+
+// TestScoreOpportunisticGraft: a mesh full of poor (but non-negative)
+// peers, with better-scoring topic peers outside it (their P5 from
+// AppSpecificScore), is lifted every OpportunisticGraftTicks heartbeats:
+// OpportunisticGraftPeers peers scoring above the median are grafted and
+// the median rises. A mesh whose median reaches OpportunisticGraftThreshold
+// is left alone.
+func TestScoreOpportunisticGraft(t *testing.T) {
+	const topic = "t"
+	// Peers 1..6 fill the mesh first; 7..10 score high; 11..14 score 0,
+	// below the median, and must never be chosen.
+	tests := []struct {
+		name       string
+		meshScore  float64 // P5 of the mesh peers 1..6
+		wantGrafts int
+	}{
+		{"median below threshold", 1, 2},
+		{"median at threshold", 5, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := score.ExampleParams(topic)
+			// Scripted peers forward nothing: P3 and P3b off keep them at
+			// their P5 (plus a little P1).
+			sp.Topics[topic].MeshMessageDeliveriesWeight = 0
+			sp.Topics[topic].MeshFailurePenaltyWeight = 0
+			p5 := map[peer.ID]float64{}
+			for i := 1; i <= 10; i++ {
+				p5[siID(i)] = 20
+				if i <= 6 {
+					p5[siID(i)] = tc.meshScore
+				}
+			}
+			sp.AppSpecificScore = func(id peer.ID) float64 { return p5[id] }
+			th := score.ExampleThresholds() // OpportunisticGraftThreshold 5
+			p := router.DefaultParams()
+			s := newSolo(t, p, sp, th)
+			s.addPeers(1, 6, topic)
+			s.join(topic)
+			if got := len(s.r.Mesh(topic)); got != 6 {
+				t.Fatalf("mesh of %d after join, want the 6 poor peers", got)
+			}
+			s.addPeers(7, 14, topic)
+			before := meshMedian(s.sc, s.r.Mesh(topic))
+			var grafted []peer.ID
+			for k := 1; k <= p.OpportunisticGraftTicks; k++ {
+				for _, e := range s.heartbeat(p).Events {
+					if e.Kind == router.EventGraft {
+						if k != p.OpportunisticGraftTicks {
+							t.Fatalf("graft of %v at heartbeat %d, before OpportunisticGraftTicks=%d", e.Peer, k, p.OpportunisticGraftTicks)
+						}
+						grafted = append(grafted, e.Peer)
+					}
+				}
+			}
+			if len(grafted) != tc.wantGrafts {
+				t.Fatalf("%d opportunistic grafts, want %d", len(grafted), tc.wantGrafts)
+			}
+			for _, q := range grafted {
+				if s.sc.Score(q) <= before {
+					t.Errorf("grafted %v scoring %v, not above the median %v", q, s.sc.Score(q), before)
+				}
+				if !slices.Contains(s.r.Mesh(topic), q) {
+					t.Errorf("grafted %v is not in the mesh", q)
+				}
+			}
+			after := meshMedian(s.sc, s.r.Mesh(topic))
+			if tc.wantGrafts > 0 && after <= before {
+				t.Errorf("mesh median %v → %v, want it raised", before, after)
+			}
+		})
+	}
+}
+
+// meshMedian is the median score of mesh (the upper middle for an even
+// length, as GossipSub's opportunistic grafting takes it).
+func meshMedian(sc *score.Scorer, mesh []peer.ID) float64 {
+	s := make([]float64, 0, len(mesh))
+	for _, q := range mesh {
+		s = append(s, sc.Score(q))
+	}
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
