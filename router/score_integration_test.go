@@ -285,3 +285,65 @@ func meshMedian(sc *score.Scorer, mesh []peer.ID) float64 {
 	}
 	return s[len(s)/2]
 }
+
+// TestScoreGraftDuringBackoff: a GRAFT from a peer we are backing off
+// from (it pruned us) costs it one P7 penalty in the real Scorer, two when
+// it comes within GraftFloodThreshold of the PRUNE (GRAFT flooding); the
+// GRAFT is answered with PRUNE. Once the backoff is over a GRAFT is
+// accepted without penalty.
+func TestScoreGraftDuringBackoff(t *testing.T) {
+	const (
+		topic = "t"
+		q     = 1
+	)
+	p := router.DefaultParams() // PruneBackoff 1 min, GraftFloodThreshold 10 s
+	tests := []struct {
+		name      string
+		wait      time.Duration // from the PRUNE to the GRAFT
+		penalties int
+	}{
+		{"graft flood", 2 * time.Second, 2},
+		{"graft during backoff", 20 * time.Second, 1},
+		{"graft after backoff", p.PruneBackoff + 10*time.Second, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := score.ExampleParams(topic)
+			sp.BehaviourPenaltyThreshold = 0 // P7 = penalties²
+			s := newSolo(t, p, sp, score.ExampleThresholds())
+			s.addPeers(q, q, topic)
+			s.join(topic)
+			if !slices.Contains(s.r.Mesh(topic), siID(q)) {
+				t.Fatal("the peer is not in the mesh after join")
+			}
+			s.from(q, &rpc.RPC{Prune: []rpc.Prune{{Topic: topic, Backoff: uint64(p.PruneBackoff / time.Second)}}})
+			prunedAt := s.now
+			for s.now.Before(prunedAt.Add(tc.wait)) {
+				s.heartbeat(p)
+				if s.now.Before(prunedAt.Add(p.PruneBackoff)) && slices.Contains(s.r.Mesh(topic), siID(q)) {
+					t.Fatalf("regrafted the peer %v after its PRUNE, during its backoff", s.now.Sub(prunedAt))
+				}
+			}
+			s.from(q, &rpc.RPC{Graft: []rpc.Graft{{Topic: topic}}})
+			pruned := false
+			for _, snd := range s.out.Sends {
+				pruned = pruned || snd.To == siID(q) && len(snd.RPC.Prune) > 0
+			}
+			inMesh := slices.Contains(s.r.Mesh(topic), siID(q))
+			if want := tc.penalties > 0; pruned != want || inMesh == want {
+				t.Errorf("answered with PRUNE %v, in mesh %v; want PRUNE %v", pruned, inMesh, want)
+			}
+			ps, ok := snapshotOf(s.sc, s.now, siID(q))
+			if !ok {
+				t.Fatal("the peer is missing from the Snapshot")
+			}
+			want := float64(tc.penalties * tc.penalties)
+			if ps.P7 < 0.99*want || ps.P7 > want {
+				t.Errorf("P7 = %v, want %v (%d penalties)", ps.P7, want, tc.penalties)
+			}
+			if tc.penalties > 0 && ps.W7 >= 0 {
+				t.Errorf("weighted P7 = %v, want < 0", ps.W7)
+			}
+		})
+	}
+}
