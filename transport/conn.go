@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/gwyh/gwyh/peer"
 )
 
@@ -17,6 +19,7 @@ import (
 // Close). All methods are safe for concurrent use.
 type Conn struct {
 	opts   Options
+	clock  clock.Clock
 	local  *localID
 	sock   Socket
 	laddr  netip.AddrPort
@@ -80,9 +83,14 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 			return nil, err
 		}
 	}
-	now := time.Now()
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.New()
+	}
+	now := clk.Now()
 	c := &Conn{
-		opts: o, local: l, sock: sock, laddr: sock.LocalAddr(), log: o.Logger,
+		clock: clk,
+		opts:  o, local: l, sock: sock, laddr: sock.LocalAddr(), log: o.Logger,
 		jar:     newCookieJar(o.NetworkKey, now),
 		limit:   newRateLimiter(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
 		hsLoad:  newRateLimiter(o.CookieRate, int(o.CookieRate), 1),

@@ -30,7 +30,7 @@ func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, 
 		return peer.ID{}, fmt.Errorf("%w: dialing self", ErrPeerMismatch)
 	}
 	waiter := make(chan dialResult, 8)
-	retry := time.NewTimer(time.Hour)
+	retry := c.clock.Timer(time.Hour)
 	defer retry.Stop()
 	for attempt := 0; ; attempt++ {
 		if c.closed() {
@@ -42,7 +42,7 @@ func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, 
 				pattern = patternIK
 			}
 		}
-		if err := c.initiate(to, expect, pattern, static, waiter, time.Now()); err != nil {
+		if err := c.initiate(to, expect, pattern, static, waiter, c.clock.Now()); err != nil {
 			return peer.ID{}, err
 		}
 		retry.Reset(retryDelay(c.opts.HandshakeRetry, attempt))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/benbjohnson/clock"
 	"testing"
 	"time"
 
@@ -213,5 +214,41 @@ func TestCrossedDials(t *testing.T) {
 	sb, _ := b.PeerStats(a.ID())
 	if sa.Rekeys+sb.Rekeys < 4 {
 		t.Fatalf("rekeys a=%d b=%d in 1s with RekeyAfterTime 150ms", sa.Rekeys, sb.Rekeys)
+	}
+}
+
+// TestPeerDownMockClock drives keepalives and the peer-down timeout from a
+// mock clock: while the mock advances with both peers alive, pings keep the
+// session; once one closes, the other reports it down after the timeout.
+func TestPeerDownMockClock(t *testing.T) {
+	checkNoLeak(t)
+	mock := clock.NewMock()
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.Clock = mock
+	o.PeerDownTimeout = 500 * time.Millisecond
+	a := memConn(t, net, 1, o)
+	b := memConn(t, net, 2, o)
+	dial(t, a, b, peer.ID{})
+	nextEvent(t, a, transport.EventPeerUp)
+	recvd := func(c, from *transport.Conn) uint64 {
+		st, _ := c.PeerStats(from.ID())
+		return st.PacketsReceived
+	}
+	for range 40 { // 2 s of mock time, 4× the timeout
+		ra, rb := recvd(a, b), recvd(b, a)
+		mock.Add(50 * time.Millisecond)
+		// Each step carries a keepalive both ways; wait for it in real time.
+		eventually(t, "keepalives", func() bool { return recvd(a, b) > ra && recvd(b, a) > rb })
+	}
+	if len(a.Peers()) != 1 || len(b.Peers()) != 1 {
+		t.Fatalf("peers lost while alive: %d %d", len(a.Peers()), len(b.Peers()))
+	}
+	b.Close()
+	for range 20 {
+		mock.Add(50 * time.Millisecond)
+	}
+	if ev := nextEvent(t, a, transport.EventPeerDown); ev.Peer != b.ID() {
+		t.Fatalf("down: %v", ev.Peer)
 	}
 }

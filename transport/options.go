@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/benbjohnson/clock"
 )
 
 // maxMessageLimit keeps fragment counts within 16 bits at the smallest MTU.
@@ -78,6 +80,11 @@ type Options struct {
 	// TickInterval is the granularity of the Conn's timer (keepalives,
 	// reports, timeouts, retries). Default 10 ms.
 	TickInterval time.Duration
+	// Clock is the time source of every timer and timestamp (keepalives,
+	// timeouts, pacing, handshake retries and timestamps). nil: the real
+	// clock. Tests may pass clock.NewMock(); nothing then happens on time
+	// until the mock is advanced.
+	Clock clock.Clock
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 	// Socket, if non-nil, is used instead of opening a UDP socket; the addr

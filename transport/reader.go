@@ -30,7 +30,7 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		c.stats.readBatches.Add(1)
-		now := time.Now()
+		now := c.clock.Now()
 		for i := range n {
 			c.handlePacket(pkts[i].Buf[:pkts[i].N], pkts[i].Addr, now)
 		}

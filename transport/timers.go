@@ -9,7 +9,7 @@ import (
 // final message, and expiring handshakes, partial messages and buckets.
 func (c *Conn) timerLoop() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.opts.TickInterval)
+	t := c.clock.Ticker(c.opts.TickInterval)
 	defer t.Stop()
 	var lastGC time.Time
 	for {

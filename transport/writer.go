@@ -3,6 +3,8 @@ package transport
 import (
 	"runtime"
 	"time"
+
+	"github.com/benbjohnson/clock"
 )
 
 // writer state, owned by the writer goroutine.
@@ -11,7 +13,7 @@ type writer struct {
 	bufs  [batchSize][]byte
 	pkts  []Packet
 	plain []byte
-	timer *time.Timer
+	timer *clock.Timer
 }
 
 // writeLoop is the only goroutine that seals data packets and writes to
@@ -23,7 +25,7 @@ func (c *Conn) writeLoop() {
 	for i := range w.bufs {
 		w.bufs[i] = make([]byte, 0, c.opts.MTU)
 	}
-	w.timer = time.NewTimer(time.Hour)
+	w.timer = c.clock.Timer(time.Hour)
 	defer w.timer.Stop()
 	for {
 		select {
@@ -103,7 +105,7 @@ func (w *writer) fill() (more bool, wait time.Duration) {
 	if len(list) == 0 {
 		return false, 0
 	}
-	now := time.Now()
+	now := c.clock.Now()
 	var keep []*peerState
 	for i, p := range list {
 		if len(w.pkts) >= batchSize {
