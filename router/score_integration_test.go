@@ -79,7 +79,7 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 		}
 	}
 	if graftedAt.IsZero() {
-		t.Fatal("the silent peer never entered the subject's mesh (change the seed)")
+		t.Fatal("the silent peer never entered the subject's mesh (the Dout quota should graft it)")
 	}
 	if prunedAt.IsZero() {
 		t.Fatal("the silent mesh peer was never pruned")
@@ -106,12 +106,14 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 	if !ok {
 		t.Fatal("the silent peer is missing from the subject's Snapshot")
 	}
+	// P3b is only added at a prune while P3 was active and in deficit, so
+	// P3b > 0 also says that P3 is what sank the peer.
 	ts := topicScoreOf(t, ps, topic)
 	if ts.InMesh || ts.Raw.P3b <= 0 || ts.Weighted.P3b >= 0 || ps.Score >= 0 {
 		t.Errorf("after the prune: inMesh=%v P3b raw %v weighted %v, score %v; want out of mesh, P3b > 0 weighing < 0, score < 0",
 			ts.InMesh, ts.Raw.P3b, ts.Weighted.P3b, ps.Score)
 	}
-	// Honest mesh peers kept a non-negative score all along.
+	// The honest peers now in the mesh score ≥ 0.
 	for _, q := range mesh {
 		if s := nt.scs[subject].Score(q); s < 0 {
 			t.Errorf("honest mesh peer %v scores %v", q, s)
