@@ -135,9 +135,11 @@ func (b *addrBook) failed(e *bookEntry, now time.Time) {
 	e.nextTry = now.Add(d)
 }
 
-// candidates returns entries to dial now: every direct peer down, every
-// bootstrap peer never reached, and learnt peers up to want, at random.
-func (b *addrBook) candidates(now time.Time, want int, self peer.ID) []*bookEntry {
+// candidates returns entries to dial now: every direct and bootstrap peer
+// that is down, and learnt peers up to want, at random.
+// A learnt peer is dialled only by the smaller of the two IDs, unless
+// desperate (too few peers to be choosy).
+func (b *addrBook) candidates(now time.Time, want int, self peer.ID, desperate bool) []*bookEntry {
 	var must, may []*bookEntry
 	for _, e := range b.entries {
 		if e.up || e.dialing || now.Before(e.nextTry) || e.target.id == self {
@@ -146,9 +148,11 @@ func (b *addrBook) candidates(now time.Time, want int, self peer.ID) []*bookEntr
 		switch {
 		case e.kind == kindDirect:
 			must = append(must, e)
-		case e.kind == kindBootstrap && e.target.id.IsZero():
+		case e.kind == kindBootstrap:
 			must = append(must, e)
-		default:
+		case desperate || cmpID(self, e.target.id) < 0:
+			// Between two nodes that learnt of each other, the smaller ID
+			// dials, so that they do not dial each other at once.
 			may = append(may, e)
 		}
 	}
@@ -167,3 +171,5 @@ func (b *addrBook) forget() {
 		return false
 	})
 }
+
+func cmpID(a, b peer.ID) int { return slices.Compare(a[:], b[:]) }

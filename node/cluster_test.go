@@ -160,7 +160,11 @@ outer:
 
 func TestTwentyNodesEveryoneGetsEverything(t *testing.T) {
 	const n = 20
-	tc := newTestCluster(t, n, nil)
+	tc := newTestCluster(t, n, func(i int, c *Config) {
+		// The default: on a loaded 2-core machine under -race a short
+		// timeout declares live peers down.
+		c.Transport.PeerDownTimeout = 10 * time.Second
+	})
 	all := indices(n)
 	tc.waitMeshes(all, 3)
 	for k := range uint32(100) {

@@ -12,12 +12,13 @@ import (
 const maxDialing = 8
 
 // maintain runs the peer manager once: it dials direct peers that are
-// down, bootstrap peers not yet reached, and learnt peers while fewer than
+// down, bootstrap peers that are down, and learnt peers while fewer than
 // PeersLow are connected.
 func (n *Node) maintain(now time.Time) {
 	n.nextMnt = now.Add(max(n.cfg.Gossip.HeartbeatInterval, 100*time.Millisecond))
 	want := n.cfg.PeersLow - len(n.peers) - n.dialing
-	for _, e := range n.book.candidates(now, want, n.ID()) {
+	desperate := len(n.peers) < max(1, n.cfg.PeersLow/3)
+	for _, e := range n.book.candidates(now, want, n.ID(), desperate) {
 		if n.dialing >= maxDialing {
 			break
 		}
