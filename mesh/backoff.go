@@ -58,6 +58,16 @@ func (b *Backoff) Active(topic string, p peer.ID, now time.Time) bool {
 	return ok && now.Before(s.until)
 }
 
+// Blocks reports whether p may not yet be grafted in topic at now: now is
+// before the end of p's backoff plus slack. The grafting side waits out this slack because
+// the peer that received our PRUNE started its own backoff later, by the
+// link's latency, and judges a GRAFT against that (gossipsub-v1.1.md:
+// "wait for the backoff to expire plus some slack").
+func (b *Backoff) Blocks(topic string, p peer.ID, now time.Time, slack time.Duration) bool {
+	s, ok := b.m[backoffKey{topic, p}]
+	return ok && now.Before(s.until.Add(slack))
+}
+
 // Expire drops the backoffs that ended at or before now - slack. The slack
 // keeps an entry a little past its end, so that a GRAFT arriving right at
 // the edge is still judged against it.

@@ -137,6 +137,22 @@ func TestBackoff(t *testing.T) {
 	if b.Active("u", pid(1), t0) {
 		t.Fatal("other topic active")
 	}
+	for _, tc := range []struct {
+		at   time.Duration
+		want bool
+	}{
+		{59 * time.Second, true},
+		{time.Minute, true}, // backoff over, slack not
+		{time.Minute + 999*time.Millisecond, true},
+		{time.Minute + time.Second, false},
+	} {
+		if got := b.Blocks("t", pid(1), t0.Add(tc.at), time.Second); got != tc.want {
+			t.Fatalf("Blocks at +%v = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	if b.Blocks("u", pid(1), t0, time.Second) {
+		t.Fatal("other topic blocks")
+	}
 	b.Expire(t0.Add(time.Minute+time.Second), 2*time.Second)
 	if b.Len() != 1 {
 		t.Fatal("expired within slack")

@@ -73,11 +73,13 @@ func (r *Router) announce(topic string, sub bool) {
 }
 
 // graftable reports whether p may join t's mesh now: connected, not
-// direct, not backed off, score ≥ 0.
+// direct, out of backoff by at least one heartbeat (so that the peer, whose
+// backoff started when our PRUNE reached it, does not see a GRAFT inside
+// its own), score ≥ 0.
 func (r *Router) graftable(now time.Time, t *topicState, p peer.ID) bool {
 	ps := r.peers[p]
 	return ps != nil && !ps.opts.Direct && !t.mesh.Has(p) &&
-		!r.backoff.Active(t.name, p, now) && r.score(p) >= 0
+		!r.backoff.Blocks(t.name, p, now, r.p.HeartbeatInterval) && r.score(p) >= 0
 }
 
 // graftCandidates returns up to n random graftable topic peers not in the
