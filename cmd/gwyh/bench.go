@@ -77,7 +77,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for identities and topology")
 	fs.DurationVar(&f.heartbeat, "heartbeat", time.Second, "GossipSub heartbeat interval")
 	fs.DurationVar(&f.timeout, "timeout", 120*time.Second, "give up waiting for deliveries after this long")
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprint(stderr, `usage: gwyh bench [flags]
 
 Runs N gwyh nodes in this process on 127.0.0.1, each over its own encrypted
@@ -106,9 +106,10 @@ flags:
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
+	fs.Usage = func() {} // usage is printed for -h only; errors get one line
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fs.Usage()
+			usage()
 			return f, 0
 		}
 		fmt.Fprintf(stderr, "gwyh bench: %v (run 'gwyh bench -h')\n", err)

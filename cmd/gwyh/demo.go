@@ -33,7 +33,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
 	fs.IntVar(&f.publishers, "publishers", 4, "nodes publishing the steady stream")
 	fs.IntVar(&f.size, "size", 256, "payload bytes per message (at least 16)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for identities and topology")
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprint(stderr, `usage: gwyh demo [flags]
 
 Starts a cluster of gwyh nodes inside this process, each on its own
@@ -49,9 +49,10 @@ flags:
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
+	fs.Usage = func() {} // usage is printed for -h only; errors get one line
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fs.Usage()
+			usage()
 			return f, 0
 		}
 		fmt.Fprintf(stderr, "gwyh demo: %v (run 'gwyh demo -h')\n", err)

@@ -55,7 +55,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 	fs.StringVar(&f.sign, "sign", "strict", "signature policy: strict or none (every node of the cluster needs the same)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print deliveries as JSON lines {id,from,received_from,topic,data}")
 	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprint(stderr, `usage: gwyh node [flags]
 
 Runs one gwyh node: it listens on -listen, joins the peers given with -join
@@ -75,9 +75,10 @@ flags:
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
+	fs.Usage = func() {} // usage is printed for -h only; errors get one line
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 			return f, 0
 		}
 		fmt.Fprintf(stderr, "gwyh node: %v (run 'gwyh node -h')\n", err)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs the README's first command, "gwyh demo", exactly as a
+// newcomer would (smaller in -short mode), and checks it succeeds on its
+// own and says what happened.
+func TestDemo(t *testing.T) {
+	args := []string{"demo"}
+	if testing.Short() {
+		args = append(args, "-n", "6", "-burst", "20", "-rate", "50", "-seconds", "0.4")
+	}
+	var out, errb bytes.Buffer
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("gwyh %v exited %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errb.String())
+	}
+	for _, want := range []string{"summary", "deliveries", "latency", "duplicates", "on the wire", "every message reached every node"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBenchJSONKeys(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"bench", "-n", "4", "-degree", "2", "-msgs", "50", "-heartbeat", "200ms"}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out.String())
+	}
+	keys := "impl scenario net n degree d publishers msgs size rate seconds sign " +
+		"msgs_per_sec delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us " +
+		"dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s"
+	for _, k := range strings.Fields(keys) {
+		if _, ok := m[k]; !ok {
+			t.Errorf("key %q missing", k)
+		}
+	}
+	if m["impl"] != "gwyh" || m["net"] != "udp" || m["delivery_ratio"] != 1.0 {
+		t.Errorf("impl/net/delivery_ratio = %v/%v/%v", m["impl"], m["net"], m["delivery_ratio"])
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{[]string{"demo", "-h"}, 0, "usage: gwyh demo"},
+		{[]string{"node", "-h"}, 0, "usage: gwyh node"},
+		{[]string{"bench", "-h"}, 0, "usage: gwyh bench"},
+		{[]string{"demo", "-n", "x"}, 2, "gwyh demo:"},
+		{[]string{"demo", "-n", "1"}, 2, "gwyh demo:"},
+		{[]string{"node", "-nope"}, 2, "gwyh node:"},
+		{[]string{"node", "-topic", ""}, 2, "gwyh node: -topic"},
+		{[]string{"node", "-sign", "maybe"}, 2, "gwyh node: -sign"},
+		{[]string{"bench", "-scenario", "fast"}, 2, "gwyh bench: -scenario"},
+		{[]string{"bench", "-sign", "x"}, 2, "gwyh bench: -sign"},
+		{[]string{"bench", "extra"}, 2, "gwyh bench:"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tc.args, &out, &errb)
+			if code != tc.code || !strings.Contains(errb.String(), tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, errb.String(), tc.code, tc.want)
+			}
+			if tc.code == 2 && strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
+				t.Errorf("bad flags should give one line, got:\n%s", errb.String())
+			}
+		})
+	}
+}
