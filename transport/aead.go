@@ -77,6 +77,17 @@ func (d *aeadDir) sealData(dst []byte, receiver uint32, counter uint64, plain []
 	return d.aead.Seal(dst, d.nonce[:], plain, dst[start:start+dataHeaderSize])
 }
 
+// sealInPlace turns pkt, which holds dataHeaderSize bytes of room followed
+// by the plaintext, into a complete data packet: it writes the header and
+// seals the plaintext where it lies (cap(pkt) must allow the tag).
+func (d *aeadDir) sealInPlace(pkt []byte, receiver uint32, counter uint64) []byte {
+	appendDataHeader(pkt[:0], receiver, counter)
+	binary.LittleEndian.PutUint64(d.nonce[4:], counter)
+	plain := pkt[dataHeaderSize:]
+	out := d.aead.Seal(plain[:0], d.nonce[:], plain, pkt[:dataHeaderSize])
+	return pkt[:dataHeaderSize+len(out)]
+}
+
 // openData authenticates and decrypts the data packet pkt (whose header was
 // already parsed, giving counter) in place and returns the plaintext, which
 // aliases pkt.

@@ -25,6 +25,22 @@ func BenchmarkSeal(b *testing.B) {
 	}
 }
 
+func TestSealInPlaceMatchesSealData(t *testing.T) {
+	for _, c := range benchCiphers {
+		a := &aeadDir{aead: newCipher(c.id, [32]byte{3})}
+		plain := []byte("some frames to seal")
+		want := a.sealData(nil, 9, 77, plain)
+		buf := make([]byte, dataHeaderSize, 128)
+		got := a.sealInPlace(append(buf, plain...), 9, 77)
+		if string(got) != string(want) {
+			t.Fatalf("%s: in-place seal differs", c.name)
+		}
+		if out, err := a.openData(got, 77); err != nil || string(out) != string(plain) {
+			t.Fatalf("%s: open = %q, %v", c.name, out, err)
+		}
+	}
+}
+
 func BenchmarkOpen(b *testing.B) {
 	for _, c := range benchCiphers {
 		b.Run(c.name, func(b *testing.B) {

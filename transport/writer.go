@@ -12,7 +12,6 @@ type writer struct {
 	c     *Conn
 	bufs  [batchSize][]byte
 	pkts  []Packet
-	plain []byte
 	timer *clock.Timer
 }
 
@@ -21,7 +20,7 @@ type writer struct {
 // of a peer with queued data allows it to send again.
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
-	w := &writer{c: c, pkts: make([]Packet, 0, batchSize), plain: make([]byte, 0, c.opts.MTU)}
+	w := &writer{c: c, pkts: make([]Packet, 0, batchSize)}
 	for i := range w.bufs {
 		w.bufs[i] = make([]byte, 0, c.opts.MTU)
 	}
@@ -162,11 +161,11 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 		if !p.pacer.allow(now) {
 			return true, max(p.pacer.wait(), time.Microsecond)
 		}
-		w.plain = p.queue.fill(w.plain[:0], room)
+		slot := len(w.pkts)
+		pkt := p.queue.fill(w.bufs[slot][:dataHeaderSize], dataHeaderSize+room)
 		p.keepalive = false
 		ctr := kp.sendCount.Add(1) - 1
-		slot := len(w.pkts)
-		out := kp.send.sealData(w.bufs[slot][:0], kp.remote, ctr, w.plain)
+		out := kp.send.sealInPlace(pkt, kp.remote, ctr)
 		w.bufs[slot] = out
 		w.pkts = append(w.pkts, Packet{Buf: out, Addr: to})
 		p.pacer.spend(len(out))
