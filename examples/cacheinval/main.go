@@ -1,0 +1,178 @@
+// Command cacheinval shows the classic broker-less use of gossip: several
+// services each keep a local cache in front of a shared store, and every
+// write is followed by an invalidation gossiped to all of them, so that no
+// service keeps serving a stale value. It runs the services in one process,
+// each with its own gwyh node on 127.0.0.1.
+//
+//	go run ./examples/cacheinval
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gwyh/gwyh/node"
+	"github.com/gwyh/gwyh/topic"
+)
+
+// invalidation says that key changed in the store at version.
+type invalidation struct {
+	Key     string `json:"key"`
+	Version int    `json:"version"`
+}
+
+// store is the shared database every service reads through its cache.
+type store struct {
+	mu   sync.Mutex
+	data map[string]int // key -> version
+}
+
+func (s *store) get(k string) int { s.mu.Lock(); defer s.mu.Unlock(); return s.data[k] }
+func (s *store) put(k string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[k]++
+	return s.data[k]
+}
+
+// service is one process: a node, a local cache and the invalidation feed.
+type service struct {
+	name  string
+	n     *node.Node
+	inval *topic.Topic[invalidation]
+	mu    sync.Mutex
+	cache map[string]int
+}
+
+func (s *service) read(st *store, k string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.cache[k]; ok {
+		return v
+	}
+	v := st.get(k)
+	s.cache[k] = v
+	return v
+}
+
+// listen drops cached entries older than each invalidation.
+func (s *service) listen(ctx context.Context, sub *topic.Subscription[invalidation]) {
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if v, ok := s.cache[m.Value.Key]; ok && v < m.Value.Version {
+			delete(s.cache, m.Value.Key)
+		}
+		s.mu.Unlock()
+	}
+}
+
+func main() {
+	count := flag.Int("services", 5, "services (nodes)")
+	writes := flag.Int("writes", 200, "writes to the store")
+	flag.Parse()
+	if err := run(*count, *writes); err != nil {
+		fmt.Fprintln(os.Stderr, "cacheinval:", err)
+		os.Exit(1)
+	}
+}
+
+func run(count, writes int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := &store{data: map[string]int{}}
+	var svcs []*service
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for i := range count {
+		cfg := node.DefaultConfig()
+		cfg.Listen = "127.0.0.1:0"
+		cfg.Gossip.HeartbeatInterval = 200 * time.Millisecond
+		if i > 0 {
+			cfg.Bootstrap = []string{svcs[0].n.Addr().String()}
+		}
+		n, err := node.New(cfg)
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		t, err := topic.Join(n, "cache/invalidate", topic.JSON[invalidation]())
+		if err != nil {
+			return err
+		}
+		sub, err := t.Subscribe()
+		if err != nil {
+			return err
+		}
+		s := &service{name: fmt.Sprintf("svc-%d", i), n: n, inval: t, cache: map[string]int{}}
+		wg.Add(1)
+		go func() { defer wg.Done(); s.listen(ctx, sub) }()
+		svcs = append(svcs, s)
+	}
+	waitMesh(svcs)
+	fmt.Printf("%d services, each with a local cache, gossiping invalidations on %q\n", count, "cache/invalidate")
+	keys := []string{"user:1", "user:2", "cart:7", "price:apple", "price:pear"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for w := range writes {
+		for _, s := range svcs { // everyone reads, warming caches
+			s.read(st, keys[rng.IntN(len(keys))])
+		}
+		writer := svcs[rng.IntN(len(svcs))]
+		k := keys[rng.IntN(len(keys))]
+		v := st.put(k)
+		writer.mu.Lock()
+		writer.cache[k] = v
+		writer.mu.Unlock()
+		if err := writer.inval.Publish(ctx, invalidation{Key: k, Version: v}); err != nil {
+			return err
+		}
+		if w%50 == 49 {
+			fmt.Printf("  %d writes, %d stale cache entries right now\n", w+1, stale(svcs, st))
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for stale(svcs, st) > 0 && time.Now().Before(deadline) {
+		t := time.NewTimer(10 * time.Millisecond)
+		<-t.C
+	}
+	n := stale(svcs, st)
+	fmt.Printf("after the last write: %d stale entries in %d caches\n", n, count)
+	if n > 0 {
+		return fmt.Errorf("%d caches still stale", n)
+	}
+	fmt.Println("every cache is consistent with the store")
+	return nil
+}
+
+// stale counts cached entries older than the store.
+func stale(svcs []*service, st *store) int {
+	n := 0
+	for _, s := range svcs {
+		s.mu.Lock()
+		for k, v := range s.cache {
+			if v < st.get(k) {
+				n++
+			}
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// waitMesh waits until every service has a mesh peer.
+func waitMesh(svcs []*service) {
+	for _, s := range svcs {
+		for len(s.inval.Handle().Mesh()) == 0 {
+			t := time.NewTimer(10 * time.Millisecond)
+			<-t.C
+		}
+	}
+}

@@ -1,0 +1,78 @@
+// Command chat is a terminal chat room over one gwyh topic. Start it in two
+// or more terminals; every line typed in one appears in the others.
+//
+//	go run ./examples/chat -listen 127.0.0.1:7001 -name alice
+//	go run ./examples/chat -listen 127.0.0.1:7002 -join 127.0.0.1:7001 -name bob
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/gwyh/gwyh/node"
+	"github.com/gwyh/gwyh/topic"
+)
+
+// line is what travels on the topic, as JSON.
+type line struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:7001", "UDP address to listen on")
+	join := flag.String("join", "", "comma-separated peers to join (host:port)")
+	name := flag.String("name", os.Getenv("USER"), "your name in the room")
+	room := flag.String("room", "lobby", "chat room (the topic is chat/<room>)")
+	flag.Parse()
+	if err := run(*listen, *join, *name, *room); err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, join, name, room string) error {
+	cfg := node.DefaultConfig()
+	cfg.Listen = listen
+	if join != "" {
+		cfg.Bootstrap = strings.Split(join, ",")
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	t, err := topic.Join(n, "chat/"+room, topic.JSON[line]())
+	if err != nil {
+		return err
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	fmt.Printf("# %s in room %q on %s; others join with -join %s\n", name, room, n.Addr(), n.Addr())
+	go func() {
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			if err := t.Publish(ctx, line{Name: name, Text: sc.Text()}); err != nil {
+				fmt.Fprintln(os.Stderr, "# not sent:", err)
+			}
+		}
+	}()
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			return nil // interrupted
+		}
+		if m.ReceivedFrom != n.ID() { // our own lines are already on screen
+			fmt.Printf("<%s> %s\n", m.Value.Name, m.Value.Text)
+		}
+	}
+}
