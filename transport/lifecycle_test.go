@@ -252,3 +252,44 @@ func TestPeerDownMockClock(t *testing.T) {
 		t.Fatalf("down: %v", ev.Peer)
 	}
 }
+
+// TestPacingBacksOffUnderLoss: receiver reports reveal the loss of a lossy
+// link and the sender's rate falls from where it started; on a clean link
+// it climbs.
+func TestPacingBacksOffUnderLoss(t *testing.T) {
+	tests := []struct {
+		name string
+		loss float64
+		down bool
+	}{
+		{"clean link climbs", 0, false},
+		{"lossy link backs off", 0.2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			net := bindtest.NewNetwork()
+			o := fastOpts()
+			o.InitialRate = 8 << 20
+			o.PeerDownTimeout = time.Minute
+			a := memConn(t, net, 1, o)
+			b := memConn(t, net, 2, o)
+			dial(t, a, b, peer.ID{})
+			net.SetConditions(bindtest.Conditions{Loss: tt.loss, Seed: 7})
+			go func() { // drain b
+				for range b.Events() {
+				}
+			}()
+			msg := make([]byte, 1000)
+			eventually(t, "rate change", func() bool {
+				for range 50 {
+					_ = a.Send(b.ID(), msg, transport.PriorityMessage)
+				}
+				st, _ := a.PeerStats(b.ID())
+				if tt.down {
+					return st.SendRate < float64(o.InitialRate)/2 && st.Loss > 0.05
+				}
+				return st.SendRate > 2*float64(o.InitialRate) && st.Loss == 0
+			})
+		})
+	}
+}
