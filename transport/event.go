@@ -22,6 +22,7 @@ const (
 	EventPeerDown
 )
 
+// String returns the kind's name ("payload", "peer-up", "peer-down").
 func (k EventKind) String() string {
 	switch k {
 	case EventPayload:

@@ -38,6 +38,7 @@ var dropNames = [...]string{
 	"event-queue-full", "queue-full", "peer-down", "write-error",
 }
 
+// String returns the cause's short name, e.g. "replay".
 func (d DropCause) String() string {
 	if d >= 0 && int(d) < len(dropNames) {
 		return dropNames[d]

@@ -49,8 +49,10 @@ func ListenUDP(addr string) (Socket, error) {
 	return s, nil
 }
 
+// LocalAddr returns the bound address (with the port the kernel chose).
 func (s *udpSocket) LocalAddr() netip.AddrPort { return s.local }
 
+// Close closes the socket; ReadBatch and WriteBatch then fail.
 func (s *udpSocket) Close() error {
 	err := s.conn.Close()
 	if errors.Is(err, net.ErrClosed) {
@@ -59,10 +61,13 @@ func (s *udpSocket) Close() error {
 	return err
 }
 
+// ReadBatch reads up to len(pkts) datagrams (recvmmsg on Linux).
 func (s *udpSocket) ReadBatch(pkts []Packet) (int, error) {
 	return s.batch.read(pkts)
 }
 
+// WriteBatch sends pkts, batchSize per sendmmsg on Linux. Buffers are not
+// retained.
 func (s *udpSocket) WriteBatch(pkts []Packet) error {
 	for len(pkts) > 0 {
 		n := min(len(pkts), batchSize)
