@@ -10,12 +10,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gwyh/gwyh/node"
+	"github.com/gwyh/gwyh/node/metrics"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/topic"
 )
@@ -38,9 +42,9 @@ func (l *listFlag) Set(s string) error {
 }
 
 type nodeFlags struct {
-	listen, topic, identity, keyFile, sign, logLevel string
-	join                                             listFlag
-	jsonOut                                          bool
+	listen, topic, identity, keyFile, sign, logLevel, metrics string
+	join                                                      listFlag
+	jsonOut                                                   bool
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
@@ -55,6 +59,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 	fs.StringVar(&f.sign, "sign", "strict", "signature policy: strict or none (every node of the cluster needs the same)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print deliveries as JSON lines {id,from,received_from,topic,data}")
 	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9100) at /metrics")
 	usage := func() {
 		fmt.Fprint(stderr, `usage: gwyh node [flags]
 
@@ -156,10 +161,32 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "gwyh node: others can join with -join %s@%s\n", n.ID(), n.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.metrics != "" {
+		srv, err := serveMetrics(f.metrics, n)
+		if err != nil {
+			fmt.Fprintf(stderr, "gwyh node: -metrics: %v\n", err)
+			return 1
+		}
+		defer srv.Close()
+		fmt.Fprintf(stderr, "gwyh node: metrics on http://%s/metrics\n", srv.Addr)
+	}
 	go publishLines(ctx, os.Stdin, t, stderr)
 	printDeliveries(ctx, sub, n, stdout, f.jsonOut)
 	fmt.Fprintln(stderr, "gwyh node: leaving")
 	return 0
+}
+
+// serveMetrics serves n's metrics at http://addr/metrics until closed.
+func serveMetrics(addr string, n *node.Node) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics.Handler(n))
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, nil
 }
 
 // config builds the node's Config from the flags.
