@@ -90,6 +90,16 @@ type Config struct {
 	// PublishHighWater: a publish waits (or fails) while the send queue of
 	// a peer holds more than this many bytes. Zero means 64 KiB.
 	PublishHighWater int
+	// LANDiscovery turns on discovery over UDP multicast (off by default):
+	// the node announces itself to LANGroup every LANInterval and learns
+	// the peers it hears. Discovered peers still need the handshake (and
+	// the NetworkKey, which also authenticates beacons).
+	LANDiscovery bool
+	// LANGroup is the multicast group, "ip:port". Empty means
+	// "239.255.71.71:7947".
+	LANGroup string
+	// LANInterval is the time between beacons. Zero means 5 s.
+	LANInterval time.Duration
 	// Seed seeds the router's randomness; zero picks a random seed.
 	Seed uint64
 	// Transport holds advanced transport options. NetworkKey, MTU,
@@ -149,6 +159,10 @@ func (c Config) withDefaults() Config {
 	fill(&c.ValidationWorkers, d.ValidationWorkers)
 	fill(&c.SubscriptionBuffer, d.SubscriptionBuffer)
 	fill(&c.PublishHighWater, d.PublishHighWater)
+	if c.LANGroup == "" {
+		c.LANGroup = "239.255.71.71:7947"
+	}
+	fillD(&c.LANInterval, 5*time.Second)
 	if c.Clock == nil {
 		c.Clock = clock.New()
 	}
@@ -212,6 +226,14 @@ func (c Config) Validate() error {
 	}
 	if c.DialBackoff < 0 || c.MaxDialBackoff < c.DialBackoff || c.DialTimeout < 0 {
 		bad("dial timing: want 0 ≤ DialBackoff ≤ MaxDialBackoff and DialTimeout ≥ 0")
+	}
+	if c.LANDiscovery {
+		if ap, err := netip.ParseAddrPort(c.LANGroup); err != nil || !ap.Addr().IsMulticast() {
+			bad("LANGroup %q: want a multicast ip:port", c.LANGroup)
+		}
+		if c.LANInterval < 0 {
+			bad("LANInterval %v negative", c.LANInterval)
+		}
 	}
 	if c.ValidationWorkers < 1 || c.SubscriptionBuffer < 1 || c.PublishHighWater < 1 {
 		bad("ValidationWorkers, SubscriptionBuffer and PublishHighWater must be positive")

@@ -94,6 +94,12 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.wg.Add(1)
 	go n.run()
+	if cfg.LANDiscovery {
+		if err := n.startDiscovery(); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	n.log.Info("node started", "id", ident.ID().String(), "addr", n.conn.LocalAddr().String())
 	return n, nil
 }
