@@ -103,7 +103,20 @@ func run() error {
 		report(round, honest, bad.ID())
 	}
 	got := drain(subs[0])
-	fmt.Printf("\nnode 0 accepted %d readings, none impossible: %v\n", len(got), got)
+	fmt.Printf("\nnode 0 accepted %d readings: %v\n", len(got), got)
+	for _, c := range got {
+		if c > 60 {
+			return fmt.Errorf("an impossible reading got through: %v", c)
+		}
+	}
+	for i, n := range honest {
+		for _, p := range n.Peers() {
+			if p == bad.ID() {
+				return fmt.Errorf("node %d still listens to the faulty station", i)
+			}
+		}
+	}
+	fmt.Println("no impossible reading was delivered, and every honest node dropped the faulty station")
 	return nil
 }
 
