@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gwyh/gwyh/node"
 )
 
@@ -29,7 +31,7 @@ func TestHandlerWritesFamilies(t *testing.T) {
 	rec := httptest.NewRecorder()
 	Handler(n).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
-	if ct := rec.Header().Get("Content-Type"); ct != ContentType {
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("content type %q", ct)
 	}
 	id := n.ID().String()
@@ -42,6 +44,19 @@ func TestHandlerWritesFamilies(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %q in:\n%s", want, body)
 		}
+	}
+	// The registry checks every metric against its Desc (label names and
+	// count, one value per label set).
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(NewCollector(n)); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	if len(mfs) < 5 {
+		t.Fatalf("gathered %d families, want the node's", len(mfs))
 	}
 	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
 		if !strings.HasPrefix(line, "#") && len(strings.Fields(line)) != 2 {
