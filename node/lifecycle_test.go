@@ -193,3 +193,38 @@ func TestConnectReportsPeer(t *testing.T) {
 		t.Fatalf("bad address: %v", err)
 	}
 }
+
+func TestQuickRestartIsNoticed(t *testing.T) {
+	tc := newTestCluster(t, 4, func(i int, c *Config) {
+		c.Transport.PeerDownTimeout = 30 * time.Second // far longer than the restart
+	})
+	all := indices(4)
+	tc.waitMeshes(all, 2)
+	old := tc.nodes[3]
+	cfg := old.cfg
+	cfg.Listen = old.Addr().String()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := New(cfg) // at once: the others still hold its old session
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.mu.Lock()
+	tc.nodes[3] = again
+	tc.mu.Unlock()
+	tc.join(3)
+	eventually(t, 10*time.Second, "the restarted node's mesh", func() bool { return len(tc.handles[3].Mesh()) >= 1 })
+	for k := range uint32(20) {
+		tc.publish(int(k)%4, 2000+k)
+	}
+	tc.waitAll(all, seq(2000, 2020), 10*time.Second)
+	var restarts uint64
+	for _, n := range tc.nodes[:3] {
+		st, _ := n.Stats()
+		restarts += st.Restarts
+	}
+	if restarts == 0 {
+		t.Error("no node noticed the restart")
+	}
+}

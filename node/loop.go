@@ -9,6 +9,7 @@ import (
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
 )
 
@@ -36,6 +37,8 @@ type loopState struct {
 	pub      pubResult // sends of the current publish
 	dirty    bool      // a router input happened since the last Ready
 	later    []func(now time.Time)
+	limits   rpc.Limits // the router's decoding limits
+	scratch  rpc.RPC    // for checkRestart
 	counts   counters
 }
 
@@ -44,6 +47,9 @@ type peerInfo struct {
 	addr     netip.AddrPort
 	outbound bool
 	direct   bool
+	// addedWall is when the router got the peer, in the transport's
+	// (wall-clock) time, to tell a newer session (see checkRestart).
+	addedWall time.Time
 }
 
 // pubResult counts the message payloads a flush queued and refused.
@@ -58,6 +64,7 @@ func (n *Node) initLoopState() {
 	n.pending = map[netip.AddrPort]int{}
 	n.expectUp = map[peer.ID]netip.AddrPort{}
 	n.packMTU = n.cfg.MTU - 64 // room for the transport's header, tag and frame header
+	n.limits = routerLimits(n.cfg)
 	n.timer = n.clock.Timer(time.Hour)
 }
 
@@ -127,6 +134,7 @@ func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 			return
 		}
 		n.counts.bytesIn += uint64(len(ev.Payload))
+		n.checkRestart(now, ev.Peer, ev.Payload)
 		_ = n.r.HandlePayload(now, ev.Peer, ev.Payload) // errors are counted drops
 	case transport.EventPeerUp:
 		n.peerUp(now, ev.Peer, unmap(ev.Addr))
@@ -154,7 +162,7 @@ func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
 	n.r.AddPeer(now, id, router.PeerOptions{
 		Direction: dir, Record: []byte(addr.String()), IP: addr.Addr(), Direct: direct,
 	})
-	n.peers[id] = &peerInfo{addr: addr, outbound: outbound, direct: direct}
+	n.peers[id] = &peerInfo{addr: addr, outbound: outbound, direct: direct, addedWall: time.Now()}
 	n.book.connected(id, addr)
 	n.publishPeers()
 	n.tracer.PeerUp(id, addr, outbound)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/score"
 	"github.com/gwyh/gwyh/transport"
 )
@@ -130,8 +131,7 @@ func newRouter(cfg Config, ident *peer.Identity) (*router.Router, *score.Scorer,
 		Rand:            rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		Thresholds:      cfg.Thresholds,
 	}
-	rc.Limits.MaxDataSize = cfg.MaxMessageSize
-	rc.Limits.MaxPayload = cfg.MaxMessageSize + 64<<10
+	rc.Limits = routerLimits(cfg)
 	var sc *score.Scorer
 	if cfg.Score != nil {
 		var err error
@@ -145,6 +145,11 @@ func newRouter(cfg Config, ident *peer.Identity) (*router.Router, *score.Scorer,
 		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return r, sc, nil
+}
+
+// routerLimits are the decoding limits for cfg's MaxMessageSize.
+func routerLimits(cfg Config) rpc.Limits {
+	return rpc.Limits{MaxDataSize: cfg.MaxMessageSize, MaxPayload: cfg.MaxMessageSize + 64<<10}
 }
 
 // ID returns the node's peer ID (its identity's public key).

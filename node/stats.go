@@ -41,7 +41,7 @@ type counters struct {
 	drops                          [numNodeDrops]uint64
 	payloadsOut, bytesOut, bytesIn uint64
 	published, dials, dialFailures uint64
-	shed                           uint64
+	shed, restarts                 uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d]++ }
@@ -91,8 +91,9 @@ type Stats struct {
 	// BytesIn: payload bytes received. Published: Publish calls that
 	// reached the router. Dials and DialFailures: the peer manager's dials.
 	PayloadsOut, BytesOut, BytesIn, Published, Dials, DialFailures uint64
-	// Shed counts peers removed because they were graylisted.
-	Shed uint64
+	// Shed counts peers removed because they were graylisted; Restarts
+	// counts peers seen restarting (re-added to the router).
+	Shed, Restarts uint64
 }
 
 // Drops returns every non-zero drop counter of the node, the router and
@@ -138,7 +139,7 @@ func (n *Node) fillStats(s *Stats) {
 	s.NodeDrops = n.counts.drops
 	s.PayloadsOut, s.BytesOut, s.BytesIn = n.counts.payloadsOut, n.counts.bytesOut, n.counts.bytesIn
 	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
-	s.Shed = n.counts.shed
+	s.Shed, s.Restarts = n.counts.shed, n.counts.restarts
 	for _, id := range n.r.Peers() {
 		pi := n.peers[id]
 		ps := PeerStats{ID: id}
