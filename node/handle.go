@@ -26,7 +26,8 @@ type TopicOptions struct {
 	// on the worker pool before it is delivered or forwarded.
 	Validator ValidatorFunc
 	// WaitForRoom makes Publish wait, within its ctx, while a peer's send
-	// queue is above Config.PublishHighWater, instead of queueing at once.
+	// queue is above Config.PublishHighWater or the node is behind with
+	// what it received, instead of queueing at once.
 	WaitForRoom bool
 }
 
@@ -162,8 +163,14 @@ func (n *Node) waitRoom(ctx context.Context) error {
 	}
 }
 
-// queuesFull reports whether a peer's send queue is above the high water.
+// queuesFull reports whether a peer's send queue is above the high water,
+// or this node's own backlog of received payloads is above a quarter of
+// the transport's event queue (the node is not keeping up; payloads beyond
+// the queue would be dropped).
 func (n *Node) queuesFull() bool {
+	if ev := n.conn.Events(); len(ev) > cap(ev)/4 {
+		return true
+	}
 	for _, p := range n.conn.Peers() {
 		if ps, ok := n.conn.PeerStats(p); ok && ps.QueuedBytes > n.cfg.PublishHighWater {
 			return true
