@@ -18,15 +18,21 @@ func (n *Node) maintain(now time.Time) {
 	n.nextMnt = now.Add(max(n.cfg.Gossip.HeartbeatInterval, 100*time.Millisecond))
 	want := n.cfg.PeersLow - len(n.peers) - n.dialing
 	desperate := len(n.peers) < max(1, n.cfg.PeersLow/3)
+	byAddr := make(map[netip.AddrPort]peer.ID, len(n.peers))
+	for id, pi := range n.peers {
+		byAddr[pi.addr] = id
+	}
 	for _, e := range n.book.candidates(now, want, n.ID(), desperate) {
 		if n.dialing >= maxDialing {
 			break
 		}
-		if !e.target.id.IsZero() {
-			if _, ok := n.peers[e.target.id]; ok {
-				e.up = true
-				continue
-			}
+		// Never dial a connected peer: a dial makes a fresh session.
+		if id, ok := byAddr[e.addr]; ok && e.target.id.IsZero() {
+			e.target.id = id
+		}
+		if _, ok := n.peers[e.target.id]; ok && !e.target.id.IsZero() {
+			e.up = true
+			continue
 		}
 		n.startDial(e)
 	}
