@@ -171,6 +171,21 @@ func TestTwentyNodesEveryoneGetsEverything(t *testing.T) {
 		tc.publish(int(k)%n, k)
 	}
 	tc.waitAll(all, seq(0, 100), 20*time.Second)
+	// Re-adding peers on a new session (restart detection) must settle,
+	// not bounce between two nodes.
+	restarts := func() (sum uint64) {
+		for _, nd := range tc.nodes {
+			st, _ := nd.Stats()
+			sum += st.Restarts
+		}
+		return sum
+	}
+	before := restarts()
+	tick := time.NewTimer(500 * time.Millisecond)
+	<-tick.C
+	if after := restarts(); after != before {
+		t.Fatalf("peers keep being re-added: %d then %d", before, after)
+	}
 }
 
 func TestNodeClosedMidStreamRestHeal(t *testing.T) {

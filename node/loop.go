@@ -47,9 +47,9 @@ type peerInfo struct {
 	addr     netip.AddrPort
 	outbound bool
 	direct   bool
-	// addedWall is when the router got the peer, in the transport's
-	// (wall-clock) time, to tell a newer session (see checkRestart).
-	addedWall time.Time
+	// session is the start of the transport session the peer had when the
+	// router last got it (see checkRestart).
+	session time.Time
 }
 
 // pubResult counts the message payloads a flush queued and refused.
@@ -162,7 +162,11 @@ func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
 	n.r.AddPeer(now, id, router.PeerOptions{
 		Direction: dir, Record: []byte(addr.String()), IP: addr.Addr(), Direct: direct,
 	})
-	n.peers[id] = &peerInfo{addr: addr, outbound: outbound, direct: direct, addedWall: time.Now()}
+	pi := &peerInfo{addr: addr, outbound: outbound, direct: direct}
+	if ps, ok := n.conn.PeerStats(id); ok {
+		pi.session = ps.SessionStart
+	}
+	n.peers[id] = pi
 	n.book.connected(id, addr)
 	n.publishPeers()
 	n.tracer.PeerUp(id, addr, outbound)

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -13,14 +12,15 @@ import (
 // the transport's PeerDownTimeout gets a new session without a new
 // EventPeerUp, so our router still holds the old incarnation's state and
 // never re-announces its subscriptions to the new one, which then cannot
-// graft or publish to us. A fresh router announces its subscriptions, so
-// a SUBSCRIBE betrays a restart when it is for a topic the router already
-// lists for that peer (the old incarnation crashed), or when it arrives on
-// a transport session newer than the peer's addition to the router (the
-// old incarnation left its topics, then restarted). The node then removes
+// graft or publish to us. A fresh router announces its subscriptions, so a
+// SUBSCRIBE arriving on a transport session other than the one the peer
+// had when the router last got it betrays a restart. The node then removes
 // and re-adds the peer, which makes the router announce our topics to it
-// again. A false positive (a topic joined after a rekey) costs only that
-// peer's mesh places, regained at the next heartbeat.
+// again, and remembers the session, so that it re-adds a peer at most once
+// per session: the re-announcement, seen from the other side on an
+// unchanged session, does not bounce back. A false positive (a topic
+// joined after a rekey) costs that peer's mesh places until the next
+// heartbeat.
 //
 // Payloads are packed in field-number order, so one with subscriptions
 // starts with the tag of RPC field 1; only those (rare: sent on joins,
@@ -36,31 +36,26 @@ func (n *Node) checkRestart(now time.Time, p peer.ID, payload []byte) {
 	if pi == nil {
 		return
 	}
+	ps, ok := n.conn.PeerStats(p)
+	if !ok || ps.SessionStart.Equal(pi.session) {
+		return
+	}
 	if err := rpc.Decode(payload, n.limits, &n.scratch); err != nil {
 		return // the router will count it
 	}
 	defer n.scratch.Reset()
-	known := n.r.PeerTopics(p)
-	subscribes := false
 	for _, s := range n.scratch.Subscriptions {
-		if !s.Subscribe {
-			continue
-		}
-		subscribes = true
-		if _, ok := slices.BinarySearch(known, s.Topic); ok {
+		if s.Subscribe {
+			pi.session = ps.SessionStart
 			n.readd(now, p, pi)
 			return
 		}
-	}
-	if ps, ok := n.conn.PeerStats(p); subscribes && ok && ps.SessionStart.After(pi.addedWall) {
-		n.readd(now, p, pi)
 	}
 }
 
 // readd removes p from the router and adds it again as new.
 func (n *Node) readd(now time.Time, p peer.ID, pi *peerInfo) {
 	n.counts.restarts++
-	pi.addedWall = time.Now() // transport times are wall-clock
 	n.r.RemovePeer(now, p)
 	dir := router.Inbound
 	if pi.outbound {
