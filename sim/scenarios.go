@@ -69,7 +69,7 @@ func Scenarios() []Scenario {
 	partition.Name, partition.Summary = "partition", "the network splits in two halves at 6 s for 5 s, then heals"
 	partition.Net.Partition = Partition{At: 6 * time.Second, Heal: 11 * time.Second, Fraction: 0.5}
 
-	sybil := attackBase("sybil", "at 10 s, 10 sybils per honest node join the formed network, graft and never forward; gossip to Dlazy peers only")
+	sybil := attackBase("sybil", "at 10 s, 10 sybils per honest node join the formed network, graft and never forward; measured from 80 s; gossip to Dlazy peers only")
 	sybil.Attack = Attack{Kind: AttackSybil, PerHonest: 10, Start: 10 * time.Second}
 	// Each honest node gets ≈ 100 sybil connections (10 × 10) and dials 8
 	// more peers from then on, mostly sybils; it keeps its 4 dials to
@@ -79,6 +79,10 @@ func Scenarios() []Scenario {
 	sybil.Topology = Topology{Degree: 4, MixedDegree: 8, AttackerDegree: 10}
 	sybil.Params = router.DefaultParams()
 	sybil.Params.GossipFactor = 0
+	// Measure once the PRUNE backoffs of the first oversubscription (at
+	// ≈ 11 s, one minute) are over: until then honest nodes cannot
+	// re-graft the honest peers they pruned, or that pruned them.
+	sybil.Traffic.Start = 80 * time.Second
 
 	eclipse := attackBase("eclipse", "sybils surround 1% of the honest nodes: every one dials every target, and targets discover only one honest node")
 	eclipse.Attack = Attack{Kind: AttackEclipse, PerHonest: 0.05, Targets: DefaultNodes / 100}
