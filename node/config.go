@@ -72,9 +72,11 @@ type Config struct {
 	// 1400. Every node of a cluster should use the same MTU.
 	MTU int
 	// PeersLow and PeersHigh are the water marks of connected peers: below
-	// PeersLow the node dials peers it learnt of; above PeersHigh it sheds
-	// the surplus. Zeros mean 12 and 48 (enough for a mesh of Dhi=12 with a
-	// choice of peers, a small fraction of a 10,000-node cluster).
+	// PeersLow the node dials peers it learnt of, and it never dials more
+	// than that. PeersHigh is checked (PeersLow ≤ PeersHigh) but not yet
+	// enforced on inbound peers: the transport cannot end one session.
+	// Zeros mean 12 and 48 (enough for a mesh of Dhi=12 with a choice of
+	// peers, a small fraction of a 10,000-node cluster).
 	PeersLow, PeersHigh int
 	// DialBackoff is the first wait before redialling a peer that did not
 	// answer; it doubles up to MaxDialBackoff. Zeros mean 1 s and 1 min.

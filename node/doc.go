@@ -14,9 +14,11 @@
 // events feed the tracer, the counters and the peer manager.
 //
 // The peer manager dials Config.Bootstrap at start (retrying with backoff),
-// keeps the number of connected peers between Config.PeersLow and
-// Config.PeersHigh, fills from peers learnt by peer exchange, reconnects
-// Config.Direct peers and sheds graylisted ones.
+// dials peers learnt by peer exchange (and LAN discovery) while fewer than
+// Config.PeersLow are connected, reconnects Config.Direct and bootstrap
+// peers, and sheds graylisted ones. It does not dial beyond PeersLow; it
+// cannot yet trim above Config.PeersHigh, because the transport has no
+// call to end one session.
 //
 // # Typed topics
 //
