@@ -228,3 +228,37 @@ func TestQuickRestartIsNoticed(t *testing.T) {
 		t.Error("no node noticed the restart")
 	}
 }
+
+func TestSubscriptionRingGrowsInOrder(t *testing.T) {
+	n := startNodes(t, 1, nil)[0]
+	h, err := n.JoinTopic("t", TopicOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ size, publish, first int }{
+		{size: 100, publish: 40, first: 0},   // grows 16 → 32 → 64, nothing lost
+		{size: 100, publish: 130, first: 30}, // grows to 100, then loses the oldest
+		{size: 5, publish: 9, first: 4},
+	}
+	ctx := context.Background()
+	for i, tc := range tests {
+		sub, _ := h.Subscribe(tc.size)
+		sub.push(Message{Data: []byte{255}}) // one old message read first
+		if m, _ := sub.Next(ctx); m.Data[0] != 255 {
+			t.Fatal("warm-up message lost")
+		}
+		for k := range tc.publish {
+			sub.push(Message{Data: []byte{byte(k)}})
+		}
+		if got := sub.Lost(); got != uint64(tc.first) {
+			t.Errorf("case %d: lost %d, want %d", i, got, tc.first)
+		}
+		for k := tc.first; k < tc.publish; k++ {
+			m, err := sub.Next(ctx)
+			if err != nil || m.Data[0] != byte(k) {
+				t.Fatalf("case %d: got %v %v, want %d", i, m.Data, err, k)
+			}
+		}
+		sub.Cancel()
+	}
+}

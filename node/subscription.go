@@ -34,7 +34,8 @@ type Message struct {
 type Subscription struct {
 	h      *TopicHandle
 	mu     sync.Mutex
-	ring   []Message
+	ring   []Message // grows by doubling up to size
+	size   int
 	head   int
 	count  int
 	lost   uint64
@@ -44,7 +45,19 @@ type Subscription struct {
 }
 
 func newSubscription(h *TopicHandle, size int) *Subscription {
-	return &Subscription{h: h, ring: make([]Message, size), notify: make(chan struct{}, 1), done: make(chan struct{})}
+	return &Subscription{
+		h: h, ring: make([]Message, min(size, 16)), size: size,
+		notify: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+}
+
+// grow doubles the ring (up to size), keeping the messages in order.
+func (s *Subscription) grow() {
+	ring := make([]Message, min(2*len(s.ring), s.size))
+	for i := range s.count {
+		ring[i] = s.ring[(s.head+i)%len(s.ring)]
+	}
+	s.ring, s.head = ring, 0
 }
 
 // push appends m, dropping the oldest message when full. Called by the
@@ -54,6 +67,9 @@ func (s *Subscription) push(m Message) {
 	if s.err != nil {
 		s.mu.Unlock()
 		return
+	}
+	if s.count == len(s.ring) && len(s.ring) < s.size {
+		s.grow()
 	}
 	if s.count == len(s.ring) {
 		s.ring[s.head] = Message{}
