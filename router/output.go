@@ -8,10 +8,14 @@ import (
 
 // Ready returns everything produced since the previous call to Ready: the
 // Sends, Deliveries, Validations and Events, and the Deadline at which Tick
-// is due. The Output is the router's own memory, reused by the next input:
-// read (or copy) what you need before calling any other input method. All
-// fields are read-only.
+// is due. A second call with no input in between returns an empty Output
+// (with the Deadline). The Output is the router's own memory, reused by the
+// next input or call to Ready: read (or copy) what you need before calling
+// any other method that changes the router. All fields are read-only.
 func (r *Router) Ready() *Output {
+	if r.drained {
+		r.recycle()
+	}
 	r.drained = true
 	r.out.Deadline = r.nextHeartbeat
 	if next := r.pending.Next(); !next.IsZero() && next.Before(r.out.Deadline) {
@@ -25,19 +29,26 @@ func (r *Router) Ready() *Output {
 func (r *Router) begin(now time.Time) {
 	r.inputSeq++
 	if r.drained {
-		r.drained = false
-		r.outEpoch++
-		clear(r.out.Deliveries)
-		clear(r.out.Validations)
-		clear(r.out.Events)
-		r.out.Sends = r.out.Sends[:0]
-		r.out.Deliveries = r.out.Deliveries[:0]
-		r.out.Validations = r.out.Validations[:0]
-		r.out.Events = r.out.Events[:0]
+		r.recycle()
 	}
 	if r.nextHeartbeat.IsZero() {
 		r.nextHeartbeat = now.Add(r.p.HeartbeatInterval)
 	}
+}
+
+// recycle empties the drained Output for reuse. Sends keep their RPCs'
+// memory (rpcFor resets one when it is reused); the other lists are
+// cleared so that they keep no message alive.
+func (r *Router) recycle() {
+	r.drained = false
+	r.outEpoch++
+	clear(r.out.Deliveries)
+	clear(r.out.Validations)
+	clear(r.out.Events)
+	r.out.Sends = r.out.Sends[:0]
+	r.out.Deliveries = r.out.Deliveries[:0]
+	r.out.Validations = r.out.Validations[:0]
+	r.out.Events = r.out.Events[:0]
 }
 
 // rpcFor returns the pending RPC to ps in the current Output, starting one
