@@ -33,19 +33,28 @@ func TestIHaveLimits(t *testing.T) {
 		maxLen    int
 		maxMsgs   int
 		ihaves    int // IHAVE entries, 3 fresh ids each
+		topics    int // spread over this many topics
 		wantAsked int
 	}{
-		{"MaxIHaveMessages caps entries per heartbeat", 5000, 2, 5, 6},
-		{"MaxIHaveLength caps ids per heartbeat", 4, 10, 3, 4},
+		{"MaxIHaveMessages caps IHAVE messages (topics) per heartbeat", 5000, 2, 5, 5, 6},
+		{"entries of one topic, split by the packer, are one message", 5000, 2, 5, 1, 15},
+		{"MaxIHaveLength caps ids per heartbeat", 4, 10, 3, 1, 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *Config) { c.Params.MaxIHaveLength, c.Params.MaxIHaveMessages = tc.maxLen, tc.maxMsgs })
-			e.addPeers(1, 1, Inbound, "t")
-			e.join("t")
+			topic := func(i int) string { return fmt.Sprint("t", i%tc.topics) }
+			var names []string
+			for i := 0; i < tc.topics; i++ {
+				names = append(names, topic(i))
+			}
+			e.addPeers(1, 1, Inbound, names...)
+			for _, n := range names {
+				e.join(n)
+			}
 			m := &rpc.RPC{}
 			for i := 0; i < tc.ihaves; i++ {
-				m.IHave = append(m.IHave, ihave("t", fmt.Sprint("a", i), fmt.Sprint("b", i), fmt.Sprint("c", i)))
+				m.IHave = append(m.IHave, ihave(topic(i), fmt.Sprint("a", i), fmt.Sprint("b", i), fmt.Sprint("c", i)))
 			}
 			e.rpcFrom(1, m)
 			if got := len(e.sendTo(1).IWant[0].IDs); got != tc.wantAsked {
@@ -53,7 +62,7 @@ func TestIHaveLimits(t *testing.T) {
 			}
 			// The budget renews at the heartbeat.
 			e.heartbeats(1)
-			e.rpcFrom(1, &rpc.RPC{IHave: []rpc.IHave{ihave("t", "fresh")}})
+			e.rpcFrom(1, &rpc.RPC{IHave: []rpc.IHave{ihave(topic(0), "fresh")}})
 			if s := e.sendTo(1); s == nil || len(s.IWant) != 1 {
 				t.Fatal("budget not renewed at heartbeat")
 			}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/rpc"
@@ -8,8 +9,11 @@ import (
 
 // handleIHave answers IHAVE with IWANT for the unseen ids
 // (gossipsub-v1.0.md, v1.1 "Spam Protection Measures"): nothing from a
-// peer below GossipThreshold; at most MaxIHaveMessages IHAVE entries and
-// MaxIHaveLength asked ids per peer per heartbeat; only for joined topics.
+// peer below GossipThreshold; IHAVE for at most MaxIHaveMessages topics and
+// at most MaxIHaveLength asked ids per peer per heartbeat; only for joined
+// topics. A peer gossips one IHAVE per topic per heartbeat, which rpc.Pack
+// splits into several entries when it exceeds the MTU: the entries of one
+// topic count as one IHAVE message, and MaxIHaveLength bounds the ids.
 // For each IHAVE answered, one asked id chosen at random becomes a promise
 // the advertiser must keep within IWantFollowupTime.
 func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
@@ -19,8 +23,7 @@ func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
 		return
 	}
 	for i := range ihs {
-		ps.ihaves++
-		if ps.ihaves > r.p.MaxIHaveMessages || ps.iasked >= r.p.MaxIHaveLength {
+		if !ps.countIHave(ihs[i].Topic, r.p.MaxIHaveMessages) || ps.iasked >= r.p.MaxIHaveLength {
 			r.stats.Drops[DropIHaveFlood]++
 			continue
 		}
@@ -52,4 +55,17 @@ func (r *Router) askIWant(now time.Time, ps *peerState, ids []string) {
 	r.stats.IWantSent += uint64(len(want))
 	r.promises.Add(want[r.rng.IntN(len(want))], ps.id, now.Add(r.p.IWantFollowupTime))
 	appendIWant(r.rpcFor(ps), want)
+}
+
+// countIHave records an IHAVE entry for topic and reports whether it is
+// within the budget of max IHAVE messages (topics) this heartbeat.
+func (ps *peerState) countIHave(topic string, max int) bool {
+	if slices.Contains(ps.ihaves, topic) {
+		return true
+	}
+	if len(ps.ihaves) >= max {
+		return false
+	}
+	ps.ihaves = append(ps.ihaves, topic)
+	return true
 }

@@ -32,7 +32,8 @@ func (r *Router) heartbeat(now time.Time) {
 	}
 	for _, p := range r.peerList.Slice() {
 		ps := r.peers[p]
-		ps.ihaves, ps.iasked = 0, 0
+		clear(ps.ihaves)
+		ps.ihaves, ps.iasked = ps.ihaves[:0], 0
 		ps.dontWant.Heartbeat()
 	}
 	r.applyBrokenPromises(now)

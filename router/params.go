@@ -57,7 +57,8 @@ type Params struct {
 	// MaxIHaveLength: most message ids asked of (and advertised to) one
 	// peer per heartbeat. ≥ 1.
 	MaxIHaveLength int
-	// MaxIHaveMessages: most IHAVE entries accepted from one peer per
+	// MaxIHaveMessages: most IHAVE messages (one per topic; the entries
+	// rpc.Pack split one into count once) accepted from one peer per
 	// heartbeat. ≥ 1.
 	MaxIHaveMessages int
 	// IWantFollowupTime: how long an IWANT promise may stay unkept before

@@ -87,8 +87,8 @@ type peerState struct {
 	opts     PeerOptions
 	topics   map[string]struct{}
 	dontWant mesh.DontWant
-	ihaves   int // IHAVE entries received this heartbeat
-	iasked   int // message ids asked of it this heartbeat
+	ihaves   []string // topics it sent IHAVE for this heartbeat (≤ MaxIHaveMessages)
+	iasked   int      // message ids asked of it this heartbeat
 
 	sendEpoch uint64 // == Router.outEpoch when out.Sends[sendIdx] is its
 	sendIdx   int
