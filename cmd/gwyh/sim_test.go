@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSimList(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runSim([]string{"-list"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, name := range []string{"baseline", "sybil", "eclipse", "coldboot", "covertflash",
+		"attackatdawn", "spam", "ihavespam", "churn", "partition", "zones"} {
+		if !strings.Contains(out.String(), name+" ") {
+			t.Errorf("-list does not name %s:\n%s", name, out.String())
+		}
+	}
+}
+
+// TestSimJSON checks the keys of BENCH.md §3 and the plot file.
+func TestSimJSON(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "p.svg")
+	var out, errb bytes.Buffer
+	args := []string{"-scenario", "spam", "-nodes", "10", "-messages", "20", "-seed", "5", "-json", "-q", "-plot", plot}
+	if code := runSim(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"scenario", "nodes", "seed", "messages", "delivery_ratio", "lat_p50_ms",
+		"lat_p90_ms", "lat_p99_ms", "lat_max_ms", "dup_per_msg_per_node", "bytes_per_msg_per_node",
+		"wall_s", "peak_rss_mb", "control_share", "recovery_ms", "scoring", "attackers", "mesh_degree_hist"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if m["seed"].(float64) != 5 || m["nodes"].(float64) != 10 || m["scenario"] != "spam" {
+		t.Errorf("JSON does not echo the flags: %v %v %v", m["scenario"], m["nodes"], m["seed"])
+	}
+	svg, err := os.ReadFile(plot)
+	if err != nil || !bytes.Contains(svg, []byte("scoring off")) {
+		t.Errorf("plot %s: %v; compares scoring: %v", plot, err, bytes.Contains(svg, []byte("scoring off")))
+	}
+}
+
+func TestSimBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-scenario", "nope"},
+		{"-scoring", "maybe"},
+		{"-nodes", "1"},
+	} {
+		var out, errb bytes.Buffer
+		if code := runSim(append(args, "-q"), &out, &errb); code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+	}
+}
