@@ -36,8 +36,8 @@ type simFlags struct {
 	quiet    bool
 }
 
-// runSim runs `gwyh sim`.
-func runSim(args []string, stdout, stderr io.Writer) int {
+// parseSimFlags parses the sim subcommand's arguments.
+func parseSimFlags(args []string, stderr io.Writer) (simFlags, error) {
 	var f simFlags
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -54,24 +54,14 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.sign, "sign", false, "StrictSign: sign and verify every message (slow; the default is StrictNoSign)")
 	fs.StringVar(&f.trace, "trace", "", "write one line per event to `FILE` (small runs only)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if f.list {
-		listScenarios(stdout)
-		return 0
-	}
-	tuneGC()
-	if f.table {
-		return simTable(f, stdout, stderr)
-	}
+	return f, fs.Parse(args)
+}
+
+// simScenario returns the scenario the flags ask for.
+func simScenario(f simFlags) (sim.Scenario, error) {
 	sc, ok := sim.Lookup(f.scenario)
 	if !ok {
-		fmt.Fprintf(stderr, "gwyh sim: unknown scenario %q (gwyh sim -list)\n", f.scenario)
-		return 2
+		return sc, fmt.Errorf("unknown scenario %q (gwyh sim -list)", f.scenario)
 	}
 	sc = sc.WithNodes(f.nodes)
 	if f.messages > 0 {
@@ -85,7 +75,31 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	case "off":
 		sc.Scoring = false
 	default:
-		fmt.Fprintf(stderr, "gwyh sim: -scoring must be default, on or off\n")
+		return sc, fmt.Errorf("-scoring must be default, on or off, not %q", f.scoring)
+	}
+	return sc, nil
+}
+
+// runSim runs `gwyh sim`.
+func runSim(args []string, stdout, stderr io.Writer) int {
+	f, err := parseSimFlags(args, stderr)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if f.list {
+		listScenarios(stdout)
+		return 0
+	}
+	tuneGC()
+	if f.table {
+		return simTable(f, stdout, stderr)
+	}
+	sc, err := simScenario(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
 		return 2
 	}
 	opt := sim.RunOptions{}
