@@ -206,12 +206,15 @@ func (c *Conn) emit(ev Event) {
 	}
 }
 
-// deliver delivers a payload event, dropping it if the channel is full.
-func (c *Conn) deliver(ev Event) {
+// deliver delivers a payload event, dropping it if the channel is full; it
+// reports whether the event was delivered.
+func (c *Conn) deliver(ev Event) bool {
 	select {
 	case c.events <- ev:
+		return true
 	default:
 		c.stats.drop(DropEventQueueFull)
+		return false
 	}
 }
 

@@ -293,3 +293,29 @@ func TestPacingBacksOffUnderLoss(t *testing.T) {
 		})
 	}
 }
+
+// A receiver whose Events channel stays full reports the packets it had to
+// shed as lost, so the sender's pacing backs off: backpressure reaches the
+// sender instead of the receiver shedding its traffic for ever.
+func TestPacingBacksOffForOverloadedReceiver(t *testing.T) {
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.InitialRate = 8 << 20
+	o.PeerDownTimeout = time.Minute
+	ob := o
+	ob.EventQueue = 8 // and nobody reads b's events
+	a := memConn(t, net, 1, o)
+	b := memConn(t, net, 2, ob)
+	dial(t, a, b, peer.ID{})
+	msg := make([]byte, 1000)
+	eventually(t, "sender backs off", func() bool {
+		for range 50 {
+			_ = a.Send(b.ID(), msg, transport.PriorityMessage)
+		}
+		st, _ := a.PeerStats(b.ID())
+		return st.SendRate < float64(o.InitialRate)/2 && st.Loss > 0.05
+	})
+	if b.Stats().Drops[transport.DropEventQueueFull] == 0 {
+		t.Fatal("no event-queue-full drops counted at the receiver")
+	}
+}

@@ -27,6 +27,7 @@ type keypair struct {
 
 	// Receive counters for reports (reader writes, timer reads), under rxMu
 	// so that a report's packets and highest counter are consistent.
+	// rxReported is the highest counter already reported.
 	rxMu                                      sync.Mutex
 	rxPackets, rxBytes, rxHighest, rxReported uint64
 

@@ -92,33 +92,45 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 	p.lastRecv.Store(now.UnixNano())
 	p.recvd.Add(1)
 	p.recvdBytes.Add(uint64(len(b)))
-	kp.rxMu.Lock()
-	kp.rxPackets++
-	kp.rxBytes += uint64(len(b))
-	kp.rxHighest = max(kp.rxHighest, h.Counter+1)
-	kp.rxMu.Unlock()
 	if a := p.addr.Load(); a == nil || *a != from {
 		p.addr.Store(&from) // roaming: the peer proved itself from a new address
 	}
 	if !kp.confirmed.Load() {
 		c.confirm(kp)
 	}
-	c.handleFrames(p, kp, plain, from, now)
+	shed := c.handleFrames(p, kp, plain, from, now)
+	// A packet whose payload we could not hand on (the Events channel was
+	// full) is reported to the sender as lost: its rate controller then
+	// backs off, so an overloaded receiver slows its senders down instead
+	// of shedding their traffic for ever.
+	kp.rxMu.Lock()
+	if !shed {
+		kp.rxPackets++
+		kp.rxBytes += uint64(len(b))
+	}
+	kp.rxHighest = max(kp.rxHighest, h.Counter+1)
+	kp.rxMu.Unlock()
 }
 
-func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.AddrPort, now time.Time) {
+// handleFrames acts on the frames of one packet; shed reports that a
+// payload among them was dropped because the Events channel was full.
+func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.AddrPort, now time.Time) (shed bool) {
 	for len(plain) > 0 {
 		f, rest, err := nextFrame(plain)
 		if err != nil {
 			c.stats.drop(DropMalformed)
-			return
+			return shed
 		}
 		plain = rest
 		switch f.Type {
 		case framePayload:
-			c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: append([]byte(nil), f.Data...)})
+			if !c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: append([]byte(nil), f.Data...)}) {
+				shed = true
+			}
 		case frameFragment:
-			c.handleFragment(p, f, from, now)
+			if !c.handleFragment(p, f, from, now) {
+				shed = true
+			}
 		case framePing:
 			c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePong, f.TS))
 		case framePong:
@@ -127,9 +139,13 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 			c.handleReport(p, f.Rep)
 		}
 	}
+	return shed
 }
 
-func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) {
+// handleFragment adds a fragment to its message and delivers the message
+// when complete; it reports false when a completed message was dropped
+// because the Events channel was full.
+func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) bool {
 	lim := reasmLimits{
 		maxMessage: c.opts.MaxMessageSize, peerBytes: c.opts.ReassemblyPeerBytes,
 		totalBytes: c.opts.ReassemblyBytes, total: &c.reasmTotal,
@@ -141,8 +157,9 @@ func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now ti
 		c.stats.drop(cause)
 	}
 	if msg != nil {
-		c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
+		return c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
 	}
+	return true
 }
 
 // handlePong takes an RTT sample from an echoed ping timestamp.

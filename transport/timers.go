@@ -62,8 +62,10 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 		p.lastReport = now
 		for _, k := range p.recvKeypairs() {
 			k.rxMu.Lock()
-			if k.rxPackets != k.rxReported {
-				k.rxReported = k.rxPackets
+			// Report whenever new counters arrived, even if every packet
+			// among them was shed, so the sender learns of the loss.
+			if k.rxHighest != k.rxReported {
+				k.rxReported = k.rxHighest
 				reports = append(reports, report{Index: k.remote, Packets: k.rxPackets, Bytes: k.rxBytes, Highest: k.rxHighest})
 			}
 			k.rxMu.Unlock()
