@@ -77,8 +77,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for identities and topology")
 	fs.DurationVar(&f.heartbeat, "heartbeat", time.Second, "GossipSub heartbeat interval")
 	fs.DurationVar(&f.timeout, "timeout", 120*time.Second, "give up waiting for deliveries after this long")
-	usage := func() {
-		fmt.Fprint(stderr, `usage: gwyh bench [flags]
+	if code := parseFlags(fs, args, `usage: gwyh bench [flags]
 
 Runs N gwyh nodes in this process on 127.0.0.1, each over its own encrypted
 UDP socket, all in one topic, and measures (shared/BENCH.md §2):
@@ -101,19 +100,8 @@ bytes_per_msg_per_node peak_rss_mb cpu_s (plus window, publish_errors,
 timed_out, drops, subscriber_lost, elapsed_s).
 
 flags:
-`)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	fs.Usage = func() {} // usage is printed for -h only; errors get one line
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			usage()
-			return f, 0
-		}
-		fmt.Fprintf(stderr, "gwyh bench: %v (run 'gwyh bench -h')\n", err)
-		return f, 2
+`, stderr); code >= 0 {
+		return f, code
 	}
 	if msg := f.check(fs.NArg()); msg != "" {
 		fmt.Fprintf(stderr, "gwyh bench: %s (run 'gwyh bench -h')\n", msg)

@@ -33,8 +33,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
 	fs.IntVar(&f.publishers, "publishers", 4, "nodes publishing the steady stream")
 	fs.IntVar(&f.size, "size", 256, "payload bytes per message (at least 16)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for identities and topology")
-	usage := func() {
-		fmt.Fprint(stderr, `usage: gwyh demo [flags]
+	if code := parseFlags(fs, args, `usage: gwyh demo [flags]
 
 Starts a cluster of gwyh nodes inside this process, each on its own
 encrypted UDP socket on 127.0.0.1, joins them all to one topic, publishes a
@@ -44,19 +43,8 @@ duplicates and bytes on the wire. It exits 0 when every message reached
 every node (1 when deliveries fell short, 2 on bad flags).
 
 flags:
-`)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	fs.Usage = func() {} // usage is printed for -h only; errors get one line
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			usage()
-			return f, 0
-		}
-		fmt.Fprintf(stderr, "gwyh demo: %v (run 'gwyh demo -h')\n", err)
-		return f, 2
+`, stderr); code >= 0 {
+		return f, code
 	}
 	switch {
 	case fs.NArg() > 0:

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,4 +54,26 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-6s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'gwyh <command> -h' for a command's flags.")
+}
+
+// parseFlags parses a subcommand's args with fs. For -h it prints about (the
+// command's description, ending with "flags:") and the flags' defaults to
+// stderr and returns 0; for a bad flag it prints one line and returns 2;
+// otherwise it returns -1 and the command goes on.
+func parseFlags(fs *flag.FlagSet, args []string, about string, stderr io.Writer) int {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // usage is printed for -h only; errors get one line
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, about)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v (run '%s -h')\n", fs.Name(), err, fs.Name())
+		return 2
+	}
+	return -1
 }

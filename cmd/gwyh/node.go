@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,8 +59,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print deliveries as JSON lines {id,from,received_from,topic,data}")
 	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9100) at /metrics")
-	usage := func() {
-		fmt.Fprint(stderr, `usage: gwyh node [flags]
+	if code := parseFlags(fs, args, `usage: gwyh node [flags]
 
 Runs one gwyh node: it listens on -listen, joins the peers given with -join
 (and any peers they tell it about), and joins -topic. Every line read from
@@ -75,19 +73,8 @@ example, two terminals:
   gwyh node -listen 127.0.0.1:7002 -join 127.0.0.1:7001
 
 flags:
-`)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	fs.Usage = func() {} // usage is printed for -h only; errors get one line
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage()
-			return f, 0
-		}
-		fmt.Fprintf(stderr, "gwyh node: %v (run 'gwyh node -h')\n", err)
-		return f, 2
+`, stderr); code >= 0 {
+		return f, code
 	}
 	switch {
 	case fs.NArg() > 0:
