@@ -17,7 +17,8 @@ const (
 	// its session without a new EventPeerUp.
 	EventPeerUp
 	// EventPeerDown: nothing authentic arrived from Peer for
-	// Options.PeerDownTimeout; its session and queue are gone and Send to it
+	// Options.PeerDownTimeout, or either side ended the session with
+	// Conn.Disconnect; its session and queue are gone and Send to it
 	// returns ErrUnknownPeer until it is up again.
 	EventPeerDown
 )

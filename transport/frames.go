@@ -13,6 +13,7 @@ const (
 	framePing     = 3 // ts(8): sender's clock in ns, to be echoed
 	framePong     = 4 // ts(8): the echoed ping timestamp
 	frameReport   = 5 // index(4) packets(8) bytes(8) highest(8): receiver report
+	frameBye      = 6 // (empty): the sender ended the session (Conn.Disconnect)
 )
 
 const (
@@ -20,6 +21,7 @@ const (
 	fragmentFrameHeader = 11
 	pingFrameSize       = 9
 	reportFrameSize     = 29
+	byeFrameSize        = 1
 	// minFragmentData: every fragment but the last carries at least this many
 	// bytes, which bounds the fragment count of a message (MTU ≥ 576).
 	minFragmentData = 512
@@ -97,6 +99,8 @@ func nextFrame(b []byte) (frame, []byte, error) {
 			Highest: binary.LittleEndian.Uint64(b[21:]),
 		}
 		return f, b[reportFrameSize:], nil
+	case frameBye:
+		return f, b[byeFrameSize:], nil
 	default:
 		return f, nil, fmt.Errorf("%w: frame type %d", errMalformed, f.Type)
 	}
@@ -142,6 +146,8 @@ func frameLen(b []byte) int {
 		return pingFrameSize
 	case frameReport:
 		return reportFrameSize
+	case frameBye:
+		return byeFrameSize
 	}
 	panic("transport: frameLen of unknown frame") // internal invariant
 }

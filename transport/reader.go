@@ -137,6 +137,9 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 			c.handlePong(p, f.TS, now)
 		case frameReport:
 			c.handleReport(p, f.Rep)
+		case frameBye:
+			c.handleBye(p)
+			return shed // the session is gone; what follows is moot
 		}
 	}
 	return shed

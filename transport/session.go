@@ -187,12 +187,13 @@ func (c *Conn) markReady(p *peerState) {
 }
 
 // removePeer forgets p (peer down): its keypairs, queue and partial
-// messages go, and EventPeerDown is emitted if it was up.
-func (c *Conn) removePeer(p *peerState) {
+// messages go, and EventPeerDown is emitted if it was up. It reports
+// whether it removed p (false: p was already gone).
+func (c *Conn) removePeer(p *peerState) bool {
 	c.mu.Lock()
 	if c.peers[p.id] != p {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	delete(c.peers, p.id)
 	p.mu.Lock()
@@ -215,4 +216,5 @@ func (c *Conn) removePeer(p *peerState) {
 	if wasUp {
 		c.emit(Event{Kind: EventPeerDown, Peer: p.id, Addr: p.address()})
 	}
+	return true
 }

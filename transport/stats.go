@@ -59,6 +59,9 @@ type Stats struct {
 	// ReadBatches and WriteBatches count socket batch calls; packets per
 	// call show how well I/O is batched.
 	ReadBatches, WriteBatches uint64
+	// Disconnects counts sessions ended by Conn.Disconnect; Byes counts
+	// sessions ended because the peer sent a bye (its Disconnect).
+	Disconnects, Byes uint64
 	// Peers is the number of peers with a session.
 	Peers int
 }
@@ -93,6 +96,7 @@ type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	hsXX, hsIK, cookies                      atomic.Uint64
 	readBatches, writeBatches                atomic.Uint64
+	disconnects, byes                        atomic.Uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d].Add(1) }
@@ -106,5 +110,6 @@ func (c *counters) snapshot() Stats {
 	s.PacketsOut, s.BytesOut = c.packetsOut.Load(), c.bytesOut.Load()
 	s.HandshakesXX, s.HandshakesIK, s.CookiesSent = c.hsXX.Load(), c.hsIK.Load(), c.cookies.Load()
 	s.ReadBatches, s.WriteBatches = c.readBatches.Load(), c.writeBatches.Load()
+	s.Disconnects, s.Byes = c.disconnects.Load(), c.byes.Load()
 	return s
 }
