@@ -31,8 +31,12 @@ type Conn struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
-	start  time.Time // origin of ping timestamps (monotonic)
-	stats  counters
+	// callers guards the Events channel against Close for calls that emit
+	// from a user goroutine (Disconnect): they hold it shared, Close takes
+	// it before closing the channel.
+	callers sync.RWMutex
+	start   time.Time // origin of ping timestamps (monotonic)
+	stats   counters
 
 	// rawOut carries handshake and cookie packets to the writer.
 	rawOut chan Packet
@@ -133,7 +137,9 @@ func (c *Conn) Close() error {
 		close(c.done)
 		err = c.sock.Close()
 		c.wg.Wait()
+		c.callers.Lock()
 		close(c.events)
+		c.callers.Unlock()
 	})
 	return err
 }

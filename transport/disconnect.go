@@ -20,12 +20,14 @@ import (
 // Disconnect it again on its EventPeerUp.
 //
 // Like every peer up/down event, the EventPeerDown waits for room on the
-// Events channel, so the goroutine draining Events must not call Disconnect
-// while the channel may be full.
+// Events channel (or for Close), so the goroutine draining Events must not
+// call Disconnect while the channel may be full.
 //
 // Errors: ErrClosed; ErrUnknownPeer when there is no session with id (no
 // state changed). Safe for concurrent use.
 func (c *Conn) Disconnect(id peer.ID) error {
+	c.callers.RLock() // emit below must not race with Close
+	defer c.callers.RUnlock()
 	if c.closed() {
 		return ErrClosed
 	}

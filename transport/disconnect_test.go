@@ -103,3 +103,28 @@ func TestDisconnectErrors(t *testing.T) {
 		t.Fatalf("closed: %v", err)
 	}
 }
+
+// A Disconnect waiting for room on a full Events channel returns when the
+// Conn closes, and Close does not race with it.
+func TestDisconnectBlockedUntilClose(t *testing.T) {
+	checkNoLeak(t)
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.EventQueue = 1
+	a := memConn(t, net, 1, o)
+	b := memConn(t, net, 2, fastOpts())
+	dial(t, a, b, peer.ID{})
+	eventually(t, "a's EventPeerUp fills its queue", func() bool { return len(a.Events()) == 1 })
+	done := make(chan error, 1)
+	go func() { done <- a.Disconnect(b.ID()) }()
+	eventually(t, "session removed", func() bool { return len(a.Peers()) == 0 })
+	select {
+	case err := <-done:
+		t.Fatalf("Disconnect returned %v with the Events channel full", err)
+	default:
+	}
+	a.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Disconnect: %v", err)
+	}
+}
