@@ -33,16 +33,20 @@ type event struct {
 	kind    evKind
 }
 
-// queue is a binary min-heap of events ordered by (at, seq); seq is the
+// queue is a 4-ary min-heap of events ordered by (at, seq); seq is the
 // insertion counter, so ties break in insertion order and a run is
-// deterministic. The zero value is an empty queue.
+// deterministic. The order is total (seq is unique), so the pop sequence
+// does not depend on the heap's shape: four children per node halve the
+// depth of a binary heap, and sifting moves a hole instead of swapping,
+// which matters at the millions of 56-byte events a large run keeps. The
+// zero value is an empty queue.
 type queue struct {
 	h   []event
 	seq uint64
 }
 
-func (q *queue) less(i, j int) bool {
-	a, b := &q.h[i], &q.h[j]
+// before reports whether a fires before b.
+func before(a, b *event) bool {
 	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
@@ -50,16 +54,17 @@ func (q *queue) less(i, j int) bool {
 func (q *queue) push(e event) {
 	q.seq++
 	e.seq = q.seq
-	q.h = append(q.h, e)
+	q.h = append(q.h, event{})
 	i := len(q.h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
+		p := (i - 1) / 4
+		if !before(&e, &q.h[p]) {
 			break
 		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
+		q.h[i] = q.h[p]
 		i = p
 	}
+	q.h[i] = e
 }
 
 // len returns the number of scheduled events.
@@ -67,26 +72,38 @@ func (q *queue) len() int { return len(q.h) }
 
 // pop removes and returns the earliest event. The queue must not be empty.
 func (q *queue) pop() event {
-	e := q.h[0]
+	top := q.h[0]
 	n := len(q.h) - 1
-	q.h[0] = q.h[n]
+	last := q.h[n]
 	q.h[n] = event{} // drop the payload reference
 	q.h = q.h[:n]
+	if n > 0 {
+		q.h[q.siftHole(n, &last)] = last
+	}
+	return top
+}
+
+// siftHole walks the hole at the root down past every child that fires
+// before e and returns where e belongs; n is the heap's length.
+func (q *queue) siftHole(n int, e *event) int {
+	h := q.h
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= n {
-			break
+		c := 4*i + 1
+		if c >= n {
+			return i
 		}
-		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
+		m := c
+		end := min(c+4, n)
+		for k := c + 1; k < end; k++ {
+			if before(&h[k], &h[m]) {
+				m = k
+			}
 		}
-		if !q.less(m, i) {
-			break
+		if !before(&h[m], e) {
+			return i
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		h[i] = h[m]
 		i = m
 	}
-	return e
 }

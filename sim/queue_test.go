@@ -65,3 +65,17 @@ func cmpEvent(a, b event) int {
 	}
 	return 0
 }
+
+// BenchmarkQueue is the simulator's steady state: a queue of 200,000
+// events where each pop schedules one event 50–150 ms later.
+func BenchmarkQueue(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var q queue
+	for range 200000 {
+		q.push(event{at: rng.Int64N(100e6)})
+	}
+	for b.Loop() {
+		e := q.pop()
+		q.push(event{at: e.at + 50e6 + rng.Int64N(100e6)})
+	}
+}
