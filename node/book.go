@@ -111,6 +111,13 @@ func (b *addrBook) disconnected(id peer.ID, now time.Time) {
 	}
 }
 
+// holdOff keeps the peer manager from dialling id before until.
+func (b *addrBook) holdOff(id peer.ID, until time.Time) {
+	if e := b.byID[id]; e != nil && e.nextTry.Before(until) {
+		e.nextTry = until
+	}
+}
+
 // learn adds a peer suggested by peer exchange; record is its address.
 func (b *addrBook) learn(id peer.ID, record string, now time.Time) {
 	if b.byID[id] != nil || len(b.entries) >= maxBook {

@@ -73,8 +73,11 @@ type Config struct {
 	MTU int
 	// PeersLow and PeersHigh are the water marks of connected peers: below
 	// PeersLow the node dials peers it learnt of, and it never dials more
-	// than that. PeersHigh is checked (PeersLow ≤ PeersHigh) but not yet
-	// enforced on inbound peers: the transport cannot end one session.
+	// than that. Above PeersHigh the peer manager disconnects the surplus
+	// at its next round (about every heartbeat), never a direct peer,
+	// first peers in none of our meshes, then inbound before outbound
+	// ones, then the lowest scores (see trim.go). Constraint:
+	// 1 ≤ PeersLow ≤ PeersHigh.
 	// Zeros mean 12 and 48 (enough for a mesh of Dhi=12 with a choice of
 	// peers, a small fraction of a 10,000-node cluster).
 	PeersLow, PeersHigh int
@@ -83,6 +86,11 @@ type Config struct {
 	DialBackoff, MaxDialBackoff time.Duration
 	// DialTimeout bounds one dial (handshake). Zero means 5 s.
 	DialTimeout time.Duration
+	// DisconnectBackoff is how long a peer the node disconnected (because
+	// it was graylisted, or trimmed above PeersHigh) is neither dialled
+	// nor accepted: its new sessions are ended at once. Direct peers are
+	// never disconnected. Zero means Gossip.PruneBackoff; ≥ 0.
+	DisconnectBackoff time.Duration
 	// ValidationWorkers is the number of goroutines running validators.
 	// Zero means 4.
 	ValidationWorkers int
@@ -158,6 +166,7 @@ func (c Config) withDefaults() Config {
 	fillD(&c.DialBackoff, d.DialBackoff)
 	fillD(&c.MaxDialBackoff, d.MaxDialBackoff)
 	fillD(&c.DialTimeout, d.DialTimeout)
+	fillD(&c.DisconnectBackoff, c.Gossip.PruneBackoff)
 	fill(&c.ValidationWorkers, d.ValidationWorkers)
 	fill(&c.SubscriptionBuffer, d.SubscriptionBuffer)
 	fill(&c.PublishHighWater, d.PublishHighWater)
@@ -225,6 +234,9 @@ func (c Config) Validate() error {
 	}
 	if c.PeersLow < 1 || c.PeersHigh < c.PeersLow {
 		bad("water marks: want 1 ≤ PeersLow ≤ PeersHigh (PeersLow=%d PeersHigh=%d)", c.PeersLow, c.PeersHigh)
+	}
+	if c.DisconnectBackoff < 0 {
+		bad("DisconnectBackoff %v < 0", c.DisconnectBackoff)
 	}
 	if c.DialBackoff < 0 || c.MaxDialBackoff < c.DialBackoff || c.DialTimeout < 0 {
 		bad("dial timing: want 0 ≤ DialBackoff ≤ MaxDialBackoff and DialTimeout ≥ 0")

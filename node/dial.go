@@ -37,6 +37,8 @@ func (n *Node) maintain(now time.Time) {
 		n.startDial(e)
 	}
 	n.book.forget()
+	n.trim(now)
+	n.expireBans(now)
 }
 
 // startDial dials one book entry in a goroutine; the result comes back to

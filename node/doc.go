@@ -16,9 +16,9 @@
 // The peer manager dials Config.Bootstrap at start (retrying with backoff),
 // dials peers learnt by peer exchange (and LAN discovery) while fewer than
 // Config.PeersLow are connected, reconnects Config.Direct and bootstrap
-// peers, and sheds graylisted ones. It does not dial beyond PeersLow; it
-// cannot yet trim above Config.PeersHigh, because the transport has no
-// call to end one session.
+// peers, and disconnects (transport.Conn.Disconnect) graylisted peers and,
+// above Config.PeersHigh, the surplus chosen in trim.go. A disconnected
+// peer is neither dialled nor accepted for Config.DisconnectBackoff.
 //
 // # Typed topics
 //

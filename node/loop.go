@@ -26,7 +26,8 @@ type loopState struct {
 	book     *addrBook
 	topics   map[string]*TopicHandle
 	waiters  map[peer.ID][]chan struct{}
-	shed     map[peer.ID]struct{} // removed from the router; payloads dropped
+	shed     map[peer.ID]struct{}  // removed from the router; payloads dropped
+	banned   map[peer.ID]time.Time // disconnected peers kept out until then
 	pending  map[netip.AddrPort]int
 	expectUp map[peer.ID]netip.AddrPort
 	dialing  int
@@ -61,6 +62,7 @@ func (n *Node) initLoopState() {
 	n.topics = map[string]*TopicHandle{}
 	n.waiters = map[peer.ID][]chan struct{}{}
 	n.shed = map[peer.ID]struct{}{}
+	n.banned = map[peer.ID]time.Time{}
 	n.pending = map[netip.AddrPort]int{}
 	n.expectUp = map[peer.ID]netip.AddrPort{}
 	n.packMTU = n.cfg.MTU - 64 // room for the transport's header, tag and frame header
@@ -145,6 +147,11 @@ func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 
 // peerUp adds a peer whose session was just established.
 func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
+	// A banned peer's new session ends first: its EventPeerUp may even
+	// arrive before the EventPeerDown of the session we ended.
+	if n.refuse(now, id) {
+		return
+	}
 	if _, shed := n.shed[id]; shed {
 		return
 	}

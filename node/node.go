@@ -42,6 +42,7 @@ type Node struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	bg       sync.WaitGroup // transport Disconnect calls; waited for after the transport closed
 	once     sync.Once
 	closed   atomic.Bool
 
@@ -237,6 +238,7 @@ func (n *Node) Close() error {
 		close(n.quit)
 		n.wg.Wait()
 		err = n.conn.Close()
+		n.bg.Wait()
 		n.closeHandles()
 		n.log.Info("node closed", "id", n.ID().String())
 	})

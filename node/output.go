@@ -152,17 +152,13 @@ func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 	}
 }
 
-// shedPeer removes p from the router and drops its payloads until its
-// session ends. The transport has no call to end one session, so the peer
-// stays connected at the transport level until it goes quiet.
+// shedPeer disconnects a graylisted peer (see disconnect); direct peers
+// stay.
 func (n *Node) shedPeer(now time.Time, p peer.ID, reason string) {
-	if _, ok := n.peers[p]; !ok {
+	pi, ok := n.peers[p]
+	if !ok || pi.direct {
 		return
 	}
-	if n.peers[p].direct {
-		return
-	}
-	n.peerDown(now, p, reason)
-	n.shed[p] = struct{}{}
+	n.disconnect(now, p, reason)
 	n.counts.shed++
 }

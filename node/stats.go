@@ -42,6 +42,7 @@ type counters struct {
 	payloadsOut, bytesOut, bytesIn uint64
 	published, dials, dialFailures uint64
 	shed, restarts                 uint64
+	trimmed, refused               uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d]++ }
@@ -91,9 +92,13 @@ type Stats struct {
 	// BytesIn: payload bytes received. Published: Publish calls that
 	// reached the router. Dials and DialFailures: the peer manager's dials.
 	PayloadsOut, BytesOut, BytesIn, Published, Dials, DialFailures uint64
-	// Shed counts peers removed because they were graylisted; Restarts
-	// counts peers seen restarting (re-added to the router).
+	// Shed counts peers disconnected because they were graylisted;
+	// Restarts counts peers seen restarting (re-added to the router).
 	Shed, Restarts uint64
+	// Trimmed counts peers disconnected because more than PeersHigh were
+	// connected; Refused counts sessions ended at once because the peer
+	// was disconnected less than DisconnectBackoff ago.
+	Trimmed, Refused uint64
 }
 
 // Drops returns every non-zero drop counter of the node, the router and
@@ -140,6 +145,7 @@ func (n *Node) fillStats(s *Stats) {
 	s.PayloadsOut, s.BytesOut, s.BytesIn = n.counts.payloadsOut, n.counts.bytesOut, n.counts.bytesIn
 	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
 	s.Shed, s.Restarts = n.counts.shed, n.counts.restarts
+	s.Trimmed, s.Refused = n.counts.trimmed, n.counts.refused
 	for _, id := range n.r.Peers() {
 		pi := n.peers[id]
 		ps := PeerStats{ID: id}

@@ -1,0 +1,140 @@
+package node
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+func tid(b byte) peer.ID { return peer.ID{b} }
+
+func TestChooseTrim(t *testing.T) {
+	tests := []struct {
+		name  string
+		cands []trimCandidate
+		high  int
+		want  []peer.ID
+	}{
+		{
+			name:  "at the water mark: nobody",
+			cands: []trimCandidate{{id: tid(1)}, {id: tid(2)}},
+			high:  2,
+		},
+		{
+			name:  "equal peers: smaller ID first",
+			cands: []trimCandidate{{id: tid(3)}, {id: tid(1)}, {id: tid(2)}},
+			high:  1,
+			want:  []peer.ID{tid(1), tid(2)},
+		},
+		{
+			name: "non-mesh before mesh, even with a better score",
+			cands: []trimCandidate{
+				{id: tid(1), inMesh: true, score: -5},
+				{id: tid(2), score: 50},
+			},
+			high: 1,
+			want: []peer.ID{tid(2)},
+		},
+		{
+			name: "inbound before outbound",
+			cands: []trimCandidate{
+				{id: tid(1), outbound: true, score: -5},
+				{id: tid(2), score: 5},
+			},
+			high: 1,
+			want: []peer.ID{tid(2)},
+		},
+		{
+			name: "lowest score first",
+			cands: []trimCandidate{
+				{id: tid(1), score: 3}, {id: tid(2), score: -1}, {id: tid(3), score: 1},
+			},
+			high: 1,
+			want: []peer.ID{tid(2), tid(3)},
+		},
+		{
+			name: "direct peers never, even if that leaves too many",
+			cands: []trimCandidate{
+				{id: tid(1), direct: true}, {id: tid(2), direct: true}, {id: tid(3), inMesh: true},
+			},
+			high: 1,
+			want: []peer.ID{tid(3)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := slices.Clone(tt.cands)
+			got := chooseTrim(tt.cands, tt.high)
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("chooseTrim = %v, want %v", got, tt.want)
+			}
+			if !slices.Equal(before, tt.cands) {
+				t.Fatal("chooseTrim modified its input")
+			}
+		})
+	}
+}
+
+// A node with PeersHigh=4 that 8 nodes dial ends with at most 4 peers,
+// and its mesh still carries messages to the peers it kept.
+func TestPeersHighTrims(t *testing.T) {
+	const dialers = 8
+	tc := &testCluster{t: t}
+	hubCfg := testConfig(t, 0)
+	hubCfg.PeersLow, hubCfg.PeersHigh = 2, 4
+	hubCfg.DisconnectBackoff = time.Minute
+	hub, err := New(hubCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.nodes = append(tc.nodes, hub)
+	for i := 1; i <= dialers; i++ {
+		cfg := testConfig(t, i)
+		cfg.Bootstrap = []string{hub.Addr().String()}
+		n, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.nodes = append(tc.nodes, n)
+	}
+	t.Cleanup(func() {
+		for _, n := range tc.nodes {
+			n.Close()
+		}
+		tc.wg.Wait()
+	})
+	for i := range tc.nodes {
+		tc.join(i)
+	}
+	eventually(t, 10*time.Second, "trimmed to PeersHigh", func() bool {
+		st, err := hub.Stats()
+		return err == nil && st.Trimmed >= dialers-4 && len(hub.Peers()) <= 4 && len(hub.Peers()) > 0
+	})
+	// The dialers keep redialling the hub (it is their bootstrap); it
+	// refuses them, so it stays at or under the mark.
+	eventually(t, 10*time.Second, "a trimmed dialer refused", func() bool {
+		st, _ := hub.Stats()
+		return st.Refused > 0
+	})
+	if got := len(hub.Peers()); got > 4 {
+		t.Fatalf("hub has %d peers > PeersHigh 4", got)
+	}
+	kept := map[peer.ID]bool{}
+	for _, id := range hub.Peers() {
+		kept[id] = true
+	}
+	var live []int
+	for i, n := range tc.nodes[1:] {
+		if kept[n.ID()] {
+			live = append(live, i+1)
+		}
+	}
+	if len(live) == 0 {
+		t.Fatal("no dialer kept")
+	}
+	tc.waitMeshes(append([]int{0}, live...), 1)
+	tc.publish(0, 7)
+	tc.waitAll(live, []uint32{7}, 10*time.Second)
+}
