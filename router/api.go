@@ -178,6 +178,16 @@ type Scorer interface {
 	Score(p peer.ID) float64
 }
 
+// DuplicateBytesScorer is an optional extension of Scorer: when the
+// configured Scorer also implements it, the router reports duplicates
+// through DuplicateMessageBytes, which must behave exactly like
+// DuplicateMessage with string(msgID). msgID is borrowed for the call
+// only (the router reuses the buffer), so the scorer must not keep it;
+// this saves the string allocation of the hottest scoring call.
+type DuplicateBytesScorer interface {
+	DuplicateMessageBytes(now time.Time, from peer.ID, msgID []byte, topic string)
+}
+
 // TopicValidator says how a topic's received messages are validated. The
 // zero value accepts every message.
 type TopicValidator struct {

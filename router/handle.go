@@ -30,10 +30,16 @@ func (r *Router) admit(from peer.ID) *peerState {
 		r.stats.Drops[DropUnknownPeer]++
 		return nil
 	}
+	return r.admitKnown(ps)
+}
+
+// admitKnown is admit for a peer already looked up: it counts the RPC and
+// returns ps, or counts a graylisted peer's drop and returns nil.
+func (r *Router) admitKnown(ps *peerState) *peerState {
 	r.stats.RPCsIn++
-	if r.scorer != nil && !ps.opts.Direct && r.freshScore(from) < r.th.GraylistThreshold {
+	if r.scorer != nil && !ps.opts.Direct && r.freshScore(ps.id) < r.th.GraylistThreshold {
 		r.stats.Drops[DropGraylisted]++
-		r.emit(Event{Kind: EventGraylisted, Peer: from})
+		r.emit(Event{Kind: EventGraylisted, Peer: ps.id})
 		return nil
 	}
 	return ps

@@ -18,12 +18,12 @@ import (
 // is also a counted drop; the router's state is otherwise unchanged.
 func (r *Router) HandlePayload(now time.Time, from peer.ID, payload []byte) error {
 	r.begin(now)
-	if r.peers[from] == nil {
+	ps := r.peers[from]
+	if ps == nil {
 		r.stats.Drops[DropUnknownPeer]++
 		return ErrUnknownPeer
 	}
-	ps := r.admit(from)
-	if ps == nil {
+	if ps = r.admitKnown(ps); ps == nil {
 		return ErrGraylisted
 	}
 	if err := rpc.Decode(payload, r.cfg.Limits, &r.decoded); err != nil {

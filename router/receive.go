@@ -26,7 +26,10 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	if r.seen.HasBytes(r.idbuf) {
 		r.stats.Duplicates++
 		r.noteCopy(r.idbuf, ps.id)
-		if r.scorer != nil {
+		switch {
+		case r.dupB != nil:
+			r.dupB.DuplicateMessageBytes(now, ps.id, r.idbuf, t.name)
+		case r.scorer != nil:
 			r.scorer.DuplicateMessage(now, ps.id, string(r.idbuf), t.name)
 		}
 		return

@@ -39,6 +39,7 @@ type Router struct {
 	idb    []byte // id's bytes, shared by own messages' From
 	rng    *rand.Rand
 	scorer Scorer
+	dupB   DuplicateBytesScorer // scorer's byte-id duplicate hook, or nil
 	th     score.Thresholds
 	hasher hash.Hash
 
@@ -168,6 +169,7 @@ func New(cfg Config) (*Router, error) {
 		r.id = cfg.Identity.ID()
 	}
 	r.idb = r.id[:]
+	r.dupB, _ = cfg.Scorer.(DuplicateBytesScorer)
 	// One draw gives the first seqno (a fresh start after restarts, still
 	// deterministic) and the seen cache's fingerprint key, through SHA-256
 	// so that the seqnos a peer sees reveal nothing of the key.

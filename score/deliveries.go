@@ -88,7 +88,19 @@ func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string,
 // ignored.
 func (s *Scorer) DuplicateMessage(now time.Time, from peer.ID, msgID, topic string) {
 	s.advance(now)
-	r := s.records.get(msgID)
+	s.duplicate(now, from, s.records.get(msgID))
+}
+
+// DuplicateMessageBytes is DuplicateMessage with the id as bytes, looked
+// up without allocating; msgID is not kept (router.DuplicateBytesScorer).
+func (s *Scorer) DuplicateMessageBytes(now time.Time, from peer.ID, msgID []byte, topic string) {
+	s.advance(now)
+	s.duplicate(now, from, s.records.getBytes(msgID))
+}
+
+// duplicate credits (P3) or penalises (P4) from for a later copy of the
+// message recorded in r (nil: unknown or expired).
+func (s *Scorer) duplicate(now time.Time, from peer.ID, r *deliveryRecord) {
 	if r == nil {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/peer"
 )
 
 // deliveryParams scores only P2 (weight 1), P3 via a counter we read from
@@ -39,6 +41,18 @@ func counters(s *Scorer, b byte) [3]float64 {
 
 func TestDeliveries(t *testing.T) {
 	ms := func(n int) time.Time { return at(time.Duration(n) * time.Millisecond) }
+	// Every case runs through DuplicateMessage and DuplicateMessageBytes,
+	// which must agree.
+	viaBytes := false
+	dup := func(s *Scorer, now time.Time, p peer.ID, id, topic string) {
+		if viaBytes {
+			b := []byte(id)
+			s.DuplicateMessageBytes(now, p, b, topic)
+			clear(b) // the scorer must not keep the borrowed id
+			return
+		}
+		s.DuplicateMessage(now, p, id, topic)
+	}
 	cases := []struct {
 		name string
 		run  func(s *Scorer)
@@ -61,17 +75,17 @@ func TestDeliveries(t *testing.T) {
 		run: func(s *Scorer) {
 			s.ValidateMessage(ms(0), pid(1), "m", "t")
 			s.DeliverMessage(ms(1), pid(1), "m", "t")
-			s.DuplicateMessage(ms(10), pid(2), "m", "t")
-			s.DuplicateMessage(ms(11), pid(3), "m", "t")
+			dup(s, ms(10), pid(2), "m", "t")
+			dup(s, ms(11), pid(3), "m", "t")
 		},
 		want: map[byte][3]float64{1: {1, 1, 0}, 2: {0, 1, 0}, 3: {0, 0, 0}},
 	}, {
 		name: "copies while validating count, however long validation takes",
 		run: func(s *Scorer) {
 			s.ValidateMessage(ms(0), pid(1), "m", "t")
-			s.DuplicateMessage(ms(500), pid(2), "m", "t")
-			s.DuplicateMessage(ms(600), pid(3), "m", "t")
-			s.DuplicateMessage(ms(700), pid(4), "m", "t") // not in mesh
+			dup(s, ms(500), pid(2), "m", "t")
+			dup(s, ms(600), pid(3), "m", "t")
+			dup(s, ms(700), pid(4), "m", "t") // not in mesh
 			s.DeliverMessage(ms(900), pid(1), "m", "t")
 		},
 		want: map[byte][3]float64{1: {1, 1, 0}, 2: {0, 1, 0}, 3: {0, 1, 0}, 4: {}},
@@ -79,30 +93,30 @@ func TestDeliveries(t *testing.T) {
 		name: "each peer counts once per message; the first sender's copies none",
 		run: func(s *Scorer) {
 			s.ValidateMessage(ms(0), pid(1), "m", "t")
-			s.DuplicateMessage(ms(1), pid(2), "m", "t")
-			s.DuplicateMessage(ms(1), pid(1), "m", "t")
+			dup(s, ms(1), pid(2), "m", "t")
+			dup(s, ms(1), pid(1), "m", "t")
 			s.DeliverMessage(ms(2), pid(1), "m", "t")
-			s.DuplicateMessage(ms(3), pid(2), "m", "t")
-			s.DuplicateMessage(ms(3), pid(1), "m", "t")
+			dup(s, ms(3), pid(2), "m", "t")
+			dup(s, ms(3), pid(1), "m", "t")
 		},
 		want: map[byte][3]float64{1: {1, 1, 0}, 2: {0, 1, 0}},
 	}, {
 		name: "invalid: the sender and copies while validating and after earn P4",
 		run: func(s *Scorer) {
 			s.ValidateMessage(ms(0), pid(1), "m", "t")
-			s.DuplicateMessage(ms(1), pid(2), "m", "t")
+			dup(s, ms(1), pid(2), "m", "t")
 			s.RejectMessage(ms(2), pid(1), "m", "t", ReasonInvalid)
-			s.DuplicateMessage(ms(500), pid(3), "m", "t") // long after the window
-			s.DuplicateMessage(ms(501), pid(3), "m", "t")
+			dup(s, ms(500), pid(3), "m", "t") // long after the window
+			dup(s, ms(501), pid(3), "m", "t")
 		},
 		want: map[byte][3]float64{1: {0, 0, 1}, 2: {0, 0, 1}, 3: {0, 0, 1}},
 	}, {
 		name: "ignored: no penalty, no credit",
 		run: func(s *Scorer) {
 			s.ValidateMessage(ms(0), pid(1), "m", "t")
-			s.DuplicateMessage(ms(1), pid(2), "m", "t")
+			dup(s, ms(1), pid(2), "m", "t")
 			s.RejectMessage(ms(2), pid(1), "m", "t", ReasonIgnored)
-			s.DuplicateMessage(ms(3), pid(3), "m", "t")
+			dup(s, ms(3), pid(3), "m", "t")
 		},
 		want: map[byte][3]float64{},
 	}, {
@@ -110,9 +124,9 @@ func TestDeliveries(t *testing.T) {
 		run: func(s *Scorer) {
 			s.RejectMessage(ms(0), pid(4), "m", "t", ReasonInvalid) // forged copy
 			s.ValidateMessage(ms(1), pid(1), "m", "t")
-			s.DuplicateMessage(ms(2), pid(2), "m", "t")
+			dup(s, ms(2), pid(2), "m", "t")
 			s.DeliverMessage(ms(3), pid(1), "m", "t")
-			s.DuplicateMessage(ms(4), pid(3), "m", "t")
+			dup(s, ms(4), pid(3), "m", "t")
 		},
 		want: map[byte][3]float64{4: {0, 0, 1}, 1: {1, 1, 0}, 2: {0, 1, 0}, 3: {0, 1, 0}},
 	}, {
@@ -129,33 +143,35 @@ func TestDeliveries(t *testing.T) {
 			s.ValidateMessage(ms(0), pid(1), "m", "t")
 			s.RejectMessage(ms(0), pid(1), "m", "t", ReasonInvalid)
 			s.Refresh(at(time.Minute))
-			s.DuplicateMessage(at(time.Minute), pid(2), "m", "t")
+			dup(s, at(time.Minute), pid(2), "m", "t")
 		},
 		want: map[byte][3]float64{}, // peer 1's P4 decayed to 0 over 60 s; peer 2 has none
 	}, {
 		name: "unknown message copies are ignored",
 		run: func(s *Scorer) {
-			s.DuplicateMessage(ms(0), pid(2), "nope", "t")
+			dup(s, ms(0), pid(2), "nope", "t")
 		},
 		want: map[byte][3]float64{},
 	}}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := mustNew(t, deliveryParams())
-			s.Refresh(t0)
-			for b := byte(1); b <= 4; b++ {
-				s.AddPeer(t0, pid(b), netip.Addr{})
-				if b <= 3 {
-					s.Graft(t0, pid(b), "t")
+		for _, viaBytes = range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/bytes=%v", tc.name, viaBytes), func(t *testing.T) {
+				s := mustNew(t, deliveryParams())
+				s.Refresh(t0)
+				for b := byte(1); b <= 4; b++ {
+					s.AddPeer(t0, pid(b), netip.Addr{})
+					if b <= 3 {
+						s.Graft(t0, pid(b), "t")
+					}
 				}
-			}
-			tc.run(s)
-			for b := byte(1); b <= 4; b++ {
-				if got, want := counters(s, b), tc.want[b]; got != want {
-					t.Errorf("peer %d: P2, P3, P4 counters = %v, want %v", b, got, want)
+				tc.run(s)
+				for b := byte(1); b <= 4; b++ {
+					if got, want := counters(s, b), tc.want[b]; got != want {
+						t.Errorf("peer %d: P2, P3, P4 counters = %v, want %v", b, got, want)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -84,6 +84,9 @@ func (d *deliveryRecords) len() int { return len(d.byID) }
 // get returns the record of id, or nil.
 func (d *deliveryRecords) get(id string) *deliveryRecord { return d.byID[id] }
 
+// getBytes is get with the id as bytes, without allocating.
+func (d *deliveryRecords) getBytes(id []byte) *deliveryRecord { return d.byID[string(id)] }
+
 // add creates the record of id (which must not exist), evicting the oldest
 // when full; it returns the number of records evicted.
 func (d *deliveryRecords) add(now time.Time, id, topic string, from peer.ID) (*deliveryRecord, int) {

@@ -7,3 +7,6 @@ import (
 
 // The router consumes scoring through router.Scorer.
 var _ router.Scorer = (*score.Scorer)(nil)
+
+// It reports duplicates through the allocation-free byte-id hook.
+var _ router.DuplicateBytesScorer = (*score.Scorer)(nil)
