@@ -9,7 +9,6 @@ import (
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
-	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
 )
 
@@ -38,8 +37,6 @@ type loopState struct {
 	pub      pubResult // sends of the current publish
 	dirty    bool      // a router input happened since the last Ready
 	later    []func(now time.Time)
-	limits   rpc.Limits // the router's decoding limits
-	scratch  rpc.RPC    // for checkRestart
 	counts   counters
 }
 
@@ -48,9 +45,6 @@ type peerInfo struct {
 	addr     netip.AddrPort
 	outbound bool
 	direct   bool
-	// session is the start of the transport session the peer had when the
-	// router last got it (see checkRestart).
-	session time.Time
 }
 
 // pubResult counts the message payloads a flush queued and refused.
@@ -66,7 +60,6 @@ func (n *Node) initLoopState() {
 	n.pending = map[netip.AddrPort]int{}
 	n.expectUp = map[peer.ID]netip.AddrPort{}
 	n.packMTU = n.cfg.MTU - 64 // room for the transport's header, tag and frame header
-	n.limits = routerLimits(n.cfg)
 	n.timer = n.clock.Timer(time.Hour)
 }
 
@@ -136,12 +129,14 @@ func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 			return
 		}
 		n.counts.bytesIn += uint64(len(ev.Payload))
-		n.checkRestart(now, ev.Peer, ev.Payload)
 		_ = n.r.HandlePayload(now, ev.Peer, ev.Payload) // errors are counted drops
 	case transport.EventPeerUp:
 		n.peerUp(now, ev.Peer, unmap(ev.Addr))
 	case transport.EventPeerDown:
-		n.peerDown(now, ev.Peer, "timeout")
+		// Timed out, ended by a bye, or replaced by a restarted instance
+		// of the peer (whose EventPeerUp follows, so the router greets the
+		// new instance as a new peer and announces our topics to it).
+		n.peerDown(now, ev.Peer, "session-ended")
 	}
 }
 
@@ -169,11 +164,7 @@ func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
 	n.r.AddPeer(now, id, router.PeerOptions{
 		Direction: dir, Record: []byte(addr.String()), IP: addr.Addr(), Direct: direct,
 	})
-	pi := &peerInfo{addr: addr, outbound: outbound, direct: direct}
-	if ps, ok := n.conn.PeerStats(id); ok {
-		pi.session = ps.SessionStart
-	}
-	n.peers[id] = pi
+	n.peers[id] = &peerInfo{addr: addr, outbound: outbound, direct: direct}
 	n.book.connected(id, addr)
 	n.publishPeers()
 	n.tracer.PeerUp(id, addr, outbound)

@@ -41,8 +41,7 @@ type counters struct {
 	drops                          [numNodeDrops]uint64
 	payloadsOut, bytesOut, bytesIn uint64
 	published, dials, dialFailures uint64
-	shed, restarts                 uint64
-	trimmed, refused               uint64
+	shed, trimmed, refused         uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d]++ }
@@ -93,7 +92,9 @@ type Stats struct {
 	// reached the router. Dials and DialFailures: the peer manager's dials.
 	PayloadsOut, BytesOut, BytesIn, Published, Dials, DialFailures uint64
 	// Shed counts peers disconnected because they were graylisted;
-	// Restarts counts peers seen restarting (re-added to the router).
+	// Restarts counts peers seen restarting (a new process of a connected
+	// peer's identity handshook; the transport reported the old instance
+	// down and the new one up), equal to Transport.Restarts.
 	Shed, Restarts uint64
 	// Trimmed counts peers disconnected because more than PeersHigh were
 	// connected; Refused counts sessions ended at once because the peer
@@ -129,6 +130,7 @@ func (n *Node) Stats() (Stats, error) {
 	s := Stats{ID: n.ID()}
 	err := n.do(context.Background(), func(time.Time) { n.fillStats(&s) })
 	s.Transport = n.conn.Stats()
+	s.Restarts = s.Transport.Restarts
 	for i := range s.Peers {
 		if ps, ok := n.conn.PeerStats(s.Peers[i].ID); ok {
 			s.Peers[i].RTT, s.Peers[i].QueuedBytes = ps.RTT, ps.QueuedBytes
@@ -144,7 +146,7 @@ func (n *Node) fillStats(s *Stats) {
 	s.NodeDrops = n.counts.drops
 	s.PayloadsOut, s.BytesOut, s.BytesIn = n.counts.payloadsOut, n.counts.bytesOut, n.counts.bytesIn
 	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
-	s.Shed, s.Restarts = n.counts.shed, n.counts.restarts
+	s.Shed = n.counts.shed
 	s.Trimmed, s.Refused = n.counts.trimmed, n.counts.refused
 	for _, id := range n.r.Peers() {
 		pi := n.peers[id]

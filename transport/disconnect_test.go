@@ -20,7 +20,7 @@ func TestDisconnect(t *testing.T) {
 		queued int
 	}{
 		{name: "bye delivered"},
-		{name: "bye delivered, queue dropped", queued: 20},
+		{name: "bye delivered, queue dropped", queued: 200}, // 200 KB: past the pacer's 96 KiB initial burst
 		{name: "bye lost", byeLost: true},
 	}
 	for _, tt := range tests {
@@ -39,7 +39,12 @@ func TestDisconnect(t *testing.T) {
 			nextEvent(t, a, transport.EventPeerUp)
 			nextEvent(t, b, transport.EventPeerUp)
 			for range tt.queued {
-				_ = a.Send(b.ID(), make([]byte, 1000), transport.PriorityMessage)
+				if err := a.Send(b.ID(), make([]byte, 1000), transport.PriorityMessage); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st, _ := a.PeerStats(b.ID()); tt.queued > 0 && st.QueuedBytes == 0 {
+				t.Fatal("nothing queued: the pacer let everything out")
 			}
 			if tt.byeLost {
 				net.SetConditions(bindtest.Conditions{Loss: 1})

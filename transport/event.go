@@ -13,8 +13,11 @@ const (
 	// EventPayload: a payload arrived from Peer (Payload set).
 	EventPayload EventKind = iota + 1
 	// EventPeerUp: a session with Peer is established (first time, or again
-	// after EventPeerDown). A restarted peer that handshakes again replaces
-	// its session without a new EventPeerUp.
+	// after EventPeerDown). A restarted peer (a new process with the same
+	// identity, told apart by its new Noise static key) that handshakes
+	// again before its old session timed out is reported as EventPeerDown
+	// for the old instance then EventPeerUp for the new one; a rekey of the
+	// same instance is not reported.
 	EventPeerUp
 	// EventPeerDown: nothing authentic arrived from Peer for
 	// Options.PeerDownTimeout, or either side ended the session with

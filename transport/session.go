@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"net/netip"
@@ -46,6 +47,17 @@ type newSession struct {
 func (c *Conn) install(s newSession, now time.Time) *peerState {
 	c.mu.Lock()
 	p := c.peers[s.id]
+	if p != nil && !p.gone && p.restartedAs(s.static) {
+		// A new instance of the peer: the old one's session, queue and
+		// partial messages go with an EventPeerDown, and the new one
+		// comes up below as a fresh peer with its EventPeerUp.
+		c.mu.Unlock()
+		c.stats.restarts.Add(1)
+		c.log.Debug("transport: peer restarted", "peer", s.id.Short())
+		c.removePeer(p)
+		c.mu.Lock()
+		p = c.peers[s.id]
+	}
 	if p != nil && p.gone {
 		p = nil
 	}
@@ -99,6 +111,17 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr})
 	}
 	return p
+}
+
+// restartedAs reports whether a handshake proving static comes from
+// another instance of p's identity: every Conn draws its own Noise static
+// key (newLocalID), so a rekey or a crossed handshake of the same instance
+// proves the same key, and only a restarted process proves another. The
+// handshake's identity signature over the key rules out forgeries.
+func (p *peerState) restartedAs(static []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.static != [32]byte{} && !bytes.Equal(p.static[:], static)
 }
 
 // unindexLocked retires kp: packets to its index are unknown from now on.

@@ -62,6 +62,10 @@ type Stats struct {
 	// Disconnects counts sessions ended by Conn.Disconnect; Byes counts
 	// sessions ended because the peer sent a bye (its Disconnect).
 	Disconnects, Byes uint64
+	// Restarts counts sessions replaced because the peer restarted (a
+	// handshake from its identity with a new Noise static key), each
+	// reported as EventPeerDown then EventPeerUp.
+	Restarts uint64
 	// Peers is the number of peers with a session.
 	Peers int
 }
@@ -96,7 +100,7 @@ type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	hsXX, hsIK, cookies                      atomic.Uint64
 	readBatches, writeBatches                atomic.Uint64
-	disconnects, byes                        atomic.Uint64
+	disconnects, byes, restarts              atomic.Uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d].Add(1) }
@@ -110,6 +114,6 @@ func (c *counters) snapshot() Stats {
 	s.PacketsOut, s.BytesOut = c.packetsOut.Load(), c.bytesOut.Load()
 	s.HandshakesXX, s.HandshakesIK, s.CookiesSent = c.hsXX.Load(), c.hsIK.Load(), c.cookies.Load()
 	s.ReadBatches, s.WriteBatches = c.readBatches.Load(), c.writeBatches.Load()
-	s.Disconnects, s.Byes = c.disconnects.Load(), c.byes.Load()
+	s.Disconnects, s.Byes, s.Restarts = c.disconnects.Load(), c.byes.Load(), c.restarts.Load()
 	return s
 }
