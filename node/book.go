@@ -21,7 +21,15 @@ type bookEntry struct {
 	dialing  bool
 	failures int
 	nextTry  time.Time
+	upSince  time.Time // when the current or last session came up
 }
+
+// stableSession is how long a session must last for its end to count as a
+// normal disconnection (redial after DialBackoff, failures forgotten); a
+// shorter one counts as a failed dial, so a peer that keeps ending our
+// sessions at once (it is full, or it banned us) is redialled with a
+// growing backoff.
+const stableSession = 10 * time.Second
 
 type entryKind uint8
 
@@ -87,7 +95,7 @@ func (b *addrBook) find(id peer.ID, addr netip.AddrPort) *bookEntry {
 }
 
 // connected records a new connection, naming an unnamed entry.
-func (b *addrBook) connected(id peer.ID, addr netip.AddrPort) {
+func (b *addrBook) connected(id peer.ID, addr netip.AddrPort, now time.Time) {
 	e := b.find(id, addr)
 	if e == nil {
 		if len(b.entries) >= maxBook {
@@ -100,15 +108,23 @@ func (b *addrBook) connected(id peer.ID, addr netip.AddrPort) {
 		e.target.id = id
 	}
 	b.byID[id] = e
-	e.up, e.failures = true, 0
+	e.up, e.upSince = true, now
 }
 
-// disconnected marks a peer down; it may be redialled after a backoff.
+// disconnected marks a peer down; it may be redialled after a backoff,
+// which grows if its sessions keep ending early (see stableSession).
 func (b *addrBook) disconnected(id peer.ID, now time.Time) {
-	if e := b.byID[id]; e != nil {
-		e.up = false
-		e.nextTry = now.Add(b.cfg.DialBackoff)
+	e := b.byID[id]
+	if e == nil {
+		return
 	}
+	e.up = false
+	if now.Sub(e.upSince) < stableSession {
+		b.failed(e, now)
+		return
+	}
+	e.failures = 0
+	e.nextTry = now.Add(b.cfg.DialBackoff)
 }
 
 // holdOff keeps the peer manager from dialling id before until.

@@ -165,7 +165,7 @@ func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
 		Direction: dir, Record: []byte(addr.String()), IP: addr.Addr(), Direct: direct,
 	})
 	n.peers[id] = &peerInfo{addr: addr, outbound: outbound, direct: direct}
-	n.book.connected(id, addr)
+	n.book.connected(id, addr, now)
 	n.publishPeers()
 	n.tracer.PeerUp(id, addr, outbound)
 	n.log.Debug("peer up", "peer", id.Short(), "addr", addr.String(), "outbound", outbound)
