@@ -1,6 +1,7 @@
 package node
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -20,15 +21,20 @@ func (n *Node) disconnect(now time.Time, p peer.ID, reason string) {
 	n.endSession(p)
 }
 
-// refuse reports whether p is kept out by an earlier disconnect, and if so
-// ends the session p just started. Called on the loop for EventPeerUp.
-func (n *Node) refuse(now time.Time, p peer.ID) bool {
+// refuse reports whether p, whose session just came up from addr, is kept
+// out by an earlier disconnect, and if so ends that session. A session we
+// dialled ourselves lifts the ban instead: the peer manager does not dial
+// banned peers, so that dial is the application's Connect. Called on the
+// loop for EventPeerUp.
+func (n *Node) refuse(now time.Time, p peer.ID, addr netip.AddrPort) bool {
 	until, ok := n.banned[p]
 	if !ok {
 		return false
 	}
-	if !now.Before(until) {
+	_, dialled := n.expectUp[p]
+	if !now.Before(until) || dialled || n.pending[addr] > 0 {
 		delete(n.banned, p)
+		delete(n.shed, p)
 		return false
 	}
 	n.counts.refused++

@@ -144,7 +144,7 @@ func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
 	// A banned peer's new session ends first: its EventPeerUp may even
 	// arrive before the EventPeerDown of the session we ended.
-	if n.refuse(now, id) {
+	if n.refuse(now, id, addr) {
 		return
 	}
 	if _, shed := n.shed[id]; shed {

@@ -172,7 +172,10 @@ func (n *Node) Peers() []peer.ID {
 
 // Connect dials addr ("host:port" or "<peer-id>@host:port"), waits for the
 // handshake and for the router to know the peer, and returns the peer's ID.
-// Connecting to a connected peer refreshes its session. Errors: ErrClosed,
+// Connecting to a connected peer refreshes its session; connecting to a
+// peer the node disconnected (Config.DisconnectBackoff) lets it back in,
+// though a peer still graylisted is disconnected again at its next RPC,
+// and one above Config.PeersHigh may be trimmed again. Errors: ErrClosed,
 // ErrBadAddress, or the transport's (transport.ErrHandshake when ctx ends
 // first, transport.ErrPeerMismatch for another identity).
 func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -121,6 +122,20 @@ func TestPeersHighTrims(t *testing.T) {
 	if got := len(hub.Peers()); got > 4 {
 		t.Fatalf("hub has %d peers > PeersHigh 4", got)
 	}
+	// The application may still connect a trimmed peer explicitly.
+	var trimmed *Node
+	for _, n := range tc.nodes[1:] {
+		if !slices.Contains(hub.Peers(), n.ID()) {
+			trimmed = n
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := hub.Connect(ctx, trimmed.Addr().String()); err != nil {
+		t.Fatalf("Connect to a trimmed peer: %v", err)
+	}
+	eventually(t, 10*time.Second, "trimmed again to PeersHigh", func() bool { return len(hub.Peers()) <= 4 })
 	kept := map[peer.ID]bool{}
 	for _, id := range hub.Peers() {
 		kept[id] = true
