@@ -10,6 +10,7 @@
 //	peerID, err := c.Dial(ctx, "10.0.0.2:7946", peer.ID{}) // XX: any peer
 //	err = c.Send(peerID, payload, transport.PriorityMessage)  // copies payload
 //	for ev := range c.Events() { ... }                        // payloads, peer up/down
+//	err = c.Disconnect(peerID)                                // end one session; the peer is told
 //	c.Close()                                                 // all goroutines gone
 //
 // A Conn owns one socket (real UDP with recvmmsg/sendmmsg on Linux, or any
@@ -22,6 +23,12 @@
 // Delivery is at most once: a payload is lost with its datagram (or with any
 // one of its fragments); nothing is retransmitted. Every drop is counted in
 // Stats or PeerStats.
+//
+// A peer is up from its EventPeerUp to its EventPeerDown, which comes when
+// nothing authentic arrived for PeerDownTimeout, when either side called
+// Disconnect (an authenticated bye frame tells the other), or when the peer
+// restarted (a handshake from its identity with a new Noise static key: the
+// old instance goes down and the new one comes up). Rekeys are silent.
 //
 // Wire format (all integers little-endian), see wire.go and frames.go:
 //
