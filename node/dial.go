@@ -46,15 +46,19 @@ func (n *Node) maintain(now time.Time) {
 func (n *Node) startDial(e *bookEntry) {
 	e.dialing = true
 	n.dialing++
+	// The goroutine works on a copy: the loop may name e (book.connected)
+	// while the dial is under way. e itself is touched only in the
+	// callback, which runs on the loop.
+	t := e.target
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
 		defer cancel()
-		ap, err := resolve(e.target.addr)
+		ap, err := resolve(t.addr)
 		var id peer.ID
 		if err == nil {
-			id, err = n.dialAddr(ctx, ap, e.target.id)
+			id, err = n.dialAddr(ctx, ap, t.id)
 		}
 		_ = n.do(n.ctx, func(now time.Time) {
 			e.dialing = false
@@ -62,7 +66,7 @@ func (n *Node) startDial(e *bookEntry) {
 			if err != nil {
 				n.book.failed(e, now)
 				n.counts.dialFailures++
-				n.log.Debug("dial failed", "addr", e.target.addr, "err", err)
+				n.log.Debug("dial failed", "addr", t.addr, "err", err)
 				return
 			}
 			n.counts.dials++
