@@ -56,9 +56,8 @@ func (n *Node) startDial(e *bookEntry) {
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
 		defer cancel()
 		ap, err := resolve(t.addr)
-		var id peer.ID
 		if err == nil {
-			id, err = n.dialAddr(ctx, ap, t.id)
+			_, err = n.dialAddr(ctx, ap, t.id)
 		}
 		_ = n.do(n.ctx, func(now time.Time) {
 			e.dialing = false
@@ -73,7 +72,6 @@ func (n *Node) startDial(e *bookEntry) {
 			if e.addr == (netip.AddrPort{}) {
 				e.addr = ap
 			}
-			_ = id
 		})
 	}()
 }
