@@ -241,7 +241,7 @@ func TestSelectKeepOracle(t *testing.T) {
 			for _, c := range cs {
 				r = append(r, c.ID)
 			}
-			slices.SortFunc(r, cmpID)
+			slices.SortFunc(r, peer.ID.Compare)
 			return r
 		}
 		if !slices.Equal(ids(cands), ids(orig)) {

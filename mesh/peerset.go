@@ -1,7 +1,6 @@
 package mesh
 
 import (
-	"bytes"
 	"slices"
 
 	"github.com/gwyh/gwyh/peer"
@@ -16,10 +15,8 @@ type PeerSet struct {
 	ps []peer.ID
 }
 
-func cmpID(a, b peer.ID) int { return bytes.Compare(a[:], b[:]) }
-
 func (s *PeerSet) find(p peer.ID) (int, bool) {
-	return slices.BinarySearchFunc(s.ps, p, cmpID)
+	return slices.BinarySearchFunc(s.ps, p, peer.ID.Compare)
 }
 
 // Add inserts p and reports whether it was absent.

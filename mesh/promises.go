@@ -70,7 +70,7 @@ func (ps *Promises) Expire(now time.Time, dst []Broken) []Broken {
 			ps.m[id] = kept
 		}
 	}
-	slices.SortFunc(dst, func(a, b Broken) int { return cmpID(a.Peer, b.Peer) })
+	slices.SortFunc(dst, func(a, b Broken) int { return a.Peer.Compare(b.Peer) })
 	return dst
 }
 

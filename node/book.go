@@ -173,7 +173,7 @@ func (b *addrBook) candidates(now time.Time, want int, self peer.ID, desperate b
 			must = append(must, e)
 		case e.kind == kindBootstrap:
 			must = append(must, e)
-		case desperate || cmpID(self, e.target.id) < 0:
+		case desperate || self.Compare(e.target.id) < 0:
 			// Between two nodes that learnt of each other, the smaller ID
 			// dials, so that they do not dial each other at once.
 			may = append(may, e)
@@ -194,5 +194,3 @@ func (b *addrBook) forget() {
 		return false
 	})
 }
-
-func cmpID(a, b peer.ID) int { return slices.Compare(a[:], b[:]) }

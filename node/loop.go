@@ -204,7 +204,7 @@ func (n *Node) publishPeers() {
 	for id := range n.peers {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b peer.ID) int { return slices.Compare(a[:], b[:]) })
+	slices.SortFunc(ids, peer.ID.Compare)
 	n.snapMu.Lock()
 	n.snapPeer = ids
 	n.snapMu.Unlock()

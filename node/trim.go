@@ -45,7 +45,7 @@ func chooseTrim(cands []trimCandidate, high int) []peer.ID {
 		if c := cmp.Compare(a.score, b.score); c != 0 {
 			return c
 		}
-		return cmpID(a.id, b.id)
+		return a.id.Compare(b.id)
 	})
 	out := make([]peer.ID, 0, min(excess, len(pool)))
 	for _, c := range pool[:min(excess, len(pool))] {

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base32"
 	"errors"
@@ -37,6 +38,10 @@ func (id ID) String() string {
 func (id ID) Short() string {
 	return id.String()[:8]
 }
+
+// Compare orders IDs by their bytes: -1 if id < o, 0 if equal, +1 if
+// id > o. Everything that must list peers in a stable order sorts with it.
+func (id ID) Compare(o ID) int { return bytes.Compare(id[:], o[:]) }
 
 // IsZero reports whether id is the zero ID.
 func (id ID) IsZero() bool {

@@ -139,3 +139,22 @@ func TestIdentityFromSeed(t *testing.T) {
 		t.Fatal("31-byte seed accepted")
 	}
 }
+
+func TestIDCompare(t *testing.T) {
+	lo, hi := ID{}, ID{}
+	lo[31], hi[0] = 0xff, 0x01 // the first byte decides, not the last
+	tests := []struct {
+		a, b ID
+		want int
+	}{
+		{lo, hi, -1},
+		{hi, lo, 1},
+		{hi, hi, 0},
+		{ID{}, lo, -1},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Compare(tt.b); got != tt.want {
+			t.Errorf("%x.Compare(%x) = %d, want %d", tt.a[:2], tt.b[:2], got, tt.want)
+		}
+	}
+}

@@ -14,9 +14,7 @@ import (
 func (r *Router) maintainMesh(now time.Time, t *topicState) {
 	// Peers with a negative score, or backed off, leave.
 	for _, p := range t.mesh.Clone() {
-		if r.score(p) < 0 {
-			r.prune(now, t, p, false, r.p.PruneBackoff)
-		} else if r.backoff.Active(t.name, p, now) {
+		if r.score(p) < 0 || r.backoff.Active(t.name, p, now) {
 			r.prune(now, t, p, false, r.p.PruneBackoff)
 		}
 	}
@@ -49,7 +47,7 @@ func (r *Router) pruneOversubscribed(now time.Time, t *topicState) {
 		drop = append(drop, x.ID)
 	}
 	r.cands = c
-	slices.SortFunc(drop, func(a, b peer.ID) int { return cmpPeer(a, b) })
+	slices.SortFunc(drop, peer.ID.Compare)
 	for _, p := range drop {
 		r.prune(now, t, p, true, r.p.PruneBackoff)
 	}
@@ -103,13 +101,4 @@ func medianScore(s []float64) float64 {
 	}
 	sort.Float64s(s)
 	return s[len(s)/2]
-}
-
-func cmpPeer(a, b peer.ID) int {
-	for i := range a {
-		if a[i] != b[i] {
-			return int(a[i]) - int(b[i])
-		}
-	}
-	return 0
 }

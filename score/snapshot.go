@@ -1,7 +1,6 @@
 package score
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
 	"time"
@@ -53,7 +52,7 @@ func (s *Scorer) Snapshot(now time.Time) []PeerScore {
 	for id := range s.peers {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b peer.ID) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(ids, peer.ID.Compare)
 	out := make([]PeerScore, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, s.peerScore(now, id, s.peers[id]))

@@ -174,7 +174,7 @@ func (c *Conn) Peers() []peer.ID {
 		p.mu.Unlock()
 	}
 	c.mu.Unlock()
-	slices.SortFunc(ids, func(a, b peer.ID) int { return slices.Compare(a[:], b[:]) })
+	slices.SortFunc(ids, peer.ID.Compare)
 	return ids
 }
 
