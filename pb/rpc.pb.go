@@ -32,6 +32,10 @@ type RPC struct {
 	Subscriptions []*RPC_SubOpts         `protobuf:"bytes,1,rep,name=subscriptions" json:"subscriptions,omitempty"`
 	Publish       []*Message             `protobuf:"bytes,2,rep,name=publish" json:"publish,omitempty"`
 	Control       *ControlMessage        `protobuf:"bytes,3,opt,name=control" json:"control,omitempty"`
+	// gwyh addition: one SWIM membership message (package membership encodes
+	// its body). A payload that carries it carries nothing else, so a
+	// receiver can tell membership from GossipSub by the first byte.
+	Membership    []byte `protobuf:"bytes,15,opt,name=membership" json:"membership,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -83,6 +87,13 @@ func (x *RPC) GetPublish() []*Message {
 func (x *RPC) GetControl() *ControlMessage {
 	if x != nil {
 		return x.Control
+	}
+	return nil
+}
+
+func (x *RPC) GetMembership() []byte {
+	if x != nil {
+		return x.Membership
 	}
 	return nil
 }
@@ -599,11 +610,14 @@ var File_rpc_proto protoreflect.FileDescriptor
 
 const file_rpc_proto_rawDesc = "" +
 	"\n" +
-	"\trpc.proto\x12\agwyh.pb\"\xe3\x01\n" +
+	"\trpc.proto\x12\agwyh.pb\"\x83\x02\n" +
 	"\x03RPC\x12:\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x14.gwyh.pb.RPC.SubOptsR\rsubscriptions\x12*\n" +
 	"\apublish\x18\x02 \x03(\v2\x10.gwyh.pb.MessageR\apublish\x121\n" +
-	"\acontrol\x18\x03 \x01(\v2\x17.gwyh.pb.ControlMessageR\acontrol\x1aA\n" +
+	"\acontrol\x18\x03 \x01(\v2\x17.gwyh.pb.ControlMessageR\acontrol\x12\x1e\n" +
+	"\n" +
+	"membership\x18\x0f \x01(\fR\n" +
+	"membership\x1aA\n" +
 	"\aSubOpts\x12\x1c\n" +
 	"\tsubscribe\x18\x01 \x01(\bR\tsubscribe\x12\x18\n" +
 	"\atopicid\x18\x02 \x01(\tR\atopicid\"\x8d\x01\n" +
