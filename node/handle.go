@@ -74,7 +74,6 @@ func (n *Node) JoinTopic(name string, opts TopicOptions) (*TopicHandle, error) {
 			return
 		}
 		n.r.SetValidator(name, router.TopicValidator{Async: opts.Validator != nil})
-		n.dirty = true
 		if err = n.r.Join(now, name); err != nil {
 			err = fmt.Errorf("%w: %w", ErrJoined, err)
 			return
@@ -116,14 +115,13 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 	var (
 		id  string
 		err error
-		res pubResult
+		res flushResult
 	)
-	if e := n.doAfter(ctx, func(now time.Time) {
-		n.pub = pubResult{}
+	if e := n.do(ctx, func(now time.Time) {
 		id, err = n.r.Publish(now, h.name, data)
-		n.dirty = true
 		n.counts.published++
-	}, func() { res = n.pub }); e != nil {
+		res = n.flush(now) // the Output marks what the publish produced
+	}); e != nil {
 		return "", e
 	}
 	switch {
@@ -133,8 +131,8 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 		return "", fmt.Errorf("%w: %w", ErrRejected, err)
 	case err != nil:
 		return "", err
-	case res.ok == 0 && res.full > 0:
-		return id, fmt.Errorf("%w: %d payloads refused", ErrQueueFull, res.full)
+	case res.ownQueued == 0 && res.ownRefused > 0:
+		return id, fmt.Errorf("%w: %d payloads refused", ErrQueueFull, res.ownRefused)
 	}
 	return id, nil
 }
@@ -216,7 +214,6 @@ func (h *TopicHandle) Close() error {
 		if n.topics[h.name] == h {
 			delete(n.topics, h.name)
 			_ = n.r.Leave(now, h.name)
-			n.dirty = true
 			n.r.SetValidator(h.name, router.TopicValidator{})
 		}
 	})

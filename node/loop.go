@@ -34,9 +34,6 @@ type loopState struct {
 	packMTU  int
 	nextMnt  time.Time
 	lastDups uint64
-	pub      pubResult // sends of the current publish
-	dirty    bool      // a router input happened since the last Ready
-	later    []func(now time.Time)
 	counts   counters
 }
 
@@ -46,9 +43,6 @@ type peerInfo struct {
 	outbound bool
 	direct   bool
 }
-
-// pubResult counts the message payloads a flush queued and refused.
-type pubResult struct{ ok, full int }
 
 func (n *Node) initLoopState() {
 	n.peers = map[peer.ID]*peerInfo{}
@@ -83,20 +77,14 @@ func (n *Node) run() {
 			n.deadline = time.Time{}
 			now := n.clock.Now()
 			n.r.Tick(now)
-			n.dirty = true
 			if !now.Before(n.nextMnt) {
 				n.maintain(now)
 			}
 		case c := <-n.calls:
 			c.fn(n.clock.Now())
-			n.flush(n.clock.Now())
-			if c.after != nil {
-				c.after()
-			}
 			close(c.done)
 		case res := <-n.vresults:
 			n.r.ValidationDone(n.clock.Now(), res.id, res.result)
-			n.dirty = true
 		case <-n.quit:
 			return
 		}
@@ -121,7 +109,6 @@ func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {
 
 // handleEvent feeds one transport event to the router.
 func (n *Node) handleEvent(now time.Time, ev transport.Event) {
-	n.dirty = true
 	switch ev.Kind {
 	case transport.EventPayload:
 		if _, shed := n.shed[ev.Peer]; shed {
@@ -224,7 +211,6 @@ func (n *Node) leaveAll(now time.Time) {
 	for _, name := range sortedKeys(n.topics) {
 		_ = n.r.Leave(now, name)
 	}
-	n.dirty = true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -54,10 +54,8 @@ type Node struct {
 
 // call is a function the event loop runs for another goroutine.
 type call struct {
-	fn func(now time.Time)
-	// after, if set, runs after the router's output was flushed.
-	after func()
-	done  chan struct{}
+	fn   func(now time.Time)
+	done chan struct{}
 }
 
 // New validates cfg, binds the UDP socket, starts the node and begins
@@ -209,13 +207,7 @@ func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 // ErrClosed, without running fn, when the node is closed, or ctx's error
 // when ctx ends before the loop took fn.
 func (n *Node) do(ctx context.Context, fn func(now time.Time)) error {
-	return n.doAfter(ctx, fn, nil)
-}
-
-// doAfter is do with a function run on the loop after the output of fn's
-// router inputs was flushed.
-func (n *Node) doAfter(ctx context.Context, fn func(now time.Time), after func()) error {
-	c := call{fn: fn, after: after, done: make(chan struct{})}
+	c := call{fn: fn, done: make(chan struct{})}
 	select {
 	case n.calls <- c:
 	case <-n.quit:

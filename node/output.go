@@ -11,29 +11,26 @@ import (
 	"github.com/gwyh/gwyh/validator"
 )
 
-// flush drains the router's output, if an input produced one, and acts on
-// it in the order the router asks: sends, deliveries, validations, events,
-// deadline. Router inputs that acting on it requires (a validation ignored,
-// a peer shed) are queued in later and applied after the whole output was
-// handled, since any input recycles the Output; their output is flushed in
-// turn.
-func (n *Node) flush(now time.Time) {
-	for n.dirty {
-		n.dirty = false
-		n.flushOnce(now)
-		for _, f := range n.later {
-			f(now)
-			n.dirty = true
-		}
-		clear(n.later)
-		n.later = n.later[:0]
+// flushResult counts the payloads of own messages (Send.Own) a flush
+// queued on the transport and the ones the transport refused.
+type flushResult struct{ ownQueued, ownRefused int }
+
+// flush acts on the router's output while it has one, in the order the
+// router asks: sends, deliveries, validations, events, published, deadline.
+// Router inputs made while acting (a validation the node cannot run, a
+// graylisted peer shed) are fine: the Output stays valid until Advance, and
+// what they produce is the next Output.
+func (n *Node) flush(now time.Time) (res flushResult) {
+	for n.r.HasReady() {
+		n.flushOnce(now, n.r.Ready(), &res)
+		n.r.Advance()
 	}
+	return res
 }
 
-func (n *Node) flushOnce(now time.Time) {
-	out := n.r.Ready()
+func (n *Node) flushOnce(now time.Time, out *router.Output, res *flushResult) {
 	for i := range out.Sends {
-		n.send(&out.Sends[i])
+		n.send(&out.Sends[i], res)
 	}
 	for i := range out.Deliveries {
 		n.deliver(&out.Deliveries[i])
@@ -43,6 +40,12 @@ func (n *Node) flushOnce(now time.Time) {
 	}
 	for i := range out.Events {
 		n.handleRouterEvent(now, &out.Events[i])
+	}
+	for i := range out.Published {
+		if out.Published[i].Peers == 0 {
+			n.counts.drop(dropNoPeers)
+			n.tracer.Drop(peer.ID{}, out.Published[i].Topic, dropNoPeers.String())
+		}
 	}
 	if d := n.r.Stats().Duplicates; d != n.lastDups {
 		n.tracer.Duplicate(d - n.lastDups)
@@ -65,13 +68,12 @@ func priority(m *rpc.RPC) transport.Priority {
 }
 
 // send packs one peer's RPC and queues the payloads on the transport.
-func (n *Node) send(s *router.Send) {
+func (n *Node) send(s *router.Send, res *flushResult) {
 	if _, ok := n.peers[s.To]; !ok {
 		n.counts.drop(dropPeerGone)
 		return
 	}
 	prio := priority(&s.RPC)
-	hasMsgs := len(s.RPC.Publish) > 0
 	n.pack = rpc.Pack(n.pack, &s.RPC, n.packMTU)
 	for _, p := range n.pack {
 		err := n.conn.Send(s.To, p, prio)
@@ -79,14 +81,14 @@ func (n *Node) send(s *router.Send) {
 		case err == nil:
 			n.counts.payloadsOut++
 			n.counts.bytesOut += uint64(len(p))
-			if hasMsgs {
-				n.pub.ok++
+			if s.Own {
+				res.ownQueued++
 			}
 		case errors.Is(err, transport.ErrQueueFull):
 			n.counts.drop(dropQueueFull)
 			n.tracer.Drop(s.To, "", dropQueueFull.String())
-			if hasMsgs {
-				n.pub.full++
+			if s.Own {
+				res.ownRefused++
 			}
 		case errors.Is(err, transport.ErrUnknownPeer):
 			n.counts.drop(dropPeerGone)
@@ -116,7 +118,7 @@ func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
 	h := n.topics[v.Topic]
 	id := v.ID
 	if h == nil || h.validate == nil {
-		n.later = append(n.later, func(now time.Time) { n.r.ValidationDone(now, id, validator.Accept) })
+		n.r.ValidationDone(now, id, validator.Accept)
 		return
 	}
 	job := vjob{id: v.ID, topic: v.Topic, from: v.From, data: v.Msg.Data, fn: h.validate}
@@ -124,7 +126,7 @@ func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
 	case n.vjobs <- job:
 	default:
 		n.counts.drop(dropValidationQueueFull)
-		n.later = append(n.later, func(now time.Time) { n.r.ValidationDone(now, id, validator.Ignore) })
+		n.r.ValidationDone(now, id, validator.Ignore)
 	}
 }
 
@@ -141,8 +143,7 @@ func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 		}
 	case router.EventGraylisted:
 		n.tracer.Graylist(e.Peer)
-		p := e.Peer
-		n.later = append(n.later, func(now time.Time) { n.shedPeer(now, p, "graylisted") })
+		n.shedPeer(now, e.Peer, "graylisted")
 	case router.EventReject:
 		n.tracer.Reject(e.MsgID, e.Topic, e.Peer, e.Cause.String())
 	case router.EventDrop:

@@ -19,6 +19,7 @@ const (
 	dropSendError                            // another transport send error
 	dropShedPeer                             // a payload from a shed (graylisted) peer
 	dropValidationQueueFull                  // validation pool full: message ignored
+	dropNoPeers                              // an own message published with no peer to send it to
 	numNodeDrops
 )
 
@@ -26,7 +27,7 @@ const (
 // Stats.NodeDrops.
 const NumDropCauses = int(numNodeDrops)
 
-var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full"}
+var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer"}
 
 // String returns the cause's lower-case name.
 func (c DropCause) String() string {

@@ -225,6 +225,10 @@ type ValidationRequest struct {
 type Send struct {
 	To  peer.ID
 	RPC rpc.RPC
+	// Own is true when RPC carries a message this router published (see
+	// Output.Published): whether the owner could queue it tells Publish's
+	// caller whether the message left at all.
+	Own bool
 }
 
 // Delivery is a message accepted for local subscribers.
@@ -242,11 +246,22 @@ type Delivery struct {
 	Local bool
 }
 
+// Published is the result of one local Publish: the peers its first copies
+// were addressed to (flood publish, mesh or fan-out, and direct peers).
+// Peers is zero when nobody was subscribed, or nobody scored high enough:
+// the message then waits in the message cache for gossip and is likely
+// seen by nobody.
+type Published struct {
+	ID    string
+	Topic string
+	Peers int
+}
+
 // Output is everything the router produced since the previous Ready. It is
-// owned by the router and valid until the next input call (its slices are
-// reused); all fields are read-only. Act on it in field order: send Sends,
-// deliver Deliveries, start Validations, handle Events, arm the timer for
-// Deadline.
+// owned by the router and valid until Advance (its slices are reused
+// afterwards); all fields are read-only. Act on it in field order: send
+// Sends, deliver Deliveries, start Validations, handle Events, note
+// Published, arm the timer for Deadline.
 type Output struct {
 	// Sends: at most one per peer, in deterministic order.
 	Sends []Send
@@ -257,6 +272,8 @@ type Output struct {
 	// Events: notable state changes and drops, in order. Duplicates and
 	// deliveries are not events: see Stats and Deliveries.
 	Events []Event
+	// Published: one entry per successful local Publish, in order.
+	Published []Published
 	// Deadline: call Tick at or after this time. It is zero only before the
 	// router's first input; afterwards there is always a heartbeat due.
 	Deadline time.Time

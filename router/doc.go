@@ -6,8 +6,18 @@
 //
 // # Driving a Router
 //
-// A Router is driven the way etcd-raft's RawNode is: call an input method,
-// then drain its output with Ready, act on the output, repeat.
+// A Router is driven the way etcd-raft's RawNode is: call input methods,
+// then, while HasReady, take the Output with Ready, act on it and call
+// Advance:
+//
+//	for r.HasReady() {
+//		out := r.Ready()
+//		// send out.Sends, deliver out.Deliveries, start out.Validations,
+//		// handle out.Events, note out.Published, arm a timer for out.Deadline
+//		r.Advance()
+//	}
+//
+// The owner never tracks which inputs produced work: HasReady knows.
 //
 // Inputs (each takes now, which must never go backwards):
 //
@@ -27,8 +37,11 @@
 //     refresh, broken IWANT promises) and expires validations.
 //
 // Output (Ready returns it; it holds everything produced since the
-// previous Ready, so several inputs may be batched before one Ready). Act
-// on it in this order:
+// previous Ready, so several inputs may be batched before one Ready). It
+// stays valid until Advance, even across inputs made while acting on it
+// (a ValidationDone for a validation the owner cannot run, a RemovePeer
+// for a peer it sheds): their output goes into the next Ready. Act on it
+// in this order:
 //
 //  1. Sends: the RPC parts for each peer, at most one Send per peer, in a
 //     deterministic order. Pack each with rpc.Pack and hand the payloads to
@@ -45,7 +58,10 @@
 //  4. Events: mesh changes (EventGraft, EventPrune), peer exchange
 //     (EventPeerExchange: peers the node may dial; the router never
 //     dials), graylisting, rejections, drops and broken promises.
-//  5. Deadline: call Tick at this time (one timer is enough). After the
+//  5. Published: one entry per local Publish with the number of peers its
+//     first copies went to; the Sends that carry them have Own set, so the
+//     owner can tell its caller whether the message left at all.
+//  6. Deadline: call Tick at this time (one timer is enough). After the
 //     first input there is always a heartbeat scheduled.
 //
 // # What the router decides
@@ -62,8 +78,8 @@
 // # Buffers and ownership
 //
 // The Output and everything it references are owned by the router and
-// valid until the next input call, which reuses them: copy what must live
-// longer. Message bytes ([]byte fields of rpc.Message) are never written by
+// valid until Advance (or the next Ready), which reuses them: copy what
+// must live longer. Message bytes ([]byte fields of rpc.Message) are never written by
 // the router, so they may be kept, read-only. The router keeps the payloads
 // given to HandlePayload, the RPC memory given to HandleRPC, the data given
 // to Publish and the Record given to AddPeer: callers must not modify them

@@ -30,28 +30,26 @@ func Example() {
 	a, b := mk(1), mk(2)
 	byID := map[peer.ID]*router.Router{a.ID(): a, b.ID(): b}
 
-	// drain acts on r's output: send everything, print deliveries.
+	// drain acts on r's output while it has one: hand every payload to
+	// its receiver (whose own output is drained in turn), print
+	// deliveries, then Advance.
 	var drain func(r *router.Router)
 	drain = func(r *router.Router) {
-		out := r.Ready()
-		type packet struct {
-			to      *router.Router
-			payload []byte
-		}
-		var packets []packet // copy: out is only valid until r's next input
-		for _, s := range out.Sends {
-			for _, p := range rpc.Pack(nil, &s.RPC, 1400) {
-				packets = append(packets, packet{byID[s.To], p})
+		for r.HasReady() {
+			out := r.Ready() // valid until Advance, whatever happens meanwhile
+			for _, s := range out.Sends {
+				to := byID[s.To]
+				for _, p := range rpc.Pack(nil, &s.RPC, 1400) {
+					if err := to.HandlePayload(now, r.ID(), p); err != nil {
+						panic(err)
+					}
+					drain(to)
+				}
 			}
-		}
-		for _, d := range out.Deliveries {
-			fmt.Printf("delivered %q in %s (local %v)\n", d.Msg.Data, d.Topic, d.Local)
-		}
-		for _, p := range packets {
-			if err := p.to.HandlePayload(now, r.ID(), p.payload); err != nil {
-				panic(err)
+			for _, d := range out.Deliveries {
+				fmt.Printf("delivered %q in %s (local %v)\n", d.Msg.Data, d.Topic, d.Local)
 			}
-			drain(p.to)
+			r.Advance()
 		}
 	}
 
@@ -76,6 +74,6 @@ func Example() {
 	drain(a)
 	// Output:
 	// a's mesh has b: true
-	// delivered "hello" in news (local true)
 	// delivered "hello" in news (local false)
+	// delivered "hello" in news (local true)
 }

@@ -56,12 +56,14 @@ func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src pee
 	}
 }
 
-// sendMessage queues m for ps unless ps said it does not want it.
-func (r *Router) sendMessage(ps *peerState, id string, m *rpc.Message) {
+// sendMessage queues m for ps unless ps said it does not want it, and
+// returns the Send it went into (nil when not sent).
+func (r *Router) sendMessage(ps *peerState, id string, m *rpc.Message) *Send {
 	if ps == nil || ps.dontWant.Has(id) {
-		return
+		return nil
 	}
 	s := r.rpcFor(ps)
 	s.Publish = append(s.Publish, *m)
 	r.stats.MsgsOut++
+	return &r.out.Sends[ps.sendIdx]
 }

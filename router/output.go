@@ -6,49 +6,82 @@ import (
 	"github.com/gwyh/gwyh/rpc"
 )
 
-// Ready returns everything produced since the previous call to Ready: the
-// Sends, Deliveries, Validations and Events, and the Deadline at which Tick
-// is due. A second call with no input in between returns an empty Output
-// (with the Deadline). The Output is the router's own memory, reused by the
-// next input or call to Ready: read (or copy) what you need before calling
-// any other method that changes the router. All fields are read-only.
-func (r *Router) Ready() *Output {
-	if r.drained {
-		r.recycle()
-	}
-	r.drained = true
-	r.out.Deadline = r.nextHeartbeat
-	if next := r.pending.Next(); !next.IsZero() && next.Before(r.out.Deadline) {
-		r.out.Deadline = next
-	}
-	return &r.out
+// HasReady reports whether Ready has something new: Sends, Deliveries,
+// Validations or Events produced since the last Ready, or a Deadline other
+// than the one it last returned. An owner loops "for r.HasReady() { out :=
+// r.Ready(); act on out; r.Advance() }" after its inputs, in the manner of
+// etcd-raft's RawNode; it never needs to track which inputs produced work.
+func (r *Router) HasReady() bool {
+	o := &r.out
+	return len(o.Sends)+len(o.Deliveries)+len(o.Validations)+len(o.Events) > 0 ||
+		!r.deadline().Equal(r.readyDeadline)
 }
 
-// begin starts an input: the previous Output is recycled if it was drained,
-// and the heartbeat clock starts at the first input.
+// Ready returns everything produced since the previous Ready: the Sends,
+// Deliveries, Validations, Events and Published results, and the Deadline
+// at which Tick is due. The Output is the router's memory and stays valid,
+// unchanged, until Advance: the owner may call any input method (for
+// example ValidationDone or RemovePeer) while it acts on the Output, and
+// what those inputs produce goes into the next one. All fields are
+// read-only. Calling Ready again without Advance first advances past the
+// outstanding Output, so a second Ready with no input in between returns
+// an empty Output (with the Deadline).
+func (r *Router) Ready() *Output {
+	if r.outstanding {
+		r.Advance()
+	}
+	r.out.Deadline = r.deadline()
+	r.readyDeadline = r.out.Deadline
+	// Swap buffers: the accumulated Output is handed out; inputs from now
+	// on fill the other one, which Advance emptied.
+	r.out, r.ready = r.ready, r.out
+	r.outEpoch++
+	r.outstanding = true
+	return &r.ready
+}
+
+// Advance tells the router that the owner has acted on the Output of the
+// last Ready; its memory is reused from now on. Advance without an
+// outstanding Output does nothing.
+func (r *Router) Advance() {
+	if !r.outstanding {
+		return
+	}
+	r.outstanding = false
+	recycle(&r.ready)
+}
+
+// deadline is the next time Tick is due: the heartbeat, or an earlier
+// validation timeout.
+func (r *Router) deadline() time.Time {
+	d := r.nextHeartbeat
+	if next := r.pending.Next(); !next.IsZero() && next.Before(d) {
+		d = next
+	}
+	return d
+}
+
+// begin starts an input: the heartbeat clock starts at the first input.
 func (r *Router) begin(now time.Time) {
 	r.inputSeq++
-	if r.drained {
-		r.recycle()
-	}
 	if r.nextHeartbeat.IsZero() {
 		r.nextHeartbeat = now.Add(r.p.HeartbeatInterval)
 	}
 }
 
-// recycle empties the drained Output for reuse. Sends keep their RPCs'
-// memory (rpcFor resets one when it is reused); the other lists are
-// cleared so that they keep no message alive.
-func (r *Router) recycle() {
-	r.drained = false
-	r.outEpoch++
-	clear(r.out.Deliveries)
-	clear(r.out.Validations)
-	clear(r.out.Events)
-	r.out.Sends = r.out.Sends[:0]
-	r.out.Deliveries = r.out.Deliveries[:0]
-	r.out.Validations = r.out.Validations[:0]
-	r.out.Events = r.out.Events[:0]
+// recycle empties an Output for reuse. Sends keep their RPCs' memory
+// (rpcFor resets one when it is reused); the other lists are cleared so
+// that they keep no message alive.
+func recycle(o *Output) {
+	clear(o.Deliveries)
+	clear(o.Validations)
+	clear(o.Events)
+	clear(o.Published)
+	o.Sends = o.Sends[:0]
+	o.Deliveries = o.Deliveries[:0]
+	o.Validations = o.Validations[:0]
+	o.Events = o.Events[:0]
+	o.Published = o.Published[:0]
 }
 
 // rpcFor returns the pending RPC to ps in the current Output, starting one
@@ -65,7 +98,7 @@ func (r *Router) rpcFor(ps *peerState) *rpc.RPC {
 		r.out.Sends = append(r.out.Sends, Send{})
 	}
 	s := &r.out.Sends[n]
-	s.To = ps.id
+	s.To, s.Own = ps.id, false
 	ps.sendEpoch, ps.sendIdx = r.outEpoch, n
 	return &s.RPC
 }

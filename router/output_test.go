@@ -1,6 +1,10 @@
 package router
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gwyh/gwyh/rpc"
+)
 
 // Ready hands out each output once: a second call with no input in between
 // returns nothing to act on again, or the caller would send and deliver
@@ -29,5 +33,99 @@ func TestReadyDrainsOnce(t *testing.T) {
 	e.r.AddPeer(e.now, p(10), PeerOptions{})
 	if out := e.r.Ready(); len(out.Sends) != 2 {
 		t.Fatalf("two AddPeers before one Ready: %d sends, want 2 (one per new peer)", len(out.Sends))
+	}
+}
+
+// The Output of Ready stays valid, unchanged, until Advance, even when the
+// owner makes inputs while acting on it; what those inputs produce is the
+// next Output. HasReady says whether there is one.
+func TestOutputValidUntilAdvance(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addPeers(1, 8, Inbound, "t")
+	e.join("t")
+	e.r.Ready()
+	e.r.Advance()
+	if e.r.HasReady() {
+		t.Fatal("HasReady after Advance with no input")
+	}
+	if _, err := e.r.Publish(e.now, "t", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if !e.r.HasReady() {
+		t.Fatal("no HasReady after Publish")
+	}
+	out := e.r.Ready()
+	sends, first := len(out.Sends), out.Sends[0].To
+	data := string(out.Sends[0].RPC.Publish[0].Data)
+	// Inputs while acting: another publish and a peer leaving.
+	if _, err := e.r.Publish(e.now, "t", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	e.r.RemovePeer(e.now, first)
+	if len(out.Sends) != sends || out.Sends[0].To != first || string(out.Sends[0].RPC.Publish[0].Data) != data {
+		t.Fatalf("Output changed by inputs before Advance: %d sends to %v carrying %q", len(out.Sends), out.Sends[0].To, out.Sends[0].RPC.Publish[0].Data)
+	}
+	if !e.r.HasReady() {
+		t.Fatal("the second publish's output is not ready")
+	}
+	e.r.Advance()
+	next := e.r.Ready()
+	if len(next.Sends) == 0 || string(next.Sends[0].RPC.Publish[0].Data) != "two" {
+		t.Fatalf("next Output: %d sends, want the second publish", len(next.Sends))
+	}
+	e.r.Advance()
+	if e.r.HasReady() {
+		t.Fatal("HasReady after draining both")
+	}
+}
+
+// A local Publish is marked in the Output: Published says how many peers
+// its first copies went to and the Sends carrying it are Own; forwarded
+// messages are not.
+func TestPublishMarkedInOutput(t *testing.T) {
+	tests := []struct {
+		name      string
+		peers     int
+		wantPeers int
+	}{
+		{"no peers", 0, 0},
+		{"mesh of 6 from 8 (flood publish reaches all)", 8, 8},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			if tc.peers > 0 {
+				e.addPeers(1, tc.peers, Inbound, "t")
+			}
+			e.join("t")
+			e.ready()
+			id, err := e.r.Publish(e.now, "t", []byte("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := e.ready()
+			if len(out.Published) != 1 || out.Published[0].ID != id || out.Published[0].Peers != tc.wantPeers {
+				t.Fatalf("Published = %+v, want one entry for %q with %d peers", out.Published, id, tc.wantPeers)
+			}
+			own := 0
+			for _, s := range out.Sends {
+				if s.Own {
+					own++
+				}
+			}
+			if own != tc.wantPeers {
+				t.Fatalf("%d Own sends, want %d", own, tc.wantPeers)
+			}
+			if tc.peers == 0 {
+				return
+			}
+			// A message from a peer is forwarded, not Own.
+			out = e.rpcFrom(1, &rpc.RPC{Publish: []rpc.Message{msg("t", 1, 99)}})
+			for _, s := range out.Sends {
+				if s.Own || len(out.Published) != 0 {
+					t.Fatalf("forwarded message marked as own: %+v", out.Published)
+				}
+			}
+		})
 	}
 }

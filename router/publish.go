@@ -48,9 +48,13 @@ func (r *Router) Publish(now time.Time, topic string, data []byte) (string, erro
 			ID: id, Topic: topic, Msg: m, From: author(&m), ReceivedFrom: r.id, Local: true,
 		})
 	}
-	for _, p := range r.publishPeers(now, t) {
-		r.sendMessage(r.peers[p], id, &m)
+	peers := r.publishPeers(now, t)
+	for _, p := range peers {
+		if s := r.sendMessage(r.peers[p], id, &m); s != nil {
+			s.Own = true
+		}
 	}
+	r.out.Published = append(r.out.Published, Published{ID: id, Topic: topic, Peers: len(peers)})
 	r.gcTopic(t)
 	return id, nil
 }

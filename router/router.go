@@ -67,9 +67,11 @@ type Router struct {
 	scores        map[peer.ID]scoreMemo // memo for the current input
 	inputSeq      uint64
 
-	out      Output
-	drained  bool
-	outEpoch uint64
+	out           Output // filled by inputs
+	ready         Output // handed out by Ready, valid until Advance
+	outstanding   bool   // ready is handed out and not yet advanced
+	readyDeadline time.Time
+	outEpoch      uint64
 	stats    Stats
 
 	idbuf   []byte

@@ -202,7 +202,17 @@ func (s *simulator) receive(e event) {
 
 // flush acts on n's router output: sends, deliveries, events, deadline.
 func (s *simulator) flush(n *node) {
-	out := n.r.Ready()
+	for n.r.HasReady() {
+		s.act(n, n.r.Ready())
+		n.r.Advance()
+	}
+}
+
+// act carries out one Output of n's router: sends over the simulated
+// network, deliveries and events into the metrics, validations answered at
+// once by the honest validator (the router's own output of those answers
+// is the next Output), and the timer.
+func (s *simulator) act(n *node, out *router.Output) {
 	for i := range out.Sends {
 		snd := &out.Sends[i]
 		to, ok := s.byID[snd.To]
@@ -226,6 +236,10 @@ func (s *simulator) flush(n *node) {
 		for i := range out.Events {
 			s.m.event(n, &out.Events[i])
 		}
+	}
+	for i := range out.Validations {
+		v := &out.Validations[i]
+		n.r.ValidationDone(s.tnow(), v.ID, honestValidator(v.From, &v.Msg))
 	}
 	if dl := out.Deadline; !dl.IsZero() {
 		at := max(int64(dl.Sub(epoch)), s.now)
