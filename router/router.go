@@ -72,7 +72,7 @@ type Router struct {
 	outstanding   bool   // ready is handed out and not yet advanced
 	readyDeadline time.Time
 	outEpoch      uint64
-	stats    Stats
+	stats         Stats
 
 	idbuf   []byte
 	sigbuf  []byte
