@@ -1,0 +1,72 @@
+// Package peering is the peer manager: a pure, sans-IO, deterministic
+// state machine that decides whom to dial and whom to disconnect, from the
+// membership view, the configured seeds and direct peers, peer exchange,
+// the router's scores and the water marks Low and High.
+//
+// It starts no goroutine, opens no socket and never reads the clock:
+// inputs are method calls carrying now (AddSeed, AddDirect, Offer,
+// Forget, DialFailed, Connected, Disconnected, Ban, Tick), outputs are
+// drained etcd-raft style (HasReady, Ready, Advance) as dials,
+// disconnects and one deadline. Randomness comes from Config.Rand and
+// every iteration that shapes output is in a stable order, so the same
+// seed and inputs give the same outputs; node and the simulator both run
+// it.
+//
+// # Decisions
+//
+//   - Dials toward Low. While fewer than Low peers are connected (dials in
+//     flight count as connected, except those of direct peers), each
+//     round dials candidates chosen at random from the whole candidate
+//     table (seeds that answered, members, exchange records alike), so
+//     that no one seed carries everybody's connections. Connected peers,
+//     dials in flight, banned peers, backing-off candidates and
+//     Config.Self are skipped.
+//   - Seeds first. A seed (AddSeed, Config.Bootstrap) that never answered
+//     is dialled every round it is not backing off, whatever the water
+//     marks, before the random picks; once a session with it came up it
+//     is an ordinary candidate.
+//   - Direct peers. A direct peer that is down is always dialled (with the
+//     failure backoff), first, and does not count against Low. It is
+//     never trimmed, never banned (Ban does nothing) and never evicted.
+//   - Bounded dialing. At most MaxDialing dials are in flight. A dial is in
+//     flight until Connected or DialFailed reports it, or DialTimeout
+//     passes without either (it then counts as failed), so that a lost
+//     answer does not wedge a slot.
+//   - Failure backoff. A failed dial is retried after DialBackoff, doubled
+//     per consecutive failure up to MaxDialBackoff, ±20% jitter. A session
+//     that ends within StableSession counts as a failed dial (a peer
+//     that keeps ending our sessions at once is redialled ever more
+//     slowly); a longer one resets the failures and allows a redial after
+//     DialBackoff.
+//   - Desperate mode. When nobody is connected and nothing is in flight
+//     after a round's choices (every candidate is backing off, banned or
+//     forgotten), every seed is dialled again regardless of its backoff,
+//     though not more often than once per DialBackoff.
+//   - Trim above High, down to High: never a direct peer, never one the
+//     View protects (in some topic mesh), even if more than High remain;
+//     inbound before outbound; lowest score first; ties by smaller ID. A
+//     trimmed peer is kept out for BanDuration like a banned one.
+//   - Bans. Ban keeps a peer out for BanDuration: it is not dialled, and
+//     Connected refuses it (returns false; the caller ends the session).
+//     Banning a connected peer outputs a Disconnect. Unban lifts a ban,
+//     for the application's explicit Connect.
+//   - Direction. A session is outbound or inbound as Connected says.
+//   - Deadline. After the first Tick, Output.Deadline is never zero: it is
+//     the next round (Interval after the last Tick) or, earlier, the first
+//     moment a candidate the Manager wants stops backing off or being
+//     banned, or a dial in flight times out.
+//   - Bounded memory. Seeds and direct peers come from configuration and
+//     are kept. Learnt candidates (members and exchange records) are at
+//     most MaxCandidates, in two LRU lists: room is made by evicting the
+//     least recently offered exchange record, a member only for another
+//     member; an exchange offer that finds the table full of members is
+//     dropped. Forget removes a member; a forgotten seed is dialled only
+//     in desperate mode. Dials in flight are at most MaxDialing; sessions
+//     and bans are bounded by the caller's connections and ban rate
+//     within BanDuration (expired bans are dropped at Tick).
+//   - Addresses. The Manager never resolves addresses: it compares them as
+//     strings. A member offer moves a learnt candidate's address, an
+//     exchange offer only an exchange record's; configured seed and
+//     direct addresses are kept. A peer that connects without being a
+//     candidate becomes an exchange candidate at its session's address.
+package peering

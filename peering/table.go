@@ -1,0 +1,210 @@
+package peering
+
+import (
+	"slices"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/gwyh/gwyh/peer"
+)
+
+// entry is one dial candidate and its dial history.
+type entry struct {
+	target    Target
+	src       Source
+	answered  bool      // a session with it came up once (seeds stop being special)
+	forgotten bool      // a seed the membership reported dead: dialled only when desperate
+	failures  int       // consecutive failed dials (and unstable sessions)
+	nextTry   time.Time // not dialled before
+	lastDial  time.Time // when the last dial started
+}
+
+// table is the candidate table. Seeds and direct peers (pinned) come from
+// configuration, are bounded by it, and are never evicted. Learnt
+// candidates live in two LRU lists, members and exchange, whose total is
+// bounded by max: making room evicts the least recently offered exchange
+// entry first, and a member only when no exchange entry is left; an
+// exchange offer never evicts a member (it is dropped instead).
+type table struct {
+	max      int
+	pinned   []*entry // seeds and direct peers, in the order added
+	pinnedID map[peer.ID]*entry
+	members  *simplelru.LRU[peer.ID, *entry]
+	exchange *simplelru.LRU[peer.ID, *entry]
+	evicted  uint64
+	dropped  uint64
+}
+
+func newTable(max int) *table {
+	// The lists are sized so that their own eviction never fires: room
+	// is made by makeRoom, which knows which list to evict from.
+	members, err := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
+	if err != nil {
+		panic(err) // max+1 > 0 by Validate
+	}
+	exchange, _ := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
+	return &table{max: max, pinnedID: map[peer.ID]*entry{}, members: members, exchange: exchange}
+}
+
+// learnt returns the number of learnt candidates.
+func (t *table) learnt() int { return t.members.Len() + t.exchange.Len() }
+
+// byID returns the entry for id, or nil.
+func (t *table) byID(id peer.ID) *entry {
+	if e := t.pinnedID[id]; e != nil {
+		return e
+	}
+	if e, ok := t.members.Peek(id); ok {
+		return e
+	}
+	if e, ok := t.exchange.Peek(id); ok {
+		return e
+	}
+	return nil
+}
+
+// byAddr returns the pinned entry of unknown ID given as addr, or nil.
+func (t *table) byAddr(addr string) *entry {
+	for _, e := range t.pinned {
+		if e.target.ID.IsZero() && e.target.Addr == addr && addr != "" {
+			return e
+		}
+	}
+	return nil
+}
+
+// removeLearnt drops id from the learnt lists and returns its entry.
+func (t *table) removeLearnt(id peer.ID) *entry {
+	if e, ok := t.members.Peek(id); ok {
+		t.members.Remove(id)
+		return e
+	}
+	if e, ok := t.exchange.Peek(id); ok {
+		t.exchange.Remove(id)
+		return e
+	}
+	return nil
+}
+
+// pin adds or upgrades a seed or direct entry. A learnt entry of the same
+// ID moves to the pinned set, keeping its dial history.
+func (t *table) pin(tg Target, src Source) {
+	e := t.byAddr(tg.Addr)
+	if !tg.ID.IsZero() {
+		e = t.pinnedID[tg.ID]
+	}
+	if e != nil {
+		e.src = max(e.src, src)
+		e.forgotten = false
+		return
+	}
+	e = &entry{target: tg, src: src}
+	if !tg.ID.IsZero() {
+		if old := t.removeLearnt(tg.ID); old != nil {
+			e.failures, e.nextTry, e.lastDial = old.failures, old.nextTry, old.lastDial
+		}
+		t.pinnedID[tg.ID] = e
+	}
+	t.pinned = append(t.pinned, e)
+}
+
+// name records the ID learnt for the pinned entry e, given as a bare
+// address, merging any other entry of that ID into it.
+func (t *table) name(e *entry, id peer.ID) {
+	if other := t.pinnedID[id]; other != nil && other != e {
+		// The same peer configured twice, bare and with its ID.
+		other.src = max(other.src, e.src)
+		other.answered = other.answered || e.answered
+		t.pinned = slices.DeleteFunc(t.pinned, func(x *entry) bool { return x == e })
+		return
+	}
+	t.removeLearnt(id)
+	e.target.ID = id
+	t.pinnedID[id] = e
+}
+
+// offer adds a learnt candidate or refreshes it. It reports whether tg is
+// (now) in the table.
+func (t *table) offer(now time.Time, tg Target, src Source) bool {
+	if e := t.pinnedID[tg.ID]; e != nil {
+		// Configured addresses are kept: the operator wrote them.
+		if src == SourceMember {
+			e.forgotten = false
+		}
+		return true
+	}
+	if e, ok := t.members.Peek(tg.ID); ok {
+		if src == SourceMember {
+			// Only the membership view moves a member's address and
+			// recency; a second-hand record does not.
+			e.target.Addr = tg.Addr
+			t.members.Get(tg.ID)
+		}
+		return true
+	}
+	if e, ok := t.exchange.Peek(tg.ID); ok {
+		e.target.Addr = tg.Addr
+		if src == SourceMember {
+			t.exchange.Remove(tg.ID)
+			e.src = SourceMember
+			t.members.Add(tg.ID, e)
+		} else {
+			t.exchange.Get(tg.ID)
+		}
+		return true
+	}
+	if !t.makeRoom(src) {
+		t.dropped++
+		return false
+	}
+	e := &entry{target: tg, src: src, nextTry: now}
+	if src == SourceMember {
+		t.members.Add(tg.ID, e)
+	} else {
+		t.exchange.Add(tg.ID, e)
+	}
+	return true
+}
+
+// makeRoom evicts, if the table is full, one entry to make room for a new
+// one from src, preferring to evict the oldest exchange entry. It reports
+// whether there is room.
+func (t *table) makeRoom(src Source) bool {
+	if t.learnt() < t.max {
+		return true
+	}
+	if _, _, ok := t.exchange.RemoveOldest(); ok {
+		t.evicted++
+		return true
+	}
+	if src != SourceMember {
+		return false
+	}
+	if _, _, ok := t.members.RemoveOldest(); ok {
+		t.evicted++
+		return true
+	}
+	return false
+}
+
+// forget removes a learnt candidate; a seed is only marked forgotten, a
+// direct peer stays as it is.
+func (t *table) forget(id peer.ID) {
+	if e := t.pinnedID[id]; e != nil {
+		if e.src == SourceSeed {
+			e.forgotten = true
+		}
+		return
+	}
+	t.removeLearnt(id)
+}
+
+// all returns every entry: pinned first in the order added, then members
+// and exchange entries, each list oldest first. The order depends only on
+// the inputs.
+func (t *table) all(buf []*entry) []*entry {
+	buf = append(buf, t.pinned...)
+	buf = append(buf, t.members.Values()...)
+	return append(buf, t.exchange.Values()...)
+}
