@@ -81,6 +81,9 @@ func dialed(o Output) string {
 	return strings.Join(s, " ")
 }
 
+// peerID is peer.ID, short for tables.
+type peerID = peer.ID
+
 // fakeView is an in-memory View.
 type fakeView struct {
 	score     map[peer.ID]float64

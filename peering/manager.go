@@ -143,7 +143,9 @@ func (m *Manager) failDial(now time.Time, i int) {
 }
 
 // Connected reports that a session with id came up from (or to) addr;
-// outbound says whether we dialled it. It returns false when id is
+// outbound says whether we dialled it. For a session that a Dial of the
+// Output started, pass that Dial's Target.Addr as addr: addresses are
+// compared as strings, and a seed given as "name:port" is found only so. It returns false when id is
 // banned: the caller must end that session (Stats.Refused counts it), and
 // the Manager does not count it as connected. A dial in flight for id,
 // or for a bare-address target equal to addr, is done; a bare-address

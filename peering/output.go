@@ -93,6 +93,9 @@ func (m *Manager) Stats() Stats {
 // disconnect until Disconnected is reported.
 func (m *Manager) NumConnected() int { return len(m.sessions) }
 
+// NumDialing returns the number of dials in flight.
+func (m *Manager) NumDialing() int { return len(m.dialing) }
+
 // IsConnected reports whether a session with id is up.
 func (m *Manager) IsConnected(id peer.ID) bool { _, ok := m.sessions[id]; return ok }
 
