@@ -12,6 +12,8 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/transport/internal/cookie"
+	"github.com/gwyh/gwyh/transport/internal/ratelimit"
 )
 
 // Conn is one node's transport endpoint: a socket, its sessions with peers,
@@ -24,9 +26,9 @@ type Conn struct {
 	sock   Socket
 	laddr  netip.AddrPort
 	log    *slog.Logger
-	jar    *cookieJar
-	limit  *rateLimiter
-	hsLoad *rateLimiter // one global bucket: initiations per second before cookies
+	jar    *cookie.Jar
+	limit  *ratelimit.Limiter
+	hsLoad *ratelimit.Limiter // one global bucket: initiations per second before cookies
 	events chan Event
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -95,9 +97,9 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	c := &Conn{
 		clock: clk,
 		opts:  o, local: l, sock: sock, laddr: sock.LocalAddr(), log: o.Logger,
-		jar:     newCookieJar(o.NetworkKey, now),
-		limit:   newRateLimiter(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
-		hsLoad:  newRateLimiter(o.CookieRate, int(o.CookieRate), 1),
+		jar:     cookie.New(o.NetworkKey, now),
+		limit:   ratelimit.New(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
+		hsLoad:  ratelimit.New(o.CookieRate, int(o.CookieRate), 1),
 		events:  make(chan Event, o.EventQueue),
 		done:    make(chan struct{}),
 		start:   now,
@@ -189,7 +191,7 @@ func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
 	}
 	p.mu.Lock()
 	s := PeerStats{
-		Addr: p.address(), RTT: p.rtt, Loss: p.pacer.loss, SendRate: p.pacer.rate,
+		Addr: p.address(), RTT: p.rtt, Loss: p.pacer.Loss(), SendRate: p.pacer.Rate(),
 		QueuedBytes: p.queue.bytes, QueueDrops: p.queue.drops,
 		PacketsSent: p.sent, BytesSent: p.sentBytes, Rekeys: p.rekeys,
 		PacketsReceived: p.recvd.Load(), BytesReceived: p.recvdBytes.Load(),
@@ -199,7 +201,7 @@ func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
 	}
 	p.mu.Unlock()
 	c.reasmMu.Lock()
-	s.ReassemblyDrops = p.reasm.drops
+	s.ReassemblyDrops = p.reasm.Drops()
 	c.reasmMu.Unlock()
 	return s, true
 }

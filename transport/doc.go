@@ -37,6 +37,6 @@
 //	cookie:    type(1) 0(3) receiver-index(4) nonce(24) | XChaCha20-Poly1305(cookie 16) tag(16)
 //
 // The design follows WireGuard (whitepaper §5; wireguard-go device/, replay/,
-// ratelimiter/) where it applies; see handshake.go and cookie.go for where it
+// ratelimiter/) where it applies; see handshake.go and internal/cookie for where it
 // differs (XX, identity binding, network-key-keyed MACs).
 package transport

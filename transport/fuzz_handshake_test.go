@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/transport/internal/cookie"
 )
 
 // nullSocket discards writes; reads block until Close.
@@ -37,7 +38,7 @@ func testIdentity(t testing.TB, b byte) *peer.Identity {
 }
 
 // initiation builds a first handshake message from a fresh initiator.
-func initiation(t testing.TB, jar *cookieJar, pattern byte, responderStatic []byte) []byte {
+func initiation(t testing.TB, jar *cookie.Jar, pattern byte, responderStatic []byte) []byte {
 	t.Helper()
 	l, err := newLocalID(testIdentity(t, 99))
 	if err != nil {
@@ -56,7 +57,7 @@ func initiation(t testing.TB, jar *cookieJar, pattern byte, responderStatic []by
 		t.Fatal(err)
 	}
 	msg[4] = 1
-	jar.seal(msg, nil)
+	jar.Seal(msg, nil)
 	return msg
 }
 
@@ -96,7 +97,7 @@ func FuzzHandshakeResponder(f *testing.F) {
 			pkt = appendHandshakeHeader(nil, in[1], in[2], 1, recv)
 			pkt = append(pkt, in[3:]...)
 			pkt = append(pkt, make([]byte, handshakeMacsSize)...)
-			c.jar.seal(pkt, nil)
+			c.jar.Seal(pkt, nil)
 		}
 		c.handlePacket(pkt, from, time.Now())
 		c.mu.Lock()

@@ -37,14 +37,18 @@ const flagAES = 1 // the sender has AES hardware
 
 type tai64n [12]byte
 
+// after reports whether t is later than u: an initiation (IK msg1, XX msg3)
+// must carry a timestamp after the last one accepted from its identity.
 func (t tai64n) after(u tai64n) bool { return bytes.Compare(t[:], u[:]) > 0 }
 
-// clock hands out strictly increasing timestamps.
+// tsClock hands out strictly increasing timestamps.
 type tsClock struct {
 	mu   sync.Mutex
 	last time.Time
 }
 
+// next returns the timestamp for an identity payload sent now: now, or one
+// nanosecond past the last one handed out if now is not later.
 func (c *tsClock) next(now time.Time) tai64n {
 	c.mu.Lock()
 	if !now.After(c.last) {
@@ -69,6 +73,7 @@ type localID struct {
 	ts     tsClock
 }
 
+// newLocalID draws a fresh Noise static key for id and signs it.
 func newLocalID(id *peer.Identity) (*localID, error) {
 	kp, err := noiseSuite.GenerateKeypair(rand.Reader)
 	if err != nil {
@@ -82,6 +87,8 @@ func newLocalID(id *peer.Identity) (*localID, error) {
 	return l, nil
 }
 
+// payload returns our identity payload, sent in every handshake message but
+// XX msg1 (XX msg2 and msg3, IK msg1 and msg2), with a fresh timestamp.
 func (l *localID) payload(now time.Time) []byte {
 	b := make([]byte, 0, idPayloadSize)
 	id := l.id.ID()
@@ -99,7 +106,10 @@ type remoteID struct {
 	ts    tai64n
 }
 
-// verifyPayload checks that b is an idPayload whose signature binds static.
+// verifyPayload checks that b, the payload of a handshake message other
+// than XX msg1, is an idPayload of the right size whose signature binds
+// static, the sender's Noise static key. It does not check the timestamp
+// (see checkRemote).
 func verifyPayload(b, static []byte) (remoteID, error) {
 	var r remoteID
 	if len(b) != idPayloadSize || len(static) != 32 {
@@ -124,6 +134,10 @@ func negotiateCipher(local, remote byte) byte {
 	return cipherChaCha
 }
 
+// newNoise starts the Noise state of one handshake, before msg1 (XX or IK,
+// as initiator or responder), with our static key, the prologue, and psk
+// (the network key) as psk0 when set; an IK initiator passes the
+// responder's static key as peerStatic. It checks nothing.
 func newNoise(pattern byte, initiator bool, l *localID, psk, peerStatic []byte) (*noise.HandshakeState, error) {
 	cfg := noise.Config{
 		CipherSuite:   noiseSuite,
@@ -162,7 +176,8 @@ type dialResult struct {
 	err error
 }
 
-// splitKeys turns the Noise split into the data-plane ciphers.
+// splitKeys turns the Noise split, after the last message (XX msg3, IK
+// msg2), into the data-plane ciphers: the initiator sends with the first.
 func splitKeys(initiator bool, cs1, cs2 *noise.CipherState, cipherID byte) (send, recv aeadDir) {
 	k1, k2 := cs1.UnsafeKey(), cs2.UnsafeKey()
 	if !initiator {
@@ -172,3 +187,65 @@ func splitKeys(initiator bool, cs1, cs2 *noise.CipherState, cipherID byte) (send
 }
 
 type noiseState = *noise.HandshakeState
+
+// checkMac1 reports whether the handshake packet b (msg1, msg2 or msg3 of
+// either pattern) carries a valid mac1, and counts the drop if not.
+func (c *Conn) checkMac1(b []byte) bool {
+	if !c.jar.CheckMac1(b) {
+		c.stats.drop(DropAuth)
+		return false
+	}
+	return true
+}
+
+// checkRemote verifies the identity payload of a handshake message (every
+// message but XX msg1 carries one: XX msg2 and msg3, IK msg1 and msg2): that it binds static, the peer's Noise static key,
+// to a peer ID by that ID's signature, and that the ID is not ours.
+// Initiation payloads (IK msg1, XX msg3: timestamps from the initiator) must
+// also be newer than the last one accepted from that ID, and are then
+// recorded. It counts the drop when it fails.
+func (c *Conn) checkRemote(payload, static []byte, initiation bool) (remoteID, bool) {
+	rid, err := verifyPayload(payload, static)
+	if err != nil {
+		c.stats.drop(DropAuth)
+		return rid, false
+	}
+	if rid.id == c.ID() {
+		c.stats.drop(DropHandshakeUnexpected)
+		return rid, false
+	}
+	if !initiation {
+		return rid, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.known[rid.id]; k != nil && !rid.ts.after(k.lastTS) {
+		c.stats.drop(DropStaleHandshake)
+		return rid, false
+	}
+	c.rememberLocked(rid.id, nil, &rid.ts)
+	return rid, true
+}
+
+// takePending removes and returns our handshake with index idx if it has the
+// wanted role and pattern (the message read next must belong to it).
+func (c *Conn) takePending(idx uint32, initiator bool, pattern byte) *handshake {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hs := c.pending[idx]
+	if hs == nil || hs.initiator != initiator || hs.pattern != pattern {
+		return nil
+	}
+	c.dropPendingLocked(idx)
+	return hs
+}
+
+// dropPendingLocked forgets the handshake with index idx. c.mu held.
+func (c *Conn) dropPendingLocked(idx uint32) {
+	if hs := c.pending[idx]; hs != nil {
+		if !hs.initiator {
+			c.halfOpen--
+		}
+		delete(c.pending, idx)
+	}
+}

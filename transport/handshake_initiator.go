@@ -1,5 +1,11 @@
 package transport
 
+// The initiator's half of the handshakes (Noise XX and IK, messages numbered
+// as in the Noise Protocol Framework's patterns): Dial and rekeys send msg1, the
+// initiator reads msg2 and, for XX, answers with msg3; a cookie reply under
+// load makes it resend msg1 with mac2 (see internal/cookie). The responder's
+// half is in handshake_responder.go.
+
 import (
 	"context"
 	"errors"
@@ -9,6 +15,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/flynn/noise"
 
 	"github.com/gwyh/gwyh/peer"
 )
@@ -78,6 +86,8 @@ func resolveAddr(addr string) (netip.AddrPort, error) {
 	return netipUnmap(ua.AddrPort()), nil
 }
 
+// knownStatic returns the Noise static key learned for id in an earlier
+// session, which lets Dial send IK msg1, or nil.
 func (c *Conn) knownStatic(id peer.ID) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -87,7 +97,11 @@ func (c *Conn) knownStatic(id peer.ID) []byte {
 	return nil
 }
 
-// initiate sends a first handshake message and records the attempt.
+// initiate sends msg1 of a fresh handshake to to (XX msg1: an ephemeral
+// key; IK msg1: ephemeral, our static key and identity payload, encrypted to
+// static, the responder's static key learned earlier) and records the
+// attempt under a new index, so that handleResponse can find it. waiter is
+// Dial's result channel, nil for rekeys. It checks nothing from the peer.
 func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static []byte, waiter chan dialResult, now time.Time) error {
 	hs, err := newNoise(pattern, true, c.local, c.opts.NetworkKey, static)
 	if err != nil {
@@ -115,10 +129,18 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 	return nil
 }
 
-// handleResponse completes (IK) or continues (XX) one of our handshakes.
+// handleResponse reads the responder's msg2 to one of our handshakes: XX
+// msg2 (the responder's ephemeral and static keys and identity payload) or
+// IK msg2 (its ephemeral key and identity payload, completing the
+// handshake). It checks mac1,
+// that the receiver index names a pending handshake of ours with the same
+// pattern, that the Noise message decrypts, that the identity payload binds
+// the responder's static key to a peer ID other than ours (no timestamp
+// check: msg2 answers our own fresh msg1), and that the ID is the one Dial
+// expects, if any. For XX it then sends msg3 (our static key and identity
+// payload); either way it installs the session and tells Dial.
 func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.Time) {
-	if !c.jar.checkMac1(b) {
-		c.stats.drop(DropAuth)
+	if !c.checkMac1(b) {
 		return
 	}
 	hs := c.takePending(h.Receiver, true, h.Pattern)
@@ -143,13 +165,11 @@ func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.
 	s := newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), addr: from, current: true}
 	var final []byte
 	if hs.pattern == patternXX {
-		final, cs1, cs2, err = writeHandshake(typeHandshakeFinal, patternXX, h.Sender, hs.hs, c.local.payload(now))
-		if err != nil || cs1 == nil {
+		final, cs1, cs2, err = c.sendFinal(hs, h.Sender, from, now)
+		if err != nil {
 			c.stats.drop(DropAuth)
 			return
 		}
-		c.finishHandshake(final, hs.local, nil)
-		c.sendRaw(final, from)
 		c.stats.hsXX.Add(1)
 	} else {
 		if cs1 == nil {
@@ -171,8 +191,48 @@ func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.
 	c.cancelSiblings(hs)
 }
 
+// sendFinal writes and sends XX msg3 (our static key and identity payload)
+// to the responder whose index is receiver, and returns it with the
+// session's cipher states; the timer resends it until the session is
+// confirmed. It fails if the Noise state does not complete.
+func (c *Conn) sendFinal(hs *handshake, receiver uint32, to netip.AddrPort, now time.Time) (final []byte, cs1, cs2 *noise.CipherState, err error) {
+	final, cs1, cs2, err = writeHandshake(typeHandshakeFinal, patternXX, receiver, hs.hs, c.local.payload(now))
+	if err == nil && cs1 == nil {
+		err = errAuth // the XX state did not complete: never with a sound peer
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c.finishHandshake(final, hs.local, nil)
+	c.sendRaw(final, to)
+	return final, cs1, cs2, nil
+}
+
+// handleCookie reads a cookie reply to one of our msg1s (XX or IK) from a
+// responder under load. It checks that the receiver index names a pending
+// handshake we initiated and that the reply decrypts with the network key
+// and that msg1's mac1 as associated data; then it resends that msg1 with
+// mac2 made from the cookie. The Noise state is untouched.
+func (c *Conn) handleCookie(b []byte, h header) {
+	c.mu.Lock()
+	hs := c.pending[h.Receiver]
+	c.mu.Unlock()
+	if hs == nil || !hs.initiator {
+		c.stats.drop(DropUnknownSession)
+		return
+	}
+	ck, err := c.jar.OpenReply(b[cookieReplyHeaderSize:], hs.msg)
+	if err != nil {
+		c.stats.drop(DropAuth)
+		return
+	}
+	msg := slices.Clone(hs.msg)
+	c.jar.Seal(msg, ck)
+	c.sendRaw(msg, hs.addr)
+}
+
 // cancelSiblings forgets the other attempts of the Dial that hs belongs to,
-// so late answers to them do not make extra sessions.
+// so late msg2s answering them do not make extra sessions.
 func (c *Conn) cancelSiblings(hs *handshake) {
 	if hs.waiter == nil {
 		return
@@ -186,6 +246,7 @@ func (c *Conn) cancelSiblings(hs *handshake) {
 	}
 }
 
+// notify hands Dial the outcome of the handshake hs, if Dial waits for it.
 func (h *handshake) notify(r dialResult) {
 	if h.waiter == nil {
 		return

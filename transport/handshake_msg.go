@@ -6,9 +6,11 @@ import (
 	"github.com/flynn/noise"
 )
 
-// writeHandshake runs one Noise WriteMessage and frames it as a handshake
-// packet with the sender index left zero (see finishHandshake). It returns
-// the packet and, if the handshake completed, the two cipher states.
+// writeHandshake runs one Noise WriteMessage (any message we send: XX msg1,
+// msg2 or msg3, IK msg1 or msg2) and frames it as a handshake packet of type
+// typ with the sender index and MACs left zero (see finishHandshake). It
+// returns the packet and, if the handshake completed (XX msg3, IK msg2), the
+// two cipher states.
 func writeHandshake(typ, pattern byte, receiver uint32, hs *noise.HandshakeState, payload []byte) ([]byte, *noise.CipherState, *noise.CipherState, error) {
 	b := appendHandshakeHeader(make([]byte, 0, maxHandshakeSize), typ, pattern, 0, receiver)
 	b, cs1, cs2, err := hs.WriteMessage(b, payload)
@@ -19,13 +21,15 @@ func writeHandshake(typ, pattern byte, receiver uint32, hs *noise.HandshakeState
 	return b, cs1, cs2, nil
 }
 
-// finishHandshake sets the sender index of b and computes its MACs.
+// finishHandshake sets the sender index of the handshake packet b (any
+// message) and computes its mac1 and, with a cookie, its mac2.
 func (c *Conn) finishHandshake(b []byte, sender uint32, cookie []byte) {
 	binary.LittleEndian.PutUint32(b[4:], sender)
-	c.jar.seal(b, cookie)
+	c.jar.Seal(b, cookie)
 }
 
-// noiseMessage is the Noise part of a handshake packet.
+// noiseMessage is the Noise part of a handshake packet (any message), whose
+// length parsePacket checked.
 func noiseMessage(b []byte) []byte {
 	return b[handshakeHeaderSize : len(b)-handshakeMacsSize]
 }

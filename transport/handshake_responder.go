@@ -1,18 +1,29 @@
 package transport
 
+// The responder's half of the handshakes (Noise XX and IK, messages numbered
+// as in the Noise Protocol Framework's patterns): it reads msg1, answers
+// with msg2 (or, under load, with a cookie reply and no DH work, see
+// internal/cookie) and, for XX, reads msg3. The initiator's half is in
+// handshake_initiator.go.
+
 import (
 	"net/netip"
 	"slices"
 	"time"
 )
 
-// handleInit answers a first handshake message (responder side).
+// handleInit reads msg1 of a handshake a peer initiates (XX or IK). It
+// checks mac1, the per-IP rate limit, and, when under load (many half-open
+// XX handshakes, or more initiations a second than Options.CookieRate),
+// mac2, answering a packet without a valid one with a cookie reply; then
+// that the half-open table has room and that the Noise message decrypts
+// (with the network key as PSK, if set). The pattern's own checks follow in
+// respondXX or respondIK.
 func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time) {
-	if !c.jar.checkMac1(b) {
-		c.stats.drop(DropAuth)
+	if !c.checkMac1(b) {
 		return
 	}
-	if !c.limit.allow(from.Addr(), now) {
+	if !c.limit.Allow(from.Addr(), now) {
 		c.stats.drop(DropRateLimited)
 		return
 	}
@@ -21,11 +32,12 @@ func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time
 	c.mu.Unlock()
 	// Under load: many half-open XX handshakes, or more initiations per
 	// second than Options.CookieRate (IK floods leave nothing half-open).
-	busy := c.opts.CookieLoad < 0 || load >= c.opts.CookieLoad || !c.hsLoad.allow(netip.Addr{}, now)
-	if busy && !c.jar.checkMac2(b, from) {
+	busy := c.opts.CookieLoad < 0 || load >= c.opts.CookieLoad || !c.hsLoad.Allow(netip.Addr{}, now)
+	if busy && !c.jar.CheckMac2(b, from) {
 		c.stats.drop(DropCookieRequired)
 		c.stats.cookies.Add(1)
-		c.sendRaw(c.jar.reply(b, h.Sender, from), from)
+		reply := appendCookieReplyHeader(make([]byte, 0, cookieReplySize), h.Sender)
+		c.sendRaw(c.jar.AppendReply(reply, b, from), from)
 		return
 	}
 	if load >= c.opts.MaxHalfOpen {
@@ -49,6 +61,10 @@ func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time
 	c.respondIK(h, hs, payload, from, now)
 }
 
+// respondXX answers XX msg1 (the initiator's ephemeral key, which must come
+// with an empty payload) with XX msg2: our ephemeral and static keys and
+// identity payload. The handshake then waits, half-open, for msg3 under a
+// new index, if the half-open table still has room.
 func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.AddrPort, now time.Time) {
 	if len(payload) != 0 {
 		c.stats.drop(DropMalformed)
@@ -73,6 +89,13 @@ func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.Add
 	c.sendRaw(out, from)
 }
 
+// respondIK answers IK msg1 (the initiator's ephemeral and static keys and
+// identity payload, encrypted to our static key) with IK msg2, our
+// ephemeral key and identity payload, which completes the handshake. It checks that the identity
+// payload binds the initiator's static key to a peer ID other than ours and
+// that its timestamp is newer than any accepted from that ID (so a replayed
+// msg1 is dropped). The session is installed unconfirmed: it becomes
+// current when the initiator first sends on it.
 func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.AddrPort, now time.Time) {
 	rid, ok := c.checkRemote(payload, hs.PeerStatic(), true)
 	if !ok {
@@ -103,58 +126,15 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 	c.stats.hsIK.Add(1)
 }
 
-// checkRemote verifies an identity payload; initiation payloads (timestamps
-// from the initiator) must also be newer than the last one accepted from that
-// identity, and are then recorded. It counts the drop when it fails.
-func (c *Conn) checkRemote(payload, static []byte, initiation bool) (remoteID, bool) {
-	rid, err := verifyPayload(payload, static)
-	if err != nil {
-		c.stats.drop(DropAuth)
-		return rid, false
-	}
-	if rid.id == c.ID() {
-		c.stats.drop(DropHandshakeUnexpected)
-		return rid, false
-	}
-	if !initiation {
-		return rid, true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if k := c.known[rid.id]; k != nil && !rid.ts.after(k.lastTS) {
-		c.stats.drop(DropStaleHandshake)
-		return rid, false
-	}
-	c.rememberLocked(rid.id, nil, &rid.ts)
-	return rid, true
-}
-
-// takePending removes and returns our handshake with index idx if it has the
-// wanted role and pattern.
-func (c *Conn) takePending(idx uint32, initiator bool, pattern byte) *handshake {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	hs := c.pending[idx]
-	if hs == nil || hs.initiator != initiator || hs.pattern != pattern {
-		return nil
-	}
-	c.dropPendingLocked(idx)
-	return hs
-}
-
-func (c *Conn) dropPendingLocked(idx uint32) {
-	if hs := c.pending[idx]; hs != nil {
-		if !hs.initiator {
-			c.halfOpen--
-		}
-		delete(c.pending, idx)
-	}
-}
-
-// handleFinal completes an XX handshake on the responder side.
+// handleFinal reads XX msg3 (the initiator's static key and identity
+// payload), completing an XX handshake we answered. It checks mac1, that
+// the receiver index names a half-open XX handshake of ours, that the Noise
+// message decrypts and completes the handshake, and that the identity
+// payload binds the initiator's static key to a peer ID other than ours
+// with a timestamp newer than any accepted from that ID. It installs the
+// session as current and pings, which tells the initiator msg3 arrived.
 func (c *Conn) handleFinal(b []byte, h header, from netip.AddrPort, now time.Time) {
-	if !c.jar.checkMac1(b) {
-		c.stats.drop(DropAuth)
+	if !c.checkMac1(b) {
 		return
 	}
 	hs := c.takePending(h.Receiver, false, patternXX)
@@ -182,25 +162,3 @@ func (c *Conn) handleFinal(b []byte, h header, from netip.AddrPort, now time.Tim
 	// A ping tells the initiator its final message arrived.
 	c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePing, c.pingStamp(now)))
 }
-
-// handleCookie takes a cookie reply to one of our initiations and resends
-// the initiation with mac2.
-func (c *Conn) handleCookie(b []byte, h header) {
-	c.mu.Lock()
-	hs := c.pending[h.Receiver]
-	c.mu.Unlock()
-	if hs == nil || !hs.initiator {
-		c.stats.drop(DropUnknownSession)
-		return
-	}
-	cookie, err := c.jar.openReply(b, hs.msg)
-	if err != nil {
-		c.stats.drop(DropAuth)
-		return
-	}
-	msg := slices.Clone(hs.msg)
-	c.jar.seal(msg, cookie)
-	c.sendRaw(msg, hs.addr)
-}
-
-func (c *Conn) pingStamp(now time.Time) uint64 { return uint64(now.Sub(c.start)) }

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/transport/internal/pacer"
+	"github.com/gwyh/gwyh/transport/internal/reasm"
+	"github.com/gwyh/gwyh/transport/internal/replay"
 )
 
 // keypair is one direction-pair of session keys (a "session" in WireGuard's
@@ -20,7 +23,7 @@ type keypair struct {
 	created   time.Time
 	send      aeadDir
 	recv      aeadDir
-	replay    replayFilter
+	replay    replay.Filter
 	sendCount atomic.Uint64 // next counter to send
 	confirmed atomic.Bool   // a packet arrived on it
 	dead      atomic.Bool   // removed from Conn.index
@@ -60,7 +63,7 @@ type peerState struct {
 	up                   bool       // EventPeerUp sent
 	gone                 bool       // removed from the Conn
 	queue                sendQueue
-	pacer                pacer
+	pacer                pacer.Pacer
 	keepalive            bool // send an empty packet soon (IK confirmation)
 	ready                bool // in Conn.ready; guarded by Conn.readyMu
 	msgID                uint32
@@ -71,7 +74,7 @@ type peerState struct {
 	sent, sentBytes      uint64
 	recvd, recvdBytes    atomic.Uint64
 
-	reasm reassembler // guarded by Conn.reasmMu
+	reasm reasm.Reassembler // guarded by Conn.reasmMu
 }
 
 func (p *peerState) address() netip.AddrPort {
@@ -99,7 +102,7 @@ func (p *peerState) recvKeypairs() []*keypair {
 // sendKeypair returns the keypair to send on, or nil. p.mu held.
 func (p *peerState) sendKeypair() *keypair {
 	kp := p.current
-	if kp == nil || kp.sendCount.Load() >= rejectAfterMessages {
+	if kp == nil || kp.sendCount.Load() >= replay.RejectAfterMessages {
 		return nil
 	}
 	return kp

@@ -3,6 +3,8 @@ package transport
 import (
 	"net/netip"
 	"time"
+
+	"github.com/gwyh/gwyh/transport/internal/reasm"
 )
 
 // readLoop is the only goroutine that reads the socket. It opens data
@@ -38,6 +40,9 @@ func (c *Conn) readLoop() {
 }
 
 var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType}
+
+// reasmDrops counts each kind of reassembly drop.
+var reasmDrops = [...]DropCause{reasm.Malformed: DropMalformed, reasm.Overflow: DropReassemblyOverflow}
 
 // handlePacket dispatches one datagram. b is reused after it returns.
 func (c *Conn) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
@@ -84,7 +89,7 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 		c.stats.drop(DropAuth)
 		return
 	}
-	if !kp.replay.check(h.Counter) {
+	if !kp.replay.Check(h.Counter) {
 		c.stats.drop(DropReplay)
 		return
 	}
@@ -149,15 +154,15 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 // when complete; it reports false when a completed message was dropped
 // because the Events channel was full.
 func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) bool {
-	lim := reasmLimits{
-		maxMessage: c.opts.MaxMessageSize, peerBytes: c.opts.ReassemblyPeerBytes,
-		totalBytes: c.opts.ReassemblyBytes, total: &c.reasmTotal,
+	lim := reasm.Limits{
+		MaxMessage: c.opts.MaxMessageSize, PeerBytes: c.opts.ReassemblyPeerBytes,
+		TotalBytes: c.opts.ReassemblyBytes, MinFragment: minFragmentData, Total: &c.reasmTotal,
 	}
 	c.reasmMu.Lock()
-	msg, cause, dropped := p.reasm.add(f, now, lim)
+	msg, drop := p.reasm.Add(reasm.Fragment{MsgID: f.MsgID, Index: f.Index, Count: f.Count, Data: f.Data}, now, lim)
 	c.reasmMu.Unlock()
-	if dropped {
-		c.stats.drop(cause)
+	if drop != reasm.NoDrop {
+		c.stats.drop(reasmDrops[drop])
 	}
 	if msg != nil {
 		return c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
@@ -210,5 +215,5 @@ func (c *Conn) handleReport(p *peerState, r report) {
 		loss = float64(expected-got) / float64(expected)
 	}
 	kp.repHighest, kp.repPackets = r.Highest, r.Packets
-	p.pacer.onLoss(loss)
+	p.pacer.OnLoss(loss)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/transport/internal/pacer"
 )
 
 // newIndexLocked picks an unused random nonzero receiver index. c.mu held.
@@ -69,7 +70,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		}
 		p = &peerState{id: s.id}
 		p.queue.limit = c.opts.QueueBytes
-		p.pacer = newPacer(c.opts.InitialRate, c.opts.RateFloor, c.opts.RateCeiling, now)
+		p.pacer = pacer.New(pacer.Rates{Initial: c.opts.InitialRate, Floor: c.opts.RateFloor, Ceiling: c.opts.RateCeiling}, now)
 		p.lastRecv.Store(now.UnixNano())
 		c.peers[s.id] = p
 	}
@@ -233,7 +234,7 @@ func (c *Conn) removePeer(p *peerState) bool {
 	c.mu.Unlock()
 	c.stats.drops[DropPeerDown].Add(uint64(n))
 	c.reasmMu.Lock()
-	c.stats.drops[DropReassemblyTimeout].Add(uint64(p.reasm.reset(&c.reasmTotal)))
+	c.stats.drops[DropReassemblyTimeout].Add(uint64(p.reasm.Reset(&c.reasmTotal)))
 	c.reasmMu.Unlock()
 	c.log.Debug("transport: peer down", "peer", p.id.Short(), "dropped", n)
 	if wasUp {

@@ -20,8 +20,8 @@ func (c *Conn) timerLoop() {
 			c.tick(now)
 			if now.Sub(lastGC) >= time.Second {
 				lastGC = now
-				c.limit.gc(now)
-				c.jar.rotate(now)
+				c.limit.GC(now)
+				c.jar.Rotate(now)
 			}
 		}
 	}
@@ -43,7 +43,7 @@ func (c *Conn) tick(now time.Time) {
 		}
 		c.tickPeer(p, now)
 		c.reasmMu.Lock()
-		n := p.reasm.expire(cutoff, &c.reasmTotal)
+		n := p.reasm.Expire(cutoff, &c.reasmTotal)
 		c.reasmMu.Unlock()
 		c.stats.drops[DropReassemblyTimeout].Add(uint64(n))
 	}
@@ -137,3 +137,6 @@ func (c *Conn) expireHandshakes(now time.Time) {
 		}
 	}
 }
+
+// pingStamp is a ping frame's timestamp for now: time since the Conn started.
+func (c *Conn) pingStamp(now time.Time) uint64 { return uint64(now.Sub(c.start)) }

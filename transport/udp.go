@@ -7,9 +7,10 @@ import (
 	"net/netip"
 )
 
-// socketBufferSize is the SO_RCVBUF/SO_SNDBUF asked for (wireguard-go and
-// quic-go use 7 MiB, transport-anchors §5.5, §5.6). Failures are ignored: the
-// kernel caps it at net.core.rmem_max/wmem_max.
+// socketBufferSize is the SO_RCVBUF/SO_SNDBUF asked for (7 MiB, as
+// wireguard-go's conn/controlfns.go and quic-go's DesiredReceiveBufferSize in
+// internal/protocol/params.go). Failures are ignored: the kernel caps it at
+// net.core.rmem_max/wmem_max.
 const socketBufferSize = 7 << 20
 
 // udpSocket is the real Socket: one UDP socket with batched I/O where the

@@ -3,6 +3,8 @@ package transport
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/gwyh/gwyh/transport/internal/cookie"
 )
 
 // Packet types (first byte of every datagram).
@@ -10,21 +12,19 @@ const (
 	typeHandshakeInit     = 1 // initiator's first message (IK msg1 or XX msg1)
 	typeHandshakeResponse = 2 // responder's message (IK msg2 or XX msg2)
 	typeHandshakeFinal    = 3 // XX msg3
-	typeCookieReply       = 4 // stateless cookie, see cookie.go
+	typeCookieReply       = 4 // stateless cookie, see internal/cookie
 	typeData              = 5 // AEAD-sealed frames
 )
 
 // Sizes of the fixed parts of each packet type.
 const (
-	dataHeaderSize      = 16 // type, 3 zero bytes, receiver index, counter
-	tagSize             = 16 // Poly1305 / GCM tag
-	dataOverhead        = dataHeaderSize + tagSize
-	handshakeHeaderSize = 12 // type, pattern, 2 zero bytes, sender index, receiver index
-	macSize             = 16
-	handshakeMacsSize   = 2 * macSize
-	cookieNonceSize     = 24
-	cookieSize          = 16
-	cookieReplySize     = 8 + cookieNonceSize + cookieSize + tagSize
+	dataHeaderSize        = 16 // type, 3 zero bytes, receiver index, counter
+	tagSize               = 16 // Poly1305 / GCM tag
+	dataOverhead          = dataHeaderSize + tagSize
+	handshakeHeaderSize   = 12              // type, pattern, 2 zero bytes, sender index, receiver index
+	handshakeMacsSize     = cookie.MacsSize // mac1, mac2
+	cookieReplyHeaderSize = 8               // type, 3 zero bytes, receiver index
+	cookieReplySize       = cookieReplyHeaderSize + cookie.ReplySize
 	// maxHandshakeSize bounds any handshake packet; the largest (IK msg1 with
 	// a PSK) is well under it.
 	maxHandshakeSize = 512
@@ -114,5 +114,11 @@ func appendDataHeader(b []byte, receiver uint32, counter uint64) []byte {
 func appendHandshakeHeader(b []byte, typ, pattern byte, sender, receiver uint32) []byte {
 	b = append(b, typ, pattern, 0, 0)
 	b = binary.LittleEndian.AppendUint32(b, sender)
+	return binary.LittleEndian.AppendUint32(b, receiver)
+}
+
+// appendCookieReplyHeader appends a cookie reply header to b.
+func appendCookieReplyHeader(b []byte, receiver uint32) []byte {
+	b = append(b, typeCookieReply, 0, 0, 0)
 	return binary.LittleEndian.AppendUint32(b, receiver)
 }

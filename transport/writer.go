@@ -158,8 +158,8 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 			c.notReady(p)
 			return false, 0
 		}
-		if !p.pacer.allow(now) {
-			return true, max(p.pacer.wait(), time.Microsecond)
+		if !p.pacer.Allow(now) {
+			return true, max(p.pacer.Wait(), time.Microsecond)
 		}
 		slot := len(w.pkts)
 		pkt := p.queue.fill(w.bufs[slot][:dataHeaderSize], dataHeaderSize+room)
@@ -168,7 +168,7 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 		out := kp.send.sealInPlace(pkt, kp.remote, ctr)
 		w.bufs[slot] = out
 		w.pkts = append(w.pkts, Packet{Buf: out, Addr: to})
-		p.pacer.spend(len(out))
+		p.pacer.Spend(len(out))
 		p.sent++
 		p.sentBytes += uint64(len(out))
 	}

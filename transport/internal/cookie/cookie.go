@@ -1,8 +1,27 @@
-package transport
+// Package cookie is the handshake MACs and the cookie of the WireGuard paper
+// (Donenfeld, "WireGuard: Next Generation Kernel Network Tunnel", NDSS 2017:
+// §5.3 denial-of-service mitigation and cookies, §5.4.4 cookie MACs, §5.4.7
+// the cookie reply message), adapted for package transport, whose Noise XX
+// initiator does not know the responder's static key: mac1 and the cookie
+// encryption are keyed by the network key instead of the responder's public
+// key.
+//
+//   - mac1 = BLAKE2s-128(key: BLAKE2s-256("gwyh mac1" ‖ networkKey), packet
+//     up to mac1) is always checked; it costs one hash and drops anything not
+//     built by a holder of the network key (or anyone, without one).
+//   - Under load, mac2 = BLAKE2s-128(key: cookie, packet up to mac2) must be
+//     valid, where cookie = BLAKE2s-128(key: secret, source IP ‖ port) and the
+//     secret rotates every two minutes. Otherwise the responder answers with
+//     a cookie reply, XChaCha20-Poly1305(key: BLAKE2s-256("gwyh cookie" ‖
+//     networkKey), ad: the packet's mac1), and does no DH work.
+//
+// It is for package transport only.
+package cookie
 
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"errors"
 	"net/netip"
 	"sync"
 	"time"
@@ -11,23 +30,33 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Handshake MACs and cookies after WireGuard (whitepaper §5.4.4, §5.4.7;
-// wireguard-go device/cookie.go), adapted to XX where the initiator does not
-// know the responder's static key: mac1 and the cookie encryption are keyed
-// by the network key instead.
-//
-//   - mac1 = BLAKE2s-128(key: BLAKE2s-256("gwyh mac1" ‖ networkKey), packet
-//     up to mac1) is always checked; it costs one hash and drops anything not
-//     built by a holder of the network key (or anyone, without one).
-//   - Under load, mac2 = BLAKE2s-128(key: cookie, packet up to mac2) must be
-//     valid, where cookie = BLAKE2s-128(key: secret, source IP ‖ port) and the
-//     secret rotates every cookieRotate. Otherwise the responder answers with
-//     a cookie reply, XChaCha20-Poly1305(key: BLAKE2s-256("gwyh cookie" ‖
-//     networkKey), ad: the packet's mac1), and does no DH work.
+const (
+	// MacSize is the size of mac1 and of mac2.
+	MacSize = 16
+	// MacsSize is the size of the mac1 ‖ mac2 trailer of a handshake packet.
+	MacsSize = 2 * MacSize
+	// NonceSize is the size of a cookie reply's nonce.
+	NonceSize = chacha20poly1305.NonceSizeX
+	// Size is the size of a cookie.
+	Size = 16
+	// ReplySize is the size of what AppendReply appends: nonce ‖ sealed
+	// cookie ‖ tag.
+	ReplySize = NonceSize + Size + chacha20poly1305.Overhead
 
-const cookieRotate = 2 * time.Minute
+	// rotateAfter is the secret's lifetime (Cookie-Refresh-Time in the
+	// WireGuard paper, §6).
+	rotateAfter = 2 * time.Minute
+)
 
-type cookieJar struct {
+// ErrReply: a cookie reply did not authenticate against the packet it
+// answers. Nothing changed.
+var ErrReply = errors.New("cookie: reply does not authenticate")
+
+// Jar computes and checks the MACs of handshake packets and issues and opens
+// cookie replies. All methods are safe for concurrent use. Packets passed in
+// are handshake packets that end in mac1 ‖ mac2 (MacsSize bytes); the caller
+// checks their length.
+type Jar struct {
 	mac1Key   [32]byte
 	cookieKey [32]byte
 
@@ -37,16 +66,17 @@ type cookieJar struct {
 	oldSecret [32]byte // previous secret, so a cookie survives one rotation
 }
 
-func newCookieJar(networkKey []byte, now time.Time) *cookieJar {
-	j := &cookieJar{
+// New returns a Jar for networkKey (nil: no network key) with a fresh secret.
+func New(networkKey []byte, now time.Time) *Jar {
+	j := &Jar{
 		mac1Key:   blake2s.Sum256(append([]byte("gwyh mac1"), networkKey...)),
 		cookieKey: blake2s.Sum256(append([]byte("gwyh cookie"), networkKey...)),
 	}
-	j.rotate(now)
+	j.Rotate(now)
 	return j
 }
 
-func mac128(key, msg []byte) (out [macSize]byte) {
+func mac128(key, msg []byte) (out [MacSize]byte) {
 	h, err := blake2s.New128(key)
 	if err != nil {
 		panic(err) // key length is always 16 or 32
@@ -56,28 +86,30 @@ func mac128(key, msg []byte) (out [macSize]byte) {
 	return out
 }
 
-// seal writes mac1 and mac2 into the last 32 bytes of pkt; cookie may be nil.
-func (j *cookieJar) seal(pkt []byte, cookie []byte) {
-	m1 := len(pkt) - handshakeMacsSize
+// Seal writes mac1 and mac2 into the last MacsSize bytes of pkt; with a nil
+// cookie mac2 is zero.
+func (j *Jar) Seal(pkt []byte, cookie []byte) {
+	m1 := len(pkt) - MacsSize
 	mac1 := mac128(j.mac1Key[:], pkt[:m1])
 	copy(pkt[m1:], mac1[:])
-	var mac2 [macSize]byte
+	var mac2 [MacSize]byte
 	if cookie != nil {
-		mac2 = mac128(cookie, pkt[:m1+macSize])
+		mac2 = mac128(cookie, pkt[:m1+MacSize])
 	}
-	copy(pkt[m1+macSize:], mac2[:])
+	copy(pkt[m1+MacSize:], mac2[:])
 }
 
-// checkMac1 reports whether pkt's mac1 is valid.
-func (j *cookieJar) checkMac1(pkt []byte) bool {
-	m1 := len(pkt) - handshakeMacsSize
+// CheckMac1 reports whether pkt's mac1 is valid.
+func (j *Jar) CheckMac1(pkt []byte) bool {
+	m1 := len(pkt) - MacsSize
 	want := mac128(j.mac1Key[:], pkt[:m1])
-	return subtle.ConstantTimeCompare(want[:], pkt[m1:m1+macSize]) == 1
+	return subtle.ConstantTimeCompare(want[:], pkt[m1:m1+MacSize]) == 1
 }
 
-// checkMac2 reports whether pkt carries a mac2 made with from's cookie.
-func (j *cookieJar) checkMac2(pkt []byte, from netip.AddrPort) bool {
-	m2 := len(pkt) - macSize
+// CheckMac2 reports whether pkt carries a mac2 made with the cookie of from,
+// under the current or the previous secret.
+func (j *Jar) CheckMac2(pkt []byte, from netip.AddrPort) bool {
+	m2 := len(pkt) - MacSize
 	j.mu.Lock()
 	cur, old := j.secret, j.oldSecret
 	j.mu.Unlock()
@@ -91,16 +123,16 @@ func (j *cookieJar) checkMac2(pkt []byte, from netip.AddrPort) bool {
 	return false
 }
 
-func cookieFor(secret [32]byte, from netip.AddrPort) [macSize]byte {
+func cookieFor(secret [32]byte, from netip.AddrPort) [Size]byte {
 	b, _ := from.MarshalBinary()
 	return mac128(secret[:], b)
 }
 
-// rotate replaces the secret if it is older than cookieRotate.
-func (j *cookieJar) rotate(now time.Time) {
+// Rotate replaces the secret if it is older than two minutes.
+func (j *Jar) Rotate(now time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if !j.secretAt.IsZero() && now.Sub(j.secretAt) < cookieRotate {
+	if !j.secretAt.IsZero() && now.Sub(j.secretAt) < rotateAfter {
 		return
 	}
 	j.oldSecret = j.secret
@@ -108,32 +140,30 @@ func (j *cookieJar) rotate(now time.Time) {
 	j.secretAt = now
 }
 
-// reply builds the cookie reply to the handshake packet pkt from from,
-// addressed to the initiator's index.
-func (j *cookieJar) reply(pkt []byte, sender uint32, from netip.AddrPort) []byte {
+// AppendReply appends to dst the body of a cookie reply to the handshake
+// packet pkt from from (nonce ‖ the sealed cookie of from, ReplySize bytes)
+// and returns the extended buffer. The caller writes the reply's header.
+func (j *Jar) AppendReply(dst, pkt []byte, from netip.AddrPort) []byte {
 	j.mu.Lock()
 	c := cookieFor(j.secret, from)
 	j.mu.Unlock()
-	out := make([]byte, 8, cookieReplySize)
-	out[0] = typeCookieReply
-	out[4], out[5], out[6], out[7] = byte(sender), byte(sender>>8), byte(sender>>16), byte(sender>>24)
-	var nonce [cookieNonceSize]byte
+	var nonce [NonceSize]byte
 	_, _ = rand.Read(nonce[:])
-	out = append(out, nonce[:]...)
+	dst = append(dst, nonce[:]...)
 	aead, _ := chacha20poly1305.NewX(j.cookieKey[:])
-	m1 := len(pkt) - handshakeMacsSize
-	return aead.Seal(out, nonce[:], c[:], pkt[m1:m1+macSize])
+	m1 := len(pkt) - MacsSize
+	return aead.Seal(dst, nonce[:], c[:], pkt[m1:m1+MacSize])
 }
 
-// openReply decrypts a cookie reply to our handshake packet sent (whose mac1
-// is the associated data) and returns the cookie.
-func (j *cookieJar) openReply(reply, sent []byte) ([]byte, error) {
+// OpenReply opens body, the ReplySize bytes after a cookie reply's header,
+// answering our handshake packet sent (whose mac1 is the associated data),
+// and returns the cookie, newly allocated, or ErrReply.
+func (j *Jar) OpenReply(body, sent []byte) ([]byte, error) {
 	aead, _ := chacha20poly1305.NewX(j.cookieKey[:])
-	m1 := len(sent) - handshakeMacsSize
-	nonce := reply[8 : 8+cookieNonceSize]
-	c, err := aead.Open(nil, nonce, reply[8+cookieNonceSize:], sent[m1:m1+macSize])
+	m1 := len(sent) - MacsSize
+	c, err := aead.Open(nil, body[:NonceSize], body[NonceSize:], sent[m1:m1+MacSize])
 	if err != nil {
-		return nil, errAuth
+		return nil, ErrReply
 	}
 	return c, nil
 }

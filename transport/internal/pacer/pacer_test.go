@@ -1,4 +1,4 @@
-package transport
+package pacer
 
 import (
 	"testing"
@@ -21,9 +21,9 @@ func TestPacerAIMD(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPacer(1e6, 0.5e6, 100e6, t0)
+			p := New(Rates{Initial: 1e6, Floor: 0.5e6, Ceiling: 100e6}, t0)
 			for _, l := range tt.losses {
-				p.onLoss(l)
+				p.OnLoss(l)
 			}
 			if d := p.rate - tt.want; d > 1 || d < -1 {
 				t.Fatalf("rate %v, want %v", p.rate, tt.want)
@@ -34,24 +34,24 @@ func TestPacerAIMD(t *testing.T) {
 
 func TestPacerTokenBucket(t *testing.T) {
 	t0 := time.Unix(0, 0)
-	p := newPacer(1e6, 1e3, 1e9, t0) // 1 MB/s, burst max(96 KiB, 4 KB)
+	p := New(Rates{Initial: 1e6, Floor: 1e3, Ceiling: 1e9}, t0) // 1 MB/s, burst max(96 KiB, 4 KB)
 	sent := 0
-	for p.allow(t0) {
-		p.spend(1400)
+	for p.Allow(t0) {
+		p.Spend(1400)
 		sent += 1400
 	}
 	if sent < minBurstBytes || sent > minBurstBytes+1400 {
 		t.Fatalf("burst of %d bytes", sent)
 	}
-	w := p.wait()
+	w := p.Wait()
 	if w <= 0 || w > 2*time.Millisecond {
 		t.Fatalf("wait %v after burst", w)
 	}
-	if !p.allow(t0.Add(w)) {
+	if !p.Allow(t0.Add(w)) {
 		t.Fatal("not allowed after waiting")
 	}
 	// One second later the bucket holds at most one burst, not a second's worth.
-	p.allow(t0.Add(time.Second))
+	p.Allow(t0.Add(time.Second))
 	if p.tokens > p.burst() {
 		t.Fatalf("tokens %v above burst %v", p.tokens, p.burst())
 	}

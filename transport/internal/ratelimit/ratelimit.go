@@ -1,4 +1,10 @@
-package transport
+// Package ratelimit is a token bucket per source IP for handshake packets:
+// the "classical IP rate limiting" that the WireGuard paper (Donenfeld,
+// "WireGuard: Next Generation Kernel Network Tunnel", NDSS 2017, §5.3) pairs
+// with cookies, which prove the source address under load. wireguard-go's
+// ratelimiter package does the same at 20 packets a second, burst 5. It is
+// for package transport only.
+package ratelimit
 
 import (
 	"net/netip"
@@ -6,10 +12,10 @@ import (
 	"time"
 )
 
-// rateLimiter is a token bucket per source IP for handshake packets
-// (wireguard-go ratelimiter/ does the same at 20/s, burst 5). Its table is
-// bounded: when full, unknown sources are refused until gc frees entries.
-type rateLimiter struct {
+// Limiter holds one token bucket per address. Its table is bounded: when
+// full, unknown addresses are refused until GC frees entries. All methods
+// are safe for concurrent use.
+type Limiter struct {
 	mu      sync.Mutex
 	rate    float64 // tokens per second
 	burst   float64
@@ -22,12 +28,14 @@ type bucket struct {
 	last   time.Time
 }
 
-func newRateLimiter(rate float64, burst, max int) *rateLimiter {
-	return &rateLimiter{rate: rate, burst: float64(burst), max: max, buckets: map[netip.Addr]*bucket{}}
+// New returns a Limiter that grants rate tokens per second to each address,
+// holds at most burst of them, and tracks at most max addresses.
+func New(rate float64, burst, max int) *Limiter {
+	return &Limiter{rate: rate, burst: float64(burst), max: max, buckets: map[netip.Addr]*bucket{}}
 }
 
-// allow takes one token for addr and reports whether there was one.
-func (r *rateLimiter) allow(addr netip.Addr, now time.Time) bool {
+// Allow takes one token for addr and reports whether there was one.
+func (r *Limiter) Allow(addr netip.Addr, now time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b := r.buckets[addr]
@@ -47,8 +55,8 @@ func (r *rateLimiter) allow(addr netip.Addr, now time.Time) bool {
 	return true
 }
 
-// gc forgets buckets that have refilled completely.
-func (r *rateLimiter) gc(now time.Time) {
+// GC forgets the buckets that have refilled completely.
+func (r *Limiter) GC(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for a, b := range r.buckets {

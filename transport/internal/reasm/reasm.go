@@ -1,16 +1,43 @@
-package transport
+// Package reasm reassembles the fragments of large messages for package
+// transport, within memory caps. It implements no external specification:
+// like IPv4 reassembly (RFC 791 §3.2) it collects fragments by message ID
+// and gives up on a message when a timer runs out, and fragments are never
+// retransmitted. A partial message is charged for its fragment table and
+// every byte it holds, against a per-peer cap and a cap shared by all peers,
+// so work and memory stay proportional to bytes received. It is for package
+// transport only.
+package reasm
 
-import (
-	"time"
+import "time"
+
+// slotCost is charged per fragment slot (a slice header).
+const slotCost = 24
+
+// Drop says why Add discarded something.
+type Drop uint8
+
+const (
+	NoDrop    Drop = iota // nothing discarded (a duplicate fragment is ignored, not dropped)
+	Malformed             // the fragment contradicts the message or the limits
+	Overflow              // a memory cap or MaxMessage would be exceeded
 )
 
-// Reassembly of fragmented messages. Fragments are not retransmitted: a
-// message missing a fragment past ReassemblyTimeout is discarded and counted.
-// Memory is capped per peer and across the Conn; a partial message is charged
-// for its fragment table and every byte held, so the work and memory are
-// proportional to bytes received. Duplicate fragments are ignored.
+// Fragment is one fragment frame. Data is copied by Add.
+type Fragment struct {
+	MsgID        uint32
+	Index, Count uint16 // Index < Count, checked by the frame parser
+	Data         []byte
+}
 
-const fragSlotCost = 24 // charged per fragment slot (a slice header)
+// Limits are the caps, plus the byte count shared by every Reassembler of a
+// transport.Conn, which the caller guards.
+type Limits struct {
+	MaxMessage  int  // bytes in one message
+	PeerBytes   int  // bytes held for one peer
+	TotalBytes  int  // bytes held for all peers
+	MinFragment int  // every fragment but the last carries at least this much
+	Total       *int // bytes held for all peers now
+}
 
 type partial struct {
 	frags   [][]byte
@@ -20,31 +47,30 @@ type partial struct {
 	started time.Time
 }
 
-// reassembler holds one peer's partial messages. Guarded by Conn.reasmMu.
-type reassembler struct {
+// Reassembler holds one peer's partial messages. The zero value is empty and
+// ready. It is not safe for concurrent use (transport guards all of a Conn's
+// Reassemblers with one mutex, as they share Limits.Total).
+type Reassembler struct {
 	msgs  map[uint32]*partial
 	bytes int
 	drops uint64
 }
 
-// reasmLimits are the caps, plus the Conn-wide byte count they share.
-type reasmLimits struct {
-	maxMessage, peerBytes, totalBytes int
-	total                             *int
-}
+// Drops counts the partial messages discarded (over a cap or expired).
+func (r *Reassembler) Drops() uint64 { return r.drops }
 
-// add takes one fragment frame and returns the whole message when it
-// completes. ok is false, with cause, when something was dropped.
-func (r *reassembler) add(f frame, now time.Time, lim reasmLimits) (msg []byte, cause DropCause, dropped bool) {
-	if int(f.Count-1)*minFragmentData >= lim.maxMessage {
-		return nil, DropMalformed, true
+// Add takes one fragment and returns the whole message, newly allocated,
+// when it completes; drop says what was discarded, if anything.
+func (r *Reassembler) Add(f Fragment, now time.Time, lim Limits) (msg []byte, drop Drop) {
+	if int(f.Count-1)*lim.MinFragment >= lim.MaxMessage {
+		return nil, Malformed
 	}
 	p := r.msgs[f.MsgID]
 	if p == nil {
-		cost := int(f.Count) * fragSlotCost
-		if r.bytes+cost > lim.peerBytes || *lim.total+cost > lim.totalBytes {
+		cost := int(f.Count) * slotCost
+		if r.bytes+cost > lim.PeerBytes || *lim.Total+cost > lim.TotalBytes {
 			r.drops++
-			return nil, DropReassemblyOverflow, true
+			return nil, Overflow
 		}
 		if r.msgs == nil {
 			r.msgs = map[uint32]*partial{}
@@ -52,50 +78,51 @@ func (r *reassembler) add(f frame, now time.Time, lim reasmLimits) (msg []byte, 
 		p = &partial{frags: make([][]byte, f.Count), started: now, cost: cost}
 		r.msgs[f.MsgID] = p
 		r.bytes += cost
-		*lim.total += cost
+		*lim.Total += cost
 	}
 	if int(f.Count) != len(p.frags) {
-		return nil, DropMalformed, true
+		return nil, Malformed
 	}
 	if p.frags[f.Index] != nil {
-		return nil, 0, false // duplicate: harmless
+		return nil, NoDrop // duplicate: harmless
 	}
 	n := len(f.Data)
-	if p.size+n > lim.maxMessage || r.bytes+n > lim.peerBytes || *lim.total+n > lim.totalBytes {
-		r.discard(f.MsgID, lim.total)
-		return nil, DropReassemblyOverflow, true
+	if p.size+n > lim.MaxMessage || r.bytes+n > lim.PeerBytes || *lim.Total+n > lim.TotalBytes {
+		r.discard(f.MsgID, lim.Total)
+		return nil, Overflow
 	}
 	p.frags[f.Index] = append([]byte(nil), f.Data...)
 	p.got++
 	p.size += n
 	p.cost += n
 	r.bytes += n
-	*lim.total += n
+	*lim.Total += n
 	if p.got < len(p.frags) {
-		return nil, 0, false
+		return nil, NoDrop
 	}
 	msg = make([]byte, 0, p.size)
 	for _, b := range p.frags {
 		msg = append(msg, b...)
 	}
-	r.remove(f.MsgID, lim.total)
-	return msg, 0, false
+	r.remove(f.MsgID, lim.Total)
+	return msg, NoDrop
 }
 
-func (r *reassembler) remove(id uint32, total *int) {
+func (r *Reassembler) remove(id uint32, total *int) {
 	p := r.msgs[id]
 	r.bytes -= p.cost
 	*total -= p.cost
 	delete(r.msgs, id)
 }
 
-func (r *reassembler) discard(id uint32, total *int) {
+func (r *Reassembler) discard(id uint32, total *int) {
 	r.remove(id, total)
 	r.drops++
 }
 
-// expire discards partial messages started before cutoff and returns how many.
-func (r *reassembler) expire(cutoff time.Time, total *int) int {
+// Expire discards the partial messages started before cutoff and returns how
+// many it discarded; total is Limits.Total.
+func (r *Reassembler) Expire(cutoff time.Time, total *int) int {
 	n := 0
 	for id, p := range r.msgs {
 		if p.started.Before(cutoff) {
@@ -106,8 +133,9 @@ func (r *reassembler) expire(cutoff time.Time, total *int) int {
 	return n
 }
 
-// reset discards everything (peer gone) and returns how many were discarded.
-func (r *reassembler) reset(total *int) int {
+// Reset discards everything (the peer is gone) and returns how many partial
+// messages it discarded; total is Limits.Total.
+func (r *Reassembler) Reset(total *int) int {
 	n := len(r.msgs)
 	for id := range r.msgs {
 		r.remove(id, total)

@@ -1,58 +1,65 @@
-package transport
-
-// Anti-replay sliding window after RFC 6479: a ring of 64-bit blocks, of which
-// all but one are in the window, so whole blocks are cleared as the window
-// moves instead of shifting bits.
+// Package replay is the anti-replay sliding window of RFC 6479 ("IPsec
+// Anti-Replay Algorithm without Bit Shifting"), which the WireGuard paper
+// (Donenfeld, "WireGuard: Next Generation Kernel Network Tunnel", NDSS 2017,
+// §5.4.6) prescribes for the 64-bit counter nonce of transport data messages:
+// a ring of 64-bit blocks, all but one of them inside the window, so whole
+// blocks are cleared as the window moves instead of shifting bits. It is for
+// package transport only.
+package replay
 
 const (
-	replayBlockBits  = 64
-	replayRingBlocks = 256 // power of two
-	replayBlockMask  = replayRingBlocks - 1
-	// replayWindow is how far behind the highest counter seen a packet may
-	// still be accepted: (256-1)*64 = 16320 counters, ≥ 8192 as required to
-	// survive fq_codel-style reordering (transport-anchors §5.3).
-	replayWindow = (replayRingBlocks - 1) * replayBlockBits
-	// rejectAfterMessages: counters this high are never accepted, so the
-	// 64-bit nonce never wraps (wireguard-go RejectAfterMessages).
-	rejectAfterMessages = ^uint64(0) - (1 << 13)
+	blockBits  = 64
+	ringBlocks = 256 // power of two
+	blockMask  = ringBlocks - 1
+
+	// WindowSize is how far behind the highest counter seen a packet may
+	// still be accepted: (256-1)*64 = 16320 counters, about twice the 8128
+	// that Linux WireGuard keeps since it grew its window to survive
+	// fq_codel reordering (drivers/net/wireguard/messages.h,
+	// COUNTER_WINDOW_SIZE).
+	WindowSize = (ringBlocks - 1) * blockBits
+
+	// RejectAfterMessages: counters this high are never accepted (nor sent),
+	// so the 64-bit nonce never wraps (Reject-After-Messages, the WireGuard
+	// paper §6).
+	RejectAfterMessages = ^uint64(0) - (1 << 13)
 )
 
-// replayFilter rejects duplicate and too-old counters. The zero value is an
-// empty window ready for use. Not safe for concurrent use.
-type replayFilter struct {
+// Filter rejects duplicate and too-old counters. The zero value is an empty
+// window ready for use. It is not safe for concurrent use: one receiving
+// goroutine owns it.
+type Filter struct {
 	last uint64 // highest counter accepted + 1 (0: none yet)
-	ring [replayRingBlocks]uint64
+	ring [ringBlocks]uint64
 }
 
-// check reports whether counter is new and inside the window, and if so
-// records it. It must only be called after the packet authenticated.
-func (f *replayFilter) check(counter uint64) bool {
-	if counter >= rejectAfterMessages {
+// Check reports whether counter is new and inside the window, and if so
+// records it (a false result leaves the window unchanged). Call it only
+// after the packet carrying counter authenticated.
+func (f *Filter) Check(counter uint64) bool {
+	if counter >= RejectAfterMessages {
 		return false
 	}
 	c := counter + 1 // so that 0 means "nothing seen"
 	if c > f.last {
-		cur := f.last / replayBlockBits
-		next := c / replayBlockBits
+		cur := f.last / blockBits
+		next := c / blockBits
 		if f.last == 0 {
 			cur = next - 1
 			if next == 0 {
 				cur = 0
 			}
 		}
-		diff := next - cur
-		if diff > replayRingBlocks {
-			diff = replayRingBlocks
-		}
+		diff := min(next-cur, ringBlocks)
 		for i := uint64(1); i <= diff; i++ {
-			f.ring[(cur+i)&replayBlockMask] = 0
+			f.ring[(cur+i)&blockMask] = 0
 		}
 		f.last = c
-	} else if f.last-c >= replayWindow {
+	} else if f.last-c >= WindowSize {
 		return false
 	}
-	block := (c / replayBlockBits) & replayBlockMask
-	bit := uint64(1) << (c % replayBlockBits)
+	block := (c / blockBits) & blockMask
+	bit := uint64(1) << (c % blockBits)
 	if f.ring[block]&bit != 0 {
 		return false
 	}
