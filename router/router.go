@@ -281,6 +281,34 @@ func (r *Router) PeerTopics(p peer.ID) []string {
 	return ts
 }
 
+// TopicPeers returns the connected peers subscribed to topic, sorted, in a
+// new slice (whether or not the router joined the topic).
+func (r *Router) TopicPeers(topic string) []peer.ID {
+	if t := r.topics[topic]; t != nil {
+		return t.peers.Clone()
+	}
+	return nil
+}
+
+// InMesh reports whether p is in the mesh of at least one joined topic.
+func (r *Router) InMesh(p peer.ID) bool {
+	for _, name := range r.joined {
+		if r.topics[name].mesh.Has(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Score returns p's current score (0 when scoring is off). It reads the
+// Scorer and changes nothing in the router.
+func (r *Router) Score(p peer.ID) float64 {
+	if r.scorer == nil {
+		return 0
+	}
+	return r.scorer.Score(p)
+}
+
 // Joined returns the joined topics, sorted, in a new slice.
 func (r *Router) Joined() []string { return slices.Clone(r.joined) }
 
