@@ -92,5 +92,5 @@ type fakeView struct {
 
 var _ View = (*fakeView)(nil)
 
-func (v *fakeView) Score(p peer.ID) float64   { return v.score[p] }
+func (v *fakeView) Score(p peer.ID) float64  { return v.score[p] }
 func (v *fakeView) Protected(p peer.ID) bool { return v.protected[p] }

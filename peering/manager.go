@@ -164,10 +164,12 @@ func (m *Manager) Connected(now time.Time, id peer.ID, addr string, outbound boo
 		m.dialing = append(m.dialing[:i], m.dialing[i+1:]...)
 	}
 	if e == nil || (!e.target.ID.IsZero() && e.target.ID != id) {
-		e = m.tab.byID(id)
+		// A bare-address seed or direct peer first, so that it is named
+		// even when id is already known by another source.
+		e = m.tab.byAddr(addr)
 	}
 	if e == nil {
-		e = m.tab.byAddr(addr)
+		e = m.tab.byID(id)
 	}
 	if e != nil && e.target.ID.IsZero() {
 		m.tab.name(e, id)

@@ -551,3 +551,41 @@ func TestDeterminism(t *testing.T) {
 		t.Fatal("different seeds, same outputs: is Rand used?")
 	}
 }
+
+// A bare-address seed learns its ID from a session from its address,
+// merging a learnt entry, or a second configuration of the same peer.
+func TestSeedNaming(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(e *env)
+		wantSrc Source
+		wantN   int // candidates afterwards
+	}{
+		{name: "learnt member merged", setup: func(e *env) {
+			e.m.AddSeed(Target{Addr: member(1).Addr})
+			e.m.Offer(e.now, member(1), SourceMember)
+		}, wantSrc: SourceSeed, wantN: 1},
+		{name: "same peer bare and as direct", setup: func(e *env) {
+			e.m.AddSeed(Target{Addr: member(1).Addr})
+			e.m.AddDirect(member(1))
+		}, wantSrc: SourceDirect, wantN: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, testConfig(1))
+			tt.setup(e)
+			if !e.connect(member(1), false) {
+				t.Fatal("refused")
+			}
+			if _, src, ok := e.m.Candidate(pid(1)); !ok || src != tt.wantSrc {
+				t.Fatalf("source %v %v, want %v", src, ok, tt.wantSrc)
+			}
+			if st := e.m.Stats(); st.Candidates != tt.wantN {
+				t.Fatalf("%d candidates, want %d", st.Candidates, tt.wantN)
+			}
+			if !e.m.IsConnected(pid(1)) || e.m.NumConnected() != 1 || e.m.Outbound(pid(1)) {
+				t.Fatal("session not recorded as inbound")
+			}
+		})
+	}
+}
