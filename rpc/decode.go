@@ -34,108 +34,8 @@ func Decode(payload []byte, lim Limits, into *RPC) error {
 type decoder struct {
 	lim      Limits
 	r        *RPC
-	ihaveIDs int
-	iwantIDs int
-	dontIDs  int
-	strBytes int    // bytes of the strings to copy into the arena
-	arena    []byte // topics and ids, allocated once
-}
-
-// rpc decodes the top-level RPC message.
-func (d *decoder) rpc(b []byte) error {
-	for len(b) > 0 {
-		f, n := readField(b)
-		if n == 0 {
-			return fieldErr(b)
-		}
-		b = b[n:]
-		var err error
-		switch f.num {
-		case 1:
-			err = d.sub(f)
-		case 2:
-			err = d.message(f)
-		case 3:
-			err = d.control(f)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// sub decodes one SubOpts field.
-func (d *decoder) sub(f field) error {
-	b, err := f.bytes()
-	if err != nil {
-		return err
-	}
-	if err := limitErr("subscriptions", d.lim.MaxSubscriptions, len(d.r.Subscriptions)+1); err != nil {
-		return err
-	}
-	var s *SubOpts
-	d.r.Subscriptions, s = extend(d.r.Subscriptions)
-	*s = SubOpts{}
-	for len(b) > 0 {
-		f, n := readField(b)
-		if n == 0 {
-			return fieldErr(b)
-		}
-		b = b[n:]
-		var err error
-		switch f.num {
-		case 1:
-			var v uint64
-			v, err = f.uint()
-			s.Subscribe = v != 0
-		case 2:
-			s.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// message decodes one Message field.
-func (d *decoder) message(f field) error {
-	b, err := f.bytes()
-	if err != nil {
-		return err
-	}
-	if err := limitErr("messages", d.lim.MaxMessages, len(d.r.Publish)+1); err != nil {
-		return err
-	}
-	var m Message
-	for len(b) > 0 {
-		f, n := readField(b)
-		if n == 0 {
-			return fieldErr(b)
-		}
-		b = b[n:]
-		var err error
-		switch f.num {
-		case 1:
-			m.From, err = lenBytes(f, "from length", d.lim.MaxFromLen)
-		case 2:
-			m.Data, err = lenBytes(f, "data size", d.lim.MaxDataSize)
-		case 3:
-			m.Seqno, err = lenBytes(f, "seqno length", d.lim.MaxSeqnoLen)
-		case 4:
-			m.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
-		case 5:
-			m.Signature, err = lenBytes(f, "signature length", d.lim.MaxSignatureLen)
-		case 6:
-			m.Key, err = lenBytes(f, "key length", d.lim.MaxKeyLen)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	d.r.Publish = append(d.r.Publish, m)
-	return nil
+	idCount  [16]int // message ids so far, by ControlMessage field number
+	strBytes int     // bytes of the strings to copy into the arena
 }
 
 // lenBytes returns the body of length-delimited field f, of at most max bytes.
@@ -173,4 +73,61 @@ func extend[T any](s []T) ([]T, *T) {
 		s = append(s, z)
 	}
 	return s, &s[len(s)-1]
+}
+
+// newEntry starts decoding field f as a new entry of *list: it returns f's
+// body and the entry, which lengthens *list as extend does, or an error if
+// f is not length-delimited or the entry would take *list past max (the
+// limit named what).
+func newEntry[T any](f field, list *[]T, what string, max int) (*T, []byte, error) {
+	b, err := f.bytes()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := limitErr(what, max, len(*list)+1); err != nil {
+		return nil, nil, err
+	}
+	var e *T
+	*list, e = extend(*list)
+	return e, b, nil
+}
+
+// idList describes the body of an id-list entry (IHAVE, IWANT, IDONTWANT).
+type idList struct {
+	ctl   int     // the entry's ControlMessage field number, which keys d.idCount
+	field int     // field number of the message ids
+	topic *string // where field 1, the topic, goes; nil if there is none
+	what  string  // name of the limit on the payload's ids of this kind
+	max   int     // the limit
+}
+
+// ids decodes the body of an id-list entry described by l into *ids,
+// reusing its capacity. It counts the ids first, so that *ids (reused from
+// a previous Decode) is grown once, to what the body holds.
+func (d *decoder) ids(b []byte, l idList, ids *[]string) error {
+	c, err := count(b, l.field)
+	if err != nil {
+		return err
+	}
+	if err := limitErr(l.what, l.max, d.idCount[l.ctl]+c); err != nil {
+		return err
+	}
+	s := (*ids)[:0]
+	if cap(s) < c {
+		s = make([]string, 0, c)
+	}
+	err = eachField(b, func(f field) (err error) {
+		switch {
+		case f.num == l.field:
+			var id string
+			id, err = d.str(f, "message id length", d.lim.MaxIDLen)
+			s = append(s, id)
+		case f.num == 1 && l.topic != nil:
+			*l.topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+		}
+		return err
+	})
+	*ids = s
+	d.idCount[l.ctl] += len(s)
+	return err
 }

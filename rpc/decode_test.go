@@ -12,7 +12,7 @@ func fld(num byte, body ...[]byte) []byte {
 	for _, p := range body {
 		b = append(b, p...)
 	}
-	return appendBytes(nil, key(num, wireBytes), b)
+	return appendBytes(nil, num, b)
 }
 
 // str is fld for a string body.

@@ -2,51 +2,43 @@ package rpc
 
 import "unsafe"
 
-// intern copies every string of d.r, which still alias the payload, into
+// internAll copies every string of d.r, which still alias the payload, into
 // one arena allocated once and never written after its strings are made.
+// The arena is passed by value, so that the decoder stays on the stack.
 func (d *decoder) internAll() {
 	if d.strBytes == 0 {
 		return
 	}
-	d.arena = make([]byte, 0, d.strBytes)
-	r := d.r
-	for i := range r.Subscriptions {
-		d.own(&r.Subscriptions[i].Topic)
-	}
-	for i := range r.Publish {
-		d.own(&r.Publish[i].Topic)
-	}
-	for i := range r.IHave {
-		d.own(&r.IHave[i].Topic)
-		d.ownAll(r.IHave[i].IDs)
-	}
-	for i := range r.IWant {
-		d.ownAll(r.IWant[i].IDs)
-	}
-	for i := range r.Graft {
-		d.own(&r.Graft[i].Topic)
-	}
-	for i := range r.Prune {
-		d.own(&r.Prune[i].Topic)
-	}
-	for i := range r.IDontWant {
-		d.ownAll(r.IDontWant[i].IDs)
-	}
+	arena := make([]byte, 0, d.strBytes)
+	arena = ownEntries(arena, d.r.Subscriptions)
+	arena = ownEntries(arena, d.r.Publish)
+	d.r.ownControl(arena)
 }
 
-// own moves *s into the arena.
-func (d *decoder) own(s *string) {
+// ownEntries moves the strings of every entry of es into arena.
+func ownEntries[T any, P entry[T]](arena []byte, es []T) []byte {
+	for i := range es {
+		arena = P(&es[i]).own(arena)
+	}
+	return arena
+}
+
+// ownString moves *s into arena, which has room for it (so that appending
+// does not move the arena's earlier strings), and returns the extended arena.
+func ownString(arena []byte, s *string) []byte {
 	if len(*s) == 0 {
-		return
+		return arena
 	}
-	start := len(d.arena)
-	d.arena = append(d.arena, *s...)
-	*s = unsafe.String(&d.arena[start], len(*s))
+	start := len(arena)
+	arena = append(arena, *s...)
+	*s = unsafe.String(&arena[start], len(*s))
+	return arena
 }
 
-// ownAll moves every string of ids into the arena.
-func (d *decoder) ownAll(ids []string) {
+// ownStrings moves every string of ids into arena.
+func ownStrings(arena []byte, ids []string) []byte {
 	for i := range ids {
-		d.own(&ids[i])
+		arena = ownString(arena, &ids[i])
 	}
+	return arena
 }

@@ -5,20 +5,31 @@ package rpc
 func (p *packer) flush() {
 	size := p.total()
 	b := p.buffer(size)
-	b = p.appendTop(b)
+	r := p.r
+	b = appendEntries(b, rpcFieldSubscriptions, planned(p, phSub, r.Subscriptions))
+	b = appendEntries(b, rpcFieldPublish, planned(p, phMsg, r.Publish))
 	if p.ctl > 0 {
-		b = appendHeader(b, keyRPCControl, p.ctl)
-		b = p.appendIDLists(b, phIHave, keyCtlIHave)
-		b = p.appendIDLists(b, phIWant, keyCtlIWant)
-		b = p.appendCtl(b, phGraft, keyCtlGraft)
-		b = p.appendCtl(b, phPrune, keyCtlPrune)
-		b = p.appendIDLists(b, phIDontWant, keyCtlIDontWant)
+		b = appendHeader(b, rpcFieldControl, p.ctl)
+		b = p.appendIDLists(b, phIHave, ctlFieldIHave)
+		b = p.appendIDLists(b, phIWant, ctlFieldIWant)
+		b = appendEntries(b, ctlFieldGraft, planned(p, phGraft, r.Graft))
+		b = appendEntries(b, ctlFieldPrune, planned(p, phPrune, r.Prune))
+		b = p.appendIDLists(b, phIDontWant, ctlFieldIDontWant)
 	}
 	if len(b) != size {
-		panic("rpc: Pack size mismatch") // broken invariant of size.go
+		panic("rpc: Pack size mismatch") // broken invariant of the Size methods
 	}
 	p.out = append(p.out, b)
 	p.clear()
+}
+
+// planned returns the entries of es, the list of phase ph, planned for the
+// current payload.
+func planned[T any](p *packer, ph int, es []T) []T {
+	if s := p.plan[ph]; s.lo >= 0 {
+		return es[s.lo:s.hi]
+	}
+	return nil
 }
 
 // buffer returns an empty buffer with room for size bytes, reusing the
@@ -32,50 +43,15 @@ func (p *packer) buffer(size int) []byte {
 	return make([]byte, 0, max(size, p.mtu))
 }
 
-// appendTop appends the planned subscriptions and messages.
-func (p *packer) appendTop(b []byte) []byte {
-	if s := p.plan[phSub]; s.lo >= 0 {
-		for i := s.lo; i < s.hi; i++ {
-			e := &p.r.Subscriptions[i]
-			b = e.Append(appendHeader(b, keyRPCSub, e.Size()))
-		}
-	}
-	if s := p.plan[phMsg]; s.lo >= 0 {
-		for i := s.lo; i < s.hi; i++ {
-			e := &p.r.Publish[i]
-			b = e.Append(appendHeader(b, keyRPCPublish, e.Size()))
-		}
-	}
-	return b
-}
-
-// appendCtl appends the planned GRAFT or PRUNE entries.
-func (p *packer) appendCtl(b []byte, ph int, k byte) []byte {
+// appendIDLists appends the planned IHAVE, IWANT or IDONTWANT entries, as
+// ControlMessage field num, each with its planned slice of ids.
+func (p *packer) appendIDLists(b []byte, ph int, num byte) []byte {
 	s := p.plan[ph]
 	if s.lo < 0 {
 		return b
 	}
 	for i := s.lo; i < s.hi; i++ {
-		if ph == phGraft {
-			e := &p.r.Graft[i]
-			b = e.Append(appendHeader(b, k, e.Size()))
-		} else {
-			e := &p.r.Prune[i]
-			b = e.Append(appendHeader(b, k, e.Size()))
-		}
-	}
-	return b
-}
-
-// appendIDLists appends the planned IHAVE, IWANT or IDONTWANT entries, each
-// with its planned slice of ids.
-func (p *packer) appendIDLists(b []byte, ph int, k byte) []byte {
-	s := p.plan[ph]
-	if s.lo < 0 {
-		return b
-	}
-	for i := s.lo; i < s.hi; i++ {
-		topic, ids := p.idList(ph, i)
+		topic, idField, ids := p.idList(ph, i)
 		from, to := 0, len(ids)
 		if i == s.lo {
 			from = s.loOff
@@ -84,25 +60,22 @@ func (p *packer) appendIDLists(b []byte, ph int, k byte) []byte {
 			to = s.hiOff
 		}
 		ids = ids[from:to]
-		b = appendHeader(b, k, sizeOptField(len(topic))+sizeIDs(ids))
-		b = appendOptString(b, keyIHaveTopic, topic)
-		idKey := keyIDsID
-		if ph == phIHave {
-			idKey = keyIHaveID
-		}
-		b = appendIDs(b, idKey, ids)
+		b = appendHeader(b, num, sizeOptField(len(topic))+sizeIDs(ids))
+		b = appendOptString(b, ihaveFieldTopic, topic)
+		b = appendIDs(b, idField, ids)
 	}
 	return b
 }
 
-// idList returns the topic (IHAVE only) and ids of entry i of phase ph.
-func (p *packer) idList(ph, i int) (string, []string) {
+// idList returns the topic (IHAVE only), the field number of the ids and
+// the ids of entry i of phase ph.
+func (p *packer) idList(ph, i int) (string, byte, []string) {
 	switch ph {
 	case phIHave:
-		return p.r.IHave[i].Topic, p.r.IHave[i].IDs
+		return p.r.IHave[i].Topic, ihaveFieldIDs, p.r.IHave[i].IDs
 	case phIWant:
-		return "", p.r.IWant[i].IDs
+		return "", iwantFieldIDs, p.r.IWant[i].IDs
 	default:
-		return "", p.r.IDontWant[i].IDs
+		return "", idontwantFieldIDs, p.r.IDontWant[i].IDs
 	}
 }

@@ -15,39 +15,6 @@ const (
 // key returns the one-byte field key for field numbers below 16.
 func key(field, wire byte) byte { return field<<3 | wire }
 
-// Field keys of pb/rpc.proto used by the encoder.
-var (
-	keyRPCSub     = key(1, wireBytes)
-	keyRPCPublish = key(2, wireBytes)
-	keyRPCControl = key(3, wireBytes)
-
-	keySubSubscribe = key(1, wireVarint)
-	keySubTopic     = key(2, wireBytes)
-
-	keyMsgFrom      = key(1, wireBytes)
-	keyMsgData      = key(2, wireBytes)
-	keyMsgSeqno     = key(3, wireBytes)
-	keyMsgTopic     = key(4, wireBytes)
-	keyMsgSignature = key(5, wireBytes)
-	keyMsgKey       = key(6, wireBytes)
-
-	keyCtlIHave     = key(1, wireBytes)
-	keyCtlIWant     = key(2, wireBytes)
-	keyCtlGraft     = key(3, wireBytes)
-	keyCtlPrune     = key(4, wireBytes)
-	keyCtlIDontWant = key(5, wireBytes)
-
-	keyIHaveTopic   = key(1, wireBytes)
-	keyIHaveID      = key(2, wireBytes)
-	keyIDsID        = key(1, wireBytes) // IWANT and IDONTWANT messageIDs
-	keyGraftTopic   = key(1, wireBytes)
-	keyPruneTopic   = key(1, wireBytes)
-	keyPrunePeer    = key(2, wireBytes)
-	keyPruneBackoff = key(3, wireVarint)
-	keyPeerID       = key(1, wireBytes)
-	keyPeerRecord   = key(2, wireBytes)
-)
-
 // sizeVarint returns the encoded length of v as a varint.
 func sizeVarint(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
 
@@ -72,37 +39,86 @@ func appendVarint(b []byte, v uint64) []byte {
 	return append(b, byte(v))
 }
 
-// appendBytes appends a length-delimited field.
-func appendBytes(b []byte, k byte, p []byte) []byte {
-	b = append(b, k)
-	b = appendVarint(b, uint64(len(p)))
-	return append(b, p...)
+// The append helpers below write length-delimited fields, given by field
+// number (below 16, so that the key is one byte).
+
+// appendHeader appends the key and length prefix of field num, n bytes long.
+func appendHeader(b []byte, num byte, n int) []byte {
+	return appendVarint(append(b, key(num, wireBytes)), uint64(n))
 }
 
-// appendString appends a length-delimited field.
-func appendString(b []byte, k byte, s string) []byte {
-	b = append(b, k)
-	b = appendVarint(b, uint64(len(s)))
-	return append(b, s...)
+// appendBytes appends field num holding p.
+func appendBytes(b []byte, num byte, p []byte) []byte {
+	return append(appendHeader(b, num, len(p)), p...)
 }
 
-// appendOptBytes appends a length-delimited field unless p is empty.
-func appendOptBytes(b []byte, k byte, p []byte) []byte {
+// appendString appends field num holding s.
+func appendString(b []byte, num byte, s string) []byte {
+	return append(appendHeader(b, num, len(s)), s...)
+}
+
+// appendOptBytes appends field num unless p is empty.
+func appendOptBytes(b []byte, num byte, p []byte) []byte {
 	if len(p) == 0 {
 		return b
 	}
-	return appendBytes(b, k, p)
+	return appendBytes(b, num, p)
 }
 
-// appendOptString appends a length-delimited field unless s is empty.
-func appendOptString(b []byte, k byte, s string) []byte {
+// appendOptString appends field num unless s is empty.
+func appendOptString(b []byte, num byte, s string) []byte {
 	if len(s) == 0 {
 		return b
 	}
-	return appendString(b, k, s)
+	return appendString(b, num, s)
 }
 
-// appendHeader appends the key and length prefix of a length-delimited field.
-func appendHeader(b []byte, k byte, n int) []byte {
-	return appendVarint(append(b, k), uint64(n))
+// appendUint appends varint field num holding v.
+func appendUint(b []byte, num byte, v uint64) []byte {
+	return appendVarint(append(b, key(num, wireVarint)), v)
+}
+
+// sizeIDs returns the encoded length of ids as a repeated bytes field.
+func sizeIDs(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		n += sizeField(len(id))
+	}
+	return n
+}
+
+// appendIDs appends ids as repeated bytes field num.
+func appendIDs(b []byte, num byte, ids []string) []byte {
+	for _, id := range ids {
+		b = appendString(b, num, id)
+	}
+	return b
+}
+
+// entry is a message that travels as a repeated field of its parent: its
+// Size and Append, and own, which moves its strings into an arena (see
+// intern.go).
+type entry[T any] interface {
+	*T
+	Size() int
+	Append(b []byte) []byte
+	own(arena []byte) []byte
+}
+
+// sizeEntries returns the encoded length of es as repeated field entries.
+func sizeEntries[T any, P entry[T]](es []T) int {
+	n := 0
+	for i := range es {
+		n += sizeField(P(&es[i]).Size())
+	}
+	return n
+}
+
+// appendEntries appends es as repeated message field num.
+func appendEntries[T any, P entry[T]](b []byte, num byte, es []T) []byte {
+	for i := range es {
+		e := P(&es[i])
+		b = e.Append(appendHeader(b, num, e.Size()))
+	}
+	return b
 }

@@ -147,22 +147,35 @@ func fieldErr(b []byte) error {
 	}
 }
 
+// eachField calls fn with each field of message body b in turn, stopping at
+// the first error fn returns or at the first malformed field, whose error
+// it returns. Every message decoder is one call of it with a switch on the
+// field number; unknown fields are the switch's silent default.
+func eachField(b []byte, fn func(f field) error) error {
+	for len(b) > 0 {
+		f, n := readField(b)
+		if n == 0 {
+			return fieldErr(b)
+		}
+		b = b[n:]
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // count returns how many times field num occurs in body b, validating the
 // whole body's framing. It costs O(len(b)) and does not allocate.
 func count(b []byte, num int) (int, error) {
 	c := 0
-	for len(b) > 0 {
-		f, n := readField(b)
-		if n == 0 {
-			return c, fieldErr(b)
+	err := eachField(b, func(f field) error {
+		if f.num != num {
+			return nil
 		}
-		b = b[n:]
-		if f.num == num {
-			if _, err := f.bytes(); err != nil {
-				return c, err
-			}
-			c++
-		}
-	}
-	return c, nil
+		c++
+		_, err := f.bytes()
+		return err
+	})
+	return c, err
 }

@@ -1,0 +1,78 @@
+package rpc
+
+// The types of this package mirror pb/rpc.proto one for one, each in the
+// file of its message, except that ControlMessage is flattened into RPC
+// (control.go).
+//
+// Ownership: Decode fills an RPC whose []byte fields alias the payload it was
+// given, so the payload must not be modified while the RPC is in use. Its
+// strings (topics, message ids) are copied into memory of their own and may
+// be kept. Pack only reads the RPC it is given.
+
+// RPC is one unit of GossipSub exchange with a peer: subscription changes,
+// full messages, and control. As an input to Pack it is the pending parts for
+// one peer; as an output of Decode it is one payload's content.
+type RPC struct {
+	Subscriptions []SubOpts // field 1
+	Publish       []Message // field 2
+
+	// Control, field 3 (ControlMessage), flattened.
+	IHave     []IHave     // ControlMessage field 1
+	IWant     []IWant     // ControlMessage field 2
+	Graft     []Graft     // ControlMessage field 3
+	Prune     []Prune     // ControlMessage field 4
+	IDontWant []IDontWant // ControlMessage field 5
+}
+
+// Reset empties r, keeping the capacity of its slices for reuse.
+func (r *RPC) Reset() {
+	r.Subscriptions, r.Publish = r.Subscriptions[:0], r.Publish[:0]
+	r.resetControl()
+}
+
+// Empty reports whether r carries nothing.
+func (r *RPC) Empty() bool {
+	return len(r.Subscriptions) == 0 && len(r.Publish) == 0 && !r.HasControl()
+}
+
+// Size returns the encoded length of r as one payload (see Append).
+func (r *RPC) Size() int {
+	n := sizeEntries(r.Subscriptions) + sizeEntries(r.Publish)
+	if r.HasControl() {
+		n += sizeField(r.ControlSize())
+	}
+	return n
+}
+
+// Append appends r to b as one payload of r.Size() bytes, however large:
+// an RPC protobuf whose control field is present only when r.HasControl().
+// Use Pack to split r to fit an MTU.
+func (r *RPC) Append(b []byte) []byte {
+	b = appendEntries(b, rpcFieldSubscriptions, r.Subscriptions)
+	b = appendEntries(b, rpcFieldPublish, r.Publish)
+	if !r.HasControl() {
+		return b
+	}
+	b = appendHeader(b, rpcFieldControl, r.ControlSize())
+	return r.appendControl(b)
+}
+
+// rpc decodes a top-level RPC body into d.r. Unknown fields, membership
+// (FieldMembership) among them, are skipped.
+func (d *decoder) rpc(b []byte) error {
+	return eachField(b, func(f field) error {
+		switch f.num {
+		case rpcFieldSubscriptions:
+			return d.sub(f)
+		case rpcFieldPublish:
+			return d.message(f)
+		case rpcFieldControl:
+			body, err := f.bytes()
+			if err != nil {
+				return err
+			}
+			return d.control(body)
+		}
+		return nil
+	})
+}
