@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport/internal/cookie"
@@ -47,10 +48,10 @@ type Conn struct {
 
 	mu       sync.Mutex // guards the maps below; taken before any peerState.mu
 	peers    map[peer.ID]*peerState
-	index    map[uint32]*keypair   // our receiver indices in use
-	pending  map[uint32]*handshake // handshakes in progress by our index
-	halfOpen int                   // responder handshakes in pending
-	known    map[peer.ID]*knownPeer
+	index    map[uint32]*keypair                 // our receiver indices in use
+	pending  map[uint32]*handshake               // handshakes in progress by our index
+	halfOpen int                                 // responder handshakes in pending
+	known    *simplelru.LRU[peer.ID, *knownPeer] // see rememberLocked
 
 	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
 	ready   []*peerState // peers with queued data, for the writer
@@ -93,6 +94,12 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	if clk == nil {
 		clk = clock.New()
 	}
+	// One more than MaxPeers: rememberLocked keeps MaxPeers entries and
+	// the live peers' entries, of which there are at most MaxPeers.
+	known, err := simplelru.NewLRU[peer.ID, *knownPeer](o.MaxPeers+1, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
 	now := clk.Now()
 	c := &Conn{
 		clock: clk,
@@ -108,7 +115,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		peers:   map[peer.ID]*peerState{},
 		index:   map[uint32]*keypair{},
 		pending: map[uint32]*handshake{},
-		known:   map[peer.ID]*knownPeer{},
+		known:   known,
 	}
 	c.wg.Add(3)
 	go c.readLoop()

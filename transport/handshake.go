@@ -219,7 +219,7 @@ func (c *Conn) checkRemote(payload, static []byte, initiation bool) (remoteID, b
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if k := c.known[rid.id]; k != nil && !rid.ts.after(k.lastTS) {
+	if k, ok := c.known.Peek(rid.id); ok && !rid.ts.after(k.lastTS) {
 		c.stats.drop(DropStaleHandshake)
 		return rid, false
 	}

@@ -91,7 +91,7 @@ func resolveAddr(addr string) (netip.AddrPort, error) {
 func (c *Conn) knownStatic(id peer.ID) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if k := c.known[id]; k != nil && k.static != nil {
+	if k, ok := c.known.Peek(id); ok && k.static != nil {
 		return slices.Clone(k.static)
 	}
 	return nil

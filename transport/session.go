@@ -176,27 +176,40 @@ func (c *Conn) confirm(kp *keypair) {
 	}
 }
 
-// rememberLocked records a peer's static key and/or initiation timestamp,
-// keeping the table within MaxPeers (an arbitrary other entry is forgotten).
+// rememberLocked records a peer's static key and/or initiation timestamp.
+// The table keeps MaxPeers entries, plus one while every entry belongs to a
+// peer with a session: to make room it forgets the least recently
+// remembered peer without one, never a live peer's. c.mu held.
 func (c *Conn) rememberLocked(id peer.ID, static []byte, ts *tai64n) {
-	k := c.known[id]
-	if k == nil {
-		if len(c.known) >= c.opts.MaxPeers {
-			for other := range c.known {
-				if _, live := c.peers[other]; !live {
-					delete(c.known, other)
-					break
-				}
-			}
-		}
+	k, ok := c.known.Get(id)
+	if !ok {
+		c.forgetKnownLocked()
 		k = &knownPeer{}
-		c.known[id] = k
+		c.known.Add(id, k)
 	}
 	if static != nil {
 		k.static = append(k.static[:0], static...)
 	}
 	if ts != nil {
 		k.lastTS = *ts
+	}
+}
+
+// forgetKnownLocked forgets the least recently remembered entry of a peer
+// without a session if the table holds MaxPeers entries. Live entries it
+// passes become the most recent, so the next search starts past them.
+// c.mu held.
+func (c *Conn) forgetKnownLocked() {
+	for range c.known.Len() {
+		if c.known.Len() < c.opts.MaxPeers {
+			return
+		}
+		id, _, _ := c.known.GetOldest()
+		if _, live := c.peers[id]; !live {
+			c.known.Remove(id)
+			return
+		}
+		c.known.Get(id)
 	}
 }
 
