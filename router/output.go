@@ -144,8 +144,8 @@ func (r *Router) drop(c DropCause, e Event) {
 	r.emit(e)
 }
 
-// appendIDs appends id to the last entry of a list of id lists (IWANT and
-// IDONTWANT entries), starting one when empty, reusing slice memory.
+// appendIDontWant appends id to m's last IDONTWANT entry, starting one
+// when empty, reusing slice memory.
 func appendIDontWant(m *rpc.RPC, id string) {
 	if len(m.IDontWant) == 0 {
 		if cap(m.IDontWant) > 0 {
@@ -159,6 +159,8 @@ func appendIDontWant(m *rpc.RPC, id string) {
 	e.IDs = append(e.IDs, id)
 }
 
+// appendIWant appends ids to m's last IWANT entry, starting one when
+// empty, reusing slice memory.
 func appendIWant(m *rpc.RPC, ids []string) {
 	if len(m.IWant) == 0 {
 		if cap(m.IWant) > 0 {
