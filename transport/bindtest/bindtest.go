@@ -26,7 +26,9 @@ type Conditions struct {
 	// Loss is the probability in [0,1] that a datagram is dropped.
 	Loss float64
 	// Reorder is the probability that a datagram is held back and delivered
-	// after the next datagram on the network.
+	// right after the next datagram on the same link (from the same source
+	// address to the same destination), so the two arrive swapped. A held
+	// datagram waits for that next one: a link's last datagram may stay held.
 	Reorder float64
 	// Seed seeds the loss and reorder decisions.
 	Seed uint64
@@ -39,7 +41,7 @@ type Network struct {
 	next  uint16
 	cond  Conditions
 	rng   *rand.Rand
-	held  *datagram
+	held  map[link]datagram // per link, the datagram waiting for the next
 	tap   func(from, to netip.AddrPort, pkt []byte)
 	lost  uint64
 }
@@ -49,9 +51,12 @@ type datagram struct {
 	b        []byte
 }
 
+// link is one direction between two sockets.
+type link struct{ from, to netip.AddrPort }
+
 // NewNetwork returns an empty perfect network.
 func NewNetwork() *Network {
-	return &Network{socks: map[netip.AddrPort]*Socket{}, rng: rand.New(rand.NewPCG(0, 0))}
+	return &Network{socks: map[netip.AddrPort]*Socket{}, held: map[link]datagram{}, rng: rand.New(rand.NewPCG(0, 0))}
 }
 
 // SetConditions changes the link conditions from now on.
@@ -107,16 +112,18 @@ func (n *Network) send(from, to netip.AddrPort, pkt []byte) {
 		n.lost++
 		return
 	}
-	if n.held == nil && n.cond.Reorder > 0 && n.rng.Float64() < n.cond.Reorder {
-		n.held = &d
+	l := link{from, to}
+	if h, ok := n.held[l]; ok {
+		delete(n.held, l)
+		n.deliverLocked(d)
+		n.deliverLocked(h)
+		return
+	}
+	if n.cond.Reorder > 0 && n.rng.Float64() < n.cond.Reorder {
+		n.held[l] = d
 		return
 	}
 	n.deliverLocked(d)
-	if n.held != nil {
-		h := *n.held
-		n.held = nil
-		n.deliverLocked(h)
-	}
 }
 
 func (n *Network) deliverLocked(d datagram) {
