@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,8 +24,8 @@ func benchRouter(b *testing.B, mod func(*Config)) (*Router, peer.ID) {
 	}
 	sub := &rpc.RPC{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}}}
 	for i := 1; i <= 7; i++ {
-		r.AddPeer(t0, testID(i), PeerOptions{})
-		r.HandleRPC(t0, testID(i), sub)
+		r.AddPeer(t0, pid(i), PeerOptions{})
+		r.HandleRPC(t0, pid(i), sub)
 	}
 	if err := r.Join(t0, "t"); err != nil {
 		b.Fatal(err)
@@ -35,21 +36,12 @@ func benchRouter(b *testing.B, mod func(*Config)) (*Router, peer.ID) {
 		b.Fatalf("mesh of %d", len(mesh))
 	}
 	for i := 1; i <= 7; i++ {
-		if !containsPeer(mesh, testID(i)) {
-			return r, testID(i)
+		if !slices.Contains(mesh, pid(i)) {
+			return r, pid(i)
 		}
 	}
 	b.Fatal("no sender outside the mesh")
 	return nil, peer.ID{}
-}
-
-func containsPeer(l []peer.ID, p peer.ID) bool {
-	for _, q := range l {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }
 
 // benchForward measures one HandleRPC with one new 256 B message, then

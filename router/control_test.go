@@ -9,8 +9,6 @@ import (
 	"github.com/gwyh/gwyh/rpc"
 )
 
-func ihave(topic string, ids ...string) rpc.IHave { return rpc.IHave{Topic: topic, IDs: ids} }
-
 func TestIHaveLeadsToIWantForUnseen(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addPeers(1, 2, Inbound, "t")
@@ -71,10 +69,10 @@ func TestIHaveLimits(t *testing.T) {
 }
 
 func TestIHaveIgnoredBelowGossipThreshold(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 1, Inbound, "t")
 	e.join("t")
-	e.sc.scores[p(1)] = -11
+	e.sc.scores[pid(1)] = -11
 	e.rpcFrom(1, &rpc.RPC{IHave: []rpc.IHave{ihave("t", "x")}, IWant: []rpc.IWant{{IDs: []string{"y"}}}})
 	if len(e.out.Sends) != 0 {
 		t.Fatalf("answered gossip from a peer below GossipThreshold: %s", e.summary())
@@ -82,7 +80,7 @@ func TestIHaveIgnoredBelowGossipThreshold(t *testing.T) {
 }
 
 func TestBrokenPromisePenalised(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 2, Inbound, "t")
 	e.join("t")
 	e.rpcFrom(1, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(1))}})
@@ -93,7 +91,7 @@ func TestBrokenPromisePenalised(t *testing.T) {
 		t.Fatalf("penalised before IWantFollowupTime: %v", e.sc.penalties)
 	}
 	e.heartbeats(1)
-	if e.sc.penalties[p(1)] != 1 || e.sc.penalties[p(2)] != 0 || e.countEvents(EventBrokenPromise) != 1 {
+	if e.sc.penalties[pid(1)] != 1 || e.sc.penalties[pid(2)] != 0 || e.countEvents(EventBrokenPromise) != 1 {
 		t.Fatalf("penalties %v", e.sc.penalties)
 	}
 }
@@ -148,11 +146,11 @@ func TestGraftRules(t *testing.T) {
 			e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Backoff: 30}}})
 			e.now = e.now.Add(5 * time.Second)
 		}, graft: "t", prune: true, penalty: 2},
-		{name: "negative score", setup: func(e *env) { e.sc.scores[p(1)] = -1 }, graft: "t", prune: true},
+		{name: "negative score", setup: func(e *env) { e.sc.scores[pid(1)] = -1 }, graft: "t", prune: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, withScorer)
+			e := newEnv(t, withFakeScorer)
 			e.join("t")
 			e.addPeers(1, 1, Inbound, "t")
 			if tc.setup != nil {
@@ -169,8 +167,8 @@ func TestGraftRules(t *testing.T) {
 			if tc.prune && len(s.Prune[0].Peers) != 0 {
 				t.Fatal("PX offered to a misbehaving peer")
 			}
-			if e.sc.penalties[p(1)] != tc.penalty {
-				t.Fatalf("penalty %d, want %d", e.sc.penalties[p(1)], tc.penalty)
+			if e.sc.penalties[pid(1)] != tc.penalty {
+				t.Fatalf("penalty %d, want %d", e.sc.penalties[pid(1)], tc.penalty)
 			}
 			if tc.dropCause != DropNone && e.r.Stats().Drops[tc.dropCause] != 1 {
 				t.Fatalf("drop %v not counted", tc.dropCause)
@@ -189,11 +187,11 @@ func TestGraftRules(t *testing.T) {
 }
 
 func TestPruneAppliesBackoffAndPX(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 1, Inbound, "t")
 	e.join("t")
-	e.sc.scores[p(1)] = 10 // ≥ AcceptPXThreshold (5)
-	px := []rpc.PeerInfo{{ID: p(50).PublicKey(), Record: []byte("r50")}, {ID: []byte("short")}, {ID: p(1).PublicKey()}}
+	e.sc.scores[pid(1)] = 10 // ≥ AcceptPXThreshold (5)
+	px := []rpc.PeerInfo{{ID: pid(50).PublicKey(), Record: []byte("r50")}, {ID: []byte("short")}, {ID: pid(1).PublicKey()}}
 	e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Backoff: 30, Peers: px}}})
 	if len(e.meshOf("t")) != 0 || e.countEvents(EventPrune) != 1 {
 		t.Fatal("PRUNE did not remove the peer")
@@ -204,7 +202,7 @@ func TestPruneAppliesBackoffAndPX(t *testing.T) {
 			got = ev.PX
 		}
 	}
-	if len(got) != 1 || got[0].ID != p(50) || string(got[0].Record) != "r50" {
+	if len(got) != 1 || got[0].ID != pid(50) || string(got[0].Record) != "r50" {
 		t.Fatalf("PX event %+v: want only peer 50 (bad id and connected peer skipped)", got)
 	}
 	if e.r.Stats().Drops[DropBadPX] != 1 {
@@ -223,10 +221,10 @@ func TestPruneAppliesBackoffAndPX(t *testing.T) {
 }
 
 func TestPXIgnoredBelowAcceptPXThreshold(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 1, Inbound, "t")
 	e.join("t")
-	e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Peers: []rpc.PeerInfo{{ID: p(50).PublicKey()}}}}})
+	e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Peers: []rpc.PeerInfo{{ID: pid(50).PublicKey()}}}}})
 	if e.countEvents(EventPeerExchange) != 0 {
 		t.Fatal("PX accepted from a peer scoring below AcceptPXThreshold")
 	}
@@ -234,7 +232,7 @@ func TestPXIgnoredBelowAcceptPXThreshold(t *testing.T) {
 
 func TestDirectPeers(t *testing.T) {
 	e := newEnv(t, nil)
-	e.r.AddPeer(e.now, p(1), PeerOptions{Direct: true})
+	e.r.AddPeer(e.now, pid(1), PeerOptions{Direct: true})
 	e.rpcFrom(1, &rpc.RPC{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}}})
 	e.addPeers(2, 8, Inbound, "t")
 	e.join("t")

@@ -15,7 +15,7 @@ func FuzzHandlePayload(f *testing.F) {
 		{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}, {Topic: "u"}}},
 		pub(msg("t", 1, 2000)),
 		{IHave: []rpc.IHave{ihave("t", "a", "b")}, IWant: []rpc.IWant{{IDs: []string{"a"}}}},
-		{Graft: []rpc.Graft{{Topic: "t"}}, Prune: []rpc.Prune{{Topic: "t", Backoff: 1 << 62, Peers: []rpc.PeerInfo{{ID: p(9).PublicKey()}}}}},
+		{Graft: []rpc.Graft{{Topic: "t"}}, Prune: []rpc.Prune{{Topic: "t", Backoff: 1 << 62, Peers: []rpc.PeerInfo{{ID: pid(9).PublicKey()}}}}},
 		{IDontWant: []rpc.IDontWant{{IDs: []string{"x", "y"}}}},
 	}
 	for _, s := range seeds {
@@ -23,7 +23,7 @@ func FuzzHandlePayload(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		e := newEnv(&testing.T{}, func(c *Config) {
-			withScorer(c)
+			withFakeScorer(c)
 			c.MaxPeerTopics = 4
 			c.Params.MaxIDontWantMessages = 8
 		})
@@ -31,11 +31,11 @@ func FuzzHandlePayload(f *testing.F) {
 		e.join("t")
 		e.r.SetValidator("t", TopicValidator{Async: true})
 		for i := 0; i < 3; i++ {
-			_ = e.r.HandlePayload(e.now, p(1), payload)
+			_ = e.r.HandlePayload(e.now, pid(1), payload)
 			e.ready()
 			e.tick(time.Second)
 		}
-		ps := e.r.peers[p(1)]
+		ps := e.r.peers[pid(1)]
 		if len(ps.topics) > 4 || ps.dontWant.Len() > 8*4 {
 			t.Fatalf("per-peer state unbounded: %d topics, %d idontwant", len(ps.topics), ps.dontWant.Len())
 		}

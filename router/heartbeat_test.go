@@ -46,9 +46,9 @@ func oversubscribed(t *testing.T, mod func(*Config)) *env {
 }
 
 func TestHeartbeatPrunesAboveDhi(t *testing.T) {
-	e := oversubscribed(t, withScorer)
+	e := oversubscribed(t, withFakeScorer)
 	for i := 1; i <= 4; i++ {
-		e.sc.scores[p(i)] = 10 // the Dscore best
+		e.sc.scores[pid(i)] = 10 // the Dscore best
 	}
 	e.heartbeats(1)
 	mesh := e.meshOf("t")
@@ -84,10 +84,10 @@ func TestHeartbeatPrunesAboveDhi(t *testing.T) {
 }
 
 func TestHeartbeatPrunesNegativeScore(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 6, Inbound, "t")
 	e.join("t")
-	e.sc.scores[p(3)] = -1
+	e.sc.scores[pid(3)] = -1
 	e.heartbeats(1)
 	if slices.Contains(e.meshOf("t"), 3) {
 		t.Fatal("negative peer kept")
@@ -137,7 +137,7 @@ func TestFanoutExpiresAndTopsUp(t *testing.T) {
 			t.Fatalf("fan-out peer %d did not get the message", i)
 		}
 	}
-	e.r.RemovePeer(e.now, p(fan[0]))
+	e.r.RemovePeer(e.now, pid(fan[0]))
 	e.heartbeats(1)
 	if n := len(e.r.Fanout("t")); n != 6 {
 		t.Fatalf("fanout not topped up: %d", n)
@@ -179,12 +179,12 @@ func TestGossipTargets(t *testing.T) {
 }
 
 func TestGossipSkipsPeersBelowGossipThreshold(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 10, Inbound, "t")
 	e.join("t")
 	for i := 1; i <= 10; i++ {
 		if !slices.Contains(e.meshOf("t"), i) {
-			e.sc.scores[p(i)] = -15 // below GossipThreshold (-10)
+			e.sc.scores[pid(i)] = -15 // below GossipThreshold (-10)
 		}
 	}
 	e.rpcFrom(e.meshOf("t")[0], &rpc.RPC{Publish: []rpc.Message{msg("t", 1, 8)}})
@@ -197,12 +197,12 @@ func TestGossipSkipsPeersBelowGossipThreshold(t *testing.T) {
 }
 
 func TestOpportunisticGraft(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 6, Inbound, "t")
 	e.join("t")
 	e.addPeers(7, 10, Inbound, "t")
 	for i := 7; i <= 10; i++ {
-		e.sc.scores[p(i)] = 5 // above the mesh median of 0 < threshold 1
+		e.sc.scores[pid(i)] = 5 // above the mesh median of 0 < threshold 1
 	}
 	e.heartbeats(59)
 	if n := len(e.meshOf("t")); n != 6 {

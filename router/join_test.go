@@ -99,14 +99,14 @@ func TestLeaveSendsPruneWithUnsubscribeBackoff(t *testing.T) {
 func TestPeerTopicsBounded(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxPeerTopics = 2 })
 	e.addPeers(1, 1, Inbound, "a", "b", "c", "d")
-	if got := e.r.PeerTopics(p(1)); !slices.Equal(got, []string{"a", "b"}) {
+	if got := e.r.PeerTopics(pid(1)); !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("topics %v", got)
 	}
 	if n := e.r.Stats().Drops[DropTooManyTopics]; n != 2 {
 		t.Fatalf("%d drops counted", n)
 	}
 	e.rpcFrom(1, &rpc.RPC{Subscriptions: []rpc.SubOpts{{Topic: "a"}, {Subscribe: true, Topic: "c"}}})
-	if got := e.r.PeerTopics(p(1)); !slices.Equal(got, []string{"b", "c"}) {
+	if got := e.r.PeerTopics(pid(1)); !slices.Equal(got, []string{"b", "c"}) {
 		t.Fatalf("after unsubscribe, topics %v", got)
 	}
 }
@@ -115,7 +115,7 @@ func TestRemovePeerLeavesMesh(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addPeers(1, 3, Inbound, "t")
 	e.join("t")
-	e.r.RemovePeer(e.now, p(2))
+	e.r.RemovePeer(e.now, pid(2))
 	e.ready()
 	if got := e.meshOf("t"); !slices.Equal(got, []int{1, 3}) {
 		t.Fatalf("mesh %v", got)

@@ -29,8 +29,8 @@ func TestReadyDrainsOnce(t *testing.T) {
 		t.Fatalf("second Ready deadline %v, want %v", second.Deadline, deadline)
 	}
 	// Output accumulates across inputs until Ready.
-	e.r.AddPeer(e.now, p(9), PeerOptions{})
-	e.r.AddPeer(e.now, p(10), PeerOptions{})
+	e.r.AddPeer(e.now, pid(9), PeerOptions{})
+	e.r.AddPeer(e.now, pid(10), PeerOptions{})
 	if out := e.r.Ready(); len(out.Sends) != 2 {
 		t.Fatalf("two AddPeers before one Ready: %d sends, want 2 (one per new peer)", len(out.Sends))
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestHandlePayload(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 2, Inbound, "t")
 	e.join("t")
 	good := rpc.Pack(nil, pub(msg("t", 1, 8)), 1400)[0]
@@ -27,9 +27,9 @@ func TestHandlePayload(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e.sc.scores[p(tc.from)] = tc.score
+			e.sc.scores[pid(tc.from)] = tc.score
 			before := e.r.Stats().Drops[tc.cause]
-			err := e.r.HandlePayload(e.now, p(tc.from), tc.payload)
+			err := e.r.HandlePayload(e.now, pid(tc.from), tc.payload)
 			e.ready()
 			if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
 				t.Fatalf("err %v, want %v", err, tc.err)
@@ -42,7 +42,7 @@ func TestHandlePayload(t *testing.T) {
 			}
 		})
 	}
-	if !errors.Is(e.r.HandlePayload(e.now, p(1), []byte{0xff}), ErrMalformed) {
+	if !errors.Is(e.r.HandlePayload(e.now, pid(1), []byte{0xff}), ErrMalformed) {
 		t.Fatal("malformed error does not wrap ErrMalformed")
 	}
 }

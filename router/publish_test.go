@@ -54,9 +54,9 @@ func TestPublishRecipients(t *testing.T) {
 }
 
 func TestFloodPublishSkipsPeersBelowPublishThreshold(t *testing.T) {
-	e := newEnv(t, withScorer)
+	e := newEnv(t, withFakeScorer)
 	e.addPeers(1, 5, Inbound, "t")
-	e.sc.scores[p(2)] = -25 // below PublishThreshold (-20)
+	e.sc.scores[pid(2)] = -25 // below PublishThreshold (-20)
 	if _, err := e.r.Publish(e.now, "t", msg("t", 1, 8).Data); err != nil {
 		t.Fatal(err)
 	}

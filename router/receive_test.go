@@ -10,8 +10,6 @@ import (
 	"github.com/gwyh/gwyh/score"
 )
 
-func pub(ms ...rpc.Message) *rpc.RPC { return &rpc.RPC{Publish: ms} }
-
 func TestForwardToMeshExceptSender(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addPeers(1, 10, Inbound, "t")
@@ -19,7 +17,7 @@ func TestForwardToMeshExceptSender(t *testing.T) {
 	mesh := e.meshOf("t")
 	from := mesh[0]
 	e.rpcFrom(from, pub(msg("t", 1, 100)))
-	if len(e.out.Deliveries) != 1 || e.out.Deliveries[0].ReceivedFrom != p(from) {
+	if len(e.out.Deliveries) != 1 || e.out.Deliveries[0].ReceivedFrom != pid(from) {
 		t.Fatalf("deliveries %+v", e.out.Deliveries)
 	}
 	for i := 1; i <= 10; i++ {
@@ -91,7 +89,7 @@ func TestIDontWantMemoryBounded(t *testing.T) {
 		t.Fatalf("%d dropped, want 2", n)
 	}
 	e.heartbeats(3)
-	if n := e.r.peers[p(1)].dontWant.Len(); n != 0 {
+	if n := e.r.peers[pid(1)].dontWant.Len(); n != 0 {
 		t.Fatalf("%d ids remembered after IDontWantTTL heartbeats", n)
 	}
 }
@@ -132,7 +130,7 @@ func TestSignaturePolicy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *Config) {
-				withScorer(c)
+				withFakeScorer(c)
 				c.SignaturePolicy = tc.policy
 				c.AppendMessageID = nil
 				if tc.policy == StrictSign {

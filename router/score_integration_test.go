@@ -1,4 +1,4 @@
-package router_test
+package router
 
 import (
 	"slices"
@@ -6,18 +6,14 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
-	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/score"
 )
 
-// The score package's Scorer is the router's Scorer.
-var _ router.Scorer = (*score.Scorer)(nil)
-
 // meshParams returns router params with a small, rigid mesh (D = Dlo =
 // Dhi = 3, Dout = 1) so that a pruned mesh peer must be replaced at once.
-func meshParams() router.Params {
-	p := router.DefaultParams()
+func meshParams() Params {
+	p := DefaultParams()
 	p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout, p.Dlazy = 3, 3, 3, 2, 1, 3
 	return p
 }
@@ -40,7 +36,10 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 	// backs off from those peers: a short backoff leaves replacements
 	// available by the time P3 is active.
 	p.PruneBackoff = 5 * time.Second
-	nt := newSiNet(t, 7, p, sp, score.ExampleThresholds(), func(i int, c *router.Config) {
+	scored := withScorer(t, sp, score.ExampleThresholds())
+	nt := newTestNet(t, 7, 77, func(i int, c *Config) {
+		c.Params = p
+		scored(c)
 		if i == silent {
 			c.Params.Dhi = 6 // room for the subject's GRAFT
 		}
@@ -64,7 +63,8 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 	var graftedAt, prunedAt time.Time
 	var before []peer.ID
 	for k := 0; k < 200 && prunedAt.IsZero(); k++ {
-		nt.publish(1+k%5, topic, uint64(k))
+		nt.publish(1+k%5, topic, uint64(k), 64)
+		nt.run()
 		before = S.Mesh(topic)
 		evs := nt.step(200*time.Millisecond, subject)
 		in := slices.Contains(S.Mesh(topic), X)
@@ -72,7 +72,7 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 		case graftedAt.IsZero() && in:
 			graftedAt = nt.now
 		case graftedAt.IsZero():
-		case hasEvent(evs, router.EventPrune, X):
+		case hasEvent(evs, EventPrune, X):
 			prunedAt = nt.now
 		case !in:
 			t.Fatalf("at +%v the silent peer left the mesh without a heartbeat prune", nt.now.Sub(graftedAt))
@@ -84,7 +84,7 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 	if prunedAt.IsZero() {
 		t.Fatal("the silent mesh peer was never pruned")
 	}
-	t.Logf("grafted at +%v, pruned at +%v", graftedAt.Sub(siT0), prunedAt.Sub(siT0))
+	t.Logf("grafted at +%v, pruned at +%v", graftedAt.Sub(t0), prunedAt.Sub(t0))
 	if d := prunedAt.Sub(graftedAt); d < activation {
 		t.Errorf("pruned %v after the graft, before P3 activation (%v)", d, activation)
 	}
@@ -102,7 +102,7 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 	if !replaced {
 		t.Errorf("no new peer replaced the silent one: mesh %v, before %v", mesh, before)
 	}
-	ps, ok := snapshotOf(nt.scs[subject], nt.now, X)
+	ps, ok := snapshotOf(realScorer(S), nt.now, X)
 	if !ok {
 		t.Fatal("the silent peer is missing from the subject's Snapshot")
 	}
@@ -115,7 +115,7 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 	}
 	// The honest peers now in the mesh score ≥ 0.
 	for _, q := range mesh {
-		if s := nt.scs[subject].Score(q); s < 0 {
+		if s := realScorer(S).Score(q); s < 0 {
 			t.Errorf("honest mesh peer %v scores %v", q, s)
 		}
 	}
@@ -137,66 +137,66 @@ func TestScoreBrokenPromises(t *testing.T) {
 	// fall below GossipThreshold (−100).
 	sp.BehaviourPenaltyWeight, sp.BehaviourPenaltyThreshold = -30, 0
 	th := score.ExampleThresholds()
-	p := router.DefaultParams()
-	s := newSolo(t, p, sp, th)
+	p := DefaultParams()
+	s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, th)(c) })
 	s.join(topic)
-	s.addPeers(liar, honest, topic)
-	liarID := siID(liar)
+	s.addPeers(liar, honest, Inbound, topic)
+	liarID := pid(liar)
 	var (
 		firstAsk, firstBroken time.Time
 		broken                int
 		seq                   uint64
 	)
-	for k := 0; k < maxHeartbeats && s.sc.Score(liarID) >= th.GossipThreshold; k++ {
+	for k := 0; k < maxHeartbeats && s.scorer().Score(liarID) >= th.GossipThreshold; k++ {
 		seq++
-		s.from(liar, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{string(siData(seq)[:8])}}}})
+		s.rpcFrom(liar, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{msgID(seq)}}}})
 		if len(s.iwantTo(liar)) != 1 {
-			t.Fatalf("heartbeat %d: IHAVE from the liar (score %v) got IWANT %q, want one id", k, s.sc.Score(liarID), s.iwantTo(liar))
+			t.Fatalf("heartbeat %d: IHAVE from the liar (score %v) got IWANT %q, want one id", k, s.scorer().Score(liarID), s.iwantTo(liar))
 		}
 		if firstAsk.IsZero() {
 			firstAsk = s.now
 		}
 		seq++
-		s.from(honest, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{string(siData(seq)[:8])}}}})
+		s.rpcFrom(honest, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{msgID(seq)}}}})
 		if want := s.iwantTo(honest); len(want) != 1 {
 			t.Fatalf("heartbeat %d: IHAVE from the honest peer got IWANT %q", k, want)
 		}
-		s.from(honest, &rpc.RPC{Publish: []rpc.Message{{Topic: topic, Data: siData(seq)}}})
-		out := s.heartbeat(p)
-		if hasEvent(out.Events, router.EventBrokenPromise, siID(honest)) {
+		s.rpcFrom(honest, &rpc.RPC{Publish: []rpc.Message{{Topic: topic, Data: msg(topic, seq, 64).Data}}})
+		out := s.heartbeat()
+		if hasEvent(out.Events, EventBrokenPromise, pid(honest)) {
 			t.Fatalf("heartbeat %d: the honest peer was charged a broken promise", k)
 		}
-		if hasEvent(out.Events, router.EventBrokenPromise, liarID) {
+		if hasEvent(out.Events, EventBrokenPromise, liarID) {
 			broken++
 			if firstBroken.IsZero() {
 				firstBroken = s.now
 			}
 		}
 	}
-	if s.sc.Score(liarID) >= th.GossipThreshold {
-		t.Fatalf("after %d heartbeats the liar scores %v, want < GossipThreshold %v", maxHeartbeats, s.sc.Score(liarID), th.GossipThreshold)
+	if s.scorer().Score(liarID) >= th.GossipThreshold {
+		t.Fatalf("after %d heartbeats the liar scores %v, want < GossipThreshold %v", maxHeartbeats, s.scorer().Score(liarID), th.GossipThreshold)
 	}
 	if firstBroken.IsZero() || firstBroken.Sub(firstAsk) < p.IWantFollowupTime {
 		t.Errorf("first broken promise at +%v after the first IWANT, want ≥ IWantFollowupTime %v", firstBroken.Sub(firstAsk), p.IWantFollowupTime)
 	}
-	ps, _ := snapshotOf(s.sc, s.now, liarID)
+	ps, _ := snapshotOf(s.scorer(), s.now, liarID)
 	// The counter decays a little (it fades over 10 minutes) between
 	// the penalties and now.
 	if ps.P7 < 0.9*float64(broken*broken) || ps.W7 >= 0 {
 		t.Errorf("liar's P7 %v (weighted %v) after %d broken promises, want ≈ %d and a negative weight", ps.P7, ps.W7, broken, broken*broken)
 	}
-	if hp, _ := snapshotOf(s.sc, s.now, siID(honest)); hp.P7 != 0 {
+	if hp, _ := snapshotOf(s.scorer(), s.now, pid(honest)); hp.P7 != 0 {
 		t.Errorf("honest peer's P7 = %v, want 0", hp.P7)
 	}
 	// Below GossipThreshold: the liar's IHAVE is dropped, no IWANT, and
 	// the drop is counted.
-	drops := s.r.Stats().Drops[router.DropIHaveFlood]
+	drops := s.r.Stats().Drops[DropIHaveFlood]
 	seq++
-	s.from(liar, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{string(siData(seq)[:8])}}}})
+	s.rpcFrom(liar, &rpc.RPC{IHave: []rpc.IHave{{Topic: topic, IDs: []string{msgID(seq)}}}})
 	if want := s.iwantTo(liar); len(want) != 0 {
 		t.Errorf("IHAVE from the liar below GossipThreshold got IWANT %q", want)
 	}
-	if got := s.r.Stats().Drops[router.DropIHaveFlood]; got != drops+1 {
+	if got := s.r.Stats().Drops[DropIHaveFlood]; got != drops+1 {
 		t.Errorf("IHAVE drops %d → %d, want one more", drops, got)
 	}
 }
@@ -228,26 +228,26 @@ func TestScoreOpportunisticGraft(t *testing.T) {
 			sp.Topics[topic].MeshFailurePenaltyWeight = 0
 			p5 := map[peer.ID]float64{}
 			for i := 1; i <= 10; i++ {
-				p5[siID(i)] = 20
+				p5[pid(i)] = 20
 				if i <= 6 {
-					p5[siID(i)] = tc.meshScore
+					p5[pid(i)] = tc.meshScore
 				}
 			}
 			sp.AppSpecificScore = func(id peer.ID) float64 { return p5[id] }
 			th := score.ExampleThresholds() // OpportunisticGraftThreshold 5
-			p := router.DefaultParams()
-			s := newSolo(t, p, sp, th)
-			s.addPeers(1, 6, topic)
+			p := DefaultParams()
+			s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, th)(c) })
+			s.addPeers(1, 6, Inbound, topic)
 			s.join(topic)
 			if got := len(s.r.Mesh(topic)); got != 6 {
 				t.Fatalf("mesh of %d after join, want the 6 poor peers", got)
 			}
-			s.addPeers(7, 14, topic)
-			before := meshMedian(s.sc, s.r.Mesh(topic))
+			s.addPeers(7, 14, Inbound, topic)
+			before := meshMedian(s.scorer(), s.r.Mesh(topic))
 			var grafted []peer.ID
 			for k := 1; k <= p.OpportunisticGraftTicks; k++ {
-				for _, e := range s.heartbeat(p).Events {
-					if e.Kind == router.EventGraft {
+				for _, e := range s.heartbeat().Events {
+					if e.Kind == EventGraft {
 						if k != p.OpportunisticGraftTicks {
 							t.Fatalf("graft of %v at heartbeat %d, before OpportunisticGraftTicks=%d", e.Peer, k, p.OpportunisticGraftTicks)
 						}
@@ -259,14 +259,14 @@ func TestScoreOpportunisticGraft(t *testing.T) {
 				t.Fatalf("%d opportunistic grafts, want %d", len(grafted), tc.wantGrafts)
 			}
 			for _, q := range grafted {
-				if s.sc.Score(q) <= before {
-					t.Errorf("grafted %v scoring %v, not above the median %v", q, s.sc.Score(q), before)
+				if s.scorer().Score(q) <= before {
+					t.Errorf("grafted %v scoring %v, not above the median %v", q, s.scorer().Score(q), before)
 				}
 				if !slices.Contains(s.r.Mesh(topic), q) {
 					t.Errorf("grafted %v is not in the mesh", q)
 				}
 			}
-			after := meshMedian(s.sc, s.r.Mesh(topic))
+			after := meshMedian(s.scorer(), s.r.Mesh(topic))
 			if tc.wantGrafts > 0 && after <= before {
 				t.Errorf("mesh median %v → %v, want it raised", before, after)
 			}
@@ -298,7 +298,7 @@ func TestScoreGraftDuringBackoff(t *testing.T) {
 		topic = "t"
 		q     = 1
 	)
-	p := router.DefaultParams() // PruneBackoff 1 min, GraftFloodThreshold 10 s
+	p := DefaultParams() // PruneBackoff 1 min, GraftFloodThreshold 10 s
 	tests := []struct {
 		name      string
 		wait      time.Duration // from the PRUNE to the GRAFT
@@ -312,30 +312,30 @@ func TestScoreGraftDuringBackoff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sp := score.ExampleParams(topic)
 			sp.BehaviourPenaltyThreshold = 0 // P7 = penalties²
-			s := newSolo(t, p, sp, score.ExampleThresholds())
-			s.addPeers(q, q, topic)
+			s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, score.ExampleThresholds())(c) })
+			s.addPeers(q, q, Inbound, topic)
 			s.join(topic)
-			if !slices.Contains(s.r.Mesh(topic), siID(q)) {
+			if !slices.Contains(s.r.Mesh(topic), pid(q)) {
 				t.Fatal("the peer is not in the mesh after join")
 			}
-			s.from(q, &rpc.RPC{Prune: []rpc.Prune{{Topic: topic, Backoff: uint64(p.PruneBackoff / time.Second)}}})
+			s.rpcFrom(q, &rpc.RPC{Prune: []rpc.Prune{{Topic: topic, Backoff: uint64(p.PruneBackoff / time.Second)}}})
 			prunedAt := s.now
 			for s.now.Before(prunedAt.Add(tc.wait)) {
-				s.heartbeat(p)
-				if s.now.Before(prunedAt.Add(p.PruneBackoff)) && slices.Contains(s.r.Mesh(topic), siID(q)) {
+				s.heartbeat()
+				if s.now.Before(prunedAt.Add(p.PruneBackoff)) && slices.Contains(s.r.Mesh(topic), pid(q)) {
 					t.Fatalf("regrafted the peer %v after its PRUNE, during its backoff", s.now.Sub(prunedAt))
 				}
 			}
-			s.from(q, &rpc.RPC{Graft: []rpc.Graft{{Topic: topic}}})
+			s.rpcFrom(q, &rpc.RPC{Graft: []rpc.Graft{{Topic: topic}}})
 			pruned := false
 			for _, snd := range s.out.Sends {
-				pruned = pruned || snd.To == siID(q) && len(snd.RPC.Prune) > 0
+				pruned = pruned || snd.To == pid(q) && len(snd.RPC.Prune) > 0
 			}
-			inMesh := slices.Contains(s.r.Mesh(topic), siID(q))
+			inMesh := slices.Contains(s.r.Mesh(topic), pid(q))
 			if want := tc.penalties > 0; pruned != want || inMesh == want {
 				t.Errorf("answered with PRUNE %v, in mesh %v; want PRUNE %v", pruned, inMesh, want)
 			}
-			ps, ok := snapshotOf(s.sc, s.now, siID(q))
+			ps, ok := snapshotOf(s.scorer(), s.now, pid(q))
 			if !ok {
 				t.Fatal("the peer is missing from the Snapshot")
 			}

@@ -124,7 +124,7 @@ func (e *env) do(line string) string {
 		}
 		e.ready()
 	case "remove":
-		e.r.RemovePeer(e.now, p(num(f[1])))
+		e.r.RemovePeer(e.now, pid(num(f[1])))
 		e.ready()
 	case "tick":
 		d, err := time.ParseDuration(f[1])

@@ -28,7 +28,7 @@ func TestSyncValidationResults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.res.String(), func(t *testing.T) {
-			e := newEnv(t, withScorer)
+			e := newEnv(t, withFakeScorer)
 			e.addPeers(1, 8, Inbound, "t")
 			e.join("t")
 			e.r.SetValidator("t", syncV(tc.res))
