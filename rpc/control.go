@@ -49,22 +49,27 @@ func (r *RPC) ownControl(arena []byte) []byte {
 	return ownEntries(arena, r.IDontWant)
 }
 
-// control decodes a ControlMessage body into d.r; unknown fields are
+// control decodes a ControlMessage field into d.r; unknown fields are
 // skipped.
-func (d *decoder) control(b []byte) error {
-	return eachField(b, func(f field) error {
-		switch f.num {
+func (d *decoder) control(f field) error {
+	b, err := f.bytes()
+	if err != nil {
+		return err
+	}
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; f.num {
 		case ctlFieldIHave:
-			return d.ihave(f)
+			fr.err = d.ihave(f)
 		case ctlFieldIWant:
-			return d.iwant(f)
+			fr.err = d.iwant(f)
 		case ctlFieldGraft:
-			return d.graft(f)
+			fr.err = d.graft(f)
 		case ctlFieldPrune:
-			return d.prune(f)
+			fr.err = d.prune(f)
 		case ctlFieldIDontWant:
-			return d.idontwant(f)
+			fr.err = d.idontwant(f)
 		}
-		return nil
-	})
+	}
+	return fr.err
 }

@@ -116,18 +116,18 @@ func (d *decoder) ids(b []byte, l idList, ids *[]string) error {
 	if cap(s) < c {
 		s = make([]string, 0, c)
 	}
-	err = eachField(b, func(f field) (err error) {
-		switch {
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; {
 		case f.num == l.field:
 			var id string
-			id, err = d.str(f, "message id length", d.lim.MaxIDLen)
+			id, fr.err = d.str(f, "message id length", d.lim.MaxIDLen)
 			s = append(s, id)
 		case f.num == 1 && l.topic != nil:
-			*l.topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+			*l.topic, fr.err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		}
-		return err
-	})
+	}
 	*ids = s
 	d.idCount[l.ctl] += len(s)
-	return err
+	return fr.err
 }

@@ -31,10 +31,11 @@ func (d *decoder) graft(f field) error {
 		return err
 	}
 	*g = Graft{}
-	return eachField(b, func(f field) (err error) {
-		if f.num == graftFieldTopic {
-			g.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+	fr := fieldReader{b: b}
+	for fr.next() {
+		if f := fr.f; f.num == graftFieldTopic {
+			g.Topic, fr.err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		}
-		return err
-	})
+	}
+	return fr.err
 }

@@ -54,21 +54,22 @@ func (d *decoder) message(f field) error {
 		return err
 	}
 	*m = Message{}
-	return eachField(b, func(f field) (err error) {
-		switch f.num {
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; f.num {
 		case msgFieldFrom:
-			m.From, err = lenBytes(f, "from length", d.lim.MaxFromLen)
+			m.From, fr.err = lenBytes(f, "from length", d.lim.MaxFromLen)
 		case msgFieldData:
-			m.Data, err = lenBytes(f, "data size", d.lim.MaxDataSize)
+			m.Data, fr.err = lenBytes(f, "data size", d.lim.MaxDataSize)
 		case msgFieldSeqno:
-			m.Seqno, err = lenBytes(f, "seqno length", d.lim.MaxSeqnoLen)
+			m.Seqno, fr.err = lenBytes(f, "seqno length", d.lim.MaxSeqnoLen)
 		case msgFieldTopic:
-			m.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+			m.Topic, fr.err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		case msgFieldSignature:
-			m.Signature, err = lenBytes(f, "signature length", d.lim.MaxSignatureLen)
+			m.Signature, fr.err = lenBytes(f, "signature length", d.lim.MaxSignatureLen)
 		case msgFieldKey:
-			m.Key, err = lenBytes(f, "key length", d.lim.MaxKeyLen)
+			m.Key, fr.err = lenBytes(f, "key length", d.lim.MaxKeyLen)
 		}
-		return err
-	})
+	}
+	return fr.err
 }

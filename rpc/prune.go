@@ -87,21 +87,21 @@ func (d *decoder) prune(f field) error {
 		peers = make([]PeerInfo, 0, c)
 	}
 	*e = Prune{}
-	err = eachField(b, func(f field) (err error) {
-		switch f.num {
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; f.num {
 		case pruneFieldTopic:
-			e.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+			e.Topic, fr.err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		case pruneFieldPeers:
 			var pi PeerInfo
-			pi, err = d.peerInfo(f)
+			pi, fr.err = d.peerInfo(f)
 			peers = append(peers, pi)
 		case pruneFieldBackoff:
-			e.Backoff, err = f.uint()
+			e.Backoff, fr.err = f.uint()
 		}
-		return err
-	})
+	}
 	e.Peers = peers
-	return err
+	return fr.err
 }
 
 // peerInfo decodes one PeerInfo field.
@@ -111,14 +111,14 @@ func (d *decoder) peerInfo(f field) (PeerInfo, error) {
 	if err != nil {
 		return pi, err
 	}
-	err = eachField(b, func(f field) (err error) {
-		switch f.num {
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; f.num {
 		case peerFieldID:
-			pi.ID, err = lenBytes(f, "peer id length", d.lim.MaxPeerIDLen)
+			pi.ID, fr.err = lenBytes(f, "peer id length", d.lim.MaxPeerIDLen)
 		case peerFieldRecord:
-			pi.Record, err = lenBytes(f, "peer record length", d.lim.MaxRecordLen)
+			pi.Record, fr.err = lenBytes(f, "peer record length", d.lim.MaxRecordLen)
 		}
-		return err
-	})
-	return pi, err
+	}
+	return pi, fr.err
 }

@@ -60,19 +60,16 @@ func (r *RPC) Append(b []byte) []byte {
 // rpc decodes a top-level RPC body into d.r. Unknown fields, membership
 // (FieldMembership) among them, are skipped.
 func (d *decoder) rpc(b []byte) error {
-	return eachField(b, func(f field) error {
-		switch f.num {
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; f.num {
 		case rpcFieldSubscriptions:
-			return d.sub(f)
+			fr.err = d.sub(f)
 		case rpcFieldPublish:
-			return d.message(f)
+			fr.err = d.message(f)
 		case rpcFieldControl:
-			body, err := f.bytes()
-			if err != nil {
-				return err
-			}
-			return d.control(body)
+			fr.err = d.control(f)
 		}
-		return nil
-	})
+	}
+	return fr.err
 }

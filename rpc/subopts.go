@@ -39,15 +39,16 @@ func (d *decoder) sub(f field) error {
 		return err
 	}
 	*s = SubOpts{}
-	return eachField(b, func(f field) (err error) {
-		switch f.num {
+	fr := fieldReader{b: b}
+	for fr.next() {
+		switch f := fr.f; f.num {
 		case subFieldSubscribe:
 			var v uint64
-			v, err = f.uint()
+			v, fr.err = f.uint()
 			s.Subscribe = v != 0
 		case subFieldTopic:
-			s.Topic, err = d.str(f, "topic length", d.lim.MaxTopicLen)
+			s.Topic, fr.err = d.str(f, "topic length", d.lim.MaxTopicLen)
 		}
-		return err
-	})
+	}
+	return fr.err
 }

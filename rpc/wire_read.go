@@ -66,19 +66,17 @@ func readLen(b []byte) (uint64, int) {
 
 // readField reads the field at the start of a non-empty b and returns it
 // and the bytes it took, or 0 bytes if b does not start with a valid field;
-// fieldErr then says why. (Two results keep the hot path in registers.)
+// fieldErr then says why.
 func readField(b []byte) (field, int) {
-	// Fast path: a one-byte key of a length-delimited field and a one-byte
-	// length, which is nearly every field of an RPC.
-	if len(b) >= 2 && b[0] < 0x80 && b[0]&7 == wireBytes && b[0] >= 8 && b[1] < 0x80 {
-		if end := 2 + int(b[1]); end <= len(b) {
-			return field{num: int(b[0] >> 3), wire: wireBytes, body: b[2:end:end]}, end
-		}
+	fr := fieldReader{b: b}
+	if !fr.next() {
+		return field{}, 0
 	}
-	return readFieldSlow(b)
+	return fr.f, len(b) - len(fr.b)
 }
 
-// readFieldSlow is readField for any field.
+// readFieldSlow reads any field at the start of a non-empty b, as
+// readField does; two results keep it in registers.
 func readFieldSlow(b []byte) (field, int) {
 	k, n := uint64(b[0]), 1
 	if k >= 0x80 {
@@ -147,35 +145,65 @@ func fieldErr(b []byte) error {
 	}
 }
 
-// eachField calls fn with each field of message body b in turn, stopping at
-// the first error fn returns or at the first malformed field, whose error
-// it returns. Every message decoder is one call of it with a switch on the
-// field number; unknown fields are the switch's silent default.
-func eachField(b []byte, fn func(f field) error) error {
-	for len(b) > 0 {
-		f, n := readField(b)
-		if n == 0 {
-			return fieldErr(b)
-		}
-		b = b[n:]
-		if err := fn(f); err != nil {
-			return err
+// fieldReader reads the fields of a message body in turn. Every message
+// decoder is one loop over it with a switch on the field number, whose
+// cases store their error in err (unknown fields are the switch's silent
+// default):
+//
+//	fr := fieldReader{b: body}
+//	for fr.next() {
+//		switch fr.f.num {
+//		case fooFieldBar:
+//			x.Bar, fr.err = ...
+//		}
+//	}
+//	return fr.err
+//
+// It lives on the caller's stack (a closure per field measured 15-25%
+// slower on BenchmarkDecode).
+type fieldReader struct {
+	b   []byte // the fields not yet read
+	f   field  // the field read by the last next
+	err error  // the first error, of reading or of a case; it stops next
+}
+
+// next reads the next field into fr.f and reports whether there was one;
+// it returns false at the end of the body, at a malformed field (setting
+// fr.err) or when fr.err is set.
+// It is the decoders' only call per field: the fast path for a one-byte
+// key of a length-delimited field and a one-byte length, which is nearly
+// every field of an RPC, is written out here.
+func (fr *fieldReader) next() bool {
+	b := fr.b
+	if fr.err != nil || len(b) == 0 {
+		return false
+	}
+	if len(b) >= 2 && b[0] < 0x80 && b[0]&7 == wireBytes && b[0] >= 8 && b[1] < 0x80 {
+		if end := 2 + int(b[1]); end <= len(b) {
+			fr.f = field{num: int(b[0] >> 3), wire: wireBytes, body: b[2:end:end]}
+			fr.b = b[end:]
+			return true
 		}
 	}
-	return nil
+	f, n := readFieldSlow(b)
+	if n == 0 {
+		fr.err = fieldErr(b)
+		return false
+	}
+	fr.f, fr.b = f, b[n:]
+	return true
 }
 
 // count returns how many times field num occurs in body b, validating the
 // whole body's framing. It costs O(len(b)) and does not allocate.
 func count(b []byte, num int) (int, error) {
 	c := 0
-	err := eachField(b, func(f field) error {
-		if f.num != num {
-			return nil
+	fr := fieldReader{b: b}
+	for fr.next() {
+		if fr.f.num == num {
+			_, fr.err = fr.f.bytes()
+			c++
 		}
-		c++
-		_, err := f.bytes()
-		return err
-	})
-	return c, err
+	}
+	return c, fr.err
 }
