@@ -199,6 +199,7 @@ type Stats struct {
 	Refutations       uint64 // times this node refuted a suspicion or death of itself
 	DeathsDeclared    uint64 // suspicion timeouts that declared a member dead here
 	Leaves            uint64 // members learnt to have left
+	Stalls            uint64 // Ticks far past their deadline (this node stalled)
 	PushPulls         uint64 // push-pull exchanges started (joins included)
 	Gossips           uint64 // gossip messages sent
 	MessagesSent      uint64

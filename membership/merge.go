@@ -27,7 +27,8 @@ func (m *Membership) apply(now time.Time, sender peer.ID, u *update, pushPull bo
 	e := m.members[u.id]
 	if e == nil {
 		if u.state == StateAlive {
-			m.addMember(now, u, !pushPull)
+			// A joiner announces itself; the rest of a state is old news.
+			m.addMember(now, u, !pushPull || u.id == sender)
 		}
 		return // suspicions and deaths of unknown members carry no address
 	}

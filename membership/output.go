@@ -24,6 +24,9 @@ func (m *Membership) Ready() *Output {
 		m.out.Deadline = m.deadline()
 	}
 	m.lastDeadline = m.out.Deadline
+	if m.lastDeadline.Before(m.now) {
+		m.lastDeadline = m.now // a deadline already past is due at once
+	}
 	return &m.out
 }
 

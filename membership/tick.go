@@ -19,11 +19,11 @@ import (
 // already, so it refutes at once with a higher incarnation instead of
 // waiting to hear of the suspicion.
 func (m *Membership) Tick(now time.Time) {
-	stalled := m.started && !m.lastDeadline.IsZero() && now.Sub(m.lastDeadline) > m.p.ProbeInterval
+	gap := now.Sub(m.lastDeadline)
+	stalled := m.started && !m.lastDeadline.IsZero() && gap > m.p.ProbeInterval
 	m.begin(now)
 	if stalled && !m.left {
-		m.refute(m.self.Incarnation, peer.ID{}, peer.ID{})
-		m.stats.Refutations--
+		m.recoverStall(gap)
 	}
 	m.tickProbes(now)
 	m.tickSuspicions(now)
@@ -48,6 +48,23 @@ func (m *Membership) Tick(now time.Time) {
 			m.nextReconnect = now.Add(m.p.PushPullInterval)
 		}
 	}
+}
+
+// recoverStall handles a Tick gap long after the deadline: this node did
+// not run, so it judges nobody for it. Probes and relays in flight are
+// abandoned (no suspicion, no health change, no nack), suspicion timers
+// are pushed back by the gap, and this node refutes at once, since others
+// may suspect it.
+func (m *Membership) recoverStall(gap time.Duration) {
+	m.probes, m.relays = m.probes[:0], m.relays[:0]
+	for _, id := range m.suspects {
+		if e := m.members[id]; e != nil && e.susp != nil {
+			e.susp.start = e.susp.start.Add(gap)
+		}
+	}
+	m.refute(m.self.Incarnation, peer.ID{}, peer.ID{})
+	m.stats.Refutations-- // counted as a stall, not a refutation
+	m.stats.Stalls++
 }
 
 // tickSuspicions declares dead the suspects whose timeout passed.
