@@ -201,3 +201,27 @@ func TestPackReusesBuffers(t *testing.T) {
 		t.Fatalf("warm Pack: %v allocs, want 0", allocs)
 	}
 }
+
+// FuzzPackRoundTrip packs a random batch drawn from the fuzzer's seed at a
+// fuzzed MTU and checks that the payloads carry it back.
+func FuzzPackRoundTrip(f *testing.F) {
+	f.Add(uint64(1), uint64(2), uint16(1400))
+	f.Add(uint64(3), uint64(4), uint16(60))
+	f.Add(uint64(5), uint64(6), uint16(0))
+	lim := bigLimits()
+	f.Fuzz(func(t *testing.T, s1, s2 uint64, mtu uint16) {
+		r := randRPC(rand.New(rand.NewPCG(s1, s2)))
+		out := Pack(nil, r, int(mtu))
+		parts := make([]*RPC, len(out))
+		for j, p := range out {
+			parts[j] = &RPC{}
+			if err := Decode(p, lim, parts[j]); err != nil {
+				t.Fatalf("payload %d: %v", j, err)
+			}
+			if len(p) > int(mtu) && items(parts[j]) != 1 {
+				t.Fatalf("payload %d: %d bytes > mtu %d with %d parts", j, len(p), mtu, items(parts[j]))
+			}
+		}
+		checkReassembled(t, r, parts)
+	})
+}
