@@ -9,6 +9,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
@@ -17,12 +18,19 @@ import (
 )
 
 // Config configures New. Start from DefaultConfig and change what differs.
-// New reads it once; the caller may reuse it afterwards. Zero fields take
-// the default given in their doc.
+// New reads it once; the caller may reuse it afterwards. A zero field takes
+// its value from DefaultConfig, the one place where defaults are written
+// (the field docs name the default only to explain it).
 type Config struct {
 	// Listen is the UDP address to bind, "host:port"; port 0 picks a free
-	// port. Empty means "0.0.0.0:7946".
+	// port.
 	Listen string
+	// Advertise is the "host:port" other members dial to reach this node,
+	// carried in its membership record. Empty: the bound address when it
+	// is a specific IP, else the first non-loopback unicast address of
+	// this host's interfaces (127.0.0.1 when there is none) with the bound
+	// port.
+	Advertise string
 	// Identity is the node's ed25519 key pair; its public key is the node's
 	// peer.ID. Nil: loaded from IdentityFile, or a fresh random identity
 	// when IdentityFile is empty too.
@@ -30,16 +38,28 @@ type Config struct {
 	// IdentityFile is a PEM identity file (peer.LoadIdentity), created
 	// with mode 0600 when absent. Used only when Identity is nil.
 	IdentityFile string
-	// Bootstrap lists peers dialled at start and redialled with backoff
-	// until they answer: "host:port", or "<peer-id>@host:port" to insist on
-	// that identity.
+	// Bootstrap lists seeds: "host:port", or "<peer-id>@host:port" to
+	// insist on that identity. Any member of the cluster will do; the node
+	// dials them until one answers, joins the cluster's membership through
+	// it and from then on learns every member. Empty: the node starts a
+	// cluster of its own, which others join through it.
 	Bootstrap []string
 	// Direct lists explicit peers (GossipSub v1.1 "Explicit Peering
 	// Agreements"), same syntax as Bootstrap. They are always reconnected,
 	// get every message of the topics they join and are never grafted.
 	Direct []string
+	// Zone is this node's zone, a free-form label such as "eu-west-1a",
+	// carried in its membership record. Empty: none.
+	Zone string
+	// Tags are small application tags carried in the membership record
+	// (Members shows them on every node). Bounded by Membership.MaxTagBytes.
+	Tags map[string]string
+	// Membership holds the SWIM/Lifeguard parameters. The zero value means
+	// membership.LANParams().
+	Membership membership.Params
 	// NetworkKey is the optional cluster pre-shared key, exactly 32 bytes.
-	// Nodes without the same key cannot complete a handshake. Nil: none.
+	// Nodes without the same key cannot complete a handshake (so they can
+	// neither gossip nor take part in membership). Nil: none.
 	NetworkKey []byte
 	// Gossip holds the GossipSub parameters. The zero value means
 	// router.DefaultParams().
@@ -65,64 +85,68 @@ type Config struct {
 	// Tracer receives one call per protocol event; nil means none. It is
 	// called on the event loop: it must be fast and must not call the node.
 	Tracer Tracer
-	// MaxMessageSize is the largest message data, in bytes. Zero means
-	// 1 MiB.
+	// MaxMessageSize is the largest message data, in bytes (1 B..64 MiB).
 	MaxMessageSize int
-	// MTU is the largest UDP payload, in bytes (576..65000). Zero means
-	// 1400. Every node of a cluster should use the same MTU.
+	// MTU is the largest UDP payload, in bytes (576..65000). Every node of
+	// a cluster should use the same MTU.
 	MTU int
-	// PeersLow and PeersHigh are the water marks of connected peers: below
-	// PeersLow the node dials peers it learnt of, and it never dials more
-	// than that. Above PeersHigh the peer manager disconnects the surplus
-	// at its next round (about every heartbeat), never a direct peer,
-	// first peers in none of our meshes, then inbound before outbound
-	// ones, then the lowest scores (see trim.go). Constraint:
-	// 1 ≤ PeersLow ≤ PeersHigh.
-	// Zeros mean 12 and 48 (enough for a mesh of Dhi=12 with a choice of
-	// peers, a small fraction of a 10,000-node cluster).
+	// PeersLow and PeersHigh are the water marks of connected peers (the
+	// sessions GossipSub uses; membership probes open short-lived sessions
+	// of their own that do not count). Below PeersLow the peer manager
+	// dials members at random; above PeersHigh it disconnects the surplus
+	// at its next round, never a direct peer or a mesh peer, inbound
+	// before outbound, lowest score first (package peering). Constraint:
+	// 1 ≤ PeersLow ≤ PeersHigh. The defaults, 12 and 48, leave a mesh of
+	// Dhi=12 a choice of peers and are a small fraction of a 10,000-node
+	// cluster.
 	PeersLow, PeersHigh int
 	// DialBackoff is the first wait before redialling a peer that did not
-	// answer; it doubles up to MaxDialBackoff. Zeros mean 1 s and 1 min.
+	// answer; it doubles up to MaxDialBackoff.
 	DialBackoff, MaxDialBackoff time.Duration
-	// DialTimeout bounds one dial (handshake). Zero means 5 s.
+	// DialTimeout bounds one dial (handshake).
 	DialTimeout time.Duration
 	// DisconnectBackoff is how long a peer the node disconnected (because
-	// it was graylisted, or trimmed above PeersHigh) is neither dialled
-	// nor accepted: its new sessions are ended at once. Direct peers are
-	// never disconnected. Zero means Gossip.PruneBackoff; ≥ 0.
+	// it was graylisted, or trimmed above PeersHigh) is kept out: neither
+	// dialled nor accepted as a peer. Direct peers are never disconnected.
+	// Zero means Gossip.PruneBackoff; ≥ 0.
 	DisconnectBackoff time.Duration
 	// ValidationWorkers is the number of goroutines running validators.
-	// Zero means 4.
 	ValidationWorkers int
 	// SubscriptionBuffer is a subscription's default buffer, in messages.
-	// Zero means 1024.
 	SubscriptionBuffer int
 	// PublishHighWater: a publish waits (or fails) while the send queue of
-	// a peer holds more than this many bytes. Zero means 64 KiB.
+	// a peer holds more than this many bytes.
 	PublishHighWater int
 	// LANDiscovery turns on discovery over UDP multicast (off by default):
-	// the node announces itself to LANGroup every LANInterval and learns
-	// the peers it hears. Discovered peers still need the handshake (and
-	// the NetworkKey, which also authenticates beacons).
+	// the node announces itself to LANGroup every LANInterval, and the
+	// peers it hears are seeds for membership. Discovered peers still need
+	// the handshake (and the NetworkKey, which also authenticates
+	// beacons).
 	LANDiscovery bool
-	// LANGroup is the multicast group, "ip:port". Empty means
-	// "239.255.71.71:7947".
+	// LANGroup is the multicast group, "ip:port".
 	LANGroup string
-	// LANInterval is the time between beacons. Zero means 5 s.
+	// LANInterval is the time between beacons.
 	LANInterval time.Duration
-	// Seed seeds the router's randomness; zero picks a random seed.
+	// Seed seeds the randomness of the router, membership and peer
+	// manager; zero picks a random seed.
 	Seed uint64
 	// Transport holds advanced transport options. NetworkKey, MTU,
 	// MaxMessageSize and Logger are set from the fields above.
 	Transport transport.Options
+
+	// socket, set by this package's tests only, replaces the UDP socket
+	// (transport.Options.Socket) with an in-memory one.
+	socket transport.Socket
 }
 
-// DefaultConfig returns the defaults: listen on 0.0.0.0:7946, GossipSub's
-// recommended parameters, StrictSign, scoring off, the real clock.
+// DefaultConfig returns the defaults, the one place they are written:
+// listen on 0.0.0.0:7946, GossipSub's recommended parameters, membership's
+// LAN preset, StrictSign, scoring off, the real clock.
 func DefaultConfig() Config {
 	return Config{
 		Listen:             "0.0.0.0:7946",
 		Gossip:             router.DefaultParams(),
+		Membership:         membership.LANParams(),
 		Thresholds:         score.ExampleThresholds(),
 		MaxMessageSize:     1 << 20,
 		MTU:                1400,
@@ -134,10 +158,13 @@ func DefaultConfig() Config {
 		ValidationWorkers:  4,
 		SubscriptionBuffer: 1024,
 		PublishHighWater:   64 << 10,
+		LANGroup:           "239.255.71.71:7947",
+		LANInterval:        5 * time.Second,
 	}
 }
 
-// withDefaults fills zero fields.
+// withDefaults fills zero fields from DefaultConfig (DisconnectBackoff from
+// Gossip.PruneBackoff, PeersHigh at least PeersLow).
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	if c.Listen == "" {
@@ -146,8 +173,14 @@ func (c Config) withDefaults() Config {
 	if c.Gossip == (router.Params{}) {
 		c.Gossip = d.Gossip
 	}
+	if c.Membership == (membership.Params{}) {
+		c.Membership = d.Membership
+	}
 	if c.Thresholds == (score.Thresholds{}) {
 		c.Thresholds = d.Thresholds
+	}
+	if c.LANGroup == "" {
+		c.LANGroup = d.LANGroup
 	}
 	fill := func(v *int, def int) {
 		if *v == 0 {
@@ -170,10 +203,7 @@ func (c Config) withDefaults() Config {
 	fill(&c.ValidationWorkers, d.ValidationWorkers)
 	fill(&c.SubscriptionBuffer, d.SubscriptionBuffer)
 	fill(&c.PublishHighWater, d.PublishHighWater)
-	if c.LANGroup == "" {
-		c.LANGroup = "239.255.71.71:7947"
-	}
-	fillD(&c.LANInterval, 5*time.Second)
+	fillD(&c.LANInterval, d.LANInterval)
 	if c.Clock == nil {
 		c.Clock = clock.New()
 	}
@@ -201,6 +231,14 @@ func (c Config) Validate() error {
 	}
 	if c.NetworkKey != nil && len(c.NetworkKey) != 32 {
 		bad("NetworkKey has %d bytes, want 32", len(c.NetworkKey))
+	}
+	if err := c.Membership.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%w: Membership: %w", ErrConfig, err))
+	}
+	if c.Advertise != "" {
+		if _, err := parseListen(c.Advertise); err != nil {
+			bad("Advertise: %v", err)
+		}
 	}
 	if err := c.Gossip.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("%w: Gossip: %w", ErrConfig, err))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/peering"
 )
 
 // LAN discovery: every LANInterval the node sends a beacon to the multicast
@@ -114,6 +115,10 @@ func (n *Node) receiveBeacons(c *net.UDPConn) {
 			continue
 		}
 		addr := netip.AddrPortFrom(from.Addr().Unmap(), port).String()
-		_ = n.do(n.ctx, func(now time.Time) { n.book.learn(id, addr, now) })
+		// A discovered node is a seed: linked once, it brings the cluster's
+		// membership with it.
+		_ = n.do(n.ctx, func(now time.Time) {
+			n.pm.Offer(now, peering.Target{ID: id, Addr: addr}, peering.SourceExchange)
+		})
 	}
 }

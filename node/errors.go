@@ -29,6 +29,9 @@ var (
 	// ErrDuplicate: the message id was seen recently (under StrictNoSign,
 	// identical data in the same topic); nothing was sent.
 	ErrDuplicate = errors.New("node: duplicate message")
+	// ErrNoPeers: fewer peers than TopicOptions.MinPeers (or WaitPeers'
+	// k) were subscribed to the topic when ctx ended; nothing was sent.
+	ErrNoPeers = errors.New("node: too few topic peers")
 	// ErrBadAddress: an address ("host:port" or "<peer-id>@host:port")
 	// does not parse or resolve.
 	ErrBadAddress = errors.New("node: bad address")

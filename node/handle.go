@@ -29,6 +29,12 @@ type TopicOptions struct {
 	// queue is above Config.PublishHighWater or the node is behind with
 	// what it received, instead of queueing at once.
 	WaitForRoom bool
+	// MinPeers makes Publish wait, within its ctx, until at least this
+	// many peers are subscribed to the topic (go-libp2p-pubsub's
+	// WithReadiness(MinTopicSize(n))), so that a message is not published
+	// to nobody; when ctx ends first, Publish fails with ErrNoPeers. Zero:
+	// Publish does not wait.
+	MinPeers int
 }
 
 // TopicHandle is the node's lower-level handle on one joined topic, on
@@ -103,6 +109,11 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 	case len(data) > n.cfg.MaxMessageSize:
 		return "", fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), n.cfg.MaxMessageSize)
 	}
+	if h.opts.MinPeers > 0 {
+		if err := h.WaitPeers(ctx, h.opts.MinPeers); err != nil {
+			return "", err
+		}
+	}
 	if h.opts.WaitForRoom {
 		if err := n.waitRoom(ctx); err != nil {
 			return "", err
@@ -135,6 +146,65 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 		return id, fmt.Errorf("%w: %d payloads refused", ErrQueueFull, res.ownRefused)
 	}
 	return id, nil
+}
+
+// Peers returns the peers subscribed to the topic, sorted (go-libp2p-
+// pubsub's ListPeers). After Close of the node it returns nil.
+func (h *TopicHandle) Peers() []peer.ID {
+	var ids []peer.ID
+	if err := h.n.do(context.Background(), func(time.Time) { ids = h.n.r.TopicPeers(h.name) }); err != nil {
+		return nil
+	}
+	return ids
+}
+
+// WaitPeers returns when at least k peers are subscribed to the topic.
+// Errors: ErrNoPeers wrapping ctx's error when ctx ends first, ErrClosed.
+func (h *TopicHandle) WaitPeers(ctx context.Context, k int) error {
+	n := h.n
+	ch := make(chan struct{})
+	if err := n.do(ctx, func(time.Time) {
+		n.topicWait = append(n.topicWait, topicWaiter{topic: h.name, k: k, ch: ch})
+		n.wakeTopicWaiters()
+	}); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-n.loopDone:
+		return ErrClosed
+	case <-ctx.Done():
+		_ = n.do(context.Background(), func(time.Time) { n.dropTopicWaiter(ch) })
+		return fmt.Errorf("%w: %w", ErrNoPeers, ctx.Err())
+	}
+}
+
+// topicWaiter is a WaitPeers call waiting on the loop.
+type topicWaiter struct {
+	topic string
+	k     int
+	ch    chan struct{}
+}
+
+// wakeTopicWaiters releases the WaitPeers calls whose topic has enough
+// peers. Called on the loop after the router's output.
+func (n *Node) wakeTopicWaiters() {
+	if len(n.topicWait) == 0 {
+		return
+	}
+	n.topicWait = slices.DeleteFunc(n.topicWait, func(w topicWaiter) bool {
+		if len(n.r.TopicPeers(w.topic)) < w.k {
+			return false
+		}
+		close(w.ch)
+		return true
+	})
+}
+
+// dropTopicWaiter forgets a WaitPeers call whose ctx ended.
+func (n *Node) dropTopicWaiter(ch chan struct{}) {
+	n.topicWait = slices.DeleteFunc(n.topicWait, func(w topicWaiter) bool { return w.ch == ch })
 }
 
 // waitRoom waits while any peer's send queue is above PublishHighWater.

@@ -1,14 +1,13 @@
 package node
 
 import (
-	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/benbjohnson/clock"
 
 	"github.com/gwyh/gwyh/peer"
-	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
 )
 
@@ -20,39 +19,36 @@ const maxBatch = 64
 // loopState is what the event loop owns; nothing else touches it.
 type loopState struct {
 	timer    *clock.Timer
-	deadline time.Time
-	peers    map[peer.ID]*peerInfo
-	book     *addrBook
-	topics   map[string]*TopicHandle
-	waiters  map[peer.ID][]chan struct{}
-	shed     map[peer.ID]struct{}  // removed from the router; payloads dropped
-	banned   map[peer.ID]time.Time // disconnected peers kept out until then
-	pending  map[netip.AddrPort]int
-	expectUp map[peer.ID]netip.AddrPort
-	dialing  int
-	pack     [][]byte
-	packMTU  int
-	nextMnt  time.Time
-	lastDups uint64
-	counts   counters
-}
+	deadline time.Time // the timer's
+	routerDL time.Time // the deadlines of the three state machines
+	memDL    time.Time
+	peerDL   time.Time
 
-// peerInfo is one connected peer.
-type peerInfo struct {
-	addr     netip.AddrPort
-	outbound bool
-	direct   bool
+	sessions  map[peer.ID]*session
+	peers     map[peer.ID]*peerInfo // sessions that are peers (links)
+	wantLink  map[peer.ID]bool      // dialled to be peers, session not up yet
+	dialled   map[peer.ID]string    // the peer manager's address of a dial that came up
+	memQueue  map[peer.ID][][]byte  // membership payloads waiting for a session
+	dialing   map[peer.ID]bool      // a dial to this ID is under way
+	topics    map[string]*TopicHandle
+	waiters   map[peer.ID][]chan struct{}
+	topicWait []topicWaiter
+	watches   []*MemberWatch
+	pack      [][]byte
+	packMTU   int
+	lastDups  uint64
+	counts    counters
 }
 
 func (n *Node) initLoopState() {
+	n.sessions = map[peer.ID]*session{}
 	n.peers = map[peer.ID]*peerInfo{}
-	n.book = newAddrBook(n.cfg)
+	n.wantLink = map[peer.ID]bool{}
+	n.dialled = map[peer.ID]string{}
+	n.memQueue = map[peer.ID][][]byte{}
+	n.dialing = map[peer.ID]bool{}
 	n.topics = map[string]*TopicHandle{}
 	n.waiters = map[peer.ID][]chan struct{}{}
-	n.shed = map[peer.ID]struct{}{}
-	n.banned = map[peer.ID]time.Time{}
-	n.pending = map[netip.AddrPort]int{}
-	n.expectUp = map[peer.ID]netip.AddrPort{}
 	n.packMTU = n.cfg.MTU - 64 // room for the transport's header, tag and frame header
 	n.timer = n.clock.Timer(time.Hour)
 }
@@ -63,7 +59,10 @@ func (n *Node) run() {
 	defer close(n.loopDone)
 	defer n.timer.Stop()
 	events := n.conn.Events()
-	n.maintain(n.clock.Now()) // dial the bootstrap peers at once
+	now := n.clock.Now()
+	n.pm.Tick(now, routerView{n}) // dial the seeds at once
+	n.mem.Tick(now)
+	n.flush(now)
 	for {
 		select {
 		case ev, ok := <-events:
@@ -75,11 +74,7 @@ func (n *Node) run() {
 			n.drainEvents(now, events)
 		case <-n.timer.C:
 			n.deadline = time.Time{}
-			now := n.clock.Now()
-			n.r.Tick(now)
-			if !now.Before(n.nextMnt) {
-				n.maintain(now)
-			}
+			n.tick(n.clock.Now())
 		case c := <-n.calls:
 			c.fn(n.clock.Now())
 			close(c.done)
@@ -91,6 +86,27 @@ func (n *Node) run() {
 		n.flush(n.clock.Now())
 	}
 }
+
+// tick runs the state machines whose deadline has come.
+func (n *Node) tick(now time.Time) {
+	if !now.Before(n.routerDL) {
+		n.r.Tick(now)
+	}
+	if !now.Before(n.memDL) {
+		n.mem.Tick(now)
+	}
+	if !now.Before(n.peerDL) {
+		n.pm.Tick(now, routerView{n})
+		n.endIdleSessions(now)
+		n.resendHellos(now)
+	}
+}
+
+// routerView is what the peer manager asks of the router.
+type routerView struct{ n *Node }
+
+func (v routerView) Score(p peer.ID) float64  { return v.n.r.Score(p) }
+func (v routerView) Protected(p peer.ID) bool { return v.n.r.InMesh(p) }
 
 // drainEvents handles the events already waiting, up to maxBatch.
 func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {
@@ -107,73 +123,27 @@ func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {
 	}
 }
 
-// handleEvent feeds one transport event to the router.
+// handleEvent feeds one transport event to membership or the router.
 func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 	switch ev.Kind {
 	case transport.EventPayload:
-		if _, shed := n.shed[ev.Peer]; shed {
-			n.counts.drop(dropShedPeer)
+		if rpc.IsMembership(ev.Payload) {
+			if s := n.sessions[ev.Peer]; s != nil {
+				s.lastMem = now
+			}
+			n.counts.memBytesIn += uint64(len(ev.Payload))
+			_ = n.mem.HandlePayload(now, ev.Peer, ev.Payload) // errors are counted drops
 			return
 		}
-		n.counts.bytesIn += uint64(len(ev.Payload))
-		_ = n.r.HandlePayload(now, ev.Peer, ev.Payload) // errors are counted drops
+		n.gossipPayload(now, ev.Peer, ev.Payload)
 	case transport.EventPeerUp:
-		n.peerUp(now, ev.Peer, unmap(ev.Addr))
+		// A restarted peer's EventPeerDown came first: it is a new session.
+		n.sessionUp(now, ev.Peer, unmap(ev.Addr))
 	case transport.EventPeerDown:
 		// Timed out, ended by a bye, or replaced by a restarted instance
-		// of the peer (whose EventPeerUp follows, so the router greets the
-		// new instance as a new peer and announces our topics to it).
-		n.peerDown(now, ev.Peer, "session-ended")
+		// of the peer (whose EventPeerUp follows).
+		n.sessionDown(now, ev.Peer, "session-ended")
 	}
-}
-
-// peerUp adds a peer whose session was just established.
-func (n *Node) peerUp(now time.Time, id peer.ID, addr netip.AddrPort) {
-	// A banned peer's new session ends first: its EventPeerUp may even
-	// arrive before the EventPeerDown of the session we ended.
-	if n.refuse(now, id, addr) {
-		return
-	}
-	if _, shed := n.shed[id]; shed {
-		return
-	}
-	outbound := n.pending[addr] > 0
-	if ap, ok := n.expectUp[id]; ok {
-		delete(n.expectUp, id)
-		n.release(ap)
-		outbound = true
-	}
-	direct := n.book.isDirect(id, addr)
-	dir := router.Inbound
-	if outbound {
-		dir = router.Outbound
-	}
-	n.r.AddPeer(now, id, router.PeerOptions{
-		Direction: dir, Record: []byte(addr.String()), IP: addr.Addr(), Direct: direct,
-	})
-	n.peers[id] = &peerInfo{addr: addr, outbound: outbound, direct: direct}
-	n.book.connected(id, addr, now)
-	n.publishPeers()
-	n.tracer.PeerUp(id, addr, outbound)
-	n.log.Debug("peer up", "peer", id.Short(), "addr", addr.String(), "outbound", outbound)
-	for _, w := range n.waiters[id] {
-		close(w)
-	}
-	delete(n.waiters, id)
-}
-
-// peerDown removes a peer from the router.
-func (n *Node) peerDown(now time.Time, id peer.ID, reason string) {
-	if _, ok := n.peers[id]; !ok {
-		delete(n.shed, id)
-		return
-	}
-	n.r.RemovePeer(now, id)
-	delete(n.peers, id)
-	n.book.disconnected(id, now)
-	n.publishPeers()
-	n.tracer.PeerDown(id, reason)
-	n.log.Debug("peer down", "peer", id.Short(), "reason", reason)
 }
 
 // waitUp closes ch when id is (or becomes) a connected peer.
@@ -197,13 +167,20 @@ func (n *Node) publishPeers() {
 	n.snapMu.Unlock()
 }
 
-// armTimer points the timer at the router's next deadline.
-func (n *Node) armTimer(now, deadline time.Time) {
-	if deadline.IsZero() || deadline.Equal(n.deadline) {
+// armTimer points the timer at the earliest deadline of the router,
+// membership and the peer manager.
+func (n *Node) armTimer(now time.Time) {
+	d := n.routerDL
+	for _, x := range []time.Time{n.memDL, n.peerDL} {
+		if !x.IsZero() && (d.IsZero() || x.Before(d)) {
+			d = x
+		}
+	}
+	if d.IsZero() || d.Equal(n.deadline) {
 		return
 	}
-	n.deadline = deadline
-	n.timer.Reset(max(deadline.Sub(now), 0))
+	n.deadline = d
+	n.timer.Reset(max(d.Sub(now), 0))
 }
 
 // leaveAll leaves every joined topic (the router sends PRUNEs) on Close.

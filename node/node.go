@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -14,21 +15,25 @@ import (
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/score"
 	"github.com/gwyh/gwyh/transport"
 )
 
-// Node is one gwyh node: a router over an encrypted UDP transport, driven
-// by one event-loop goroutine. Create it with New; all methods are safe for
+// Node is one gwyh node: a router, a membership view and a peer manager
+// over an encrypted UDP transport, driven by one event-loop goroutine. Create it with New; all methods are safe for
 // concurrent use. The zero value is unusable.
 type Node struct {
 	cfg    Config
 	ident  *peer.Identity
 	conn   *transport.Conn
 	r      *router.Router
+	mem    *membership.Membership
+	pm     *peering.Manager
 	scorer *score.Scorer
 	clock  clock.Clock
 	log    *slog.Logger
@@ -78,8 +83,15 @@ func New(cfg Config) (*Node, error) {
 	topts := cfg.Transport
 	topts.NetworkKey, topts.MTU, topts.Logger = cfg.NetworkKey, cfg.MTU, cfg.Logger
 	topts.MaxMessageSize = max(topts.MaxMessageSize, cfg.MaxMessageSize+64<<10)
+	if cfg.socket != nil {
+		topts.Socket = cfg.socket
+	}
 	if n.conn, err = transport.Listen(cfg.Listen, ident, topts); err != nil {
 		return nil, fmt.Errorf("%w: Listen %q: %w", ErrConfig, cfg.Listen, err)
+	}
+	if n.mem, n.pm, err = newCluster(cfg, ident.ID(), advertise(cfg, n.conn.LocalAddr())); err != nil {
+		n.conn.Close()
+		return nil, err
 	}
 	n.calls = make(chan call)
 	n.vjobs = make(chan vjob, 1024)
@@ -102,6 +114,86 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.log.Info("node started", "id", ident.ID().String(), "addr", n.conn.LocalAddr().String())
 	return n, nil
+}
+
+// newCluster builds the membership state machine and the peer manager, and
+// gives the manager the seeds and direct peers.
+func newCluster(cfg Config, id peer.ID, addr string) (*membership.Membership, *peering.Manager, error) {
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	mem, err := membership.New(membership.Config{
+		Self:   membership.Member{ID: id, Addr: addr, Zone: cfg.Zone, Tags: cfg.Tags},
+		Params: cfg.Membership,
+		Rand:   rand.New(rand.NewPCG(seed, seed^0x6a09e667f3bcc909)),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	pm, err := peering.New(peering.Config{
+		Low: cfg.PeersLow, High: cfg.PeersHigh,
+		DialBackoff: cfg.DialBackoff, MaxDialBackoff: cfg.MaxDialBackoff,
+		BanDuration: cfg.DisconnectBackoff,
+		Interval:    max(cfg.Gossip.HeartbeatInterval, 100*time.Millisecond),
+		DialTimeout: cfg.DialTimeout + time.Second,
+		Self:        id,
+		Rand:        rand.New(rand.NewPCG(seed, seed^0xbb67ae8584caa73b)),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	for _, list := range []struct {
+		entries []string
+		add     func(peering.Target)
+	}{{cfg.Direct, pm.AddDirect}, {cfg.Bootstrap, pm.AddSeed}} {
+		for _, s := range list.entries {
+			if t, err := parseTarget(s); err == nil { // checked by Validate
+				list.add(peering.Target{ID: t.id, Addr: t.addr})
+			}
+		}
+	}
+	return mem, pm, nil
+}
+
+// advertise is the address this node announces to members: cfg.Advertise,
+// or the bound address, with a usable host when it is bound to a wildcard.
+func advertise(cfg Config, bound netip.AddrPort) string {
+	if cfg.Advertise != "" {
+		return cfg.Advertise
+	}
+	if !bound.Addr().IsUnspecified() {
+		return bound.String()
+	}
+	return netip.AddrPortFrom(interfaceAddr(), bound.Port()).String()
+}
+
+// interfaceAddr returns the first up, non-loopback unicast IPv4 address
+// of this host (IPv6 when there is no IPv4), or 127.0.0.1.
+func interfaceAddr() netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	var v6 netip.Addr
+	for _, a := range addrs {
+		pfx, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		ip := pfx.Addr()
+		switch {
+		case ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsMulticast():
+		case ip.Is4():
+			return ip
+		case !v6.IsValid():
+			v6 = ip
+		}
+	}
+	if v6.IsValid() {
+		return v6
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 }
 
 // loadIdentity picks cfg.Identity, the identity file, or a new identity.
@@ -169,11 +261,12 @@ func (n *Node) Peers() []peer.ID {
 }
 
 // Connect dials addr ("host:port" or "<peer-id>@host:port"), waits for the
-// handshake and for the router to know the peer, and returns the peer's ID.
-// Connecting to a connected peer refreshes its session; connecting to a
-// peer the node disconnected (Config.DisconnectBackoff) lets it back in,
-// though a peer still graylisted is disconnected again at its next RPC,
-// and one above Config.PeersHigh may be trimmed again. Errors: ErrClosed,
+// handshake and for the peer to be one of the node's peers (known to the
+// router), and returns its ID. A peer the node keeps out (it disconnected
+// it less than Config.DisconnectBackoff ago) is let back in, though one
+// still graylisted is disconnected again at its next RPC, and one above
+// Config.PeersHigh may be trimmed again. The peer's membership, and the
+// cluster's, is learnt through it when it is new. Errors: ErrClosed,
 // ErrBadAddress, or the transport's (transport.ErrHandshake when ctx ends
 // first, transport.ErrPeerMismatch for another identity).
 func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
@@ -181,16 +274,16 @@ func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	if err != nil {
 		return peer.ID{}, err
 	}
-	ap, err := resolve(t.addr)
-	if err != nil {
-		return peer.ID{}, err
-	}
-	id, err := n.dialAddr(ctx, ap, t.id)
+	id, err := n.dial(ctx, peering.Target{ID: t.id, Addr: t.addr})
 	if err != nil {
 		return id, err
 	}
 	up := make(chan struct{})
-	if err := n.do(ctx, func(time.Time) { n.waitUp(id, up) }); err != nil {
+	if err := n.do(ctx, func(now time.Time) {
+		n.pm.Unban(id)
+		n.waitUp(id, up)
+		n.dialDone(now, dialConnect, peering.Target{ID: id, Addr: t.addr}, id, nil)
+	}); err != nil {
 		return id, err
 	}
 	select {
@@ -226,7 +319,11 @@ func (n *Node) do(ctx context.Context, fn func(now time.Time)) error {
 func (n *Node) Close() error {
 	var err error
 	n.once.Do(func() {
-		_ = n.do(context.Background(), n.leaveAll)
+		_ = n.do(context.Background(), func(now time.Time) {
+			n.leaveAll(now) // PRUNEs
+			n.mem.Leave(now)
+			n.flush(now)
+		})
 		n.closed.Store(true)
 		n.drainQueues(time.Second)
 		n.cancel()
@@ -235,6 +332,7 @@ func (n *Node) Close() error {
 		err = n.conn.Close()
 		n.bg.Wait()
 		n.closeHandles()
+		n.closeWatches()
 		n.log.Info("node closed", "id", n.ID().String())
 	})
 	return err

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
@@ -15,22 +16,41 @@ import (
 // queued on the transport and the ones the transport refused.
 type flushResult struct{ ownQueued, ownRefused int }
 
-// flush acts on the router's output while it has one, in the order the
-// router asks: sends, deliveries, validations, events, published, deadline.
-// Router inputs made while acting (a validation the node cannot run, a
-// graylisted peer shed) are fine: the Output stays valid until Advance, and
-// what they produce is the next Output.
+// flush acts on the output of the router, membership and the peer manager
+// while any has some; acting on one may give input to another (a member
+// died: the peer manager forgets it and the router drops it as a peer).
+// Inputs made while acting are fine: an Output stays valid until Advance,
+// and what they produce is the next Output. Then it arms the timer.
 func (n *Node) flush(now time.Time) (res flushResult) {
-	for n.r.HasReady() {
-		n.flushOnce(now, n.r.Ready(), &res)
-		n.r.Advance()
+	for {
+		switch {
+		case n.r.HasReady():
+			out := n.r.Ready()
+			n.actRouter(now, out, &res)
+			n.routerDL = out.Deadline
+			n.r.Advance()
+		case n.mem.HasReady():
+			n.actMembership(now, n.mem.Ready())
+			n.mem.Advance()
+		case n.pm.HasReady():
+			out := n.pm.Ready()
+			n.actPeering(now, out)
+			n.peerDL = out.Deadline
+			n.pm.Advance()
+		default:
+			n.memDL = n.mem.Ready().Deadline
+			n.mem.Advance()
+			n.armTimer(now)
+			return res
+		}
 	}
-	return res
 }
 
-func (n *Node) flushOnce(now time.Time, out *router.Output, res *flushResult) {
+// actRouter acts on one router Output in the order it asks: sends,
+// deliveries, validations, events, published.
+func (n *Node) actRouter(now time.Time, out *router.Output, res *flushResult) {
 	for i := range out.Sends {
-		n.send(&out.Sends[i], res)
+		n.sendRPC(&out.Sends[i], res)
 	}
 	for i := range out.Deliveries {
 		n.deliver(&out.Deliveries[i])
@@ -51,7 +71,7 @@ func (n *Node) flushOnce(now time.Time, out *router.Output, res *flushResult) {
 		n.tracer.Duplicate(d - n.lastDups)
 		n.lastDups = d
 	}
-	n.armTimer(now, out.Deadline)
+	n.wakeTopicWaiters()
 }
 
 // priority says at which transport priority an RPC travels: control
@@ -67,8 +87,8 @@ func priority(m *rpc.RPC) transport.Priority {
 	}
 }
 
-// send packs one peer's RPC and queues the payloads on the transport.
-func (n *Node) send(s *router.Send, res *flushResult) {
+// sendRPC packs one peer's RPC and queues the payloads on the transport.
+func (n *Node) sendRPC(s *router.Send, res *flushResult) {
 	if _, ok := n.peers[s.To]; !ok {
 		n.counts.drop(dropPeerGone)
 		return
@@ -76,26 +96,30 @@ func (n *Node) send(s *router.Send, res *flushResult) {
 	prio := priority(&s.RPC)
 	n.pack = rpc.Pack(n.pack, &s.RPC, n.packMTU)
 	for _, p := range n.pack {
-		err := n.conn.Send(s.To, p, prio)
+		err := n.send(s.To, p, prio)
 		switch {
-		case err == nil:
-			n.counts.payloadsOut++
-			n.counts.bytesOut += uint64(len(p))
-			if s.Own {
-				res.ownQueued++
-			}
-		case errors.Is(err, transport.ErrQueueFull):
-			n.counts.drop(dropQueueFull)
-			n.tracer.Drop(s.To, "", dropQueueFull.String())
-			if s.Own {
-				res.ownRefused++
-			}
-		case errors.Is(err, transport.ErrUnknownPeer):
-			n.counts.drop(dropPeerGone)
-		default:
-			n.counts.drop(dropSendError)
-			n.log.Debug("send failed", "peer", s.To.Short(), "err", err)
+		case err == nil && s.Own:
+			res.ownQueued++
+		case errors.Is(err, transport.ErrQueueFull) && s.Own:
+			res.ownRefused++
 		}
+	}
+}
+
+// countSend counts the outcome of one transport send.
+func (n *Node) countSend(to peer.ID, size int, err error) {
+	switch {
+	case err == nil:
+		n.counts.payloadsOut++
+		n.counts.bytesOut += uint64(size)
+	case errors.Is(err, transport.ErrQueueFull):
+		n.counts.drop(dropQueueFull)
+		n.tracer.Drop(to, "", dropQueueFull.String())
+	case errors.Is(err, transport.ErrUnknownPeer):
+		n.counts.drop(dropPeerGone)
+	default:
+		n.counts.drop(dropSendError)
+		n.log.Debug("send failed", "peer", to.Short(), "err", err)
 	}
 }
 
@@ -139,11 +163,11 @@ func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 		n.tracer.Prune(e.Peer, e.Topic)
 	case router.EventPeerExchange:
 		for _, px := range e.PX {
-			n.book.learn(px.ID, string(px.Record), now)
+			n.pm.Offer(now, peering.Target{ID: px.ID, Addr: string(px.Record)}, peering.SourceExchange)
 		}
 	case router.EventGraylisted:
 		n.tracer.Graylist(e.Peer)
-		n.shedPeer(now, e.Peer, "graylisted")
+		n.pm.Ban(now, e.Peer, "graylisted") // its Disconnect ends the session
 	case router.EventReject:
 		n.tracer.Reject(e.MsgID, e.Topic, e.Peer, e.Cause.String())
 	case router.EventDrop:
@@ -151,15 +175,4 @@ func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 	case router.EventBrokenPromise:
 		n.tracer.Drop(e.Peer, "", "broken-promise")
 	}
-}
-
-// shedPeer disconnects a graylisted peer (see disconnect); direct peers
-// stay.
-func (n *Node) shedPeer(now time.Time, p peer.ID, reason string) {
-	pi, ok := n.peers[p]
-	if !ok || pi.direct {
-		return
-	}
-	n.disconnect(now, p, reason)
-	n.counts.shed++
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/transport"
 )
@@ -20,6 +22,9 @@ const (
 	dropShedPeer                             // a payload from a shed (graylisted) peer
 	dropValidationQueueFull                  // validation pool full: message ignored
 	dropNoPeers                              // an own message published with no peer to send it to
+	dropMemberQueueFull                      // a membership payload waiting for a session was dropped
+	dropMemberUnreachable                    // a membership payload whose member could not be dialled
+	dropMemberWatchFull                      // a member event found a MemberWatch full
 	numNodeDrops
 )
 
@@ -27,7 +32,8 @@ const (
 // Stats.NodeDrops.
 const NumDropCauses = int(numNodeDrops)
 
-var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer"}
+var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer",
+	"member-queue-full", "member-unreachable", "member-watch-full"}
 
 // String returns the cause's lower-case name.
 func (c DropCause) String() string {
@@ -43,6 +49,7 @@ type counters struct {
 	payloadsOut, bytesOut, bytesIn uint64
 	published, dials, dialFailures uint64
 	shed, trimmed, refused         uint64
+	memBytesIn, idleEnded          uint64
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d]++ }
@@ -101,6 +108,21 @@ type Stats struct {
 	// connected; Refused counts sessions ended at once because the peer
 	// was disconnected less than DisconnectBackoff ago.
 	Trimmed, Refused uint64
+	// Sessions is the number of transport sessions: the peers, and the
+	// membership-only sessions of recent probes. IdleEnded counts
+	// membership-only sessions ended for lack of traffic.
+	Sessions  int
+	IdleEnded uint64
+	// Members counts the membership view by state (alive, suspect, dead,
+	// left; this node included). Membership are its protocol counters
+	// (probes, acks, suspicions, refutations, bytes...); MembershipBytesIn
+	// the membership payload bytes received.
+	Members           [4]int
+	Membership        membership.Stats
+	MembershipBytesIn uint64
+	// Peering are the peer manager's counters (dials, failures, bans,
+	// trims, candidates).
+	Peering peering.Stats
 }
 
 // Drops returns every non-zero drop counter of the node, the router and
@@ -149,6 +171,14 @@ func (n *Node) fillStats(s *Stats) {
 	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
 	s.Shed = n.counts.shed
 	s.Trimmed, s.Refused = n.counts.trimmed, n.counts.refused
+	s.Sessions, s.IdleEnded = len(n.sessions), n.counts.idleEnded
+	for _, m := range n.mem.Members() {
+		if int(m.State) < len(s.Members) {
+			s.Members[m.State]++
+		}
+	}
+	s.Membership, s.MembershipBytesIn = n.mem.Stats(), n.counts.memBytesIn
+	s.Peering = n.pm.Stats()
 	for _, id := range n.r.Peers() {
 		pi := n.peers[id]
 		ps := PeerStats{ID: id}

@@ -42,8 +42,9 @@
 //     after a round's choices (every candidate is backing off, banned or
 //     forgotten), every seed is dialled again regardless of its backoff,
 //     though not more often than once per DialBackoff.
-//   - Trim above High, down to High: never a direct peer, never one the
-//     View protects (in some topic mesh), even if more than High remain;
+//   - Trim above High, down to High: never a direct peer (even if more
+//     than High remain); peers the View protects (in some topic mesh)
+//     only when no other is left, so that High bounds the node's peers;
 //     inbound before outbound; lowest score first; ties by smaller ID. A
 //     trimmed peer is kept out for BanDuration like a banned one.
 //   - Bans. Ban keeps a peer out for BanDuration: it is not dialled, and

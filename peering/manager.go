@@ -13,7 +13,7 @@ type View interface {
 	// Score returns p's peer score (GossipSub v1.1 §5); lower goes first.
 	Score(p peer.ID) float64
 	// Protected reports whether p is in the mesh of some topic; trim
-	// spares it.
+	// takes it only when no unprotected peer is left.
 	Protected(p peer.ID) bool
 }
 

@@ -11,15 +11,16 @@ import (
 type trimCandidate struct {
 	id        peer.ID
 	direct    bool    // SourceDirect: never trimmed
-	protected bool    // View.Protected: in some topic mesh, never trimmed
+	protected bool    // View.Protected: in some topic mesh, trimmed last
 	outbound  bool    // we dialled it
 	score     float64 // View.Score
 }
 
 // chooseTrim returns the peers to disconnect so that at most high of
-// cands remain, in the order they should go. Never a direct peer, never a
-// protected one, even if that leaves more than high; of the rest, inbound
-// before outbound (GossipSub keeps Dout outbound peers in each mesh, and
+// cands remain, in the order they should go. Never a direct peer, even if
+// that leaves more than high; unprotected peers before protected ones (a
+// mesh peer goes only when nothing else is left, so that High stays a
+// bound on the node's peers); then inbound before outbound (GossipSub keeps Dout outbound peers in each mesh, and
 // outbound peers are the ones an attacker cannot easily plant), then
 // lower scores first (NaN lowest of all, as cmp.Compare orders it), then
 // the smaller ID first, so the choice is deterministic. cands is not
@@ -31,11 +32,14 @@ func chooseTrim(cands []trimCandidate, high int) []peer.ID {
 	}
 	pool := make([]trimCandidate, 0, len(cands))
 	for _, c := range cands {
-		if !c.direct && !c.protected {
+		if !c.direct {
 			pool = append(pool, c)
 		}
 	}
 	slices.SortFunc(pool, func(a, b trimCandidate) int {
+		if a.protected != b.protected {
+			return boolCmp(a.protected, b.protected)
+		}
 		if a.outbound != b.outbound {
 			return boolCmp(a.outbound, b.outbound)
 		}

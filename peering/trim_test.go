@@ -28,7 +28,7 @@ func TestChooseTrim(t *testing.T) {
 			want:  []peer.ID{pid(1), pid(2)},
 		},
 		{
-			name: "protected never, even with the worst score",
+			name: "protected last, even with the worst score",
 			cands: []trimCandidate{
 				{id: pid(1), protected: true, score: -50},
 				{id: pid(2), score: 50},
@@ -55,12 +55,12 @@ func TestChooseTrim(t *testing.T) {
 			want: []peer.ID{pid(4), pid(2), pid(3)},
 		},
 		{
-			name: "direct and protected never, even if that leaves too many",
+			name: "direct never, even if that leaves too many; protected when nothing else is left",
 			cands: []trimCandidate{
 				{id: pid(1), direct: true}, {id: pid(2), protected: true}, {id: pid(3), outbound: true},
 			},
-			high: 1,
-			want: []peer.ID{pid(3)},
+			high: 0,
+			want: []peer.ID{pid(3), pid(2)},
 		},
 	}
 	for _, tt := range tests {
@@ -86,6 +86,9 @@ func trimOracle(cands []trimCandidate, high int) []peer.ID {
 	left := slices.Clone(cands)
 	var out []peer.ID
 	worse := func(a, b trimCandidate) bool { // a goes before b
+		if a.protected != b.protected {
+			return !a.protected
+		}
 		if a.outbound != b.outbound {
 			return !a.outbound
 		}
@@ -97,7 +100,7 @@ func trimOracle(cands []trimCandidate, high int) []peer.ID {
 	for len(left) > high {
 		best := -1
 		for i, c := range left {
-			if c.direct || c.protected {
+			if c.direct {
 				continue
 			}
 			if best < 0 || worse(c, left[best]) {
