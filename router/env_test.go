@@ -1,6 +1,7 @@
 package router
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -146,7 +147,7 @@ func (e *env) indices(ids []peer.ID) []int {
 }
 
 // summary prints the Sends compactly, one line per peer, for readable
-// expectations: "[3]: graft(t) prune(t,b=60,px=2) msg(t) ihave(t:2) iwant(1) idw(1) sub(+t)".
+// expectations: "[3]: graft(t) prune(t,b=60,px=2) msg(t) ihave(t:2) iwant(7,8) idw(1) sub(+t)".
 func (e *env) summary() string {
 	var lines []string
 	for _, s := range e.out.Sends {
@@ -171,7 +172,7 @@ func (e *env) summary() string {
 			parts = append(parts, fmt.Sprintf("ihave(%s:%d)", x.Topic, len(x.IDs)))
 		}
 		for _, x := range s.RPC.IWant {
-			parts = append(parts, fmt.Sprintf("iwant(%d)", len(x.IDs)))
+			parts = append(parts, "iwant("+seqs(x.IDs)+")")
 		}
 		for _, x := range s.RPC.IDontWant {
 			parts = append(parts, fmt.Sprintf("idw(%d)", len(x.IDs)))
@@ -179,6 +180,18 @@ func (e *env) summary() string {
 		lines = append(lines, fmt.Sprintf("%v: %s", e.indices([]peer.ID{s.To}), strings.Join(parts, " ")))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// seqs prints the sequence numbers of msgID ids ("?" for another id).
+func seqs(ids []string) string {
+	l := make([]string, len(ids))
+	for i, id := range ids {
+		l[i] = "?"
+		if len(id) == 8 {
+			l[i] = fmt.Sprint(binary.BigEndian.Uint64([]byte(id)))
+		}
+	}
+	return strings.Join(l, ",")
 }
 
 // countEvents counts the last output's events of kind k.

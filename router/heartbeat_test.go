@@ -220,28 +220,3 @@ func TestOpportunisticGraft(t *testing.T) {
 		t.Fatalf("mesh %v: want OpportunisticGraftPeers=2 of 7-10 grafted", mesh)
 	}
 }
-
-// A peer that pruned us is grafted again only one heartbeat after its
-// backoff ends: it started its backoff when our PRUNE reached it, later
-// than ours, and would take an earlier GRAFT as a backoff violation.
-func TestRegraftWaitsOutBackoffSlack(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 1, Outbound, "t")
-	e.join("t")
-	if got := e.meshOf("t"); !slices.Equal(got, []int{1}) {
-		t.Fatalf("mesh %v after join, want [1]", got)
-	}
-	e.rpcFrom(1, &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Backoff: 10}}})
-	pruned := e.now
-	hb := e.r.p.HeartbeatInterval
-	for e.now.Add(hb).Before(pruned.Add(10*time.Second + hb)) {
-		e.tick(hb)
-		if s := e.sendTo(1); s != nil && len(s.Graft) > 0 {
-			t.Fatalf("GRAFT at +%v, before backoff (10s) plus one heartbeat", e.now.Sub(pruned))
-		}
-	}
-	e.tick(hb)
-	if s := e.sendTo(1); s == nil || len(s.Graft) != 1 {
-		t.Fatalf("no GRAFT at +%v, after backoff plus slack", e.now.Sub(pruned))
-	}
-}
