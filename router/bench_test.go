@@ -14,23 +14,8 @@ import (
 // D=6 and a seventh topic peer outside the mesh, which it returns as the
 // sender, so that every forward goes to all six mesh peers.
 func benchRouter(b *testing.B, mod func(*Config)) (*Router, peer.ID) {
-	c := noSignConfig(0, 1)
-	if mod != nil {
-		mod(&c)
-	}
-	r, err := New(c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sub := &rpc.RPC{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}}}
-	for i := 1; i <= 7; i++ {
-		r.AddPeer(t0, pid(i), PeerOptions{})
-		r.HandleRPC(t0, pid(i), sub)
-	}
-	if err := r.Join(t0, "t"); err != nil {
-		b.Fatal(err)
-	}
-	r.Ready()
+	e := newJoinedEnv(b, mod, 7)
+	r := e.r
 	mesh := r.Mesh("t")
 	if len(mesh) != 6 {
 		b.Fatalf("mesh of %d", len(mesh))
@@ -59,11 +44,7 @@ func benchForward(b *testing.B, mod func(*Config)) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if i%1000 == 999 {
-			now = now.Add(time.Second)
-			r.Tick(now)
-			r.Ready()
-		}
+		now = steadyTick(r, now, i)
 		data := bufs[i%ring]
 		binary.BigEndian.PutUint64(data, uint64(i)+1)
 		m.Publish[0] = rpc.Message{Data: data, Topic: "t"}
@@ -74,6 +55,18 @@ func benchForward(b *testing.B, mod func(*Config)) {
 		}
 	}
 	reportRate(b)
+}
+
+// steadyTick advances now by a heartbeat and ticks r every 1000th
+// message i (1000 msg/s of virtual traffic), so the caches stay at their
+// steady-state size.
+func steadyTick(r *Router, now time.Time, i int) time.Time {
+	if i%1000 == 999 {
+		now = now.Add(time.Second)
+		r.Tick(now)
+		r.Ready()
+	}
+	return now
 }
 
 // reportRate reports messages handled per second of benchmark time.
@@ -128,11 +121,7 @@ func BenchmarkRouterForwardPayload(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if i%1000 == 999 {
-			now = now.Add(time.Second)
-			r.Tick(now)
-			r.Ready()
-		}
+		now = steadyTick(r, now, i)
 		binary.BigEndian.PutUint64(data, uint64(i)+1)
 		m.Publish[0] = rpc.Message{Data: data, Topic: "t"}
 		// Pack into a ring of buffers: the router keeps each payload for

@@ -41,6 +41,32 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	return e
 }
 
+// newJoinedEnv returns newEnv(t, mod) joined to "t" with inbound peers
+// 1..peers in it.
+func newJoinedEnv(t testing.TB, mod func(*Config), peers int) *env {
+	e := newEnv(t, mod)
+	e.addPeers(1, peers, Inbound, "t")
+	e.join("t")
+	return e
+}
+
+// fanoutEnv returns a router without FloodPublish that has published
+// message 1 to "t", unjoined, among inbound peers 1..peers; the fan-out
+// it chose has D=6 peers.
+func fanoutEnv(t testing.TB, peers int) (*env, []int) {
+	t.Helper()
+	e := newEnv(t, func(c *Config) { c.Params.FloodPublish = false })
+	e.addPeers(1, peers, Inbound, "t")
+	if _, err := e.publish("t", msg("t", 1, 8).Data); err != nil {
+		t.Fatal(err)
+	}
+	fan := e.indices(e.r.Fanout("t"))
+	if len(fan) != 6 {
+		t.Fatalf("fanout %v", fan)
+	}
+	return e, fan
+}
+
 // scorer is the router's real score.Scorer (nil under a fakeScorer).
 func (e *env) scorer() *score.Scorer { return realScorer(e.r) }
 

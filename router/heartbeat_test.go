@@ -12,9 +12,7 @@ import (
 var graftT = &rpc.RPC{Graft: []rpc.Graft{{Topic: "t"}}}
 
 func TestHeartbeatGraftsBelowDlo(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 2, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 2)
 	e.addPeers(3, 10, Inbound, "t")
 	if n := len(e.meshOf("t")); n != 2 {
 		t.Fatalf("mesh %d before heartbeat", n)
@@ -60,13 +58,7 @@ func TestHeartbeatPrunesAboveDhi(t *testing.T) {
 			t.Fatalf("mesh %v lost best-scoring peer %d", mesh, i)
 		}
 	}
-	out := 0
-	for _, i := range mesh {
-		if i >= 13 && i <= 15 {
-			out++
-		}
-	}
-	if out < 2 {
+	if out := countIn(mesh, 13, 15); out < 2 {
 		t.Fatalf("mesh %v keeps %d outbound peers, want ≥ Dout=2", mesh, out)
 	}
 	pruned := 0
@@ -84,9 +76,7 @@ func TestHeartbeatPrunesAboveDhi(t *testing.T) {
 }
 
 func TestHeartbeatPrunesNegativeScore(t *testing.T) {
-	e := newEnv(t, withFakeScorer)
-	e.addPeers(1, 6, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, withFakeScorer, 6)
 	e.sc.scores[pid(3)] = -1
 	e.heartbeats(1)
 	if slices.Contains(e.meshOf("t"), 3) {
@@ -104,34 +94,17 @@ func TestHeartbeatPrunesNegativeScore(t *testing.T) {
 }
 
 func TestHeartbeatFillsOutboundQuota(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 6, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 6)
 	e.addPeers(7, 9, Outbound, "t")
 	e.heartbeats(1)
 	mesh := e.meshOf("t")
-	out := 0
-	for _, i := range mesh {
-		if i >= 7 {
-			out++
-		}
-	}
-	if out != 2 || len(mesh) != 8 {
+	if out := countIn(mesh, 7, 9); out != 2 || len(mesh) != 8 {
 		t.Fatalf("mesh %v: want the 6 inbound plus Dout=2 outbound", mesh)
 	}
 }
 
 func TestFanoutExpiresAndTopsUp(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Params.FloodPublish = false })
-	e.addPeers(1, 8, Inbound, "t")
-	if _, err := e.r.Publish(e.now, "t", msg("t", 1, 8).Data); err != nil {
-		t.Fatal(err)
-	}
-	e.ready()
-	fan := e.indices(e.r.Fanout("t"))
-	if len(fan) != 6 {
-		t.Fatalf("fanout %v", fan)
-	}
+	e, fan := fanoutEnv(t, 8)
 	for _, i := range fan {
 		if s := e.sendTo(i); s == nil || len(s.Publish) != 1 {
 			t.Fatalf("fan-out peer %d did not get the message", i)
@@ -179,9 +152,7 @@ func TestGossipTargets(t *testing.T) {
 }
 
 func TestGossipSkipsPeersBelowGossipThreshold(t *testing.T) {
-	e := newEnv(t, withFakeScorer)
-	e.addPeers(1, 10, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, withFakeScorer, 10)
 	for i := 1; i <= 10; i++ {
 		if !slices.Contains(e.meshOf("t"), i) {
 			e.sc.scores[pid(i)] = -15 // below GossipThreshold (-10)
@@ -197,9 +168,7 @@ func TestGossipSkipsPeersBelowGossipThreshold(t *testing.T) {
 }
 
 func TestOpportunisticGraft(t *testing.T) {
-	e := newEnv(t, withFakeScorer)
-	e.addPeers(1, 6, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, withFakeScorer, 6)
 	e.addPeers(7, 10, Inbound, "t")
 	for i := 7; i <= 10; i++ {
 		e.sc.scores[pid(i)] = 5 // above the mesh median of 0 < threshold 1
@@ -210,13 +179,18 @@ func TestOpportunisticGraft(t *testing.T) {
 	}
 	e.heartbeats(1)
 	mesh := e.meshOf("t")
-	added := 0
-	for _, i := range mesh {
-		if i >= 7 {
-			added++
-		}
-	}
-	if added != 2 {
+	if added := countIn(mesh, 7, 10); added != 2 {
 		t.Fatalf("mesh %v: want OpportunisticGraftPeers=2 of 7-10 grafted", mesh)
 	}
+}
+
+// countIn counts the peers of l in lo..hi.
+func countIn(l []int, lo, hi int) int {
+	n := 0
+	for _, i := range l {
+		if i >= lo && i <= hi {
+			n++
+		}
+	}
+	return n
 }

@@ -50,16 +50,7 @@ func TestJoinGraftsUpToD(t *testing.T) {
 }
 
 func TestJoinGraftsFanoutFirst(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Params.FloodPublish = false })
-	e.addPeers(1, 20, Inbound, "t")
-	if _, err := e.r.Publish(e.now, "t", msg("t", 1, 8).Data); err != nil {
-		t.Fatal(err)
-	}
-	e.ready()
-	fan := e.indices(e.r.Fanout("t"))
-	if len(fan) != 6 {
-		t.Fatalf("fanout %v", fan)
-	}
+	e, fan := fanoutEnv(t, 20)
 	e.join("t")
 	if got := e.meshOf("t"); !slices.Equal(got, fan) {
 		t.Fatalf("mesh %v, want the fan-out %v", got, fan)
@@ -70,9 +61,7 @@ func TestJoinGraftsFanoutFirst(t *testing.T) {
 }
 
 func TestLeaveSendsPruneWithUnsubscribeBackoff(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 3, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 3)
 	if err := e.r.Leave(e.now, "t"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +101,7 @@ func TestPeerTopicsBounded(t *testing.T) {
 }
 
 func TestRemovePeerLeavesMesh(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 3, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 3)
 	e.r.RemovePeer(e.now, pid(2))
 	e.ready()
 	if got := e.meshOf("t"); !slices.Equal(got, []int{1, 3}) {

@@ -10,9 +10,7 @@ import (
 // returns nothing to act on again, or the caller would send and deliver
 // twice.
 func TestReadyDrainsOnce(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 8, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 8)
 	if _, err := e.r.Publish(e.now, "t", msg("t", 1, 8).Data); err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +38,7 @@ func TestReadyDrainsOnce(t *testing.T) {
 // owner makes inputs while acting on it; what those inputs produce is the
 // next Output. HasReady says whether there is one.
 func TestOutputValidUntilAdvance(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 8, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 8)
 	e.r.Ready()
 	e.r.Advance()
 	if e.r.HasReady() {

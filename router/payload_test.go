@@ -8,9 +8,7 @@ import (
 )
 
 func TestHandlePayload(t *testing.T) {
-	e := newEnv(t, withFakeScorer)
-	e.addPeers(1, 2, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, withFakeScorer, 2)
 	good := rpc.Pack(nil, pub(msg("t", 1, 8)), 1400)[0]
 	tests := []struct {
 		name    string

@@ -11,9 +11,7 @@ import (
 )
 
 func TestForwardToMeshExceptSender(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 10, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 10)
 	mesh := e.meshOf("t")
 	from := mesh[0]
 	e.rpcFrom(from, pub(msg("t", 1, 100)))
@@ -45,9 +43,7 @@ func TestReceiveDropsUnjoinedTopic(t *testing.T) {
 }
 
 func TestIDontWantSentBeforeValidationAndHonoured(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 8, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 8)
 	e.r.SetValidator("t", TopicValidator{Async: true})
 	mesh := e.meshOf("t")
 	// Peer mesh[2] says it does not want message 1.

@@ -28,9 +28,7 @@ func TestSyncValidationResults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.res.String(), func(t *testing.T) {
-			e := newEnv(t, withFakeScorer)
-			e.addPeers(1, 8, Inbound, "t")
-			e.join("t")
+			e := newJoinedEnv(t, withFakeScorer, 8)
 			e.r.SetValidator("t", syncV(tc.res))
 			from := e.meshOf("t")[0]
 			e.rpcFrom(from, pub(msg("t", 1, 8)))
@@ -60,9 +58,7 @@ func TestSyncValidationResults(t *testing.T) {
 }
 
 func TestAsyncValidation(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.ValidationTimeout = 2 * time.Second })
-	e.addPeers(1, 8, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, func(c *Config) { c.ValidationTimeout = 2 * time.Second }, 8)
 	e.r.SetValidator("t", TopicValidator{Async: true})
 	from := e.meshOf("t")[0]
 	e.rpcFrom(from, pub(msg("t", 1, 8), msg("t", 2, 8), msg("t", 3, 8)))
@@ -110,9 +106,7 @@ func TestValidationThrottled(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *Config) { c.MaxValidations, c.MaxTopicValidations = tc.global, tc.topic })
-			e.addPeers(1, 1, Inbound, "t")
-			e.join("t")
+			e := newJoinedEnv(t, func(c *Config) { c.MaxValidations, c.MaxTopicValidations = tc.global, tc.topic }, 1)
 			e.r.SetValidator("t", TopicValidator{Async: true})
 			e.rpcFrom(1, pub(msg("t", 1, 8), msg("t", 2, 8), msg("t", 3, 8)))
 			if len(e.out.Validations) != tc.wantRequests {
@@ -135,9 +129,7 @@ func TestValidationThrottled(t *testing.T) {
 // A peer that sends a copy while the message validates does not get it
 // back once accepted.
 func TestNoForwardToPeersThatSentCopies(t *testing.T) {
-	e := newEnv(t, nil)
-	e.addPeers(1, 8, Inbound, "t")
-	e.join("t")
+	e := newJoinedEnv(t, nil, 8)
 	e.r.SetValidator("t", TopicValidator{Async: true})
 	mesh := e.meshOf("t")
 	e.rpcFrom(mesh[0], pub(msg("t", 1, 8)))
