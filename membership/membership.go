@@ -37,7 +37,10 @@ type Membership struct {
 	started                                            bool
 	now                                                time.Time // of the latest input
 	nextProbe, nextGossip, nextPushPull, nextReconnect time.Time
-	lastDeadline                                       time.Time // handed out by the latest Ready
+	// announceUntil: until then this node puts its own alive update in
+	// its probes (see startProbe).
+	announceUntil time.Time
+	lastDeadline  time.Time // handed out by the latest Ready
 
 	out     Output
 	handed  bool // out was returned by Ready and not yet Advanced

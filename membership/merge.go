@@ -28,7 +28,7 @@ func (m *Membership) apply(now time.Time, sender peer.ID, u *update, pushPull bo
 	if e == nil {
 		if u.state == StateAlive {
 			// A joiner announces itself; the rest of a state is old news.
-			m.addMember(now, u, !pushPull || u.id == sender)
+			m.addMember(now, u, !pushPull || u.id == sender || u.fresh)
 		}
 		return // suspicions and deaths of unknown members carry no address
 	}

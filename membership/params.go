@@ -138,7 +138,7 @@ func LocalParams() Params {
 	p.ProbeInterval = 200 * time.Millisecond
 	p.ProbeTimeout = 100 * time.Millisecond
 	p.IndirectChecks = 1
-	p.RetransmitMult = 2
+	p.RetransmitMult = 3
 	p.GossipInterval = 100 * time.Millisecond
 	p.PushPullInterval = 15 * time.Second
 	return p

@@ -90,7 +90,15 @@ func (m *Membership) startProbe(now time.Time) {
 	}
 	m.probes = append(m.probes, p)
 	m.stats.ProbesSent++
-	m.sendMsg(id, e.Addr, &message{kind: kindPing, seq: p.seq, target: id}, m.stateFor(id))
+	first := m.stateFor(id)
+	if first == nil && now.Before(m.announceUntil) {
+		// Newly joined (or back from a partition): members that joined
+		// at the same time may have missed our alive gossip, and our probes
+		// walk every member, so each learns of us by the time we probe it.
+		self := updateOf(&m.self, peer.ID{}, true)
+		first = &self
+	}
+	m.sendMsg(id, e.Addr, &message{kind: kindPing, seq: p.seq, target: id}, first)
 }
 
 // stateFor returns the update to put first in a message to id: its own

@@ -137,8 +137,14 @@ func (m *Membership) pushPull(id peer.ID, addr string, reply bool) {
 	}
 	entries := make([]update, 0, len(m.members)+1)
 	entries = append(entries, updateOf(&m.self, peer.ID{}, true))
+	fresh := make(map[peer.ID]bool, len(m.q.items))
+	for _, b := range m.q.items {
+		fresh[b.id] = true
+	}
 	for _, e := range m.sortedMembers() {
-		entries = append(entries, updateOf(&e.Member, peer.ID{}, true))
+		u := updateOf(&e.Member, peer.ID{}, true)
+		u.fresh = fresh[e.ID]
+		entries = append(entries, u)
 	}
 	// Keep within MaxStateBytes: self first, then by ID.
 	budget := m.p.MaxStateBytes - 1 - uvarintLen(uint64(m.p.MaxStateBytes)) - 2 - uvarintLen(uint64(len(entries)))
@@ -278,8 +284,17 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 		return
 	}
 	pp := msg.kind == kindPushPull
+	before := len(m.members)
 	for i := range msg.updates {
 		m.apply(now, from, &msg.updates[i], pp)
+	}
+	if pp && len(m.members) > before {
+		// A state exchange showed members that did not know of this node
+		// (a join, a healed partition): announce it by gossip too, so that
+		// its alive spreads from both sides rather than from one relay.
+		self := updateOf(&m.self, peer.ID{}, true)
+		m.broadcast(&self)
+		m.announceUntil = now.Add(m.p.PushPullInterval)
 	}
 	switch msg.kind {
 	case kindPing:

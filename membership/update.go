@@ -13,6 +13,12 @@ import (
 const (
 	updateMeta = 0x01 // addr, zone and tags follow
 	updateFrom = 0x02 // the accuser's ID follows
+	// updateFresh marks a push-pull entry whose news the sender is still
+	// spreading (it is in its broadcast queue): the receiver relays it as
+	// if it came by gossip. Without it, when many nodes join at once,
+	// those that learnt a joiner from a state exchange never relay it and
+	// the epidemic misses some of the earlier joiners.
+	updateFresh = 0x04
 
 	// minUpdateSize is the smallest update: state, flags, id, incarnation.
 	minUpdateSize = 2 + peer.IDSize + 1
@@ -28,6 +34,7 @@ type update struct {
 	inc     uint64
 	from    peer.ID // accuser of a suspect or dead update; zero if unknown
 	hasMeta bool
+	fresh   bool // push-pull entries only: see updateFresh
 	addr    string
 	zone    string
 	tags    map[string]string
@@ -50,6 +57,9 @@ func appendUpdate(dst []byte, u *update) []byte {
 	}
 	if !u.from.IsZero() {
 		flags |= updateFrom
+	}
+	if u.fresh {
+		flags |= updateFresh
 	}
 	dst = append(dst, byte(u.state), flags)
 	dst = append(dst, u.id[:]...)
@@ -81,7 +91,7 @@ func decodeUpdate(r *reader, u *update, l limits) {
 		r.fail(malformed("update state %d", u.state))
 		return
 	}
-	if flags&^(updateMeta|updateFrom) != 0 {
+	if flags&^(updateMeta|updateFrom|updateFresh) != 0 {
 		r.fail(malformed("update flags %#x", flags))
 		return
 	}
@@ -93,6 +103,7 @@ func decodeUpdate(r *reader, u *update, l limits) {
 		u.from = r.id("update from")
 	}
 	u.hasMeta = flags&updateMeta != 0
+	u.fresh = flags&updateFresh != 0
 	if u.state == StateAlive && !u.hasMeta {
 		r.fail(malformed("alive update without metadata"))
 		return
