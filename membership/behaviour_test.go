@@ -311,3 +311,25 @@ func TestDeterminism(t *testing.T) {
 		t.Fatalf("trace too short: %d", len(a))
 	}
 }
+
+// Many nodes joining one seed at once: a joiner learnt from the seed's
+// state while the seed still spreads it is relayed (the fresh flag), so
+// nearly every pair knows each other within seconds rather than at the
+// first push-pull; the few left are completed by it.
+func TestMassJoinConverges(t *testing.T) {
+	const n = 120
+	nt := newNet(t, n, 5, LANParams())
+	nt.joinAll(0)
+	nt.run(5 * time.Second)
+	missing := 0
+	for _, nd := range nt.nodes {
+		missing += n - nd.m.NumAlive()
+	}
+	if limit := n * (n - 1) / 200; missing > limit {
+		t.Fatalf("%d of %d pairs still unknown 5 s after a mass join, want ≤ %d", missing, n*(n-1), limit)
+	}
+	nt.run(LANParams().PushPullInterval * 2)
+	if !nt.converged() {
+		t.Fatal("not converged after two push-pull intervals")
+	}
+}
