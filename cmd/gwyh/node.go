@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/node/metrics"
 	"github.com/gwyh/gwyh/router"
@@ -42,8 +43,9 @@ func (l *listFlag) Set(s string) error {
 
 type nodeFlags struct {
 	listen, topic, identity, keyFile, sign, logLevel, metrics string
-	join                                                      listFlag
-	jsonOut                                                   bool
+	advertise, zone, membership                               string
+	join, tags                                                listFlag
+	jsonOut, quietMembers                                     bool
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
@@ -59,14 +61,22 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print deliveries as JSON lines {id,from,received_from,topic,data}")
 	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9100) at /metrics")
+	fs.StringVar(&f.advertise, "advertise", "", "host:port other members dial to reach this node (default: the listen address, or an interface address when listening on 0.0.0.0)")
+	fs.StringVar(&f.zone, "zone", "", "this node's zone, e.g. eu-west-1a, shown to every member")
+	fs.Var(&f.tags, "tag", "application tag key=value shown to every member (repeatable, or comma-separated)")
+	fs.StringVar(&f.membership, "membership", "lan", "membership timing preset: lan, wan or local (one host)")
+	fs.BoolVar(&f.quietMembers, "quiet-members", false, "do not print membership changes on stderr")
 	if code := parseFlags(fs, args, `usage: gwyh node [flags]
 
-Runs one gwyh node: it listens on -listen, joins the peers given with -join
-(and any peers they tell it about), and joins -topic. Every line read from
+Runs one gwyh node: it listens on -listen, joins the cluster through the
+members given with -join (any member will do; the node then learns every
+member and connects to several), and joins -topic. Every line read from
 stdin is published to the topic; every message delivered from the topic is
-printed on stdout as "<author>: <text>". The node runs until interrupted
-(Ctrl-C), also after stdin ends. Its peer ID and address are printed on
-stderr at start; others can join it with -join <peer-id>@<address>.
+printed on stdout as "<author>: <text>". Membership changes (a member
+joined, was suspected, died, left) are printed on stderr. The node runs
+until interrupted (Ctrl-C), also after stdin ends, and then leaves the
+cluster gracefully. Its peer ID and address are printed on stderr at
+start; others can join it with -join <peer-id>@<address>.
 
 example, two terminals:
   gwyh node -listen 127.0.0.1:7001 -identity a.key
@@ -83,6 +93,15 @@ flags:
 	case f.sign != "strict" && f.sign != "none":
 		fmt.Fprintf(stderr, "gwyh node: -sign %q: want strict or none\n", f.sign)
 		return f, 2
+	case f.membership != "lan" && f.membership != "wan" && f.membership != "local":
+		fmt.Fprintf(stderr, "gwyh node: -membership %q: want lan, wan or local\n", f.membership)
+		return f, 2
+	}
+	for _, kv := range f.tags {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			fmt.Fprintf(stderr, "gwyh node: -tag %q: want key=value\n", kv)
+			return f, 2
+		}
 	}
 	if err := node.CheckTopic(f.topic); err != nil {
 		fmt.Fprintf(stderr, "gwyh node: -topic: %v\n", err)
@@ -144,8 +163,23 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
 		return 1
 	}
+	self := n.Addr().String()
+	for _, m := range n.Members() {
+		if m.ID == n.ID() {
+			self = m.Addr // the advertised address, usable by others
+		}
+	}
 	fmt.Fprintf(stderr, "gwyh node: id %s listening on %s, topic %q\n", n.ID(), n.Addr(), f.topic)
-	fmt.Fprintf(stderr, "gwyh node: others can join with -join %s@%s\n", n.ID(), n.Addr())
+	fmt.Fprintf(stderr, "gwyh node: others can join with -join %s@%s\n", n.ID(), self)
+	if !f.quietMembers {
+		w, err := n.WatchMembers(1024)
+		if err != nil {
+			fmt.Fprintf(stderr, "gwyh node: %v\n", err)
+			return 1
+		}
+		defer w.Close()
+		go printMembers(w, stderr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.metrics != "" {
@@ -182,6 +216,20 @@ func (f nodeFlags) config(stderr io.Writer) (node.Config, error) {
 	cfg.Listen = f.listen
 	cfg.IdentityFile = f.identity
 	cfg.Bootstrap = f.join
+	cfg.Advertise, cfg.Zone = f.advertise, f.zone
+	for _, kv := range f.tags {
+		k, v, _ := strings.Cut(kv, "=")
+		if cfg.Tags == nil {
+			cfg.Tags = map[string]string{}
+		}
+		cfg.Tags[k] = v
+	}
+	switch f.membership {
+	case "wan":
+		cfg.Membership = membership.WANParams()
+	case "local":
+		cfg.Membership = membership.LocalParams()
+	}
 	if f.sign == "none" {
 		cfg.SignaturePolicy = router.StrictNoSign
 	}
@@ -209,6 +257,18 @@ func publishLines(ctx context.Context, in io.Reader, t *topic.Topic[string], std
 		if err := t.Publish(ctx, line); err != nil {
 			fmt.Fprintf(stderr, "gwyh node: publish: %v\n", err)
 		}
+	}
+}
+
+// printMembers prints each membership change on w until the watch ends.
+func printMembers(w *node.MemberWatch, out io.Writer) {
+	for e := range w.C() {
+		m := e.Member
+		extra := ""
+		if m.Zone != "" {
+			extra = " zone " + m.Zone
+		}
+		fmt.Fprintf(out, "gwyh node: member %s %s at %s (incarnation %d%s)\n", m.ID.Short(), e.Kind, m.Addr, m.Incarnation, extra)
 	}
 }
 
