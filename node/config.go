@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"time"
 
@@ -137,6 +138,9 @@ type Config struct {
 	// socket, set by this package's tests only, replaces the UDP socket
 	// (transport.Options.Socket) with an in-memory one.
 	socket transport.Socket
+	// lanSockets, set by this package's tests only, replaces the multicast
+	// group of LAN discovery with the sockets it returns.
+	lanSockets func() (recv, send *net.UDPConn, err error)
 }
 
 // DefaultConfig returns the defaults, the one place they are written:

@@ -17,9 +17,10 @@ import (
 
 // LAN discovery: every LANInterval the node sends a beacon to the multicast
 // group LANGroup, "gwyh1 <peer-id> <port> [<mac>]", and learns the peers
-// whose beacons it hears. A discovered peer is only an address-book entry:
-// it is dialled like any learnt peer, so it still has to complete the
-// handshake, with the NetworkKey when one is set. With a NetworkKey the
+// whose beacons it hears. A discovered peer is a seed offered to the peer
+// manager: it is dialled like any candidate, so it still has to complete
+// the handshake, with the NetworkKey when one is set, and once linked it
+// brings the cluster's membership with it. With a NetworkKey the
 // beacon carries an HMAC-SHA256 under it (truncated to 16 bytes), so that
 // nodes of other clusters are not even dialled.
 
@@ -59,21 +60,35 @@ func parseBeacon(b []byte, key []byte) (peer.ID, uint16, bool) {
 	return id, uint16(port), true
 }
 
-// startDiscovery joins the multicast group and starts the beacon sender
-// and receiver goroutines; both end when the node closes.
-func (n *Node) startDiscovery() error {
-	group, err := net.ResolveUDPAddr("udp4", n.cfg.LANGroup)
+// multicastSockets joins the multicast group: a socket receiving from it
+// and one sending to it.
+func multicastSockets(groupAddr string) (recv, send *net.UDPConn, err error) {
+	group, err := net.ResolveUDPAddr("udp4", groupAddr)
 	if err != nil {
-		return fmt.Errorf("%w: LANGroup %q: %w", ErrConfig, n.cfg.LANGroup, err)
+		return nil, nil, fmt.Errorf("%w: LANGroup %q: %w", ErrConfig, groupAddr, err)
 	}
 	rc, err := net.ListenMulticastUDP("udp4", nil, group)
 	if err != nil {
-		return fmt.Errorf("%w: LAN discovery: %w", ErrConfig, err)
+		return nil, nil, fmt.Errorf("%w: LAN discovery: %w", ErrConfig, err)
 	}
 	sc, err := net.DialUDP("udp4", nil, group)
 	if err != nil {
 		rc.Close()
-		return fmt.Errorf("%w: LAN discovery: %w", ErrConfig, err)
+		return nil, nil, fmt.Errorf("%w: LAN discovery: %w", ErrConfig, err)
+	}
+	return rc, sc, nil
+}
+
+// startDiscovery joins the multicast group and starts the beacon sender
+// and receiver goroutines; both end when the node closes.
+func (n *Node) startDiscovery() error {
+	open := n.cfg.lanSockets
+	if open == nil {
+		open = func() (*net.UDPConn, *net.UDPConn, error) { return multicastSockets(n.cfg.LANGroup) }
+	}
+	rc, sc, err := open()
+	if err != nil {
+		return err
 	}
 	n.wg.Add(3)
 	go func() {
