@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain lets the test binary act as the gwyh command, so that tests can
@@ -20,7 +22,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GWYH_TEST_AS_COMMAND") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m) // and no test leaves a goroutine behind
 }
 
 // proc is one `gwyh node` process: its stdin, and its output lines.
