@@ -38,7 +38,8 @@ func (m *metrics) afterTick(n *node) {
 func (m *metrics) stable() bool {
 	sc := m.s.sc
 	return len(m.s.nodes) == m.s.honest && sc.Net.Churn.Interval == 0 &&
-		sc.Net.Partition.At == 0 && m.s.now >= int64(sc.Traffic.Start)
+		sc.Net.Partition.At == 0 && sc.Net.Crash.At == 0 && sc.Net.Stalls.Interval == 0 &&
+		m.s.now >= int64(sc.Traffic.Start)
 }
 
 // sample records the scores honest nodes give honest and attacker peers,

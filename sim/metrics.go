@@ -75,7 +75,7 @@ func (s *simulator) publish(k int) {
 	var pub *node
 	for tries := 0; tries < 64; tries++ {
 		n := s.nodes[s.rng.IntN(s.honest)]
-		if n.online && !s.isTarget(n.idx) {
+		if n.online && !s.isTarget(n.idx) && !n.stalled(s.now) {
 			pub = n
 			break
 		}

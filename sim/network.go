@@ -36,6 +36,38 @@ type Network struct {
 	// Churn makes honest nodes leave and come back; the zero value has no
 	// churn.
 	Churn Churn
+	// Crash kills honest nodes abruptly at once; the zero value kills
+	// none.
+	Crash Crash
+	// Stalls pause honest nodes now and then (a GC pause, a stopped VM);
+	// the zero value never stalls one.
+	Stalls Stalls
+}
+
+// Crash kills Fraction of the honest nodes at At, node 0 (every node's
+// seed) among them, without a goodbye: their processes are gone, packets
+// to them are lost, and their peers learn it only from membership (each
+// live node drops a dead member as a peer when its view declares it dead).
+// They never come back. At == 0: none.
+type Crash struct {
+	At       time.Duration
+	Fraction float64 // in (0, 1)
+}
+
+// Stalls pause Fraction of the honest nodes (at least one) every Interval
+// from Start to Stop, each for a uniform [Min, Max]. A stalled node is a
+// paused process: it runs no timer and reads nothing; packets that reach
+// it wait in its socket buffer (up to Buffer bytes, the rest is dropped
+// and counted, as the kernel does) and are handled, after the timers that
+// came due, when it resumes. It publishes nothing meanwhile. Interval ==
+// 0: none.
+type Stalls struct {
+	Start, Stop time.Duration
+	Interval    time.Duration
+	Fraction    float64
+	Min, Max    time.Duration
+	// Buffer is the socket receive buffer in bytes; zero means 256 KiB.
+	Buffer int
 }
 
 // Latency is the one-way delay model. Each link (a pair of nodes) gets a
@@ -124,6 +156,13 @@ func (n *Network) validate(errs *[]error) {
 	if p := n.Partition; p.At > 0 {
 		bad(p.Heal > p.At, "Partition.Heal %v ≤ At %v", p.Heal, p.At)
 		bad(p.Fraction >= 0 && p.Fraction < 1, "Partition.Fraction %v not in [0, 1)", p.Fraction)
+	}
+	if c := n.Crash; c.At > 0 {
+		bad(c.Fraction > 0 && c.Fraction < 1, "Crash.Fraction %v not in (0, 1)", c.Fraction)
+	}
+	if st := n.Stalls; st.Interval > 0 {
+		bad(st.Fraction > 0 && st.Fraction < 1, "Stalls.Fraction %v not in (0, 1)", st.Fraction)
+		bad(st.Min > 0 && st.Max >= st.Min && st.Stop > st.Start && st.Buffer >= 0, "Stalls need 0 < Min ≤ Max, Stop > Start, Buffer ≥ 0")
 	}
 	if c := n.Churn; c.Interval > 0 {
 		bad(c.Fraction > 0 && c.Fraction < 1, "Churn.Fraction %v not in (0, 1)", c.Fraction)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/score"
@@ -28,13 +30,23 @@ type node struct {
 	attacker bool
 	r        *router.Router // nil for lightweight attackers and offline nodes
 	scorer   *score.Scorer
-	online   bool
-	inc      int32 // incarnation, bumped at each (re)join
-	joinedAt int64
-	peers    []int32 // connected nodes
-	timerAt  int64
-	upFree   int64 // the uplink is busy until then
-	side     uint8 // partition side
+	mem      *membership.Membership // honest nodes online only
+	pm       *peering.Manager       // honest nodes online only
+	addr     string                 // "host:port" this node announces
+	memAt    int64                  // membership deadline scheduled
+	pmAt     int64                  // peer manager deadline scheduled
+	flushing bool                   // flush is draining this node's outputs
+	// stalledUntil: the node is paused until then; stallBuf counts the
+	// bytes waiting in its socket buffer meanwhile.
+	stalledUntil int64
+	stallBuf     int
+	online       bool
+	inc          int32 // incarnation, bumped at each (re)join
+	joinedAt     int64
+	peers        []int32 // connected nodes
+	timerAt      int64
+	upFree       int64 // the uplink is busy until then
+	side         uint8 // partition side
 
 	// heartbeats seen at the last invariant check.
 	heartbeats uint64
@@ -59,7 +71,8 @@ func newNode(seed uint64, i int32, attacker bool) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: node %d identity: %w", i, err)
 	}
-	return &node{idx: i, id: ident.ID(), ident: ident, attacker: attacker, timerAt: -1}, nil
+	addr := fmt.Sprintf("10.%d.%d.%d:7946", i>>16&0xff, i>>8&0xff, i&0xff)
+	return &node{idx: i, id: ident.ID(), ident: ident, attacker: attacker, timerAt: -1, memAt: -1, pmAt: -1, addr: addr}, nil
 }
 
 // idLen is the length of a simulated message id, that of the default

@@ -19,6 +19,22 @@ const (
 	evSample
 	// evFlash: covert-flash attackers stop forwarding.
 	evFlash
+	// evMemPacket: a membership payload arrives at node to from node from.
+	evMemPacket
+	// evMemTimer, evPeerTimer: node's membership and peer manager
+	// deadlines; stale when at differs from node.memAt / node.pmAt.
+	evMemTimer
+	evPeerTimer
+	// evDial: node to's dial of node from completes its handshake (or
+	// finds nobody); evDialFail: the dial timed out.
+	evDial
+	evDialFail
+	// evCrash: the crash; evStall: node to pauses for arg ms; evResume:
+	// it runs again; evCheck: periodic membership view check.
+	evCrash
+	evStall
+	evResume
+	evCheck
 )
 
 // event is one scheduled action. It is small and copied by value; the

@@ -66,6 +66,61 @@ type Result struct {
 	// honest and attacker peers), and the attackers' mesh share.
 	Scores []ScoreSample `json:"scores"`
 
+	// Membership and the peer manager (honest nodes). Times are virtual
+	// seconds; -1 means "does not apply" or "never happened".
+	//
+	// DetectP50S … DetectLastS: for each (crashed node, live node) pair,
+	// the time from the crash to the live node's membership learning the
+	// death; quantiles over the pairs, first and last. DetectMissed
+	// counts pairs never learnt by the end of the run.
+	DetectP50S   float64 `json:"detect_p50_s"`
+	DetectP99S   float64 `json:"detect_p99_s"`
+	DetectFirstS float64 `json:"detect_first_s"`
+	DetectLastS  float64 `json:"detect_last_s"`
+	DetectMissed int     `json:"detect_missed"`
+	Crashed      int     `json:"crashed"`
+	// FalsePositives: "dead" declarations (membership EventDead at any
+	// honest node) of an honest node that was online and reachable from
+	// the declaring node at that instant (stalled nodes are healthy).
+	FalsePositives   uint64   `json:"false_positives"`
+	FalsePositiveLog []string `json:"false_positive_log,omitempty"`
+	// MemberBytesPerNodePerS: membership bytes honest nodes sent
+	// (payloads plus Network.Overhead per packet) per honest node per
+	// virtual second, from Traffic.Start (the cluster formed) to the end;
+	// MemberBytesPerNodePerSAll the same over the whole run, the initial
+	// join storm included.
+	MemberBytesPerNodePerS    float64 `json:"member_bytes_per_node_per_s"`
+	MemberBytesPerNodePerSAll float64 `json:"member_bytes_per_node_per_s_all"`
+	// ViewConvergeS: from the last change of the live set (the start, a
+	// join, a leave, the crash, a partition's heal) to the first check
+	// (every 100 ms) at which every live honest node's view lists exactly
+	// the live honest nodes as alive.
+	ViewConvergeS float64 `json:"view_converge_s"`
+	// JoinKnownAllS: the slowest join (a node coming up after the
+	// initial start, e.g. a churned node rejoining) until every live node
+	// holds it alive at its current incarnation; JoinsMeasured such joins,
+	// JoinsUnknown still not known to all at the end.
+	JoinKnownAllS float64 `json:"join_known_all_s"`
+	JoinsMeasured int     `json:"joins_measured"`
+	JoinsUnknown  int     `json:"joins_unknown"`
+	// DeliveryBeforeCrash, DeliveryAfterCrash: delivery_ratio of the
+	// measured messages published before / after the crash (-1 without).
+	DeliveryBeforeCrash float64           `json:"delivery_before_crash"`
+	DeliveryAfterCrash  float64           `json:"delivery_after_crash"`
+	MemberEvents        map[string]uint64 `json:"member_events"`
+	MemberSuspicions    uint64            `json:"member_suspicions"`
+	MemberRefutations   uint64            `json:"member_refutations"`
+	MemberDeaths        uint64            `json:"member_deaths_declared"`
+	MemberPackets       uint64            `json:"member_packets"`
+	MemberDropsNet      uint64            `json:"member_drops_net"`
+	MemberDropsOffline  uint64            `json:"member_drops_offline"`
+	Dials               uint64            `json:"dials"`
+	DialFailures        uint64            `json:"dial_failures"`
+	ConnRefused         uint64            `json:"conn_refused"`
+	PeerDisconnects     uint64            `json:"peer_disconnects"`
+	Stalls              uint64            `json:"stalls"`
+	StallDrops          uint64            `json:"stall_drops"`
+
 	Packets        uint64            `json:"packets"`
 	AttackerBytes  uint64            `json:"attacker_bytes"`
 	DropsLoss      uint64            `json:"drops_loss"`
@@ -162,6 +217,7 @@ func (s *simulator) result() *Result {
 	}
 	r.DeliveryOverTime = m.buckets()
 	r.RecoveryMs = recovery(r.DeliveryOverTime, s.disruption())
+	s.mm.fill(r)
 	return r
 }
 
@@ -200,6 +256,10 @@ func (s *simulator) disruption() time.Duration {
 		return sc.Net.Partition.At
 	case sc.Net.Churn.Interval > 0:
 		return max(sc.Net.Churn.Start, time.Nanosecond)
+	case sc.Net.Crash.At > 0:
+		return sc.Net.Crash.At
+	case sc.Net.Stalls.Interval > 0:
+		return max(sc.Net.Stalls.Start, time.Nanosecond)
 	}
 	return 0
 }

@@ -38,13 +38,15 @@ type simulator struct {
 	nodes  []*node
 	honest int
 	byID   map[peer.ID]int32
-	links  map[uint64]struct{}
+	links  map[uint64]int32 // connection -> its dialer
 	mtu    int
 
 	packBuf  [][]byte
 	ihaveIDs []string
 
 	m           *metrics
+	mm          *memberMetrics
+	crashed     []int32 // the nodes the crash killed, in kill order
 	flashed     bool
 	attackersUp bool
 	partitioned bool
@@ -79,7 +81,7 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		rng:    rand.New(rand.NewPCG(seed, 0x5eed)),
 		honest: sc.Nodes,
 		byID:   make(map[peer.ID]int32),
-		links:  make(map[uint64]struct{}),
+		links:  make(map[uint64]int32),
 		mtu:    sc.Net.mtu(),
 		end:    int64(sc.Traffic.end()),
 	}
@@ -96,6 +98,7 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		s.nodes[i], s.byID[n.id] = n, int32(i)
 	}
 	s.m = newMetrics(s)
+	s.mm = newMemberMetrics(s)
 	s.assignSides()
 	s.schedule()
 	return s, nil
@@ -133,7 +136,8 @@ func (s *simulator) loop() error {
 
 // String returns the event kind's name (for traces).
 func (k evKind) String() string {
-	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash"}
+	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash",
+		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check"}
 	if int(k) < len(names) {
 		return names[k]
 	}
@@ -160,6 +164,23 @@ func (s *simulator) handle(e event) error {
 		s.q.push(event{at: s.now + int64(s.sampleEvery()), kind: evSample})
 	case evFlash:
 		s.flashed = true
+	case evMemPacket:
+		s.receiveMember(e)
+	case evMemTimer, evPeerTimer:
+		s.clusterTimer(e)
+	case evDial:
+		s.dialDone(e)
+	case evDialFail:
+		s.dialFail(e)
+	case evCrash:
+		s.crash()
+	case evStall:
+		s.stall(s.nodes[e.to], time.Duration(e.arg)*time.Millisecond)
+	case evResume:
+		s.resume(s.nodes[e.to], e.arg)
+	case evCheck:
+		s.mm.check()
+		s.q.push(event{at: s.now + int64(checkEvery), kind: evCheck})
 	}
 	return nil
 }
@@ -175,7 +196,7 @@ func (s *simulator) sampleEvery() time.Duration {
 // timer runs node e.to's router deadline if it is still current.
 func (s *simulator) timer(e event) {
 	n := s.nodes[e.to]
-	if !n.online || n.r == nil || e.arg != n.inc || e.at != n.timerAt {
+	if !n.online || n.r == nil || e.arg != n.inc || e.at != n.timerAt || n.stalled(s.now) {
 		return
 	}
 	n.timerAt = -1
@@ -193,6 +214,9 @@ func (s *simulator) receive(e event) {
 		s.m.dropOffline++
 		return
 	}
+	if s.defer_(n, e) {
+		return
+	}
 	from := s.nodes[e.from]
 	if err := n.r.HandlePayload(s.tnow(), from.id, e.payload); err != nil {
 		s.m.routerErrors++
@@ -200,11 +224,51 @@ func (s *simulator) receive(e event) {
 	s.flush(n)
 }
 
-// flush acts on n's router output: sends, deliveries, events, deadline.
+// flush acts on the output of n's router, membership and peer manager
+// while any has some, as node's flush does: acting on one may give input
+// to another (a member died: the peer manager forgets it and the router
+// drops it as a peer), which the loop picks up. A flush of n called while
+// one is under way returns at once; the outer loop drains what it added.
 func (s *simulator) flush(n *node) {
-	for n.r.HasReady() {
-		s.act(n, n.r.Ready())
-		n.r.Advance()
+	if n.flushing {
+		return
+	}
+	n.flushing = true
+	defer func() { n.flushing = false }()
+	for {
+		switch {
+		case n.r != nil && n.r.HasReady():
+			s.act(n, n.r.Ready())
+			n.r.Advance()
+		case n.mem != nil && n.mem.HasReady():
+			s.actMember(n, n.mem.Ready())
+			n.mem.Advance()
+		case n.pm != nil && n.pm.HasReady():
+			out := n.pm.Ready()
+			s.actPeering(n, out)
+			s.arm(n, evPeerTimer, &n.pmAt, out.Deadline)
+			n.pm.Advance()
+		default:
+			if n.mem != nil {
+				dl := n.mem.Ready().Deadline
+				n.mem.Advance()
+				s.arm(n, evMemTimer, &n.memAt, dl)
+			}
+			return
+		}
+	}
+}
+
+// arm schedules n's timer of kind at dl unless it is already scheduled
+// there.
+func (s *simulator) arm(n *node, kind evKind, at *int64, dl time.Time) {
+	if dl.IsZero() {
+		return
+	}
+	t := max(int64(dl.Sub(epoch)), s.now)
+	if t != *at {
+		*at = t
+		s.q.push(event{at: t, kind: kind, to: n.idx, arg: n.inc})
 	}
 }
 
@@ -235,6 +299,7 @@ func (s *simulator) act(n *node, out *router.Output) {
 		}
 		for i := range out.Events {
 			s.m.event(n, &out.Events[i])
+			s.routerEvent(n, &out.Events[i])
 		}
 	}
 	for i := range out.Validations {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/score"
 )
@@ -52,13 +53,27 @@ type Scenario struct {
 	// SampleEvery is the period of metric samples (scores by class, mesh
 	// degrees, invariants). Zero means 5 s.
 	SampleEvery time.Duration
+	// Membership are the SWIM/Lifeguard parameters every honest node's
+	// membership.Membership runs with; the zero value (ProbeInterval == 0)
+	// means membership.LANParams().
+	Membership membership.Params
 }
 
-// Topology says who dials whom at join time. Every dial is a connection
-// that both routers see (AddPeer), outbound at the dialer.
+// Topology says who dials whom. Every honest node runs a peer manager
+// (package peering) that knows one seed (node 0; node 1 for node 0) and
+// dials members of its membership view while it has fewer than PeersLow
+// peers, and trims above PeersHigh, as node does. Attack scenarios also
+// script dials (Degree, MixedDegree, AttackerDegree). Every connection is
+// seen by both routers (AddPeer, outbound at the dialer) and both peer
+// managers (Connected).
 type Topology struct {
-	// Degree: each honest node dials this many random honest nodes (its
-	// bootstrap list, which attackers cannot touch).
+	// PeersLow and PeersHigh are the peer manager's water marks
+	// (node.Config.PeersLow/PeersHigh). Zero means node's defaults, 12
+	// and 48.
+	PeersLow, PeersHigh int
+	// Degree: each honest node also dials this many random honest nodes
+	// at join time, outside the peer manager (a scripted bootstrap list
+	// that attackers cannot touch; attack scenarios only). Zero: none.
 	Degree int
 	// MixedDegree: each honest node also dials this many random nodes of
 	// the whole population, attackers included — discovery that attackers
@@ -162,8 +177,15 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	bad(s.Nodes >= 2, "Nodes %d < 2", s.Nodes)
-	bad(s.Topology.Degree >= 1, "Topology.Degree %d < 1", s.Topology.Degree)
-	bad(s.Topology.MixedDegree >= 0 && s.Topology.AttackerDegree >= 0, "degrees must be ≥ 0")
+	tp := s.Topology
+	bad(tp.Degree >= 0 && tp.MixedDegree >= 0 && tp.AttackerDegree >= 0, "degrees must be ≥ 0")
+	bad(tp.PeersLow >= 0 && (tp.PeersHigh == 0 || tp.PeersHigh >= max(tp.PeersLow, 1)),
+		"Topology: want 0 ≤ PeersLow ≤ PeersHigh (PeersLow=%d PeersHigh=%d)", tp.PeersLow, tp.PeersHigh)
+	if s.Membership.ProbeInterval != 0 {
+		if err := s.Membership.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrOptions, err))
+		}
+	}
 	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
 	bad(s.Attack.Kind == AttackNone || s.Topology.AttackerDegree > 0 || s.Attack.Kind == AttackCovertFlash,
 		"attackers need Topology.AttackerDegree > 0")
@@ -194,6 +216,26 @@ func (s *Scenario) params() router.Params {
 		return router.DefaultParams()
 	}
 	return s.Params
+}
+
+// memberParams returns the membership parameters of the run.
+func (s *Scenario) memberParams() membership.Params {
+	if s.Membership.ProbeInterval == 0 {
+		return membership.LANParams()
+	}
+	return s.Membership
+}
+
+// waterMarks returns the peer manager's Low and High.
+func (t *Topology) waterMarks() (low, high int) {
+	low, high = t.PeersLow, t.PeersHigh
+	if low == 0 {
+		low = 12
+	}
+	if high == 0 {
+		high = max(48, low)
+	}
+	return low, high
 }
 
 // thresholds returns the score thresholds of the run.

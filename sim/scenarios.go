@@ -22,16 +22,18 @@ func baseNetwork() Network {
 }
 
 // base returns the baseline scenario that the others change: DefaultNodes
-// honest nodes, each dialing 8 random others (≈ 16 connections), 1,000
-// messages of 256 bytes at 50 msg/s from random publishers after 5 s of
-// mesh forming, scoring on.
+// honest nodes that all start at once knowing one seed (node 0), whose
+// peer managers dial members toward 12 peers (node's PeersLow/PeersHigh,
+// 12/48), membership.LANParams, 1,000 messages of 256 bytes at 50 msg/s
+// from random publishers after 5 s of cluster and mesh forming, scoring
+// on.
 func base() Scenario {
 	return Scenario{
 		Name:     "baseline",
 		Summary:  "honest nodes only, 100 ms ± 50 ms links: the reference for every attack",
 		Nodes:    DefaultNodes,
 		Net:      baseNetwork(),
-		Topology: Topology{Degree: 8},
+		Topology: Topology{PeersLow: 12, PeersHigh: 48},
 		Traffic: Traffic{
 			Messages: 1000, Size: 256, Rate: 50,
 			Start: 5 * time.Second, Drain: 5 * time.Second,
@@ -41,10 +43,15 @@ func base() Scenario {
 }
 
 // attackBase returns base with background traffic from 1 s and measured
-// traffic from 30 s, for attacks where scores need time to learn.
+// traffic from 30 s, for attacks where scores need time to learn. Attack
+// scenarios script their dials (Topology.Degree, MixedDegree,
+// AttackerDegree) as before the peer manager; it tops honest nodes up to
+// PeersLow = Degree and trims only above 256 peers, so that the attack
+// keeps its connection counts (≈ 100 sybils per honest node).
 func attackBase(name, summary string) Scenario {
 	s := base()
 	s.Name, s.Summary = name, summary
+	s.Topology = Topology{PeersLow: 8, PeersHigh: 256}
 	s.CompareScoring = true
 	s.Traffic.WarmRate, s.Traffic.WarmStart = 20, time.Second
 	s.Traffic.Start = 30 * time.Second
@@ -61,7 +68,7 @@ func Scenarios() []Scenario {
 	zones.Net.Latency = Latency{Zones: FiveRegions(), Jitter: 5 * time.Millisecond}
 
 	churn := base()
-	churn.Name, churn.Summary = "churn", "2% of honest nodes leave every second and come back 5 s later with a fresh router"
+	churn.Name, churn.Summary = "churn", "2% of honest nodes leave every second and come back 5 s later with a fresh router, rejoining through the seed"
 	churn.Net.Churn = Churn{Start: 5 * time.Second, Stop: 25 * time.Second, Interval: time.Second, Downtime: 5 * time.Second, Fraction: 0.02}
 	churn.Traffic.Drain = 10 * time.Second
 
@@ -76,7 +83,7 @@ func Scenarios() []Scenario {
 	// honest nodes (≈ 8 honest connections). GossipFactor 0 gossips to Dlazy peers only, so that gossip
 	// alone (≈ 0.4 honest targets per heartbeat among ≈ 120 peers) cannot
 	// hide what happens to the mesh.
-	sybil.Topology = Topology{Degree: 4, MixedDegree: 8, AttackerDegree: 10}
+	sybil.Topology = Topology{Degree: 4, MixedDegree: 8, AttackerDegree: 10, PeersLow: 4, PeersHigh: 256}
 	sybil.Params = router.DefaultParams()
 	sybil.Params.GossipFactor = 0
 	// Measure once the PRUNE backoffs of the first oversubscription (at
@@ -86,7 +93,7 @@ func Scenarios() []Scenario {
 
 	eclipse := attackBase("eclipse", "sybils surround 1% of the honest nodes: every one dials every target, and targets discover only one honest node")
 	eclipse.Attack = Attack{Kind: AttackEclipse, PerHonest: 0.05, Targets: DefaultNodes / 100}
-	eclipse.Topology = Topology{Degree: 8, AttackerDegree: 2}
+	eclipse.Topology = Topology{Degree: 8, AttackerDegree: 2, PeersLow: 8, PeersHigh: 256}
 
 	coldboot := attackBase("coldboot", "honest nodes join, one by one over 20 s, a network already full of sybils (10 per honest node)")
 	coldboot.Attack = Attack{Kind: AttackSybil, PerHonest: 10, HonestStart: time.Second, HonestSpread: 20 * time.Second}
@@ -99,17 +106,28 @@ func Scenarios() []Scenario {
 
 	covert := attackBase("covertflash", "attackers (1 per 2 honest nodes) behave for 20 s (building score), then stop forwarding at once")
 	covert.Attack = Attack{Kind: AttackCovertFlash, PerHonest: 0.5, FlashAt: 20 * time.Second}
-	covert.Topology = Topology{Degree: 4, MixedDegree: 4, AttackerDegree: 4}
+	covert.Topology = Topology{Degree: 4, MixedDegree: 4, AttackerDegree: 4, PeersLow: 4, PeersHigh: 256}
 
 	spam := attackBase("spam", "spammers (1 per 10 honest nodes) send each peer an invalid message every 200 ms")
 	spam.Attack = Attack{Kind: AttackSpam, PerHonest: 0.1, SpamInterval: 200 * time.Millisecond}
-	spam.Topology = Topology{Degree: 8, AttackerDegree: 8}
+	spam.Topology = Topology{Degree: 8, AttackerDegree: 8, PeersLow: 8, PeersHigh: 256}
 
 	ihave := attackBase("ihavespam", "advertisers (1 per honest node) send 50 made-up ids in IHAVE each heartbeat, never answer IWANT, never forward")
 	ihave.Attack = Attack{Kind: AttackIHave, PerHonest: 1, IHaveIDs: 50}
-	ihave.Topology = Topology{Degree: 8, AttackerDegree: 4}
+	ihave.Topology = Topology{Degree: 8, AttackerDegree: 4, PeersLow: 8, PeersHigh: 256}
 
-	return []Scenario{baseline, sybil, eclipse, coldboot, covert, dawn, spam, ihave, churn, partition, zones}
+	crash := base()
+	crash.Name, crash.Summary = "crash", "at 20 s, 10% of honest nodes (the seed among them) die at once: detection time, false positives, delivery after"
+	crash.Net.Crash = Crash{At: 20 * time.Second, Fraction: 0.1}
+	crash.Traffic.Drain = 15 * time.Second
+
+	lossy := base()
+	lossy.Name, lossy.Summary = "lossy", "5% packet loss, and 0.5% of honest nodes stall for 1–2 s every second: no healthy node may be declared dead"
+	lossy.Net.Loss = 0.05
+	lossy.Net.Stalls = Stalls{Start: 5 * time.Second, Stop: 25 * time.Second, Interval: time.Second, Fraction: 0.005,
+		Min: time.Second, Max: 2 * time.Second}
+
+	return []Scenario{baseline, sybil, eclipse, coldboot, covert, dawn, spam, ihave, churn, partition, zones, crash, lossy}
 }
 
 // Lookup returns the named scenario.

@@ -36,7 +36,7 @@ func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
 		}
 	}
 	for _, p := range s.packBuf {
-		s.sendPacket(n, dst, p)
+		s.sendPacket(n, dst, p, false)
 	}
 	if !n.attacker {
 		s.m.msgWire += uint64(msgBytes)
@@ -49,16 +49,25 @@ func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
 }
 
 // sendPacket puts one payload on the wire from n to dst: uplink
-// serialization, overhead, loss, partition, latency. Payloads for a router
-// are copied (the receiving router keeps them).
-func (s *simulator) sendPacket(n, dst *node, p []byte) {
+// serialization, overhead, loss, partition, latency. member says it is a
+// membership payload (counted apart, handed to dst's membership).
+// Payloads are copied (the receiver keeps them; the sender's buffer is
+// reused).
+func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	mtu := s.mtu
 	frags := max(1, (len(p)+mtu-1)/mtu)
 	wire := len(p) + frags*s.sc.Net.Overhead
-	if !n.attacker {
+	switch {
+	case member:
+		s.mm.wire += uint64(wire)
+		s.mm.packets += uint64(frags)
+		if s.now >= int64(s.sc.Traffic.Start) {
+			s.mm.wireSteady += uint64(wire)
+		}
+	case !n.attacker:
 		s.m.wire += uint64(wire)
 		s.m.packets += uint64(frags)
-	} else {
+	default:
 		s.m.attackerWire += uint64(wire)
 	}
 	depart := s.now
@@ -67,18 +76,34 @@ func (s *simulator) sendPacket(n, dst *node, p []byte) {
 		n.upFree = depart
 	}
 	if s.partitioned && n.side != dst.side {
-		s.m.dropPartition++
+		if member {
+			s.mm.dropNet++
+		} else {
+			s.m.dropPartition++
+		}
 		return
 	}
 	if loss := s.sc.Net.Loss; loss > 0 {
 		for range frags {
 			if s.rng.Float64() < loss {
-				s.m.dropLoss++
+				if member {
+					s.mm.dropNet++
+				} else {
+					s.m.dropLoss++
+				}
 				return
 			}
 		}
 	}
-	if dst.r == nil {
+	kind := evPacket
+	switch {
+	case member:
+		if dst.mem == nil {
+			s.mm.dropOffline++
+			return
+		}
+		kind = evMemPacket
+	case dst.r == nil:
 		// Lightweight attackers read nothing (the bytes are counted); an
 		// honest node that left cannot.
 		if !dst.attacker {
@@ -93,5 +118,5 @@ func (s *simulator) sendPacket(n, dst *node, p []byte) {
 	}
 	buf := make([]byte, len(p))
 	copy(buf, p)
-	s.q.push(event{at: at, kind: evPacket, to: dst.idx, from: n.idx, arg: dst.inc, payload: buf})
+	s.q.push(event{at: at, kind: kind, to: dst.idx, from: n.idx, arg: dst.inc, payload: buf})
 }

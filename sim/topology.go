@@ -3,6 +3,7 @@ package sim
 import (
 	"time"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 )
@@ -41,6 +42,11 @@ func (s *simulator) schedule() {
 	s.m.planPublishes()
 	s.q.push(event{at: int64(s.sampleEvery()), kind: evSample})
 	s.scheduleChurn()
+	s.scheduleStalls()
+	if c := sc.Net.Crash; c.At > 0 {
+		s.q.push(event{at: int64(c.At), kind: evCrash})
+	}
+	s.q.push(event{at: int64(checkEvery), kind: evCheck})
 	if p := sc.Net.Partition; p.At > 0 {
 		s.q.push(event{at: int64(p.At), kind: evJoin, arg: -10 - partitionSplit})
 		s.q.push(event{at: int64(p.Heal), kind: evJoin, arg: -10 - partitionHeal})
@@ -51,32 +57,46 @@ func (s *simulator) schedule() {
 func (s *simulator) join(e event) error {
 	switch a := e.arg; {
 	case a == joinHonestAll:
+		delay := s.sc.Attack.HonestDialDelay
+		s.mm.mass = true
 		for i := range s.honest {
-			if err := s.up(s.nodes[i]); err != nil {
+			if err := s.up(s.nodes[i], delay == 0); err != nil {
 				return err
 			}
 		}
+		s.mm.mass = false
 		for i := range s.honest {
 			s.attackersDial(s.nodes[i])
 		}
-		if d := s.sc.Attack.HonestDialDelay; d > 0 {
-			s.q.push(event{at: s.now + int64(d), kind: evJoin, arg: joinHonestDial})
+		if delay > 0 {
+			s.q.push(event{at: s.now + int64(delay), kind: evJoin, arg: joinHonestDial})
 			return nil
 		}
-		fallthrough
-	case a == joinHonestDial:
 		for i := range s.honest {
+			s.dialOut(s.nodes[i])
+		}
+	case a == joinHonestDial:
+		// Attack at dawn: the honest nodes' peer managers and membership
+		// start only now, so honest nodes dial each other only now.
+		for i := range s.honest {
+			if n := s.nodes[i]; n.online && n.mem == nil {
+				if err := s.startCluster(n); err != nil {
+					return err
+				}
+			}
 			s.dialOut(s.nodes[i])
 		}
 	case a == joinAttackers:
 		return s.attackersJoin()
 	case a == -10-partitionSplit:
 		s.partitioned = true
+		s.mm.changed()
 	case a == -10-partitionHeal:
 		s.partitioned = false
+		s.mm.changed()
 	case a >= 0:
 		n := s.nodes[a]
-		if err := s.up(n); err != nil {
+		if err := s.up(n, true); err != nil {
 			return err
 		}
 		s.dialOut(n)
@@ -85,8 +105,9 @@ func (s *simulator) join(e event) error {
 	return nil
 }
 
-// up brings honest node n online with a fresh router.
-func (s *simulator) up(n *node) error {
+// up brings honest node n online with a fresh router and, when cluster
+// is set, membership and peer manager (which dials its seed).
+func (s *simulator) up(n *node, cluster bool) error {
 	if n.online {
 		return nil
 	}
@@ -94,16 +115,27 @@ func (s *simulator) up(n *node) error {
 	n.inc++
 	n.joinedAt = s.now
 	n.timerAt = -1
-	return s.startRouter(n, s.sc.Scoring)
+	n.stalledUntil = 0
+	if err := s.startRouter(n, s.sc.Scoring); err != nil {
+		return err
+	}
+	if cluster {
+		if err := s.startCluster(n); err != nil {
+			return err
+		}
+	}
+	s.mm.joined(n)
+	return nil
 }
 
-// dialOut makes honest node n dial Degree random online honest nodes and
-// MixedDegree random online nodes of the whole population. Eclipse targets
-// dial one honest node and attackers only.
+// dialOut makes honest node n dial, besides what its peer manager
+// dials, Degree random online honest nodes and MixedDegree random online
+// nodes of the whole population (scripted dials of attack scenarios).
+// Eclipse targets dial one honest node and attackers only.
 func (s *simulator) dialOut(n *node) {
 	t := s.sc.Topology
 	deg, mixed := t.Degree, t.MixedDegree
-	if s.isTarget(n.idx) {
+	if s.isTarget(n.idx) && deg > 0 {
 		deg, mixed = 1, mixed+t.Degree-1
 	}
 	s.dialRandom(n, deg, 0, int32(s.honest))
@@ -144,7 +176,11 @@ func linkKey(a, b int32) uint64 {
 }
 
 // connect opens a connection from a (outbound) to b (inbound) when both are
-// online, distinct and not yet connected, and reports whether it did.
+// online, distinct and not yet connected, and both peer managers accept
+// it, and reports whether it did. A refusal at b ends a's fresh session
+// (its peer manager counts a short session). An outbound connection of an
+// honest node to an honest node its membership does not hold as up joins
+// the cluster through it.
 func (s *simulator) connect(a, b *node) bool {
 	if a == b || !a.online || !b.online {
 		return false
@@ -153,18 +189,39 @@ func (s *simulator) connect(a, b *node) bool {
 	if _, ok := s.links[k]; ok {
 		return false
 	}
-	s.links[k] = struct{}{}
+	now := s.tnow()
+	if a.pm != nil && !a.pm.Connected(now, b.id, b.addr, true) {
+		s.mm.refused++
+		s.flush(a)
+		return false
+	}
+	if b.pm != nil && !b.pm.Connected(now, a.id, a.addr, false) {
+		s.mm.refused++
+		if a.pm != nil {
+			a.pm.Disconnected(now, b.id)
+			s.flush(a)
+		}
+		s.flush(b)
+		return false
+	}
+	s.links[k] = a.idx
 	a.peers = append(a.peers, b.idx)
 	b.peers = append(b.peers, a.idx)
 	s.addPeer(a, b, router.Outbound)
 	s.addPeer(b, a, router.Inbound)
+	if a.mem != nil && b.mem != nil && a.online {
+		if m, ok := a.mem.Member(b.id); !ok || m.State == membership.StateDead || m.State == membership.StateLeft {
+			a.mem.Join(now, b.id, b.addr)
+			s.flush(a)
+		}
+	}
 	return true
 }
 
 // addPeer tells n that peer p connected.
 func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 	if n.r != nil {
-		n.r.AddPeer(s.tnow(), p.id, router.PeerOptions{Direction: dir})
+		n.r.AddPeer(s.tnow(), p.id, router.PeerOptions{Direction: dir, Record: []byte(p.addr)})
 		s.flush(n)
 		return
 	}
@@ -176,32 +233,45 @@ func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 }
 
 // disconnect closes the connection between a and b; both sides' routers
-// forget each other.
+// and peer managers forget each other.
 func (s *simulator) disconnect(a, b *node) {
 	delete(s.links, linkKey(a.idx, b.idx))
 	a.unlink(b.idx)
 	b.unlink(a.idx)
+	now := s.tnow()
 	for _, x := range [2][2]*node{{a, b}, {b, a}} {
 		if n := x[0]; n.r != nil && n.online {
-			n.r.RemovePeer(s.tnow(), x[1].id)
+			n.r.RemovePeer(now, x[1].id)
+			if n.pm != nil {
+				n.pm.Disconnected(now, x[1].id)
+			}
 			s.flush(n)
 		}
 	}
 }
 
-// leave takes honest node n offline: every connection closes and its
-// router is dropped (a later join starts a fresh one).
+// leave takes honest node n offline gracefully, as node's Close does: its
+// membership announces the leave, every connection closes and its state
+// machines are dropped (a later join starts fresh ones, with a new
+// incarnation learnt through its seed).
 func (s *simulator) leave(n *node) {
 	if !n.online {
 		return
 	}
 	s.m.beforeLeave(n)
+	s.mm.beforeLeave(n)
+	if n.mem != nil {
+		n.mem.Leave(s.tnow())
+		s.flush(n)
+	}
+	n.pm = nil // the disconnects below need not reach it
 	for len(n.peers) > 0 {
 		s.disconnect(n, s.nodes[n.peers[len(n.peers)-1]])
 	}
 	n.online = false
-	n.r, n.scorer = nil, nil
-	n.timerAt = -1
+	n.r, n.scorer, n.mem = nil, nil, nil
+	n.timerAt, n.memAt, n.pmAt = -1, -1, -1
+	s.mm.changed()
 }
 
 // assignSides puts the first Partition.Fraction of honest nodes on side 1.
