@@ -119,7 +119,7 @@ func (mm *memberMetrics) event(n *node, e *membership.Event) {
 		return
 	}
 	d := s.nodes[j]
-	if e.Kind == membership.EventDead && d.online && !(s.partitioned && d.side != n.side) {
+	if e.Kind == membership.EventDead && d.online && !(d.side != n.side && s.inPartition()) {
 		mm.falsePositives++
 		if len(mm.fpLog) < maxViolations {
 			mm.fpLog = append(mm.fpLog, fmt.Sprintf("t=%v: node %d declared node %d dead (stalled: %v)",
@@ -270,4 +270,17 @@ func (mm *memberMetrics) fill(r *Result) {
 	r.MemberPackets, r.MemberDropsNet, r.MemberDropsOffline = mm.packets, mm.dropNet, mm.dropOffline
 	r.Dials, r.DialFailures, r.ConnRefused, r.PeerDisconnects = mm.dials, mm.dialFailures, mm.refused, mm.pmDisconnects
 	r.Stalls, r.StallDrops = mm.stalls, mm.stallDrops
+}
+
+// inPartition reports whether the partition is on, or healed less than
+// the longest suspicion (plus a probe) ago: a death declared across the
+// split then is the partition's verdict, not a false positive.
+func (s *simulator) inPartition() bool {
+	p := s.sc.Net.Partition
+	if p.At == 0 || s.now < int64(p.At) {
+		return false
+	}
+	mp := s.sc.memberParams()
+	grace := time.Duration(mp.SuspicionMaxTimeoutMult)*mp.SuspicionMin(s.honest) + 3*mp.ProbeInterval
+	return s.now < int64(p.Heal+grace)
 }

@@ -80,8 +80,10 @@ type Result struct {
 	DetectMissed int     `json:"detect_missed"`
 	Crashed      int     `json:"crashed"`
 	// FalsePositives: "dead" declarations (membership EventDead at any
-	// honest node) of an honest node that was online and reachable from
-	// the declaring node at that instant (stalled nodes are healthy).
+	// honest node) of an honest node that was online at that instant
+	// (stalled nodes are healthy), except, with a partition, declarations
+	// across the split until the longest suspicion timeout (plus three
+	// probe intervals) after it heals: those are the partition's.
 	FalsePositives   uint64   `json:"false_positives"`
 	FalsePositiveLog []string `json:"false_positive_log,omitempty"`
 	// MemberBytesPerNodePerS: membership bytes honest nodes sent

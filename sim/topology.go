@@ -196,7 +196,9 @@ func (s *simulator) connect(a, b *node) bool {
 		return false
 	}
 	if b.pm != nil && !b.pm.Connected(now, a.id, a.addr, false) {
+		// The session was up until b saw the hello: the join went out.
 		s.mm.refused++
+		s.joinThrough(a, b)
 		if a.pm != nil {
 			a.pm.Disconnected(now, b.id)
 			s.flush(a)
@@ -209,13 +211,21 @@ func (s *simulator) connect(a, b *node) bool {
 	b.peers = append(b.peers, a.idx)
 	s.addPeer(a, b, router.Outbound)
 	s.addPeer(b, a, router.Inbound)
-	if a.mem != nil && b.mem != nil && a.online {
-		if m, ok := a.mem.Member(b.id); !ok || m.State == membership.StateDead || m.State == membership.StateLeft {
-			a.mem.Join(now, b.id, b.addr)
-			s.flush(a)
-		}
-	}
+	s.joinThrough(a, b)
 	return true
+}
+
+// joinThrough: an outbound session of honest node a to honest node b
+// that a's membership does not hold as up joins the cluster through b
+// (node's link).
+func (s *simulator) joinThrough(a, b *node) {
+	if a.mem == nil || b.mem == nil || !a.online {
+		return
+	}
+	if m, ok := a.mem.Member(b.id); !ok || m.State == membership.StateDead || m.State == membership.StateLeft {
+		a.mem.Join(s.tnow(), b.id, b.addr)
+		s.flush(a)
+	}
 }
 
 // addPeer tells n that peer p connected.
