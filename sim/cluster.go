@@ -359,14 +359,24 @@ func (s *simulator) stall(n *node, d time.Duration) {
 	s.q.push(event{at: n.stalledUntil, kind: evResume, to: n.idx, arg: n.inc})
 }
 
-// resume runs n again: every state machine ticks (their deadlines passed
-// while it slept), then the buffered inputs follow.
-func (s *simulator) resume(n *node, inc int32) {
+// resume runs n again: the inputs buffered while it slept are read
+// first (their events were queued before this one's second step), then
+// every state machine ticks (their deadlines passed meanwhile). arg ≥ 0
+// is the first step, -1-inc the second.
+func (s *simulator) resume(n *node, arg int32) {
+	inc := arg
+	if arg < 0 {
+		inc = -1 - arg
+	}
 	if !n.online || n.inc != inc || n.r == nil {
 		return
 	}
-	now := s.tnow()
 	n.timerAt, n.memAt, n.pmAt = -1, -1, -1
+	if arg >= 0 {
+		s.q.push(event{at: s.now, kind: evResume, to: n.idx, arg: -1 - inc})
+		return
+	}
+	now := s.tnow()
 	n.r.Tick(now)
 	if n.mem != nil {
 		n.mem.Tick(now)

@@ -25,6 +25,13 @@
 // control share of bytes, the mesh degree histogram, delivery over time,
 // recovery time after a disruption and scores by node class over time.
 //
+// Honest nodes also run membership (SWIM + Lifeguard) and the peer manager
+// (package peering), driven as node drives them: every node knows one seed,
+// connections come from the peer manager's dials over the membership view,
+// and a dead member's connection ends when membership declares it (see
+// cluster.go). Crashes, stalls and churn exercise them; Result reports
+// detection times, false positives, view convergence and membership bytes.
+//
 // Scenarios lists the named scenarios; cmd/gwyh's "sim" subcommand runs
 // them. See README.md in this directory for results and a guide to tuning
 // score parameters with the simulator.

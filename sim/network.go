@@ -58,8 +58,8 @@ type Crash struct {
 // from Start to Stop, each for a uniform [Min, Max]. A stalled node is a
 // paused process: it runs no timer and reads nothing; packets that reach
 // it wait in its socket buffer (up to Buffer bytes, the rest is dropped
-// and counted, as the kernel does) and are handled, after the timers that
-// came due, when it resumes. It publishes nothing meanwhile. Interval ==
+// and counted, as the kernel does) and are read when it resumes, before
+// the timers that came due meanwhile fire. It publishes nothing meanwhile. Interval ==
 // 0: none.
 type Stalls struct {
 	Start, Stop time.Duration

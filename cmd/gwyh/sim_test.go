@@ -15,7 +15,7 @@ func TestSimList(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, name := range []string{"baseline", "sybil", "eclipse", "coldboot", "covertflash",
-		"attackatdawn", "spam", "ihavespam", "churn", "partition", "zones"} {
+		"attackatdawn", "spam", "ihavespam", "churn", "partition", "zones", "crash", "lossy"} {
 		if !strings.Contains(out.String(), name+" ") {
 			t.Errorf("-list does not name %s:\n%s", name, out.String())
 		}
@@ -36,7 +36,9 @@ func TestSimJSON(t *testing.T) {
 	}
 	for _, k := range []string{"scenario", "nodes", "seed", "messages", "delivery_ratio", "lat_p50_ms",
 		"lat_p90_ms", "lat_p99_ms", "lat_max_ms", "dup_per_msg_per_node", "bytes_per_msg_per_node",
-		"wall_s", "peak_rss_mb", "control_share", "recovery_ms", "scoring", "attackers", "mesh_degree_hist"} {
+		"wall_s", "peak_rss_mb", "control_share", "recovery_ms", "scoring", "attackers", "mesh_degree_hist",
+		"detect_p50_s", "detect_p99_s", "detect_first_s", "detect_last_s", "false_positives",
+		"member_bytes_per_node_per_s", "view_converge_s", "join_known_all_s", "delivery_before_crash", "delivery_after_crash"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
