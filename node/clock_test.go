@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/benbjohnson/clock"
 )
 
@@ -34,7 +36,7 @@ func TestHeartbeatFollowsConfigClock(t *testing.T) {
 	}
 	for i := uint64(1); i <= 3; i++ {
 		mock.Add(cfg.Gossip.HeartbeatInterval)
-		eventually(t, 5*time.Second, "a heartbeat", func() bool { return heartbeats() >= i })
+		testkit.Eventually(t, 5*time.Second, "a heartbeat", func() bool { return heartbeats() >= i })
 	}
 	if h := heartbeats(); h != 3 {
 		t.Fatalf("%d heartbeats after three intervals, want 3", h)

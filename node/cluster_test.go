@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/internal/testkit"
 )
 
 // testCluster is n nodes in one topic, each with one subscription read by
@@ -126,7 +128,7 @@ func (tc *testCluster) waitMeshes(live []int, want int) {
 			tc.logState()
 		}
 	}()
-	eventually(tc.t, 10*time.Second, fmt.Sprintf("meshes of ≥ %d", want), func() bool {
+	testkit.Eventually(tc.t, 10*time.Second, fmt.Sprintf("meshes of ≥ %d", want), func() bool {
 		for _, i := range live {
 			if len(tc.handles[i].Mesh()) < want {
 				return false
@@ -206,7 +208,7 @@ func TestNodeClosedMidStreamRestHeal(t *testing.T) {
 	tc.waitAll(live, seq(0, 80), 20*time.Second)
 	// The survivors forget the closed node (its PRUNEs, then the
 	// transport's peer-down) and keep meshes among themselves.
-	eventually(t, 10*time.Second, "survivors drop the closed node", func() bool {
+	testkit.Eventually(t, 10*time.Second, "survivors drop the closed node", func() bool {
 		for _, i := range live {
 			if slices.Contains(tc.nodes[i].Peers(), tc.nodes[victim].ID()) {
 				return false

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/internal/testkit"
 )
 
 func TestBeaconFormat(t *testing.T) {
@@ -69,7 +71,7 @@ func TestLANDiscovery(t *testing.T) {
 		t.Cleanup(func() { n.Close() })
 		nodes = append(nodes, n)
 	}
-	eventually(t, 5*time.Second, "the nodes found each other", func() bool {
+	testkit.Eventually(t, 5*time.Second, "the nodes found each other", func() bool {
 		return slices.Contains(nodes[0].Peers(), nodes[1].ID()) && slices.Contains(nodes[1].Peers(), nodes[0].ID())
 	})
 }

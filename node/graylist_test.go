@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/score"
 	"github.com/gwyh/gwyh/validator"
@@ -39,10 +41,10 @@ func TestGraylistedPeerDisconnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "connected", func() bool { return len(victim.Peers()) == 1 })
+	testkit.Eventually(t, 5*time.Second, "connected", func() bool { return len(victim.Peers()) == 1 })
 
 	k := 0
-	eventually(t, 10*time.Second, "graylisted and disconnected", func() bool {
+	testkit.Eventually(t, 10*time.Second, "graylisted and disconnected", func() bool {
 		k++
 		_, _ = h.Publish(context.Background(), []byte{byte(k), byte(k >> 8)})
 		st, _ := victim.Stats()
@@ -54,7 +56,7 @@ func TestGraylistedPeerDisconnected(t *testing.T) {
 	}
 	// bad redials its bootstrap peer every DialBackoff (50 ms); each new
 	// session is ended at once.
-	eventually(t, 10*time.Second, "redials refused", func() bool {
+	testkit.Eventually(t, 10*time.Second, "redials refused", func() bool {
 		st, _ := victim.Stats()
 		return st.Refused >= 2
 	})

@@ -1,12 +1,12 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/router"
 )
 
@@ -14,12 +14,7 @@ import (
 // identity derived from i.
 func testConfig(t testing.TB, i int) Config {
 	t.Helper()
-	seed := make([]byte, 32)
-	copy(seed, fmt.Sprintf("node-test-%d", i))
-	id, err := peer.IdentityFromSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testkit.Identity(t, fmt.Sprintf("node-test-%d", i))
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Identity = id
@@ -63,21 +58,4 @@ func startNodes(t testing.TB, count int, tweak func(i int, c *Config)) []*Node {
 		nodes = append(nodes, n)
 	}
 	return nodes
-}
-
-// eventually polls cond every few milliseconds until it holds or the
-// deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		case <-tick.C:
-		}
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/transport"
 )
 
@@ -64,7 +66,7 @@ func TestRestartWithSameIdentityRejoins(t *testing.T) {
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the others notice the node is gone", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the others notice the node is gone", func() bool {
 		for _, n := range tc.nodes[:3] {
 			if slices.Contains(n.Peers(), old.ID()) {
 				return false
@@ -215,7 +217,7 @@ func TestQuickRestartRejoins(t *testing.T) {
 	tc.nodes[3] = again
 	tc.mu.Unlock()
 	tc.join(3)
-	eventually(t, 10*time.Second, "the restarted node's mesh", func() bool { return len(tc.handles[3].Mesh()) >= 1 })
+	testkit.Eventually(t, 10*time.Second, "the restarted node's mesh", func() bool { return len(tc.handles[3].Mesh()) >= 1 })
 	for k := range uint32(20) {
 		tc.publish(int(k)%4, 2000+k)
 	}
@@ -223,7 +225,7 @@ func TestQuickRestartRejoins(t *testing.T) {
 	// Close announced a leave; the new instance refutes it with a higher
 	// incarnation, so every other node lists it alive again.
 	for i, n := range tc.nodes[:3] {
-		eventually(t, 10*time.Second, fmt.Sprintf("node %d sees the restarted node alive", i), func() bool {
+		testkit.Eventually(t, 10*time.Second, fmt.Sprintf("node %d sees the restarted node alive", i), func() bool {
 			for _, m := range n.Members() {
 				if m.ID == again.ID() {
 					return m.State == MemberAlive

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/internal/testkit"
 )
 
 func TestThreeNodes(t *testing.T) {
 	nodes := startNodes(t, 3, nil)
-	eventually(t, 5*time.Second, "full connectivity", func() bool {
+	testkit.Eventually(t, 5*time.Second, "full connectivity", func() bool {
 		for _, n := range nodes {
 			if len(n.Peers()) != 2 {
 				return false
@@ -30,7 +32,7 @@ func TestThreeNodes(t *testing.T) {
 		}
 		handles, subs = append(handles, h), append(subs, s)
 	}
-	eventually(t, 5*time.Second, "meshes", func() bool {
+	testkit.Eventually(t, 5*time.Second, "meshes", func() bool {
 		for _, h := range handles {
 			if len(h.Mesh()) != 2 {
 				return false

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 )
 
@@ -78,7 +80,7 @@ func TestTracerAndStats(t *testing.T) {
 	}
 	// Leaving prunes: the others see node 0 leave their meshes.
 	tc.handles[0].Close()
-	eventually(t, 5*time.Second, "node 0 pruned from the meshes", func() bool {
+	testkit.Eventually(t, 5*time.Second, "node 0 pruned from the meshes", func() bool {
 		return len(tc.handles[1].Mesh()) == 1 && len(tc.handles[2].Mesh()) == 1
 	})
 }
@@ -99,7 +101,7 @@ func TestPublishBackpressure(t *testing.T) {
 		}
 		hs[i] = h
 	}
-	eventually(t, 5*time.Second, "mesh", func() bool { return len(hs[0].Mesh()) == 1 && len(hs[1].Mesh()) == 1 })
+	testkit.Eventually(t, 5*time.Second, "mesh", func() bool { return len(hs[0].Mesh()) == 1 && len(hs[1].Mesh()) == 1 })
 	ctx := context.Background()
 	data := make([]byte, 1300)
 	var full error

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 )
 
@@ -42,13 +44,13 @@ func TestPeersHighTrims(t *testing.T) {
 	for i := range tc.nodes {
 		tc.join(i)
 	}
-	eventually(t, 10*time.Second, "trimmed to PeersHigh", func() bool {
+	testkit.Eventually(t, 10*time.Second, "trimmed to PeersHigh", func() bool {
 		st, err := hub.Stats()
 		return err == nil && st.Trimmed >= dialers-4 && len(hub.Peers()) <= 4 && len(hub.Peers()) > 0
 	})
 	// The dialers keep redialling the hub (it is their bootstrap); it
 	// refuses them, so it stays at or under the mark.
-	eventually(t, 10*time.Second, "a trimmed dialer refused", func() bool {
+	testkit.Eventually(t, 10*time.Second, "a trimmed dialer refused", func() bool {
 		st, _ := hub.Stats()
 		return st.Refused > 0
 	})
@@ -68,7 +70,7 @@ func TestPeersHighTrims(t *testing.T) {
 	if _, err := hub.Connect(ctx, trimmed.Addr().String()); err != nil {
 		t.Fatalf("Connect to a trimmed peer: %v", err)
 	}
-	eventually(t, 10*time.Second, "trimmed again to PeersHigh", func() bool { return len(hub.Peers()) <= 4 })
+	testkit.Eventually(t, 10*time.Second, "trimmed again to PeersHigh", func() bool { return len(hub.Peers()) <= 4 })
 	kept := map[peer.ID]bool{}
 	for _, id := range hub.Peers() {
 		kept[id] = true

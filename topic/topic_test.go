@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/validator"
@@ -15,12 +17,7 @@ import (
 
 func testNode(t *testing.T, i int, bootstrap ...string) *node.Node {
 	t.Helper()
-	seed := make([]byte, 32)
-	copy(seed, fmt.Sprintf("topic-test-%d", i))
-	id, err := peer.IdentityFromSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testkit.Identity(t, fmt.Sprintf("topic-test-%d", i))
 	cfg := node.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Identity = id

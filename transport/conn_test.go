@@ -3,6 +3,9 @@ package transport_test
 import (
 	"bytes"
 	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/internal/testkit"
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
@@ -69,7 +72,7 @@ func TestQueueFullDropsLowestPriority(t *testing.T) {
 	// still be spending while the queue first looks full; once it is spent,
 	// at 100 B/s the queue stays full.
 	var err error
-	eventually(t, "gossip hits a full queue after the burst", func() bool {
+	testkit.Eventually(t, 5*time.Second, "gossip hits a full queue after the burst", func() bool {
 		for i := 0; i < 1000; i++ {
 			if err = a.Send(b.ID(), msg, transport.PriorityGossip); err != nil {
 				break
@@ -100,14 +103,14 @@ func TestEventQueueOverflowCounted(t *testing.T) {
 	a := memConn(t, net, 1, fastOpts())
 	b := memConn(t, net, 2, ob)
 	dial(t, a, b, peer.ID{})
-	eventually(t, "b has the session", func() bool { return len(b.Peers()) == 1 })
+	testkit.Eventually(t, 5*time.Second, "b has the session", func() bool { return len(b.Peers()) == 1 })
 	for i := range 100 {
 		if err := a.Send(b.ID(), []byte{byte(i)}, transport.PriorityMessage); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// One slot holds EventPeerUp, three hold payloads, the rest are dropped.
-	eventually(t, "97 drops", func() bool { return b.Stats().Drops[transport.DropEventQueueFull] == 97 })
+	testkit.Eventually(t, 5*time.Second, "97 drops", func() bool { return b.Stats().Drops[transport.DropEventQueueFull] == 97 })
 	if ev := nextEvent(t, b, transport.EventPeerUp); ev.Peer != a.ID() {
 		t.Fatal("peer up lost")
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
@@ -119,10 +121,10 @@ func TestDisconnectBlockedUntilClose(t *testing.T) {
 	a := memConn(t, net, 1, o)
 	b := memConn(t, net, 2, fastOpts())
 	dial(t, a, b, peer.ID{})
-	eventually(t, "a's EventPeerUp fills its queue", func() bool { return len(a.Events()) == 1 })
+	testkit.Eventually(t, 5*time.Second, "a's EventPeerUp fills its queue", func() bool { return len(a.Events()) == 1 })
 	done := make(chan error, 1)
 	go func() { done <- a.Disconnect(b.ID()) }()
-	eventually(t, "session removed", func() bool { return len(a.Peers()) == 0 })
+	testkit.Eventually(t, 5*time.Second, "session removed", func() bool { return len(a.Peers()) == 0 })
 	select {
 	case err := <-done:
 		t.Fatalf("Disconnect returned %v with the Events channel full", err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
@@ -17,13 +19,7 @@ import (
 // identity returns a deterministic identity for test node n.
 func identity(t testing.TB, n int) *peer.Identity {
 	t.Helper()
-	seed := make([]byte, 32)
-	copy(seed, fmt.Sprintf("node-%d", n))
-	id, err := peer.IdentityFromSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return testkit.Identity(t, fmt.Sprintf("node-%d", n))
 }
 
 // fastOpts are Options with timers short enough for tests.
@@ -76,27 +72,6 @@ func nextEvent(t testing.TB, c *transport.Conn, k transport.EventKind) transport
 		case <-deadline:
 			t.Fatalf("no %v event", k)
 		}
-	}
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, what string, cond func() bool, onFail ...func()) {
-	t.Helper()
-	eventuallyWithin(t, 5*time.Second, what, cond, onFail...)
-}
-
-func eventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bool, onFail ...func()) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			for _, f := range onFail {
-				f()
-			}
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond) // polling interval of the helper, not a wait for an event
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/benbjohnson/clock"
 	"testing"
 	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/gwyh/gwyh/internal/testkit"
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
@@ -84,7 +86,7 @@ func TestPeerRestartReplacesSession(t *testing.T) {
 	if got := dial(t, b2, a, a.ID()); got != a.ID() {
 		t.Fatalf("dial = %v", got)
 	}
-	eventually(t, "a sees b at its new address", func() bool {
+	testkit.Eventually(t, 5*time.Second, "a sees b at its new address", func() bool {
 		st, ok := a.PeerStats(b2.ID())
 		return ok && st.Addr == b2.LocalAddr()
 	})
@@ -112,7 +114,7 @@ func TestPeerDown(t *testing.T) {
 	nextEvent(t, a, transport.EventPeerUp)
 	// Keepalives keep the session up well past the timeout.
 	start := time.Now()
-	eventually(t, "keepalives", func() bool { return time.Since(start) > 3*o.PeerDownTimeout })
+	testkit.Eventually(t, 5*time.Second, "keepalives", func() bool { return time.Since(start) > 3*o.PeerDownTimeout })
 	if len(a.Peers()) != 1 {
 		t.Fatal("peer dropped despite keepalives")
 	}
@@ -239,7 +241,7 @@ func TestPeerDownMockClock(t *testing.T) {
 		ra, rb := recvd(a, b), recvd(b, a)
 		mock.Add(50 * time.Millisecond)
 		// Each step carries a keepalive both ways; wait for it in real time.
-		eventually(t, "keepalives", func() bool { return recvd(a, b) > ra && recvd(b, a) > rb })
+		testkit.Eventually(t, 5*time.Second, "keepalives", func() bool { return recvd(a, b) > ra && recvd(b, a) > rb })
 	}
 	if len(a.Peers()) != 1 || len(b.Peers()) != 1 {
 		t.Fatalf("peers lost while alive: %d %d", len(a.Peers()), len(b.Peers()))
@@ -280,7 +282,7 @@ func TestPacingBacksOffUnderLoss(t *testing.T) {
 				}
 			}()
 			msg := make([]byte, 1000)
-			eventually(t, "rate change", func() bool {
+			testkit.Eventually(t, 5*time.Second, "rate change", func() bool {
 				for range 50 {
 					_ = a.Send(b.ID(), msg, transport.PriorityMessage)
 				}
@@ -308,7 +310,7 @@ func TestPacingBacksOffForOverloadedReceiver(t *testing.T) {
 	b := memConn(t, net, 2, ob)
 	dial(t, a, b, peer.ID{})
 	msg := make([]byte, 1000)
-	eventually(t, "sender backs off", func() bool {
+	testkit.Eventually(t, 5*time.Second, "sender backs off", func() bool {
 		for range 50 {
 			_ = a.Send(b.ID(), msg, transport.PriorityMessage)
 		}

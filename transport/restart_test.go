@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
@@ -37,7 +39,7 @@ func TestRestartReportedRekeyNot(t *testing.T) {
 				b2 := memConn(t, net, 2, o)
 				dial(t, b2, a, a.ID())
 			} else {
-				eventually(t, "rekeys", func() bool {
+				testkit.Eventually(t, 5*time.Second, "rekeys", func() bool {
 					st, ok := a.PeerStats(b.ID())
 					return ok && st.Rekeys >= 3
 				})
@@ -56,7 +58,7 @@ func TestRestartReportedRekeyNot(t *testing.T) {
 				}
 			}
 			if tt.restart {
-				eventually(t, "down and up", func() bool { drain(); return len(kinds) >= 2 })
+				testkit.Eventually(t, 5*time.Second, "down and up", func() bool { drain(); return len(kinds) >= 2 })
 				if kinds[0] != transport.EventPeerDown || kinds[1] != transport.EventPeerUp {
 					t.Fatalf("events %v, want peer-down then peer-up", kinds)
 				}

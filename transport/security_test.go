@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
@@ -120,7 +122,7 @@ func TestReplayedAndForgedPackets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := b.Stats().Drops[tt.cause]
 			net.Inject(a.LocalAddr(), b.LocalAddr(), tt.pkt)
-			eventually(t, tt.cause.String()+" counted", func() bool { return b.Stats().Drops[tt.cause] > before })
+			testkit.Eventually(t, 5*time.Second, tt.cause.String()+" counted", func() bool { return b.Stats().Drops[tt.cause] > before })
 		})
 	}
 	// None of it reached the user: the next payload event is a fresh one.
@@ -154,7 +156,7 @@ func TestInjectWithoutNetworkKey(t *testing.T) {
 	}
 	before := b.Stats().Drops[transport.DropAuth]
 	net.Inject(a.LocalAddr(), b.LocalAddr(), pkt)
-	eventually(t, "auth drop", func() bool { return b.Stats().Drops[transport.DropAuth] > before })
+	testkit.Eventually(t, 5*time.Second, "auth drop", func() bool { return b.Stats().Drops[transport.DropAuth] > before })
 }
 
 func TestStaleInitiationIgnored(t *testing.T) {
@@ -172,13 +174,13 @@ func TestStaleInitiationIgnored(t *testing.T) {
 	})
 	dial(t, a, b, peer.ID{})
 	dial(t, a, b, b.ID()) // IK: carries a timestamp
-	eventually(t, "b completes the IK handshake", func() bool { return b.Stats().HandshakesIK == 1 })
+	testkit.Eventually(t, 5*time.Second, "b completes the IK handshake", func() bool { return b.Stats().HandshakesIK == 1 })
 	mu.Lock()
 	replay := inits[len(inits)-1]
 	mu.Unlock()
 	before := b.Stats()
 	net.Inject(a.LocalAddr(), b.LocalAddr(), replay)
-	eventually(t, "stale drop", func() bool {
+	testkit.Eventually(t, 5*time.Second, "stale drop", func() bool {
 		return b.Stats().Drops[transport.DropStaleHandshake] > before.Drops[transport.DropStaleHandshake]
 	})
 	if got := b.Stats().HandshakesIK; got != before.HandshakesIK {
@@ -199,7 +201,7 @@ func TestCookieUnderLoad(t *testing.T) {
 	if s.CookiesSent == 0 || s.Drops[transport.DropCookieRequired] == 0 {
 		t.Fatalf("no cookie round trip: %+v", s)
 	}
-	eventually(t, "b completes the handshake", func() bool { return b.Stats().HandshakesXX == 1 })
+	testkit.Eventually(t, 5*time.Second, "b completes the handshake", func() bool { return b.Stats().HandshakesXX == 1 })
 }
 
 func TestHandshakeRateLimit(t *testing.T) {

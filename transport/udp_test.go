@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 )
@@ -51,7 +53,7 @@ func TestFiftyConnsLoopback(t *testing.T) {
 		}
 	}
 	t.Logf("dials done in %v", time.Since(start))
-	eventuallyWithin(t, 30*time.Second, "every session up on both sides", func() bool {
+	testkit.Eventually(t, 30*time.Second, "every session up on both sides", func() bool {
 		for _, c := range conns {
 			if len(c.Peers()) != 2*fan {
 				return false

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/internal/testkit"
+
 	"go.uber.org/goleak"
 )
 
@@ -146,18 +148,6 @@ func (p *proc) has(text string, stderr bool) bool {
 	return false
 }
 
-// waitFor polls cond until it holds, failing after within.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval of a condition with a deadline
-	}
-}
-
 // Six `gwyh node` processes join through the first; it is killed with
 // SIGKILL (no goodbye); the other five learn it is dead and keep
 // delivering to each other, and a seventh that joins through a survivor
@@ -175,7 +165,7 @@ func TestNodeProcessesSurviveSeedKill(t *testing.T) {
 	// Everyone hears everyone: node1 says a line per poll while the
 	// meshes form, until each node printed one.
 	k := 0
-	waitFor(t, 20*time.Second, "every node delivers a line of node1's", func() bool {
+	testkit.Eventually(t, 20*time.Second, "every node delivers a line of node1's", func() bool {
 		k++
 		procs[1].say(fmt.Sprintf("warm-%d", k))
 		for _, p := range append([]*proc{procs[0]}, procs[2:]...) {
@@ -192,7 +182,7 @@ func TestNodeProcessesSurviveSeedKill(t *testing.T) {
 	<-seed.done
 	live := procs[1:]
 	for _, p := range live {
-		waitFor(t, 15*time.Second, p.name+" learns the seed is dead", func() bool { return p.has(" dead at "+seedAddr, true) })
+		testkit.Eventually(t, 15*time.Second, p.name+" learns the seed is dead", func() bool { return p.has(" dead at "+seedAddr, true) })
 	}
 	for k := range 5 {
 		live[k%len(live)].say(fmt.Sprintf("after-%d", k))
@@ -203,12 +193,12 @@ func TestNodeProcessesSurviveSeedKill(t *testing.T) {
 			if i == k%len(live) {
 				continue // its own line is not printed
 			}
-			waitFor(t, 10*time.Second, p.name+" receives "+line, func() bool { return p.has(line, false) })
+			testkit.Eventually(t, 10*time.Second, p.name+" receives "+line, func() bool { return p.has(line, false) })
 		}
 	}
 
 	late := startNode(t, "late", "-join", live[2].address())
-	waitFor(t, 15*time.Second, "the late node's first delivery", func() bool {
+	testkit.Eventually(t, 15*time.Second, "the late node's first delivery", func() bool {
 		k++
 		live[0].say(fmt.Sprintf("late-%d", k)) // one line per poll while the late node's mesh forms
 		return containsPrefix(late, "late-")
