@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/transport/bindtest"
+
 	"github.com/gwyh/gwyh/internal/testkit"
 )
 
@@ -162,11 +164,11 @@ outer:
 
 func TestTwentyNodesEveryoneGetsEverything(t *testing.T) {
 	const n = 20
-	tc := newTestCluster(t, n, func(i int, c *Config) {
+	tc := newTestCluster(t, n, onNet(bindtest.NewNetwork(), func(i int, c *Config) {
 		// The default: on a loaded 2-core machine under -race a short
 		// timeout declares live peers down.
 		c.Transport.PeerDownTimeout = 10 * time.Second
-	})
+	}))
 	all := indices(n)
 	tc.waitMeshes(all, 3)
 	for k := range uint32(100) {
@@ -217,6 +219,35 @@ func TestNodeClosedMidStreamRestHeal(t *testing.T) {
 		return true
 	})
 	tc.waitMeshes(live, 2)
+}
+
+// A cluster on a network that loses 3% of datagrams and reorders 2%
+// delivers every message exactly once: lost copies are repaired by
+// IHAVE/IWANT gossip, and membership declares nobody dead.
+func TestLossyNetworkDeliversEverything(t *testing.T) {
+	const n = 12
+	nw := bindtest.NewNetwork()
+	nw.SetConditions(bindtest.Conditions{Loss: 0.03, Reorder: 0.02, Seed: 7})
+	tc := newTestCluster(t, n, onNet(nw, func(i int, c *Config) {
+		c.Transport.PeerDownTimeout = 10 * time.Second
+		localMembership(c)
+	}))
+	all := indices(n)
+	tc.waitMeshes(all, 3)
+	for k := range uint32(60) {
+		tc.publish(int(k)%n, k)
+	}
+	tc.waitAll(all, seq(0, 60), 20*time.Second)
+	if nw.Lost() == 0 {
+		t.Fatal("the network lost nothing: the test shows no repair")
+	}
+	for i, nd := range tc.nodes {
+		for _, m := range nd.Members() {
+			if m.State == MemberDead {
+				t.Errorf("node %d declared live node %s dead", i, m.ID.Short())
+			}
+		}
+	}
 }
 
 // logState logs each node's peers, mesh and drops (on failure).

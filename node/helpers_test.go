@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/transport/bindtest"
+
 	"github.com/gwyh/gwyh/internal/testkit"
 
 	"github.com/gwyh/gwyh/router"
@@ -33,6 +35,18 @@ func fastParams() router.Params {
 	p.PruneBackoff = time.Second
 	p.UnsubscribeBackoff = time.Second
 	return p
+}
+
+// onNet returns a tweak that puts every node on the in-memory network nw
+// (package bindtest: no kernel sockets, loss and reordering on demand),
+// then applies then (which may be nil).
+func onNet(nw *bindtest.Network, then func(i int, c *Config)) func(i int, c *Config) {
+	return func(i int, c *Config) {
+		c.socket = nw.Listen()
+		if then != nil {
+			then(i, c)
+		}
+	}
 }
 
 // startNodes starts n nodes; node i>0 bootstraps from node 0 and from

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/transport/bindtest"
+
 	"github.com/gwyh/gwyh/internal/testkit"
 
 	"github.com/gwyh/gwyh/membership"
@@ -40,9 +42,11 @@ func localMembership(c *Config) {
 // joins through any survivor receives too.
 func TestClusterSurvivesSeedCrash(t *testing.T) {
 	const count = 12
+	nw := bindtest.NewNetwork()
 	var nodes []*Node
 	for i := range count {
 		cfg := testConfig(t, i)
+		cfg.socket = nw.Listen()
 		localMembership(&cfg)
 		cfg.PeersLow, cfg.PeersHigh = 6, 12
 		cfg.Transport.PeerDownTimeout = time.Minute // only membership may notice the crash
@@ -120,6 +124,7 @@ func TestClusterSurvivesSeedCrash(t *testing.T) {
 
 	// A late node joins through a survivor, not the dead seed.
 	cfg := testConfig(t, count)
+	cfg.socket = nw.Listen()
 	localMembership(&cfg)
 	cfg.Bootstrap = []string{nodes[5].Addr().String()}
 	late, err := New(cfg)
@@ -139,7 +144,7 @@ func TestClusterSurvivesSeedCrash(t *testing.T) {
 // A node's Close announces a leave: the others record it as left (not
 // dead), and a watch sees the join and the leave.
 func TestLeaveAnnouncedAndWatched(t *testing.T) {
-	nodes := startNodes(t, 3, func(i int, c *Config) { localMembership(c) })
+	nodes := startNodes(t, 3, onNet(bindtest.NewNetwork(), func(i int, c *Config) { localMembership(c) }))
 	w, err := nodes[0].WatchMembers(64)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +182,7 @@ func TestLeaveAnnouncedAndWatched(t *testing.T) {
 // A watch that nobody reads never blocks the node: its events are dropped
 // and counted.
 func TestMemberWatchNeverBlocks(t *testing.T) {
-	nodes := startNodes(t, 4, func(i int, c *Config) { localMembership(c) })
+	nodes := startNodes(t, 4, onNet(bindtest.NewNetwork(), func(i int, c *Config) { localMembership(c) }))
 	w, err := nodes[0].WatchMembers(1)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +205,7 @@ func TestMemberWatchNeverBlocks(t *testing.T) {
 // The topic-level view: a handle lists the peers in its topic, and a
 // publish with MinPeers waits for them instead of publishing to nobody.
 func TestTopicPeersAndMinPeers(t *testing.T) {
-	nodes := startNodes(t, 3, func(i int, c *Config) { localMembership(c) })
+	nodes := startNodes(t, 3, onNet(bindtest.NewNetwork(), func(i int, c *Config) { localMembership(c) }))
 	h0, err := nodes[0].JoinTopic("t", TopicOptions{MinPeers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -234,11 +239,11 @@ func TestTopicPeersAndMinPeers(t *testing.T) {
 
 // Members lists each member with its address, zone and tags.
 func TestMembersCarryMetadata(t *testing.T) {
-	nodes := startNodes(t, 2, func(i int, c *Config) {
+	nodes := startNodes(t, 2, onNet(bindtest.NewNetwork(), func(i int, c *Config) {
 		localMembership(c)
 		c.Zone = fmt.Sprintf("zone-%d", i)
 		c.Tags = map[string]string{"role": fmt.Sprintf("r%d", i)}
-	})
+	}))
 	testkit.Eventually(t, 10*time.Second, "node 0 knows node 1's metadata", func() bool {
 		for _, m := range nodes[0].Members() {
 			if m.ID == nodes[1].ID() {
