@@ -24,9 +24,13 @@ type queue struct {
 	order uint64
 }
 
-// retransmitLimit is memberlist's retransmitLimit.
+// retransmitLimit is memberlist's retransmitLimit, mult × ceil(log10(N+1)),
+// but with log10 taken as at least 2: in a cluster of under 100 members
+// memberlist's formula gives mult sends per update, and an epidemic that
+// small misses a member now and then until the next push-pull; twice that
+// costs little there.
 func retransmitLimit(mult, n int) int {
-	return mult * int(math.Ceil(math.Log10(float64(n+1))))
+	return mult * max(2, int(math.Ceil(math.Log10(float64(n+1)))))
 }
 
 // push queues u, replacing the pending update about the same member. At

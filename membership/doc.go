@@ -39,7 +39,7 @@
 // Dissemination: updates go in a queue bounded by MaxQueue (one per
 // member), piggybacked on every ping, ack, ping-req and nack, and sent by a
 // gossip round every GossipInterval to GossipNodes up members only while
-// the queue is not empty; each at most RetransmitMult × ceil(log10(N+1))
+// the queue is not empty; each at most RetransmitMult × max(2, ceil(log10(N+1)))
 // times, least sent first. Dead members are not gossiped to; instead a
 // member we hold suspect or dead gets its own state first in anything we
 // send it, and in replies to it, so that it refutes.

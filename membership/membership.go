@@ -22,7 +22,8 @@ type Membership struct {
 	left bool // Leave was called: the node only answers
 
 	members  map[peer.ID]*member // every other member held, all states
-	numUp    int                 // alive and suspect members, self excluded
+	up       []peer.ID           // alive and suspect members, self excluded, in no particular order (member.upIdx)
+	picked   []peer.ID           // pickUp's result
 	suspects []peer.ID           // members with a suspicion timer, in the order suspected
 	retained *simplelru.LRU[peer.ID, time.Time]
 
@@ -53,6 +54,7 @@ type member struct {
 	Member
 	susp        *suspicion
 	provisional bool // added by Join before its own state arrived
+	upIdx       int  // index in Membership.up while up, else -1
 }
 
 // New returns a Membership for cfg, or an error wrapping ErrConfig (all
@@ -168,9 +170,9 @@ func (m *Membership) Members() []Member {
 // (zero after Leave for self).
 func (m *Membership) NumAlive() int {
 	if m.left {
-		return m.numUp
+		return len(m.up)
 	}
-	return m.numUp + 1
+	return len(m.up) + 1
 }
 
 // Health returns the Lifeguard local health multiplier score: 0 is
@@ -182,28 +184,59 @@ func (m *Membership) Stats() Stats { return m.stats }
 
 // clusterSize is N in the protocol's formulas: up members, self included,
 // at least 1.
-func (m *Membership) clusterSize() int { return m.numUp + 1 }
+func (m *Membership) clusterSize() int { return len(m.up) + 1 }
 
-// upIDs returns the up members other than self and except, sorted.
-func (m *Membership) upIDs(except peer.ID) []peer.ID {
-	ids := make([]peer.ID, 0, m.numUp)
-	for id, e := range m.members {
-		if e.State.up() && id != except {
-			ids = append(ids, id)
-		}
+// setUp adds e to (up) or removes it from the list of up members, in O(1):
+// gossip, probes and ping-reqs pick from that list every round, so it is
+// kept rather than rebuilt from the member map. Its order depends only on
+// the order of state changes, so it is as deterministic as they are.
+func (m *Membership) setUp(e *member, up bool) {
+	switch {
+	case up && e.upIdx < 0:
+		e.upIdx = len(m.up)
+		m.up = append(m.up, e.ID)
+	case !up && e.upIdx >= 0:
+		last := len(m.up) - 1
+		moved := m.up[last]
+		m.up[e.upIdx] = moved
+		m.members[moved].upIdx = e.upIdx
+		m.up = m.up[:last]
+		e.upIdx = -1
 	}
-	slices.SortFunc(ids, peer.ID.Compare)
-	return ids
 }
 
-// pick returns up to n members of ids chosen at random (ids is reordered).
-func (m *Membership) pick(ids []peer.ID, n int) []peer.ID {
-	n = min(n, len(ids))
-	for i := range n {
-		j := i + m.rnd.IntN(len(ids)-i)
-		ids[i], ids[j] = ids[j], ids[i]
+// pickUp returns up to n distinct up members other than except, chosen at
+// random, in a slice reused by the next call.
+func (m *Membership) pickUp(n int, except peer.ID) []peer.ID {
+	m.picked = m.picked[:0]
+	avail := len(m.up)
+	if e := m.members[except]; e != nil && e.upIdx >= 0 {
+		avail--
 	}
-	return ids[:n]
+	n = min(n, avail)
+	if n <= 0 {
+		return m.picked
+	}
+	if 4*n >= avail { // few to choose from: shuffle a copy
+		for _, id := range m.up {
+			if id != except {
+				m.picked = append(m.picked, id)
+			}
+		}
+		for i := range n {
+			j := i + m.rnd.IntN(len(m.picked)-i)
+			m.picked[i], m.picked[j] = m.picked[j], m.picked[i]
+		}
+		m.picked = m.picked[:n]
+		return m.picked
+	}
+	for len(m.picked) < n { // many: draw until n distinct (few retries)
+		id := m.up[m.rnd.IntN(len(m.up))]
+		if id != except && !slices.Contains(m.picked, id) {
+			m.picked = append(m.picked, id)
+		}
+	}
+	return m.picked
 }
 
 // addrOf returns a member's address, or "" when not held.

@@ -67,9 +67,9 @@ func (m *Membership) addMember(now time.Time, u *update, gossip bool) {
 		m.stats.DropMaxMembers++
 		return
 	}
-	e := &member{Member: Member{ID: u.id, Addr: u.addr, Zone: u.zone, Tags: u.tags, Incarnation: u.inc, State: StateAlive, Since: now}}
+	e := &member{Member: Member{ID: u.id, Addr: u.addr, Zone: u.zone, Tags: u.tags, Incarnation: u.inc, State: StateAlive, Since: now}, upIdx: -1}
 	m.members[u.id] = e
-	m.numUp++
+	m.setUp(e, true)
 	m.insertOrder(u.id)
 	m.emit(EventJoin, e)
 	if gossip {
@@ -84,7 +84,7 @@ func (m *Membership) setAlive(now time.Time, e *member, u *update) {
 	switch {
 	case !prev.up():
 		e.State, e.Since = StateAlive, now
-		m.numUp++
+		m.setUp(e, true)
 		m.retained.Remove(e.ID)
 		m.insertOrder(e.ID)
 		m.emit(EventJoin, e)
@@ -115,7 +115,7 @@ func (m *Membership) setGone(now time.Time, e *member, st State, inc uint64, acc
 	wasUp := e.State.up()
 	e.State, e.Incarnation, e.Since = st, inc, now
 	if wasUp {
-		m.numUp--
+		m.setUp(e, false)
 	}
 	m.endSuspicion(e)
 	var from peer.ID

@@ -40,7 +40,7 @@ type relay struct {
 func (m *Membership) nextTarget() (peer.ID, bool) {
 	for range len(m.order) + 1 {
 		if m.orderPos >= len(m.order) {
-			m.order = m.upIDs(peer.ID{})
+			m.order = append(m.order[:0], m.up...)
 			m.rnd.Shuffle(len(m.order), func(i, j int) { m.order[i], m.order[j] = m.order[j], m.order[i] })
 			m.orderPos = 0
 			if len(m.order) == 0 {
@@ -56,12 +56,14 @@ func (m *Membership) nextTarget() (peer.ID, bool) {
 	return peer.ID{}, false
 }
 
-// insertOrder puts a new member at a random place of the probe order.
+// insertOrder puts a new member at a random place among the members not
+// yet probed in this round, in O(1) (the member there moves to the end).
 func (m *Membership) insertOrder(id peer.ID) {
-	i := m.rnd.IntN(len(m.order) + 1)
-	m.order = slices.Insert(m.order, i, id)
-	if i < m.orderPos {
-		m.orderPos++
+	m.order = append(m.order, id)
+	if rest := len(m.order) - m.orderPos; rest > 1 {
+		i := m.orderPos + m.rnd.IntN(rest)
+		last := len(m.order) - 1
+		m.order[i], m.order[last] = m.order[last], m.order[i]
 	}
 }
 
@@ -115,7 +117,7 @@ func (m *Membership) stateFor(id peer.ID) *update {
 // goIndirect sends ping-reqs for p to IndirectChecks random up members.
 func (m *Membership) goIndirect(p *probe) {
 	p.indirect = true
-	p.helpers = m.pick(m.upIDs(p.target), m.p.IndirectChecks)
+	p.helpers = slices.Clone(m.pickUp(m.p.IndirectChecks, p.target))
 	addr := m.addrOf(p.target)
 	for _, h := range p.helpers {
 		m.stats.PingReqsSent++

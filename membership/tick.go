@@ -38,7 +38,7 @@ func (m *Membership) Tick(now time.Time) {
 	}
 	if !m.left && m.p.PushPullInterval > 0 {
 		if !now.Before(m.nextPushPull) {
-			if ids := m.pick(m.upIDs(peer.ID{}), 1); len(ids) == 1 {
+			if ids := m.pickUp(1, peer.ID{}); len(ids) == 1 {
 				m.pushPull(ids[0], m.addrOf(ids[0]), true)
 			}
 			m.nextPushPull = now.Add(m.pushPullInterval())
@@ -95,7 +95,7 @@ func (m *Membership) expireRetained(now time.Time) {
 
 // gossip sends the queued updates to GossipNodes random up members.
 func (m *Membership) gossip() {
-	for _, id := range m.pick(m.upIDs(peer.ID{}), m.p.GossipNodes) {
+	for _, id := range m.pickUp(m.p.GossipNodes, peer.ID{}) {
 		if len(m.q.items) == 0 {
 			return
 		}
