@@ -107,6 +107,7 @@ type routerView struct{ n *Node }
 
 func (v routerView) Score(p peer.ID) float64  { return v.n.r.Score(p) }
 func (v routerView) Protected(p peer.ID) bool { return v.n.r.InMesh(p) }
+func (v routerView) Stale(p peer.ID) bool     { return v.n.r.Stale(p, v.n.clock.Now()) }
 
 // drainEvents handles the events already waiting, up to maxBatch.
 func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {

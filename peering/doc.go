@@ -45,6 +45,8 @@
 //   - Trim above High, down to High: never a direct peer (even if more
 //     than High remain); peers the View protects (in some topic mesh)
 //     only when no other is left, so that High bounds the node's peers;
+//     stale peers (in PRUNE backoff wherever they could be grafted) first,
+//     so that a seed that every newcomer dials keeps graftable peers;
 //     inbound before outbound; lowest score first; ties by smaller ID. A
 //     trimmed peer is kept out for BanDuration like a banned one.
 //   - Bans. Ban keeps a peer out for BanDuration: it is not dialled, and

@@ -88,9 +88,11 @@ type peerID = peer.ID
 type fakeView struct {
 	score     map[peer.ID]float64
 	protected map[peer.ID]bool
+	stale     map[peer.ID]bool
 }
 
 var _ View = (*fakeView)(nil)
 
 func (v *fakeView) Score(p peer.ID) float64  { return v.score[p] }
 func (v *fakeView) Protected(p peer.ID) bool { return v.protected[p] }
+func (v *fakeView) Stale(p peer.ID) bool     { return v.stale[p] }

@@ -15,6 +15,11 @@ type View interface {
 	// Protected reports whether p is in the mesh of some topic; trim
 	// takes it only when no unprotected peer is left.
 	Protected(p peer.ID) bool
+	// Stale reports whether p is of no use to the router's meshes now: it
+	// is in a PRUNE backoff in every joined topic it is subscribed to.
+	// Trim takes stale peers before others, so that a node every newcomer
+	// dials (a seed) keeps the peers it can still graft.
+	Stale(p peer.ID) bool
 }
 
 // session is one connected peer.

@@ -61,7 +61,7 @@ func (m *Manager) trim(now time.Time, v View) {
 			c.direct = true
 		}
 		if v != nil {
-			c.score, c.protected = v.Score(id), v.Protected(id)
+			c.score, c.protected, c.stale = v.Score(id), v.Protected(id), v.Stale(id)
 		}
 		cands = append(cands, c)
 	}

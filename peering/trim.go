@@ -12,6 +12,7 @@ type trimCandidate struct {
 	id        peer.ID
 	direct    bool    // SourceDirect: never trimmed
 	protected bool    // View.Protected: in some topic mesh, trimmed last
+	stale     bool    // View.Stale: in backoff wherever it could be grafted, trimmed first
 	outbound  bool    // we dialled it
 	score     float64 // View.Score
 }
@@ -20,7 +21,8 @@ type trimCandidate struct {
 // cands remain, in the order they should go. Never a direct peer, even if
 // that leaves more than high; unprotected peers before protected ones (a
 // mesh peer goes only when nothing else is left, so that High stays a
-// bound on the node's peers); then inbound before outbound (GossipSub keeps Dout outbound peers in each mesh, and
+// bound on the node's peers); stale peers (in backoff in every topic they
+// could be grafted in) before the others; then inbound before outbound (GossipSub keeps Dout outbound peers in each mesh, and
 // outbound peers are the ones an attacker cannot easily plant), then
 // lower scores first (NaN lowest of all, as cmp.Compare orders it), then
 // the smaller ID first, so the choice is deterministic. cands is not
@@ -39,6 +41,9 @@ func chooseTrim(cands []trimCandidate, high int) []peer.ID {
 	slices.SortFunc(pool, func(a, b trimCandidate) int {
 		if a.protected != b.protected {
 			return boolCmp(a.protected, b.protected)
+		}
+		if a.stale != b.stale {
+			return boolCmp(b.stale, a.stale)
 		}
 		if a.outbound != b.outbound {
 			return boolCmp(a.outbound, b.outbound)

@@ -37,6 +37,15 @@ func TestChooseTrim(t *testing.T) {
 			want: []peer.ID{pid(2)},
 		},
 		{
+			name: "stale before fresh, before inbound/outbound and score",
+			cands: []trimCandidate{
+				{id: pid(1), score: -5},
+				{id: pid(2), outbound: true, stale: true, score: 5},
+			},
+			high: 1,
+			want: []peer.ID{pid(2)},
+		},
+		{
 			name: "inbound before outbound",
 			cands: []trimCandidate{
 				{id: pid(1), outbound: true, score: -5},
@@ -89,6 +98,9 @@ func trimOracle(cands []trimCandidate, high int) []peer.ID {
 		if a.protected != b.protected {
 			return !a.protected
 		}
+		if a.stale != b.stale {
+			return a.stale
+		}
 		if a.outbound != b.outbound {
 			return !a.outbound
 		}
@@ -128,6 +140,7 @@ func TestChooseTrimOracle(t *testing.T) {
 				id:        pid(byte(r.IntN(256))),
 				direct:    r.IntN(6) == 0,
 				protected: r.IntN(4) == 0,
+				stale:     r.IntN(3) == 0,
 				outbound:  r.IntN(2) == 0,
 				score:     float64(r.IntN(5) - 2),
 			}

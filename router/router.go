@@ -300,6 +300,27 @@ func (r *Router) InMesh(p peer.ID) bool {
 	return false
 }
 
+// Stale reports whether p is of no use to the meshes now: it is subscribed
+// to at least one joined topic, and in a PRUNE backoff in every joined
+// topic it is subscribed to. The peer manager trims stale peers first.
+func (r *Router) Stale(p peer.ID, now time.Time) bool {
+	ps := r.peers[p]
+	if ps == nil {
+		return false
+	}
+	any := false
+	for _, name := range r.joined {
+		if _, ok := ps.topics[name]; !ok {
+			continue
+		}
+		if !r.backoff.Active(name, p, now) {
+			return false
+		}
+		any = true
+	}
+	return any
+}
+
 // Score returns p's current score (0 when scoring is off). It reads the
 // Scorer and changes nothing in the router.
 func (r *Router) Score(p peer.ID) float64 {

@@ -82,14 +82,17 @@ func (s *simulator) startCluster(n *node) error {
 		pm.AddSeed(peering.Target{ID: s.nodes[sd].id, Addr: s.nodes[sd].addr})
 	}
 	now := s.tnow()
-	pm.Tick(now, simView{n.r})
+	pm.Tick(now, simView{n.r, s.tnow()})
 	mem.Tick(now)
 	s.flush(n)
 	return nil
 }
 
 // simView is what the peer manager asks of the router.
-type simView struct{ r *router.Router }
+type simView struct {
+	r   *router.Router
+	now time.Time
+}
 
 func (v simView) Score(p peer.ID) float64 {
 	if v.r == nil {
@@ -99,6 +102,8 @@ func (v simView) Score(p peer.ID) float64 {
 }
 
 func (v simView) Protected(p peer.ID) bool { return v.r != nil && v.r.InMesh(p) }
+
+func (v simView) Stale(p peer.ID) bool { return v.r != nil && v.r.Stale(p, v.now) }
 
 // clusterTimer runs n's membership or peer manager deadline if current.
 func (s *simulator) clusterTimer(e event) {
@@ -117,7 +122,7 @@ func (s *simulator) clusterTimer(e event) {
 			return
 		}
 		n.pmAt = -1
-		n.pm.Tick(s.tnow(), simView{n.r})
+		n.pm.Tick(s.tnow(), simView{n.r, s.tnow()})
 	}
 	s.flush(n)
 }
@@ -380,7 +385,7 @@ func (s *simulator) resume(n *node, arg int32) {
 	n.r.Tick(now)
 	if n.mem != nil {
 		n.mem.Tick(now)
-		n.pm.Tick(now, simView{n.r})
+		n.pm.Tick(now, simView{n.r, s.tnow()})
 	}
 	s.flush(n)
 }
