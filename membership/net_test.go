@@ -221,7 +221,7 @@ func (nt *tnet) converged() bool {
 	return true
 }
 
-// fastParams are LAN params with short push-pull for small test clusters.
+// testParams are LAN params with short push-pull for small test clusters.
 func testParams() Params {
 	p := LANParams()
 	p.PushPullInterval = 10 * time.Second

@@ -196,8 +196,6 @@ func TestDontWantBounded(t *testing.T) {
 	}
 }
 
-// TestSelectKeepOracle checks SelectKeep's result against the rules stated
-// plainly: d kept, the dscore best among them, and enough outbound peers.
 // checkBest checks that the kept set holds the dscore best scores.
 func checkBest(t *testing.T, name string, kept, all []Candidate, dscore int) {
 	t.Helper()
@@ -215,6 +213,8 @@ func checkBest(t *testing.T, name string, kept, all []Candidate, dscore int) {
 	}
 }
 
+// TestSelectKeepOracle checks SelectKeep's result against the rules stated
+// plainly: d kept, the dscore best among them, and enough outbound peers.
 func TestSelectKeepOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 2000; iter++ {

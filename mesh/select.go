@@ -78,6 +78,3 @@ func SelectKeep(cands []Candidate, d, dscore, dout int, rng *rand.Rand) int {
 func shuffle[T any](s []T, rng *rand.Rand) {
 	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
 }
-
-// Shuffle permutes peers at random using rng.
-func Shuffle(peers []peer.ID, rng *rand.Rand) { shuffle(peers, rng) }

@@ -69,7 +69,7 @@ type Config struct {
 	// off (every peer scores 0).
 	Score *score.Params
 	// Thresholds are the score thresholds; used only when Score is set.
-	// The zero value means score.ExampleThresholds().
+	// The zero value means score.DefaultThresholds().
 	Thresholds score.Thresholds
 	// SignaturePolicy: router.StrictSign (the zero value) signs own
 	// messages and rejects unsigned ones; router.StrictNoSign for private
@@ -151,7 +151,7 @@ func DefaultConfig() Config {
 		Listen:             "0.0.0.0:7946",
 		Gossip:             router.DefaultParams(),
 		Membership:         membership.LANParams(),
-		Thresholds:         score.ExampleThresholds(),
+		Thresholds:         score.DefaultThresholds(),
 		MaxMessageSize:     1 << 20,
 		MTU:                1400,
 		PeersLow:           12,

@@ -42,7 +42,7 @@ func TestNewRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy := startNodes(t, 1, nil)[0]
-	badScore := score.ExampleParams("t")
+	badScore := score.DefaultParams("t")
 	badScore.DecayInterval = 0
 	tests := []struct {
 		name string

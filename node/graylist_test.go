@@ -16,7 +16,7 @@ import (
 // disconnected (both sides see it go), and not let back in although it
 // keeps redialling (the victim is its bootstrap peer).
 func TestGraylistedPeerDisconnected(t *testing.T) {
-	sp := score.ExampleParams("t")
+	sp := score.DefaultParams("t")
 	victimCfg := testConfig(t, 0)
 	victimCfg.Score = &sp
 	victimCfg.DisconnectBackoff = time.Minute

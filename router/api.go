@@ -15,7 +15,8 @@ import (
 // Errors returned by the Router's inputs. Unless stated otherwise the
 // Router's state is unchanged when one is returned.
 var (
-	// ErrConfig wraps every problem New finds in a Config.
+	// ErrConfig wraps every problem New finds in a Config and every
+	// problem Params.Validate reports.
 	ErrConfig = errors.New("router: invalid config")
 	// ErrNotJoined: Leave of a topic the router has not joined.
 	ErrNotJoined = errors.New("router: topic not joined")

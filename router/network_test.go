@@ -138,12 +138,12 @@ func rejectBad(_ peer.ID, m *rpc.Message) validator.Result {
 }
 
 // TestScoredNetworkShunsInvalidPublisher runs 30 routers with the real
-// Scorer (score.ExampleParams): honest traffic is delivered everywhere, and
+// Scorer (score.DefaultParams): honest traffic is delivered everywhere, and
 // a router publishing invalid messages is pruned from every mesh, then
 // graylisted.
 func TestScoredNetworkShunsInvalidPublisher(t *testing.T) {
 	const n, bad = 30, 0
-	scored := withScorer(t, score.ExampleParams("t"), score.ExampleThresholds())
+	scored := withScorer(t, score.DefaultParams("t"), score.DefaultThresholds())
 	nt := newTestNet(t, n, 3, func(_ int, c *Config) { scored(c) })
 	for i := range nt.rs {
 		nt.rs[i].SetValidator("t", TopicValidator{Sync: rejectBad})

@@ -119,16 +119,13 @@ func DefaultParams() Params {
 	}
 }
 
-// ErrParams is wrapped by every problem Validate reports.
-var ErrParams = errors.New("router: invalid params")
-
 // Validate reports every inconsistency in p at once (errors.Join), each
-// naming the rule broken and wrapping ErrParams; nil when p is usable.
+// naming the rule broken and wrapping ErrConfig; nil when p is usable.
 func (p Params) Validate() error {
 	var errs []error
 	check := func(ok bool, format string, args ...any) {
 		if !ok {
-			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrParams}, args...)...))
+			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 		}
 	}
 	check(p.D >= 0 && p.Dlo >= 0 && p.Dhi >= 0 && p.Dscore >= 0 && p.Dout >= 0 && p.Dlazy >= 0,

@@ -48,8 +48,8 @@ func TestParamsValidate(t *testing.T) {
 			p := DefaultParams()
 			tc.mod(&p)
 			err := p.Validate()
-			if !errors.Is(err, ErrParams) {
-				t.Fatalf("err %v does not wrap ErrParams", err)
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("err %v does not wrap ErrConfig", err)
 			}
 			for _, rule := range tc.rules {
 				if !strings.Contains(err.Error(), rule) {

@@ -29,14 +29,14 @@ func TestScoreSilentMeshPeerPruned(t *testing.T) {
 		silent     = 6
 		activation = 10 * time.Second
 	)
-	sp := score.ExampleParams(topic)
+	sp := score.DefaultParams(topic)
 	sp.Topics[topic].MeshMessageDeliveriesActivation = activation
 	p := meshParams()
 	// The subject refuses inbound GRAFTs beyond Dhi with a PRUNE and
 	// backs off from those peers: a short backoff leaves replacements
 	// available by the time P3 is active.
 	p.PruneBackoff = 5 * time.Second
-	scored := withScorer(t, sp, score.ExampleThresholds())
+	scored := withScorer(t, sp, score.DefaultThresholds())
 	nt := newTestNet(t, 7, 77, func(i int, c *Config) {
 		c.Params = p
 		scored(c)
@@ -132,11 +132,11 @@ func TestScoreBrokenPromises(t *testing.T) {
 		liar, honest  = 1, 2
 		maxHeartbeats = 20
 	)
-	sp := score.ExampleParams(topic)
+	sp := score.DefaultParams(topic)
 	// Every broken promise counts and two (−30 × 2² = −120) are enough to
 	// fall below GossipThreshold (−100).
 	sp.BehaviourPenaltyWeight, sp.BehaviourPenaltyThreshold = -30, 0
-	th := score.ExampleThresholds()
+	th := score.DefaultThresholds()
 	p := DefaultParams()
 	s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, th)(c) })
 	s.join(topic)
@@ -221,7 +221,7 @@ func TestScoreOpportunisticGraft(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sp := score.ExampleParams(topic)
+			sp := score.DefaultParams(topic)
 			// Scripted peers forward nothing: P3 and P3b off keep them at
 			// their P5 (plus a little P1).
 			sp.Topics[topic].MeshMessageDeliveriesWeight = 0
@@ -234,7 +234,7 @@ func TestScoreOpportunisticGraft(t *testing.T) {
 				}
 			}
 			sp.AppSpecificScore = func(id peer.ID) float64 { return p5[id] }
-			th := score.ExampleThresholds() // OpportunisticGraftThreshold 5
+			th := score.DefaultThresholds() // OpportunisticGraftThreshold 5
 			p := DefaultParams()
 			s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, th)(c) })
 			s.addPeers(1, 6, Inbound, topic)
@@ -310,9 +310,9 @@ func TestScoreGraftDuringBackoff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sp := score.ExampleParams(topic)
+			sp := score.DefaultParams(topic)
 			sp.BehaviourPenaltyThreshold = 0 // P7 = penalties²
-			s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, score.ExampleThresholds())(c) })
+			s := newEnv(t, func(c *Config) { c.Params = p; withScorer(t, sp, score.DefaultThresholds())(c) })
 			s.addPeers(q, q, Inbound, topic)
 			s.join(topic)
 			if !slices.Contains(s.r.Mesh(topic), pid(q)) {

@@ -13,8 +13,8 @@ import (
 // with every component live, among 50 peers: cached (no event touched the
 // peer since the last Score) and afterChange (the topic part recomputed).
 func BenchmarkScore(b *testing.B) {
-	p := ExampleParams("t0")
-	tp := ExampleTopicParams()
+	p := DefaultParams("t0")
+	tp := DefaultTopicParams()
 	p.Topics["t1"], p.Topics["t2"] = &tp, &tp
 	p.AppSpecificScore = func(id peer.ID) float64 { return float64(id[0] & 1) }
 	s := mustNew(b, p)
@@ -60,8 +60,8 @@ func BenchmarkScore(b *testing.B) {
 // BenchmarkRefresh: one heartbeat (one decay step) over 200 peers in 3
 // topics.
 func BenchmarkRefresh(b *testing.B) {
-	p := ExampleParams("t0")
-	tp := ExampleTopicParams()
+	p := DefaultParams("t0")
+	tp := DefaultTopicParams()
 	p.Topics["t1"], p.Topics["t2"] = &tp, &tp
 	s := mustNew(b, p)
 	for i := range 200 {
@@ -83,7 +83,7 @@ func BenchmarkRefresh(b *testing.B) {
 // BenchmarkDeliver: first receipt, one near-first copy and acceptance of
 // one message, with records expiring.
 func BenchmarkDeliver(b *testing.B) {
-	s := mustNew(b, ExampleParams("t"))
+	s := mustNew(b, DefaultParams("t"))
 	for i := range 10 {
 		s.AddPeer(t0, pid(byte(i)), netip.Addr{})
 		s.Graft(t0, pid(byte(i)), "t")

@@ -83,7 +83,7 @@ func TestDecayReachesZeroAtDerivedTime(t *testing.T) {
 func TestIrregularRefreshEqualsRegular(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		p := ExampleParams("t")
+		p := DefaultParams("t")
 		p.BehaviourPenaltyDecay = 0.9
 		tp := p.Topics["t"]
 		tp.MeshMessageDeliveriesActivation = 3 * time.Second

@@ -31,5 +31,5 @@
 //
 // Parameters: Params and TopicParams, checked by Validate (every problem at
 // once); ScoreParameterDecay derives decay factors from durations;
-// ExampleParams and ExampleThresholds are a documented starting point.
+// DefaultParams and DefaultThresholds are a documented starting point.
 package score

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// ExampleParams behaves as its comments say on the traffic it was sized
+// DefaultParams behaves as its comments say on the traffic it was sized
 // for: 20 msg/s, a D = 6 mesh, 1 s heartbeats.
-func TestExampleParamsScenario(t *testing.T) {
-	p, th := ExampleParams("t"), ExampleThresholds()
+func TestDefaultParamsScenario(t *testing.T) {
+	p, th := DefaultParams("t"), DefaultThresholds()
 	s := mustNew(t, p)
 	honest := []byte{1, 2, 3, 4, 5}
 	silent, bad := byte(6), byte(7)

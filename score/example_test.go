@@ -18,9 +18,9 @@ func ExampleScoreParameterDecay() {
 	// 0.4642
 }
 
-func ExampleExampleParams() {
-	p := score.ExampleParams("events")
-	th := score.ExampleThresholds()
+func ExampleDefaultParams() {
+	p := score.DefaultParams("events")
+	th := score.DefaultThresholds()
 	fmt.Println(p.Validate(), th.Validate())
 	s, err := score.New(p)
 	if err != nil {

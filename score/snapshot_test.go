@@ -10,7 +10,7 @@ import (
 )
 
 func TestSnapshot(t *testing.T) {
-	p := ExampleParams("t")
+	p := DefaultParams("t")
 	p.AppSpecificScore = func(id peer.ID) float64 { return float64(id[0]) }
 	p.RetainScore = time.Minute
 	s := mustNew(t, p)
@@ -68,7 +68,7 @@ func TestSnapshot(t *testing.T) {
 // Snapshots of two Scorers fed the same events are identical, and Params
 // returns an independent copy.
 func TestParamsCopied(t *testing.T) {
-	p := ExampleParams("t")
+	p := DefaultParams("t")
 	s := mustNew(t, p)
 	p.Topics["t"].TopicWeight = 100
 	p.IPColocationFactorWhitelist[0] = netip.MustParsePrefix("10.0.0.0/8")

@@ -7,9 +7,9 @@ import (
 	"slices"
 )
 
-// ErrInvalidParams is wrapped by every problem Validate reports, so
-// errors.Is(err, ErrInvalidParams) holds for any validation failure.
-var ErrInvalidParams = errors.New("score: invalid parameters")
+// ErrConfig is wrapped by every problem Validate reports, so
+// errors.Is(err, ErrConfig) holds for any validation failure.
+var ErrConfig = errors.New("score: invalid config")
 
 // checker collects every problem found, each naming the field and the rule.
 type checker struct {
@@ -18,7 +18,7 @@ type checker struct {
 }
 
 func (c *checker) failf(field, rule string, v any) {
-	c.errs = append(c.errs, fmt.Errorf("%w: %s%s = %v: %s", ErrInvalidParams, c.prefix, field, v, rule))
+	c.errs = append(c.errs, fmt.Errorf("%w: %s%s = %v: %s", ErrConfig, c.prefix, field, v, rule))
 }
 
 // The comparisons are written so that NaN fails every rule.
@@ -49,7 +49,7 @@ func (c *checker) decay(field string, v float64) {
 func (c *checker) err() error { return errors.Join(c.errs...) }
 
 // Validate reports every problem in p at once (errors.Join), each wrapping
-// ErrInvalidParams and naming the field and the rule it breaks. Topics
+// ErrConfig and naming the field and the rule it breaks. Topics
 // are checked in sorted order so the report is stable.
 func (p *Params) Validate() error {
 	c := &checker{}
@@ -86,7 +86,7 @@ func (p *Params) Validate() error {
 	for _, name := range slices.Sorted(maps.Keys(p.Topics)) {
 		tp := p.Topics[name]
 		if tp == nil {
-			errs = append(errs, fmt.Errorf("%w: Topics[%q]: must not be nil", ErrInvalidParams, name))
+			errs = append(errs, fmt.Errorf("%w: Topics[%q]: must not be nil", ErrConfig, name))
 			continue
 		}
 		tc := &checker{prefix: fmt.Sprintf("Topics[%q].", name)}
@@ -97,7 +97,7 @@ func (p *Params) Validate() error {
 }
 
 // Validate reports every problem in tp at once (errors.Join), each wrapping
-// ErrInvalidParams and naming the field and the rule it breaks.
+// ErrConfig and naming the field and the rule it breaks.
 func (tp *TopicParams) Validate() error {
 	c := &checker{}
 	tp.check(c)
@@ -153,7 +153,7 @@ func (tp *TopicParams) checkMeshDeliveries(c *checker) {
 }
 
 // Validate reports every violation of the spec's ordering at once
-// (errors.Join), each wrapping ErrInvalidParams: GraylistThreshold <
+// (errors.Join), each wrapping ErrConfig: GraylistThreshold <
 // PublishThreshold ≤ GossipThreshold < 0, AcceptPXThreshold ≥ 0 and
 // OpportunisticGraftThreshold ≥ 0.
 func (t *Thresholds) Validate() error {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestValidateReportsEveryProblem(t *testing.T) {
-	good := ExampleTopicParams()
+	good := DefaultTopicParams()
 	cases := []struct {
 		name   string
 		mod    func(p *Params)
@@ -77,7 +77,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := ExampleParams("a")
+			p := DefaultParams("a")
 			tc.mod(&p)
 			err := p.Validate()
 			checkReport(t, err, tc.fields)
@@ -90,7 +90,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 }
 
 // checkReport checks that err names exactly the given fields, one problem
-// per field, each wrapping ErrInvalidParams.
+// per field, each wrapping ErrConfig.
 func checkReport(t *testing.T, err error, fields []string) {
 	t.Helper()
 	if len(fields) == 0 {
@@ -99,8 +99,8 @@ func checkReport(t *testing.T, err error, fields []string) {
 		}
 		return
 	}
-	if !errors.Is(err, ErrInvalidParams) {
-		t.Fatalf("error %v does not wrap ErrInvalidParams", err)
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("error %v does not wrap ErrConfig", err)
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(fields) {
@@ -125,7 +125,7 @@ func TestThresholdsValidate(t *testing.T) {
 		th     Thresholds
 		fields []string
 	}{
-		{"example", ExampleThresholds(), nil},
+		{"example", DefaultThresholds(), nil},
 		{"equal publish and gossip", Thresholds{GossipThreshold: -10, PublishThreshold: -10, GraylistThreshold: -11}, nil},
 		{"zero value", Thresholds{}, []string{"GossipThreshold", "GraylistThreshold"}},
 		{"all wrong", Thresholds{GossipThreshold: 1, PublishThreshold: 2, GraylistThreshold: 2, AcceptPXThreshold: -1, OpportunisticGraftThreshold: -1},
@@ -142,7 +142,7 @@ func TestThresholdsValidate(t *testing.T) {
 }
 
 func TestTopicParamsValidate(t *testing.T) {
-	tp := ExampleTopicParams()
+	tp := DefaultTopicParams()
 	if err := tp.Validate(); err != nil {
 		t.Fatal(err)
 	}

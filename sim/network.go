@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// ErrOptions is wrapped by every problem Scenario.Validate reports.
-var ErrOptions = errors.New("sim: invalid options")
+// ErrConfig is wrapped by every problem Scenario.Validate reports.
+var ErrConfig = errors.New("sim: invalid config")
 
 // Network is the whole network model of a run: every fault and timing knob
 // in one struct (the TigerBeetle packet-simulator idea). The zero value is
@@ -138,7 +138,7 @@ type Churn struct {
 func (n *Network) validate(errs *[]error) {
 	bad := func(ok bool, format string, args ...any) {
 		if !ok {
-			*errs = append(*errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, args...)...))
+			*errs = append(*errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 		}
 	}
 	l := n.Latency

@@ -60,16 +60,16 @@ func TestValidate(t *testing.T) {
 	s.Net.Latency.Jitter = time.Hour
 	s.Traffic.Rate = 0
 	err := s.Validate()
-	if !errors.Is(err, ErrOptions) {
-		t.Fatalf("Validate = %v, want ErrOptions", err)
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("Validate = %v, want ErrConfig", err)
 	}
 	for _, want := range []string{"Nodes", "Loss", "Jitter", "Traffic"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}
 	}
-	if _, err := Run(s, 1, RunOptions{}); !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), "seed 1") {
-		t.Errorf("Run of an invalid scenario = %v, want ErrOptions naming the seed", err)
+	if _, err := Run(s, 1, RunOptions{}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "seed 1") {
+		t.Errorf("Run of an invalid scenario = %v, want ErrConfig naming the seed", err)
 	}
 }
 

@@ -46,9 +46,9 @@ type Scenario struct {
 	// router.DefaultParams().
 	Params router.Params
 	// ScoreParams returns the score parameters for the topic; nil means
-	// SimScoreParams.
+	// ScoreParams.
 	ScoreParams func(topic string) score.Params
-	// Thresholds; the zero value means score.ExampleThresholds().
+	// Thresholds; the zero value means score.DefaultThresholds().
 	Thresholds score.Thresholds
 	// SampleEvery is the period of metric samples (scores by class, mesh
 	// degrees, invariants). Zero means 5 s.
@@ -168,12 +168,12 @@ type Traffic struct {
 	Drain time.Duration
 }
 
-// Validate reports every problem with s at once, each wrapping ErrOptions.
+// Validate reports every problem with s at once, each wrapping ErrConfig.
 func (s *Scenario) Validate() error {
 	var errs []error
 	bad := func(ok bool, format string, args ...any) {
 		if !ok {
-			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, args...)...))
+			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 		}
 	}
 	bad(s.Nodes >= 2, "Nodes %d < 2", s.Nodes)
@@ -183,7 +183,7 @@ func (s *Scenario) Validate() error {
 		"Topology: want 0 ≤ PeersLow ≤ PeersHigh (PeersLow=%d PeersHigh=%d)", tp.PeersLow, tp.PeersHigh)
 	if s.Membership.ProbeInterval != 0 {
 		if err := s.Membership.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %w", ErrOptions, err))
+			errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
 		}
 	}
 	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
@@ -196,7 +196,7 @@ func (s *Scenario) Validate() error {
 	s.Net.validate(&errs)
 	if s.Params.D != 0 {
 		if err := s.Params.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %w", ErrOptions, err))
+			errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -241,7 +241,7 @@ func (t *Topology) waterMarks() (low, high int) {
 // thresholds returns the score thresholds of the run.
 func (s *Scenario) thresholds() score.Thresholds {
 	if s.Thresholds == (score.Thresholds{}) {
-		return score.ExampleThresholds()
+		return score.DefaultThresholds()
 	}
 	return s.Thresholds
 }
@@ -249,20 +249,20 @@ func (s *Scenario) thresholds() score.Thresholds {
 // scoreParams returns the score parameters of the run.
 func (s *Scenario) scoreParams() score.Params {
 	if s.ScoreParams == nil {
-		return SimScoreParams(Topic)
+		return ScoreParams(Topic)
 	}
 	return s.ScoreParams(Topic)
 }
 
-// SimScoreParams returns the score parameters the named scenarios use:
-// score.ExampleParams for the topic with three changes for the simulated
+// ScoreParams returns the score parameters the named scenarios use:
+// score.DefaultParams for the topic with three changes for the simulated
 // topic (20–50 msg/s, runs of a minute or two): P3 activates after 10 s
 // instead of 30 s; IP colocation (P6) is off since simulated nodes have no
 // addresses; delivery records live 10 s instead of 2 min (copies of a
 // message arrive within a second or two here, and 1,000 nodes × 2 min of
 // records is most of a run's memory). See README.md for how to tune them.
-func SimScoreParams(topic string) score.Params {
-	p := score.ExampleParams(topic)
+func ScoreParams(topic string) score.Params {
+	p := score.DefaultParams(topic)
 	tp := *p.Topics[topic]
 	tp.MeshMessageDeliveriesActivation = 10 * time.Second
 	p.Topics = map[string]*score.TopicParams{topic: &tp}

@@ -73,7 +73,7 @@ type knownPeer struct {
 // id, or on opts.Socket when set. The Conn is ready for Dial and Send.
 func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	if id == nil {
-		return nil, fmt.Errorf("%w: nil identity", ErrBadOptions)
+		return nil, fmt.Errorf("%w: nil identity", ErrConfig)
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	// the live peers' entries, of which there are at most MaxPeers.
 	known, err := simplelru.NewLRU[peer.ID, *knownPeer](o.MaxPeers+1, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	now := clk.Now()
 	c := &Conn{

@@ -20,8 +20,8 @@ var (
 	// ErrPeerMismatch: Dial completed a handshake with a peer other than the
 	// expected one; the session was discarded.
 	ErrPeerMismatch = errors.New("transport: unexpected peer")
-	// ErrBadOptions: Options.Validate found a problem.
-	ErrBadOptions = errors.New("transport: bad options")
+	// ErrConfig: Options.Validate found a problem.
+	ErrConfig = errors.New("transport: invalid config")
 
 	// Errors for malformed remote input; they are counted as drops, never
 	// returned by Conn methods.

@@ -141,12 +141,12 @@ func (o Options) withDefaults() Options {
 }
 
 // Validate reports every problem with o (after defaults are applied by
-// Listen; a zero field is valid). Each error wraps ErrBadOptions.
+// Listen; a zero field is valid). Each error wraps ErrConfig.
 func (o Options) Validate() error {
 	o = o.withDefaults()
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrBadOptions}, args...)...))
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 	}
 	if o.NetworkKey != nil && len(o.NetworkKey) != 32 {
 		bad("NetworkKey has %d bytes, want 32", len(o.NetworkKey))

@@ -180,8 +180,8 @@ func TestOptionsValidate(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("Validate = %v, want ok=%v", err, tt.ok)
 			}
-			if err != nil && !errorsIs(err, transport.ErrBadOptions) {
-				t.Fatalf("err %v does not wrap ErrBadOptions", err)
+			if err != nil && !errorsIs(err, transport.ErrConfig) {
+				t.Fatalf("err %v does not wrap ErrConfig", err)
 			}
 		})
 	}

@@ -49,9 +49,9 @@ func newNode(bootstrap ...string) (*node.Node, error) {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Bootstrap = bootstrap
 	cfg.Gossip.HeartbeatInterval = 200 * time.Millisecond
-	sp := score.ExampleParams(topicName)
+	sp := score.DefaultParams(topicName)
 	cfg.Score = &sp
-	cfg.Thresholds = score.ExampleThresholds()
+	cfg.Thresholds = score.DefaultThresholds()
 	return node.New(cfg)
 }
 

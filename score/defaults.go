@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// ExampleParams returns a documented starting point for a typical cluster:
+// DefaultParams returns a documented starting point for a typical cluster:
 // one topic carrying a few tens of messages per second (≈ 20 msg/s),
 // GossipSub D = 6 (so each mesh peer is first to deliver about 1/6 of the
 // messages, ≈ 3 msg/s), a 1 s heartbeat, and decay at every heartbeat.
@@ -13,9 +13,9 @@ import (
 //
 // The scale: a well-behaved mesh peer tops out near +40 in the topic; one
 // invalid message costs −10, three cost −90; a silent mesh peer sinks to
-// about −50; thresholds (ExampleThresholds) sit at −100 / −200 / −400.
-func ExampleParams(topic string) Params {
-	tp := ExampleTopicParams()
+// about −50; thresholds (DefaultThresholds) sit at −100 / −200 / −400.
+func DefaultParams(topic string) Params {
+	tp := DefaultTopicParams()
 	return Params{
 		Topics: map[string]*TopicParams{topic: &tp},
 		// Topics add up to at most +50: with several topics a peer cannot
@@ -55,9 +55,9 @@ func ExampleParams(topic string) Params {
 	}
 }
 
-// ExampleTopicParams returns the per-topic part of ExampleParams, for a
+// DefaultTopicParams returns the per-topic part of DefaultParams, for a
 // topic of ≈ 20 msg/s with D = 6 and a 1 s heartbeat.
-func ExampleTopicParams() TopicParams {
+func DefaultTopicParams() TopicParams {
 	return TopicParams{
 		// One topic: weight 1 keeps the numbers below in score units.
 		TopicWeight: 1,
@@ -102,8 +102,8 @@ func ExampleTopicParams() TopicParams {
 	}
 }
 
-// ExampleThresholds returns thresholds that go with ExampleParams.
-func ExampleThresholds() Thresholds {
+// DefaultThresholds returns thresholds that go with DefaultParams.
+func DefaultThresholds() Thresholds {
 	return Thresholds{
 		// Below −100 (≈ 4 invalid messages, or 2 silent prunes plus
 		// misbehaviour) gossip stops both ways.
