@@ -13,6 +13,7 @@ type Option func(*options)
 type options struct {
 	validator any // func(context.Context, peer.ID, T) validator.Result
 	wait      bool
+	minPeers  int
 }
 
 // WithValidator validates every received value of the topic before it is
@@ -30,6 +31,14 @@ func WithValidator[T any](fn func(ctx context.Context, from peer.ID, v T) valida
 // ErrQueueFull when every queue is full: backpressure rather than loss.
 func WaitForRoom() Option {
 	return func(o *options) { o.wait = true }
+}
+
+// WithMinPeers makes Publish wait, within its ctx, until at least n peers
+// are subscribed to the topic (go-libp2p-pubsub's
+// WithReadiness(MinTopicSize(n))), so that a value is never published to
+// nobody; when ctx ends first Publish fails with node.ErrNoPeers.
+func WithMinPeers(n int) Option {
+	return func(o *options) { o.minPeers = n }
 }
 
 // SubOption configures Subscribe.

@@ -35,7 +35,7 @@ func Join[T any](n *node.Node, name string, c Codec[T], opts ...Option) (*Topic[
 	for _, opt := range opts {
 		opt(&o)
 	}
-	to := node.TopicOptions{WaitForRoom: o.wait}
+	to := node.TopicOptions{WaitForRoom: o.wait, MinPeers: o.minPeers}
 	if o.validator != nil {
 		fn, ok := o.validator.(func(context.Context, peer.ID, T) validator.Result)
 		if !ok {
@@ -55,6 +55,15 @@ func Join[T any](n *node.Node, name string, c Codec[T], opts ...Option) (*Topic[
 	}
 	return &Topic[T]{h: h, codec: c}, nil
 }
+
+// Peers returns the peers subscribed to the topic, sorted
+// (go-libp2p-pubsub's ListPeers).
+func (t *Topic[T]) Peers() []peer.ID { return t.h.Peers() }
+
+// WaitPeers returns when at least n peers are subscribed to the topic, or
+// fails with node.ErrNoPeers when ctx ends first (node.ErrClosed after
+// Close).
+func (t *Topic[T]) WaitPeers(ctx context.Context, n int) error { return t.h.WaitPeers(ctx, n) }
 
 // Name returns the topic's name.
 func (t *Topic[T]) Name() string { return t.h.Name() }
