@@ -19,7 +19,8 @@ func sampleMessages() []message {
 		{kind: kindNack, seq: 9},
 		{kind: kindGossip, updates: []update{{state: StateLeft, id: a, inc: 1}}},
 		{kind: kindPushPull, reply: true, updates: []update{alive, {state: StateDead, id: b, hasMeta: true, addr: "x:1"}}},
-		{kind: kindPushPull, updates: []update{{state: StateAlive, id: b, inc: 2, hasMeta: true, fresh: true, addr: "x:2"}}},
+		{kind: kindPushPull, partial: true, updates: []update{{state: StateAlive, id: b, inc: 2, hasMeta: true, fresh: true, addr: "x:2"}}},
+		{kind: kindPushPull, reply: true, join: true, updates: []update{alive}},
 	}
 }
 

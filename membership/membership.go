@@ -41,6 +41,8 @@ type Membership struct {
 	// announceUntil: until then this node puts its own alive update in
 	// its probes (see startProbe).
 	announceUntil time.Time
+	// nextAsk: the earliest time to ask an unknown sender who it is.
+	nextAsk time.Time
 	lastDeadline  time.Time // handed out by the latest Ready
 
 	out     Output

@@ -34,7 +34,7 @@ type Params struct {
 	// ping-reqs go out; helpers also wait this long before they nack.
 	// Multiplied by Health+1 for our own probes. A probe as a whole ends,
 	// failed, max(ProbeInterval, 3×ProbeTimeout) (scaled) after it began:
-	// the indirect path is two round trips. Must be > 0 and < ProbeInterval.
+	// the indirect path is two round trips. Must be > 0 and ≤ 4 × ProbeInterval.
 	ProbeTimeout time.Duration
 	// IndirectChecks is k, the number of members asked to ping-req a
 	// member whose direct ping timed out; also the number of independent
@@ -154,8 +154,8 @@ func (p Params) Validate() error {
 	if p.ProbeInterval <= 0 {
 		bad("ProbeInterval %v must be > 0", p.ProbeInterval)
 	}
-	if p.ProbeTimeout <= 0 || p.ProbeTimeout >= p.ProbeInterval {
-		bad("ProbeTimeout %v must be > 0 and < ProbeInterval %v", p.ProbeTimeout, p.ProbeInterval)
+	if p.ProbeTimeout <= 0 || p.ProbeTimeout > 4*p.ProbeInterval {
+		bad("ProbeTimeout %v must be > 0 and ≤ 4 × ProbeInterval %v (probes overlap)", p.ProbeTimeout, p.ProbeInterval)
 	}
 	if p.IndirectChecks < 0 {
 		bad("IndirectChecks %d must be ≥ 0", p.IndirectChecks)

@@ -132,7 +132,12 @@ func (m *Membership) reconnect() {
 
 // pushPull sends our whole state to id; reply asks for its state back.
 func (m *Membership) pushPull(id peer.ID, addr string, reply bool) {
-	if reply {
+	m.sendState(id, addr, &message{kind: kindPushPull, reply: reply})
+}
+
+// sendState sends hdr, a push-pull, with our whole state.
+func (m *Membership) sendState(id peer.ID, addr string, hdr *message) {
+	if hdr.reply {
 		m.stats.PushPulls++
 	}
 	entries := make([]update, 0, len(m.members)+1)
@@ -157,7 +162,18 @@ func (m *Membership) pushPull(id peer.ID, addr string, reply bool) {
 			break
 		}
 	}
-	m.send(id, addr, appendPushPull(nil, reply, entries))
+	hdr.updates = entries
+	m.send(id, addr, appendPushPull(nil, hdr))
+}
+
+// answerJoin answers a joiner with a sample: this node and up to
+// joinSample random up members (see pushpull.go).
+func (m *Membership) answerJoin(id peer.ID, addr string) {
+	entries := []update{updateOf(&m.self, peer.ID{}, true)}
+	for _, pid := range m.pickUp(joinSample, id) {
+		entries = append(entries, updateOf(&m.members[pid].Member, peer.ID{}, true))
+	}
+	m.send(id, addr, appendPushPull(nil, &message{kind: kindPushPull, partial: true, updates: entries}))
 }
 
 func (m *Membership) sortedMembers() []*member {
@@ -191,7 +207,7 @@ func (m *Membership) Join(now time.Time, id peer.ID, addr string) {
 	if addr == "" {
 		addr = e.Addr
 	}
-	m.pushPull(id, addr, true)
+	m.sendState(id, addr, &message{kind: kindPushPull, reply: true, join: true})
 }
 
 // Leave announces this node's graceful leave (StateLeft at a higher
@@ -278,7 +294,7 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 			m.handlePing(from, msg)
 		case kindPushPull:
 			if msg.reply {
-				m.pushPull(from, m.addrOf(from), false)
+				m.answerJoin(from, m.addrOf(from)) // after Leave: who is left to ask
 			}
 		}
 		return
@@ -287,6 +303,14 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 	before := len(m.members)
 	for i := range msg.updates {
 		m.apply(now, from, &msg.updates[i], pp)
+	}
+	if e := m.members[from]; e == nil && from != m.self.ID && !now.Before(m.nextAsk) {
+		// A member we do not know is talking to us: its alive missed us
+		// (the rare straggler of an epidemic). Ask it as a joiner would;
+		// its sample answer names it. At most one ask per ProbeInterval.
+		m.nextAsk = now.Add(m.p.ProbeInterval)
+		self := updateOf(&m.self, peer.ID{}, true)
+		m.send(from, "", appendPushPull(nil, &message{kind: kindPushPull, reply: true, join: true, updates: []update{self}}))
 	}
 	if pp && len(m.members) > before {
 		// A state exchange showed members that did not know of this node
@@ -306,9 +330,17 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 	case kindNack:
 		m.handleNack(from, msg)
 	case kindPushPull:
-		if msg.reply {
-			addr := m.addrOf(from)
-			m.pushPull(from, addr, false)
+		switch {
+		case msg.reply && msg.join:
+			m.answerJoin(from, m.addrOf(from))
+		case msg.reply:
+			m.pushPull(from, m.addrOf(from), false)
+		case msg.partial:
+			// A seed's sample: exchange whole states with one member of it
+			// at random (not the seed), so that no seed serves them all.
+			if ids := m.pickUp(1, from); len(ids) == 1 {
+				m.pushPull(ids[0], m.addrOf(ids[0]), true)
+			}
 		}
 	}
 }

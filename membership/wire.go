@@ -59,6 +59,8 @@ type message struct {
 	target  peer.ID  // ping, ping-req
 	addr    string   // ping-req: the target's address
 	reply   bool     // push-pull: the sender wants our state back
+	join    bool     // push-pull: the sender is joining (answer with a sample)
+	partial bool     // push-pull: a sample, not the sender's whole state
 	updates []update // piggybacked updates, or the push-pull state
 }
 
@@ -211,7 +213,7 @@ func decode(body []byte, l limits) (message, error) {
 // Membership packs piggybacked updates with appendHeader and packUpdates).
 func encode(dst []byte, m *message) []byte {
 	if m.kind == kindPushPull {
-		return appendPushPull(dst, m.reply, m.updates)
+		return appendPushPull(dst, m)
 	}
 	dst = appendHeader(dst, m)
 	dst = binary.AppendUvarint(dst, uint64(len(m.updates)))
