@@ -42,8 +42,8 @@ type Membership struct {
 	// its probes (see startProbe).
 	announceUntil time.Time
 	// nextAsk: the earliest time to ask an unknown sender who it is.
-	nextAsk time.Time
-	lastDeadline  time.Time // handed out by the latest Ready
+	nextAsk      time.Time
+	lastDeadline time.Time // handed out by the latest Ready
 
 	out     Output
 	handed  bool // out was returned by Ready and not yet Advanced
