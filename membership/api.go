@@ -198,6 +198,7 @@ type Stats struct {
 	Suspicions        uint64 // suspicions raised by this node's own probes
 	Refutations       uint64 // times this node refuted a suspicion or death of itself
 	DeathsDeclared    uint64 // suspicion timeouts that declared a member dead here
+	LastChances       uint64 // lone suspicions that ran out and got a last direct ping
 	Leaves            uint64 // members learnt to have left
 	Stalls            uint64 // Ticks far past their deadline (this node stalled)
 	PushPulls         uint64 // push-pull exchanges started (joins included)

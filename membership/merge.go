@@ -155,6 +155,11 @@ func (m *Membership) applySelf(sender peer.ID, u *update) {
 	case u.state != StateAlive && u.inc >= m.self.Incarnation:
 		m.aw.apply(1) // Lifeguard: having to refute means we may be slow
 		m.refute(u.inc, sender, u.from)
+	case u.state != StateAlive && !sender.IsZero() && sender != m.self.ID:
+		// The sender holds an old suspicion of us, already refuted: our
+		// refutation missed it. Send it our current state directly.
+		cur := updateOf(&m.self, peer.ID{}, true)
+		m.sendMsg(sender, m.addrOf(sender), &message{kind: kindGossip}, &cur)
 	}
 }
 

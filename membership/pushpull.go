@@ -11,7 +11,9 @@ import "encoding/binary"
 // the answerer and up to joinSample random up members), and the joiner
 // then exchanges whole states with one member of the sample at random. A
 // seed that many nodes join at once thus sends each a few kilobytes, not
-// its whole member list, and the whole lists come from random members.
+// its whole member list, and the whole lists come from random members. A
+// join request with no entries asks only who the receiver is (a member
+// heard from a stranger): it is answered with the receiver's own entry.
 
 const (
 	pushPullReply   = 0x01

@@ -47,10 +47,18 @@ type suspicion struct {
 	k        int           // confirmations expected
 	min, max time.Duration // timeout bounds
 	accusers []peer.ID     // distinct accusers seen, at most k+1
+	// lastChance is set when the timer of an unconfirmed suspicion ran
+	// out and a last direct ping went to the suspect; the suspect is
+	// declared dead only if this deadline passes too.
+	lastChance time.Time
 }
 
-// deadline is when the suspect is declared dead.
+// deadline is when the suspect is declared dead (or, unconfirmed, pinged
+// a last time).
 func (s *suspicion) deadline() time.Time {
+	if !s.lastChance.IsZero() {
+		return s.lastChance
+	}
 	c := len(s.accusers) - 1 // the first accuser starts the suspicion
 	return s.start.Add(SuspicionTimeout(c, s.k, s.min, s.max))
 }

@@ -77,6 +77,21 @@ func (m *Membership) tickSuspicions(now time.Time) {
 	}
 	for _, id := range due {
 		e := m.members[id]
+		if s := e.susp; s.lastChance.IsZero() && len(s.accusers) < 2 && !m.left {
+			// A lone accusation ran out (Lifeguard's confirmations never
+			// came): before declaring death, ping the suspect once more
+			// with its suspicion, so that a live member whose refutation
+			// missed us refutes to us directly. Confirmed suspicions (a
+			// crash: every prober accuses) do not wait.
+			// Two pings, so that one lost packet does not decide.
+			s.lastChance = now.Add(2 * m.aw.scale(m.p.ProbeTimeout))
+			m.stats.LastChances++
+			for range 2 {
+				m.seq++
+				m.sendMsg(id, e.Addr, &message{kind: kindPing, seq: m.seq, target: id}, m.stateFor(id))
+			}
+			continue
+		}
 		m.stats.DeathsDeclared++
 		m.apply(now, m.self.ID, &update{state: StateDead, id: id, inc: e.Incarnation, from: m.self.ID}, false)
 	}
@@ -164,6 +179,12 @@ func (m *Membership) sendState(id peer.ID, addr string, hdr *message) {
 	}
 	hdr.updates = entries
 	m.send(id, addr, appendPushPull(nil, hdr))
+}
+
+// answerWho answers a member that asked who we are with our own entry.
+func (m *Membership) answerWho(id peer.ID) {
+	self := updateOf(&m.self, peer.ID{}, true)
+	m.send(id, "", appendPushPull(nil, &message{kind: kindPushPull, updates: []update{self}}))
 }
 
 // answerJoin answers a joiner with a sample: this node and up to
@@ -306,11 +327,11 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 	}
 	if e := m.members[from]; e == nil && from != m.self.ID && !now.Before(m.nextAsk) {
 		// A member we do not know is talking to us: its alive missed us
-		// (the rare straggler of an epidemic). Ask it as a joiner would;
-		// its sample answer names it. At most one ask per ProbeInterval.
+		// (the rare straggler of an epidemic). Ask it who it is: a join
+		// request with no state, answered with its own entry only. At
+		// most one ask per ProbeInterval.
 		m.nextAsk = now.Add(m.p.ProbeInterval)
-		self := updateOf(&m.self, peer.ID{}, true)
-		m.send(from, "", appendPushPull(nil, &message{kind: kindPushPull, reply: true, join: true, updates: []update{self}}))
+		m.send(from, "", appendPushPull(nil, &message{kind: kindPushPull, reply: true, join: true}))
 	}
 	if pp && len(m.members) > before {
 		// A state exchange showed members that did not know of this node
@@ -331,6 +352,8 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 		m.handleNack(from, msg)
 	case kindPushPull:
 		switch {
+		case msg.reply && msg.join && len(msg.updates) == 0:
+			m.answerWho(from)
 		case msg.reply && msg.join:
 			m.answerJoin(from, m.addrOf(from))
 		case msg.reply:
