@@ -339,7 +339,8 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 		// its alive spreads from both sides rather than from one relay.
 		self := updateOf(&m.self, peer.ID{}, true)
 		m.broadcast(&self)
-		m.announceUntil = now.Add(m.p.PushPullInterval)
+		// Until our probes went round every member once.
+		m.announceUntil = now.Add(max(m.p.PushPullInterval, time.Duration(m.clusterSize())*m.p.ProbeInterval))
 	}
 	switch msg.kind {
 	case kindPing:

@@ -41,6 +41,7 @@ type memberMetrics struct {
 	crashT   int64
 	crashPos map[int32]int
 	det      []int64
+	knew     []bool // per (dead, node) pair: the node held the dead one as up at the crash
 
 	// View convergence since the last change of the live set.
 	mass       bool // the joins under way are the initial mass join
@@ -92,8 +93,18 @@ func (mm *memberMetrics) crashAt(order []int32) {
 		mm.crashPos[i] = p
 	}
 	mm.det = make([]int64, len(order)*mm.s.honest)
+	mm.knew = make([]bool, len(order)*mm.s.honest)
 	for i := range mm.det {
 		mm.det[i] = -1
+	}
+	for p, c := range order {
+		id := mm.s.nodes[c].id
+		for i := range mm.s.honest {
+			if n := mm.s.nodes[i]; n.mem != nil {
+				m, ok := n.mem.Member(id)
+				mm.knew[p*mm.s.honest+i] = ok && (m.State == membership.StateAlive || m.State == membership.StateSuspect)
+			}
+		}
 	}
 }
 
@@ -214,9 +225,12 @@ func (mm *memberMetrics) fill(r *Result) {
 				if _, dead := mm.crashPos[int32(i)]; dead || !s.nodes[i].online {
 					continue
 				}
-				if t := mm.det[p*s.honest+i]; t >= 0 {
+				switch t := mm.det[p*s.honest+i]; {
+				case t >= 0:
 					ts = append(ts, t-mm.crashT)
-				} else {
+				case !mm.knew[p*s.honest+i]:
+					r.DetectUnknown++
+				default:
 					r.DetectMissed++
 				}
 			}

@@ -72,13 +72,17 @@ type Result struct {
 	// DetectP50S … DetectLastS: for each (crashed node, live node) pair,
 	// the time from the crash to the live node's membership learning the
 	// death; quantiles over the pairs, first and last. DetectMissed
-	// counts pairs never learnt by the end of the run.
-	DetectP50S   float64 `json:"detect_p50_s"`
-	DetectP99S   float64 `json:"detect_p99_s"`
-	DetectFirstS float64 `json:"detect_first_s"`
-	DetectLastS  float64 `json:"detect_last_s"`
-	DetectMissed int     `json:"detect_missed"`
-	Crashed      int     `json:"crashed"`
+	// counts pairs never learnt by the end of the run although the live
+	// node held the crashed one as up at the crash; DetectUnknown the
+	// pairs where it did not know the crashed node at all (a view still
+	// incomplete when the crash came; nothing to learn).
+	DetectP50S    float64 `json:"detect_p50_s"`
+	DetectP99S    float64 `json:"detect_p99_s"`
+	DetectFirstS  float64 `json:"detect_first_s"`
+	DetectLastS   float64 `json:"detect_last_s"`
+	DetectMissed  int     `json:"detect_missed"`
+	DetectUnknown int     `json:"detect_unknown"`
+	Crashed       int     `json:"crashed"`
 	// FalsePositives: "dead" declarations (membership EventDead at any
 	// honest node) of an honest node that was online at that instant
 	// (stalled nodes are healthy), except, with a partition, declarations
