@@ -150,7 +150,9 @@ func TestLeaveAnnouncedAndWatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	testkit.Eventually(t, 10*time.Second, "three alive members", func() bool { return alive(nodes[0].Members()) == 3 })
+	testkit.Eventually(t, 10*time.Second, "every node knows three alive members", func() bool {
+		return alive(nodes[0].Members()) == 3 && alive(nodes[1].Members()) == 3 && alive(nodes[2].Members()) == 3
+	})
 	gone := nodes[2].ID()
 	if err := nodes[2].Close(); err != nil {
 		t.Fatal(err)

@@ -55,6 +55,7 @@ func TestLossyNoFalsePositives(t *testing.T) {
 // TestChurnRejoins: churned nodes rejoin through the seed with a new
 // incarnation, and every live node learns of them.
 func TestChurnRejoins(t *testing.T) {
+	t.Parallel()
 	const seed = 1
 	r := run(t, small(t, "churn", 60, 600), seed)
 	t.Logf("seed %d: joins measured %d (slowest %v s), unknown %d, view converged %v s", seed, r.JoinsMeasured, r.JoinKnownAllS, r.JoinsUnknown, r.ViewConvergeS)

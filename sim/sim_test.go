@@ -52,6 +52,7 @@ func canonical(t *testing.T, r *Result) []byte {
 // TestDeterminism: the same seed twice gives the same JSON; another seed
 // gives another.
 func TestDeterminism(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		s    func(t *testing.T) Scenario
@@ -93,6 +94,7 @@ func TestDeterminism(t *testing.T) {
 // TestBaseline200Delivers: 200 honest nodes on a clean network deliver
 // every message to every node, with sane latencies and mesh degrees.
 func TestBaseline200Delivers(t *testing.T) {
+	t.Parallel()
 	msgs := 100
 	if testing.Short() {
 		msgs = 30
@@ -131,6 +133,7 @@ func TestBaseline200Delivers(t *testing.T) {
 // TestSybilScoring: 10 sybils per honest node. With scoring the honest
 // nodes keep delivering (≥ 0.99); without, delivery measurably drops.
 func TestSybilScoring(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("550-node attack runs twice; skipped in -short")
 	}
@@ -154,6 +157,7 @@ func TestSybilScoring(t *testing.T) {
 // TestAllScenariosSmall runs every named scenario at 20 honest nodes and
 // checks what each one must show.
 func TestAllScenariosSmall(t *testing.T) {
+	t.Parallel()
 	const seed = 7
 	for _, sc := range Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
