@@ -5,15 +5,15 @@ import (
 	"time"
 )
 
-// TestCrash200: 10% of 200 honest nodes, the seed among them, die at
+// TestCrash150: 10% of 150 honest nodes, the seed among them, die at
 // once; every live node's membership learns every death, and messages
 // published after the crash reach every live node.
-func TestCrash200(t *testing.T) {
+func TestCrash150(t *testing.T) {
 	const seed = 1
 	t.Parallel()
 	// 400 messages from 20 s at 50 a second, the crash at 22 s: delivery
 	// is measured on both sides of it, detection until the end.
-	s := small(t, "crash", 200, 400)
+	s := small(t, "crash", 150, 400)
 	s.Net.Crash.At = startSpread + 12*time.Second
 	if testing.Short() {
 		s = small(t, "crash", 60, 600)
@@ -37,13 +37,13 @@ func TestCrash200(t *testing.T) {
 }
 
 // TestLossyNoFalsePositives: with 5% loss and stalled nodes (1–2 s), no
-// healthy node is declared dead at 200 nodes (sim/README.md, "Membership",
+// healthy node is declared dead at 150 nodes (sim/README.md, "Membership",
 // for 400 and 1,000).
 func TestLossyNoFalsePositives(t *testing.T) {
 	const seed = 1
 	t.Parallel()
 	// 500 messages: stalls run from 20 s to the end of the traffic.
-	r := run(t, small(t, "lossy", 200, 500), seed)
+	r := run(t, small(t, "lossy", 150, 500), seed)
 	if r.FalsePositives != 0 || r.Stalls == 0 {
 		t.Errorf("seed %d: %d false positives (%d stalls): %v", seed, r.FalsePositives, r.Stalls, r.FalsePositiveLog)
 	}
