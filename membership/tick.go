@@ -191,6 +191,11 @@ func (m *Membership) answerWho(id peer.ID) {
 // joinSample random up members (see pushpull.go).
 func (m *Membership) answerJoin(id peer.ID, addr string) {
 	entries := []update{updateOf(&m.self, peer.ID{}, true)}
+	if e := m.members[id]; e != nil && e.State != StateAlive {
+		// A member coming back (a restart) that we hold as dead, left or
+		// suspect: its old state, so that it refutes at once.
+		entries = append(entries, updateOf(&e.Member, peer.ID{}, true))
+	}
 	for _, pid := range m.pickUp(joinSample, id) {
 		entries = append(entries, updateOf(&m.members[pid].Member, peer.ID{}, true))
 	}
