@@ -153,6 +153,14 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("event(%d)", uint8(k))
 }
 
+// Up reports whether the member is up after an event of this kind (join,
+// update, alive): a peer to connect to.
+func (k EventKind) Up() bool { return k == EventJoin || k == EventUpdate || k == EventAlive }
+
+// Gone reports whether the member is gone after an event of this kind
+// (dead, leave): a peer to drop at once.
+func (k EventKind) Gone() bool { return k == EventDead || k == EventLeave }
+
 // Event reports a change of another member's state. No events are
 // produced about this node itself.
 type Event struct {

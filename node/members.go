@@ -115,14 +115,11 @@ func (n *Node) actMembership(now time.Time, out *membership.Output) {
 // transport's timeout.
 func (n *Node) memberEvent(now time.Time, e *membership.Event) {
 	m := &e.Member
-	switch e.Kind {
-	case membership.EventJoin, membership.EventUpdate, membership.EventAlive:
-		n.pm.Offer(now, peering.Target{ID: m.ID, Addr: m.Addr}, peering.SourceMember)
-	case membership.EventDead, membership.EventLeave:
-		n.pm.Forget(now, m.ID)
-		if _, ok := n.sessions[m.ID]; ok {
-			n.endSession(m.ID)
-		}
+	if k := e.Kind; k.Up() || k.Gone() {
+		n.pm.Member(now, peering.Target{ID: m.ID, Addr: m.Addr}, k.Up())
+	}
+	if _, ok := n.sessions[m.ID]; ok && e.Kind.Gone() {
+		n.endSession(m.ID)
 	}
 	n.log.Debug("member", "event", e.Kind.String(), "peer", m.ID.Short(), "addr", m.Addr, "incarnation", m.Incarnation)
 	for _, w := range n.watches {

@@ -118,6 +118,17 @@ func (m *Manager) Offer(now time.Time, t Target, src Source) {
 	m.tab.offer(now, t, src)
 }
 
+// Member feeds a change of the membership view: an up member is a dial
+// candidate (Offer with SourceMember), a gone one is forgotten (Forget).
+// Suspects are neither: they stay candidates until declared dead.
+func (m *Manager) Member(now time.Time, t Target, up bool) {
+	if up {
+		m.Offer(now, t, SourceMember)
+		return
+	}
+	m.Forget(now, t.ID)
+}
+
 // Forget reports that the member id died or left: it is no longer a dial
 // candidate. A seed stays in the table but is dialled only in desperate
 // mode (until offered again); a direct peer is kept as it is.

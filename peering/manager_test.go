@@ -589,3 +589,17 @@ func TestSeedNaming(t *testing.T) {
 		})
 	}
 }
+
+// Member maps the membership view: an up member becomes a candidate (at
+// its announced address), a gone one stops being one.
+func TestMember(t *testing.T) {
+	e := newEnv(t, testConfig(1))
+	e.m.Member(e.now, member(7), true)
+	if tg, src, ok := e.m.Candidate(pid(7)); !ok || src != SourceMember || tg.Addr != member(7).Addr {
+		t.Fatalf("after an up member: %v %v %v", tg, src, ok)
+	}
+	e.m.Member(e.now, Target{ID: pid(7)}, false)
+	if _, _, ok := e.m.Candidate(pid(7)); ok {
+		t.Fatal("a gone member is still a candidate")
+	}
+}

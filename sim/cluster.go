@@ -156,14 +156,11 @@ func (s *simulator) actMember(n *node, out *membership.Output) {
 		e := &out.Events[i]
 		s.mm.event(n, e)
 		m := &e.Member
-		switch e.Kind {
-		case membership.EventJoin, membership.EventUpdate, membership.EventAlive:
-			n.pm.Offer(now, peering.Target{ID: m.ID, Addr: m.Addr}, peering.SourceMember)
-		case membership.EventDead, membership.EventLeave:
-			n.pm.Forget(now, m.ID)
-			if j, ok := s.byID[m.ID]; ok && s.linked(n.idx, j) {
-				s.disconnect(n, s.nodes[j])
-			}
+		if k := e.Kind; k.Up() || k.Gone() {
+			n.pm.Member(now, peering.Target{ID: m.ID, Addr: m.Addr}, k.Up())
+		}
+		if j, ok := s.byID[m.ID]; ok && e.Kind.Gone() && s.linked(n.idx, j) {
+			s.disconnect(n, s.nodes[j])
 		}
 	}
 }
