@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/gwyh/gwyh/rpc"
 )
@@ -136,4 +137,29 @@ func TestParamsValidate(t *testing.T) {
 	if _, err := New(Config{}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("New(zero): %v", err)
 	}
+}
+
+// FuzzHandlePayload feeds whole payloads (rpc framing included) from a
+// known member to a Membership that holds a few members: no input may
+// panic it, and every error is typed.
+func FuzzHandlePayload(f *testing.F) {
+	for _, m := range sampleMessages() {
+		f.Add(rpc.AppendMembership(nil, encode(nil, &m)))
+	}
+	f.Add([]byte{0x7a, 0x00})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		nt := newNet(t, 3, 1, testParams())
+		nt.joinAll(0)
+		nt.run(time.Second)
+		m := nt.nodes[0].m
+		err := m.HandlePayload(nt.now, nt.nodes[1].id, payload)
+		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, rpc.ErrMalformed) && !errors.Is(err, ErrFromSelf) {
+			t.Fatalf("untyped error %v", err)
+		}
+		m.Tick(nt.now.Add(time.Second))
+		for m.HasReady() {
+			m.Ready()
+			m.Advance()
+		}
+	})
 }
