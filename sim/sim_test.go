@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -138,10 +139,24 @@ func TestSybilScoring(t *testing.T) {
 		t.Skip("550-node attack runs twice; skipped in -short")
 	}
 	const seed = 3
-	s := small(t, "sybil", 50, 300)
-	on := run(t, s, seed)
-	s.Scoring = false
-	off := run(t, s, seed)
+	var on, off *Result
+	t.Run("runs", func(t *testing.T) { // the two runs in parallel
+		for _, scoring := range []bool{true, false} {
+			t.Run(fmt.Sprint("scoring=", scoring), func(t *testing.T) {
+				t.Parallel()
+				s := small(t, "sybil", 50, 300)
+				s.Scoring = scoring
+				if r := run(t, s, seed); scoring {
+					on = r
+				} else {
+					off = r
+				}
+			})
+		}
+	})
+	if on == nil || off == nil {
+		t.FailNow()
+	}
 	t.Logf("seed %d: delivery scoring on %v (p99 %v ms), off %v (p99 %v ms)", seed, on.DeliveryRatio, on.LatP99Ms, off.DeliveryRatio, off.LatP99Ms)
 	if on.Attackers != 500 {
 		t.Errorf("seed %d: %d attackers, want 500", seed, on.Attackers)
