@@ -60,3 +60,67 @@ func totals(nt *tnet) Stats {
 	}
 	return s
 }
+
+// formedCluster returns n nodes on links of 100 ms ± 50 ms that came up
+// 100 a second through node 0 and ran for settle, plus one node that has
+// not joined (the last).
+func formedCluster(tb testing.TB, n int, settle time.Duration) *tnet {
+	nt := newNet(tb, n+1, 3, LANParams())
+	nt.latency, nt.jitter = 100*time.Millisecond, 50*time.Millisecond
+	for i, nd := range nt.nodes[:n] {
+		if i == 0 {
+			continue
+		}
+		nd.m.Join(nt.now, nt.nodes[0].id, nt.nodes[0].m.Self().Addr)
+		nt.drain(nd)
+		if i%10 == 0 {
+			nt.run(100 * time.Millisecond)
+		}
+	}
+	nt.run(settle)
+	return nt
+}
+
+// joinKnownByAll joins the spare node through a member in the middle and
+// returns how long until every member holds it alive (0: not within 30 s).
+func joinKnownByAll(nt *tnet) time.Duration {
+	n := len(nt.nodes) - 1
+	j, via := nt.nodes[n], nt.nodes[n/2]
+	j.m.Join(nt.now, via.id, via.m.Self().Addr)
+	nt.drain(j)
+	for step := 1; step <= 300; step++ {
+		nt.run(100 * time.Millisecond)
+		known := 0
+		for _, nd := range nt.nodes[:n] {
+			if m, ok := nd.m.Member(j.id); ok && m.State == StateAlive {
+				known++
+			}
+		}
+		if known == n {
+			return time.Duration(step) * 100 * time.Millisecond
+		}
+	}
+	return 0
+}
+
+// BenchmarkJoinIntoCluster reports how long a node that joins a formed
+// cluster through any member takes to be known alive by every member
+// (virtual seconds, to the 100 ms).
+//
+//	go test -run '^$' -bench JoinIntoCluster -benchtime 1x ./membership
+func BenchmarkJoinIntoCluster(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				nt := formedCluster(b, n, time.Minute)
+				b.StartTimer()
+				d := joinKnownByAll(nt)
+				if d == 0 {
+					b.Fatal("the join was not known to all within 30 s")
+				}
+				b.ReportMetric(d.Seconds(), "s-known-by-all")
+			}
+		})
+	}
+}
