@@ -19,9 +19,11 @@ import (
 //   - outbound: the peer manager asked for the dial (or the application
 //     called Connect, or it is a direct peer). The node adds the peer to the
 //     router and sends it a hello (an empty GossipSub RPC) so that the other
-//     side links too, even before either joined a topic;
+//     side links too, even before either joined a topic; the dialer repeats
+//     the hello until it hears a GossipSub payload back;
 //   - inbound: the first GossipSub payload on a session makes the sender a
-//     peer, unless the peer manager keeps it out (then the session ends).
+//     peer, answered with a hello, unless the peer manager keeps it out
+//     (then the session ends).
 //
 // Membership probes open sessions of their own to members they have no
 // session with; those stay membership-only and end after sessionIdle
