@@ -47,6 +47,7 @@ type Membership struct {
 
 	out     Output
 	handed  bool // out was returned by Ready and not yet Advanced
+	changed bool // an input since the last Ready (the deadline may have moved)
 	scratch []byte
 	stats   Stats
 }
@@ -125,6 +126,7 @@ func (m *Membership) evicted(id peer.ID, _ time.Time) {
 
 // begin starts an input at now.
 func (m *Membership) begin(now time.Time) {
+	m.changed = true
 	if now.After(m.now) {
 		m.now = now
 	}
@@ -166,6 +168,17 @@ func (m *Membership) Members() []Member {
 	}
 	slices.SortFunc(out, func(a, b Member) int { return a.ID.Compare(b.ID) })
 	return out
+}
+
+// StateCounts returns how many members are held in each State (indexed by
+// State), self included.
+func (m *Membership) StateCounts() [4]int {
+	var c [4]int
+	c[m.self.State]++
+	for _, e := range m.members {
+		c[e.State]++
+	}
+	return c
 }
 
 // NumAlive returns the number of alive and suspect members, self included

@@ -8,10 +8,13 @@ import (
 	"github.com/gwyh/gwyh/rpc"
 )
 
-// HasReady reports whether there are Sends or Events not yet handed out by
-// Ready.
+// HasReady reports whether Ready has something new: Sends or Events not
+// yet handed out, or a Deadline that an input since the last Ready may
+// have moved. An owner loops "for m.HasReady() { out := m.Ready(); ...;
+// m.Advance() }" after its inputs and re-arms its timer from each Output,
+// as with the router and the peer manager.
 func (m *Membership) HasReady() bool {
-	return !m.handed && (len(m.out.Sends) > 0 || len(m.out.Events) > 0)
+	return !m.handed && (len(m.out.Sends) > 0 || len(m.out.Events) > 0 || m.changed)
 }
 
 // Ready returns the work produced since the previous Advance, and the
@@ -19,7 +22,7 @@ func (m *Membership) HasReady() bool {
 // that is, at once). The Output is the Membership's own memory, valid and
 // read-only until Advance.
 func (m *Membership) Ready() *Output {
-	m.handed = true
+	m.handed, m.changed = true, false
 	if m.started {
 		m.out.Deadline = m.deadline()
 	}

@@ -108,8 +108,7 @@ func (n *Node) link(now time.Time, id peer.ID, outbound bool) bool {
 		addr = t // the address the manager asked for, so that it knows the dial
 		delete(n.dialled, id)
 	}
-	if !n.pm.Connected(now, id, addr, outbound) {
-		n.counts.refused++
+	if !n.pm.Connected(now, id, addr, outbound) { // counted in peering's Stats.Refused
 		n.endSession(id)
 		return false
 	}
@@ -192,9 +191,7 @@ func (n *Node) actPeering(now time.Time, out *peering.Output) {
 		n.startDial(dialPeer, t)
 	}
 	for _, d := range out.Disconnects {
-		if d.Reason == "trim" {
-			n.counts.trimmed++
-		} else {
+		if d.Reason != "trim" { // trims are peering's Stats.Trims
 			n.counts.shed++
 		}
 		n.log.Debug("disconnecting", "peer", d.ID.Short(), "reason", d.Reason, "detail", d.Detail)
@@ -273,35 +270,27 @@ func (n *Node) dialDone(now time.Time, kind dialKind, t peering.Target, id peer.
 
 // sendMember sends a membership payload, opening a session first when
 // there is none (the payload waits, bounded, meanwhile).
-func (n *Node) sendMember(now time.Time, s sendTo) {
-	if sess := n.sessions[s.to]; sess != nil && !sess.ending {
+func (n *Node) sendMember(now time.Time, s *membership.Send) {
+	if sess := n.sessions[s.To]; sess != nil && !sess.ending {
 		sess.lastMem = now
-		n.send(s.to, s.payload, transport.PriorityControl)
+		n.send(s.To, s.Payload, transport.PriorityControl)
 		return
 	}
-	q := n.memQueue[s.to]
+	q := n.memQueue[s.To]
 	if len(q) >= maxMemQueue {
 		n.counts.drop(dropMemberQueueFull)
 		q = q[1:]
 	}
-	n.memQueue[s.to] = append(q, append([]byte(nil), s.payload...))
-	if n.dialing[s.to] {
+	n.memQueue[s.To] = append(q, append([]byte(nil), s.Payload...))
+	if n.dialing[s.To] {
 		return // sessionUp sends it
 	}
 	if len(n.dialing) >= maxMemDialing {
-		n.counts.drop(dropMemberQueueFull)
-		n.dropMemQueue(s.to)
-		n.mem.Unreachable(now, s.to)
+		n.dropMemQueue(s.To) // counted as member-unreachable
+		n.mem.Unreachable(now, s.To)
 		return
 	}
-	n.startDial(dialMember, peering.Target{ID: s.to, Addr: s.addr})
-}
-
-// sendTo is one membership payload for a member.
-type sendTo struct {
-	to      peer.ID
-	addr    string
-	payload []byte
+	n.startDial(dialMember, peering.Target{ID: s.To, Addr: s.Addr})
 }
 
 // flushMemQueue sends the membership payloads waiting for id's session.

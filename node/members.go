@@ -102,8 +102,7 @@ func (n *Node) closeWatches() {
 // and member events to the peer manager, the router and the watches.
 func (n *Node) actMembership(now time.Time, out *membership.Output) {
 	for i := range out.Sends {
-		s := &out.Sends[i]
-		n.sendMember(now, sendTo{to: s.To, addr: s.Addr, payload: s.Payload})
+		n.sendMember(now, &out.Sends[i])
 	}
 	for i := range out.Events {
 		n.memberEvent(now, &out.Events[i])

@@ -144,12 +144,23 @@ func TestClusterSurvivesSeedCrash(t *testing.T) {
 // A node's Close announces a leave: the others record it as left (not
 // dead), and a watch sees the join and the leave.
 func TestLeaveAnnouncedAndWatched(t *testing.T) {
-	nodes := startNodes(t, 3, onNet(bindtest.NewNetwork(), func(i int, c *Config) { localMembership(c) }))
-	w, err := nodes[0].WatchMembers(64)
+	nw := bindtest.NewNetwork()
+	nodes := startNodes(t, 2, onNet(nw, func(i int, c *Config) { localMembership(c) }))
+	w, err := nodes[0].WatchMembers(64) // before the third node joins
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	c := testConfig(t, 2)
+	c.socket = nw.Listen()
+	localMembership(&c)
+	c.Bootstrap = []string{nodes[0].Addr().String()}
+	third, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { third.Close() })
+	nodes = append(nodes, third)
 	testkit.Eventually(t, 10*time.Second, "every node knows three alive members", func() bool {
 		return alive(nodes[0].Members()) == 3 && alive(nodes[1].Members()) == 3 && alive(nodes[2].Members()) == 3
 	})
@@ -179,15 +190,32 @@ func TestLeaveAnnouncedAndWatched(t *testing.T) {
 	if w.Dropped() != 0 {
 		t.Fatalf("%d events dropped from a watch with room", w.Dropped())
 	}
+	if st, _ := nodes[0].Stats(); st.Members[MemberAlive] != 2 || st.Members[MemberLeft] != 1 {
+		t.Fatalf("Stats.Members %v, want 2 alive and 1 left", st.Members)
+	}
 }
 
 // A watch that nobody reads never blocks the node: its events are dropped
 // and counted.
 func TestMemberWatchNeverBlocks(t *testing.T) {
-	nodes := startNodes(t, 4, onNet(bindtest.NewNetwork(), func(i int, c *Config) { localMembership(c) }))
-	w, err := nodes[0].WatchMembers(1)
+	nw := bindtest.NewNetwork()
+	first := startNodes(t, 1, onNet(nw, func(i int, c *Config) { localMembership(c) }))[0]
+	w, err := first.WatchMembers(1) // before anyone joins: three joins, room for one
 	if err != nil {
 		t.Fatal(err)
+	}
+	nodes := []*Node{first}
+	for i := 1; i < 4; i++ {
+		c := testConfig(t, i)
+		c.socket = nw.Listen()
+		localMembership(&c)
+		c.Bootstrap = []string{first.Addr().String()}
+		n, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		nodes = append(nodes, n)
 	}
 	testkit.Eventually(t, 10*time.Second, "four alive members", func() bool { return alive(nodes[0].Members()) == 4 })
 	testkit.Eventually(t, 5*time.Second, "drops counted", func() bool {
@@ -196,11 +224,16 @@ func TestMemberWatchNeverBlocks(t *testing.T) {
 	})
 	w.Close()
 	w.Close() // idempotent
-	if _, ok := <-w.C(); ok {
-		// the one buffered event may still be there; the channel must then close
-		if _, ok := <-w.C(); ok {
-			t.Fatal("watch channel not closed")
+	closed := make(chan struct{})
+	go func() {
+		for range w.C() { // the one buffered event, then the close
 		}
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch channel not closed")
 	}
 }
 

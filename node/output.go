@@ -30,7 +30,9 @@ func (n *Node) flush(now time.Time) (res flushResult) {
 			n.routerDL = out.Deadline
 			n.r.Advance()
 		case n.mem.HasReady():
-			n.actMembership(now, n.mem.Ready())
+			out := n.mem.Ready()
+			n.actMembership(now, out)
+			n.memDL = out.Deadline
 			n.mem.Advance()
 		case n.pm.HasReady():
 			out := n.pm.Ready()
@@ -38,8 +40,6 @@ func (n *Node) flush(now time.Time) (res flushResult) {
 			n.peerDL = out.Deadline
 			n.pm.Advance()
 		default:
-			n.memDL = n.mem.Ready().Deadline
-			n.mem.Advance()
 			n.armTimer(now)
 			return res
 		}

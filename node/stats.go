@@ -48,7 +48,7 @@ type counters struct {
 	drops                          [numNodeDrops]uint64
 	payloadsOut, bytesOut, bytesIn uint64
 	published, dials, dialFailures uint64
-	shed, trimmed, refused         uint64
+	shed                           uint64
 	memBytesIn, idleEnded          uint64
 }
 
@@ -170,15 +170,12 @@ func (n *Node) fillStats(s *Stats) {
 	s.PayloadsOut, s.BytesOut, s.BytesIn = n.counts.payloadsOut, n.counts.bytesOut, n.counts.bytesIn
 	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
 	s.Shed = n.counts.shed
-	s.Trimmed, s.Refused = n.counts.trimmed, n.counts.refused
+	pst := n.pm.Stats()
+	s.Trimmed, s.Refused = pst.Trims, pst.Refused
 	s.Sessions, s.IdleEnded = len(n.sessions), n.counts.idleEnded
-	for _, m := range n.mem.Members() {
-		if int(m.State) < len(s.Members) {
-			s.Members[m.State]++
-		}
-	}
+	s.Members = n.mem.StateCounts()
 	s.Membership, s.MembershipBytesIn = n.mem.Stats(), n.counts.memBytesIn
-	s.Peering = n.pm.Stats()
+	s.Peering = pst
 	for _, id := range n.r.Peers() {
 		pi := n.peers[id]
 		ps := PeerStats{ID: id}

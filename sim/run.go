@@ -241,7 +241,9 @@ func (s *simulator) flush(n *node) {
 			s.act(n, n.r.Ready())
 			n.r.Advance()
 		case n.mem != nil && n.mem.HasReady():
-			s.actMember(n, n.mem.Ready())
+			out := n.mem.Ready()
+			s.actMember(n, out)
+			s.arm(n, evMemTimer, &n.memAt, out.Deadline)
 			n.mem.Advance()
 		case n.pm != nil && n.pm.HasReady():
 			out := n.pm.Ready()
@@ -249,11 +251,6 @@ func (s *simulator) flush(n *node) {
 			s.arm(n, evPeerTimer, &n.pmAt, out.Deadline)
 			n.pm.Advance()
 		default:
-			if n.mem != nil {
-				dl := n.mem.Ready().Deadline
-				n.mem.Advance()
-				s.arm(n, evMemTimer, &n.memAt, dl)
-			}
 			return
 		}
 	}
