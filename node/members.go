@@ -73,10 +73,8 @@ func (w *MemberWatch) Dropped() uint64 { return w.dropped.Load() }
 
 // Close stops the watch and closes C. It is idempotent.
 func (w *MemberWatch) Close() {
-	err := w.n.do(context.Background(), func(time.Time) { w.n.removeWatch(w) })
-	if err != nil { // the node closed: it closed every watch
-		return
-	}
+	// ErrClosed: the node closed, and closed every watch.
+	_ = w.n.do(context.Background(), func(time.Time) { w.n.removeWatch(w) })
 }
 
 // removeWatch closes w and forgets it. Called on the loop.
