@@ -140,9 +140,9 @@ func TestPublishQueueRefusals(t *testing.T) {
 	}
 
 	// Topic "fill" has one peer, node 1: fill its queue.
-	data := make([]byte, 1000)
+	data := make([]byte, 400)
 	var err1 error
-	for i := 0; i < 200 && err1 == nil; i++ {
+	for i := 0; i < 1000 && err1 == nil; i++ {
 		data[0], data[1] = byte(i), byte(i>>8)
 		_, err1 = fill.Publish(ctx, data)
 	}
@@ -155,9 +155,10 @@ func TestPublishQueueRefusals(t *testing.T) {
 		t.Fatal("the refused payload was not counted send-queue-full")
 	}
 
-	// Topic "both" has nodes 1 (queue full) and 2: a larger message than
-	// the ones that filled node 1's queue cannot fit the room left there.
-	big := make([]byte, 1350)
+	// Topic "both" has nodes 1 (queue full) and 2: a message 1,000 bytes
+	// larger than the ones that filled node 1's queue cannot fit the room
+	// left there for the next second.
+	big := make([]byte, 1400)
 	big[0] = 'b'
 	id, err2 := both.Publish(ctx, big)
 	if !errors.Is(err2, ErrPartial) || errors.Is(err2, ErrQueueFull) || !errors.As(err2, &pe) || pe.Queued != 1 || pe.Refused != 1 || pe.ID != id || id == "" {
