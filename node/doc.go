@@ -57,7 +57,8 @@
 //
 // Applications normally use package topic, which builds typed handles on
 // the lower-level API here: JoinTopic returns a TopicHandle with Publish,
-// Subscribe and SetValidator over raw bytes.
+// Subscribe, Peers and WaitPeers over raw bytes (the validator is a
+// TopicOptions field).
 //
 // # Concurrency
 //

@@ -12,9 +12,11 @@ import (
 	"github.com/gwyh/gwyh/validator"
 )
 
-// flushResult counts the payloads of own messages (Send.Own) a flush
-// queued on the transport and the ones the transport refused.
-type flushResult struct{ ownQueued, ownRefused int }
+// flushResult is what a flush did with an own message (Send.Own): the
+// peers it was meant for (router.Published.Peers), the peers all of whose
+// payloads the transport queued, and the peers one of whose payloads it
+// refused (or that were gone).
+type flushResult struct{ ownPeers, ownQueued, ownRefused int }
 
 // flush acts on the output of the router, membership and the peer manager
 // while any has some; acting on one may give input to another (a member
@@ -62,6 +64,7 @@ func (n *Node) actRouter(now time.Time, out *router.Output, res *flushResult) {
 		n.handleRouterEvent(now, &out.Events[i])
 	}
 	for i := range out.Published {
+		res.ownPeers += out.Published[i].Peers
 		if out.Published[i].Peers == 0 {
 			n.counts.drop(dropNoPeers)
 			n.tracer.Drop(peer.ID{}, out.Published[i].Topic, dropNoPeers.String())
@@ -91,18 +94,25 @@ func priority(m *rpc.RPC) transport.Priority {
 func (n *Node) sendRPC(s *router.Send, res *flushResult) {
 	if _, ok := n.peers[s.To]; !ok {
 		n.counts.drop(dropPeerGone)
+		if s.Own {
+			res.ownRefused++
+		}
 		return
 	}
 	prio := priority(&s.RPC)
 	n.pack = rpc.Pack(n.pack, &s.RPC, n.packMTU)
+	refused := false
 	for _, p := range n.pack {
-		err := n.send(s.To, p, prio)
-		switch {
-		case err == nil && s.Own:
-			res.ownQueued++
-		case errors.Is(err, transport.ErrQueueFull) && s.Own:
-			res.ownRefused++
+		if err := n.send(s.To, p, prio); err != nil {
+			refused = true // which payload held the message is not known: any counts
 		}
+	}
+	switch {
+	case !s.Own:
+	case refused:
+		res.ownRefused++
+	default:
+		res.ownQueued++
 	}
 }
 

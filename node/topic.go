@@ -13,6 +13,7 @@ import (
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/validator"
 )
 
 // MaxTopicLen is the longest topic name, in bytes (rpc.DefaultLimits'
@@ -23,7 +24,8 @@ const MaxTopicLen = 256
 // validator whose Publish fails with ErrQueueFull under backpressure.
 type TopicOptions struct {
 	// Validator, when set, validates every received message of the topic
-	// on the worker pool before it is delivered or forwarded.
+	// on the worker pool before it is delivered or forwarded, and every
+	// message given to Publish, in Publish's goroutine.
 	Validator ValidatorFunc
 	// WaitForRoom makes Publish wait, within its ctx, while a peer's send
 	// queue is above Config.PublishHighWater or the node is behind with
@@ -44,7 +46,7 @@ type TopicHandle struct {
 	n        *Node
 	name     string
 	opts     TopicOptions
-	validate ValidatorFunc // read by the loop only
+	validate ValidatorFunc // set by JoinTopic, never changed
 	closed   atomic.Bool
 	mu       sync.Mutex
 	subs     []*Subscription
@@ -95,10 +97,45 @@ func (n *Node) JoinTopic(name string, opts TopicOptions) (*TopicHandle, error) {
 func (h *TopicHandle) Name() string { return h.name }
 
 // Publish publishes data to the topic and returns the message id. data is
-// copied. With no peer in the topic yet it succeeds: the message stays in
-// the cache for gossip. Errors: ErrTopicClosed, ErrClosed, ErrTooLarge,
-// ErrDuplicate, ErrRejected, ErrQueueFull (every peer's queue refused it;
-// with WaitForRoom, when ctx ends while waiting), or ctx's error.
+// copied. What it reports of each way a message can be lost, and where
+// Stats counts it:
+//
+// Refused before it was published: "" and an error; nothing was sent, and
+// the message is neither delivered locally nor in the message cache.
+// ErrClosed, ErrTopicClosed; ErrTooLarge (over Config.MaxMessageSize);
+// ErrNoPeers (MinPeers peers were not there when ctx ended); ErrQueueFull
+// (WaitForRoom, and ctx ended while waiting); ErrRejected (the topic's
+// Validator, run here with ctx and the node's own ID as from, returned
+// Reject or Ignore); ErrDuplicate (its id was seen recently: under
+// StrictNoSign, the same data was published or received in the topic);
+// ctx's error. None of these is a drop in Stats; duplicates count in
+// Stats.Published (calls that reached the router), not in
+// Stats.Router.Published.
+//
+// Published, but not queued to every peer it was meant for: the id and a
+// *PublishError. The message was delivered to the node's own
+// subscriptions, counted in Stats.Router.Published, and stays in the
+// message cache (gossip may still carry it). Its Unwrap tells which:
+//   - ErrNoPeers: it was meant for no peer (none subscribed, or none
+//     scoring PublishThreshold); only peers that join the topic within the
+//     gossip window (Params.HistoryGossip heartbeats) may still get it.
+//     Counted in Stats.NodeDrops as "published-to-no-peer" (Stats.Drops
+//     key "node/published-to-no-peer"). MinPeers, or WaitPeers first,
+//     waits for peers instead.
+//   - ErrQueueFull: every peer's send queue refused it.
+//   - ErrPartial: some peers' queues took it (PublishError.Queued) and the
+//     others refused it (Refused); the message left, and those that got it
+//     forward it.
+//
+// Each refused payload counts in Stats.NodeDrops as "send-queue-full"
+// ("node/send-queue-full", with "transport/queue-full"), or "peer-gone"
+// when the peer's session had just ended.
+//
+// Queued to every peer: the id and nil. Later losses are not Publish's to
+// report; they are counted where they happen: a queued payload evicted by
+// later control traffic or discarded when its peer goes down
+// ("transport/queue-full", "transport/peer-down"), and what the network
+// or the receivers drop.
 func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) {
 	n := h.n
 	switch {
@@ -108,6 +145,12 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 		return "", ErrTopicClosed
 	case len(data) > n.cfg.MaxMessageSize:
 		return "", fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), n.cfg.MaxMessageSize)
+	}
+	if h.validate != nil {
+		j := vjob{topic: h.name, from: n.ID(), data: data, fn: h.validate}
+		if res := n.runValidator(ctx, j); res != validator.Accept {
+			return "", fmt.Errorf("%w: %v", ErrRejected, res)
+		}
 	}
 	if h.opts.MinPeers > 0 {
 		if err := h.WaitPeers(ctx, h.opts.MinPeers); err != nil {
@@ -142,8 +185,8 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 		return "", fmt.Errorf("%w: %w", ErrRejected, err)
 	case err != nil:
 		return "", err
-	case res.ownQueued == 0 && res.ownRefused > 0:
-		return id, fmt.Errorf("%w: %d payloads refused", ErrQueueFull, res.ownRefused)
+	case res.ownPeers == 0 || res.ownRefused > 0:
+		return id, &PublishError{ID: id, Topic: h.name, Queued: res.ownQueued, Refused: res.ownRefused}
 	}
 	return id, nil
 }

@@ -12,7 +12,9 @@ import (
 // ValidatorFunc validates one received message of a topic. It runs on the
 // node's validation workers, concurrently with other validations; ctx ends
 // when the node closes. data is shared with the router: read it, do not
-// modify or keep it. A panic counts as Reject.
+// modify or keep it. A panic counts as Reject. It also validates each own
+// message before Publish publishes it, in Publish's goroutine with
+// Publish's ctx and the node's own ID as from.
 type ValidatorFunc func(ctx context.Context, from peer.ID, data []byte) validator.Result
 
 // vjob is one validation for the worker pool.
@@ -36,7 +38,7 @@ func (n *Node) validationWorker() {
 	for {
 		select {
 		case j := <-n.vjobs:
-			res := n.runValidator(j)
+			res := n.runValidator(n.ctx, j)
 			select {
 			case n.vresults <- vresult{id: j.id, result: res}:
 			case <-n.quit:
@@ -49,12 +51,12 @@ func (n *Node) validationWorker() {
 }
 
 // runValidator calls the user's validator, turning a panic into Reject.
-func (n *Node) runValidator(j vjob) (res validator.Result) {
+func (n *Node) runValidator(ctx context.Context, j vjob) (res validator.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			n.log.Error("validator panicked", "topic", j.topic, "panic", fmt.Sprint(p))
 			res = validator.Reject
 		}
 	}()
-	return j.fn(n.ctx, j.from, j.data)
+	return j.fn(ctx, j.from, j.data)
 }

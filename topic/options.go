@@ -20,8 +20,10 @@ type options struct {
 // delivered or forwarded: Accept delivers and forwards it, Reject drops it
 // and penalises the sender (when scoring is on), Ignore drops it quietly. A
 // message that does not decode is a Reject. fn runs on the node's worker
-// pool, concurrently; ctx ends when the node closes. T must be the Topic's
-// value type (else Join fails with ErrValidatorType).
+// pool, concurrently; ctx ends when the node closes. It also checks every
+// value Publish is given, in Publish's goroutine with Publish's ctx (a
+// refused value fails with ErrRejected). T must be the Topic's value type
+// (else Join fails with ErrValidatorType).
 func WithValidator[T any](fn func(ctx context.Context, from peer.ID, v T) validator.Result) Option {
 	return func(o *options) { o.validator = fn }
 }
@@ -36,7 +38,7 @@ func WaitForRoom() Option {
 // WithMinPeers makes Publish wait, within its ctx, until at least n peers
 // are subscribed to the topic (go-libp2p-pubsub's
 // WithReadiness(MinTopicSize(n))), so that a value is never published to
-// nobody; when ctx ends first Publish fails with node.ErrNoPeers.
+// nobody; when ctx ends first Publish fails with ErrNoPeers.
 func WithMinPeers(n int) Option {
 	return func(o *options) { o.minPeers = n }
 }

@@ -71,10 +71,23 @@ func (t *Topic[T]) Name() string { return t.h.Name() }
 // Handle returns the node-level handle (raw bytes), for advanced use.
 func (t *Topic[T]) Handle() *node.TopicHandle { return t.h }
 
-// Publish encodes v and publishes it. With no peer in the topic yet it
-// succeeds: the message stays in the node's cache for gossip. Errors:
-// ErrEncode, ErrTooLarge, ErrTopicClosed, ErrClosed, ErrQueueFull,
-// node.ErrDuplicate, ctx's error.
+// Publish encodes v and publishes it, with node.TopicHandle.Publish's
+// outcomes (its doc lists every loss, its error and its counter).
+//
+// Not published (nothing sent): ErrEncode, ErrTooLarge, ErrTopicClosed,
+// ErrClosed, ErrRejected (the topic's validator refused v), ErrNoPeers
+// (WithMinPeers, and ctx ended first), ErrQueueFull (WaitForRoom, and ctx
+// ended first), node.ErrDuplicate, ctx's error.
+//
+// Published but not queued to every peer meant to get it: a
+// *node.PublishError (with the message id) wrapping ErrNoPeers (published
+// to no peer: the value stays in the node's message cache, and only peers
+// that join within the gossip window may still get it), ErrQueueFull (every
+// peer's send queue refused it) or ErrPartial (some did; the others
+// forward it). errors.As(err, new(*node.PublishError)) tells these from the
+// errors above.
+//
+// nil: published and queued to every peer meant to get it.
 func (t *Topic[T]) Publish(ctx context.Context, v T) error {
 	data, err := t.codec.Encode(v)
 	if err != nil {

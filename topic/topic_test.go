@@ -164,3 +164,36 @@ func TestErrorsAfterClose(t *testing.T) {
 		t.Fatalf("join after node close: %v", err)
 	}
 }
+
+// Publish passes on what the node reports: a value published to nobody
+// (node.ErrNoPeers in a *node.PublishError carrying the message id), and a
+// value the topic's own validator refuses (ErrRejected, nothing published).
+func TestPublishReportsLosses(t *testing.T) {
+	n := testNode(t, 0)
+	positive := WithValidator(func(_ context.Context, _ peer.ID, p price) validator.Result {
+		if p.Cents <= 0 {
+			return validator.Reject
+		}
+		return validator.Accept
+	})
+	tp, err := Join(n, "prices", JSON[price](), positive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	err = tp.Publish(ctx, price{"A", 5})
+	var pe *node.PublishError
+	if !errors.Is(err, ErrNoPeers) || !errors.As(err, &pe) || pe.ID == "" || pe.Topic != "prices" {
+		t.Fatalf("publishing alone: %v, want ErrNoPeers in a *node.PublishError with the id", err)
+	}
+	if err := tp.Publish(ctx, price{"B", -1}); !errors.Is(err, ErrRejected) || errors.As(err, &pe) {
+		t.Fatalf("publishing a value the validator rejects: %v, want ErrRejected", err)
+	}
+	st, err := n.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Router.Published != 1 {
+		t.Fatalf("Router.Published = %d, want 1 (the rejected value is not published)", st.Router.Published)
+	}
+}

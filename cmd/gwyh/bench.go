@@ -53,6 +53,7 @@ type benchResult struct {
 	// Extras beyond BENCH.md's keys.
 	Window   int               `json:"window"`
 	Rejected int               `json:"publish_errors"`
+	Partial  int               `json:"publish_partial"`
 	TimedOut bool              `json:"timed_out"`
 	Drops    map[string]uint64 `json:"drops,omitempty"`
 	SubLost  uint64            `json:"subscriber_lost"`
@@ -91,13 +92,16 @@ UDP socket, all in one topic, and measures (shared/BENCH.md §2):
               carried in the payload.
 
 A delivery is the first receipt of a message at a node other than its
-publisher; delivery_ratio = deliveries / (messages x (N-1)). The benchmark
-waits for the meshes to form before it starts the clock. One JSON object
-goes to stdout, progress to stderr. Keys: impl scenario net n degree d
-publishers msgs size rate seconds sign msgs_per_sec delivery_ratio
-lat_p50_us lat_p90_us lat_p99_us lat_max_us dup_per_msg_per_node
-bytes_per_msg_per_node peak_rss_mb cpu_s (plus window, publish_errors,
-timed_out, drops, subscriber_lost, elapsed_s).
+publisher (a message delivered to a node again counts once, and adds no
+latency sample); delivery_ratio = deliveries / (messages x (N-1)). The
+benchmark waits for the meshes to form before it starts the clock. One
+JSON object goes to stdout, progress to stderr. Keys: impl scenario net n
+degree d publishers msgs size rate seconds sign msgs_per_sec
+delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us
+dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s (plus
+window, publish_errors: Publish calls that failed or queued their message
+to no peer; publish_partial: calls whose message some peers' full send
+queues refused; timed_out, drops, subscriber_lost, elapsed_s).
 
 flags:
 `, stderr); code >= 0 {

@@ -2,20 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/gwyh/gwyh/node"
 )
 
 // benchRun is one measured run.
 type benchRun struct {
-	f      benchFlags
-	c      *cluster
-	msgs   int
-	stderr io.Writer
-	base   totals
-	cpu0   float64
-	errs   int
+	f       benchFlags
+	c       *cluster
+	msgs    int
+	stderr  io.Writer
+	base    totals
+	cpu0    float64
+	errs    int // Publish errors but ErrPartial
+	partial int // Publish calls some peers' full queues refused (ErrPartial)
 }
 
 func (b *benchRun) run() benchResult {
@@ -35,10 +39,17 @@ func (b *benchRun) run() benchResult {
 // publisher returns the node index publishing message seq.
 func (b *benchRun) publisher(seq int) int { return seq % b.f.publishers }
 
-// publish publishes message seq from its publisher.
+// publish publishes message seq from its publisher and counts what
+// Publish reports: ErrPartial apart (the message left; the peers that got
+// it forward it), every other error in errs.
 func (b *benchRun) publish(ctx context.Context, seq int) {
 	h := b.c.handles[b.publisher(seq)]
-	if _, err := h.Publish(ctx, payload(uint64(seq), b.f.size)); err != nil {
+	_, err := h.Publish(ctx, payload(uint64(seq), b.f.size))
+	switch {
+	case err == nil:
+	case errors.Is(err, node.ErrPartial):
+		b.partial++
+	default:
 		b.errs++
 	}
 }
@@ -143,6 +154,7 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		CPUs:              cpuSeconds() - b.cpu0,
 		Window:            f.window,
 		Rejected:          b.errs,
+		Partial:           b.partial,
 		TimedOut:          timedOut,
 		Drops:             drops,
 		SubLost:           t.lost - b.base.lost,

@@ -235,24 +235,38 @@ func (c *cluster) close() {
 	c.wg.Wait()
 }
 
-// recorder counts deliveries per message and keeps latency samples.
+// recorder counts first receipts per (message, node) and keeps their
+// latencies: a message delivered to a node again (its id forgotten after
+// the seen TTL, or published twice) is not counted twice.
 type recorder struct {
 	nodes    int
-	counts   []atomic.Int32 // per message: nodes that received it
-	complete atomic.Int64   // messages received by every node but the publisher
-	total    atomic.Int64   // deliveries
-	done     chan struct{}  // gets one value per completed message, if room
+	words    int             // bitset words per message: (nodes+63)/64
+	got      []atomic.Uint64 // per message, a bit per node that received it
+	counts   []atomic.Int32  // per message: nodes that received it
+	complete atomic.Int64    // messages received by every node but the publisher
+	total    atomic.Int64    // first receipts
+	done     chan struct{}   // gets one value per completed message, if room
 	mu       sync.Mutex
 	lat      []time.Duration
 }
 
 func newRecorder(msgs, nodes int) *recorder {
-	return &recorder{nodes: nodes, counts: make([]atomic.Int32, msgs), done: make(chan struct{}, msgs+1)}
+	words := (nodes + 63) / 64
+	return &recorder{
+		nodes: nodes, words: words, got: make([]atomic.Uint64, msgs*words),
+		counts: make([]atomic.Int32, msgs), done: make(chan struct{}, msgs+1),
+	}
 }
 
+// delivered records that node received message seq after lat; only the
+// first receipt of each (message, node) counts.
 func (r *recorder) delivered(node int, seq uint64, lat time.Duration) {
-	if seq >= uint64(len(r.counts)) {
+	if seq >= uint64(len(r.counts)) || node < 0 || node >= r.nodes {
 		return
+	}
+	bit := uint64(1) << (node % 64)
+	if r.got[int(seq)*r.words+node/64].Or(bit)&bit != 0 {
+		return // a duplicate delivery
 	}
 	r.total.Add(1)
 	r.mu.Lock()

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/router"
 )
 
@@ -98,11 +100,33 @@ type demoRun struct {
 	out  io.Writer
 	size int
 	seq  uint64
+	errs map[string]int // Publish errors by kind
 }
 
+// publish publishes the next message from node from; a Publish error is
+// counted by kind and shown in the summary.
 func (d *demoRun) publish(from int) {
-	_, _ = d.c.handles[from].Publish(context.Background(), payload(d.seq, d.size))
+	if _, err := d.c.handles[from].Publish(context.Background(), payload(d.seq, d.size)); err != nil {
+		if d.errs == nil {
+			d.errs = map[string]int{}
+		}
+		d.errs[publishErrKind(err)]++
+	}
 	d.seq++
+}
+
+// publishErrKind names what a Publish error says happened to the message.
+func publishErrKind(err error) string {
+	switch {
+	case errors.Is(err, node.ErrPartial):
+		return "queued to some peers only"
+	case errors.Is(err, node.ErrQueueFull):
+		return "every send queue full"
+	case errors.Is(err, node.ErrNoPeers):
+		return "published to no peer"
+	default:
+		return err.Error()
+	}
 }
 
 func (d *demoRun) burst(n int) {
@@ -195,6 +219,9 @@ func (d *demoRun) summary() int {
 	fmt.Fprintf(d.out, "  on the wire    %.0f bytes per message per node (%d packets, encrypted, all traffic)\n", float64(t.bytesOut)/per, t.packetsOut)
 	if t.lost > 0 {
 		fmt.Fprintf(d.out, "  lost by slow subscribers: %d\n", t.lost)
+	}
+	if len(d.errs) > 0 {
+		fmt.Fprintf(d.out, "  publish errors %v\n", d.errs)
 	}
 	if got < want {
 		fmt.Fprintf(d.out, "\nsome deliveries are missing; drops by cause: %v\n", t.drops)

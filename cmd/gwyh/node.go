@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,7 +72,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 Runs one gwyh node: it listens on -listen, joins the cluster through the
 members given with -join (any member will do; the node then learns every
 member and connects to several), and joins -topic. Every line read from
-stdin is published to the topic; every message delivered from the topic is
+stdin is published to the topic (a line that reached no peer, because
+nobody else is in the topic yet, or that some peers' full send queues
+refused, is reported on stderr); every message delivered from the topic is
 printed on stdout as "<author>: <text>". Membership changes (a member
 joined, was suspected, died, left) are printed on stderr. The node runs
 until interrupted (Ctrl-C), also after stdin ends, and then leaves the
@@ -254,10 +257,26 @@ func publishLines(ctx context.Context, in io.Reader, t *topic.Topic[string], std
 		if line == "" {
 			continue
 		}
-		if err := t.Publish(ctx, line); err != nil {
-			fmt.Fprintf(stderr, "gwyh node: publish: %v\n", err)
+		err := t.Publish(ctx, line)
+		switch {
+		case err == nil:
+		case errors.Is(err, topic.ErrNoPeers):
+			fmt.Fprintf(stderr, "gwyh node: warning: %q was published to no peer: nobody else is in topic %q yet "+
+				"(peers that join within a few heartbeats may still get it by gossip)\n", short(line), t.Name())
+		case errors.Is(err, topic.ErrPartial):
+			fmt.Fprintf(stderr, "gwyh node: warning: %q: %v\n", short(line), err)
+		default:
+			fmt.Fprintf(stderr, "gwyh node: publish %q: %v\n", short(line), err)
 		}
 	}
+}
+
+// short returns line, cut to 40 bytes with "..." for messages about it.
+func short(line string) string {
+	if len(line) <= 40 {
+		return line
+	}
+	return line[:40] + "..."
 }
 
 // printMembers prints each membership change on w until the watch ends.

@@ -217,3 +217,43 @@ func containsPrefix(p *proc, prefix string) bool {
 	}
 	return false
 }
+
+// Two `gwyh node` processes: a line typed into the first while it is alone
+// is published to nobody, and it says so on stderr; once the second joins,
+// lines typed into either are printed on the other's stdout (and not on
+// their own), and nothing is reported lost.
+func TestNodeProcessesExchangeLines(t *testing.T) {
+	a := startNode(t, "a")
+	aAddr := a.address()
+	a.say("alone")
+	testkit.Eventually(t, 10*time.Second, "a warns that its line reached no peer", func() bool {
+		return a.has(`warning: "alone" was published to no peer`, true)
+	})
+	b := startNode(t, "b", "-join", aAddr)
+	k := 0
+	testkit.Eventually(t, 20*time.Second, "b prints a line of a's", func() bool {
+		k++
+		a.say(fmt.Sprintf("warm-%d", k)) // one line per poll while the meshes form
+		return containsPrefix(b, "warm-")
+	})
+	for i := range 3 {
+		a.say(fmt.Sprintf("from-a-%d", i))
+		b.say(fmt.Sprintf("from-b-%d", i))
+	}
+	for i := range 3 {
+		for _, c := range []struct {
+			to   *proc
+			line string
+		}{{b, fmt.Sprintf("from-a-%d", i)}, {a, fmt.Sprintf("from-b-%d", i)}} {
+			testkit.Eventually(t, 10*time.Second, c.to.name+" prints "+c.line, func() bool { return c.to.has(c.line, false) })
+		}
+	}
+	if a.has("from-a-0", false) || b.has("from-b-0", false) {
+		t.Error("a node printed its own line")
+	}
+	for _, p := range []*proc{a, b} {
+		if p.has(`"from-`, true) {
+			t.Errorf("%s reported a loss of a line published with a peer in the topic", p.name)
+		}
+	}
+}

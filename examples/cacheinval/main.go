@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -117,7 +118,9 @@ func run(count, writes int) error {
 		go func() { defer wg.Done(); s.listen(ctx, sub) }()
 		svcs = append(svcs, s)
 	}
-	waitMesh(svcs)
+	if err := waitMesh(ctx, svcs, meshTimeout); err != nil {
+		return err
+	}
 	fmt.Printf("%d services, each with a local cache, gossiping invalidations on %q\n", count, "cache/invalidate")
 	keys := []string{"user:1", "user:2", "cart:7", "price:apple", "price:pear"}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -131,8 +134,10 @@ func run(count, writes int) error {
 		writer.mu.Lock()
 		writer.cache[k] = v
 		writer.mu.Unlock()
-		if err := writer.inval.Publish(ctx, invalidation{Key: k, Version: v}); err != nil {
-			return err
+		// ErrPartial is fine: the services that got the invalidation
+		// forward it to the others. Any other error means it may be lost.
+		if err := writer.inval.Publish(ctx, invalidation{Key: k, Version: v}); err != nil && !errors.Is(err, topic.ErrPartial) {
+			return fmt.Errorf("%s: invalidating %s: %w", writer.name, k, err)
 		}
 		if w%50 == 49 {
 			fmt.Printf("  %d writes, %d stale cache entries right now\n", w+1, stale(svcs, st))
@@ -167,12 +172,25 @@ func stale(svcs []*service, st *store) int {
 	return n
 }
 
-// waitMesh waits until every service has a mesh peer.
-func waitMesh(svcs []*service) {
+// meshTimeout bounds the wait for the meshes to form (on loopback they
+// form within a few heartbeats).
+const meshTimeout = 10 * time.Second
+
+// waitMesh waits until every service has a mesh peer; it fails after
+// timeout.
+func waitMesh(ctx context.Context, svcs []*service, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for _, s := range svcs {
 		for len(s.inval.Handle().Mesh()) == 0 {
-			t := time.NewTimer(10 * time.Millisecond)
-			<-t.C
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s has no mesh peer in %q after %v: %w", s.name, s.inval.Name(), timeout, ctx.Err())
+			case <-tick.C:
+			}
 		}
 	}
+	return nil
 }

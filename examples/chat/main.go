@@ -8,6 +8,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -61,7 +62,12 @@ func run(listen, join, name, room string) error {
 	go func() {
 		sc := bufio.NewScanner(os.Stdin)
 		for sc.Scan() {
-			if err := t.Publish(ctx, line{Name: name, Text: sc.Text()}); err != nil {
+			err := t.Publish(ctx, line{Name: name, Text: sc.Text()})
+			switch {
+			case err == nil, errors.Is(err, topic.ErrPartial): // it left; who got it forwards it
+			case errors.Is(err, topic.ErrNoPeers):
+				fmt.Fprintln(os.Stderr, "# nobody else is in the room yet: only those who join in the next seconds may see that")
+			default:
 				fmt.Fprintln(os.Stderr, "# not sent:", err)
 			}
 		}

@@ -89,14 +89,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	for len(badTopic.Handle().Mesh()) < 3 { // wait for the meshes to form
-		t := time.NewTimer(20 * time.Millisecond)
-		<-t.C
+	if err := waitMesh(ctx, badTopic.Handle(), 3, meshTimeout); err != nil {
+		return err
 	}
 	fmt.Printf("faulty station %s publishes 1 good and 1 impossible reading every 200 ms\n\n", bad.ID().Short())
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for round := range 12 {
+		// Errors are expected and ignored: once graylisted, the station
+		// publishes to no peer (node.ErrNoPeers).
 		_ = badTopic.Publish(ctx, reading{Station: "faulty", Celsius: 21})
 		_ = badTopic.Publish(ctx, reading{Station: "faulty", Celsius: 900 + float64(round)})
 		<-tick.C
@@ -118,6 +119,29 @@ func run() error {
 	}
 	fmt.Println("no impossible reading was delivered, and every honest node dropped the faulty station")
 	return nil
+}
+
+// meshTimeout bounds the wait for the meshes to form (on loopback they
+// form within a few heartbeats).
+const meshTimeout = 10 * time.Second
+
+// waitMesh waits until h's mesh has want peers; it fails after timeout.
+func waitMesh(ctx context.Context, h *node.TopicHandle, want int, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		have := len(h.Mesh())
+		if have >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the mesh of topic %q has %d of %d peers after %v: %w", h.Name(), have, want, timeout, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 // report prints how each honest node scores the faulty one.
