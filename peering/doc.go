@@ -6,9 +6,8 @@
 // It starts no goroutine, opens no socket and never reads the clock:
 // inputs are method calls carrying now (AddSeed, AddDirect, Offer,
 // Forget, DialFailed, Connected, DialReached, Disconnected, Ban, Tick),
-// outputs are
-// drained etcd-raft style (HasReady, Ready, Advance) as dials,
-// disconnects and one deadline. Randomness comes from Config.Rand and
+// outputs are drained etcd-raft style (HasReady, Ready, Advance) as
+// dials, disconnects and one deadline. Randomness comes from Config.Rand and
 // every iteration that shapes output is in a stable order, so the same
 // seed and inputs give the same outputs; node and the simulator both run
 // it.
