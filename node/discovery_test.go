@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -325,5 +326,44 @@ func TestLANDiscovery(t *testing.T) {
 	}
 	testkit.Eventually(t, 5*time.Second, "the nodes found each other", func() bool {
 		return slices.Contains(nodes[0].Peers(), nodes[1].ID()) && slices.Contains(nodes[1].Peers(), nodes[0].ID())
+	})
+}
+
+// Beacons advertise Config.Advertise's IP and port when it is an IP
+// address, its port alone for a host name, else the bound port.
+func TestBeaconAddr(t *testing.T) {
+	bound := netip.MustParseAddrPort("0.0.0.0:7000")
+	tests := []struct {
+		advertise string
+		ip        string
+		port      uint16
+	}{
+		{"", "", 7000},
+		{"192.0.2.1:7946", "192.0.2.1", 7946},
+		{"[::ffff:192.0.2.1]:7946", "192.0.2.1", 7946},
+		{"node1.example:7947", "", 7947},
+	}
+	for _, tt := range tests {
+		ip, port := beaconAddr(Config{Advertise: tt.advertise}, bound)
+		if (tt.ip == "" && ip.IsValid()) || (tt.ip != "" && ip.String() != tt.ip) || port != tt.port {
+			t.Errorf("Advertise %q: %v %d, want %q %d", tt.advertise, ip, port, tt.ip, tt.port)
+		}
+	}
+}
+
+// FuzzBeacon feeds arbitrary datagrams to the beacon checks: no panic,
+// and whatever passes names the signer at the source IP.
+func FuzzBeacon(f *testing.F) {
+	now := time.Unix(1_700_000_000, 0)
+	alice := beaconIdentity(f, 1)
+	src := netip.MustParseAddrPort("192.0.2.10:40000")
+	f.Add(appendBeacon(nil, alice, beacon{id: alice.ID(), time: now.UnixNano(), port: 7946}, nil))
+	f.Add(appendBeacon(nil, alice, beacon{id: alice.ID(), time: now.UnixNano(), port: 7946, ip: src.Addr()}, nil))
+	f.Add([]byte(beaconMagic + "\x03"))
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		tg, err := newBeaconFilter(peer.ID{}, nil).accept(pkt, src, now)
+		if err == nil && (tg.ID != alice.ID() || !strings.HasPrefix(tg.Addr, "192.0.2.10:")) {
+			t.Fatalf("accepted %v", tg)
+		}
 	})
 }
