@@ -119,10 +119,13 @@ type Config struct {
 	// a peer holds more than this many bytes.
 	PublishHighWater int
 	// LANDiscovery turns on discovery over UDP multicast (off by default):
-	// the node announces itself to LANGroup every LANInterval, and the
-	// peers it hears are seeds for membership. Discovered peers still need
-	// the handshake (and the NetworkKey, which also authenticates
-	// beacons).
+	// the node announces itself to LANGroup every LANInterval in a beacon
+	// signed with its identity key and timestamped (with Advertise's IP
+	// and port when Advertise is an IP address, which must then be the
+	// beacon's source IP), and the peers it hears are dial candidates that
+	// bring the cluster's membership. Discovered peers still need the
+	// handshake; with a NetworkKey, beacons carry a MAC under it, so that
+	// nodes of other clusters are not even dialled. See the package doc.
 	LANDiscovery bool
 	// LANGroup is the multicast group, "ip:port".
 	LANGroup string

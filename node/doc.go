@@ -27,6 +27,12 @@
 // PeersLow/PeersHigh) only when one side dialled it to be one: the peer
 // manager's dials, Connect and direct peers send a hello (an empty
 // GossipSub RPC) and the other side links on its first GossipSub payload.
+// A peer is outbound (GossipSub's Dout counts those) only when our own
+// Dial returned its ID; a session the peer opened is dialled before it
+// becomes an outbound peer. Addresses the node acts on are proven: the
+// transport's session address (a round trip reached it) is the peer's IP
+// for P6 (IP colocation) scoring and the address the peer manager learns,
+// and only our own dial names a seed or direct peer given by address.
 // Config.Bootstrap entries are seeds: the peer manager dials them, and an
 // outbound peer that membership does not know is joined through. From then
 // on the peer manager dials members of the view at random toward PeersLow,
@@ -51,7 +57,20 @@
 // The peer manager disconnects (transport.Conn.Disconnect) graylisted peers
 // (a ban) and, above Config.PeersHigh, the surplus (package peering's
 // trim). A banned or trimmed peer is neither dialled nor accepted as a
-// peer for Config.DisconnectBackoff.
+// peer for Config.DisconnectBackoff; only Connect lifts that, for the ID
+// its own dial returned.
+//
+// # LAN discovery
+//
+// With Config.LANDiscovery the node multicasts a beacon every LANInterval:
+// its ID, a timestamp and the port to dial, signed with its identity key
+// (and MACed under the NetworkKey when there is one). A receiver rate-limits
+// beacons per source IP and globally before checking them, refuses stale,
+// replayed or badly signed ones and those that advertise an IP other than
+// their source (no reflection onto a third party), counts every refusal in
+// Stats.NodeDrops (beacon-*), and offers the rest to the peer manager as
+// unverified exchange records: bounded, evicted first, and never moving
+// the address of a peer the node reached or is connected to.
 //
 // # Typed topics
 //

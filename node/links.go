@@ -17,10 +17,15 @@ import (
 // the water marks) only when one side wants GossipSub with the other:
 //
 //   - outbound: the peer manager asked for the dial (or the application
-//     called Connect, or it is a direct peer). The node adds the peer to the
-//     router and sends it a hello (an empty GossipSub RPC) so that the other
-//     side links too, even before either joined a topic; the dialer repeats
-//     the hello until it hears a GossipSub payload back;
+//     called Connect, or it is a direct peer), and our own Dial returned
+//     the peer's ID: a session the peer opened is never outbound, since
+//     the peer chose to be there (GossipSub's Dout counts on that); when
+//     the manager wants a peer with such a session, the node dials it
+//     (one handshake round trip over the live session) and links it when
+//     its Dial returns. The node adds the peer to the router and sends it
+//     a hello (an empty GossipSub RPC) so that the other side links too,
+//     even before either joined a topic; the dialer repeats the hello
+//     until it hears a GossipSub payload back;
 //   - inbound: the first GossipSub payload on a session makes the sender a
 //     peer, answered with a hello, unless the peer manager keeps it out
 //     (then the session ends).
@@ -47,6 +52,11 @@ var helloPayload = []byte{0x1a, 0x00}
 
 // session is one transport session.
 type session struct {
+	// addr is the EventPeerUp address, which the transport proved by a
+	// round trip (the address we dialled, or the source of the peer's
+	// first handshake message that our answer reached): the IP for P6
+	// (IP colocation) and the inbound address for the peer manager. It
+	// is never replaced by the source of later packets.
 	addr    netip.AddrPort
 	lastMem time.Time // last membership payload in either direction
 	ending  bool      // the node asked the transport to end it
@@ -74,8 +84,9 @@ const (
 // dialled it to be a peer.
 func (n *Node) sessionUp(now time.Time, id peer.ID, addr netip.AddrPort) {
 	n.sessions[id] = &session{addr: addr, lastMem: now}
-	n.tracer.PeerUp(id, addr, n.wantLink[id])
-	if n.wantLink[id] {
+	_, ours := n.ourDial[id] // else the peer's handshake came first: dialDone links
+	n.tracer.PeerUp(id, addr, ours)
+	if n.wantLink[id] && ours {
 		n.link(now, id, true)
 	}
 	n.flushMemQueue(now, id)
@@ -88,12 +99,16 @@ func (n *Node) sessionDown(now time.Time, id peer.ID, reason string) {
 	}
 	delete(n.sessions, id)
 	delete(n.wantLink, id)
+	delete(n.ourDial, id)
+	delete(n.dialled, id)
 	n.unlink(now, id, reason)
 	n.tracer.PeerDown(id, reason)
 }
 
 // link makes the session with id a peer: the peer manager, then the router.
-// A peer the manager keeps out has its session ended instead.
+// A peer the manager keeps out has its session ended instead. outbound
+// asks for an outbound peer, which only a session our own Dial opened can
+// be (ourDial).
 func (n *Node) link(now time.Time, id peer.ID, outbound bool) bool {
 	s := n.sessions[id]
 	if s == nil || s.ending {
@@ -103,10 +118,15 @@ func (n *Node) link(now time.Time, id peer.ID, outbound bool) bool {
 		return true
 	}
 	delete(n.wantLink, id)
+	delete(n.dialled, id)
 	addr := s.addr.String()
-	if t, ok := n.dialled[id]; ok {
-		addr = t // the address the manager asked for, so that it knows the dial
-		delete(n.dialled, id)
+	if outbound {
+		// The address our Dial went to, which the manager compares with
+		// the dials it asked for; callers check ourDial, this keeps it so.
+		addr, outbound = n.ourDial[id]
+		if !outbound {
+			addr = s.addr.String()
+		}
 	}
 	if !n.pm.Connected(now, id, addr, outbound) { // counted in peering's Stats.Refused
 		n.endSession(id)
@@ -179,10 +199,14 @@ func (n *Node) actPeering(now time.Time, out *peering.Output) {
 		t := d.Target
 		if !t.ID.IsZero() {
 			n.dialled[t.ID] = t.Addr
-			if s := n.sessions[t.ID]; s != nil && !s.ending {
-				n.link(now, t.ID, true) // a membership session becomes a peer
-				continue
+			if _, ours := n.ourDial[t.ID]; ours {
+				if s := n.sessions[t.ID]; s != nil && !s.ending {
+					n.link(now, t.ID, true) // a membership session we dialled becomes a peer
+					continue
+				}
 			}
+			// A session the peer opened is dialled like none: linked as
+			// outbound when our own Dial returns.
 			if n.dialing[t.ID] {
 				n.wantLink[t.ID] = true // a membership dial is under way: link when it is up
 				continue
@@ -253,13 +277,20 @@ func (n *Node) dialDone(now time.Time, kind dialKind, t peering.Target, id peer.
 		return
 	}
 	n.counts.dials++
-	switch kind {
-	case dialMember:
-		if !n.wantLink[id] {
-			return // sessionUp sent what waited
+	n.ourDial[id] = t.Addr // authenticated: the transport's Dial of t.Addr returned id
+	if kind == dialMember && !n.wantLink[id] {
+		return // sessionUp sent what waited
+	}
+	if pi, ok := n.peers[id]; ok {
+		// Linked already, inbound: the peer's session came up and sent
+		// GossipSub before our Dial returned. The manager learns that our
+		// dial reached id (a bare-address seed or direct peer is named).
+		if !pi.outbound {
+			n.pm.DialReached(now, t, id)
 		}
-	case dialPeer:
-		n.dialled[id] = t.Addr
+		delete(n.wantLink, id)
+		delete(n.dialled, id)
+		return
 	}
 	if _, ok := n.sessions[id]; ok {
 		n.link(now, id, true)

@@ -27,7 +27,8 @@ type loopState struct {
 	sessions  map[peer.ID]*session
 	peers     map[peer.ID]*peerInfo // sessions that are peers (links)
 	wantLink  map[peer.ID]bool      // dialled to be peers, session not up yet
-	dialled   map[peer.ID]string    // the peer manager's address of a dial that came up
+	dialled   map[peer.ID]string    // the peer manager's address of a dial it asked for (for DialFailed)
+	ourDial   map[peer.ID]string    // the address our own Dial of this ID went to, until its session ends
 	memQueue  map[peer.ID][][]byte  // membership payloads waiting for a session
 	dialing   map[peer.ID]bool      // a dial to this ID is under way
 	topics    map[string]*TopicHandle
@@ -45,6 +46,7 @@ func (n *Node) initLoopState() {
 	n.peers = map[peer.ID]*peerInfo{}
 	n.wantLink = map[peer.ID]bool{}
 	n.dialled = map[peer.ID]string{}
+	n.ourDial = map[peer.ID]string{}
 	n.memQueue = map[peer.ID][][]byte{}
 	n.dialing = map[peer.ID]bool{}
 	n.topics = map[string]*TopicHandle{}

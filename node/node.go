@@ -54,6 +54,8 @@ type Node struct {
 	snapMu   sync.Mutex
 	snapPeer []peer.ID // connected peers, sorted; published by the loop
 
+	lanDrops [numNodeDrops]atomic.Uint64 // drops counted by the LAN beacon receiver, off the loop
+
 	loopState // owned by the event loop
 }
 

@@ -25,6 +25,10 @@ const (
 	dropMemberQueueFull                      // a membership payload waiting for a session was dropped
 	dropMemberUnreachable                    // a membership payload whose member could not be dialled
 	dropMemberWatchFull                      // a member event found a MemberWatch full
+	dropBeaconRateLimited                    // a LAN beacon over the per-source or global rate
+	dropBeaconInvalid                        // a LAN beacon malformed, badly signed, or without the NetworkKey's MAC
+	dropBeaconStale                          // a LAN beacon outside the time window, or replayed
+	dropBeaconAddress                        // a LAN beacon advertising an address other than its source
 	numNodeDrops
 )
 
@@ -33,7 +37,8 @@ const (
 const NumDropCauses = int(numNodeDrops)
 
 var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer",
-	"member-queue-full", "member-unreachable", "member-watch-full"}
+	"member-queue-full", "member-unreachable", "member-watch-full",
+	"beacon-rate-limited", "beacon-invalid", "beacon-stale", "beacon-address-mismatch"}
 
 // String returns the cause's lower-case name.
 func (c DropCause) String() string {
@@ -167,6 +172,9 @@ func (n *Node) Stats() (Stats, error) {
 func (n *Node) fillStats(s *Stats) {
 	s.Router = n.r.Stats()
 	s.NodeDrops = n.counts.drops
+	for i := range s.NodeDrops {
+		s.NodeDrops[i] += n.lanDrops[i].Load()
+	}
 	s.PayloadsOut, s.BytesOut, s.BytesIn = n.counts.payloadsOut, n.counts.bytesOut, n.counts.bytesIn
 	s.Published, s.Dials, s.DialFailures = n.counts.published, n.counts.dials, n.counts.dialFailures
 	s.Shed = n.counts.shed

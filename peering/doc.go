@@ -5,9 +5,9 @@
 //
 // It starts no goroutine, opens no socket and never reads the clock:
 // inputs are method calls carrying now (AddSeed, AddDirect, Offer,
-// Forget, DialFailed, Connected, Disconnected, Ban, Tick), outputs are
-// drained etcd-raft style (HasReady, Ready, Advance) as dials,
-// disconnects and one deadline. Randomness comes from Config.Rand and
+// Forget, DialFailed, Connected, DialReached, Disconnected, Ban, Tick),
+// outputs are drained etcd-raft style (HasReady, Ready, Advance) as
+// dials, disconnects and one deadline. Randomness comes from Config.Rand and
 // every iteration that shapes output is in a stable order, so the same
 // seed and inputs give the same outputs; node and the simulator both run
 // it.
@@ -53,23 +53,39 @@
 //     Connected refuses it (returns false; the caller ends the session).
 //     Banning a connected peer outputs a Disconnect. Unban lifts a ban,
 //     for the application's explicit Connect.
-//   - Direction. A session is outbound or inbound as Connected says.
+//   - Direction. A session is outbound or inbound as Connected says:
+//     outbound only when it is the authenticated result of the caller's
+//     own dial. Only an outbound session (or DialReached, our dial that
+//     found the peer's session up) completes a bare-address dial, names a
+//     bare-address seed or direct peer, and verifies an address; an
+//     inbound session is matched by ID only, so that a peer cannot claim
+//     another's address to pass for a seed, or for a direct peer (which
+//     escapes bans).
 //   - Deadline. After the first Tick, Output.Deadline is never zero: it is
 //     the next round (Interval after the last Tick) or, earlier, the first
 //     moment a candidate the Manager wants stops backing off or being
 //     banned, or a dial in flight times out.
 //   - Bounded memory. Seeds and direct peers come from configuration and
 //     are kept. Learnt candidates (members and exchange records) are at
-//     most MaxCandidates, in two LRU lists: room is made by evicting the
-//     least recently offered exchange record, a member only for another
-//     member; an exchange offer that finds the table full of members is
-//     dropped. Forget removes a member; a forgotten seed is dialled only
-//     in desperate mode. Dials in flight are at most MaxDialing; sessions
-//     and bans are bounded by the caller's connections and ban rate
-//     within BanDuration (expired bans are dropped at Tick).
+//     most MaxCandidates, in LRU lists: room is made by evicting the least
+//     recently offered exchange record that was never verified, then, for
+//     a member or a verified newcomer, the oldest verified exchange record,
+//     then, for a member only, the oldest member; an unverified exchange
+//     offer that finds no unverified record to evict is dropped, so a
+//     flood of records cannot push out candidates that answered. Forget
+//     removes a member; a forgotten seed is dialled only in desperate
+//     mode. Dials in flight are at most MaxDialing; sessions and bans are
+//     bounded by the caller's connections and ban rate within BanDuration
+//     (expired bans are dropped at Tick).
 //   - Addresses. The Manager never resolves addresses: it compares them as
-//     strings. A member offer moves a learnt candidate's address, an
-//     exchange offer only an exchange record's; configured seed and
-//     direct addresses are kept. A peer that connects without being a
-//     candidate becomes an exchange candidate at its session's address.
+//     strings. An address is verified when our own dial of it came up as
+//     the candidate's ID (an outbound Connected); a failed dial of it
+//     makes it unverified again. A member offer moves a learnt
+//     candidate's address; an exchange offer moves only an unverified
+//     exchange record's, and not a connected peer's (it keeps its
+//     session's address); configured seed and direct addresses are kept.
+//     So second-hand records (peer exchange, LAN beacons) cannot poison
+//     the address of a peer we reached. A peer that connects without
+//     being a candidate becomes an exchange candidate at its session's
+//     address (verified when we dialled it).
 package peering

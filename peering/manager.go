@@ -100,12 +100,16 @@ func (m *Manager) pin(t Target, src Source) {
 // of the membership view (SourceMember), a peer exchange record or LAN
 // beacon (SourceExchange). A member offer updates a known learnt
 // candidate's address and promotes an exchange entry to a member; an
-// exchange offer updates only exchange entries; configured seed and
-// direct addresses are kept. SourceSeed and SourceDirect are AddSeed and
-// AddDirect. A target without ID or address, or naming Config.Self, is
-// ignored. When the table is full the oldest exchange entry is evicted,
-// or, for a member, the oldest member; an exchange offer that finds only
-// members is dropped (Stats.Dropped).
+// exchange offer updates only the address of an exchange entry that is
+// not verified (our own dial never reached it there) and not connected
+// (a connected peer's exchange record keeps its session's address), so
+// that second-hand records cannot poison the address of a peer we know;
+// configured seed and direct addresses are kept. SourceSeed and
+// SourceDirect are AddSeed and AddDirect. A target without ID or address,
+// or naming Config.Self, is ignored. When the table is full the oldest
+// unverified exchange entry is evicted, or, for a member, the oldest
+// verified exchange entry or member; an exchange offer that finds none
+// is dropped (Stats.Dropped).
 func (m *Manager) Offer(now time.Time, t Target, src Source) {
 	switch src {
 	case SourceSeed, SourceDirect:
@@ -115,7 +119,10 @@ func (m *Manager) Offer(now time.Time, t Target, src Source) {
 	if t.ID.IsZero() || t.Addr == "" || t.ID == m.cfg.Self {
 		return
 	}
-	m.tab.offer(now, t, src)
+	if s := m.sessions[t.ID]; s != nil && src == SourceExchange && s.addr != "" {
+		t.Addr = s.addr // what we know reaches it, not what a third party says
+	}
+	m.tab.offer(now, t, src, false)
 }
 
 // Member feeds a change of the membership view: an up member is a dial
@@ -154,56 +161,96 @@ func (m *Manager) failDial(now time.Time, i int) {
 	m.dialing = append(m.dialing[:i], m.dialing[i+1:]...)
 	m.stats.DialsFailed++
 	if e := m.entryFor(t); e != nil {
+		if e.target.Addr == t.Addr {
+			m.tab.unverify(e)
+		}
 		m.backoff(now, e)
 	}
 }
 
-// Connected reports that a session with id came up from (or to) addr;
-// outbound says whether we dialled it. For a session that a Dial of the
-// Output started, pass that Dial's Target.Addr as addr: addresses are
-// compared as strings, and a seed given as "name:port" is found only so. It returns false when id is
-// banned: the caller must end that session (Stats.Refused counts it), and
-// the Manager does not count it as connected. A dial in flight for id,
-// or for a bare-address target equal to addr, is done; a bare-address
-// seed or direct peer equal to addr learns its ID. An unknown peer with
-// an address becomes an exchange candidate. A second Connected for a
-// connected id (a restarted instance) replaces the session.
+// Connected reports that a session with id came up; outbound says whether
+// it is the authenticated result of our own dial of addr (the transport's
+// Dial of addr returned id), inbound sessions being opened by the peer.
+// For a session that a Dial of the Output started, pass that Dial's
+// Target.Addr as addr: addresses are compared as strings, and a seed given
+// as "name:port" is found only so. For an inbound session pass the
+// address the transport proved (its EventPeerUp address) or "".
+//
+// It returns false when id is banned: the caller must end that session
+// (Stats.Refused counts it), and the Manager does not count it as
+// connected. A dial in flight for id is done. Only an outbound session
+// completes a bare-address dial of addr, names a bare-address seed or
+// direct peer of addr, and verifies id's address (see Offer): an inbound
+// session's address is the peer's to claim, so it is matched by ID only,
+// and cannot pass for a seed or a direct peer (which escapes bans). An
+// unknown peer with an address becomes an exchange candidate. A second
+// Connected for a connected id (a restarted instance) replaces the
+// session.
 func (m *Manager) Connected(now time.Time, id peer.ID, addr string, outbound bool) (allowed bool) {
 	if id.IsZero() {
 		return false
 	}
-	var e *entry
-	if i := m.findDial(func(d dial) bool {
-		return d.target.ID == id || (d.target.ID.IsZero() && d.target.Addr == addr)
-	}); i >= 0 {
-		e = m.entryFor(m.dialing[i].target)
-		m.dialing = append(m.dialing[:i], m.dialing[i+1:]...)
-	}
-	if e == nil || (!e.target.ID.IsZero() && e.target.ID != id) {
-		// A bare-address seed or direct peer first, so that it is named
-		// even when id is already known by another source.
-		e = m.tab.byAddr(addr)
-	}
-	if e == nil {
-		e = m.tab.byID(id)
-	}
-	if e != nil && e.target.ID.IsZero() {
-		m.tab.name(e, id)
-		e = m.tab.byID(id)
-	}
+	e := m.reached(id, addr, outbound)
 	if (e == nil || e.src != SourceDirect) && m.Banned(now, id) {
 		m.stats.Refused++
 		return false
 	}
 	if e == nil && addr != "" && id != m.cfg.Self {
-		m.tab.offer(now, Target{ID: id, Addr: addr}, SourceExchange)
-		e = m.tab.byID(id)
+		m.tab.offer(now, Target{ID: id, Addr: addr}, SourceExchange, outbound)
+		if e = m.tab.byID(id); e != nil && outbound {
+			m.tab.verify(e, addr)
+		}
 	}
 	if e != nil {
 		e.answered = true
 	}
 	m.sessions[id] = &session{addr: addr, outbound: outbound, since: now}
 	return true
+}
+
+// DialReached reports that our own dial of t came up as id while a session
+// with id was already connected (the peer opened it first, and Connected
+// reported it inbound): the dial is done, a bare-address seed or direct
+// peer of t.Addr learns its ID, and id's address is verified, as an
+// outbound Connected would; the session keeps its direction. It does
+// nothing when id is not connected (report Connected instead).
+func (m *Manager) DialReached(now time.Time, t Target, id peer.ID) {
+	if id.IsZero() || m.sessions[id] == nil {
+		return
+	}
+	if e := m.reached(id, t.Addr, true); e != nil {
+		e.answered = true
+	}
+}
+
+// reached ends the dial in flight that a session with id completes and
+// returns id's entry, or nil. dialled says that the session is our own
+// dial of addr: only then may addr match a bare-address dial or entry
+// (which learns its ID) and verify the entry's address.
+func (m *Manager) reached(id peer.ID, addr string, dialled bool) *entry {
+	var e *entry
+	if i := m.findDial(func(d dial) bool {
+		return d.target.ID == id || (dialled && d.target.ID.IsZero() && d.target.Addr == addr)
+	}); i >= 0 {
+		e = m.entryFor(m.dialing[i].target)
+		m.dialing = append(m.dialing[:i], m.dialing[i+1:]...)
+	}
+	if dialled && (e == nil || (!e.target.ID.IsZero() && e.target.ID != id)) {
+		// A bare-address seed or direct peer first, so that it is named
+		// even when id is already known by another source.
+		e = m.tab.byAddr(addr)
+	}
+	if e == nil || e.target.ID != id && !e.target.ID.IsZero() {
+		e = m.tab.byID(id)
+	}
+	if e != nil && e.target.ID.IsZero() {
+		m.tab.name(e, id)
+		e = m.tab.byID(id)
+	}
+	if dialled && e != nil {
+		m.tab.verify(e, addr)
+	}
+	return e
 }
 
 // Disconnected reports that the session with id ended. If it lasted less

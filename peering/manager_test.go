@@ -552,7 +552,7 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
-// A bare-address seed learns its ID from a session from its address,
+// A bare-address seed learns its ID from our own dial of its address,
 // merging a learnt entry, or a second configuration of the same peer.
 func TestSeedNaming(t *testing.T) {
 	tests := []struct {
@@ -574,7 +574,7 @@ func TestSeedNaming(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, testConfig(1))
 			tt.setup(e)
-			if !e.connect(member(1), false) {
+			if !e.connect(member(1), true) {
 				t.Fatal("refused")
 			}
 			if _, src, ok := e.m.Candidate(pid(1)); !ok || src != tt.wantSrc {
@@ -583,8 +583,8 @@ func TestSeedNaming(t *testing.T) {
 			if st := e.m.Stats(); st.Candidates != tt.wantN {
 				t.Fatalf("%d candidates, want %d", st.Candidates, tt.wantN)
 			}
-			if !e.m.IsConnected(pid(1)) || e.m.NumConnected() != 1 || e.m.Outbound(pid(1)) {
-				t.Fatal("session not recorded as inbound")
+			if !e.m.IsConnected(pid(1)) || e.m.NumConnected() != 1 || !e.m.Outbound(pid(1)) {
+				t.Fatal("session not recorded as outbound")
 			}
 		})
 	}

@@ -71,7 +71,7 @@ type Stats struct {
 	Trims        uint64 // peers disconnected above High
 	Refused      uint64 // banned peers refused at Connected
 	Evicted      uint64 // learnt candidates evicted to make room
-	Dropped      uint64 // exchange offers dropped: the table was full of members
+	Dropped      uint64 // exchange offers dropped: the table was full of members and verified records
 
 	Connected  int // sessions up (including those being disconnected)
 	Dialing    int // dials in flight

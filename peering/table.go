@@ -14,6 +14,7 @@ type entry struct {
 	target    Target
 	src       Source
 	answered  bool      // a session with it came up once (seeds stop being special)
+	verified  bool      // our own dial of target.Addr came up as target.ID (see table.verify)
 	forgotten bool      // a seed the membership reported dead: dialled only when desperate
 	failures  int       // consecutive failed dials (and unstable sessions)
 	nextTry   time.Time // not dialled before
@@ -22,16 +23,22 @@ type entry struct {
 
 // table is the candidate table. Seeds and direct peers (pinned) come from
 // configuration, are bounded by it, and are never evicted. Learnt
-// candidates live in two LRU lists, members and exchange, whose total is
-// bounded by max: making room evicts the least recently offered exchange
-// entry first, and a member only when no exchange entry is left; an
-// exchange offer never evicts a member (it is dropped instead).
+// candidates live in three LRU lists whose total is bounded by max:
+// members, exchange (second-hand records nobody verified: peer exchange,
+// LAN beacons, inbound sessions) and proven (exchange records whose
+// address our own dial verified). Making room evicts the least recently
+// offered unverified exchange entry first; then, for a verified or member
+// newcomer, the oldest proven entry; then, for a member only, the oldest
+// member. An unverified exchange offer never evicts a proven entry or a
+// member (it is dropped instead), so that a flood of records (forged PX,
+// beacons from many IDs) cannot push out the candidates that answered.
 type table struct {
 	max      int
 	pinned   []*entry // seeds and direct peers, in the order added
 	pinnedID map[peer.ID]*entry
 	members  *simplelru.LRU[peer.ID, *entry]
 	exchange *simplelru.LRU[peer.ID, *entry]
+	proven   *simplelru.LRU[peer.ID, *entry]
 	evicted  uint64
 	dropped  uint64
 }
@@ -44,11 +51,12 @@ func newTable(max int) *table {
 		panic(err) // max+1 > 0 by Validate
 	}
 	exchange, _ := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
-	return &table{max: max, pinnedID: map[peer.ID]*entry{}, members: members, exchange: exchange}
+	proven, _ := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
+	return &table{max: max, pinnedID: map[peer.ID]*entry{}, members: members, exchange: exchange, proven: proven}
 }
 
 // learnt returns the number of learnt candidates.
-func (t *table) learnt() int { return t.members.Len() + t.exchange.Len() }
+func (t *table) learnt() int { return t.members.Len() + t.exchange.Len() + t.proven.Len() }
 
 // byID returns the entry for id, or nil.
 func (t *table) byID(id peer.ID) *entry {
@@ -59,6 +67,9 @@ func (t *table) byID(id peer.ID) *entry {
 		return e
 	}
 	if e, ok := t.exchange.Peek(id); ok {
+		return e
+	}
+	if e, ok := t.proven.Peek(id); ok {
 		return e
 	}
 	return nil
@@ -82,6 +93,10 @@ func (t *table) removeLearnt(id peer.ID) *entry {
 	}
 	if e, ok := t.exchange.Peek(id); ok {
 		t.exchange.Remove(id)
+		return e
+	}
+	if e, ok := t.proven.Peek(id); ok {
+		t.proven.Remove(id)
 		return e
 	}
 	return nil
@@ -124,9 +139,10 @@ func (t *table) name(e *entry, id peer.ID) {
 	t.pinnedID[id] = e
 }
 
-// offer adds a learnt candidate or refreshes it. It reports whether tg is
-// (now) in the table.
-func (t *table) offer(now time.Time, tg Target, src Source) bool {
+// offer adds a learnt candidate or refreshes it. verified says that tg
+// comes from our own dial (see verify), so that it may make room by
+// evicting a proven entry. It reports whether tg is (now) in the table.
+func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool {
 	if e := t.pinnedID[tg.ID]; e != nil {
 		// Configured addresses are kept: the operator wrote them.
 		if src == SourceMember {
@@ -138,8 +154,21 @@ func (t *table) offer(now time.Time, tg Target, src Source) bool {
 		if src == SourceMember {
 			// Only the membership view moves a member's address and
 			// recency; a second-hand record does not.
-			e.target.Addr = tg.Addr
+			t.move(e, tg.Addr)
 			t.members.Get(tg.ID)
+		}
+		return true
+	}
+	if e, ok := t.proven.Peek(tg.ID); ok {
+		// A second-hand record does not move an address our own dial
+		// proved; the membership view does.
+		if src == SourceMember {
+			t.move(e, tg.Addr)
+			t.proven.Remove(tg.ID)
+			e.src = SourceMember
+			t.members.Add(tg.ID, e)
+		} else {
+			t.proven.Get(tg.ID)
 		}
 		return true
 	}
@@ -154,7 +183,7 @@ func (t *table) offer(now time.Time, tg Target, src Source) bool {
 		}
 		return true
 	}
-	if !t.makeRoom(src) {
+	if !t.makeRoom(src, verified) {
 		t.dropped++
 		return false
 	}
@@ -167,23 +196,59 @@ func (t *table) offer(now time.Time, tg Target, src Source) bool {
 	return true
 }
 
+// move sets e's address; a new address is no longer verified.
+func (t *table) move(e *entry, addr string) {
+	if e.target.Addr != addr {
+		e.target.Addr, e.verified = addr, false
+	}
+}
+
+// verify records that our own dial of addr came up as e's ID. An exchange
+// record takes addr (the dial proved it) and becomes proven; a member's or
+// configured entry's address is kept, and verified only if it is addr.
+func (t *table) verify(e *entry, addr string) {
+	id := e.target.ID
+	if _, ok := t.exchange.Peek(id); ok && addr != "" {
+		t.exchange.Remove(id)
+		e.target.Addr, e.verified = addr, true
+		t.proven.Add(id, e)
+		return
+	}
+	if e.target.Addr == addr {
+		e.verified = true
+	}
+}
+
+// unverify records that a dial of e's address failed: the address is no
+// longer proven, and a proven exchange record is an unverified one again.
+func (t *table) unverify(e *entry) {
+	e.verified = false
+	id := e.target.ID
+	if _, ok := t.proven.Peek(id); ok {
+		t.proven.Remove(id)
+		t.exchange.Add(id, e)
+	}
+}
+
 // makeRoom evicts, if the table is full, one entry to make room for a new
-// one from src, preferring to evict the oldest exchange entry. It reports
-// whether there is room.
-func (t *table) makeRoom(src Source) bool {
+// one from src (verified: from our own dial), in the order of the table's
+// doc. It reports whether there is room.
+func (t *table) makeRoom(src Source, verified bool) bool {
 	if t.learnt() < t.max {
 		return true
 	}
-	if _, _, ok := t.exchange.RemoveOldest(); ok {
-		t.evicted++
-		return true
+	lists := []*simplelru.LRU[peer.ID, *entry]{t.exchange}
+	if verified || src == SourceMember {
+		lists = append(lists, t.proven)
 	}
-	if src != SourceMember {
-		return false
+	if src == SourceMember {
+		lists = append(lists, t.members)
 	}
-	if _, _, ok := t.members.RemoveOldest(); ok {
-		t.evicted++
-		return true
+	for _, l := range lists {
+		if _, _, ok := l.RemoveOldest(); ok {
+			t.evicted++
+			return true
+		}
 	}
 	return false
 }
@@ -200,11 +265,12 @@ func (t *table) forget(id peer.ID) {
 	t.removeLearnt(id)
 }
 
-// all returns every entry: pinned first in the order added, then members
-// and exchange entries, each list oldest first. The order depends only on
+// all returns every entry: pinned first in the order added, then members,
+// proven and exchange entries, each list oldest first. The order depends only on
 // the inputs.
 func (t *table) all(buf []*entry) []*entry {
 	buf = append(buf, t.pinned...)
 	buf = append(buf, t.members.Values()...)
+	buf = append(buf, t.proven.Values()...)
 	return append(buf, t.exchange.Values()...)
 }

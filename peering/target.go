@@ -14,7 +14,8 @@ type Source uint8
 const (
 	// SourceExchange is a peer learnt second-hand: a GossipSub PRUNE peer
 	// exchange record, a LAN discovery beacon, or a past inbound session.
-	// Evicted first when the candidate table is full.
+	// Evicted first when the candidate table is full, unless our own dial
+	// verified its address.
 	SourceExchange Source = iota
 	// SourceMember is an alive member of the membership view.
 	SourceMember
