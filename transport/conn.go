@@ -15,6 +15,7 @@ import (
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport/internal/cookie"
 	"github.com/gwyh/gwyh/transport/internal/ratelimit"
+	"github.com/gwyh/gwyh/transport/internal/reasm"
 )
 
 // Conn is one node's transport endpoint: a socket, its sessions with peers,
@@ -56,8 +57,8 @@ type Conn struct {
 	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
 	ready   []*peerState // peers with queued data, for the writer
 
-	reasmMu    sync.Mutex
-	reasmTotal int
+	reasmMu sync.Mutex
+	reasm   *reasm.Pool // every peer's partial messages; guarded by reasmMu
 
 	rcache *keypair // reader goroutine only: the last keypair looked up
 }
@@ -116,6 +117,10 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		index:   map[uint32]*keypair{},
 		pending: map[uint32]*handshake{},
 		known:   known,
+		reasm: reasm.NewPool(reasm.Limits{
+			MaxMessage: o.MaxMessageSize, PeerBytes: o.ReassemblyPeerBytes,
+			TotalBytes: o.ReassemblyBytes, MinFragment: minFragmentData,
+		}),
 	}
 	c.wg.Add(3)
 	go c.readLoop()

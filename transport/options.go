@@ -59,6 +59,10 @@ type Options struct {
 	ReassemblyTimeout time.Duration
 	// ReassemblyPeerBytes and ReassemblyBytes cap the memory held by partial
 	// messages per peer and in total. Defaults 2×MaxMessageSize and 64 MiB.
+	// When the total is reached, a peer holding less than its fair share
+	// (ReassemblyBytes over the number of peers holding partials) evicts
+	// the oldest partials of the peer holding the most, if that one holds
+	// more than the share, so a few peers cannot starve the others.
 	ReassemblyPeerBytes, ReassemblyBytes int
 	// MaxPeers bounds sessions, learned static keys and handshake timestamps.
 	// Default 4096.
