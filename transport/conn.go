@@ -19,8 +19,8 @@ import (
 )
 
 // Conn is one node's transport endpoint: a socket, its sessions with peers,
-// and the goroutines that read, write and keep time (three, all ended by
-// Close). All methods are safe for concurrent use.
+// and the goroutines that read, write, keep time and answer handshakes
+// (four, all ended by Close). All methods are safe for concurrent use.
 type Conn struct {
 	opts   Options
 	clock  clock.Clock
@@ -31,6 +31,7 @@ type Conn struct {
 	jar    *cookie.Jar
 	limit  *ratelimit.Limiter
 	hsLoad *ratelimit.Limiter // one global bucket: initiations per second before cookies
+	initQ  chan inInit        // msg1s for the handshake worker
 	events chan Event
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -51,7 +52,7 @@ type Conn struct {
 	peers    map[peer.ID]*peerState
 	index    map[uint32]*keypair                 // our receiver indices in use
 	pending  map[uint32]*handshake               // handshakes in progress by our index
-	halfOpen int                                 // responder handshakes in pending
+	halfOpen halfOpens                           // responder XX handshakes in pending
 	known    *simplelru.LRU[peer.ID, *knownPeer] // see rememberLocked
 
 	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
@@ -111,6 +112,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		events:  make(chan Event, o.EventQueue),
 		done:    make(chan struct{}),
 		start:   now,
+		initQ:   make(chan inInit, initQueueLen),
 		rawOut:  make(chan Packet, 256),
 		wake:    make(chan struct{}, 1),
 		peers:   map[peer.ID]*peerState{},
@@ -122,10 +124,11 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 			TotalBytes: o.ReassemblyBytes, MinFragment: minFragmentData,
 		}),
 	}
-	c.wg.Add(3)
+	c.wg.Add(4)
 	go c.readLoop()
 	go c.writeLoop()
 	go c.timerLoop()
+	go c.handshakeLoop()
 	return c, nil
 }
 

@@ -14,8 +14,10 @@
 //	c.Close()                                                 // all goroutines gone
 //
 // A Conn owns one socket (real UDP with recvmmsg/sendmmsg on Linux, or any
-// Socket such as the in-memory twin in transport/bindtest) and three
-// goroutines: the reader (opens packets, runs handshakes), the writer (the
+// Socket such as the in-memory twin in transport/bindtest) and four
+// goroutines: the reader (opens packets, reads handshake responses), the
+// handshake worker (answers initiations, the DH and signature work an
+// attacker can ask for, so that it never delays data), the writer (the
 // only one that seals and writes; it batches) and a timer (keepalives,
 // receiver reports, rekeys, timeouts). Everything received reaches the user
 // through one channel, Conn.Events, which the user must keep draining.

@@ -67,18 +67,27 @@ type Options struct {
 	// MaxPeers bounds sessions, learned static keys and handshake timestamps.
 	// Default 4096.
 	MaxPeers int
-	// MaxHalfOpen bounds responder handshakes waiting for their last message.
-	// Default 1024.
+	// MaxHalfOpen bounds responder XX handshakes waiting for their last
+	// message; when full, the oldest is evicted for a new one. IK
+	// handshakes (and so rekeys) never wait half-open. Default 1024.
 	MaxHalfOpen int
+	// MaxHalfOpenPerSource bounds the half-open handshakes from one source
+	// (an IPv4 address or an IPv6 /64); past it, the source's oldest is
+	// evicted. Default min(16, MaxHalfOpen); at most MaxHalfOpen.
+	MaxHalfOpenPerSource int
 	// CookieLoad is the number of half-open handshakes at which the Conn is
-	// "under load" and demands a cookie round trip before any DH work. Default
-	// MaxHalfOpen/8; -1 means always (for tests).
+	// "under load" and demands a cookie round trip (mac2) before any DH work
+	// and before any rate limit is charged. Default MaxHalfOpen/8; -1 means
+	// always (for tests). A backlog of initiations waiting for the
+	// handshake worker also means load.
 	CookieLoad int
 	// CookieRate: above this many initiations per second (all sources) the
 	// Conn is also under load. Default 500.
 	CookieRate float64
-	// HandshakeRate and HandshakeBurst rate-limit handshake messages per
-	// source IP address (token bucket, per second). Defaults 50 and 50.
+	// HandshakeRate and HandshakeBurst rate-limit initiations per source
+	// (token bucket, per second; an IPv4 address or an IPv6 /64). As in
+	// WireGuard, the limit applies only under load and only to initiations
+	// with a valid cookie, whose source address is proven. Defaults 50 and 50.
 	HandshakeRate  float64
 	HandshakeBurst int
 	// TickInterval is the granularity of the Conn's timer (keepalives,
@@ -133,6 +142,7 @@ func (o Options) withDefaults() Options {
 	def(&o.ReassemblyBytes, 64<<20)
 	def(&o.MaxPeers, 4096)
 	def(&o.MaxHalfOpen, 1024)
+	def(&o.MaxHalfOpenPerSource, min(16, o.MaxHalfOpen))
 	def(&o.CookieLoad, max(1, o.MaxHalfOpen/8))
 	defF(&o.HandshakeRate, 50)
 	defF(&o.CookieRate, 500)
@@ -185,6 +195,9 @@ func (o Options) Validate() error {
 	}
 	if o.EventQueue < 1 || o.MaxPeers < 1 || o.MaxHalfOpen < 1 || o.HandshakeBurst < 1 || o.HandshakeRate <= 0 || o.CookieRate < 1 {
 		bad("EventQueue, MaxPeers, MaxHalfOpen, HandshakeBurst, HandshakeRate, CookieRate must be positive")
+	}
+	if o.MaxHalfOpenPerSource < 1 || o.MaxHalfOpenPerSource > o.MaxHalfOpen {
+		bad("MaxHalfOpenPerSource %d outside 1..MaxHalfOpen %d", o.MaxHalfOpenPerSource, o.MaxHalfOpen)
 	}
 	if o.CookieLoad < -1 {
 		bad("CookieLoad %d", o.CookieLoad)

@@ -28,6 +28,8 @@ const (
 	DropQueueFull                            // Send: queue full (or item evicted by a higher priority)
 	DropPeerDown                             // queued payloads discarded when a peer went down
 	DropWriteError                           // socket write failed
+	DropHandshakeQueueFull                   // msg1 arrived with the handshake worker's queue full
+	DropHalfOpenEvicted                      // half-open handshake evicted for a newer one (per-source cap or table full)
 	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
@@ -36,6 +38,7 @@ var dropNames = [...]string{
 	"stale-handshake", "rate-limited", "cookie-required", "handshake-table-full",
 	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
 	"event-queue-full", "queue-full", "peer-down", "write-error",
+	"handshake-queue-full", "half-open-evicted",
 }
 
 // String returns the cause's short name, e.g. "replay".
