@@ -1,6 +1,8 @@
 package transport_test
 
 import (
+	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,5 +39,62 @@ func TestReassemblyBudgetExactAfterDisconnectLoop(t *testing.T) {
 		if got := transport.ReassemblyBytes(b); got != 0 {
 			t.Fatalf("round %d: %d bytes charged after Disconnect", round, got)
 		}
+	}
+}
+
+// No handshake packet the responder sends is larger than the msg1 that
+// made it send it (msg2 of either pattern, or a cookie reply under load),
+// so a spoofed source gets no amplification.
+func TestNoAmplification(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		networkKey []byte
+		cookieLoad int
+	}{
+		{"plain", nil, 0},
+		{"network key", key(3), 0},
+		{"under load", nil, -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			net := bindtest.NewNetwork()
+			o := fastOpts()
+			o.NetworkKey = tt.networkKey
+			ob := o
+			ob.CookieLoad = tt.cookieLoad
+			a := memConn(t, net, 1, o)
+			b := memConn(t, net, 2, ob)
+			var mu sync.Mutex
+			minInit := map[byte]int{} // by pattern
+			var replies [][]byte
+			net.SetTap(func(from, _ netip.AddrPort, pkt []byte) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case from == a.LocalAddr() && pkt[0] == 1:
+					if n, ok := minInit[pkt[1]]; !ok || len(pkt) < n {
+						minInit[pkt[1]] = len(pkt)
+					}
+				case from == b.LocalAddr() && (pkt[0] == 2 || pkt[0] == 4):
+					replies = append(replies, pkt)
+				}
+			})
+			dial(t, a, b, peer.ID{}) // XX
+			dial(t, a, b, b.ID())    // IK: b's key is known now
+			testkit.Eventually(t, 5*time.Second, "b completes the IK handshake", func() bool { return b.Stats().HandshakesIK > 0 })
+			mu.Lock()
+			defer mu.Unlock()
+			if len(minInit) != 2 {
+				t.Fatalf("msg1 patterns seen: %v", minInit)
+			}
+			for _, r := range replies {
+				limit := min(minInit[1], minInit[2]) // a cookie reply answers either pattern
+				if r[0] == 2 {
+					limit = minInit[r[1]]
+				}
+				if len(r) > limit {
+					t.Fatalf("reply type %d pattern %d of %d bytes to a msg1 of %d", r[0], r[1], len(r), limit)
+				}
+			}
+		})
 	}
 }

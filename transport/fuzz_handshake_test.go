@@ -90,8 +90,8 @@ func FuzzHandshakeResponder(f *testing.F) {
 	ik := initiation(f, c.jar, patternIK, c.local.static.Public)
 	f.Add(append([]byte{1}, xx...))
 	f.Add(append([]byte{1}, ik...))
-	f.Add(append([]byte{0, typeHandshakeInit, patternXX}, noiseMessage(xx)...))
-	f.Add(append([]byte{0, typeHandshakeInit, patternIK}, noiseMessage(ik)...))
+	f.Add(append([]byte{0, typeHandshakeInit, patternXX}, initNoise(xx, patternXX, false)...))
+	f.Add(append([]byte{0, typeHandshakeInit, patternIK}, initNoise(ik, patternIK, false)...))
 	f.Add(append([]byte{0, typeHandshakeFinal, patternXX}, make([]byte, 64)...))
 	from := netip.MustParseAddrPort("10.1.1.1:1000")
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -109,6 +109,9 @@ func FuzzHandshakeResponder(f *testing.F) {
 			}
 			pkt = appendHandshakeHeader(nil, in[1], in[2], 1, recv)
 			pkt = append(pkt, in[3:]...)
+			if in[1] == typeHandshakeInit && (in[2] == patternXX || in[2] == patternIK) {
+				pkt = append(pkt, make([]byte, max(0, minInitSize(in[2])-handshakeMacsSize-len(pkt)))...)
+			}
 			pkt = append(pkt, make([]byte, handshakeMacsSize)...)
 			c.jar.Seal(pkt, nil)
 		}

@@ -88,7 +88,7 @@ func (c *Conn) respondInit(b []byte, h header, from netip.AddrPort, now time.Tim
 		c.stats.drop(DropAuth)
 		return
 	}
-	payload, _, _, err := hs.ReadMessage(nil, noiseMessage(b))
+	payload, _, _, err := hs.ReadMessage(nil, initNoise(b, h.Pattern, c.opts.NetworkKey != nil))
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return

@@ -39,7 +39,7 @@ func (c *Conn) readLoop() {
 	}
 }
 
-var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType}
+var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType, errUnpadded: DropUnpaddedInit}
 
 // reasmDrops counts each kind of reassembly drop.
 var reasmDrops = [...]DropCause{

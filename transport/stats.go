@@ -30,6 +30,7 @@ const (
 	DropWriteError                           // socket write failed
 	DropHandshakeQueueFull                   // msg1 arrived with the handshake worker's queue full
 	DropHalfOpenEvicted                      // half-open handshake evicted for a newer one (per-source cap or table full)
+	DropUnpaddedInit                         // msg1 smaller than the reply it asks for (it would amplify)
 	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
@@ -38,7 +39,7 @@ var dropNames = [...]string{
 	"stale-handshake", "rate-limited", "cookie-required", "handshake-table-full",
 	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
 	"event-queue-full", "queue-full", "peer-down", "write-error",
-	"handshake-queue-full", "half-open-evicted",
+	"handshake-queue-full", "half-open-evicted", "unpadded-init",
 }
 
 // String returns the cause's short name, e.g. "replay".
