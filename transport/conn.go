@@ -32,7 +32,7 @@ type Conn struct {
 	limit  *ratelimit.Limiter
 	hsLoad *ratelimit.Limiter // one global bucket: initiations per second before cookies
 	initQ  chan inInit        // msg1s for the handshake worker
-	events chan Event
+	events *eventQueue
 	done   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -109,7 +109,6 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		jar:     cookie.New(o.NetworkKey, now),
 		limit:   ratelimit.New(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
 		hsLoad:  ratelimit.New(o.CookieRate, int(o.CookieRate), 1),
-		events:  make(chan Event, o.EventQueue),
 		done:    make(chan struct{}),
 		start:   now,
 		initQ:   make(chan inInit, initQueueLen),
@@ -124,6 +123,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 			TotalBytes: o.ReassemblyBytes, MinFragment: minFragmentData,
 		}),
 	}
+	c.events = newEventQueue(o.EventQueue, o.EventBytes, c.done)
 	c.wg.Add(4)
 	go c.readLoop()
 	go c.writeLoop()
@@ -139,11 +139,15 @@ func (c *Conn) ID() peer.ID { return c.local.id.ID() }
 func (c *Conn) LocalAddr() netip.AddrPort { return c.laddr }
 
 // Events returns the channel on which every received payload and every peer
-// up/down event is delivered, in arrival order per peer. It has capacity
-// Options.EventQueue; when the reader finds it full, payload events are
-// dropped and counted (DropEventQueueFull), while peer up/down events wait
-// for room. The channel is closed by Close after all goroutines ended.
-func (c *Conn) Events() <-chan Event { return c.events }
+// up/down event is delivered, in arrival order per peer. It holds at most
+// Options.EventQueue events and Options.EventBytes bytes of payloads, and
+// each peer at most a fair share of both (see Options.EventBytes). A
+// payload that does not fit is dropped and counted (DropEventQueueFull, or
+// DropEventPeerShare when its peer is over its share), and reported to its
+// sender as lost, so the sender slows down. Peer up/down events are never
+// dropped: they wait for room. The channel is closed by Close after all
+// goroutines ended.
+func (c *Conn) Events() <-chan Event { return c.events.ch }
 
 // Close stops the Conn: it closes the socket, waits for its goroutines and
 // closes the Events channel. Queued payloads are discarded. Pending Dials
@@ -155,7 +159,7 @@ func (c *Conn) Close() error {
 		err = c.sock.Close()
 		c.wg.Wait()
 		c.callers.Lock()
-		close(c.events)
+		close(c.events.ch)
 		c.callers.Unlock()
 	})
 	return err
@@ -222,23 +226,16 @@ func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
 }
 
 // emit delivers a peer up/down event, waiting for room unless closing.
-func (c *Conn) emit(ev Event) {
-	select {
-	case c.events <- ev:
-	case <-c.done:
-	}
-}
+func (c *Conn) emit(ev Event) { c.events.emit(ev) }
 
-// deliver delivers a payload event, dropping it if the channel is full; it
-// reports whether the event was delivered.
+// deliver delivers a payload event, dropping and counting it if it does not
+// fit (see Events); it reports whether the event was delivered.
 func (c *Conn) deliver(ev Event) bool {
-	select {
-	case c.events <- ev:
-		return true
-	default:
-		c.stats.drop(DropEventQueueFull)
-		return false
+	ok, cause := c.events.deliver(ev)
+	if !ok {
+		c.stats.drop(cause)
 	}
+	return ok
 }
 
 // sendRaw hands a handshake or cookie packet to the writer.

@@ -98,3 +98,65 @@ func TestNoAmplification(t *testing.T) {
 		})
 	}
 }
+
+// One peer flooding a receiver that does not keep up cannot take the whole
+// Events queue: a payload from another peer still gets in.
+func TestEventQueuePerPeerShare(t *testing.T) {
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.PeerDownTimeout = time.Minute
+	flooder := memConn(t, net, 1, o)
+	other := memConn(t, net, 2, o)
+	b := memConn(t, net, 3, o) // nobody reads b's events for now
+	dial(t, flooder, b, peer.ID{})
+	dial(t, other, b, peer.ID{})
+	testkit.Eventually(t, 5*time.Second, "b has both sessions", func() bool { return len(b.Peers()) == 2 })
+	const n = 5000
+	for i := range n {
+		if err := flooder.Send(b.ID(), []byte{byte(i)}, transport.PriorityMessage); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// More were dropped than the queue's whole count could hold back.
+	testkit.Eventually(t, 5*time.Second, "the flood is shed", func() bool {
+		d := b.Stats().Drops
+		return d[transport.DropEventQueueFull]+d[transport.DropEventPeerShare] >= n-4096
+	})
+	sentBefore := peerStats(t, other, b.ID()).PacketsSent
+	if err := other.Send(b.ID(), []byte("hello"), transport.PriorityMessage); err != nil {
+		t.Fatal(err)
+	}
+	var sent uint64
+	testkit.Eventually(t, 5*time.Second, "hello sent", func() bool {
+		sent = peerStats(t, other, b.ID()).PacketsSent
+		return sent > sentBefore
+	})
+	// The reader is done with hello's packet once it took a later one (a
+	// keepalive): only then may reading b's events make room.
+	testkit.Eventually(t, 5*time.Second, "b read past hello", func() bool {
+		return peerStats(t, b, other.ID()).PacketsReceived > sent
+	})
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-b.Events():
+			if ev.Kind == transport.EventPayload && ev.Peer == other.ID() {
+				if string(ev.Payload) != "hello" {
+					t.Fatalf("got %q", ev.Payload)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the other peer's payload was dropped")
+		}
+	}
+}
+
+func peerStats(t testing.TB, c *transport.Conn, id peer.ID) transport.PeerStats {
+	t.Helper()
+	s, ok := c.PeerStats(id)
+	if !ok {
+		t.Fatalf("no session with %s", id.Short())
+	}
+	return s
+}

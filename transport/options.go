@@ -30,8 +30,16 @@ type Options struct {
 	// QueueBytes bounds each peer's send queue (all priorities), in bytes of
 	// encoded frames. Default 4 MiB; must be ≥ MaxMessageSize.
 	QueueBytes int
-	// EventQueue is the capacity of the Events channel. Default 4096.
+	// EventQueue is the capacity of the Events channel, in events. Default
+	// 4096.
 	EventQueue int
+	// EventBytes bounds the payload bytes waiting in the Events channel
+	// (each event is charged its payload plus 128 bytes). A peer may hold
+	// at most 1/(n+1) of the events and of the bytes, n being the number
+	// of peers with events waiting, itself included, so that a peer
+	// with nothing waiting always finds room. Default
+	// max(64 MiB, 4×MaxMessageSize); at least 2×(MaxMessageSize+128).
+	EventBytes int
 	// RateFloor and RateCeiling bound each peer's paced send rate, in bytes
 	// per second of datagrams. InitialRate is where a new session starts.
 	// Defaults 256 KiB/s, 4 GiB/s, 64 MiB/s.
@@ -126,6 +134,7 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxMessageSize, 1<<20+4096)
 	def(&o.QueueBytes, max(4<<20, o.MaxMessageSize*2))
 	def(&o.EventQueue, 4096)
+	def(&o.EventBytes, max(64<<20, 4*o.MaxMessageSize))
 	defF(&o.RateFloor, 256<<10)
 	defF(&o.RateCeiling, 4<<30)
 	defF(&o.InitialRate, 64<<20)
@@ -176,6 +185,9 @@ func (o Options) Validate() error {
 	}
 	if o.ReassemblyPeerBytes < o.MaxMessageSize || o.ReassemblyBytes < o.ReassemblyPeerBytes {
 		bad("reassembly caps %d/%d below MaxMessageSize %d", o.ReassemblyPeerBytes, o.ReassemblyBytes, o.MaxMessageSize)
+	}
+	if o.EventBytes < 2*(o.MaxMessageSize+eventOverhead) {
+		bad("EventBytes %d < 2×(MaxMessageSize %d + %d)", o.EventBytes, o.MaxMessageSize, eventOverhead)
 	}
 	if o.RateFloor <= 0 || o.RateCeiling < o.RateFloor || o.InitialRate < o.RateFloor || o.InitialRate > o.RateCeiling {
 		bad("rates floor %v initial %v ceiling %v out of order", o.RateFloor, o.InitialRate, o.RateCeiling)
