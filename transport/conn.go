@@ -15,11 +15,12 @@ import (
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport/internal/cookie"
 	"github.com/gwyh/gwyh/transport/internal/ratelimit"
+	"github.com/gwyh/gwyh/transport/internal/reasm"
 )
 
 // Conn is one node's transport endpoint: a socket, its sessions with peers,
-// and the goroutines that read, write and keep time (three, all ended by
-// Close). All methods are safe for concurrent use.
+// and the goroutines that read, write, keep time and answer handshakes
+// (four, all ended by Close). All methods are safe for concurrent use.
 type Conn struct {
 	opts   Options
 	clock  clock.Clock
@@ -30,7 +31,8 @@ type Conn struct {
 	jar    *cookie.Jar
 	limit  *ratelimit.Limiter
 	hsLoad *ratelimit.Limiter // one global bucket: initiations per second before cookies
-	events chan Event
+	initQ  chan inInit        // msg1s for the handshake worker
+	events *eventQueue
 	done   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -50,14 +52,14 @@ type Conn struct {
 	peers    map[peer.ID]*peerState
 	index    map[uint32]*keypair                 // our receiver indices in use
 	pending  map[uint32]*handshake               // handshakes in progress by our index
-	halfOpen int                                 // responder handshakes in pending
+	halfOpen halfOpens                           // responder XX handshakes in pending
 	known    *simplelru.LRU[peer.ID, *knownPeer] // see rememberLocked
 
 	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
 	ready   []*peerState // peers with queued data, for the writer
 
-	reasmMu    sync.Mutex
-	reasmTotal int
+	reasmMu sync.Mutex
+	reasm   *reasm.Pool // every peer's partial messages; guarded by reasmMu
 
 	rcache *keypair // reader goroutine only: the last keypair looked up
 }
@@ -107,20 +109,26 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		jar:     cookie.New(o.NetworkKey, now),
 		limit:   ratelimit.New(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
 		hsLoad:  ratelimit.New(o.CookieRate, int(o.CookieRate), 1),
-		events:  make(chan Event, o.EventQueue),
 		done:    make(chan struct{}),
 		start:   now,
+		initQ:   make(chan inInit, initQueueLen),
 		rawOut:  make(chan Packet, 256),
 		wake:    make(chan struct{}, 1),
 		peers:   map[peer.ID]*peerState{},
 		index:   map[uint32]*keypair{},
 		pending: map[uint32]*handshake{},
 		known:   known,
+		reasm: reasm.NewPool(reasm.Limits{
+			MaxMessage: o.MaxMessageSize, PeerBytes: o.ReassemblyPeerBytes,
+			TotalBytes: o.ReassemblyBytes, MinFragment: minFragmentData,
+		}),
 	}
-	c.wg.Add(3)
+	c.events = newEventQueue(o.EventQueue, o.EventBytes, c.done)
+	c.wg.Add(4)
 	go c.readLoop()
 	go c.writeLoop()
 	go c.timerLoop()
+	go c.handshakeLoop()
 	return c, nil
 }
 
@@ -131,11 +139,15 @@ func (c *Conn) ID() peer.ID { return c.local.id.ID() }
 func (c *Conn) LocalAddr() netip.AddrPort { return c.laddr }
 
 // Events returns the channel on which every received payload and every peer
-// up/down event is delivered, in arrival order per peer. It has capacity
-// Options.EventQueue; when the reader finds it full, payload events are
-// dropped and counted (DropEventQueueFull), while peer up/down events wait
-// for room. The channel is closed by Close after all goroutines ended.
-func (c *Conn) Events() <-chan Event { return c.events }
+// up/down event is delivered, in arrival order per peer. It holds at most
+// Options.EventQueue events and Options.EventBytes bytes of payloads, and
+// each peer at most a fair share of both (see Options.EventBytes). A
+// payload that does not fit is dropped and counted (DropEventQueueFull, or
+// DropEventPeerShare when its peer is over its share), and reported to its
+// sender as lost, so the sender slows down. Peer up/down events are never
+// dropped: they wait for room. The channel is closed by Close after all
+// goroutines ended.
+func (c *Conn) Events() <-chan Event { return c.events.ch }
 
 // Close stops the Conn: it closes the socket, waits for its goroutines and
 // closes the Events channel. Queued payloads are discarded. Pending Dials
@@ -147,7 +159,7 @@ func (c *Conn) Close() error {
 		err = c.sock.Close()
 		c.wg.Wait()
 		c.callers.Lock()
-		close(c.events)
+		close(c.events.ch)
 		c.callers.Unlock()
 	})
 	return err
@@ -214,23 +226,16 @@ func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
 }
 
 // emit delivers a peer up/down event, waiting for room unless closing.
-func (c *Conn) emit(ev Event) {
-	select {
-	case c.events <- ev:
-	case <-c.done:
-	}
-}
+func (c *Conn) emit(ev Event) { c.events.emit(ev) }
 
-// deliver delivers a payload event, dropping it if the channel is full; it
-// reports whether the event was delivered.
+// deliver delivers a payload event, dropping and counting it if it does not
+// fit (see Events); it reports whether the event was delivered.
 func (c *Conn) deliver(ev Event) bool {
-	select {
-	case c.events <- ev:
-		return true
-	default:
-		c.stats.drop(DropEventQueueFull)
-		return false
+	ok, cause := c.events.deliver(ev)
+	if !ok {
+		c.stats.drop(cause)
 	}
+	return ok
 }
 
 // sendRaw hands a handshake or cookie packet to the writer.

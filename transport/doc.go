@@ -14,8 +14,10 @@
 //	c.Close()                                                 // all goroutines gone
 //
 // A Conn owns one socket (real UDP with recvmmsg/sendmmsg on Linux, or any
-// Socket such as the in-memory twin in transport/bindtest) and three
-// goroutines: the reader (opens packets, runs handshakes), the writer (the
+// Socket such as the in-memory twin in transport/bindtest) and four
+// goroutines: the reader (opens packets, reads handshake responses), the
+// handshake worker (answers initiations, the DH and signature work an
+// attacker can ask for, so that it never delays data), the writer (the
 // only one that seals and writes; it batches) and a timer (keepalives,
 // receiver reports, rekeys, timeouts). Everything received reaches the user
 // through one channel, Conn.Events, which the user must keep draining.
@@ -33,8 +35,14 @@
 // Wire format (all integers little-endian), see wire.go and frames.go:
 //
 //	data:      type(1) 0(3) receiver-index(4) counter(8) | AEAD(frames) tag(16)
-//	handshake: type(1) pattern(1) 0(2) sender-index(4) receiver-index(4) noise... mac1(16) mac2(16)
+//	handshake: type(1) pattern(1) 0(2) sender-index(4) receiver-index(4) noise... [padding] mac1(16) mac2(16)
 //	cookie:    type(1) 0(3) receiver-index(4) nonce(24) | XChaCha20-Poly1305(cookie 16) tag(16)
+//
+// Only msg1 (type 1) carries padding: zeros after its Noise message (whose
+// size the pattern fixes), covered by mac1, that make it at least as large
+// as the largest packet it can make the responder send (msg2 of its
+// pattern; a cookie reply is smaller). A smaller msg1 is dropped, so a
+// spoofed source address gets no amplification (see minInitSize in wire.go).
 //
 // The design follows WireGuard (whitepaper §5; wireguard-go device/, replay/,
 // ratelimiter/) where it applies; see handshake.go and internal/cookie for where it

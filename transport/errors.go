@@ -28,5 +28,6 @@ var (
 	errShort       = errors.New("transport: packet too short")
 	errUnknownType = errors.New("transport: unknown packet type")
 	errMalformed   = errors.New("transport: malformed packet")
+	errUnpadded    = errors.New("transport: initiation smaller than its reply")
 	errAuth        = errors.New("transport: authentication failed")
 )

@@ -169,6 +169,9 @@ type handshake struct {
 	expect    peer.ID         // initiator: the peer Dial wants (zero: any)
 	msg       []byte          // initiator: the first message as sent (for cookie resends)
 	waiter    chan dialResult // initiator: Dial's result channel, nil for rekeys
+
+	source         netip.Addr // responder: the initiator's source (see halfOpens)
+	hoPrev, hoNext *handshake // responder: neighbours in Conn.halfOpen
 }
 
 type dialResult struct {
@@ -244,7 +247,7 @@ func (c *Conn) takePending(idx uint32, initiator bool, pattern byte) *handshake 
 func (c *Conn) dropPendingLocked(idx uint32) {
 	if hs := c.pending[idx]; hs != nil {
 		if !hs.initiator {
-			c.halfOpen--
+			c.halfOpen.remove(hs)
 		}
 		delete(c.pending, idx)
 	}

@@ -17,6 +17,10 @@ func writeHandshake(typ, pattern byte, receiver uint32, hs *noise.HandshakeState
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if typ == typeHandshakeInit {
+		// Zero padding, covered by mac1: see minInitSize.
+		b = append(b, make([]byte, max(0, minInitSize(pattern)-handshakeMacsSize-len(b)))...)
+	}
 	b = append(b, make([]byte, handshakeMacsSize)...)
 	return b, cs1, cs2, nil
 }
@@ -28,8 +32,14 @@ func (c *Conn) finishHandshake(b []byte, sender uint32, cookie []byte) {
 	c.jar.Seal(b, cookie)
 }
 
-// noiseMessage is the Noise part of a handshake packet (any message), whose
-// length parsePacket checked.
+// noiseMessage is the Noise part of a handshake packet other than msg1,
+// whose length parsePacket checked.
 func noiseMessage(b []byte) []byte {
 	return b[handshakeHeaderSize : len(b)-handshakeMacsSize]
+}
+
+// initNoise is the Noise part of msg1 of pattern, without its padding;
+// parsePacket checked that b is at least minInitSize.
+func initNoise(b []byte, pattern byte, psk bool) []byte {
+	return b[handshakeHeaderSize : handshakeHeaderSize+initNoiseSize(pattern, psk)]
 }

@@ -12,44 +12,83 @@ import (
 	"time"
 )
 
-// handleInit reads msg1 of a handshake a peer initiates (XX or IK). It
-// checks mac1, the per-IP rate limit, and, when under load (many half-open
-// XX handshakes, or more initiations a second than Options.CookieRate),
-// mac2, answering a packet without a valid one with a cookie reply; then
-// that the half-open table has room and that the Noise message decrypts
-// (with the network key as PSK, if set). The pattern's own checks follow in
-// respondXX or respondIK.
+// initQueueLen bounds the msg1s waiting for the handshake worker; a quarter
+// of it waiting means the Conn is under load (as in wireguard-go, whose
+// handshake queue is under load at an eighth of its length).
+const initQueueLen = 512
+
+// inInit is a msg1 queued for the handshake worker; b is its own copy.
+type inInit struct {
+	b    []byte
+	h    header
+	from netip.AddrPort
+	now  time.Time
+}
+
+// handleInit is the reader's part of msg1 (XX or IK): it checks mac1 (one
+// hash) and queues the packet for the handshake worker, so that the DH and
+// signature work of a flood of initiations never delays data packets; a
+// full queue drops it (DropHandshakeQueueFull).
 func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time) {
 	if !c.checkMac1(b) {
 		return
 	}
-	if !c.limit.Allow(from.Addr(), now) {
-		c.stats.drop(DropRateLimited)
-		return
+	select {
+	case c.initQ <- inInit{b: slices.Clone(b), h: h, from: from, now: now}:
+	default:
+		c.stats.drop(DropHandshakeQueueFull)
 	}
+}
+
+// handshakeLoop is the handshake worker: it answers the queued msg1s.
+func (c *Conn) handshakeLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.done:
+			return
+		case in := <-c.initQ:
+			c.respondInit(in.b, in.h, in.from, in.now)
+		}
+	}
+}
+
+// respondInit reads msg1 of a handshake a peer initiates (XX or IK), whose
+// mac1 handleInit checked. As in WireGuard (whitepaper §5.3), when under
+// load (many half-open XX handshakes, a backlog of queued msg1s, or more
+// initiations a second than Options.CookieRate) it requires a valid mac2,
+// answering a packet without one with a cookie reply and no DH work; only
+// then, the source address being proven, it charges the per-source rate
+// limit (not under load nothing is limited, and nothing spoofable is ever
+// charged). Then the Noise message must decrypt (with the network key as
+// PSK, if set); the pattern's own checks follow in respondXX or respondIK.
+func (c *Conn) respondInit(b []byte, h header, from netip.AddrPort, now time.Time) {
 	c.mu.Lock()
-	load := c.halfOpen
+	load := c.halfOpen.len()
 	c.mu.Unlock()
-	// Under load: many half-open XX handshakes, or more initiations per
-	// second than Options.CookieRate (IK floods leave nothing half-open).
-	busy := c.opts.CookieLoad < 0 || load >= c.opts.CookieLoad || !c.hsLoad.Allow(netip.Addr{}, now)
-	if busy && !c.jar.CheckMac2(b, from) {
-		c.stats.drop(DropCookieRequired)
-		c.stats.cookies.Add(1)
-		reply := appendCookieReplyHeader(make([]byte, 0, cookieReplySize), h.Sender)
-		c.sendRaw(c.jar.AppendReply(reply, b, from), from)
-		return
-	}
-	if load >= c.opts.MaxHalfOpen {
-		c.stats.drop(DropHandshakeTableFull)
-		return
+	// The initiation rate is metered for every msg1 (it is the load
+	// signal), but that meter refuses nothing.
+	busy := c.opts.CookieLoad < 0 || load >= c.opts.CookieLoad || len(c.initQ) >= initQueueLen/4 ||
+		!c.hsLoad.Allow(netip.Addr{}, now)
+	if busy {
+		if !c.jar.CheckMac2(b, from) {
+			c.stats.drop(DropCookieRequired)
+			c.stats.cookies.Add(1)
+			reply := appendCookieReplyHeader(make([]byte, 0, cookieReplySize), h.Sender)
+			c.sendRaw(c.jar.AppendReply(reply, b, from), from)
+			return
+		}
+		if !c.limit.Allow(from.Addr(), now) {
+			c.stats.drop(DropRateLimited)
+			return
+		}
 	}
 	hs, err := newNoise(h.Pattern, false, c.local, c.opts.NetworkKey, nil)
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return
 	}
-	payload, _, _, err := hs.ReadMessage(nil, noiseMessage(b))
+	payload, _, _, err := hs.ReadMessage(nil, initNoise(b, h.Pattern, c.opts.NetworkKey != nil))
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return
@@ -64,7 +103,7 @@ func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time
 // respondXX answers XX msg1 (the initiator's ephemeral key, which must come
 // with an empty payload) with XX msg2: our ephemeral and static keys and
 // identity payload. The handshake then waits, half-open, for msg3 under a
-// new index, if the half-open table still has room.
+// new index; to make room it may evict older half-opens (see halfOpens).
 func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.AddrPort, now time.Time) {
 	if len(payload) != 0 {
 		c.stats.drop(DropMalformed)
@@ -75,16 +114,19 @@ func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.Add
 		c.stats.drop(DropAuth)
 		return
 	}
+	src := sourceOf(from)
 	c.mu.Lock()
 	idx, err := c.newIndexLocked()
-	if err != nil || c.halfOpen >= c.opts.MaxHalfOpen {
+	if err != nil {
 		c.mu.Unlock()
 		c.stats.drop(DropHandshakeTableFull)
 		return
 	}
+	c.makeRoomLocked(src)
 	c.finishHandshake(out, idx, nil)
-	c.pending[idx] = &handshake{hs: hs, pattern: patternXX, local: idx, remote: h.Sender, addr: from, created: now}
-	c.halfOpen++
+	ho := &handshake{hs: hs, pattern: patternXX, local: idx, remote: h.Sender, addr: from, created: now, source: src}
+	c.pending[idx] = ho
+	c.halfOpen.add(ho)
 	c.mu.Unlock()
 	c.sendRaw(out, from)
 }
@@ -117,12 +159,15 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 	c.mu.Unlock()
 	send, recv := splitKeys(false, cs1, cs2, negotiateCipher(c.local.flags, rid.flags))
 	kp := &keypair{local: idx, remote: h.Sender, send: send, recv: recv}
-	// Send the response before installing, so it leaves before any data.
-	c.sendRaw(out, from)
+	// Install before sending the response: the handshake worker runs
+	// beside the reader, which must find the session when the initiator's
+	// first data packet follows the response. The session is unconfirmed,
+	// so nothing is sent on it before the response.
 	if c.install(newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), addr: from, kp: kp}, now) == nil {
 		c.stats.drop(DropHandshakeTableFull)
 		return
 	}
+	c.sendRaw(out, from)
 	c.stats.hsIK.Add(1)
 }
 

@@ -30,8 +30,16 @@ type Options struct {
 	// QueueBytes bounds each peer's send queue (all priorities), in bytes of
 	// encoded frames. Default 4 MiB; must be ≥ MaxMessageSize.
 	QueueBytes int
-	// EventQueue is the capacity of the Events channel. Default 4096.
+	// EventQueue is the capacity of the Events channel, in events. Default
+	// 4096.
 	EventQueue int
+	// EventBytes bounds the payload bytes waiting in the Events channel
+	// (each event is charged its payload plus 128 bytes). A peer may hold
+	// at most 1/(n+1) of the events and of the bytes, n being the number
+	// of peers with events waiting, itself included, so that a peer
+	// with nothing waiting always finds room. Default
+	// max(64 MiB, 4×MaxMessageSize); at least 2×(MaxMessageSize+128).
+	EventBytes int
 	// RateFloor and RateCeiling bound each peer's paced send rate, in bytes
 	// per second of datagrams. InitialRate is where a new session starts.
 	// Defaults 256 KiB/s, 4 GiB/s, 64 MiB/s.
@@ -59,22 +67,35 @@ type Options struct {
 	ReassemblyTimeout time.Duration
 	// ReassemblyPeerBytes and ReassemblyBytes cap the memory held by partial
 	// messages per peer and in total. Defaults 2×MaxMessageSize and 64 MiB.
+	// When the total is reached, a peer holding less than its fair share
+	// (ReassemblyBytes over the number of peers holding partials) evicts
+	// the oldest partials of the peer holding the most, if that one holds
+	// more than the share, so a few peers cannot starve the others.
 	ReassemblyPeerBytes, ReassemblyBytes int
 	// MaxPeers bounds sessions, learned static keys and handshake timestamps.
 	// Default 4096.
 	MaxPeers int
-	// MaxHalfOpen bounds responder handshakes waiting for their last message.
-	// Default 1024.
+	// MaxHalfOpen bounds responder XX handshakes waiting for their last
+	// message; when full, the oldest is evicted for a new one. IK
+	// handshakes (and so rekeys) never wait half-open. Default 1024.
 	MaxHalfOpen int
+	// MaxHalfOpenPerSource bounds the half-open handshakes from one source
+	// (an IPv4 address or an IPv6 /64); past it, the source's oldest is
+	// evicted. Default min(16, MaxHalfOpen); at most MaxHalfOpen.
+	MaxHalfOpenPerSource int
 	// CookieLoad is the number of half-open handshakes at which the Conn is
-	// "under load" and demands a cookie round trip before any DH work. Default
-	// MaxHalfOpen/8; -1 means always (for tests).
+	// "under load" and demands a cookie round trip (mac2) before any DH work
+	// and before any rate limit is charged. Default MaxHalfOpen/8; -1 means
+	// always (for tests). A backlog of initiations waiting for the
+	// handshake worker also means load.
 	CookieLoad int
 	// CookieRate: above this many initiations per second (all sources) the
 	// Conn is also under load. Default 500.
 	CookieRate float64
-	// HandshakeRate and HandshakeBurst rate-limit handshake messages per
-	// source IP address (token bucket, per second). Defaults 50 and 50.
+	// HandshakeRate and HandshakeBurst rate-limit initiations per source
+	// (token bucket, per second; an IPv4 address or an IPv6 /64). As in
+	// WireGuard, the limit applies only under load and only to initiations
+	// with a valid cookie, whose source address is proven. Defaults 50 and 50.
 	HandshakeRate  float64
 	HandshakeBurst int
 	// TickInterval is the granularity of the Conn's timer (keepalives,
@@ -113,6 +134,7 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxMessageSize, 1<<20+4096)
 	def(&o.QueueBytes, max(4<<20, o.MaxMessageSize*2))
 	def(&o.EventQueue, 4096)
+	def(&o.EventBytes, max(64<<20, 4*o.MaxMessageSize))
 	defF(&o.RateFloor, 256<<10)
 	defF(&o.RateCeiling, 4<<30)
 	defF(&o.InitialRate, 64<<20)
@@ -129,6 +151,7 @@ func (o Options) withDefaults() Options {
 	def(&o.ReassemblyBytes, 64<<20)
 	def(&o.MaxPeers, 4096)
 	def(&o.MaxHalfOpen, 1024)
+	def(&o.MaxHalfOpenPerSource, min(16, o.MaxHalfOpen))
 	def(&o.CookieLoad, max(1, o.MaxHalfOpen/8))
 	defF(&o.HandshakeRate, 50)
 	defF(&o.CookieRate, 500)
@@ -163,6 +186,9 @@ func (o Options) Validate() error {
 	if o.ReassemblyPeerBytes < o.MaxMessageSize || o.ReassemblyBytes < o.ReassemblyPeerBytes {
 		bad("reassembly caps %d/%d below MaxMessageSize %d", o.ReassemblyPeerBytes, o.ReassemblyBytes, o.MaxMessageSize)
 	}
+	if o.EventBytes < 2*(o.MaxMessageSize+eventOverhead) {
+		bad("EventBytes %d < 2×(MaxMessageSize %d + %d)", o.EventBytes, o.MaxMessageSize, eventOverhead)
+	}
 	if o.RateFloor <= 0 || o.RateCeiling < o.RateFloor || o.InitialRate < o.RateFloor || o.InitialRate > o.RateCeiling {
 		bad("rates floor %v initial %v ceiling %v out of order", o.RateFloor, o.InitialRate, o.RateCeiling)
 	}
@@ -181,6 +207,9 @@ func (o Options) Validate() error {
 	}
 	if o.EventQueue < 1 || o.MaxPeers < 1 || o.MaxHalfOpen < 1 || o.HandshakeBurst < 1 || o.HandshakeRate <= 0 || o.CookieRate < 1 {
 		bad("EventQueue, MaxPeers, MaxHalfOpen, HandshakeBurst, HandshakeRate, CookieRate must be positive")
+	}
+	if o.MaxHalfOpenPerSource < 1 || o.MaxHalfOpenPerSource > o.MaxHalfOpen {
+		bad("MaxHalfOpenPerSource %d outside 1..MaxHalfOpen %d", o.MaxHalfOpenPerSource, o.MaxHalfOpen)
 	}
 	if o.CookieLoad < -1 {
 		bad("CookieLoad %d", o.CookieLoad)

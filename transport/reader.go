@@ -39,10 +39,13 @@ func (c *Conn) readLoop() {
 	}
 }
 
-var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType}
+var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType, errUnpadded: DropUnpaddedInit}
 
 // reasmDrops counts each kind of reassembly drop.
-var reasmDrops = [...]DropCause{reasm.Malformed: DropMalformed, reasm.Overflow: DropReassemblyOverflow}
+var reasmDrops = [...]DropCause{
+	reasm.Malformed: DropMalformed, reasm.Overflow: DropReassemblyOverflow,
+	reasm.Closed: DropPeerDown, // the peer was removed while its packet was being read
+}
 
 // handlePacket dispatches one datagram. b is reused after it returns.
 func (c *Conn) handlePacket(b []byte, from netip.AddrPort, now time.Time) {
@@ -154,16 +157,14 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 // when complete; it reports false when a completed message was dropped
 // because the Events channel was full.
 func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) bool {
-	lim := reasm.Limits{
-		MaxMessage: c.opts.MaxMessageSize, PeerBytes: c.opts.ReassemblyPeerBytes,
-		TotalBytes: c.opts.ReassemblyBytes, MinFragment: minFragmentData, Total: &c.reasmTotal,
-	}
 	c.reasmMu.Lock()
-	msg, drop := p.reasm.Add(reasm.Fragment{MsgID: f.MsgID, Index: f.Index, Count: f.Count, Data: f.Data}, now, lim)
+	msg, drop, evicted := c.reasm.Add(&p.reasm, reasm.Fragment{MsgID: f.MsgID, Index: f.Index, Count: f.Count, Data: f.Data}, now)
 	c.reasmMu.Unlock()
 	if drop != reasm.NoDrop {
 		c.stats.drop(reasmDrops[drop])
 	}
+	// Partials of peers over their fair share, evicted to make room.
+	c.stats.drops[DropReassemblyOverflow].Add(uint64(evicted))
 	if msg != nil {
 		return c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
 	}

@@ -247,7 +247,9 @@ func (c *Conn) removePeer(p *peerState) bool {
 	c.mu.Unlock()
 	c.stats.drops[DropPeerDown].Add(uint64(n))
 	c.reasmMu.Lock()
-	c.stats.drops[DropReassemblyTimeout].Add(uint64(p.reasm.Reset(&c.reasmTotal)))
+	// Closing under reasmMu makes the reassembler refuse a fragment the
+	// reader may be holding for p right now, so nothing stays charged.
+	c.stats.drops[DropReassemblyTimeout].Add(uint64(c.reasm.Close(&p.reasm)))
 	c.reasmMu.Unlock()
 	c.log.Debug("transport: peer down", "peer", p.id.Short(), "dropped", n)
 	if wasUp {

@@ -24,10 +24,14 @@ const (
 	DropHandshakeUnexpected                  // handshake message out of place or for the wrong peer
 	DropReassemblyOverflow                   // partial message over a memory cap or MaxMessageSize
 	DropReassemblyTimeout                    // partial message older than ReassemblyTimeout
-	DropEventQueueFull                       // Events channel full: payload discarded
+	DropEventQueueFull                       // Events queue full (events or bytes): payload discarded
 	DropQueueFull                            // Send: queue full (or item evicted by a higher priority)
 	DropPeerDown                             // queued payloads discarded when a peer went down
 	DropWriteError                           // socket write failed
+	DropHandshakeQueueFull                   // msg1 arrived with the handshake worker's queue full
+	DropHalfOpenEvicted                      // half-open handshake evicted for a newer one (per-source cap or table full)
+	DropUnpaddedInit                         // msg1 smaller than the reply it asks for (it would amplify)
+	DropEventPeerShare                       // payload discarded: its peer holds its share of the Events queue
 	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
@@ -36,6 +40,7 @@ var dropNames = [...]string{
 	"stale-handshake", "rate-limited", "cookie-required", "handshake-table-full",
 	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
 	"event-queue-full", "queue-full", "peer-down", "write-error",
+	"handshake-queue-full", "half-open-evicted", "unpadded-init", "event-peer-share",
 }
 
 // String returns the cause's short name, e.g. "replay".

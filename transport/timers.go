@@ -35,18 +35,17 @@ func (c *Conn) tick(now time.Time) {
 		peers = append(peers, p)
 	}
 	c.mu.Unlock()
-	cutoff := now.Add(-c.opts.ReassemblyTimeout)
 	for _, p := range peers {
 		if now.Sub(time.Unix(0, p.lastRecv.Load())) > c.opts.PeerDownTimeout {
 			c.removePeer(p)
 			continue
 		}
 		c.tickPeer(p, now)
-		c.reasmMu.Lock()
-		n := p.reasm.Expire(cutoff, &c.reasmTotal)
-		c.reasmMu.Unlock()
-		c.stats.drops[DropReassemblyTimeout].Add(uint64(n))
 	}
+	c.reasmMu.Lock()
+	n := c.reasm.Expire(now.Add(-c.opts.ReassemblyTimeout))
+	c.reasmMu.Unlock()
+	c.stats.drops[DropReassemblyTimeout].Add(uint64(n))
 }
 
 // tickPeer does one peer's periodic sends and rekeying.

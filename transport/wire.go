@@ -32,6 +32,48 @@ const (
 	minNoiseMsg = 32
 )
 
+// Noise message sizes (Noise Protocol Framework §7: a DH public key is
+// dhLen bytes, sent encrypted once a key is set, and every payload sent
+// encrypted carries a tag). They size the padding of msg1.
+const (
+	dhLen    = 32
+	noiseTag = 16
+	// xxMsg1Noise: e, then the empty payload, encrypted (a bare tag) only
+	// with a PSK (psk0 sets a key from the start).
+	xxMsg1Noise = dhLen
+	// ikMsg1Noise: e, es, s (encrypted), ss, the identity payload.
+	ikMsg1Noise = dhLen + dhLen + noiseTag + idPayloadSize + noiseTag
+	// xxMsg2Noise: e, ee, s (encrypted), es, the identity payload.
+	xxMsg2Noise = dhLen + dhLen + noiseTag + idPayloadSize + noiseTag
+	// ikMsg2Noise: e, ee, se, the identity payload.
+	ikMsg2Noise = dhLen + idPayloadSize + noiseTag
+)
+
+// initNoiseSize is the size of the Noise part of msg1 of pattern, which
+// must be patternXX or patternIK.
+func initNoiseSize(pattern byte, psk bool) int {
+	if pattern == patternIK {
+		return ikMsg1Noise
+	}
+	if psk {
+		return xxMsg1Noise + noiseTag
+	}
+	return xxMsg1Noise
+}
+
+// minInitSize is the size of msg1 of pattern (patternXX or patternIK) on
+// the wire: msg1 is padded, after its Noise message and before the MACs, to
+// at least the size of the largest packet it can make the responder send
+// (msg2 of its pattern; a cookie reply is smaller), so that a spoofed
+// initiation gets no amplification. Smaller ones are dropped.
+func minInitSize(pattern byte) int {
+	noise := max(initNoiseSize(pattern, true), xxMsg2Noise)
+	if pattern == patternIK {
+		noise = max(ikMsg1Noise, ikMsg2Noise)
+	}
+	return max(handshakeHeaderSize+noise+handshakeMacsSize, cookieReplySize)
+}
+
 // Handshake patterns carried in the handshake header.
 const (
 	patternXX = 1
@@ -88,6 +130,9 @@ func parsePacket(b []byte) (header, error) {
 		h.Receiver = binary.LittleEndian.Uint32(b[8:])
 		if (h.Type == typeHandshakeInit) != (h.Receiver == 0) {
 			return h, fmt.Errorf("%w: receiver index", errMalformed)
+		}
+		if h.Type == typeHandshakeInit && len(b) < minInitSize(h.Pattern) {
+			return h, errUnpadded
 		}
 	case typeCookieReply:
 		if len(b) != cookieReplySize {

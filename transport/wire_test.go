@@ -3,7 +3,9 @@ package transport
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"testing"
+	"time"
 )
 
 func TestParsePacket(t *testing.T) {
@@ -21,7 +23,10 @@ func TestParsePacket(t *testing.T) {
 		{"data short", appendDataHeader(nil, 1, 2), header{Type: typeData}, errShort},
 		{"data", append(appendDataHeader(nil, 7, 9), make([]byte, tagSize)...), header{Type: typeData, Receiver: 7, Counter: 9}, nil},
 		{"data reserved", append([]byte{typeData, 1, 0, 0}, make([]byte, 28)...), header{Type: typeData}, errMalformed},
-		{"init", hs(typeHandshakeInit, patternXX, 5, 0, 64), header{Type: 1, Pattern: patternXX, Sender: 5}, nil},
+		{"init", hs(typeHandshakeInit, patternXX, 5, 0, minInitSize(patternXX)-handshakeHeaderSize), header{Type: 1, Pattern: patternXX, Sender: 5}, nil},
+		{"init IK", hs(typeHandshakeInit, patternIK, 5, 0, minInitSize(patternIK)-handshakeHeaderSize), header{Type: 1, Pattern: patternIK, Sender: 5}, nil},
+		{"init unpadded", hs(typeHandshakeInit, patternXX, 5, 0, minInitSize(patternXX)-handshakeHeaderSize-1), header{}, errUnpadded},
+		{"init IK unpadded", hs(typeHandshakeInit, patternIK, 5, 0, minInitSize(patternIK)-handshakeHeaderSize-1), header{}, errUnpadded},
 		{"init with receiver", hs(typeHandshakeInit, patternXX, 5, 1, 64), header{}, errMalformed},
 		{"response no receiver", hs(typeHandshakeResponse, patternIK, 5, 0, 64), header{}, errMalformed},
 		{"final IK", hs(typeHandshakeFinal, patternIK, 5, 6, 64), header{}, errMalformed},
@@ -113,9 +118,17 @@ func FuzzParsePacket(f *testing.F) {
 	f.Add(appendPayloadFrame(appendPingFrame(nil, framePing, 3), []byte("abc")))
 	f.Add(appendFragmentFrame(nil, 1, 1, 2, []byte("zz")))
 	f.Add(append(appendHandshakeHeader(nil, typeHandshakeInit, patternIK, 1, 0), make([]byte, 100)...))
+	f.Add(append(appendHandshakeHeader(nil, typeHandshakeInit, patternXX, 1, 0), make([]byte, 300)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if h, err := parsePacket(b); err == nil && h.Type == typeData && len(b) < dataOverhead {
+		h, err := parsePacket(b)
+		if err == nil && h.Type == typeData && len(b) < dataOverhead {
 			t.Fatalf("data packet of %d bytes accepted", len(b))
+		}
+		if err == nil && h.Type == typeHandshakeInit {
+			if len(b) < minInitSize(h.Pattern) {
+				t.Fatalf("msg1 of %d bytes accepted, below %d", len(b), minInitSize(h.Pattern))
+			}
+			_ = initNoise(b, h.Pattern, true) // in bounds for any accepted msg1
 		}
 		rest := b
 		for len(rest) > 0 {
@@ -134,4 +147,66 @@ func FuzzParsePacket(f *testing.F) {
 			rest = r
 		}
 	})
+}
+
+// The Noise sizes that pad msg1 (derived from idPayloadSize and the Noise
+// overheads) match what the Noise library writes, with and without a PSK.
+func TestHandshakeSizes(t *testing.T) {
+	for _, psk := range [][]byte{nil, bytes.Repeat([]byte{1}, 32)} {
+		li, err := newLocalID(testIdentity(t, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr, err := newLocalID(testIdentity(t, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		for _, pattern := range []byte{patternXX, patternIK} {
+			ini, _ := newNoise(pattern, true, li, psk, lr.static.Public)
+			res, _ := newNoise(pattern, false, lr, psk, nil)
+			var payload []byte
+			if pattern == patternIK {
+				payload = li.payload(now)
+			}
+			m1, _, _, err := ini.WriteMessage(nil, payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m1) != initNoiseSize(pattern, psk != nil) {
+				t.Fatalf("pattern %d psk %v: msg1 noise %d bytes, want %d", pattern, psk != nil, len(m1), initNoiseSize(pattern, psk != nil))
+			}
+			if _, _, _, err := res.ReadMessage(nil, m1); err != nil {
+				t.Fatal(err)
+			}
+			m2, _, _, err := res.WriteMessage(nil, lr.payload(now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[byte]int{patternXX: xxMsg2Noise, patternIK: ikMsg2Noise}[pattern]
+			if len(m2) != want {
+				t.Fatalf("pattern %d psk %v: msg2 noise %d bytes, want %d", pattern, psk != nil, len(m2), want)
+			}
+			if reply := handshakeHeaderSize + len(m2) + handshakeMacsSize; minInitSize(pattern) < reply || minInitSize(pattern) < cookieReplySize {
+				t.Fatalf("pattern %d: msg1 of %d bytes answered with %d", pattern, minInitSize(pattern), reply)
+			}
+		}
+	}
+}
+
+// An unpadded msg1 (which would get a larger msg2 from a spoofed address)
+// is dropped before any work, and counted.
+func TestUnpaddedInitDropped(t *testing.T) {
+	c := nullConn(t, Options{})
+	pkt := initiation(t, c.jar, patternXX, nil)
+	short := append(append([]byte(nil), initNoise(pkt, patternXX, false)...), make([]byte, handshakeMacsSize)...)
+	short = append(appendHandshakeHeader(nil, typeHandshakeInit, patternXX, 1, 0), short...)
+	c.jar.Seal(short, nil)
+	feed(c, short, netip.MustParseAddrPort("10.6.0.1:1"), time.Now())
+	if d := c.Stats().Drops[DropUnpaddedInit]; d != 1 {
+		t.Fatalf("%d unpadded-init drops, want 1", d)
+	}
+	if all, _ := halfOpenCount(c, "10.6.0.1"); all != 0 {
+		t.Fatal("an unpadded msg1 was answered")
+	}
 }

@@ -1,26 +1,41 @@
-// Package ratelimit is a token bucket per source IP for handshake packets:
-// the "classical IP rate limiting" that the WireGuard paper (Donenfeld,
+// Package ratelimit is a token bucket per source for handshake packets: the
+// "classical IP rate limiting" that the WireGuard paper (Donenfeld,
 // "WireGuard: Next Generation Kernel Network Tunnel", NDSS 2017, §5.3) pairs
-// with cookies, which prove the source address under load. wireguard-go's
-// ratelimiter package does the same at 20 packets a second, burst 5. It is
-// for package transport only.
+// with cookies, which prove the source address under load. Like
+// wireguard-go's ratelimiter package (20 packets a second, burst 5) it keys
+// IPv4 sources by address and IPv6 sources by /64, since one host commonly
+// holds a whole /64. It is for package transport only.
 package ratelimit
 
 import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-// Limiter holds one token bucket per address. Its table is bounded: when
-// full, unknown addresses are refused until GC frees entries. All methods
-// are safe for concurrent use.
+// Source returns the key addr is limited under: the address itself for IPv4
+// (and IPv4-mapped IPv6), its /64 prefix for IPv6.
+func Source(addr netip.Addr) netip.Addr {
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr
+	}
+	p, _ := addr.WithZone("").Prefix(64)
+	return p.Addr()
+}
+
+// Limiter holds one token bucket per source (see Source). Its table is
+// bounded: when full, the least recently used source is forgotten to make
+// room, so a new source is never refused for want of room (a forgotten
+// source starts again with a full bucket). All methods are safe for
+// concurrent use.
 type Limiter struct {
 	mu      sync.Mutex
 	rate    float64 // tokens per second
 	burst   float64
-	max     int
-	buckets map[netip.Addr]*bucket
+	buckets *simplelru.LRU[netip.Addr, *bucket]
 }
 
 type bucket struct {
@@ -28,23 +43,25 @@ type bucket struct {
 	last   time.Time
 }
 
-// New returns a Limiter that grants rate tokens per second to each address,
-// holds at most burst of them, and tracks at most max addresses.
+// New returns a Limiter that grants rate tokens per second to each source,
+// holds at most burst of them, and tracks at most max sources (max ≥ 1).
 func New(rate float64, burst, max int) *Limiter {
-	return &Limiter{rate: rate, burst: float64(burst), max: max, buckets: map[netip.Addr]*bucket{}}
+	l, err := simplelru.NewLRU[netip.Addr, *bucket](max, nil)
+	if err != nil {
+		panic(err) // max < 1: a bug in the caller
+	}
+	return &Limiter{rate: rate, burst: float64(burst), buckets: l}
 }
 
-// Allow takes one token for addr and reports whether there was one.
+// Allow takes one token for addr's source and reports whether there was one.
 func (r *Limiter) Allow(addr netip.Addr, now time.Time) bool {
+	key := Source(addr)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b := r.buckets[addr]
-	if b == nil {
-		if len(r.buckets) >= r.max {
-			return false
-		}
+	b, ok := r.buckets.Get(key)
+	if !ok {
 		b = &bucket{tokens: r.burst, last: now}
-		r.buckets[addr] = b
+		r.buckets.Add(key, b) // evicts the least recently used when full
 	}
 	b.tokens = min(r.burst, b.tokens+now.Sub(b.last).Seconds()*r.rate)
 	b.last = now
@@ -59,9 +76,17 @@ func (r *Limiter) Allow(addr netip.Addr, now time.Time) bool {
 func (r *Limiter) GC(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for a, b := range r.buckets {
+	for _, a := range r.buckets.Keys() {
+		b, _ := r.buckets.Peek(a)
 		if b.tokens+now.Sub(b.last).Seconds()*r.rate >= r.burst {
-			delete(r.buckets, a)
+			r.buckets.Remove(a)
 		}
 	}
+}
+
+// Len returns the number of sources tracked.
+func (r *Limiter) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.buckets.Len()
 }

@@ -1,0 +1,115 @@
+package transport
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/internal/testkit"
+	"github.com/gwyh/gwyh/peer"
+)
+
+func payloadEvent(id byte, n int) Event {
+	var p peer.ID
+	p[0] = id
+	return Event{Kind: EventPayload, Peer: p, Payload: bytes.Repeat([]byte{id}, n)}
+}
+
+// The byte budget holds whatever the count allows, and one peer flooding
+// gets at most its share of it: another peer's payloads still get in.
+func TestEventBytesPerPeerShare(t *testing.T) {
+	const budget = 64 << 10
+	q := newEventQueue(10000, budget, make(chan struct{}))
+	cost := eventCost(payloadEvent(1, 1000))
+	var aBytes int
+	for {
+		ok, cause := q.deliver(payloadEvent(1, 1000))
+		if !ok {
+			if cause != DropEventPeerShare {
+				t.Fatalf("flooder refused with %v, want %v", cause, DropEventPeerShare)
+			}
+			break
+		}
+		aBytes += cost
+	}
+	if aBytes > budget/2 || aBytes < budget/2-cost {
+		t.Fatalf("lone flooder holds %d bytes, want about half of %d", aBytes, budget)
+	}
+	// A second peer gets its share while the first waits.
+	var bBytes int
+	for {
+		if ok, _ := q.deliver(payloadEvent(2, 1000)); !ok {
+			break
+		}
+		bBytes += cost
+	}
+	if bBytes < budget/3-cost || q.bytes > budget {
+		t.Fatalf("second peer got %d bytes, total %d of %d", bBytes, q.bytes, budget)
+	}
+	// A third peer with nothing queued still finds room.
+	if ok, cause := q.deliver(payloadEvent(3, 1000)); !ok {
+		t.Fatalf("third peer refused: %v", cause)
+	}
+	// What the consumer takes is given back: the flooder's oldest events
+	// leave and, below its share again, it is admitted again.
+	if ok, _ := q.deliver(payloadEvent(1, 1000)); ok {
+		t.Fatal("flooder over its share admitted")
+	}
+	for range 20 {
+		<-q.ch
+	}
+	if ok, cause := q.deliver(payloadEvent(1, 1000)); !ok {
+		t.Fatalf("flooder refused after the consumer read: %v", cause)
+	}
+	// Drained, everything is released exactly.
+	for len(q.ch) > 0 {
+		<-q.ch
+	}
+	q.mu.Lock()
+	q.release()
+	if q.bytes != 0 || len(q.perPeer) != 0 || q.flight.n != 0 {
+		t.Fatalf("after draining: %d bytes, %d peers, %d charges", q.bytes, len(q.perPeer), q.flight.n)
+	}
+	q.mu.Unlock()
+}
+
+// Up/down events are never dropped: with the channel full, emit waits;
+// payloads arriving meanwhile are dropped rather than overtake it.
+func TestEventUpDownWaitInOrder(t *testing.T) {
+	stop := make(chan struct{})
+	q := newEventQueue(4, 1<<20, stop)
+	up := func(id byte) Event {
+		var p peer.ID
+		p[0] = id
+		return Event{Kind: EventPeerUp, Peer: p}
+	}
+	for i := range 4 {
+		q.emit(up(byte(i)))
+	}
+	emitted := make(chan struct{})
+	go func() {
+		q.emit(Event{Kind: EventPeerDown, Peer: up(1).Peer})
+		q.emit(up(9))
+		close(emitted)
+	}()
+	testkit.Eventually(t, 5*time.Second, "the down event waits in line", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.waiting) > 0
+	})
+	if ok, cause := q.deliver(payloadEvent(7, 10)); ok || cause != DropEventQueueFull {
+		t.Fatalf("payload while an up/down event waits: ok %v cause %v", ok, cause)
+	}
+	var kinds []EventKind
+	for range 6 {
+		kinds = append(kinds, (<-q.ch).Kind)
+	}
+	<-emitted
+	want := []EventKind{EventPeerUp, EventPeerUp, EventPeerUp, EventPeerUp, EventPeerDown, EventPeerUp}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Fatalf("events %v, want %v", kinds, want)
+		}
+	}
+	close(stop)
+}
