@@ -58,9 +58,10 @@ type Router struct {
 	validators map[string]TopicValidator
 	limiter    *validator.Limiter
 	pending    *validator.Pending[*pendingValidation]
-	timed      []timedPending // queues of topics with their own timeout, by timeout
 	validating map[string]*pendingValidation // async validations in flight by message id
 	nextValID  uint64
+	// timed are the queues of topics with their own timeout, by timeout.
+	timed []timedPending
 
 	seqno         uint64
 	nextHeartbeat time.Time
