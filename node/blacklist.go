@@ -18,12 +18,13 @@ import (
 // manager keeps it out for Config.DisconnectBackoff at a time, after
 // which a redial is refused again. A direct peer (Config.Direct) is
 // disconnected too but redialled: remove it from Direct to stop that. The
-// blacklist is in memory only: a restarted node starts without it.
-// Errors: ErrClosed.
+// blacklist is in memory only: a restarted node starts without it. When
+// Blacklist returns, Peers no longer lists id. Errors: ErrClosed.
 func (n *Node) Blacklist(id peer.ID) error {
 	return n.do(context.Background(), func(now time.Time) {
 		n.r.Blacklist(now, id) // EventBlacklisted when id was a peer
 		n.pm.Ban(now, id, "blacklisted")
+		n.flush(now) // acts on EventBlacklisted: Peers no longer lists id
 	})
 }
 
