@@ -79,6 +79,18 @@
 // Subscribe, Peers and WaitPeers over raw bytes (the validator is a
 // TopicOptions field).
 //
+// What go-libp2p-pubsub users look for, and where it is: ListPeers is
+// TopicHandle.Peers; the TopicEventHandler is TopicHandle.WatchPeers
+// (PeerJoin, PeerLeave, bounded, drops counted as topic-event-full);
+// Relay is a joined topic without a Subscription (JoinTopic relays);
+// WithMessageIdFn per topic is TopicOptions.MessageID;
+// WithValidatorTimeout, WithValidatorConcurrency and WithValidatorInline
+// are TopicOptions.ValidatorTimeout, ValidatorConcurrency and
+// ValidateInline; Topic.SetScoreParams is Node.SetTopicScoreParams;
+// BlacklistPeer is Node.Blacklist (Unblacklist lifts it); MessageBatch is
+// TopicHandle.PublishBatch; WithReadiness(MinTopicSize(n)) is
+// TopicOptions.MinPeers or TopicHandle.WaitPeers.
+//
 // # Concurrency
 //
 // Every exported method of Node, TopicHandle and Subscription is safe for

@@ -15,8 +15,13 @@ import (
 // flushResult is what a flush did with an own message (Send.Own): the
 // peers it was meant for (router.Published.Peers), the peers all of whose
 // payloads the transport queued, and the peers one of whose payloads it
-// refused (or that were gone).
-type flushResult struct{ ownPeers, ownQueued, ownRefused int }
+// refused (or that were gone). interleave, set by the caller, makes the
+// flush queue the router's payloads round-robin across peers
+// (PublishBatch).
+type flushResult struct {
+	ownPeers, ownQueued, ownRefused int
+	interleave                      bool
+}
 
 // flush acts on the output of the router, membership and the peer manager
 // while any has some; acting on one may give input to another (a member
@@ -24,11 +29,17 @@ type flushResult struct{ ownPeers, ownQueued, ownRefused int }
 // Inputs made while acting are fine: an Output stays valid until Advance,
 // and what they produce is the next Output. Then it arms the timer.
 func (n *Node) flush(now time.Time) (res flushResult) {
+	n.flushInto(now, &res)
+	return res
+}
+
+// flushInto is flush with the result (and its interleave flag) in res.
+func (n *Node) flushInto(now time.Time, res *flushResult) {
 	for {
 		switch {
 		case n.r.HasReady():
 			out := n.r.Ready()
-			n.actRouter(now, out, &res)
+			n.actRouter(now, out, res)
 			n.routerDL = out.Deadline
 			n.r.Advance()
 		case n.mem.HasReady():
@@ -43,7 +54,7 @@ func (n *Node) flush(now time.Time) (res flushResult) {
 			n.pm.Advance()
 		default:
 			n.armTimer(now)
-			return res
+			return
 		}
 	}
 }
@@ -51,8 +62,12 @@ func (n *Node) flush(now time.Time) (res flushResult) {
 // actRouter acts on one router Output in the order it asks: sends,
 // deliveries, validations, events, published.
 func (n *Node) actRouter(now time.Time, out *router.Output, res *flushResult) {
-	for i := range out.Sends {
-		n.sendRPC(&out.Sends[i], res)
+	if res.interleave {
+		n.sendInterleaved(out.Sends, res)
+	} else {
+		for i := range out.Sends {
+			n.sendRPC(&out.Sends[i], res)
+		}
 	}
 	for i := range out.Deliveries {
 		n.deliver(&out.Deliveries[i])
@@ -164,7 +179,8 @@ func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
 	}
 }
 
-// handleRouterEvent feeds the tracer and the peer manager.
+// handleRouterEvent feeds the tracer, the peer manager and the topics'
+// peer watches, and ends the sessions of blacklisted peers.
 func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 	switch e.Kind {
 	case router.EventGraft:
@@ -184,5 +200,9 @@ func (n *Node) handleRouterEvent(now time.Time, e *router.Event) {
 		n.tracer.Drop(e.Peer, e.Topic, e.Cause.String())
 	case router.EventBrokenPromise:
 		n.tracer.Drop(e.Peer, "", "broken-promise")
+	case router.EventSubscribe, router.EventUnsubscribe:
+		n.topicPeerEvent(e)
+	case router.EventBlacklisted:
+		n.blacklisted(now, e.Peer)
 	}
 }

@@ -29,6 +29,7 @@ const (
 	dropBeaconInvalid                        // a LAN beacon malformed, badly signed, or without the NetworkKey's MAC
 	dropBeaconStale                          // a LAN beacon outside the time window, or replayed
 	dropBeaconAddress                        // a LAN beacon advertising an address other than its source
+	dropTopicEventFull                       // a topic peer event found a PeerEvents watch full
 	numNodeDrops
 )
 
@@ -38,7 +39,8 @@ const NumDropCauses = int(numNodeDrops)
 
 var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer",
 	"member-queue-full", "member-unreachable", "member-watch-full",
-	"beacon-rate-limited", "beacon-invalid", "beacon-stale", "beacon-address-mismatch"}
+	"beacon-rate-limited", "beacon-invalid", "beacon-stale", "beacon-address-mismatch",
+	"topic-event-full"}
 
 // String returns the cause's lower-case name.
 func (c DropCause) String() string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/validator"
 )
 
@@ -27,6 +28,38 @@ type TopicOptions struct {
 	// on the worker pool before it is delivered or forwarded, and every
 	// message given to Publish, in Publish's goroutine.
 	Validator ValidatorFunc
+	// ValidatorTimeout bounds one validation of a received message
+	// (go-libp2p-pubsub's WithValidatorTimeout): when it passes, the
+	// message is ignored (not delivered, not forwarded, not penalised) and
+	// counted in Stats.Router.ValidationTimeout and as drop
+	// "router/validation-timeout"; a result that comes later is counted
+	// as "router/validation-late". The validator's ctx ends at the
+	// timeout too, so it can give up. Zero: 5 s. Only with Validator.
+	ValidatorTimeout time.Duration
+	// ValidatorConcurrency bounds the topic's validations in flight,
+	// queued or running (go-libp2p-pubsub's WithValidatorConcurrency);
+	// a message over it is ignored and counted as drop
+	// "router/validation-throttled". Zero: no bound of the topic's own
+	// (1024 per topic and in total still apply). Only with Validator.
+	ValidatorConcurrency int
+	// ValidateInline runs Validator on the event loop, synchronously,
+	// instead of on the worker pool (go-libp2p-pubsub's
+	// WithValidatorInline): no hand-off, for validators that are cheap
+	// and never block. It delays everything else the node does while it
+	// runs, and it must not call the node. Own messages are validated on
+	// the loop too, when Publish hands them over. ValidatorTimeout and
+	// ValidatorConcurrency do not apply; the validator's ctx ends when the
+	// node closes.
+	ValidateInline bool
+	// MessageID, when set, computes the ids of the topic's messages in
+	// place of Config.MessageID (go-libp2p-pubsub's per-topic
+	// WithMessageIdFn), for own and received messages. Every node of the
+	// topic must use the same function: ids name messages in gossip
+	// (IHAVE, IWANT, IDONTWANT) and duplicate detection, so a node with
+	// another function asks for and forwards copies it already has. It
+	// runs on the event loop, must be fast and deterministic, must not
+	// keep m and should not return "".
+	MessageID func(m *rpc.Message) string
 	// WaitForRoom makes Publish wait, within its ctx, while a peer's send
 	// queue is above Config.PublishHighWater or the node is behind with
 	// what it received, instead of queueing at once.
@@ -50,6 +83,7 @@ type TopicHandle struct {
 	closed   atomic.Bool
 	mu       sync.Mutex
 	subs     []*Subscription
+	watches  []*PeerEvents // owned by the event loop
 }
 
 // CheckTopic returns an error wrapping ErrBadTopic when name is not a
@@ -69,19 +103,33 @@ func CheckTopic(name string) error {
 // JoinTopic joins topic name: the router announces the subscription and
 // builds a mesh. One handle per topic per node: a second JoinTopic of the
 // same name fails with ErrJoined until the first handle is closed. Errors:
-// ErrBadTopic, ErrJoined, ErrClosed.
+// ErrBadTopic, ErrJoined, ErrClosed, ErrConfig (negative
+// ValidatorTimeout or ValidatorConcurrency).
+//
+// Joining is what makes the node take part in the topic: from then on it
+// is in the topic's mesh and validates and forwards the topic's messages
+// (and gossips about them) whether or not it has a Subscription. A
+// handle without subscriptions is thus a relay (go-libp2p-pubsub's
+// Topic.Relay): messages reach it, are checked by its Validator and passed
+// on, and are delivered to nobody locally. Subscriptions only decide who
+// reads them here; Close of the handle stops the relaying.
 func (n *Node) JoinTopic(name string, opts TopicOptions) (*TopicHandle, error) {
 	if err := CheckTopic(name); err != nil {
 		return nil, err
 	}
-	h := &TopicHandle{n: n, name: name, opts: opts, validate: opts.Validator}
+	if opts.ValidatorTimeout < 0 || opts.ValidatorConcurrency < 0 {
+		return nil, fmt.Errorf("%w: topic %q: ValidatorTimeout %v and ValidatorConcurrency %d must be ≥ 0",
+			ErrConfig, name, opts.ValidatorTimeout, opts.ValidatorConcurrency)
+	}
+	h := &TopicHandle{n: n, name: name, opts: opts, validate: withTimeout(opts.Validator, opts.ValidatorTimeout)}
 	var err error
 	if e := n.do(context.Background(), func(now time.Time) {
 		if n.topics[name] != nil {
 			err = fmt.Errorf("%w: %q", ErrJoined, name)
 			return
 		}
-		n.r.SetValidator(name, router.TopicValidator{Async: opts.Validator != nil})
+		n.r.SetValidator(name, h.routerValidator())
+		n.r.SetTopicMessageID(name, opts.MessageID)
 		if err = n.r.Join(now, name); err != nil {
 			err = fmt.Errorf("%w: %w", ErrJoined, err)
 			return
@@ -146,7 +194,7 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 	case len(data) > n.cfg.MaxMessageSize:
 		return "", fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), n.cfg.MaxMessageSize)
 	}
-	if h.validate != nil {
+	if h.validate != nil && !h.opts.ValidateInline { // inline: the router runs it on the loop
 		j := vjob{topic: h.name, from: n.ID(), data: data, fn: h.validate}
 		if res := n.runValidator(ctx, j); res != validator.Accept {
 			return "", fmt.Errorf("%w: %v", ErrRejected, res)
@@ -328,6 +376,8 @@ func (h *TopicHandle) Close() error {
 			delete(n.topics, h.name)
 			_ = n.r.Leave(now, h.name)
 			n.r.SetValidator(h.name, router.TopicValidator{})
+			n.r.SetTopicMessageID(h.name, nil)
+			h.endWatches(ErrTopicClosed)
 		}
 	})
 	h.endSubs(ErrTopicClosed)
@@ -367,5 +417,6 @@ func (n *Node) closeHandles() {
 	for _, h := range n.topics {
 		h.closed.Store(true)
 		h.endSubs(ErrClosed)
+		h.endWatches(ErrClosed)
 	}
 }

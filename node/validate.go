@@ -3,9 +3,11 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/validator"
 )
 
@@ -59,4 +61,35 @@ func (n *Node) runValidator(ctx context.Context, j vjob) (res validator.Result) 
 		}
 	}()
 	return j.fn(ctx, j.from, j.data)
+}
+
+// withTimeout returns fn with its ctx ending after d (fn itself when d is
+// zero or fn is nil), so that a validator can give up when the router
+// stops waiting for it.
+func withTimeout(fn ValidatorFunc, d time.Duration) ValidatorFunc {
+	if fn == nil || d <= 0 {
+		return fn
+	}
+	return func(ctx context.Context, from peer.ID, data []byte) validator.Result {
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return fn(ctx, from, data)
+	}
+}
+
+// routerValidator is how the router validates the topic's messages: not at
+// all without a Validator; inline (synchronously, on the event loop) with
+// ValidateInline; else asynchronously on the worker pool, under the
+// topic's timeout and concurrency bound.
+func (h *TopicHandle) routerValidator() router.TopicValidator {
+	switch {
+	case h.validate == nil:
+		return router.TopicValidator{}
+	case h.opts.ValidateInline:
+		n, fn, topic := h.n, h.opts.Validator, h.name
+		return router.TopicValidator{Sync: func(from peer.ID, m *rpc.Message) validator.Result {
+			return n.runValidator(n.ctx, vjob{topic: topic, from: from, data: m.Data, fn: fn})
+		}}
+	}
+	return router.TopicValidator{Async: true, Timeout: h.opts.ValidatorTimeout, MaxConcurrent: h.opts.ValidatorConcurrency}
 }

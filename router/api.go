@@ -34,6 +34,9 @@ var (
 	// ErrUnknownPeer: input from a peer that was never added with AddPeer
 	// (or was removed). The input is dropped and counted.
 	ErrUnknownPeer = errors.New("router: unknown peer")
+	// ErrBlacklisted: input from a blacklisted peer (Blacklist). The
+	// input is dropped and counted.
+	ErrBlacklisted = errors.New("router: peer blacklisted")
 	// ErrGraylisted: an RPC from a peer scoring below GraylistThreshold was
 	// dropped unread and counted.
 	ErrGraylisted = errors.New("router: peer graylisted")
@@ -199,6 +202,16 @@ type TopicValidator struct {
 	// new message of the topic that Sync (if any) accepted; the caller runs
 	// it and answers with ValidationDone. Local publishes skip it.
 	Async bool
+	// Timeout is how long an asynchronous validation of the topic may take
+	// before its message is ignored (counted as DropValidationTimeout,
+	// scored as an ignored message); go-libp2p-pubsub's
+	// WithValidatorTimeout. Zero means Config.ValidationTimeout.
+	Timeout time.Duration
+	// MaxConcurrent bounds the topic's asynchronous validations in flight;
+	// over it a message is ignored (DropValidationThrottled), as over
+	// Config.MaxTopicValidations, which also applies; go-libp2p-pubsub's
+	// WithValidatorConcurrency. Zero: only Config's limits.
+	MaxConcurrent int
 }
 
 // ValidationID names one asynchronous validation. Ids are never reused by

@@ -29,7 +29,13 @@
 //     graylist, decodes it with rpc.Decode and handles it. HandleRPC does
 //     the same for an RPC already decoded (tests, the simulator).
 //   - Join / Leave / Publish: the application's calls.
-//   - SetValidator: how a topic's messages are validated (no output).
+//   - PublishBatch: several own messages at once, each peer's share
+//     ordered so that the first copies of all of them come first.
+//   - SetValidator: how a topic's messages are validated, with the
+//     topic's own timeout and concurrency bound (no output).
+//   - SetTopicMessageID: a topic's own message-id function (no output).
+//   - Blacklist / Unblacklist: block a peer (it is removed, refused, and
+//     its input and the messages it authored are dropped), or lift that.
 //   - ValidationDone: the result of an asynchronous validation requested
 //     in an earlier Output.
 //   - Tick: the deadline of the last Output has passed. Tick runs the
@@ -55,7 +61,9 @@
 //     ValidationDone with its ID within Config.ValidationTimeout; later
 //     results are dropped and counted. No message is forwarded before it
 //     is accepted.
-//  4. Events: mesh changes (EventGraft, EventPrune), peer exchange
+//  4. Events: mesh changes (EventGraft, EventPrune), peers joining and
+//     leaving joined topics (EventSubscribe, EventUnsubscribe), blacklisted
+//     peers to disconnect (EventBlacklisted), peer exchange
 //     (EventPeerExchange: peers the node may dial; the router never
 //     dials), graylisting, rejections, drops and broken promises.
 //  5. Published: one entry per local Publish with the number of peers its

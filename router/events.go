@@ -26,9 +26,21 @@ const (
 	// EventBrokenPromise: Peer advertised a message with IHAVE and did not
 	// deliver it within IWantFollowupTime after our IWANT (a P7 penalty).
 	EventBrokenPromise
+	// EventSubscribe: Peer, a connected peer, subscribed to Topic, a topic
+	// the router has joined (go-libp2p-pubsub's PeerJoin). Peers already
+	// subscribed when the router joins are not reported: read TopicPeers.
+	EventSubscribe
+	// EventUnsubscribe: Peer left Topic, a joined topic, by unsubscribing
+	// or by disconnecting (RemovePeer, Blacklist); go-libp2p-pubsub's
+	// PeerLeave.
+	EventUnsubscribe
+	// EventBlacklisted: Peer is blacklisted (Blacklist) and was removed, or
+	// was refused by AddPeer: the owner should end its connection.
+	EventBlacklisted
 )
 
-var eventKindNames = [...]string{"", "graft", "prune", "peer-exchange", "graylisted", "reject", "drop", "broken-promise"}
+var eventKindNames = [...]string{"", "graft", "prune", "peer-exchange", "graylisted", "reject", "drop", "broken-promise",
+	"subscribe", "unsubscribe", "blacklisted"}
 
 // String returns the kind's lower-case name.
 func (k EventKind) String() string {

@@ -27,7 +27,7 @@ func (r *Router) HandleRPC(now time.Time, from peer.ID, m *rpc.RPC) {
 func (r *Router) admit(from peer.ID) *peerState {
 	ps := r.peers[from]
 	if ps == nil {
-		r.stats.Drops[DropUnknownPeer]++
+		r.dropUnknown(from)
 		return nil
 	}
 	return r.admitKnown(ps)
@@ -86,7 +86,11 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 			return
 		}
 		ps.topics[s.Topic] = struct{}{}
-		r.topic(s.Topic).peers.Add(ps.id)
+		t := r.topic(s.Topic)
+		t.peers.Add(ps.id)
+		if t.joined {
+			r.emit(Event{Kind: EventSubscribe, Peer: ps.id, Topic: t.name})
+		}
 		return
 	}
 	if !had {
@@ -95,6 +99,9 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 	delete(ps.topics, s.Topic)
 	t := r.topics[s.Topic]
 	t.peers.Remove(ps.id)
+	if t.joined {
+		r.emit(Event{Kind: EventUnsubscribe, Peer: ps.id, Topic: t.name})
+	}
 	t.fanout.Remove(ps.id)
 	if t.removeMesh(ps.id) {
 		if r.scorer != nil {

@@ -34,6 +34,11 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 		}
 		return
 	}
+	if r.blacklistedAuthor(m.From) {
+		// Not marked seen, like a forgery: the forwarder is not penalised.
+		r.drop(DropBlacklisted, Event{Peer: ps.id, Topic: t.name})
+		return
+	}
 	if err := r.checkPolicy(m); err != nil {
 		// Not marked seen: a forged copy must not shadow the real message.
 		id := string(r.idbuf)

@@ -43,7 +43,8 @@ func (r *Router) handlePrune(now time.Time, ps *peerState, pr *rpc.Prune) {
 }
 
 // peerExchange emits the usable PX entries (at most PrunePeers; bad ids,
-// ourselves and peers already connected are skipped) as one event.
+// ourselves, blacklisted peers and peers already connected are skipped) as
+// one event.
 func (r *Router) peerExchange(ps *peerState, t *topicState, infos []rpc.PeerInfo) {
 	var px []PXPeer
 	for i := range infos {
@@ -56,7 +57,7 @@ func (r *Router) peerExchange(ps *peerState, t *topicState, infos []rpc.PeerInfo
 			r.stats.Drops[DropBadPX]++
 			continue
 		}
-		if id == r.id || r.peers[id] != nil {
+		if _, bl := r.blacklist[id]; bl || id == r.id || r.peers[id] != nil {
 			continue
 		}
 		px = append(px, PXPeer{ID: id, Record: infos[i].Record})

@@ -55,7 +55,7 @@ func (r *Router) Advance() {
 // validation timeout.
 func (r *Router) deadline() time.Time {
 	d := r.nextHeartbeat
-	if next := r.pending.Next(); !next.IsZero() && next.Before(d) {
+	if next := r.nextPending(); !next.IsZero() && next.Before(d) {
 		d = next
 	}
 	return d

@@ -14,14 +14,13 @@ import (
 // Config.Limits (ErrMalformed wrapping the rpc error on failure, nothing
 // handled) and handled as HandleRPC does. The router takes ownership of
 // payload: decoded messages alias it and are cached, so the caller must
-// never modify or reuse it. Unknown peers get ErrUnknownPeer. Every error
+// never modify or reuse it. Unknown peers get ErrUnknownPeer, blacklisted ones ErrBlacklisted. Every error
 // is also a counted drop; the router's state is otherwise unchanged.
 func (r *Router) HandlePayload(now time.Time, from peer.ID, payload []byte) error {
 	r.begin(now)
 	ps := r.peers[from]
 	if ps == nil {
-		r.stats.Drops[DropUnknownPeer]++
-		return ErrUnknownPeer
+		return r.dropUnknown(from)
 	}
 	if ps = r.admitKnown(ps); ps == nil {
 		return ErrGraylisted

@@ -10,10 +10,15 @@ import (
 
 // AddPeer adds a connected peer and announces the router's subscriptions
 // to it. Adding a peer already present, or the router's own ID, does
-// nothing. The router keeps opts.Record.
+// nothing; a blacklisted peer is refused with an EventBlacklisted (end its
+// connection). The router keeps opts.Record.
 func (r *Router) AddPeer(now time.Time, id peer.ID, opts PeerOptions) {
 	r.begin(now)
 	if id == r.id || r.peers[id] != nil {
+		return
+	}
+	if _, ok := r.blacklist[id]; ok {
+		r.emit(Event{Kind: EventBlacklisted, Peer: id})
 		return
 	}
 	ps := &peerState{id: id, opts: opts, topics: make(map[string]struct{})}
@@ -64,6 +69,9 @@ func (r *Router) RemovePeer(now time.Time, id peer.ID) {
 		t := r.topics[name]
 		t.peers.Remove(id)
 		t.fanout.Remove(id)
+		if t.joined {
+			r.emit(Event{Kind: EventUnsubscribe, Peer: id, Topic: name})
+		}
 		r.gcTopic(t)
 	}
 	for _, name := range r.joined {

@@ -38,25 +38,37 @@ func (r *Router) Publish(now time.Time, topic string, data []byte) (string, erro
 		}
 	}
 	id := string(r.idbuf)
-	r.seen.AddNew(id, now)
-	r.mcache.Put(id, &m)
-	r.stats.Published++
 	t := r.topic(topic)
+	r.publishChecked(now, t, id, &m, nil)
+	r.gcTopic(t)
+	return id, nil
+}
+
+// publishChecked publishes m, whose id is new and which passed the
+// validator: it is marked seen, cached, delivered locally when t is
+// joined, sent to the publish peers and reported in Output.Published.
+// When sent is not nil, it is called with each peer the message was
+// queued to, in order.
+func (r *Router) publishChecked(now time.Time, t *topicState, id string, m *rpc.Message, sent func(p peer.ID)) {
+	r.seen.AddNew(id, now)
+	r.mcache.Put(id, m)
+	r.stats.Published++
 	if t.joined {
 		r.stats.Delivered++
 		r.out.Deliveries = append(r.out.Deliveries, Delivery{
-			ID: id, Topic: topic, Msg: m, From: author(&m), ReceivedFrom: r.id, Local: true,
+			ID: id, Topic: t.name, Msg: *m, From: author(m), ReceivedFrom: r.id, Local: true,
 		})
 	}
 	peers := r.publishPeers(now, t)
 	for _, p := range peers {
-		if s := r.sendMessage(r.peers[p], id, &m); s != nil {
+		if s := r.sendMessage(r.peers[p], id, m); s != nil {
 			s.Own = true
+			if sent != nil {
+				sent(p)
+			}
 		}
 	}
-	r.out.Published = append(r.out.Published, Published{ID: id, Topic: topic, Peers: len(peers)})
-	r.gcTopic(t)
-	return id, nil
+	r.out.Published = append(r.out.Published, Published{ID: id, Topic: t.name, Peers: len(peers)})
 }
 
 // publishPeers returns the peers an own message goes to, sorted, in the

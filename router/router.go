@@ -60,6 +60,8 @@ type Router struct {
 	pending    *validator.Pending[*pendingValidation]
 	validating map[string]*pendingValidation // async validations in flight by message id
 	nextValID  uint64
+	// timed are the queues of topics with their own timeout, by timeout.
+	timed []timedPending
 
 	seqno         uint64
 	nextHeartbeat time.Time
@@ -82,6 +84,11 @@ type Router struct {
 	broken  []mesh.Broken
 
 	gossipArena []string // IHAVE ids of the current heartbeat
+
+	// blacklist holds the peers Blacklist blocks; topicIDs the per-topic
+	// message-id functions (SetTopicMessageID).
+	blacklist map[peer.ID]struct{}
+	topicIDs  map[string]func(m *rpc.Message) string
 }
 
 // peerState is what the router knows of one connected peer.
@@ -155,6 +162,9 @@ func New(cfg Config) (*Router, error) {
 		hasher: sha256.New(),
 		peers:  make(map[peer.ID]*peerState),
 		topics: make(map[string]*topicState),
+
+		blacklist: make(map[peer.ID]struct{}),
+		topicIDs:  make(map[string]func(m *rpc.Message) string),
 
 		mcache:     mesh.NewMessageCache(cfg.Params.HistoryLength, cfg.Params.HistoryGossip),
 		backoff:    mesh.NewBackoff(),

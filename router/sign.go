@@ -84,9 +84,15 @@ func author(m *rpc.Message) peer.ID {
 	return id
 }
 
-// appendID appends m's id to dst: from Config.AppendMessageID or
-// MessageID when set, else the policy's default.
+// appendID appends m's id to dst: from m's topic's function
+// (SetTopicMessageID), else Config.AppendMessageID or MessageID when set,
+// else the policy's default.
 func (r *Router) appendID(dst []byte, m *rpc.Message) []byte {
+	if len(r.topicIDs) > 0 {
+		if fn := r.topicIDs[m.Topic]; fn != nil {
+			return append(dst, fn(m)...)
+		}
+	}
 	switch {
 	case r.cfg.AppendMessageID != nil:
 		return r.cfg.AppendMessageID(dst, m)

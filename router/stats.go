@@ -49,6 +49,9 @@ const (
 	DropBadPX
 	// DropNoTopic: a message with an empty topic.
 	DropNoTopic
+	// DropBlacklisted: an RPC from a blacklisted peer, or a message
+	// authored by one (Blacklist).
+	DropBlacklisted
 	numDropCauses
 )
 
@@ -58,6 +61,7 @@ var dropCauseNames = [numDropCauses]string{
 	"validation-timeout", "validation-late", "rejected", "ignored",
 	"ihave-flood", "iwant-ignored", "iwant-miss", "iwant-retransmit",
 	"idontwant-flood", "graft-unknown-topic", "bad-px", "no-topic",
+	"blacklisted",
 }
 
 // String returns the cause's lower-case name.

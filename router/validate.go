@@ -52,7 +52,7 @@ func (r *Router) validate(now time.Time, from peer.ID, id string, m *rpc.Message
 		r.accept(now, from, id, m, t)
 		return
 	}
-	if err := r.limiter.Acquire(t.name); err != nil {
+	if err := r.acquire(t); err != nil {
 		r.stats.ValidationThrottled++
 		r.drop(DropValidationThrottled, Event{Peer: from, Topic: t.name, MsgID: id})
 		if r.scorer != nil {
@@ -63,11 +63,27 @@ func (r *Router) validate(now time.Time, from peer.ID, id string, m *rpc.Message
 	r.nextValID++
 	vid := r.nextValID
 	pv := &pendingValidation{id: id, topic: t.name, from: from, msg: *m}
-	r.pending.Add(vid, pv, now.Add(r.cfg.ValidationTimeout))
+	timeout := t.val.Timeout
+	if timeout <= 0 {
+		timeout = r.cfg.ValidationTimeout
+	}
+	r.pendingFor(timeout).Add(vid, pv, now.Add(timeout))
 	r.validating[id] = pv
 	r.out.Validations = append(r.out.Validations, ValidationRequest{
 		ID: ValidationID(vid), MsgID: id, Topic: t.name, From: from, Msg: *m,
 	})
+}
+
+// acquire counts one more asynchronous validation in flight for t, or
+// returns an error when the global limit, the per-topic limit or t's own
+// MaxConcurrent is reached.
+func (r *Router) acquire(t *topicState) error {
+	if c := t.val.MaxConcurrent; c > 0 {
+		if _, in := r.limiter.InFlight(t.name); in >= c {
+			return validator.ErrTopicThrottled
+		}
+	}
+	return r.limiter.Acquire(t.name)
 }
 
 // ValidationDone reports the result of the asynchronous validation id. A
@@ -75,7 +91,7 @@ func (r *Router) validate(now time.Time, from peer.ID, id string, m *rpc.Message
 // counted (DropValidationLate).
 func (r *Router) ValidationDone(now time.Time, id ValidationID, res validator.Result) {
 	r.begin(now)
-	pv, ok := r.pending.Take(uint64(id))
+	pv, ok := r.takePending(uint64(id))
 	if !ok {
 		r.stats.Drops[DropValidationLate]++
 		return
@@ -115,7 +131,7 @@ func (r *Router) noteCopy(idb []byte, p peer.ID) {
 
 // expireValidations ignores the validations whose timeout passed.
 func (r *Router) expireValidations(now time.Time) {
-	r.pending.Expire(now, func(_ uint64, pv *pendingValidation) {
+	r.expirePending(now, func(_ uint64, pv *pendingValidation) {
 		r.limiter.Release(pv.topic)
 		delete(r.validating, pv.id)
 		r.stats.ValidationTimeout++

@@ -7,6 +7,15 @@
 //	err = t.Publish(ctx, Price{Symbol: "X", Cents: 100})
 //	m, err := sub.Next(ctx) // m.Value is a Price
 //
+// Readiness: WithMinPeers or WaitPeers wait until the topic has peers, so
+// that a value is not published to nobody. A joined topic relays (its
+// messages are validated and forwarded) with or without a Subscription.
+// Per topic, as in go-libp2p-pubsub: Peers (ListPeers), WatchPeers (the
+// peer join/leave event handler), WithMessageID, WithValidatorTimeout,
+// WithValidatorConcurrency, WithValidatorInline, SetScoreParams and
+// PublishBatch (a message batch whose first copies go out interleaved
+// across peers).
+//
 // Every subscription has a bounded buffer: a slow subscriber loses its
 // oldest messages (counted by Lost), never blocking the node. A validator
 // (WithValidator) sees decoded values; a value that does not decode is

@@ -2,8 +2,10 @@ package topic
 
 import (
 	"context"
+	"time"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/validator"
 )
 
@@ -14,6 +16,10 @@ type options struct {
 	validator any // func(context.Context, peer.ID, T) validator.Result
 	wait      bool
 	minPeers  int
+	vTimeout  time.Duration
+	vConc     int
+	vInline   bool
+	msgID     func(m *rpc.Message) string
 }
 
 // WithValidator validates every received value of the topic before it is
@@ -41,6 +47,38 @@ func WaitForRoom() Option {
 // nobody; when ctx ends first Publish fails with ErrNoPeers.
 func WithMinPeers(n int) Option {
 	return func(o *options) { o.minPeers = n }
+}
+
+// WithValidatorTimeout bounds one validation of a received value
+// (go-libp2p-pubsub's WithValidatorTimeout): past d the value is ignored
+// (neither delivered nor forwarded, counted as a validation timeout), and
+// the validator's ctx ends. Default 5 s. See node.TopicOptions.
+func WithValidatorTimeout(d time.Duration) Option {
+	return func(o *options) { o.vTimeout = d }
+}
+
+// WithValidatorConcurrency bounds the topic's validations in flight to n
+// (go-libp2p-pubsub's WithValidatorConcurrency); a value over it is
+// ignored and counted as throttled. See node.TopicOptions.
+func WithValidatorConcurrency(n int) Option {
+	return func(o *options) { o.vConc = n }
+}
+
+// WithValidatorInline runs the validator on the node's event loop,
+// synchronously (go-libp2p-pubsub's WithValidatorInline): for validators
+// that are cheap and never block; it must not call the node. See
+// node.TopicOptions.ValidateInline.
+func WithValidatorInline() Option {
+	return func(o *options) { o.vInline = true }
+}
+
+// WithMessageID makes fn compute the topic's message ids in place of the
+// node's Config.MessageID (go-libp2p-pubsub's per-topic WithMessageIdFn).
+// Every node of the topic must use the same function. fn sees the encoded
+// message (m.Data), runs on the event loop, must be fast and
+// deterministic and must not keep m.
+func WithMessageID(fn func(m *rpc.Message) string) Option {
+	return func(o *options) { o.msgID = fn }
 }
 
 // SubOption configures Subscribe.

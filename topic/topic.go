@@ -7,6 +7,7 @@ import (
 
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/score"
 	"github.com/gwyh/gwyh/validator"
 )
 
@@ -16,6 +17,20 @@ type Topic[T any] struct {
 	h     *node.TopicHandle
 	codec Codec[T]
 }
+
+// PeerEvents, PeerEvent and its kinds report peers joining and leaving a
+// topic (WatchPeers); they are the node package's.
+type (
+	PeerEvents    = node.PeerEvents
+	PeerEvent     = node.PeerEvent
+	PeerEventKind = node.PeerEventKind
+)
+
+// PeerJoin and PeerLeave are the kinds of PeerEvent.
+const (
+	PeerJoin  = node.PeerJoin
+	PeerLeave = node.PeerLeave
+)
 
 // Message is a delivered value with its envelope.
 type Message[T any] struct {
@@ -29,13 +44,21 @@ type Message[T any] struct {
 }
 
 // Join joins topic name on n with codec c. Errors: ErrBadTopic, ErrClosed,
-// node.ErrJoined (one handle per topic per node), ErrValidatorType.
+// node.ErrJoined (one handle per topic per node), ErrValidatorType,
+// node.ErrConfig (a negative validator timeout or concurrency).
+//
+// A joined topic is relayed whether or not it has a Subscription: the
+// node is in the topic's mesh and validates and forwards its messages
+// (go-libp2p-pubsub's Relay); see node.Node.JoinTopic.
 func Join[T any](n *node.Node, name string, c Codec[T], opts ...Option) (*Topic[T], error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	to := node.TopicOptions{WaitForRoom: o.wait, MinPeers: o.minPeers}
+	to := node.TopicOptions{
+		WaitForRoom: o.wait, MinPeers: o.minPeers, MessageID: o.msgID,
+		ValidatorTimeout: o.vTimeout, ValidatorConcurrency: o.vConc, ValidateInline: o.vInline,
+	}
 	if o.validator != nil {
 		fn, ok := o.validator.(func(context.Context, peer.ID, T) validator.Result)
 		if !ok {
@@ -95,6 +118,41 @@ func (t *Topic[T]) Publish(ctx context.Context, v T) error {
 	}
 	_, err = t.h.Publish(ctx, data)
 	return err
+}
+
+// PublishBatch encodes vs and publishes them together, so that the first
+// copy of every value leaves before any value leaves a second time
+// (go-libp2p-pubsub's MessageBatch); see node.TopicHandle.PublishBatch. It
+// is all or nothing up to the router: when a value does not encode
+// (ErrEncode) or is refused as Publish would refuse it, none is published.
+// Once published, the error is nil or a *node.PublishError as for Publish.
+func (t *Topic[T]) PublishBatch(ctx context.Context, vs []T) error {
+	datas := make([][]byte, len(vs))
+	for i, v := range vs {
+		data, err := t.codec.Encode(v)
+		if err != nil {
+			return fmt.Errorf("%w: value %d: %w", ErrEncode, i, err)
+		}
+		datas[i] = data
+	}
+	_, err := t.h.PublishBatch(ctx, datas)
+	return err
+}
+
+// WatchPeers returns a watch of the peers joining and leaving the topic
+// (go-libp2p-pubsub's Topic.EventHandler), with a buffer of size events
+// (size ≤ 0: 256): first a PeerJoin for each peer already there, then each
+// change as it happens. Events that find the buffer full are dropped and
+// counted (Dropped). End it with Cancel. Errors: ErrTopicClosed,
+// ErrClosed.
+func (t *Topic[T]) WatchPeers(size int) (*PeerEvents, error) { return t.h.WatchPeers(size) }
+
+// SetScoreParams changes the topic's peer-score parameters while the node
+// runs (go-libp2p-pubsub's Topic.SetScoreParams); see
+// node.Node.SetTopicScoreParams. Errors: node.ErrScoringOff, ErrClosed,
+// score.ErrConfig.
+func (t *Topic[T]) SetScoreParams(tp score.TopicParams) error {
+	return t.h.SetScoreParams(tp)
 }
 
 // Subscribe returns a new subscription to the topic's values. Errors:
