@@ -52,6 +52,7 @@ type Conn struct {
 	pending  map[uint32]*handshake               // handshakes in progress by our index
 	halfOpen int                                 // responder handshakes in pending
 	known    *simplelru.LRU[peer.ID, *knownPeer] // see rememberLocked
+	cookies  map[netip.AddrPort]storedCookie     // from responders under load, see handleCookie
 
 	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
 	ready   []*peerState // peers with queued data, for the writer
@@ -62,10 +63,12 @@ type Conn struct {
 	rcache *keypair // reader goroutine only: the last keypair looked up
 }
 
-// knownPeer is what outlives a session: the static key learned (for IK) and
-// the newest initiation timestamp accepted (against replays).
+// knownPeer is what outlives a session: the newest instance of the peer
+// seen (its static key, for IK, and epoch) and the newest handshake
+// timestamp of that instance (against replays). See rememberLocked.
 type knownPeer struct {
 	static []byte
+	epoch  uint64
 	lastTS tai64n
 }
 
@@ -80,7 +83,11 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	}
 	o := opts.withDefaults()
 	o.NetworkKey = slices.Clone(o.NetworkKey)
-	l, err := newLocalID(id)
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.New()
+	}
+	l, err := newLocalID(id, clk.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -89,10 +96,6 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		if sock, err = ListenUDP(addr); err != nil {
 			return nil, err
 		}
-	}
-	clk := o.Clock
-	if clk == nil {
-		clk = clock.New()
 	}
 	// One more than MaxPeers: rememberLocked keeps MaxPeers entries and
 	// the live peers' entries, of which there are at most MaxPeers.
@@ -116,6 +119,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		index:   map[uint32]*keypair{},
 		pending: map[uint32]*handshake{},
 		known:   known,
+		cookies: map[netip.AddrPort]storedCookie{},
 	}
 	c.wg.Add(3)
 	go c.readLoop()

@@ -40,11 +40,11 @@ func testIdentity(t testing.TB, b byte) *peer.Identity {
 // initiation builds a first handshake message from a fresh initiator.
 func initiation(t testing.TB, jar *cookie.Jar, pattern byte, responderStatic []byte) []byte {
 	t.Helper()
-	l, err := newLocalID(testIdentity(t, 99))
+	l, err := newLocalID(testIdentity(t, 99), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := newNoise(pattern, true, l, nil, responderStatic)
+	hs, err := newNoise(pattern, true, l, nil, responderStatic, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

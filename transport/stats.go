@@ -28,6 +28,7 @@ const (
 	DropQueueFull                            // Send: queue full (or item evicted by a higher priority)
 	DropPeerDown                             // queued payloads discarded when a peer went down
 	DropWriteError                           // socket write failed
+	DropExpiredKeypair                       // packet on session keys older than RejectAfterTime or retired at their AEAD limits, or a bye on a replaced session
 	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
@@ -36,6 +37,7 @@ var dropNames = [...]string{
 	"stale-handshake", "rate-limited", "cookie-required", "handshake-table-full",
 	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
 	"event-queue-full", "queue-full", "peer-down", "write-error",
+	"expired-keypair",
 }
 
 // String returns the cause's short name, e.g. "replay".
