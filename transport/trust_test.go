@@ -14,6 +14,7 @@ import (
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
+	"github.com/gwyh/gwyh/transport/internal/cookie"
 )
 
 // Packet types on the wire (see wire.go).
@@ -272,4 +273,150 @@ func TestByeOnOldKeypairIgnored(t *testing.T) {
 	if b.Stats().Byes != 0 || len(b.Peers()) != 1 {
 		t.Fatalf("an old session's bye ended the current one: byes %d, peers %v", b.Stats().Byes, b.Peers())
 	}
+}
+
+// holdSocket is a bindtest socket that holds back its outgoing datagrams
+// of one type, for the test to deliver (or not) when it likes.
+type holdSocket struct {
+	*bindtest.Socket
+	typ  byte
+	held chan transport.Packet
+}
+
+func (s *holdSocket) WriteBatch(pkts []transport.Packet) error {
+	keep := pkts[:0:0]
+	for _, p := range pkts {
+		if len(p.Buf) > 0 && p.Buf[0] == s.typ {
+			s.held <- transport.Packet{Buf: append([]byte(nil), p.Buf...), Addr: p.Addr}
+			continue
+		}
+		keep = append(keep, p)
+	}
+	return s.Socket.WriteBatch(keep)
+}
+
+// TestForgedResponseDoesNotKillDial: a forged msg2 naming the initiator's
+// pending handshake (its index is on the wire; mac1 needs only the network
+// key, here none) fails to authenticate and must leave the handshake as it
+// was, so the real msg2 after it still completes the Dial.
+func TestForgedResponseDoesNotKillDial(t *testing.T) {
+	net := bindtest.NewNetwork()
+	o := fastOpts()
+	o.HandshakeRetry = 10 * time.Second // no retry can rescue the dial
+	a := memConn(t, net, 1, o)
+	hs := &holdSocket{Socket: net.Listen(), typ: typeResponse, held: make(chan transport.Packet, 8)}
+	ob := o
+	ob.Socket = hs
+	b, err := transport.Listen("", identity(t, 2), ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := a.Dial(ctx, b.LocalAddr().String(), peer.ID{})
+		done <- err
+	}()
+	real := <-hs.held
+	forged := append([]byte(nil), real.Buf...)
+	forged[20] ^= 1 // inside the Noise message: authentication fails
+	cookie.New(nil, time.Now()).Seal(forged, nil)
+	before := a.Stats().Drops[transport.DropAuth]
+	net.Inject(b.LocalAddr(), a.LocalAddr(), forged)
+	testkit.Eventually(t, 5*time.Second, "forged msg2 dropped", func() bool { return a.Stats().Drops[transport.DropAuth] > before })
+	net.Inject(b.LocalAddr(), a.LocalAddr(), real.Buf)
+	if err := <-done; err != nil {
+		t.Fatalf("the real msg2 after a forged one: %v", err)
+	}
+}
+
+// TestOneCookiePerAttempt: a responder under load answers msg1 with a
+// cookie reply. The initiator accepts one reply per attempt, keeps the
+// cookie and uses it (mac2) on its next attempt; it resends nothing at
+// once, so replayed replies make it send nothing.
+func TestOneCookiePerAttempt(t *testing.T) {
+	net := bindtest.NewNetwork()
+	oa, ob := fastOpts(), fastOpts()
+	oa.HandshakeRetry = 300 * time.Millisecond
+	ob.CookieLoad = -1 // always under load
+	a := memConn(t, net, 1, oa)
+	b := memConn(t, net, 2, ob)
+	var mu sync.Mutex
+	var inits int
+	var reply []byte
+	net.SetTap(func(from, _ netip.AddrPort, pkt []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case from == a.LocalAddr() && pkt[0] == typeInit:
+			inits++
+		case from == b.LocalAddr() && pkt[0] == typeCookie:
+			reply = pkt
+		}
+	})
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := a.Dial(ctx, b.LocalAddr().String(), peer.ID{})
+		done <- err
+	}()
+	testkit.Eventually(t, 5*time.Second, "a cookie reply", func() bool { mu.Lock(); defer mu.Unlock(); return reply != nil })
+	mu.Lock()
+	r := reply
+	mu.Unlock()
+	before := a.Stats().Drops[transport.DropHandshakeUnexpected]
+	for range 3 {
+		net.Inject(b.LocalAddr(), a.LocalAddr(), r)
+	}
+	testkit.Eventually(t, 5*time.Second, "extra replies dropped", func() bool {
+		return a.Stats().Drops[transport.DropHandshakeUnexpected] >= before+3
+	})
+	mu.Lock()
+	n := inits
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d initiations before the retry, want 1: cookie replies made the initiator resend", n)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Stats(); s.CookiesSent != 1 {
+		t.Fatalf("CookiesSent = %d, want 1: the retry did not carry the cookie", s.CookiesSent)
+	}
+}
+
+// TestRejectAfterTime: when every rekey fails, a session's keys are not
+// used past RejectAfterTime: the session ends (EventPeerDown) instead of
+// going on with the same keys for ever.
+func TestRejectAfterTime(t *testing.T) {
+	net := bindtest.NewNetwork()
+	mock := clock.NewMock()
+	o := fastOpts()
+	o.Clock = mock
+	o.PeerDownTimeout = time.Hour // only the key age can end the session
+	o.RekeyAfterTime = time.Second
+	o.RejectAfterTime = 2 * time.Second
+	a := memConn(t, net, 1, o)
+	b, sock := rewriteConn(t, net, 2, o)
+	dial(t, a, b, peer.ID{})
+	nextEvent(t, a, transport.EventPeerUp)
+	noHandshakes := func(typ byte) bool { return typ != typeData }
+	sock.drop.Store(&noHandshakes) // b answers no rekey
+	for range 150 {                // 1.5 s: rekeys due and failing, keys still good
+		mock.Add(10 * time.Millisecond)
+	}
+	if len(a.Peers()) != 1 {
+		t.Fatal("session ended before RejectAfterTime")
+	}
+	for range 60 { // past 2 s
+		mock.Add(10 * time.Millisecond)
+	}
+	ev := nextEvent(t, a, transport.EventPeerDown)
+	if ev.Peer != b.ID() {
+		t.Fatalf("down %v", ev.Peer)
+	}
+	testkit.Eventually(t, 5*time.Second, "b ends it too", func() bool { return len(b.Peers()) == 0 })
 }
