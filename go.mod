@@ -3,6 +3,7 @@ module github.com/gwyh/gwyh
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/benbjohnson/clock v1.3.5
 	github.com/flynn/noise v1.1.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7

@@ -73,7 +73,8 @@ func (id *ID) UnmarshalText(b []byte) error {
 
 // Decode parses the text form written by ID.String. Upper-case letters are
 // accepted; anything else that is not exactly 52 base32 characters encoding
-// 32 bytes is an error wrapping ErrBadID.
+// 32 bytes, or whose bytes fail ID.Check (a small-order or non-canonical
+// key, the zero ID among them), is an error wrapping ErrBadID.
 func Decode(s string) (ID, error) {
 	var id ID
 	if len(s) != idTextLen {
@@ -90,22 +91,31 @@ func Decode(s string) (ID, error) {
 	if id.String() != strings.ToLower(s) {
 		return ID{}, fmt.Errorf("%w: %q is not in canonical form", ErrBadID, truncate(s))
 	}
+	if err := id.Check(); err != nil {
+		return ID{}, err
+	}
 	return id, nil
 }
 
-// IDFromBytes returns the ID held in b, which must be exactly IDSize bytes.
+// IDFromBytes returns the ID held in b, which must be exactly IDSize bytes
+// that pass ID.Check; otherwise the error wraps ErrBadID.
 func IDFromBytes(b []byte) (ID, error) {
 	var id ID
 	if len(b) != IDSize {
 		return id, fmt.Errorf("%w: %d bytes, want %d", ErrBadID, len(b), IDSize)
 	}
 	copy(id[:], b)
+	if err := id.Check(); err != nil {
+		return ID{}, err
+	}
 	return id, nil
 }
 
-// Verify reports whether sig is id's valid ed25519 signature of msg.
+// Verify reports whether sig is id's valid ed25519 signature of msg. It is
+// false for every id that fails Check, whatever the signature: crypto/ed25519
+// alone would accept signatures by anyone for a small-order key.
 func (id ID) Verify(msg, sig []byte) bool {
-	if len(sig) != ed25519.SignatureSize {
+	if len(sig) != ed25519.SignatureSize || !id.Valid() {
 		return false
 	}
 	return ed25519.Verify(id[:], msg, sig)

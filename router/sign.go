@@ -69,7 +69,9 @@ func (r *Router) checkPolicy(m *rpc.Message) error {
 		return errBadSig
 	}
 	r.sigbuf = appendSigned(r.sigbuf[:0], m)
-	if !ed25519.Verify(ed25519.PublicKey(m.From), r.sigbuf, m.Signature) {
+	// peer.ID.Verify, not crypto/ed25519 alone: it refuses small-order and
+	// non-canonical keys, for which anyone can make a valid signature.
+	if !peer.ID(m.From).Verify(r.sigbuf, m.Signature) {
 		return errBadSig
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/gwyh/gwyh/transport/internal/replay"
 )
 
 // Data-plane AEAD choice. BenchmarkSeal/BenchmarkOpen on the project's 2-vCPU
@@ -28,6 +30,32 @@ const (
 	cipherChaCha = 0
 	cipherAESGCM = 1
 )
+
+// aeadLimits are the usage limits of one data key, from RFC 9001 §6.6 (QUIC's
+// AEAD limits, for packets of up to 2^16 bytes, which ours are):
+//
+//   - AEAD_AES_128_GCM and AEAD_AES_256_GCM: confidentiality limit 2^23
+//     packets sealed under one key; integrity limit 2^52 forged packets.
+//   - AEAD_CHACHA20_POLY1305: no confidentiality limit below the 2^62
+//     possible packets; integrity limit 2^36 forged packets.
+//
+// A session's initiator rekeys at rekeyAfter packets either way (or at
+// Options.RekeyAfterMessages if lower); nothing is sealed under the key past
+// rejectAfter; and a keypair on which integrity packets failed to
+// authenticate is retired, so a forger gets no more tries on it.
+type aeadLimits struct {
+	rekeyAfter, rejectAfter, integrity uint64
+}
+
+// limitsFor returns the limits of the cipher with the given id.
+func limitsFor(id byte) aeadLimits {
+	if id == cipherAESGCM {
+		// Rekey at half the confidentiality limit: at any plausible packet
+		// rate the rekey completes long before the other half is spent.
+		return aeadLimits{rekeyAfter: 1 << 22, rejectAfter: 1 << 23, integrity: 1 << 52}
+	}
+	return aeadLimits{rekeyAfter: 1 << 60, rejectAfter: replay.RejectAfterMessages, integrity: 1 << 36}
+}
 
 // newCipher returns the data AEAD with the given id under key k.
 func newCipher(id byte, k [32]byte) cipher.AEAD {

@@ -54,6 +54,7 @@ type Conn struct {
 	pending  map[uint32]*handshake               // handshakes in progress by our index
 	halfOpen halfOpens                           // responder XX handshakes in pending
 	known    *simplelru.LRU[peer.ID, *knownPeer] // see rememberLocked
+	cookies  map[netip.AddrPort]storedCookie     // from responders under load, see handleCookie
 
 	readyMu sync.Mutex   // innermost lock; guards ready and peerState.ready
 	ready   []*peerState // peers with queued data, for the writer
@@ -64,10 +65,12 @@ type Conn struct {
 	rcache *keypair // reader goroutine only: the last keypair looked up
 }
 
-// knownPeer is what outlives a session: the static key learned (for IK) and
-// the newest initiation timestamp accepted (against replays).
+// knownPeer is what outlives a session: the newest instance of the peer
+// seen (its static key, for IK, and epoch) and the newest handshake
+// timestamp of that instance (against replays). See rememberLocked.
 type knownPeer struct {
 	static []byte
+	epoch  uint64
 	lastTS tai64n
 }
 
@@ -82,7 +85,11 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	}
 	o := opts.withDefaults()
 	o.NetworkKey = slices.Clone(o.NetworkKey)
-	l, err := newLocalID(id)
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.New()
+	}
+	l, err := newLocalID(id, clk.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +98,6 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		if sock, err = ListenUDP(addr); err != nil {
 			return nil, err
 		}
-	}
-	clk := o.Clock
-	if clk == nil {
-		clk = clock.New()
 	}
 	// One more than MaxPeers: rememberLocked keeps MaxPeers entries and
 	// the live peers' entries, of which there are at most MaxPeers.
@@ -122,6 +125,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 			MaxMessage: o.MaxMessageSize, PeerBytes: o.ReassemblyPeerBytes,
 			TotalBytes: o.ReassemblyBytes, MinFragment: minFragmentData,
 		}),
+		cookies: map[netip.AddrPort]storedCookie{},
 	}
 	c.events = newEventQueue(o.EventQueue, o.EventBytes, c.done)
 	c.wg.Add(4)

@@ -50,7 +50,7 @@ func (c *Conn) Disconnect(id peer.ID) error {
 // nonce scratch, since the AEAD itself is safe for concurrent use.
 func (c *Conn) sendBye(p *peerState) {
 	p.mu.Lock()
-	kp := p.sendKeypair()
+	kp := p.sendKeypair(c.clock.Now(), c.opts.RejectAfterTime)
 	var ctr uint64
 	if kp != nil {
 		ctr = kp.sendCount.Add(1) - 1
@@ -66,9 +66,21 @@ func (c *Conn) sendBye(p *peerState) {
 	c.sendRaw(b, p.address())
 }
 
-// handleBye ends p's session because it said bye on an authentic packet.
-func (c *Conn) handleBye(p *peerState) {
+// handleBye ends p's session because it said bye on an authentic packet
+// sealed on kp, if kp is p's current or next session; it reports whether it
+// did. A bye on an older session (kept for late packets) is dropped and
+// counted as DropExpiredKeypair: it can only be a delayed or replayed one,
+// from before a session that is still in use, which it must not end.
+func (c *Conn) handleBye(p *peerState, kp *keypair) bool {
+	p.mu.Lock()
+	live := kp == p.current || kp == p.next
+	p.mu.Unlock()
+	if !live {
+		c.stats.drop(DropExpiredKeypair)
+		return false
+	}
 	if c.removePeer(p) {
 		c.stats.byes.Add(1)
 	}
+	return true
 }

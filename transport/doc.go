@@ -29,8 +29,11 @@
 // A peer is up from its EventPeerUp to its EventPeerDown, which comes when
 // nothing authentic arrived for PeerDownTimeout, when either side called
 // Disconnect (an authenticated bye frame tells the other), or when the peer
-// restarted (a handshake from its identity with a new Noise static key: the
-// old instance goes down and the new one comes up). Rekeys are silent.
+// restarted (a handshake from its identity with a new Noise static key and a
+// greater instance epoch: the old instance goes down and the new one comes
+// up), or when its session keys reached RejectAfterTime because rekeys kept
+// failing. Rekeys are silent. When two nodes dial each other at once, the
+// lower peer ID's handshake wins on both sides (see crossed.go).
 //
 // Wire format (all integers little-endian), see wire.go and frames.go:
 //
@@ -47,4 +50,61 @@
 // The design follows WireGuard (whitepaper §5; wireguard-go device/, replay/,
 // ratelimiter/) where it applies; see handshake.go and internal/cookie for where it
 // differs (XX, identity binding, network-key-keyed MACs).
+//
+// # Threat model
+//
+// Peers are named by ed25519 keys (peer.ID); a handshake proves the key by
+// signing the Noise static key and the instance epoch (handshake.go). Small-
+// order and non-canonical keys, for which anyone could sign, are refused
+// (peer.ID.Check). Point by point, against WireGuard's:
+//
+//   - Who may talk. WireGuard only answers peers whose public keys are
+//     configured, and its mac1 needs the responder's public key. Here
+//     anyone holding the NetworkKey (or anyone, without one) may handshake
+//     as any identity it holds a private key for: admission is the
+//     NetworkKey plus what the layers above decide per peer.ID. Without the
+//     NetworkKey an attacker cannot make mac1, so every handshake packet it
+//     sends is dropped after one hash, and it cannot complete a handshake
+//     (the key is also psk0): it can replay and drop packets, no more.
+//   - Confidentiality and integrity of data. As WireGuard: ChaCha20-Poly1305
+//     (or AES-256-GCM when both sides have AES hardware) under keys from the
+//     Noise split, 64-bit counters, a sliding replay window, keys rekeyed
+//     after RekeyAfterTime and never used after RejectAfterTime or past the
+//     RFC 9001 §6.6 limits of their cipher. Holding the NetworkKey does not
+//     let an attacker read or forge another pair's sessions: the keys come
+//     from ephemeral and static Diffie-Hellman, not from the NetworkKey.
+//   - Forward secrecy and identity hiding. Sessions have forward secrecy
+//     (ephemeral keys, as WireGuard). Identity hiding is weaker: an XX
+//     responder reveals its identity to anyone who sends msg1, so a holder
+//     of the NetworkKey learns which ID listens at an address; IK (redials
+//     and rekeys) hides both sides as WireGuard does.
+//   - Replay of handshakes. As WireGuard, an IK msg1 must carry a timestamp
+//     newer than the last one seen from that instance of the peer; XX msg2
+//     and msg3 and IK msg2 answer a fresh ephemeral key and cannot be
+//     replayed. Unlike WireGuard, a peer may restart with a new static key:
+//     that replaces a live session only with a greater instance epoch, so a
+//     captured initiation of an older instance cannot end the live one.
+//     Timestamps follow max(wall clock, last + 1), so a step back of the
+//     wall clock does not lock a node out; a restart resets the baseline.
+//   - Denial of service. As WireGuard: under load a cookie round trip
+//     (mac2) proves the source address before any Diffie-Hellman, and
+//     handshakes are rate-limited per source IP; the initiator takes one
+//     cookie reply per attempt and resends nothing at once. Half-open XX
+//     state is bounded (MaxHalfOpen; WireGuard has none, being 1-RTT). A
+//     forged msg2 cannot spoil a pending handshake (the state is rebuilt
+//     for every msg2). An on-path attacker can always drop traffic; what it
+//     cannot do is end a session with an old message: a bye counts only on
+//     the current or next session.
+//   - Addresses. As WireGuard, source addresses are not authenticated and
+//     a peer roams to wherever its authentic data comes from; an on-path
+//     attacker can redirect a session (it stays encrypted) and a spoofer
+//     with the NetworkKey can make a handshake packet appear from any
+//     address. The address reported with EventPeerUp (Event.Addr) is
+//     therefore one proven by a round trip, never a handshake packet's
+//     bare source, and Event.Outbound says whether our own Dial made the
+//     session; layers that score or ban by address (IP colocation, Dout)
+//     must take them from there.
+//   - Key material. Keys are wiped on a best-effort basis only (see
+//     keypair): Go offers no way to clear the AEADs' key schedules or the
+//     copies the runtime makes.
 package transport

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport/internal/cookie"
 )
@@ -40,11 +42,11 @@ func testIdentity(t testing.TB, b byte) *peer.Identity {
 // initiation builds a first handshake message from a fresh initiator.
 func initiation(t testing.TB, jar *cookie.Jar, pattern byte, responderStatic []byte) []byte {
 	t.Helper()
-	l, err := newLocalID(testIdentity(t, 99))
+	l, err := newLocalID(testIdentity(t, 99), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := newNoise(pattern, true, l, nil, responderStatic)
+	hs, err := newNoise(pattern, true, l, nil, responderStatic, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +145,59 @@ func TestResponderAcceptsSeeds(t *testing.T) {
 	if s := c.Stats(); s.HandshakesIK != 1 {
 		t.Fatalf("IK initiation did not complete: %+v", s)
 	}
+}
+
+// FuzzHandshakeInitiator feeds arbitrary msg2s and cookie replies to an
+// initiator with pending XX and IK handshakes, addressed to their indices
+// (msg2s with a valid mac1), so the fuzzer reaches the Noise, identity and
+// cookie checks. Nothing may panic, and no forged message may take a
+// pending handshake out of the table.
+func FuzzHandshakeInitiator(f *testing.F) {
+	// A mock clock: pending handshakes must not expire while fuzzing.
+	c, err := Listen("", testIdentity(f, 1), Options{Socket: newNullSocket(), Clock: clock.NewMock()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { c.Close() })
+	to := netip.MustParseAddrPort("10.1.1.1:1000")
+	responder, err := newLocalID(testIdentity(f, 2), time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := c.initiate(to, peer.ID{}, patternXX, nil, nil, time.Now()); err != nil {
+		f.Fatal(err)
+	}
+	if err := c.initiate(to, peer.ID{}, patternIK, responder.static.Public, nil, time.Now()); err != nil {
+		f.Fatal(err)
+	}
+	c.mu.Lock()
+	idx := map[byte]uint32{}
+	for i, hs := range c.pending {
+		idx[hs.pattern] = i
+	}
+	c.mu.Unlock()
+	f.Add([]byte{typeHandshakeResponse, patternXX}, make([]byte, 32+48+idPayloadSize+16))
+	f.Add([]byte{typeHandshakeResponse, patternIK}, make([]byte, 32+idPayloadSize+16))
+	f.Add([]byte{typeCookieReply, patternXX}, make([]byte, cookieReplySize-cookieReplyHeaderSize))
+	f.Fuzz(func(t *testing.T, head, body []byte) {
+		if len(head) < 2 || len(body) > maxHandshakeSize {
+			return
+		}
+		recv := idx[head[1]]
+		var pkt []byte
+		if head[0] == typeCookieReply {
+			pkt = append(appendCookieReplyHeader(nil, recv), body...)
+		} else {
+			pkt = appendHandshakeHeader(nil, typeHandshakeResponse, head[1], 1, recv)
+			pkt = append(append(pkt, body...), make([]byte, handshakeMacsSize)...)
+			c.jar.Seal(pkt, nil)
+		}
+		c.handlePacket(pkt, to, time.Now())
+		c.mu.Lock()
+		n := len(c.pending)
+		c.mu.Unlock()
+		if n != 2 {
+			t.Fatalf("%d pending handshakes after a forged message, want 2", n)
+		}
+	})
 }

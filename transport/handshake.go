@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flynn/noise"
@@ -23,43 +24,79 @@ var (
 	noisePrologue = []byte("gwyh transport v1")
 	// staticSigPrefix separates the identity's signature over the Noise
 	// static key from every other use of the ed25519 key.
-	staticSigPrefix = []byte("gwyh noise static key v1:")
+	staticSigPrefix = []byte("gwyh noise static key v2:")
 )
 
 // idPayload is the handshake payload that binds a Noise static key to a
-// peer.ID: id(32) sig(64) flags(1) timestamp(12). The signature covers
-// staticSigPrefix ‖ static key. The timestamp (TAI64N-like: big-endian
-// seconds and nanoseconds, strictly increasing per Conn) orders initiations
-// from one identity, so replayed and stale ones are ignored.
-const idPayloadSize = peer.IDSize + 64 + 1 + 12
+// peer.ID and to one running instance of it:
+//
+//	id(32) sig(64) flags(1) epoch(8) timestamp(12)
+//
+// The signature covers staticSigPrefix ‖ static key ‖ epoch, so neither can be
+// swapped without the identity's private key.
+//
+// The epoch (big-endian nanoseconds) names the instance: a Conn draws it at
+// Listen, as max(wall clock, the last epoch drawn in this process + 1). A
+// handshake proving a new static key for a peer that is up is a restart only
+// if its epoch is greater than the live instance's (see checkRemote), so a
+// captured initiation of an older instance cannot replace the current one.
+//
+// The timestamp (TAI64N-like: big-endian seconds + 2^62 and nanoseconds) is
+// per instance strictly increasing, max(wall clock, last + 1 ns), counting
+// the wall clock and never the monotonic one, so a wall-clock step back
+// does not make it go back. It orders initiations of one instance, so
+// replayed ones are ignored; it is recorded from every message that carries
+// it and checked on IK msg1, the one initiation that can be replayed.
+//
+// idPayloadSize is the one definition of the payload's size: handshake
+// sizes derive from it.
+const idPayloadSize = peer.IDSize + 64 + 1 + 8 + 12
 
 const flagAES = 1 // the sender has AES hardware
 
 type tai64n [12]byte
 
-// after reports whether t is later than u: an initiation (IK msg1, XX msg3)
-// must carry a timestamp after the last one accepted from its identity.
+// after reports whether t is later than u.
 func (t tai64n) after(u tai64n) bool { return bytes.Compare(t[:], u[:]) > 0 }
 
 // tsClock hands out strictly increasing timestamps.
 type tsClock struct {
 	mu   sync.Mutex
-	last time.Time
+	last int64 // unix nanoseconds of the last timestamp handed out
 }
 
-// next returns the timestamp for an identity payload sent now: now, or one
-// nanosecond past the last one handed out if now is not later.
+// next returns the timestamp for an identity payload sent now: the wall
+// clock, or one nanosecond past the last one handed out if the wall clock is
+// not later (it stepped back, or the clock is coarse). It compares wall-clock
+// readings: time.Time's After would compare the monotonic ones and let the
+// timestamp follow a wall-clock step back.
 func (c *tsClock) next(now time.Time) tai64n {
 	c.mu.Lock()
-	if !now.After(c.last) {
-		now = c.last.Add(time.Nanosecond)
-	}
-	c.last = now
+	ns := max(now.UnixNano(), c.last+1)
+	c.last = ns
 	c.mu.Unlock()
 	var t tai64n
-	binary.BigEndian.PutUint64(t[:], uint64(now.Unix())+(1<<62))
-	binary.BigEndian.PutUint32(t[8:], uint32(now.Nanosecond()))
+	binary.BigEndian.PutUint64(t[:], uint64(ns/1e9)+(1<<62))
+	binary.BigEndian.PutUint32(t[8:], uint32(ns%1e9))
 	return t
+}
+
+// lastEpoch is the last instance epoch drawn in this process (see
+// nextEpoch). It is process state by nature: it keeps the epochs of
+// successive Conns of one identity in one process increasing even when they
+// start within one clock tick or on mock clocks.
+var lastEpoch atomic.Int64
+
+// nextEpoch returns a new instance epoch: max(wall clock, last + 1) in
+// nanoseconds.
+func nextEpoch(now time.Time) uint64 {
+	for {
+		last := lastEpoch.Load()
+		e := max(now.UnixNano(), last+1)
+		if lastEpoch.CompareAndSwap(last, e) {
+			return uint64(e)
+		}
+	}
 }
 
 var hasAES = cpu.X86.HasAES || cpu.ARM64.HasAES || cpu.S390X.HasAES
@@ -68,23 +105,31 @@ var hasAES = cpu.X86.HasAES || cpu.ARM64.HasAES || cpu.S390X.HasAES
 type localID struct {
 	id     *peer.Identity
 	static noise.DHKey
-	sig    []byte // identity signature over staticSigPrefix ‖ static.Public
+	epoch  uint64 // this instance's epoch (see idPayload)
+	sig    []byte // identity signature over staticSigPrefix ‖ static.Public ‖ epoch
 	flags  byte
 	ts     tsClock
 }
 
-// newLocalID draws a fresh Noise static key for id and signs it.
-func newLocalID(id *peer.Identity) (*localID, error) {
+// newLocalID draws a fresh Noise static key and epoch for id and signs them.
+func newLocalID(id *peer.Identity, now time.Time) (*localID, error) {
 	kp, err := noiseSuite.GenerateKeypair(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("transport: static key: %w", err)
 	}
-	l := &localID{id: id, static: kp}
-	l.sig = id.Sign(append(append([]byte(nil), staticSigPrefix...), kp.Public...))
+	l := &localID{id: id, static: kp, epoch: nextEpoch(now)}
+	l.sig = id.Sign(staticSigned(kp.Public, l.epoch))
 	if hasAES {
 		l.flags = flagAES
 	}
 	return l, nil
+}
+
+// staticSigned is what an identity payload's signature covers.
+func staticSigned(static []byte, epoch uint64) []byte {
+	b := make([]byte, 0, len(staticSigPrefix)+len(static)+8)
+	b = append(append(b, staticSigPrefix...), static...)
+	return binary.BigEndian.AppendUint64(b, epoch)
 }
 
 // payload returns our identity payload, sent in every handshake message but
@@ -95,6 +140,7 @@ func (l *localID) payload(now time.Time) []byte {
 	b = append(b, id[:]...)
 	b = append(b, l.sig...)
 	b = append(b, l.flags)
+	b = binary.BigEndian.AppendUint64(b, l.epoch)
 	ts := l.ts.next(now)
 	return append(b, ts[:]...)
 }
@@ -103,13 +149,15 @@ func (l *localID) payload(now time.Time) []byte {
 type remoteID struct {
 	id    peer.ID
 	flags byte
+	epoch uint64
 	ts    tai64n
 }
 
 // verifyPayload checks that b, the payload of a handshake message other
 // than XX msg1, is an idPayload of the right size whose signature binds
-// static, the sender's Noise static key. It does not check the timestamp
-// (see checkRemote).
+// static, the sender's Noise static key, and the epoch to a valid ID (see
+// peer.ID.Verify, which refuses small-order and non-canonical keys). It
+// checks neither epoch nor timestamp (see checkRemote).
 func verifyPayload(b, static []byte) (remoteID, error) {
 	var r remoteID
 	if len(b) != idPayloadSize || len(static) != 32 {
@@ -117,12 +165,12 @@ func verifyPayload(b, static []byte) (remoteID, error) {
 	}
 	copy(r.id[:], b)
 	sig := b[peer.IDSize : peer.IDSize+64]
-	msg := append(append(make([]byte, 0, len(staticSigPrefix)+32), staticSigPrefix...), static...)
-	if !r.id.Verify(msg, sig) {
+	r.flags = b[peer.IDSize+64]
+	r.epoch = binary.BigEndian.Uint64(b[peer.IDSize+65:])
+	if !r.id.Verify(staticSigned(static, r.epoch), sig) {
 		return r, fmt.Errorf("%w: identity signature", errAuth)
 	}
-	r.flags = b[peer.IDSize+64]
-	copy(r.ts[:], b[peer.IDSize+65:])
+	copy(r.ts[:], b[peer.IDSize+73:])
 	return r, nil
 }
 
@@ -137,8 +185,12 @@ func negotiateCipher(local, remote byte) byte {
 // newNoise starts the Noise state of one handshake, before msg1 (XX or IK,
 // as initiator or responder), with our static key, the prologue, and psk
 // (the network key) as psk0 when set; an IK initiator passes the
-// responder's static key as peerStatic. It checks nothing.
-func newNoise(pattern byte, initiator bool, l *localID, psk, peerStatic []byte) (*noise.HandshakeState, error) {
+// responder's static key as peerStatic. eph, when set, is the private
+// ephemeral key msg1 is to carry (an initiator rebuilding its state, see
+// initiatorState): flynn/noise draws the ephemeral key from Config.Random
+// when it writes msg1, so eph is fed to it as the random source. It checks
+// nothing.
+func newNoise(pattern byte, initiator bool, l *localID, psk, peerStatic, eph []byte) (*noise.HandshakeState, error) {
 	cfg := noise.Config{
 		CipherSuite:   noiseSuite,
 		Pattern:       noise.HandshakeXX,
@@ -150,6 +202,9 @@ func newNoise(pattern byte, initiator bool, l *localID, psk, peerStatic []byte) 
 		cfg.Pattern = noise.HandshakeIK
 		cfg.PeerStatic = peerStatic
 	}
+	if eph != nil {
+		cfg.Random = bytes.NewReader(eph)
+	}
 	if psk != nil {
 		cfg.PresharedKey = psk
 		cfg.PresharedKeyPlacement = 0
@@ -159,19 +214,28 @@ func newNoise(pattern byte, initiator bool, l *localID, psk, peerStatic []byte) 
 
 // handshake is one handshake in progress, as initiator or responder.
 type handshake struct {
-	hs        *noise.HandshakeState
+	hs        *noise.HandshakeState // responder: the state after msg2
 	pattern   byte
 	initiator bool
 	local     uint32 // our index for the session being made
 	remote    uint32 // the peer's index, once known
 	addr      netip.AddrPort
 	created   time.Time
-	expect    peer.ID         // initiator: the peer Dial wants (zero: any)
-	msg       []byte          // initiator: the first message as sent (for cookie resends)
-	waiter    chan dialResult // initiator: Dial's result channel, nil for rekeys
+	// Initiator only. The Noise state after msg1 is not kept: flynn/noise
+	// changes it even when reading a message fails, so a forged msg2 would
+	// spoil it. Each msg2 is read on a state rebuilt from msg1's ephemeral
+	// key and payload instead (initiatorState).
+	eph        []byte          // msg1's private ephemeral key
+	payload    []byte          // msg1's payload (IK: our identity payload)
+	peerStatic []byte          // IK: the responder's static key msg1 is encrypted to
+	expect     peer.ID         // the peer Dial wants (zero: any)
+	msg        []byte          // the first message as sent
+	cookied    bool            // a cookie reply for this attempt was accepted
+	waiter     chan dialResult // Dial's result channel, nil for rekeys
 
-	source         netip.Addr // responder: the initiator's source (see halfOpens)
-	hoPrev, hoNext *handshake // responder: neighbours in Conn.halfOpen
+	// Responder only.
+	source         netip.Addr // the initiator's source (see halfOpens)
+	hoPrev, hoNext *handshake // neighbours in Conn.halfOpen
 }
 
 type dialResult struct {
@@ -181,12 +245,17 @@ type dialResult struct {
 
 // splitKeys turns the Noise split, after the last message (XX msg3, IK
 // msg2), into the data-plane ciphers: the initiator sends with the first.
+// The key copies it makes are wiped once the ciphers are keyed (best effort,
+// see keypair.retire).
 func splitKeys(initiator bool, cs1, cs2 *noise.CipherState, cipherID byte) (send, recv aeadDir) {
 	k1, k2 := cs1.UnsafeKey(), cs2.UnsafeKey()
 	if !initiator {
 		k1, k2 = k2, k1
 	}
-	return aeadDir{aead: newCipher(cipherID, k1)}, aeadDir{aead: newCipher(cipherID, k2)}
+	send, recv = aeadDir{aead: newCipher(cipherID, k1)}, aeadDir{aead: newCipher(cipherID, k2)}
+	clear(k1[:])
+	clear(k2[:])
+	return send, recv
 }
 
 type noiseState = *noise.HandshakeState
@@ -202,12 +271,21 @@ func (c *Conn) checkMac1(b []byte) bool {
 }
 
 // checkRemote verifies the identity payload of a handshake message (every
-// message but XX msg1 carries one: XX msg2 and msg3, IK msg1 and msg2): that it binds static, the peer's Noise static key,
-// to a peer ID by that ID's signature, and that the ID is not ours.
-// Initiation payloads (IK msg1, XX msg3: timestamps from the initiator) must
-// also be newer than the last one accepted from that ID, and are then
-// recorded. It counts the drop when it fails.
-func (c *Conn) checkRemote(payload, static []byte, initiation bool) (remoteID, bool) {
+// message but XX msg1 carries one: XX msg2 and msg3, IK msg1 and msg2): that
+// it binds static, the peer's Noise static key, and an epoch to a valid peer
+// ID by that ID's signature, and that the ID is not ours. Then:
+//
+//   - For a peer that is up with another static key, the message is from
+//     another instance: only one with a greater epoch (a restart) passes.
+//   - With checkTS (IK msg1, the only message that can be replayed: every
+//     other one answers a fresh ephemeral key of ours), the timestamp must be
+//     newer than the last one seen from the same instance. XX msg3 is not
+//     checked, so a wall clock stepped back between the initiator's restarts
+//     cannot lock it out.
+//
+// It records the instance and timestamp (see rememberLocked) and counts the
+// drop when it fails.
+func (c *Conn) checkRemote(payload, static []byte, checkTS bool) (remoteID, bool) {
 	rid, err := verifyPayload(payload, static)
 	if err != nil {
 		c.stats.drop(DropAuth)
@@ -217,16 +295,17 @@ func (c *Conn) checkRemote(payload, static []byte, initiation bool) (remoteID, b
 		c.stats.drop(DropHandshakeUnexpected)
 		return rid, false
 	}
-	if !initiation {
-		return rid, true
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if k, ok := c.known.Peek(rid.id); ok && !rid.ts.after(k.lastTS) {
+	if p := c.peers[rid.id]; p != nil && p.olderInstance(static, rid.epoch) {
 		c.stats.drop(DropStaleHandshake)
 		return rid, false
 	}
-	c.rememberLocked(rid.id, nil, &rid.ts)
+	if k, ok := c.known.Peek(rid.id); checkTS && ok && bytes.Equal(k.static, static) && !rid.ts.after(k.lastTS) {
+		c.stats.drop(DropStaleHandshake)
+		return rid, false
+	}
+	c.rememberLocked(rid.id, static, rid.epoch, &rid.ts)
 	return rid, true
 }
 
@@ -249,6 +328,7 @@ func (c *Conn) dropPendingLocked(idx uint32) {
 		if !hs.initiator {
 			c.halfOpen.remove(hs)
 		}
+		clear(hs.eph) // best effort: the private ephemeral key is no longer needed
 		delete(c.pending, idx)
 	}
 }

@@ -8,9 +8,10 @@ package transport
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	mrand "math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -72,7 +73,7 @@ func (c *Conn) Dial(ctx context.Context, addr string, expect peer.ID) (peer.ID, 
 // so that many dialers do not retry in lockstep.
 func retryDelay(base time.Duration, attempt int) time.Duration {
 	d := base << min(attempt, 3)
-	return d*3/4 + rand.N(d/2+1)
+	return d*3/4 + mrand.N(d/2+1)
 }
 
 func resolveAddr(addr string) (netip.AddrPort, error) {
@@ -100,19 +101,20 @@ func (c *Conn) knownStatic(id peer.ID) []byte {
 // initiate sends msg1 of a fresh handshake to to (XX msg1: an ephemeral
 // key; IK msg1: ephemeral, our static key and identity payload, encrypted to
 // static, the responder's static key learned earlier) and records the
-// attempt under a new index, so that handleResponse can find it. waiter is
-// Dial's result channel, nil for rekeys. It checks nothing from the peer.
+// attempt under a new index, so that handleResponse can find it. msg1 carries
+// mac2 when a cookie from to is at hand (see handleCookie). waiter is Dial's
+// result channel, nil for rekeys. It checks nothing from the peer.
 func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static []byte, waiter chan dialResult, now time.Time) error {
-	hs, err := newNoise(pattern, true, c.local, c.opts.NetworkKey, static)
-	if err != nil {
+	eph := make([]byte, 32)
+	if _, err := rand.Read(eph); err != nil {
 		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
-	var payload []byte
+	hs := &handshake{pattern: pattern, initiator: true, addr: to, created: now, expect: expect,
+		eph: eph, peerStatic: slices.Clone(static), waiter: waiter}
 	if pattern == patternIK {
-		payload = c.local.payload(now)
+		hs.payload = c.local.payload(now)
 	}
-	msg, _, _, err := writeHandshake(typeHandshakeInit, pattern, 0, hs, payload)
-	if err != nil {
+	if _, err := c.initiatorState(hs); err != nil {
 		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	c.mu.Lock()
@@ -121,40 +123,74 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 		c.mu.Unlock()
 		return err
 	}
-	c.finishHandshake(msg, idx, nil)
-	c.pending[idx] = &handshake{hs: hs, pattern: pattern, initiator: true, local: idx, addr: to,
-		created: now, expect: expect, msg: msg, waiter: waiter}
+	hs.local = idx
+	c.finishHandshake(hs.msg, idx, c.cookieForLocked(to, now))
+	c.pending[idx] = hs
 	c.mu.Unlock()
-	c.sendRaw(slices.Clone(msg), to)
+	c.sendRaw(slices.Clone(hs.msg), to)
 	return nil
+}
+
+// initiatorState returns a fresh Noise state of the initiator's handshake
+// hs after msg1, rebuilt from msg1's ephemeral key and payload: Noise is
+// deterministic given the keys, so the state equals the one that wrote msg1.
+// The first call also sets hs.msg (with its index and MACs still zero).
+// Reading msg2 on a rebuilt state means a forged msg2 spoils nothing.
+func (c *Conn) initiatorState(hs *handshake) (*noise.HandshakeState, error) {
+	st, err := newNoise(hs.pattern, true, c.local, c.opts.NetworkKey, hs.peerStatic, hs.eph)
+	if err != nil {
+		return nil, err
+	}
+	msg, _, _, err := writeHandshake(typeHandshakeInit, hs.pattern, 0, st, hs.payload)
+	if err != nil {
+		return nil, err
+	}
+	if hs.msg == nil {
+		hs.msg = msg
+	}
+	return st, nil
 }
 
 // handleResponse reads the responder's msg2 to one of our handshakes: XX
 // msg2 (the responder's ephemeral and static keys and identity payload) or
 // IK msg2 (its ephemeral key and identity payload, completing the
-// handshake). It checks mac1,
-// that the receiver index names a pending handshake of ours with the same
-// pattern, that the Noise message decrypts, that the identity payload binds
-// the responder's static key to a peer ID other than ours (no timestamp
-// check: msg2 answers our own fresh msg1), and that the ID is the one Dial
-// expects, if any. For XX it then sends msg3 (our static key and identity
-// payload); either way it installs the session and tells Dial.
-func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.Time) {
+// handshake). It checks mac1, that the receiver index names a pending
+// handshake of ours with the same pattern, that the Noise message decrypts
+// (on a rebuilt state: until msg2 authenticates, the pending handshake is
+// neither taken nor changed, so a forged msg2 cannot kill the dial), that
+// the identity payload binds the responder's static key to a peer ID other
+// than ours, from the live instance or a newer one (no timestamp check: msg2
+// answers our own fresh msg1), and that the ID is the one Dial expects, if
+// any. For XX it then sends msg3 (our static key and identity payload);
+// either way it installs the session and tells Dial. The session's address
+// is the one msg1 was sent to, not msg2's source.
+func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Time) {
 	if !c.checkMac1(b) {
 		return
 	}
-	hs := c.takePending(h.Receiver, true, h.Pattern)
-	if hs == nil {
+	c.mu.Lock()
+	hs := c.pending[h.Receiver]
+	c.mu.Unlock()
+	if hs == nil || !hs.initiator || hs.pattern != h.Pattern {
 		c.stats.drop(DropUnknownSession)
 		return
 	}
-	payload, cs1, cs2, err := hs.hs.ReadMessage(nil, noiseMessage(b))
+	st, err := c.initiatorState(hs)
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return
 	}
-	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), false)
+	payload, cs1, cs2, err := st.ReadMessage(nil, noiseMessage(b))
+	if err != nil || (hs.pattern == patternIK && cs1 == nil) {
+		c.stats.drop(DropAuth)
+		return
+	}
+	rid, ok := c.checkRemote(payload, st.PeerStatic(), false)
 	if !ok {
+		return
+	}
+	if c.takePending(h.Receiver, true, h.Pattern) != hs {
+		c.stats.drop(DropUnknownSession) // answered already, or cancelled meanwhile
 		return
 	}
 	if !hs.expect.IsZero() && rid.id != hs.expect {
@@ -162,41 +198,68 @@ func (c *Conn) handleResponse(b []byte, h header, from netip.AddrPort, now time.
 		hs.notify(dialResult{id: rid.id, err: fmt.Errorf("%w: got %s, want %s", ErrPeerMismatch, rid.id.Short(), hs.expect.Short())})
 		return
 	}
-	s := newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), addr: from, current: true}
+	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, started: hs.created,
+		kp: &keypair{initiator: true}}
+	// A handshake that loses a crossing (crossed.go) must not send msg3:
+	// the peer would install a session we drop. The peer's own session is
+	// up, so Dial gets it.
+	c.mu.Lock()
+	lose, _ := c.crossedLocked(c.peers[rid.id], s)
+	c.mu.Unlock()
+	if lose {
+		c.stats.drop(DropHandshakeUnexpected)
+		hs.notify(dialResult{id: rid.id})
+		return
+	}
 	var final []byte
 	if hs.pattern == patternXX {
-		final, cs1, cs2, err = c.sendFinal(hs, h.Sender, from, now)
+		final, cs1, cs2, err = c.sendFinal(hs, st, h.Sender, now)
 		if err != nil {
 			c.stats.drop(DropAuth)
 			return
 		}
 		c.stats.hsXX.Add(1)
 	} else {
-		if cs1 == nil {
-			c.stats.drop(DropAuth)
-			return
-		}
 		s.keepalive = true
 		c.stats.hsIK.Add(1)
 	}
-	send, recv := splitKeys(true, cs1, cs2, negotiateCipher(c.local.flags, rid.flags))
-	s.kp = &keypair{local: hs.local, remote: h.Sender, initiator: true, send: send, recv: recv, final: final}
+	cipherID := negotiateCipher(c.local.flags, rid.flags)
+	send, recv := splitKeys(true, cs1, cs2, cipherID)
+	s.kp = &keypair{local: hs.local, remote: h.Sender, initiator: true, send: send, recv: recv, final: final, limits: limitsFor(cipherID)}
 	s.kp.finalSent.Store(now.UnixNano())
+	s.kp.finalEvery.Store(int64(min(max(2*now.Sub(hs.created), 2*c.opts.TickInterval), c.opts.HandshakeRetry)))
 	if c.install(s, now) == nil {
-		c.stats.drop(DropHandshakeTableFull)
-		hs.notify(dialResult{err: fmt.Errorf("%w: peer table full", ErrHandshake)})
+		if c.hasSession(rid.id) {
+			hs.notify(dialResult{id: rid.id}) // a crossed handshake of the peer's made the session
+		} else {
+			hs.notify(dialResult{err: fmt.Errorf("%w: session refused (see Stats.Drops)", ErrHandshake)})
+		}
 		return
 	}
 	hs.notify(dialResult{id: rid.id})
 	c.cancelSiblings(hs)
 }
 
+// hasSession reports whether the peer id has a session.
+func (c *Conn) hasSession(id peer.ID) bool {
+	c.mu.Lock()
+	p := c.peers[id]
+	c.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.gone && p.current != nil
+}
+
 // sendFinal writes and sends XX msg3 (our static key and identity payload)
-// to the responder whose index is receiver, and returns it with the
-// session's cipher states; the timer resends it until the session is
-// confirmed. It fails if the Noise state does not complete.
-func (c *Conn) sendFinal(hs *handshake, receiver uint32, to netip.AddrPort, now time.Time) (final []byte, cs1, cs2 *noise.CipherState, err error) {
-	final, cs1, cs2, err = writeHandshake(typeHandshakeFinal, patternXX, receiver, hs.hs, c.local.payload(now))
+// on st, the Noise state after msg2, to the responder whose index is
+// receiver, at the address msg1 went to, and returns it with the session's
+// cipher states; the timer resends it until the session is confirmed. It
+// fails if the Noise state does not complete.
+func (c *Conn) sendFinal(hs *handshake, st *noise.HandshakeState, receiver uint32, now time.Time) (final []byte, cs1, cs2 *noise.CipherState, err error) {
+	final, cs1, cs2, err = writeHandshake(typeHandshakeFinal, patternXX, receiver, st, c.local.payload(now))
 	if err == nil && cs1 == nil {
 		err = errAuth // the XX state did not complete: never with a sound peer
 	}
@@ -204,21 +267,40 @@ func (c *Conn) sendFinal(hs *handshake, receiver uint32, to netip.AddrPort, now 
 		return nil, nil, nil, err
 	}
 	c.finishHandshake(final, hs.local, nil)
-	c.sendRaw(final, to)
+	c.sendRaw(final, hs.addr)
 	return final, cs1, cs2, nil
+}
+
+// cookieLife is how long a cookie from a responder is used: the responder
+// accepts it while the secret it came from is current or previous, for at
+// least internal/cookie's rotation period of two minutes.
+const cookieLife = 2 * time.Minute
+
+// storedCookie is the last cookie a responder under load gave us.
+type storedCookie struct {
+	cookie []byte
+	at     time.Time
 }
 
 // handleCookie reads a cookie reply to one of our msg1s (XX or IK) from a
 // responder under load. It checks that the receiver index names a pending
-// handshake we initiated and that the reply decrypts with the network key
-// and that msg1's mac1 as associated data; then it resends that msg1 with
-// mac2 made from the cookie. The Noise state is untouched.
+// handshake we initiated that has had no cookie reply yet (one per
+// attempt), and that the reply decrypts with the network key and that msg1's
+// mac1 as associated data. It then keeps the cookie for the responder's
+// address: the next attempt (Dial's retry, or the next rekey) carries mac2
+// made from it. Nothing is resent at once, as in WireGuard, so forged or
+// replayed replies cannot make us send. The Noise state is untouched.
 func (c *Conn) handleCookie(b []byte, h header) {
 	c.mu.Lock()
 	hs := c.pending[h.Receiver]
+	cookied := hs != nil && hs.cookied
 	c.mu.Unlock()
 	if hs == nil || !hs.initiator {
 		c.stats.drop(DropUnknownSession)
+		return
+	}
+	if cookied {
+		c.stats.drop(DropHandshakeUnexpected)
 		return
 	}
 	ck, err := c.jar.OpenReply(b[cookieReplyHeaderSize:], hs.msg)
@@ -226,9 +308,34 @@ func (c *Conn) handleCookie(b []byte, h header) {
 		c.stats.drop(DropAuth)
 		return
 	}
-	msg := slices.Clone(hs.msg)
-	c.jar.Seal(msg, ck)
-	c.sendRaw(msg, hs.addr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hs.cookied {
+		c.stats.drop(DropHandshakeUnexpected)
+		return
+	}
+	hs.cookied = true
+	if _, ok := c.cookies[hs.addr]; ok || len(c.cookies) < c.opts.MaxPeers {
+		c.cookies[hs.addr] = storedCookie{cookie: ck, at: c.clock.Now()}
+	}
+}
+
+// cookieForLocked returns the cookie to make mac2 with for a msg1 to to,
+// or nil. c.mu held.
+func (c *Conn) cookieForLocked(to netip.AddrPort, now time.Time) []byte {
+	if sc, ok := c.cookies[to]; ok && now.Sub(sc.at) < cookieLife {
+		return sc.cookie
+	}
+	return nil
+}
+
+// expireCookiesLocked forgets cookies older than cookieLife. c.mu held.
+func (c *Conn) expireCookiesLocked(now time.Time) {
+	for a, sc := range c.cookies {
+		if now.Sub(sc.at) >= cookieLife {
+			delete(c.cookies, a)
+		}
+	}
 }
 
 // cancelSiblings forgets the other attempts of the Dial that hs belongs to,

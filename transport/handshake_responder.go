@@ -83,7 +83,7 @@ func (c *Conn) respondInit(b []byte, h header, from netip.AddrPort, now time.Tim
 			return
 		}
 	}
-	hs, err := newNoise(h.Pattern, false, c.local, c.opts.NetworkKey, nil)
+	hs, err := newNoise(h.Pattern, false, c.local, c.opts.NetworkKey, nil, nil)
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return
@@ -133,14 +133,34 @@ func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.Add
 
 // respondIK answers IK msg1 (the initiator's ephemeral and static keys and
 // identity payload, encrypted to our static key) with IK msg2, our
-// ephemeral key and identity payload, which completes the handshake. It checks that the identity
-// payload binds the initiator's static key to a peer ID other than ours and
-// that its timestamp is newer than any accepted from that ID (so a replayed
-// msg1 is dropped). The session is installed unconfirmed: it becomes
-// current when the initiator first sends on it.
+// ephemeral key and identity payload, which completes the handshake. It
+// checks that the identity payload binds the initiator's static key to a
+// peer ID other than ours, from the live instance or a newer one, with a
+// timestamp newer than any seen from that instance (so a replayed msg1 is
+// dropped), and that it does not lose to a crossed initiation of ours (see
+// crossed.go; checked before msg2 goes out, so that the initiator does not
+// install a session we drop). The session is installed unconfirmed: it
+// becomes current, and the peer up at msg1's source, when the initiator
+// first sends on it.
 func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.AddrPort, now time.Time) {
 	rid, ok := c.checkRemote(payload, hs.PeerStatic(), true)
 	if !ok {
+		return
+	}
+	s := newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), epoch: rid.epoch, addr: from, started: now,
+		kp: &keypair{}}
+	c.mu.Lock()
+	lose, resend := c.crossedLocked(c.peers[rid.id], s)
+	var again []byte
+	if lose && resend != nil {
+		again = slices.Clone(resend.msg)
+	}
+	c.mu.Unlock()
+	if lose {
+		c.stats.drop(DropHandshakeUnexpected)
+		if again != nil {
+			c.sendRaw(again, resend.addr)
+		}
 		return
 	}
 	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, c.local.payload(now))
@@ -157,14 +177,15 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 	}
 	c.finishHandshake(out, idx, nil)
 	c.mu.Unlock()
-	send, recv := splitKeys(false, cs1, cs2, negotiateCipher(c.local.flags, rid.flags))
-	kp := &keypair{local: idx, remote: h.Sender, send: send, recv: recv}
+	cipherID := negotiateCipher(c.local.flags, rid.flags)
+	send, recv := splitKeys(false, cs1, cs2, cipherID)
+	s.kp = &keypair{local: idx, remote: h.Sender, send: send, recv: recv, limits: limitsFor(cipherID)}
 	// Install before sending the response: the handshake worker runs
 	// beside the reader, which must find the session when the initiator's
 	// first data packet follows the response. The session is unconfirmed,
-	// so nothing is sent on it before the response.
-	if c.install(newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), addr: from, kp: kp}, now) == nil {
-		c.stats.drop(DropHandshakeTableFull)
+	// so nothing is sent on it before the response. install counts its
+	// refusals.
+	if c.install(s, now) == nil {
 		return
 	}
 	c.sendRaw(out, from)
@@ -175,16 +196,20 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 // payload), completing an XX handshake we answered. It checks mac1, that
 // the receiver index names a half-open XX handshake of ours, that the Noise
 // message decrypts and completes the handshake, and that the identity
-// payload binds the initiator's static key to a peer ID other than ours
-// with a timestamp newer than any accepted from that ID. It installs the
-// session as current and pings, which tells the initiator msg3 arrived.
-func (c *Conn) handleFinal(b []byte, h header, from netip.AddrPort, now time.Time) {
+// payload binds the initiator's static key to a peer ID other than ours,
+// from the live instance or a newer one. Its timestamp is recorded, not
+// checked: msg3 answers our fresh msg2 and cannot be replayed. It installs
+// the session as current, with the peer at msg1's source (where msg2 went,
+// which msg3 proves arrived; msg3's own source is not trusted), and pings,
+// which tells the initiator msg3 arrived.
+func (c *Conn) handleFinal(b []byte, h header, _ netip.AddrPort, now time.Time) {
 	if !c.checkMac1(b) {
 		return
 	}
 	hs := c.takePending(h.Receiver, false, patternXX)
 	if hs == nil {
 		c.stats.drop(DropUnknownSession)
+		c.repingFinal(h.Receiver, now)
 		return
 	}
 	payload, cs1, cs2, err := hs.hs.ReadMessage(nil, noiseMessage(b))
@@ -192,18 +217,39 @@ func (c *Conn) handleFinal(b []byte, h header, from netip.AddrPort, now time.Tim
 		c.stats.drop(DropAuth)
 		return
 	}
-	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), true)
+	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), false)
 	if !ok {
 		return
 	}
-	send, recv := splitKeys(false, cs1, cs2, negotiateCipher(c.local.flags, rid.flags))
-	kp := &keypair{local: hs.local, remote: hs.remote, send: send, recv: recv}
-	p := c.install(newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), addr: from, kp: kp, current: true}, now)
+	cipherID := negotiateCipher(c.local.flags, rid.flags)
+	send, recv := splitKeys(false, cs1, cs2, cipherID)
+	kp := &keypair{local: hs.local, remote: hs.remote, send: send, recv: recv, limits: limitsFor(cipherID)}
+	p := c.install(newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), epoch: rid.epoch, addr: hs.addr,
+		kp: kp, current: true, started: hs.created}, now)
 	if p == nil {
-		c.stats.drop(DropHandshakeTableFull)
 		return
 	}
 	c.stats.hsXX.Add(1)
 	// A ping tells the initiator its final message arrived.
 	c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePing, c.pingStamp(now)))
+}
+
+// repingFinal answers a msg3 for a session already made from it (the
+// initiator resends msg3 until a packet on the session confirms it; our
+// ping was lost) with another ping, if that session is the current one.
+// The ping goes to the peer's address, never to the msg3's source.
+func (c *Conn) repingFinal(idx uint32, now time.Time) {
+	c.mu.Lock()
+	kp := c.index[idx]
+	c.mu.Unlock()
+	if kp == nil || kp.initiator {
+		return
+	}
+	p := kp.peer
+	p.mu.Lock()
+	current := p.current == kp
+	p.mu.Unlock()
+	if current {
+		c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePing, c.pingStamp(now)))
+	}
 }

@@ -24,16 +24,16 @@ func TestKnownTableBound(t *testing.T) {
 	defer c.mu.Unlock()
 	for i := range maxPeers { // every entry live: one more is allowed
 		c.peers[id(i)] = &peerState{id: id(i)}
-		c.rememberLocked(id(i), []byte{1}, nil)
+		c.rememberLocked(id(i), []byte{1}, 0, nil)
 	}
-	c.rememberLocked(id(100), nil, &tai64n{1})
+	c.rememberLocked(id(100), nil, 0, &tai64n{1})
 	if n := c.known.Len(); n != maxPeers+1 {
 		t.Fatalf("%d entries with all %d live, want %d", n, maxPeers, maxPeers+1)
 	}
 	delete(c.peers, id(0))
 	delete(c.peers, id(1))
 	for i := 101; i < 110; i++ {
-		c.rememberLocked(id(i), nil, &tai64n{1})
+		c.rememberLocked(id(i), nil, 0, &tai64n{1})
 		if n := c.known.Len(); n > maxPeers+1 {
 			t.Fatalf("%d entries, want at most %d", n, maxPeers+1)
 		}

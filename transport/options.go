@@ -59,8 +59,17 @@ type Options struct {
 	// RekeyAfterTime: the initiator of a session starts a new handshake when
 	// the session is this old. Default 2 min (WireGuard RekeyAfterTime).
 	RekeyAfterTime time.Duration
+	// RejectAfterTime: no packet is sent or accepted on session keys older
+	// than this, and old sessions kept for late packets are dropped at this
+	// age; a session whose rekeys kept failing until its keys reach it ends
+	// (EventPeerDown). Default 3 min (WireGuard Reject-After-Time); it must
+	// exceed RekeyAfterTime + 3×HandshakeRetry, when the responder of a
+	// session rekeys if the initiator did not.
+	RejectAfterTime time.Duration
 	// RekeyAfterMessages: the initiator of a session rekeys once this many
-	// packets went either way on it. Default 2^60.
+	// packets went either way on it. Default 2^60. Sessions on AES-256-GCM
+	// rekey after 2^22 packets whatever it says, and seal none past 2^23
+	// (RFC 9001 §6.6; see aeadLimits).
 	RekeyAfterMessages uint64
 	// ReassemblyTimeout: an incomplete fragmented message is discarded (and
 	// counted) after this long. Default 5 s.
@@ -143,6 +152,7 @@ func (o Options) withDefaults() Options {
 	defD(&o.ReportInterval, 50*time.Millisecond)
 	defD(&o.HandshakeRetry, 2*time.Second)
 	defD(&o.RekeyAfterTime, 2*time.Minute)
+	defD(&o.RejectAfterTime, 3*time.Minute)
 	if o.RekeyAfterMessages == 0 {
 		o.RekeyAfterMessages = 1 << 60
 	}
@@ -195,12 +205,15 @@ func (o Options) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"KeepaliveInterval": o.KeepaliveInterval, "PeerDownTimeout": o.PeerDownTimeout,
 		"ReportInterval": o.ReportInterval, "HandshakeRetry": o.HandshakeRetry,
-		"RekeyAfterTime": o.RekeyAfterTime, "ReassemblyTimeout": o.ReassemblyTimeout,
+		"RekeyAfterTime": o.RekeyAfterTime, "RejectAfterTime": o.RejectAfterTime, "ReassemblyTimeout": o.ReassemblyTimeout,
 		"TickInterval": o.TickInterval,
 	} {
 		if d < 0 {
 			bad("%s negative", name)
 		}
+	}
+	if o.RejectAfterTime <= o.RekeyAfterTime+3*o.HandshakeRetry {
+		bad("RejectAfterTime %v ≤ RekeyAfterTime %v + 3×HandshakeRetry %v", o.RejectAfterTime, o.RekeyAfterTime, o.HandshakeRetry)
 	}
 	if o.PeerDownTimeout <= o.KeepaliveInterval {
 		bad("PeerDownTimeout %v ≤ KeepaliveInterval %v", o.PeerDownTimeout, o.KeepaliveInterval)

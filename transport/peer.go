@@ -15,18 +15,29 @@ import (
 // keypair is one direction-pair of session keys (a "session" in WireGuard's
 // words). send is used only by the writer goroutine, recv and replay only by
 // the reader goroutine.
+//
+// Key material is wiped on a best-effort basis only: the key copies the
+// transport makes are cleared once the AEADs are keyed (splitKeys), and a
+// retired keypair is dropped from every table so nothing reaches its
+// AEADs any more; but the AEADs' own key schedules (crypto/cipher and
+// x/crypto keep them unexported), the Noise library's copies, and any copy
+// the Go runtime made while moving or collecting memory stay until the
+// garbage collector reuses that memory.
 type keypair struct {
 	peer      *peerState
 	local     uint32 // our index: peers put it in packets to us
 	remote    uint32 // the peer's index: we put it in packets to it
-	initiator bool
+	initiator bool   // we sent msg1 of the handshake that made it
 	created   time.Time
+	addr      netip.AddrPort // the peer's address the handshake proved (Event.Addr)
 	send      aeadDir
 	recv      aeadDir
 	replay    replay.Filter
+	limits    aeadLimits    // of its cipher
 	sendCount atomic.Uint64 // next counter to send
 	confirmed atomic.Bool   // a packet arrived on it
 	dead      atomic.Bool   // removed from Conn.index
+	authFails atomic.Uint64 // packets that failed to open on it (reader)
 
 	// Receive counters for reports (reader writes, timer reads), under rxMu
 	// so that a report's packets and highest counter are consistent.
@@ -38,9 +49,12 @@ type keypair struct {
 	repPackets, repHighest uint64
 	repSeen                bool
 
-	// XX initiator: the final message, resent until the keypair is confirmed.
-	final     []byte
-	finalSent atomic.Int64 // unix nanos of the last send
+	// XX initiator: the final message, resent until the keypair is confirmed,
+	// first after twice the handshake's round trip, then backing off to
+	// HandshakeRetry (queued data waits for the confirmation, see held).
+	final      []byte
+	finalSent  atomic.Int64 // unix nanos of the last send
+	finalEvery atomic.Int64 // current resend interval, nanoseconds
 }
 
 func (kp *keypair) rxHighestLoad() uint64 {
@@ -52,7 +66,8 @@ func (kp *keypair) rxHighestLoad() uint64 {
 // peerState is one peer with a session. Fields under mu unless noted.
 type peerState struct {
 	id     peer.ID
-	static [32]byte
+	static [32]byte // the live instance's Noise static key (under mu)
+	epoch  uint64   // and its epoch (under mu)
 	addr   atomic.Pointer[netip.AddrPort]
 
 	lastRecv atomic.Int64 // unix nanos of the last authentic packet (reader)
@@ -87,7 +102,8 @@ func (p *peerState) address() netip.AddrPort {
 // maxOldKeypairs is how many replaced sessions stay valid for receiving.
 // Crossing or retried handshakes can leave the two sides briefly disagreeing
 // on which session is current; keeping a few old ones means a packet sealed
-// on any recent session still opens.
+// on any recent session still opens. Old sessions are also retired once
+// older than Options.RejectAfterTime (see expireKeypairsLocked).
 const maxOldKeypairs = 3
 
 // recvKeypairs returns the sessions a report may be about. p.mu held.
@@ -99,11 +115,27 @@ func (p *peerState) recvKeypairs() []*keypair {
 	return append(ks, p.old...)
 }
 
-// sendKeypair returns the keypair to send on, or nil. p.mu held.
-func (p *peerState) sendKeypair() *keypair {
+// sendKeypair returns the keypair to send on at now, or nil: the current
+// one, unless it is older than rejectAfter (Options.RejectAfterTime) or
+// sealed as many packets as its cipher allows (aeadLimits). p.mu held.
+func (p *peerState) sendKeypair(now time.Time, rejectAfter time.Duration) *keypair {
 	kp := p.current
-	if kp == nil || kp.sendCount.Load() >= replay.RejectAfterMessages {
+	if kp == nil || !kp.usable(now, rejectAfter) || kp.sendCount.Load() >= kp.limits.rejectAfter {
 		return nil
 	}
 	return kp
 }
+
+// usable reports whether kp may still send or receive at now: it is younger
+// than rejectAfter (Options.RejectAfterTime, as WireGuard's
+// Reject-After-Time) and still counted as in use.
+func (kp *keypair) usable(now time.Time, rejectAfter time.Duration) bool {
+	return now.Sub(kp.created) < rejectAfter && !kp.dead.Load()
+}
+
+// held reports whether the queue must wait rather than go out on kp: an XX
+// initiator's session is not used for queued data until the responder
+// showed it read msg3 (its ping on the session). Until then packets on it
+// would be dropped as of an unknown session if msg3 was lost or the
+// handshake lost a crossing (crossed.go); held, they leave once confirmed.
+func (kp *keypair) held() bool { return kp.final != nil && !kp.confirmed.Load() }

@@ -87,9 +87,16 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 		c.stats.drop(DropUnknownSession)
 		return
 	}
+	if !kp.usable(now, c.opts.RejectAfterTime) {
+		c.stats.drop(DropExpiredKeypair)
+		return
+	}
 	plain, err := kp.recv.openData(b, h.Counter)
 	if err != nil {
 		c.stats.drop(DropAuth)
+		if kp.authFails.Add(1) >= kp.limits.integrity {
+			c.retire(kp) // RFC 9001 §6.6 integrity limit: no more tries on this key
+		}
 		return
 	}
 	if !kp.replay.Check(h.Counter) {
@@ -146,8 +153,9 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 		case frameReport:
 			c.handleReport(p, f.Rep)
 		case frameBye:
-			c.handleBye(p)
-			return shed // the session is gone; what follows is moot
+			if c.handleBye(p, kp) {
+				return shed // the session is gone; what follows is moot
+			}
 		}
 	}
 	return shed

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -33,39 +34,72 @@ func (c *Conn) newIndexLocked() (uint32, error) {
 
 // newSession is a completed handshake, ready to install.
 type newSession struct {
-	id        peer.ID
-	static    []byte
+	id     peer.ID
+	static []byte
+	epoch  uint64 // the peer instance's epoch (see idPayload)
+	// addr is the peer's address as proven by a round trip (see Event.Addr):
+	// the address msg1 went to (initiator) or came from (responder), never
+	// the bare source of the message that completed the handshake.
 	addr      netip.AddrPort
 	kp        *keypair
-	current   bool // usable for sending at once (initiator, or XX responder)
-	keepalive bool // send a packet at once so the responder confirms (IK initiator)
+	current   bool      // usable for sending at once (initiator, or XX responder)
+	keepalive bool      // send a packet at once so the responder confirms (IK initiator)
+	started   time.Time // when the handshake began here (msg1 sent or received)
 }
 
 // install makes s the peer's session: confirmed keypairs become current
 // (old ones stay valid for receiving, see maxOldKeypairs), unconfirmed ones
 // wait as next until the peer uses them. It emits EventPeerUp for a new peer.
-// It returns the peer, or nil if the peer table is full.
+// It returns the peer, or nil, with the drop counted, if the peer table is
+// full, if s comes from an older instance of a peer that is up, or if s lost
+// a crossed handshake (see crossedLocked).
 func (c *Conn) install(s newSession, now time.Time) *peerState {
 	c.mu.Lock()
 	p := c.peers[s.id]
-	if p != nil && !p.gone && p.restartedAs(s.static) {
-		// A new instance of the peer: the old one's session, queue and
-		// partial messages go with an EventPeerDown, and the new one
-		// comes up below as a fresh peer with its EventPeerUp.
-		c.mu.Unlock()
-		c.stats.restarts.Add(1)
-		c.log.Debug("transport: peer restarted", "peer", s.id.Short())
-		c.removePeer(p)
-		c.mu.Lock()
-		p = c.peers[s.id]
+	if p != nil && !p.gone {
+		restart, stale := p.restartedAs(s.static, s.epoch)
+		if stale {
+			c.mu.Unlock()
+			c.stats.drop(DropStaleHandshake)
+			return nil
+		}
+		if restart {
+			// A new instance of the peer: the old one's session, queue and
+			// partial messages go with an EventPeerDown if it was up, and
+			// the new one comes up below as a fresh peer with its
+			// EventPeerUp.
+			c.mu.Unlock()
+			if c.removePeer(p) && p.wasUp() {
+				c.stats.restarts.Add(1)
+				c.log.Debug("transport: peer restarted", "peer", s.id.Short())
+			}
+			c.mu.Lock()
+			p = c.peers[s.id]
+		}
 	}
 	if p != nil && p.gone {
 		p = nil
+	}
+	if lose, resend := c.crossedLocked(p, s); lose {
+		var msg []byte
+		if resend != nil {
+			msg = slices.Clone(resend.msg)
+		}
+		c.mu.Unlock()
+		c.stats.drop(DropHandshakeUnexpected)
+		if msg != nil {
+			c.sendRaw(msg, resend.addr)
+		}
+		return nil
+	}
+	if !s.kp.initiator && c.ID().Compare(s.id) > 0 {
+		c.wonByPeerLocked(s)
 	}
 	fresh := p == nil
 	if p == nil {
 		if len(c.peers) >= c.opts.MaxPeers {
 			c.mu.Unlock()
+			c.stats.drop(DropHandshakeTableFull)
 			return nil
 		}
 		p = &peerState{id: s.id}
@@ -74,9 +108,10 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		p.lastRecv.Store(now.UnixNano())
 		c.peers[s.id] = p
 	}
-	c.rememberLocked(s.id, s.static, nil)
+	c.rememberLocked(s.id, s.static, s.epoch, nil)
 	s.kp.peer = p
 	s.kp.created = now
+	s.kp.addr = s.addr
 	c.index[s.kp.local] = s.kp
 	addr := s.addr
 	if fresh || s.current {
@@ -86,6 +121,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	}
 	p.mu.Lock()
 	copy(p.static[:], s.static)
+	p.epoch = s.epoch
 	if s.current {
 		c.rotateLocked(p, s.kp)
 	} else {
@@ -109,20 +145,43 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	c.nudge()
 	c.log.Debug("transport: session", "peer", s.id.Short(), "addr", addr, "index", s.kp.local, "current", s.current)
 	if up {
-		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr})
+		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr, Outbound: s.kp.initiator})
 	}
 	return p
 }
 
-// restartedAs reports whether a handshake proving static comes from
+// restartedAs tells whether a handshake proving static and epoch comes from
 // another instance of p's identity: every Conn draws its own Noise static
 // key (newLocalID), so a rekey or a crossed handshake of the same instance
-// proves the same key, and only a restarted process proves another. The
-// handshake's identity signature over the key rules out forgeries.
-func (p *peerState) restartedAs(static []byte) bool {
+// proves the same key, and only another process proves another. While p is
+// up, only a greater epoch replaces it (restart); a smaller or equal one is
+// an older instance (stale), whose captured initiation must not end the
+// live session. A peer not yet up is replaced by any other instance. The
+// identity signature over key and epoch rules out forgeries.
+func (p *peerState) restartedAs(static []byte, epoch uint64) (restart, stale bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.static != [32]byte{} && !bytes.Equal(p.static[:], static)
+	if p.static == [32]byte{} || bytes.Equal(p.static[:], static) {
+		return false, false
+	}
+	if p.up && epoch <= p.epoch {
+		return false, true
+	}
+	return true, false
+}
+
+// olderInstance reports whether a handshake proving static and epoch comes
+// from an instance of p's identity older than the one that is up.
+func (p *peerState) olderInstance(static []byte, epoch uint64) bool {
+	_, stale := p.restartedAs(static, epoch)
+	return stale
+}
+
+// wasUp reports whether EventPeerUp was sent for p.
+func (p *peerState) wasUp() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.up
 }
 
 // unindexLocked retires kp: packets to its index are unknown from now on.
@@ -130,6 +189,62 @@ func (p *peerState) restartedAs(static []byte) bool {
 func (c *Conn) unindexLocked(kp *keypair) {
 	kp.dead.Store(true)
 	delete(c.index, kp.local)
+}
+
+// retire stops using kp, which reached its cipher's integrity limit (see
+// aeadLimits): packets to its index are unknown from now on. When kp is
+// p's current session the session ends (EventPeerDown), since the peer
+// sends on it; a new handshake brings the peer back.
+func (c *Conn) retire(kp *keypair) {
+	p := kp.peer
+	c.mu.Lock()
+	p.mu.Lock()
+	current := p.current == kp
+	if !current {
+		c.unindexLocked(kp)
+		p.old = slices.DeleteFunc(p.old, func(k *keypair) bool { return k == kp })
+		if p.next == kp {
+			p.next = nil
+		}
+	}
+	p.mu.Unlock()
+	c.mu.Unlock()
+	c.stats.drop(DropExpiredKeypair)
+	if current {
+		c.removePeer(p)
+	}
+}
+
+// expireKeypairs retires p's sessions older than RejectAfterTime (see
+// keypair.usable): old and next ones go from the tables; when the current
+// one is that old, every rekey failed for RejectAfterTime - RekeyAfterTime,
+// and the session ends (EventPeerDown) rather than going on with the same
+// keys. It reports whether the session ended.
+func (c *Conn) expireKeypairs(p *peerState, now time.Time) bool {
+	limit := c.opts.RejectAfterTime
+	c.mu.Lock()
+	p.mu.Lock()
+	ended := p.current != nil && !p.current.usable(now, limit)
+	if !ended {
+		p.old = slices.DeleteFunc(p.old, func(k *keypair) bool {
+			if k.usable(now, limit) {
+				return false
+			}
+			c.unindexLocked(k)
+			return true
+		})
+		if p.next != nil && !p.next.usable(now, limit) {
+			c.unindexLocked(p.next)
+			p.next = nil
+		}
+	}
+	p.mu.Unlock()
+	c.mu.Unlock()
+	if ended {
+		c.log.Debug("transport: session keys expired", "peer", p.id.Short())
+		c.removePeer(p)
+	}
+	return ended
 }
 
 // rotateLocked makes kp current. c.mu and p.mu held.
@@ -172,25 +287,39 @@ func (c *Conn) confirm(kp *keypair) {
 	c.mu.Unlock()
 	c.nudge()
 	if up {
-		c.emit(Event{Kind: EventPeerUp, Peer: p.id, Addr: p.address()})
+		// The proven address: msg1's source, where our msg2 went, which
+		// this first packet on the session shows arrived.
+		c.emit(Event{Kind: EventPeerUp, Peer: p.id, Addr: kp.addr, Outbound: kp.initiator})
 	}
 }
 
-// rememberLocked records a peer's static key and/or initiation timestamp.
+// rememberLocked records what a handshake proved about a peer: its
+// instance (static key and epoch) and, when ts is not nil, the timestamp of
+// its message. The entry follows the newest instance: a greater epoch with
+// another static key replaces it and resets the timestamp baseline; an
+// older instance's (accepted only while the peer is not up, see
+// restartedAs) changes nothing. The timestamp only moves forward.
+//
 // The table keeps MaxPeers entries, plus one while every entry belongs to a
 // peer with a session: to make room it forgets the least recently
-// remembered peer without one, never a live peer's. c.mu held.
-func (c *Conn) rememberLocked(id peer.ID, static []byte, ts *tai64n) {
+// remembered peer without one, never a live peer's, so the timestamps that
+// guard live sessions are never evicted. c.mu held.
+func (c *Conn) rememberLocked(id peer.ID, static []byte, epoch uint64, ts *tai64n) {
 	k, ok := c.known.Get(id)
 	if !ok {
 		c.forgetKnownLocked()
 		k = &knownPeer{}
 		c.known.Add(id, k)
 	}
-	if static != nil {
+	if !bytes.Equal(k.static, static) {
+		if k.static != nil && epoch <= k.epoch {
+			return
+		}
 		k.static = append(k.static[:0], static...)
+		k.epoch = epoch
+		k.lastTS = tai64n{}
 	}
-	if ts != nil {
+	if ts != nil && ts.after(k.lastTS) {
 		k.lastTS = *ts
 	}
 }

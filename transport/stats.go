@@ -32,6 +32,7 @@ const (
 	DropHalfOpenEvicted                      // half-open handshake evicted for a newer one (per-source cap or table full)
 	DropUnpaddedInit                         // msg1 smaller than the reply it asks for (it would amplify)
 	DropEventPeerShare                       // payload discarded: its peer holds its share of the Events queue
+	DropExpiredKeypair                       // packet on session keys older than RejectAfterTime or retired at their AEAD limits, or a bye on a replaced session
 	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
@@ -41,6 +42,7 @@ var dropNames = [...]string{
 	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
 	"event-queue-full", "queue-full", "peer-down", "write-error",
 	"handshake-queue-full", "half-open-evicted", "unpadded-init", "event-peer-share",
+	"expired-keypair",
 }
 
 // String returns the cause's short name, e.g. "replay".

@@ -40,6 +40,9 @@ func (c *Conn) tick(now time.Time) {
 			c.removePeer(p)
 			continue
 		}
+		if c.expireKeypairs(p, now) {
+			continue
+		}
 		c.tickPeer(p, now)
 	}
 	c.reasmMu.Lock()
@@ -100,8 +103,9 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 		_ = c.initiate(p.address(), p.id, patternIK, static[:], nil, now)
 	}
 	if kp != nil && kp.final != nil && !kp.confirmed.Load() &&
-		now.Sub(time.Unix(0, kp.finalSent.Load())) >= c.opts.HandshakeRetry {
+		now.Sub(time.Unix(0, kp.finalSent.Load())) >= time.Duration(kp.finalEvery.Load()) {
 		kp.finalSent.Store(now.UnixNano())
+		kp.finalEvery.Store(int64(min(2*time.Duration(kp.finalEvery.Load()), c.opts.HandshakeRetry)))
 		c.sendRaw(kp.final, p.address())
 	}
 }
@@ -114,8 +118,8 @@ func (c *Conn) rekeyDue(kp *keypair, now time.Time) bool {
 	if age >= limit {
 		return true
 	}
-	return kp.initiator && (kp.sendCount.Load() >= c.opts.RekeyAfterMessages ||
-		kp.rxHighestLoad() >= c.opts.RekeyAfterMessages)
+	msgs := min(c.opts.RekeyAfterMessages, kp.limits.rekeyAfter) // AES-GCM: RFC 9001 §6.6
+	return kp.initiator && (kp.sendCount.Load() >= msgs || kp.rxHighestLoad() >= msgs)
 }
 
 // unconfirmedLimit is how long a current session may go without a packet

@@ -153,18 +153,18 @@ func FuzzParsePacket(f *testing.F) {
 // overheads) match what the Noise library writes, with and without a PSK.
 func TestHandshakeSizes(t *testing.T) {
 	for _, psk := range [][]byte{nil, bytes.Repeat([]byte{1}, 32)} {
-		li, err := newLocalID(testIdentity(t, 1))
+		li, err := newLocalID(testIdentity(t, 1), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		lr, err := newLocalID(testIdentity(t, 2))
+		lr, err := newLocalID(testIdentity(t, 2), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now()
 		for _, pattern := range []byte{patternXX, patternIK} {
-			ini, _ := newNoise(pattern, true, li, psk, lr.static.Public)
-			res, _ := newNoise(pattern, false, lr, psk, nil)
+			ini, _ := newNoise(pattern, true, li, psk, lr.static.Public, nil)
+			res, _ := newNoise(pattern, false, lr, psk, nil, nil)
 			var payload []byte
 			if pattern == patternIK {
 				payload = li.payload(now)

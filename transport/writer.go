@@ -146,14 +146,18 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 	c := w.c
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	kp := p.sendKeypair()
-	if kp == nil || p.gone {
+	kp := p.sendKeypair(now, c.opts.RejectAfterTime)
+	if kp == nil || kp.held() || p.gone {
 		c.notReady(p)
 		return false, 0
 	}
 	to := p.address()
 	room := c.maxPlain()
 	for len(w.pkts) < batchSize {
+		if kp.sendCount.Load() >= kp.limits.rejectAfter {
+			c.notReady(p) // the cipher allows no more on this key: wait for the rekey
+			return false, 0
+		}
 		if p.queue.empty() && !p.keepalive {
 			c.notReady(p)
 			return false, 0
