@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"time"
 
@@ -250,6 +251,10 @@ func (n *Node) dial(ctx context.Context, t peering.Target) (peer.ID, error) {
 	return id, n.errClosed(err)
 }
 
+// errDialSessionEnded: a Dial returned, but the session it made had
+// already ended when the loop learnt of it.
+var errDialSessionEnded = errors.New("node: the dialled session ended before it was linked")
+
 // dialDone handles the end of a dial, whatever it was for: on success the
 // session is (or soon will be) up, and a peer when a link was wanted; on
 // failure the peer manager and membership learn what they were waiting
@@ -257,6 +262,13 @@ func (n *Node) dial(ctx context.Context, t peering.Target) (peer.ID, error) {
 func (n *Node) dialDone(now time.Time, kind dialKind, t peering.Target, id peer.ID, err error) {
 	if !t.ID.IsZero() {
 		delete(n.dialing, t.ID)
+	}
+	if _, live := n.conn.PeerStats(id); err == nil && n.sessions[id] == nil && !live {
+		// The session our Dial made ended before the result reached the
+		// loop (its EventPeerDown came first). Remembering the dial would
+		// make the peer's next session, which it may open itself, count
+		// as ours.
+		err = errDialSessionEnded
 	}
 	if err != nil {
 		n.counts.dialFailures++

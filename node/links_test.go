@@ -75,3 +75,35 @@ func TestPeerOpenedSessionNotOutbound(t *testing.T) {
 		t.Fatalf("peers %+v, want the peer, outbound", st.Peers)
 	}
 }
+
+// A Dial whose session already ended when its result reaches the loop is
+// a failed dial: the node does not remember it as its own, so a session
+// the peer opens later is not taken for ours (outbound).
+func TestDialResultAfterSessionEnded(t *testing.T) {
+	nw := bindtest.NewNetwork()
+	cfg := testConfig(t, 0)
+	cfg.socket = nw.Listen()
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	gone := testkit.Identity(t, "gone-peer").ID()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var (
+		remembered bool
+		failures   uint64
+	)
+	if err := a.do(ctx, func(now time.Time) {
+		before := a.counts.dialFailures
+		a.dialDone(now, dialPeer, peering.Target{ID: gone, Addr: "10.0.0.1:9"}, gone, nil)
+		_, remembered = a.ourDial[gone]
+		failures = a.counts.dialFailures - before
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if remembered || failures != 1 {
+		t.Fatalf("remembered our dial %v, failures %d; want false, 1", remembered, failures)
+	}
+}
