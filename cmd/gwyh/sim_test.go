@@ -22,7 +22,7 @@ func TestSimList(t *testing.T) {
 	}
 }
 
-// TestSimJSON checks the keys of BENCH.md §3 and the plot file.
+// TestSimJSON checks the keys of docs/BENCH.md §3 and the plot file.
 func TestSimJSON(t *testing.T) {
 	plot := filepath.Join(t.TempDir(), "p.svg")
 	var out, errb bytes.Buffer
