@@ -43,7 +43,11 @@ type Config struct {
 	// insist on that identity. Any member of the cluster will do; the node
 	// dials them until one answers, joins the cluster's membership through
 	// it and from then on learns every member. Empty: the node starts a
-	// cluster of its own, which others join through it.
+	// cluster of its own, which others join through it. The host must be
+	// an IP address or a host name (resolved when dialled), the port a
+	// number or a service name: anything else fails Validate. A seed that
+	// cannot be reached is logged at Warn, once per cause, with the likely
+	// cause (no answer, a host that does not resolve, another peer ID).
 	Bootstrap []string
 	// Direct lists explicit peers (GossipSub v1.1 "Explicit Peering
 	// Agreements"), same syntax as Bootstrap. They are always reconnected,

@@ -81,7 +81,11 @@ printed on stdout as "<author>: <text>". Membership changes (a member
 joined, was suspected, died, left) are printed on stderr. The node runs
 until interrupted (Ctrl-C), also after stdin ends, and then leaves the
 cluster gracefully. Its peer ID and address are printed on stderr at
-start; others can join it with -join <peer-id>@<address>.
+start; others can join it with -join <peer-id>@<address>. A -join peer
+that cannot be reached is reported on stderr with the likely cause (no
+answer: nothing listening, or a different -network-key; a host that does
+not resolve; another peer than the ID given). A line longer than the
+largest message (1 MiB) is reported and skipped.
 
 example, two terminals:
   gwyh node -listen 127.0.0.1:7001 -identity a.key
