@@ -43,7 +43,11 @@ type Config struct {
 	// insist on that identity. Any member of the cluster will do; the node
 	// dials them until one answers, joins the cluster's membership through
 	// it and from then on learns every member. Empty: the node starts a
-	// cluster of its own, which others join through it.
+	// cluster of its own, which others join through it. The host must be
+	// an IP address or a host name (resolved when dialled), the port a
+	// number or a service name: anything else fails Validate. A seed that
+	// cannot be reached is logged at Warn, once per cause, with the likely
+	// cause (no answer, a host that does not resolve, another peer ID).
 	Bootstrap []string
 	// Direct lists explicit peers (GossipSub v1.1 "Explicit Peering
 	// Agreements"), same syntax as Bootstrap. They are always reconnected,
@@ -223,79 +227,91 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem in c at once (errors.Join), each wrapping
-// ErrConfig; nil when New can use c. It does not touch the file system or
-// the network: an identity file that cannot be read or an address in use
-// are reported by New.
+// Validate reports every problem in c at once (errors.Join), each a
+// *ConfigError wrapping ErrConfig; nil when New can use c. It does not
+// touch the file system or the network beyond resolving the host names of
+// Listen and Advertise: an identity file that cannot be read or an address
+// in use are reported by New.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	badErr := func(field string, err error) {
+		errs = append(errs, &ConfigError{Field: field, Problem: err.Error(), Err: err})
+	}
+	badAddr := func(field, value string, err error) {
+		ce := &ConfigError{Field: field, Value: value, Problem: err.Error(), Err: err}
+		var ae *addrError
+		if errors.As(err, &ae) {
+			ce.Problem = ae.reason
+		}
+		errs = append(errs, ce)
 	}
 	if _, err := parseListen(c.Listen); err != nil {
-		bad("Listen: %v", err)
+		badAddr("Listen", c.Listen, err)
 	}
 	if c.NetworkKey != nil && len(c.NetworkKey) != 32 {
-		bad("NetworkKey has %d bytes, want 32", len(c.NetworkKey))
+		bad("NetworkKey", "%d bytes, want 32", len(c.NetworkKey))
 	}
 	if err := c.Membership.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("%w: Membership: %w", ErrConfig, err))
+		badErr("Membership", err)
 	}
 	if c.Advertise != "" {
 		if _, err := parseListen(c.Advertise); err != nil {
-			bad("Advertise: %v", err)
+			badAddr("Advertise", c.Advertise, err)
 		}
 	}
 	if err := c.Gossip.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("%w: Gossip: %w", ErrConfig, err))
+		badErr("Gossip", err)
 	}
 	if c.Score != nil {
 		if err := c.Score.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: Score: %w", ErrConfig, err))
+			badErr("Score", err)
 		}
 		if err := c.Thresholds.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: Thresholds: %w", ErrConfig, err))
+			badErr("Thresholds", err)
 		}
 	}
 	for i, b := range c.Bootstrap {
 		if _, err := parseTarget(b); err != nil {
-			bad("Bootstrap[%d]: %v", i, err)
+			badAddr(fmt.Sprintf("Bootstrap[%d]", i), b, err)
 		}
 	}
 	for i, b := range c.Direct {
 		if _, err := parseTarget(b); err != nil {
-			bad("Direct[%d]: %v", i, err)
+			badAddr(fmt.Sprintf("Direct[%d]", i), b, err)
 		}
 	}
 	if c.SignaturePolicy != router.StrictSign && c.SignaturePolicy != router.StrictNoSign {
-		bad("unknown SignaturePolicy %d", c.SignaturePolicy)
+		bad("SignaturePolicy", "unknown policy %d", c.SignaturePolicy)
 	}
 	if c.MTU < 576 || c.MTU > 65000 {
-		bad("MTU %d outside 576..65000", c.MTU)
+		bad("MTU", "%d outside 576..65000", c.MTU)
 	}
 	if c.MaxMessageSize < 1 || c.MaxMessageSize > 64<<20 {
-		bad("MaxMessageSize %d outside 1..64 MiB", c.MaxMessageSize)
+		bad("MaxMessageSize", "%d outside 1..64 MiB", c.MaxMessageSize)
 	}
 	if c.PeersLow < 1 || c.PeersHigh < c.PeersLow {
-		bad("water marks: want 1 ≤ PeersLow ≤ PeersHigh (PeersLow=%d PeersHigh=%d)", c.PeersLow, c.PeersHigh)
+		bad("PeersLow", "water marks: want 1 ≤ PeersLow ≤ PeersHigh (PeersLow=%d PeersHigh=%d)", c.PeersLow, c.PeersHigh)
 	}
 	if c.DisconnectBackoff < 0 {
-		bad("DisconnectBackoff %v < 0", c.DisconnectBackoff)
+		bad("DisconnectBackoff", "%v < 0", c.DisconnectBackoff)
 	}
 	if c.DialBackoff < 0 || c.MaxDialBackoff < c.DialBackoff || c.DialTimeout < 0 {
-		bad("dial timing: want 0 ≤ DialBackoff ≤ MaxDialBackoff and DialTimeout ≥ 0")
+		bad("DialBackoff", "dial timing: want 0 ≤ DialBackoff ≤ MaxDialBackoff and DialTimeout ≥ 0")
 	}
 	if c.LANDiscovery {
 		if ap, err := netip.ParseAddrPort(c.LANGroup); err != nil || !ap.Addr().IsMulticast() {
-			bad("LANGroup %q: want a multicast ip:port", c.LANGroup)
+			errs = append(errs, &ConfigError{Field: "LANGroup", Value: c.LANGroup, Problem: "want a multicast ip:port"})
 		}
 		if c.LANInterval < 0 {
-			bad("LANInterval %v negative", c.LANInterval)
+			bad("LANInterval", "%v negative", c.LANInterval)
 		}
 	}
 	if c.ValidationWorkers < 1 || c.SubscriptionBuffer < 1 || c.PublishHighWater < 1 {
-		bad("ValidationWorkers, SubscriptionBuffer and PublishHighWater must be positive")
+		bad("ValidationWorkers", "ValidationWorkers, SubscriptionBuffer and PublishHighWater must be positive")
 	}
 	return errors.Join(errs...)
 }

@@ -3,12 +3,19 @@ package node
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // Errors returned by the node and its handles. Compare with errors.Is.
 var (
-	// ErrConfig wraps every problem New finds in a Config.
+	// ErrConfig wraps every problem New finds in a Config; those of
+	// Validate, and an unreadable identity file, are *ConfigError.
 	ErrConfig = errors.New("node: invalid config")
+	// ErrListen: New could not bind Config.Listen (the address is in use,
+	// is not one of this host's, or needs privileges); the error wraps the
+	// operating system's too (errors.Is(err, syscall.EADDRINUSE)). Nothing
+	// was started.
+	ErrListen = errors.New("node: cannot listen")
 	// ErrClosed: the node (or the handle's topic) is closed; nothing was
 	// done.
 	ErrClosed = errors.New("node: closed")
@@ -51,6 +58,59 @@ var (
 	// does not parse or resolve.
 	ErrBadAddress = errors.New("node: bad address")
 )
+
+// ConfigError is one problem New found in a Config. Validate returns them
+// joined (errors.Join); New returns Validate's error, or one ConfigError
+// for a problem only found when starting (an unreadable identity file). It
+// wraps ErrConfig and, when there is one, the cause (ErrBadAddress for an
+// address that does not parse).
+type ConfigError struct {
+	// Field is the Config field, with the index for a list entry:
+	// "Listen", "Bootstrap[1]", "IdentityFile", "MTU".
+	Field string
+	// Value is the field's value when it is text (an address, a file
+	// name); "" otherwise.
+	Value string
+	// Problem says what is wrong, in a few words without package
+	// prefixes: "missing port in address", "MTU 100 outside 576..65000".
+	Problem string
+	// Err is the cause, or nil.
+	Err error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("%v: %s %q: %s", ErrConfig, e.Field, e.Value, e.Problem)
+	}
+	return fmt.Sprintf("%v: %s: %s", ErrConfig, e.Field, e.Problem)
+}
+
+// Unwrap returns ErrConfig and the cause, if any.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrConfig}
+	}
+	return []error{ErrConfig, e.Err}
+}
+
+// listenError is New's error when binding Config.Listen fails: it wraps
+// ErrListen and the transport's error, and says the operating system's
+// reason briefly ("address already in use").
+type listenError struct {
+	addr string
+	err  error
+}
+
+func (e *listenError) Error() string {
+	reason := e.err.Error()
+	var errno syscall.Errno
+	if errors.As(e.err, &errno) {
+		reason = errno.Error()
+	}
+	return fmt.Sprintf("%v on %s: %s", ErrListen, e.addr, reason)
+}
+
+func (e *listenError) Unwrap() []error { return []error{ErrListen, e.err} }
 
 // PublishError is the error of a Publish that published the message (it
 // has an id, was delivered to the node's own subscriptions and is in the

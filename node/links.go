@@ -237,7 +237,10 @@ func (n *Node) startDial(kind dialKind, t peering.Target) {
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout)
 		defer cancel()
 		id, err := n.dial(ctx, t)
-		_ = n.do(n.ctx, func(now time.Time) { n.dialDone(now, kind, t, id, err) })
+		_ = n.do(n.ctx, func(now time.Time) {
+			n.noteDial(t, id, err)
+			n.dialDone(now, kind, t, id, err)
+		})
 	}()
 }
 

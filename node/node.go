@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,7 @@ type Node struct {
 	snapPeer []peer.ID // connected peers, sorted; published by the loop
 
 	lanDrops [numNodeDrops]atomic.Uint64 // drops counted by the LAN beacon receiver, off the loop
+	dialWarn dialWarner                  // owned by the event loop
 
 	loopState // owned by the event loop
 }
@@ -67,8 +69,9 @@ type call struct {
 
 // New validates cfg, binds the UDP socket, starts the node and begins
 // dialling cfg.Bootstrap in the background. Every Config problem is
-// reported at once (errors wrapping ErrConfig); a listen address in use
-// or an unreadable identity file are reported too.
+// reported at once (errors wrapping ErrConfig), as is an unreadable
+// identity file; a listen address that cannot be bound (in use, not this
+// host's) is reported wrapping ErrListen.
 func New(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -76,7 +79,7 @@ func New(cfg Config) (*Node, error) {
 	cfg = cfg.withDefaults()
 	ident, err := loadIdentity(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, &ConfigError{Field: "IdentityFile", Value: cfg.IdentityFile, Problem: strings.TrimPrefix(err.Error(), "peer: "), Err: err}
 	}
 	n := &Node{cfg: cfg, ident: ident, clock: cfg.Clock, log: cfg.Logger, tracer: cfg.Tracer}
 	if n.r, n.scorer, err = newRouter(cfg, ident); err != nil {
@@ -89,7 +92,10 @@ func New(cfg Config) (*Node, error) {
 		topts.Socket = cfg.socket
 	}
 	if n.conn, err = transport.Listen(cfg.Listen, ident, topts); err != nil {
-		return nil, fmt.Errorf("%w: Listen %q: %w", ErrConfig, cfg.Listen, err)
+		if errors.Is(err, transport.ErrConfig) {
+			return nil, &ConfigError{Field: "Transport", Problem: err.Error(), Err: err}
+		}
+		return nil, &listenError{addr: cfg.Listen, err: err}
 	}
 	if n.mem, n.pm, err = newCluster(cfg, ident.ID(), advertise(cfg, n.conn.LocalAddr())); err != nil {
 		n.conn.Close()

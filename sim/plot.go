@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"strconv"
 )
 
 // PlotRun is one run drawn in a plot, with its legend label.
@@ -33,10 +34,13 @@ type series struct {
 	x, y   []float64
 }
 
-// panel is one chart: axes ranges, labels and lines.
+// panel is one chart: axes ranges, labels and lines. With xlog the x
+// axis is logarithmic (xmin > 0), ticked at xticks.
 type panel struct {
 	title, xlabel, ylabel  string
 	xmin, xmax, ymin, ymax float64
+	xlog                   bool
+	xticks                 []float64
 	lines                  []series
 }
 
@@ -62,15 +66,16 @@ func WritePlot(w io.Writer, title string, runs []PlotRun) error {
 	return bw.Flush()
 }
 
-// cdfPanel is the latency CDF of each run, up to the largest p99.9.
+// cdfPanel is the latency CDF of each run, on the axis latencyAxis picks.
 func cdfPanel(runs []PlotRun) panel {
-	p := panel{title: "latency CDF (measured messages)", xlabel: "latency, virtual ms", ylabel: "fraction of deliveries", ymax: 1}
+	p := panel{title: "latency CDF (measured messages)", xlabel: "latency, virtual ms (log scale)", ylabel: "fraction of deliveries", ymax: 1, xlog: true}
+	var lats [][]float64
 	for i, r := range runs {
 		lat := r.Result.LatencyCDF()
 		if len(lat) == 0 {
 			continue
 		}
-		p.xmax = math.Max(p.xmax, lat[min(len(lat)-1, int(0.999*float64(len(lat))))])
+		lats = append(lats, lat)
 		s := series{label: r.Label, color: plotColors[i%len(plotColors)]}
 		const pts = 200
 		for k := 0; k <= pts; k++ {
@@ -80,8 +85,76 @@ func cdfPanel(runs []PlotRun) panel {
 		}
 		p.lines = append(p.lines, s)
 	}
-	p.xmax = niceCeil(p.xmax)
+	p.xmin, p.xmax = latencyAxis(lats)
+	p.xticks = logTicks(p.xmin, p.xmax)
 	return p
+}
+
+// latencyAxis returns the range of the latency axis for the sorted
+// latencies (ms) of each run: from the smallest 0.1th percentile to the
+// largest 99.9th, rounded out to 1, 2 or 5 times a power of ten, hi at
+// least twice lo. On a log scale, this fits runs whose latencies
+// are all large (none crowd a corner near zero) and runs with a long tail
+// (the last 0.1 % does not stretch the axis; those points are drawn at
+// its edge).
+func latencyAxis(lats [][]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), 0
+	for _, l := range lats {
+		if len(l) == 0 {
+			continue
+		}
+		lo = math.Min(lo, l[int(0.001*float64(len(l)-1))])
+		hi = math.Max(hi, l[int(math.Ceil(0.999*float64(len(l)-1)))])
+	}
+	const floor = 0.01 // ms: a latency of zero has no place on a log axis
+	if hi <= 0 {
+		return 1, 10
+	}
+	lo = niceFloor(math.Max(lo, floor))
+	hi = niceCeil(math.Max(hi, floor))
+	if hi < 2*lo {
+		lo = niceFloor(hi / 2)
+	}
+	return lo, hi
+}
+
+// niceFloor rounds v > 0 down to 1, 2 or 5 times a power of ten.
+func niceFloor(v float64) float64 {
+	e := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{5, 2, 1} {
+		if v >= m*e*(1-1e-9) {
+			return m * e
+		}
+	}
+	return e
+}
+
+// logTicks returns the ticks of a log axis from lo to hi: 1, 2 and 5
+// times each power of ten when they are at most 10, else powers of ten
+// only, plus both ends.
+func logTicks(lo, hi float64) []float64 {
+	var all, decades []float64
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
+				all = append(all, v)
+				if m == 1 {
+					decades = append(decades, v)
+				}
+			}
+		}
+	}
+	if len(all) <= 10 {
+		return all
+	}
+	if decades[0] > lo*(1+1e-9) {
+		decades = append([]float64{lo}, decades...)
+	}
+	if decades[len(decades)-1] < hi*(1-1e-9) {
+		decades = append(decades, hi)
+	}
+	return decades
 }
 
 // deliveryPanel is each run's delivery ratio per second of publish time.
@@ -161,16 +234,29 @@ func (p *panel) draw(w io.Writer, x0, y0 int) {
 	if p.ymax <= p.ymin {
 		p.ymax = p.ymin + 1
 	}
-	sx := func(v float64) float64 { return float64(x0) + (v-p.xmin)/(p.xmax-p.xmin)*panelW }
+	sx := func(v float64) float64 {
+		v = math.Min(math.Max(v, p.xmin), p.xmax)
+		if p.xlog {
+			return float64(x0) + math.Log(v/p.xmin)/math.Log(p.xmax/p.xmin)*panelW
+		}
+		return float64(x0) + (v-p.xmin)/(p.xmax-p.xmin)*panelW
+	}
 	sy := func(v float64) float64 { return float64(y0+panelH) - (v-p.ymin)/(p.ymax-p.ymin)*panelH }
+	xticks := p.xticks
+	if !p.xlog {
+		for k := 0; k <= 5; k++ {
+			xticks = append(xticks, p.xmin+float64(k)*(p.xmax-p.xmin)/5)
+		}
+	}
 	fmt.Fprintf(w, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", x0, y0-8, html.EscapeString(p.title))
 	fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>`+"\n", x0, y0, panelW, panelH)
-	for k := 0; k <= 5; k++ {
-		xv := p.xmin + float64(k)*(p.xmax-p.xmin)/5
-		yv := p.ymin + float64(k)*(p.ymax-p.ymin)/5
+	for _, xv := range xticks {
 		fmt.Fprintf(w, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>`+"\n", sx(xv), y0, sx(xv), y0+panelH)
-		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>`+"\n", x0, sy(yv), x0+panelW, sy(yv))
 		fmt.Fprintf(w, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", sx(xv), y0+panelH+16, tick(xv))
+	}
+	for k := 0; k <= 5; k++ {
+		yv := p.ymin + float64(k)*(p.ymax-p.ymin)/5
+		fmt.Fprintf(w, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>`+"\n", x0, sy(yv), x0+panelW, sy(yv))
 		fmt.Fprintf(w, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", x0-5, sy(yv)+4, tick(yv))
 	}
 	fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", x0+panelW/2, y0+panelH+34, html.EscapeString(p.xlabel))
@@ -182,7 +268,7 @@ func (p *panel) draw(w io.Writer, x0, y0 int) {
 		}
 		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="1.8"%s points="`, s.color, dash)
 		for k := range s.x {
-			fmt.Fprintf(w, "%.1f,%.1f ", sx(math.Min(s.x[k], p.xmax)), sy(math.Max(s.y[k], p.ymin)))
+			fmt.Fprintf(w, "%.1f,%.1f ", sx(s.x[k]), sy(math.Max(s.y[k], p.ymin)))
 		}
 		fmt.Fprintln(w, `"/>`)
 		ly := y0 + panelH + marginB + 16*i
@@ -201,5 +287,5 @@ func tick(v float64) string {
 	case a >= 1:
 		return fmt.Sprintf("%.3g", v)
 	}
-	return fmt.Sprintf("%.2f", v)
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }

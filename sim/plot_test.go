@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"math"
 	"strings"
 	"testing"
 )
@@ -49,6 +50,63 @@ func TestNiceCeil(t *testing.T) {
 	} {
 		if got := niceCeil(tc.in); got != tc.want {
 			t.Errorf("niceCeil(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The latency axis fits the data: it starts near the smallest latencies
+// rather than at zero, a long tail (the slowest 0.1 %) does not stretch it,
+// and it spans at least a decade.
+func TestLatencyAxis(t *testing.T) {
+	ramp := func(from, to float64, n int) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = from + (to-from)*float64(i)/float64(n-1)
+		}
+		return out
+	}
+	tail := append(ramp(1, 10, 9995), 5000, 6000, 7000, 8000, 9000) // 0.05 % far out
+	tests := []struct {
+		name   string
+		lats   [][]float64
+		lo, hi float64
+	}{
+		{"tail clipped", [][]float64{tail}, 1, 10},
+		{"all large", [][]float64{ramp(180, 420, 1000)}, 100, 500},
+		{"all equal", [][]float64{ramp(100, 100, 10)}, 50, 100},
+		{"two runs", [][]float64{ramp(180, 420, 1000), ramp(3, 40, 1000)}, 2, 500},
+		{"narrow", [][]float64{ramp(100, 110, 100)}, 100, 200},
+		{"zeros", [][]float64{ramp(0, 0.001, 100)}, 0.005, 0.01},
+		{"none", nil, 1, 10},
+	}
+	for _, tc := range tests {
+		lo, hi := latencyAxis(tc.lats)
+		if !close(lo, tc.lo) || !close(hi, tc.hi) {
+			t.Errorf("%s: axis %v..%v, want %v..%v", tc.name, lo, hi, tc.lo, tc.hi)
+		}
+	}
+}
+
+func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+
+func TestLogTicks(t *testing.T) {
+	tests := []struct {
+		lo, hi float64
+		want   []float64
+	}{
+		{1, 10, []float64{1, 2, 5, 10}},
+		{100, 500, []float64{100, 200, 500}},
+		{2, 500, []float64{2, 5, 10, 20, 50, 100, 200, 500}},
+		{0.01, 5000, []float64{0.01, 0.1, 1, 10, 100, 1000, 5000}},
+	}
+	for _, tc := range tests {
+		got := logTicks(tc.lo, tc.hi)
+		ok := len(got) == len(tc.want)
+		for i := 0; ok && i < len(got); i++ {
+			ok = close(got[i], tc.want[i])
+		}
+		if !ok {
+			t.Errorf("logTicks(%v, %v) = %v, want %v", tc.lo, tc.hi, got, tc.want)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Result is what one run measured. Its JSON form (encoding/json) is the
-// one object `gwyh sim -json` prints (shared/BENCH.md §3); every field is
+// one object `gwyh sim -json` prints (docs/BENCH.md §3); every field is
 // a pure function of the scenario and seed except WallS and PeakRSSMB.
 // Latencies are virtual milliseconds from publish to first delivery;
 // "per node" means per honest node.

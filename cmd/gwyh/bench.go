@@ -15,7 +15,7 @@ func init() {
 	commands["bench"] = command{"cluster benchmark: N nodes on loopback, throughput or latency, JSON out", runBench}
 }
 
-// benchFlags are the flags of shared/BENCH.md §2.
+// benchFlags are the flags of docs/BENCH.md §2.
 type benchFlags struct {
 	scenario                       string
 	n, degree, d, publishers, msgs int
@@ -26,7 +26,7 @@ type benchFlags struct {
 	heartbeat, timeout             time.Duration
 }
 
-// benchResult is the JSON object bench prints, with BENCH.md's keys.
+// benchResult is the JSON object bench prints, with docs/BENCH.md's keys.
 type benchResult struct {
 	Impl              string  `json:"impl"`
 	Scenario          string  `json:"scenario"`
@@ -81,7 +81,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	if code := parseFlags(fs, args, `usage: gwyh bench [flags]
 
 Runs N gwyh nodes in this process on 127.0.0.1, each over its own encrypted
-UDP socket, all in one topic, and measures (shared/BENCH.md §2):
+UDP socket, all in one topic, and measures (docs/BENCH.md §2):
 
   throughput: the publishers publish -msgs messages as fast as Publish
               accepts them (at most -window in flight; -window 0 relies on

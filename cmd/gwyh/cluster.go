@@ -247,7 +247,13 @@ type recorder struct {
 	total    atomic.Int64    // first receipts
 	done     chan struct{}   // gets one value per completed message, if room
 	mu       sync.Mutex
-	lat      []time.Duration
+	lat      []latSample
+}
+
+// latSample is one delivery's latency and its message.
+type latSample struct {
+	seq uint64
+	d   time.Duration
 }
 
 func newRecorder(msgs, nodes int) *recorder {
@@ -270,7 +276,7 @@ func (r *recorder) delivered(node int, seq uint64, lat time.Duration) {
 	}
 	r.total.Add(1)
 	r.mu.Lock()
-	r.lat = append(r.lat, lat)
+	r.lat = append(r.lat, latSample{seq, lat})
 	r.mu.Unlock()
 	if int(r.counts[seq].Add(1)) == r.nodes-1 {
 		r.complete.Add(1)
@@ -283,8 +289,19 @@ func (r *recorder) delivered(node int, seq uint64, lat time.Duration) {
 
 // percentiles returns p50, p90, p99 and max of the latencies.
 func (r *recorder) percentiles() (p50, p90, p99, mx time.Duration) {
+	return r.percentilesOf(0, uint64(len(r.counts)))
+}
+
+// percentilesOf returns p50, p90, p99 and max of the latencies of
+// messages lo..hi-1.
+func (r *recorder) percentilesOf(lo, hi uint64) (p50, p90, p99, mx time.Duration) {
 	r.mu.Lock()
-	l := slices.Clone(r.lat)
+	l := make([]time.Duration, 0, len(r.lat))
+	for _, s := range r.lat {
+		if s.seq >= lo && s.seq < hi {
+			l = append(l, s.d)
+		}
+	}
 	r.mu.Unlock()
 	if len(l) == 0 {
 		return

@@ -19,9 +19,25 @@ func TestDemo(t *testing.T) {
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("gwyh %v exited %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errb.String())
 	}
-	for _, want := range []string{"summary", "deliveries", "latency", "duplicates", "on the wire", "every message reached every node"} {
+	for _, want := range []string{"summary", "deliveries", "latency", "duplicates", "on the wire", "every message reached every node",
+		"    burst        p50 ", "published at once, so most of this is waiting in queues", "    stream       p50 "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// No progress line repeats the one before: same counts, nothing new.
+	prev := ""
+	for _, l := range strings.Split(out.String(), "\n") {
+		i := strings.Index(l, "published ")
+		j := strings.Index(l, "  latency")
+		if i < 0 || j < i {
+			prev = ""
+			continue
+		}
+		if counts := l[i:j]; counts == prev {
+			t.Errorf("progress line printed twice: %q\n%s", counts, out.String())
+		} else {
+			prev = counts
 		}
 	}
 }

@@ -101,6 +101,10 @@ type demoRun struct {
 	size int
 	seq  uint64
 	errs map[string]int // Publish errors by kind
+
+	phase     uint64   // the first message of the phase (burst, stream) under way
+	burstEnd  uint64   // the messages before it are the burst's
+	lastShown [2]int64 // published and delivered of the last progress line
 }
 
 // publish publishes the next message from node from; a Publish error is
@@ -135,9 +139,11 @@ func (d *demoRun) burst(n int) {
 	}
 	fmt.Fprintf(d.out, "burst: node 0 publishes %d messages of %d bytes as fast as it can\n", n, d.size)
 	start := time.Now()
+	d.phase = d.seq
 	for range n {
 		d.publish(0)
 	}
+	d.burstEnd = d.seq
 	d.waitAll(start, 5*time.Second)
 }
 
@@ -148,6 +154,7 @@ func (d *demoRun) stream(rate int, seconds float64, publishers int) {
 	}
 	fmt.Fprintf(d.out, "\nstream: nodes 1..%d publish %d messages/s in turn for %.1f s\n", publishers, rate, seconds)
 	start := time.Now()
+	d.phase = d.seq
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	report := time.NewTicker(500 * time.Millisecond)
@@ -196,10 +203,17 @@ func (d *demoRun) waitAll(start time.Time, limit time.Duration) {
 	d.progress(start)
 }
 
+// progress prints one line of counts, and the latency of this phase's
+// messages; nothing when the counts did not change since the last line.
 func (d *demoRun) progress(start time.Time) {
 	want := int64(d.seq) * int64(len(d.c.nodes)-1)
 	got := d.c.rec.total.Load()
-	p50, _, p99, _ := d.c.rec.percentiles()
+	if shown := [2]int64{int64(d.seq), got}; shown == d.lastShown {
+		return
+	} else {
+		d.lastShown = shown
+	}
+	p50, _, p99, _ := d.c.rec.percentilesOf(d.phase, d.seq)
 	fmt.Fprintf(d.out, "  %6v  published %5d  delivered %6d/%-6d (%5.1f%%)  latency p50 %v p99 %v\n",
 		ms(time.Since(start)), d.seq, got, want, pct(got, want), ms(p50), ms(p99))
 }
@@ -215,6 +229,13 @@ func (d *demoRun) summary() int {
 	fmt.Fprintf(d.out, "\nsummary (%d nodes, %d messages of %d bytes):\n", n, d.seq, d.size)
 	fmt.Fprintf(d.out, "  deliveries     %d of %d expected (%.2f%%): every node but the author gets each message once\n", got, want, pct(got, want))
 	fmt.Fprintf(d.out, "  latency        p50 %v  p90 %v  p99 %v  max %v (publish to delivery)\n", ms(p50), ms(p90), ms(p99), ms(mx))
+	if d.burstEnd > 0 && d.seq > d.burstEnd {
+		b50, _, b99, _ := d.c.rec.percentilesOf(0, d.burstEnd)
+		s50, _, s99, _ := d.c.rec.percentilesOf(d.burstEnd, d.seq)
+		fmt.Fprintf(d.out, "    burst        p50 %v  p99 %v: its %d messages were published at once, so most of this is waiting in queues behind the ones before\n",
+			ms(b50), ms(b99), d.burstEnd)
+		fmt.Fprintf(d.out, "    stream       p50 %v  p99 %v: one message at a time, what a message takes when the queues are short\n", ms(s50), ms(s99))
+	}
 	fmt.Fprintf(d.out, "  duplicates     %.2f per message per node (extra copies the mesh sent, dropped on arrival)\n", float64(t.duplicates)/per)
 	fmt.Fprintf(d.out, "  on the wire    %.0f bytes per message per node (%d packets, encrypted, all traffic)\n", float64(t.bytesOut)/per, t.packetsOut)
 	if t.lost > 0 {

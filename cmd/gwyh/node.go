@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -79,7 +81,11 @@ printed on stdout as "<author>: <text>". Membership changes (a member
 joined, was suspected, died, left) are printed on stderr. The node runs
 until interrupted (Ctrl-C), also after stdin ends, and then leaves the
 cluster gracefully. Its peer ID and address are printed on stderr at
-start; others can join it with -join <peer-id>@<address>.
+start; others can join it with -join <peer-id>@<address>. A -join peer
+that cannot be reached is reported on stderr with the likely cause (no
+answer: nothing listening, or a different -network-key; a host that does
+not resolve; another peer than the ID given). A line longer than the
+largest message (1 MiB) is reported and skipped.
 
 example, two terminals:
   gwyh node -listen 127.0.0.1:7001 -identity a.key
@@ -152,7 +158,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	}
 	n, err := node.New(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
+		printNodeError(stderr, err, f)
 		return 1
 	}
 	defer n.Close()
@@ -166,14 +172,14 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwyh node: %v\n", err)
 		return 1
 	}
-	self := n.Addr().String()
+	self := ""
 	for _, m := range n.Members() {
 		if m.ID == n.ID() {
 			self = m.Addr // the advertised address, usable by others
 		}
 	}
 	fmt.Fprintf(stderr, "gwyh node: id %s listening on %s, topic %q\n", n.ID(), n.Addr(), f.topic)
-	fmt.Fprintf(stderr, "gwyh node: others can join with -join %s@%s\n", n.ID(), self)
+	printJoinHint(stderr, n.ID().String(), joinAddrs(n.Addr(), self, f.advertise != "", hostAddrs()))
 	if !f.quietMembers {
 		w, err := n.WatchMembers(1024)
 		if err != nil {
@@ -194,10 +200,129 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		defer srv.Close()
 		fmt.Fprintf(stderr, "gwyh node: metrics on http://%s/metrics\n", srv.Addr)
 	}
-	go publishLines(ctx, os.Stdin, t, stderr)
+	go publishLines(ctx, os.Stdin, t, cfg.MaxMessageSize, stderr)
 	printDeliveries(ctx, sub, n, stdout, f.jsonOut)
 	fmt.Fprintln(stderr, "gwyh node: leaving")
 	return 0
+}
+
+// configFlags names the flag that sets each node.Config field the command
+// sets from a flag.
+var configFlags = map[string]string{
+	"Listen": "-listen", "Advertise": "-advertise", "IdentityFile": "-identity",
+	"NetworkKey": "-network-key", "Zone": "-zone", "Tags": "-tag",
+}
+
+// printNodeError prints what node.New reported, one line per problem,
+// each naming the flag at fault: "gwyh node: -join "a b:1": host ...".
+func printNodeError(w io.Writer, err error, f nodeFlags) {
+	var ce *node.ConfigError
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &ce) && error(ce) == err:
+		name, _, _ := strings.Cut(ce.Field, "[")
+		if fl, ok := configFlags[name]; ok {
+			name = fl
+		} else if name == "Bootstrap" {
+			name = "-join"
+		}
+		switch {
+		case strings.ContainsAny(ce.Value, " \t"):
+			name += " " + strconv.Quote(ce.Value)
+		case ce.Value != "":
+			name += " " + ce.Value
+		}
+		fmt.Fprintf(w, "gwyh node: %s: %s\n", name, ce.Problem)
+	case errors.Is(err, node.ErrListen) && errors.As(err, &errno):
+		fmt.Fprintf(w, "gwyh node: -listen %s: %v\n", f.listen, errno)
+	default:
+		if j, ok := err.(interface{ Unwrap() []error }); ok && !errors.Is(err, node.ErrListen) {
+			for _, e := range j.Unwrap() {
+				printNodeError(w, e, f)
+			}
+			return
+		}
+		fmt.Fprintf(w, "gwyh node: %v\n", err)
+	}
+}
+
+// printJoinHint prints how others join this node: the -join value for
+// each address in addrs (the first one is what members dial).
+func printJoinHint(w io.Writer, id string, addrs []string) {
+	if len(addrs) == 1 {
+		fmt.Fprintf(w, "gwyh node: others can join with -join %s@%s\n", id, addrs[0])
+		return
+	}
+	fmt.Fprintln(w, "gwyh node: others can join with -join and one of this host's addresses that they can reach:")
+	for _, a := range addrs {
+		note := ""
+		if ap, err := netip.ParseAddrPort(a); err == nil && ap.Addr().IsLoopback() {
+			note = "   (from this host only)"
+		}
+		fmt.Fprintf(w, "  -join %s@%s%s\n", id, a, note)
+	}
+}
+
+// joinAddrs lists the addresses others can give to -join: the advertised
+// one (explicit, or the bound address when it is a specific IP) alone;
+// for a wildcard listen address, the advertised one first, then every
+// other usable unicast address of this host (IPv4 only for 0.0.0.0),
+// loopback last. Never the wildcard itself, which nobody can dial.
+func joinAddrs(bound netip.AddrPort, advertised string, explicit bool, host []netip.Addr) []string {
+	if advertised == "" {
+		advertised = bound.String()
+	}
+	if explicit || !bound.Addr().IsUnspecified() {
+		return []string{advertised}
+	}
+	out := []string{advertised}
+	var loop []string
+	for _, ip := range host {
+		if bound.Addr().Is4() && !ip.Is4() || ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
+			continue
+		}
+		a := netip.AddrPortFrom(ip, bound.Port()).String()
+		switch {
+		case a == advertised:
+		case ip.IsLoopback():
+			loop = append(loop, a)
+		default:
+			out = append(out, a)
+		}
+	}
+	out = append(out, loop...)
+	if out[0] == bound.String() { // no advertised address: never the wildcard
+		out = out[1:]
+	}
+	if len(out) == 0 {
+		return []string{netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), bound.Port()).String()}
+	}
+	return out
+}
+
+// hostAddrs returns the IP addresses of this host's interfaces that are
+// up.
+func hostAddrs() []netip.Addr {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				out = append(out, p.Addr())
+			}
+		}
+	}
+	return out
 }
 
 // serveMetrics serves n's metrics at http://addr/metrics until closed.
@@ -244,30 +369,70 @@ func (f nodeFlags) config(stderr io.Writer) (node.Config, error) {
 		cfg.NetworkKey = k
 	}
 	lvl, _ := parseLevel(f.logLevel)
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	cfg.Logger = slog.New(newLineHandler(stderr, "gwyh node", lvl))
 	return cfg, nil
 }
 
-// publishLines publishes each stdin line until stdin ends or ctx ends.
-func publishLines(ctx context.Context, in io.Reader, t *topic.Topic[string], stderr io.Writer) {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
+// publishLines publishes each stdin line until stdin ends or ctx ends. A
+// line longer than limit bytes (the largest message) is reported on
+// stderr and skipped; reading goes on with the next line.
+func publishLines(ctx context.Context, in io.Reader, t *topic.Topic[string], limit int, stderr io.Writer) {
+	r := bufio.NewReaderSize(in, 64<<10)
+	for k := 1; ; k++ {
+		line, size, err := readLine(r, limit)
+		switch {
+		case size > limit:
+			fmt.Fprintf(stderr, "gwyh node: line %d not published: %d bytes, more than the largest message (%d bytes)\n", k, size, limit)
+		case len(line) > 0:
+			publishLine(ctx, t, string(line), stderr)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// readLine reads one line, without its "\n" or "\r\n", and returns it
+// with its length. A line longer than limit is read to its end and
+// dropped: line is then nil and size its length. err is the reader's
+// (io.EOF after the last line).
+func readLine(r *bufio.Reader, limit int) (line []byte, size int, err error) {
+	var prev byte // the last byte of the chunk before
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line) <= limit+1 { // keeps all of a line of limit bytes and its "\r\n"
+			line = append(line, chunk...)
+		}
+		size += len(chunk)
+		if err == bufio.ErrBufferFull {
+			prev = chunk[len(chunk)-1]
 			continue
 		}
-		err := t.Publish(ctx, line)
-		switch {
-		case err == nil:
-		case errors.Is(err, topic.ErrNoPeers):
-			fmt.Fprintf(stderr, "gwyh node: warning: %q was published to no peer: nobody else is in topic %q yet "+
-				"(peers that join within a few heartbeats may still get it by gossip)\n", short(line), t.Name())
-		case errors.Is(err, topic.ErrPartial):
-			fmt.Fprintf(stderr, "gwyh node: warning: %q: %v\n", short(line), err)
-		default:
-			fmt.Fprintf(stderr, "gwyh node: publish %q: %v\n", short(line), err)
+		if k := len(chunk); k > 0 && chunk[k-1] == '\n' {
+			size--
+			if k >= 2 && chunk[k-2] == '\r' || k == 1 && prev == '\r' {
+				size--
+			}
 		}
+		if size > limit {
+			return nil, size, err
+		}
+		return line[:size], size, err
+	}
+}
+
+// publishLine publishes one line and reports a loss on stderr.
+func publishLine(ctx context.Context, t *topic.Topic[string], line string, stderr io.Writer) {
+	err := t.Publish(ctx, line)
+	switch {
+	case err == nil:
+	case errors.Is(err, topic.ErrNoPeers):
+		fmt.Fprintf(stderr, "gwyh node: warning: %q was published to no peer: nobody else is in topic %q yet "+
+			"(peers that join within a few heartbeats may still get it by gossip)\n", short(line), t.Name())
+	case errors.Is(err, topic.ErrPartial):
+		fmt.Fprintf(stderr, "gwyh node: warning: %q: %v\n", short(line), err)
+	default:
+		fmt.Fprintf(stderr, "gwyh node: publish %q: %v\n", short(line), err)
 	}
 }
 

@@ -2,11 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -256,4 +261,124 @@ func TestNodeProcessesExchangeLines(t *testing.T) {
 			t.Errorf("%s reported a loss of a line published with a peer in the topic", p.name)
 		}
 	}
+}
+
+// A line over the largest message is reported on stderr and skipped; the
+// node goes on reading stdin and publishing the lines after it.
+func TestNodeSkipsTooLargeLine(t *testing.T) {
+	a := startNode(t, "a")
+	a.address()
+	a.say(strings.Repeat("x", 1<<20+1)) // node.DefaultConfig's MaxMessageSize + 1
+	a.say("after-the-big-one")
+	testkit.Eventually(t, 10*time.Second, "a reports the big line and publishes the next", func() bool {
+		return a.has("gwyh node: line 1 not published: 1048577 bytes, more than the largest message (1048576 bytes)", true) &&
+			a.has(`"after-the-big-one" was published to no peer`, true)
+	})
+}
+
+// Listening on 0.0.0.0, the node prints -join hints with addresses others
+// can dial: this host's addresses, loopback last, never the wildcard.
+func TestNodeJoinHintWildcard(t *testing.T) {
+	a := startNode(t, "a", "-listen", "0.0.0.0:0")
+	_, port, _ := strings.Cut(a.address(), ":")
+	want := "@127.0.0.1:" + port
+	testkit.Eventually(t, 10*time.Second, "a prints a -join hint with "+want, func() bool { return a.has(want, true) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var hints []string
+	for _, l := range a.errs {
+		if strings.Contains(l, "-join ") && strings.Contains(l, "@") {
+			hints = append(hints, l)
+		}
+	}
+	for i, h := range hints {
+		if strings.Contains(h, "0.0.0.0") {
+			t.Errorf("hint names the wildcard: %s", h)
+		}
+		if strings.Contains(h, "@127.") && i != len(hints)-1 {
+			t.Errorf("loopback is not the last hint:\n%s", strings.Join(hints, "\n"))
+		}
+	}
+}
+
+// Mistakes in the node's addresses fail at start with one clear line per
+// problem, naming the flag: a malformed -join (a space for the @), a
+// -listen without a port, a -listen address in use (not a config problem).
+func TestNodeStartErrors(t *testing.T) {
+	busy, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	id := "xngj5jc2vbda76sbfernum3ri6o7euunqft7sbpu6fhu7a3prnhq"
+	tests := []struct {
+		args []string
+		want []string // stderr lines
+	}{
+		{[]string{"-join", id + " 127.0.0.1:7000"}, []string{
+			`gwyh node: -join "` + id + ` 127.0.0.1:7000": host "` + id + ` 127.0.0.1" is neither an IP address nor a host name (to name the peer, write <peer-id>@host:port, with @ and no space)`}},
+		{[]string{"-listen", "127.0.0.1", "-join", "abc def:7000,127.0.0.1:7000"}, []string{
+			"gwyh node: -listen 127.0.0.1: missing port in address",
+			`gwyh node: -join "abc def:7000": host "abc def" is neither an IP address nor a host name (to name the peer, write <peer-id>@host:port, with @ and no space)`}},
+		{[]string{"-listen", busy.LocalAddr().String()}, []string{
+			"gwyh node: -listen " + busy.LocalAddr().String() + ": address already in use"}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, stderr := runCommand(t, append([]string{"node", "-membership", "local"}, tc.args...)...)
+			got := strings.Split(strings.TrimSpace(stderr), "\n")
+			if code != 1 || !slices.Equal(got, tc.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", code, stderr, strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// runCommand runs gwyh with args in a new process, killed after 10 s, and
+// returns its exit status and stderr.
+func runCommand(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), "GWYH_TEST_AS_COMMAND=1")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("gwyh %s still ran after 10 s; stderr:\n%s", strings.Join(args, " "), errb.String())
+	case errors.As(err, &ee):
+		return ee.ExitCode(), errb.String()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0, errb.String()
+}
+
+// At the default log level, a node told to join a peer under the wrong
+// peer ID says so on stderr, naming both IDs.
+func TestNodeWarnsWrongJoinID(t *testing.T) {
+	a := startNode(t, "a")
+	aAddr := a.address()
+	aID := ""
+	testkit.Eventually(t, 10*time.Second, "a prints its ID", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for _, l := range a.errs {
+			if _, rest, ok := strings.Cut(l, "gwyh node: id "); ok {
+				aID, _, _ = strings.Cut(rest, " ")
+			}
+		}
+		return aID != ""
+	})
+	wrong := "xngj5jc2vbda76sbfernum3ri6o7euunqft7sbpu6fhu7a3prnhq"
+	b := startNode(t, "b", "-join", wrong+"@"+aAddr)
+	want := fmt.Sprintf("gwyh node: warning: seed %s is peer %s, not %s", aAddr, aID, wrong)
+	testkit.Eventually(t, 10*time.Second, "b warns: "+want, func() bool { return b.has(want, true) })
 }

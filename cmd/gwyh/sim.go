@@ -31,16 +31,17 @@ type simFlags struct {
 	table    bool
 	parallel int
 	messages int
-	sign     bool
+	sign     string
 	trace    string
 	quiet    bool
 }
 
-// parseSimFlags parses the sim subcommand's arguments.
-func parseSimFlags(args []string, stderr io.Writer) (simFlags, error) {
+// parseSimFlags parses the sim subcommand's arguments. The int is -1 to go
+// on, else the exit status (0 after -h, 2 for a bad flag, reported on
+// stderr in one line).
+func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	var f simFlags
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flag.NewFlagSet("gwyh sim", flag.ContinueOnError)
 	fs.BoolVar(&f.list, "list", false, "list the scenarios and exit")
 	fs.StringVar(&f.scenario, "scenario", "baseline", "scenario `name` (see -list)")
 	fs.IntVar(&f.nodes, "nodes", sim.DefaultNodes, "honest nodes (attackers come on top, in the scenario's ratio)")
@@ -51,10 +52,36 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, error) {
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table: runs at once (each run is single-threaded and deterministic)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
-	fs.BoolVar(&f.sign, "sign", false, "StrictSign: sign and verify every message (slow; the default is StrictNoSign)")
+	fs.StringVar(&f.sign, "sign", "none", "signature policy: strict (sign and verify every message; slow) or none")
 	fs.StringVar(&f.trace, "trace", "", "write one line per event to `FILE` (small runs only)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
-	return f, fs.Parse(args)
+	if code := parseFlags(fs, args, `usage: gwyh sim [flags]
+
+Runs a scenario of the deterministic network simulator: the real GossipSub
+router of every node, on virtual time, over a simulated network, with the
+scenario's attackers. The same scenario and seed give the same result.
+Prints a summary on stdout (or one JSON object with -json) and progress on
+stderr; -list names the scenarios, -table runs them all. With -plot, a
+scenario that compares scoring runs twice, scoring on and off: progress
+and summaries then say which run they are. Exits 1 on invariant
+violations, 2 on bad flags.
+
+flags:
+`, stderr); code >= 0 {
+		return f, code
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "gwyh sim: unexpected argument %q (run 'gwyh sim -h')\n", fs.Arg(0))
+		return f, 2
+	case f.sign != "strict" && f.sign != "none":
+		fmt.Fprintf(stderr, "gwyh sim: -sign %q: want strict or none\n", f.sign)
+		return f, 2
+	case f.scoring != "default" && f.scoring != "on" && f.scoring != "off":
+		fmt.Fprintf(stderr, "gwyh sim: -scoring %q: want default, on or off\n", f.scoring)
+		return f, 2
+	}
+	return f, -1
 }
 
 // simScenario returns the scenario the flags ask for.
@@ -67,27 +94,21 @@ func simScenario(f simFlags) (sim.Scenario, error) {
 	if f.messages > 0 {
 		sc.Traffic.Messages = f.messages
 	}
-	sc.Sign = sc.Sign || f.sign
+	sc.Sign = sc.Sign || f.sign == "strict"
 	switch f.scoring {
-	case "default":
 	case "on":
 		sc.Scoring = true
 	case "off":
 		sc.Scoring = false
-	default:
-		return sc, fmt.Errorf("-scoring must be default, on or off, not %q", f.scoring)
 	}
 	return sc, nil
 }
 
 // runSim runs `gwyh sim`.
 func runSim(args []string, stdout, stderr io.Writer) int {
-	f, err := parseSimFlags(args, stderr)
-	if err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	f, code := parseSimFlags(args, stderr)
+	if code >= 0 {
+		return code
 	}
 	if f.list {
 		listScenarios(stdout)
@@ -102,9 +123,15 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
 		return 2
 	}
+	// Two runs when the plot compares scoring: each one's progress and
+	// summary say which it is.
+	compare := f.plot != "" && sc.CompareScoring && f.scoring == "default"
 	opt := sim.RunOptions{}
 	if !f.quiet {
 		opt.Progress = stderr
+		if compare {
+			opt.Progress = &prefixWriter{w: stderr, prefix: "[" + scoringLabel(sc.Scoring) + "] "}
+		}
 	}
 	if f.trace != "" {
 		tf, err := os.Create(f.trace)
@@ -122,9 +149,14 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
 		return 1
 	}
+	results := []*sim.Result{res}
 	if f.plot != "" {
-		if code := simPlot(f, sc, res, opt, stderr); code != 0 {
+		r2, code := simPlot(f, sc, res, compare, opt, stderr)
+		if code != 0 {
 			return code
+		}
+		if r2 != nil {
+			results = append(results, r2)
 		}
 	}
 	if f.json {
@@ -135,13 +167,44 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, string(b))
 	} else {
-		printSummary(stdout, res)
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			printSummary(stdout, r)
+		}
 	}
-	if res.Violations > 0 {
-		fmt.Fprintf(stderr, "gwyh sim: %d invariant violations (scenario %s, seed %d): %v\n", res.Violations, res.Scenario, res.Seed, res.ViolationLog)
-		return 1
+	code = 0
+	for _, r := range results {
+		if r.Violations > 0 {
+			fmt.Fprintf(stderr, "gwyh sim: %d invariant violations (scenario %s, %s, seed %d): %v\n",
+				r.Violations, r.Scenario, scoringLabel(r.Scoring), r.Seed, r.ViolationLog)
+			code = 1
+		}
 	}
-	return 0
+	return code
+}
+
+// prefixWriter writes prefix at the start of every line.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	mid    bool // within a line
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		if !p.mid {
+			out = append(out, p.prefix...)
+		}
+		out = append(out, c)
+		p.mid = c != '\n'
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // tuneGC trades some memory for time unless GOGC is set: a run's heap is
@@ -155,24 +218,28 @@ func tuneGC() {
 	debug.SetGCPercent(150)
 }
 
-// simPlot writes the plot; for scenarios that compare scoring it runs the
-// other setting too.
-func simPlot(f simFlags, sc sim.Scenario, res *sim.Result, opt sim.RunOptions, stderr io.Writer) int {
+// simPlot writes the plot; when compare is set (the scenario compares
+// scoring) it runs the other setting too and returns that run's result.
+func simPlot(f simFlags, sc sim.Scenario, res *sim.Result, compare bool, opt sim.RunOptions, stderr io.Writer) (*sim.Result, int) {
 	runs := []sim.PlotRun{{Label: scoringLabel(res.Scoring), Result: res}}
-	if sc.CompareScoring && f.scoring == "default" {
+	var r2 *sim.Result
+	if compare {
 		other := sc
 		other.Scoring = !sc.Scoring
-		r2, err := sim.Run(other, f.seed, opt)
-		if err != nil {
+		if opt.Progress != nil {
+			opt.Progress = &prefixWriter{w: stderr, prefix: "[" + scoringLabel(other.Scoring) + "] "}
+		}
+		var err error
+		if r2, err = sim.Run(other, f.seed, opt); err != nil {
 			fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
-			return 1
+			return nil, 1
 		}
 		runs = append(runs, sim.PlotRun{Label: scoringLabel(r2.Scoring), Result: r2})
 	}
 	out, err := os.Create(f.plot)
 	if err != nil {
 		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
-		return 1
+		return nil, 1
 	}
 	err = sim.WritePlot(out, sc.Name, runs)
 	if cerr := out.Close(); err == nil {
@@ -180,9 +247,9 @@ func simPlot(f simFlags, sc sim.Scenario, res *sim.Result, opt sim.RunOptions, s
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gwyh sim: plot: %v\n", err)
-		return 1
+		return nil, 1
 	}
-	return 0
+	return r2, 0
 }
 
 func scoringLabel(on bool) string {
@@ -201,8 +268,8 @@ func listScenarios(w io.Writer) {
 }
 
 func printSummary(w io.Writer, r *sim.Result) {
-	fmt.Fprintf(w, "scenario %s: %d honest + %d attackers (%s), seed %d, scoring %v\n",
-		r.Scenario, r.Nodes, r.Attackers, r.Attack, r.Seed, r.Scoring)
+	fmt.Fprintf(w, "scenario %s, %s: %d honest + %d attackers (%s), seed %d\n",
+		r.Scenario, scoringLabel(r.Scoring), r.Nodes, r.Attackers, r.Attack, r.Seed)
 	fmt.Fprintf(w, "  delivery %.4f  latency p50 %.0f ms  p90 %.0f ms  p99 %.0f ms  max %.0f ms\n",
 		r.DeliveryRatio, r.LatP50Ms, r.LatP90Ms, r.LatP99Ms, r.LatMaxMs)
 	fmt.Fprintf(w, "  duplicates/msg/node %.2f  bytes/msg/node %.0f  control share %.2f  recovery %.0f ms\n",

@@ -22,7 +22,7 @@ func TestSimList(t *testing.T) {
 	}
 }
 
-// TestSimJSON checks the keys of BENCH.md §3 and the plot file.
+// TestSimJSON checks the keys of docs/BENCH.md §3 and the plot file.
 func TestSimJSON(t *testing.T) {
 	plot := filepath.Join(t.TempDir(), "p.svg")
 	var out, errb bytes.Buffer
@@ -57,10 +57,57 @@ func TestSimBadFlags(t *testing.T) {
 		{"-scenario", "nope"},
 		{"-scoring", "maybe"},
 		{"-nodes", "1"},
+		{"-sign"},
+		{"extra"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runSim(append(args, "-q"), &out, &errb); code == 0 {
 			t.Errorf("%v: exit 0", args)
 		}
+	}
+}
+
+// With -plot, a scenario that compares scoring runs twice: each run's
+// progress lines and summary say which run they are.
+func TestSimPlotLabelsRuns(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "p.svg")
+	var out, errb bytes.Buffer
+	args := []string{"sim", "-scenario", "spam", "-nodes", "10", "-messages", "20", "-plot", plot}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"scenario spam, scoring on: ", "scenario spam, scoring off: "} {
+		if strings.Count(out.String(), want) != 1 {
+			t.Errorf("stdout does not have one summary starting %q:\n%s", want, out.String())
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
+		if !strings.HasPrefix(l, "[scoring on] sim spam: ") && !strings.HasPrefix(l, "[scoring off] sim spam: ") {
+			t.Errorf("progress line without its run: %q", l)
+		}
+	}
+	if !strings.Contains(errb.String(), "[scoring off] ") {
+		t.Errorf("no progress of the scoring-off run:\n%s", errb.String())
+	}
+}
+
+// -sign takes strict or none in every command that has it, and -h prints
+// the same form of usage everywhere.
+func TestSignFlagEverywhere(t *testing.T) {
+	for _, cmd := range []string{"node", "bench", "sim"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{cmd, "-sign", "true"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "gwyh "+cmd+": -sign \"true\": want strict or none") {
+			t.Errorf("gwyh %s -sign true: exit %d, %q", cmd, code, errb.String())
+		}
+		errb.Reset()
+		if code := run([]string{cmd, "-h"}, &out, &errb); code != 0 || !strings.HasPrefix(errb.String(), "usage: gwyh "+cmd+" [flags]\n") ||
+			!strings.Contains(errb.String(), "\nflags:\n") || !strings.Contains(errb.String(), "signature policy: strict") {
+			t.Errorf("gwyh %s -h: exit %d, not in the common form:\n%s", cmd, code, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	args := []string{"sim", "-scenario", "baseline", "-nodes", "8", "-messages", "5", "-sign", "strict", "-q"}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("gwyh sim -sign strict: exit %d: %s", code, errb.String())
 	}
 }

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gwyh/gwyh/node"
@@ -48,6 +50,9 @@ type service struct {
 	inval *topic.Topic[invalidation]
 	mu    sync.Mutex
 	cache map[string]int
+
+	received atomic.Int64 // invalidations from other services
+	evicted  atomic.Int64 // cache entries they dropped
 }
 
 func (s *service) read(st *store, k string) int {
@@ -68,9 +73,14 @@ func (s *service) listen(ctx context.Context, sub *topic.Subscription[invalidati
 		if err != nil {
 			return
 		}
+		if m.ReceivedFrom == s.n.ID() {
+			continue // our own, published after updating our cache
+		}
+		s.received.Add(1)
 		s.mu.Lock()
 		if v, ok := s.cache[m.Value.Key]; ok && v < m.Value.Version {
 			delete(s.cache, m.Value.Key)
+			s.evicted.Add(1)
 		}
 		s.mu.Unlock()
 	}
@@ -79,14 +89,17 @@ func (s *service) listen(ctx context.Context, sub *topic.Subscription[invalidati
 func main() {
 	count := flag.Int("services", 5, "services (nodes)")
 	writes := flag.Int("writes", 200, "writes to the store")
+	every := flag.Duration("every", 5*time.Millisecond, "time between writes")
 	flag.Parse()
-	if err := run(*count, *writes); err != nil {
+	if err := run(os.Stdout, *count, *writes, *every); err != nil {
 		fmt.Fprintln(os.Stderr, "cacheinval:", err)
 		os.Exit(1)
 	}
 }
 
-func run(count, writes int) error {
+// run runs count services for writes writes, one every every, and
+// reports on out.
+func run(out io.Writer, count, writes int, every time.Duration) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := &store{data: map[string]int{}}
@@ -121,10 +134,13 @@ func run(count, writes int) error {
 	if err := waitMesh(ctx, svcs, meshTimeout); err != nil {
 		return err
 	}
-	fmt.Printf("%d services, each with a local cache, gossiping invalidations on %q\n", count, "cache/invalidate")
+	fmt.Fprintf(out, "%d services, each with a local cache, gossiping invalidations on %q\n", count, "cache/invalidate")
 	keys := []string{"user:1", "user:2", "cart:7", "price:apple", "price:pear"}
 	rng := rand.New(rand.NewPCG(1, 2))
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	for w := range writes {
+		<-tick.C
 		for _, s := range svcs { // everyone reads, warming caches
 			s.read(st, keys[rng.IntN(len(keys))])
 		}
@@ -140,21 +156,44 @@ func run(count, writes int) error {
 			return fmt.Errorf("%s: invalidating %s: %w", writer.name, k, err)
 		}
 		if w%50 == 49 {
-			fmt.Printf("  %d writes, %d stale cache entries right now\n", w+1, stale(svcs, st))
+			fmt.Fprintf(out, "  %d writes: %s\n", w+1, arrivals(svcs, st, w+1))
 		}
 	}
+	want := int64(writes * (count - 1))
 	deadline := time.Now().Add(5 * time.Second)
-	for stale(svcs, st) > 0 && time.Now().Before(deadline) {
+	for (stale(svcs, st) > 0 || received(svcs) < want) && time.Now().Before(deadline) {
 		t := time.NewTimer(10 * time.Millisecond)
 		<-t.C
 	}
 	n := stale(svcs, st)
-	fmt.Printf("after the last write: %d stale entries in %d caches\n", n, count)
+	fmt.Fprintf(out, "after the last write: %s\n", arrivals(svcs, st, writes))
 	if n > 0 {
-		return fmt.Errorf("%d caches still stale", n)
+		return fmt.Errorf("%d cache entries still stale", n)
 	}
-	fmt.Println("every cache is consistent with the store")
+	fmt.Fprintln(out, "every cache is consistent with the store")
 	return nil
+}
+
+// arrivals says what has arrived after writes writes: the invalidations
+// the services received (each write's goes to every other service), the
+// cache entries they evicted, and the entries still stale because their
+// invalidation is on its way.
+func arrivals(svcs []*service, st *store, writes int) string {
+	var ev int64
+	for _, s := range svcs {
+		ev += s.evicted.Load()
+	}
+	return fmt.Sprintf("%d of %d invalidations received, %d stale cache entries evicted (%d more await theirs)",
+		received(svcs), writes*(len(svcs)-1), ev, stale(svcs, st))
+}
+
+// received counts the invalidations the services received from others.
+func received(svcs []*service) int64 {
+	var n int64
+	for _, s := range svcs {
+		n += s.received.Load()
+	}
+	return n
 }
 
 // stale counts cached entries older than the store.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -18,10 +19,25 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// TestRun runs the example small: every cache must end consistent.
+// TestRun runs the example small: every cache must end consistent, and
+// the report says what arrived: every invalidation, at every other
+// service.
 func TestRun(t *testing.T) {
-	if err := run(3, 30); err != nil {
+	var out bytes.Buffer
+	if err := run(&out, 3, 60, 2*time.Millisecond); err != nil {
 		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  50 writes: ", " invalidations received, ",
+		"after the last write: 120 of 120 invalidations received, ", "stale cache entries evicted (0 more await theirs)\n",
+		"every cache is consistent with the store",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "stale cache entries right now") {
+		t.Errorf("progress reads as if invalidations never arrive:\n%s", out.String())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -28,16 +29,21 @@ type line struct {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:7001", "UDP address to listen on")
 	join := flag.String("join", "", "comma-separated peers to join (host:port)")
-	name := flag.String("name", os.Getenv("USER"), "your name in the room")
+	name := flag.String("name", os.Getenv("USER"), "your name in the room (default $USER, else the start of your peer ID)")
 	room := flag.String("room", "lobby", "chat room (the topic is chat/<room>)")
 	flag.Parse()
-	if err := run(*listen, *join, *name, *room); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdin, os.Stdout, os.Stderr, *listen, *join, *name, *room); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, join, name, room string) error {
+// run chats until ctx ends: lines from in are published, others' lines
+// printed on out, notes on errw. An empty name is the start of the node's
+// peer ID.
+func run(ctx context.Context, in io.Reader, out, errw io.Writer, listen, join, name, room string) error {
 	cfg := node.DefaultConfig()
 	cfg.Listen = listen
 	if join != "" {
@@ -56,19 +62,20 @@ func run(listen, join, name, room string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	fmt.Printf("# %s in room %q on %s; others join with -join %s\n", name, room, n.Addr(), n.Addr())
+	if name == "" {
+		name = n.ID().Short()
+	}
+	fmt.Fprintf(out, "# %s in room %q on %s; others join with -join %s (Ctrl-C leaves)\n", name, room, n.Addr(), n.Addr())
 	go func() {
-		sc := bufio.NewScanner(os.Stdin)
+		sc := bufio.NewScanner(in)
 		for sc.Scan() {
 			err := t.Publish(ctx, line{Name: name, Text: sc.Text()})
 			switch {
 			case err == nil, errors.Is(err, topic.ErrPartial): // it left; who got it forwards it
 			case errors.Is(err, topic.ErrNoPeers):
-				fmt.Fprintln(os.Stderr, "# nobody else is in the room yet: only those who join in the next seconds may see that")
+				fmt.Fprintln(errw, "# nobody else is in the room yet: only those who join in the next seconds may see that")
 			default:
-				fmt.Fprintln(os.Stderr, "# not sent:", err)
+				fmt.Fprintln(errw, "# not sent:", err)
 			}
 		}
 	}()
@@ -78,7 +85,7 @@ func run(listen, join, name, room string) error {
 			return nil // interrupted
 		}
 		if m.ReceivedFrom != n.ID() { // our own lines are already on screen
-			fmt.Printf("<%s> %s\n", m.Value.Name, m.Value.Text)
+			fmt.Fprintf(out, "<%s> %s\n", m.Value.Name, m.Value.Text)
 		}
 	}
 }
