@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -79,7 +80,9 @@ func (tc *testCluster) publish(i int, k uint32) {
 	binary.BigEndian.PutUint32(b, k)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := tc.handles[i].Publish(ctx, b); err != nil {
+	// ErrPartial: some peers' queues were full (the loaded race runs);
+	// the message left, and waitAll checks that it arrives everywhere.
+	if _, err := tc.handles[i].Publish(ctx, b); err != nil && !errors.Is(err, ErrPartial) {
 		tc.t.Fatalf("publish %d from node %d: %v", k, i, err)
 	}
 }
