@@ -44,6 +44,19 @@ func TestDecodeErrors(t *testing.T) {
 		b := append([]byte{byte(kindGossip), 1, state, flags}, id[:]...)
 		return append(append(b, 0), rest...)
 	}
+	// Keys anyone can sign for, so no member can have them: the identity
+	// point (small order) and y = p (non-canonical).
+	var identity, nonCanonical [32]byte
+	identity[0] = 1
+	nonCanonical[0] = 0xed
+	for i := 1; i < 31; i++ {
+		nonCanonical[i] = 0xff
+	}
+	nonCanonical[31] = 0x7f
+	updAbout := func(k [32]byte) []byte {
+		b := append([]byte{byte(kindGossip), 1, byte(StateLeft), 0}, k[:]...)
+		return append(b, 0)
+	}
 	for _, tc := range []struct {
 		name  string
 		body  []byte
@@ -63,6 +76,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"zone too long", upd(0, 1, 0, 65), ErrTooLarge, "MaxZoneLen"},
 		{"too many tags", upd(0, 1, 0, 0, 33), ErrTooLarge, "MaxTags"},
 		{"dup tag", upd(0, 1, 0, 0, 2, 1, 'a', 0, 1, 'a', 0), ErrMalformed, ""},
+		{"small-order update id", updAbout(identity), ErrMalformed, ""},
+		{"non-canonical update id", updAbout(nonCanonical), ErrMalformed, ""},
+		{"small-order ping target", append(append([]byte{byte(kindPing), 1}, identity[:]...), 0), ErrMalformed, ""},
 		{"push-pull over MaxMembers", []byte{byte(kindPushPull), 0, 3}, ErrTooLarge, "MaxMembers"},
 	} {
 		_, err := decode(tc.body, l)

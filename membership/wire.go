@@ -116,6 +116,12 @@ func (r *reader) id(what string) (id peer.ID) {
 	}
 	copy(id[:], r.b)
 	r.b = r.b[len(id):]
+	// Nobody can prove a small-order or non-canonical ID in a handshake
+	// (anyone could sign for it), so no real member has one: an entry
+	// naming one is forged, and refused with its message.
+	if err := id.Check(); err != nil {
+		r.fail(malformed("%s: %v", what, err))
+	}
 	return id
 }
 
