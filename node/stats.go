@@ -30,6 +30,7 @@ const (
 	dropBeaconStale                          // a LAN beacon outside the time window, or replayed
 	dropBeaconAddress                        // a LAN beacon advertising an address other than its source
 	dropTopicEventFull                       // a topic peer event found a PeerEvents watch full
+	dropPolicyMismatch                       // a GossipSub payload from a peer refused for its signature policy (policy.go)
 	numNodeDrops
 )
 
@@ -40,7 +41,7 @@ const NumDropCauses = int(numNodeDrops)
 var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer",
 	"member-queue-full", "member-unreachable", "member-watch-full",
 	"beacon-rate-limited", "beacon-invalid", "beacon-stale", "beacon-address-mismatch",
-	"topic-event-full"}
+	"topic-event-full", "signature-policy-mismatch"}
 
 // String returns the cause's lower-case name.
 func (c DropCause) String() string {
