@@ -26,7 +26,12 @@
 // membership; a session is a peer of the router (and counts against
 // PeersLow/PeersHigh) only when one side dialled it to be one: the peer
 // manager's dials, Connect and direct peers send a hello (an empty
-// GossipSub RPC) and the other side links on its first GossipSub payload.
+// GossipSub RPC with the node's signature policy) and the other side links
+// on its first GossipSub payload, answering with its own hello. A peer
+// whose hello announces another SignaturePolicy is refused at once, with
+// one Warn line naming both policies, and counted as the node drop
+// signature-policy-mismatch: nodes of different policies would otherwise
+// form meshes and deliver nothing.
 // A peer is outbound (GossipSub's Dout counts those) only when our own
 // Dial returned its ID; a session the peer opened is dialled before it
 // becomes an outbound peer. Addresses the node acts on are proven: the

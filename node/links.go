@@ -24,7 +24,8 @@ import (
 //     the manager wants a peer with such a session, the node dials it
 //     (one handshake round trip over the live session) and links it when
 //     its Dial returns. The node adds the peer to the router and sends it
-//     a hello (an empty GossipSub RPC) so that the other side links too,
+//     a hello (an empty GossipSub RPC with our signature policy, see
+//     policy.go) so that the other side links too,
 //     even before either joined a topic; the dialer repeats the hello
 //     until it hears a GossipSub payload back;
 //   - inbound: the first GossipSub payload on a session makes the sender a
@@ -46,11 +47,6 @@ const (
 	maxMemDialing = 16 // dials at once beyond which a membership send fails
 )
 
-// helloPayload is the hello a node sends on a new outbound link: an RPC
-// with an empty control message, which any GossipSub decoder accepts and
-// which carries nothing.
-var helloPayload = []byte{0x1a, 0x00}
-
 // session is one transport session.
 type session struct {
 	// addr is the EventPeerUp address, which the transport proved by a
@@ -61,6 +57,8 @@ type session struct {
 	addr    netip.AddrPort
 	lastMem time.Time // last membership payload in either direction
 	ending  bool      // the node asked the transport to end it
+	// refusedAt: the peer announced another signature policy (policy.go).
+	refusedAt time.Time
 }
 
 // peerInfo is one linked peer.
@@ -115,6 +113,9 @@ func (n *Node) link(now time.Time, id peer.ID, outbound bool) bool {
 	if s == nil || s.ending {
 		return false
 	}
+	if !s.refusedAt.IsZero() {
+		return n.refuseLink(now, id, outbound)
+	}
 	if _, ok := n.peers[id]; ok {
 		return true
 	}
@@ -140,7 +141,7 @@ func (n *Node) link(now time.Time, id peer.ID, outbound bool) bool {
 	}
 	// The dialer's hello makes the other side link; the other side's
 	// answers it, so the dialer knows (see resendHellos).
-	n.send(id, helloPayload, transport.PriorityControl)
+	n.send(id, n.hello(), transport.PriorityControl)
 	record := s.addr.String()
 	if m, ok := n.mem.Member(id); ok && m.Addr != "" {
 		record = m.Addr
@@ -369,7 +370,7 @@ const helloFor = 10 * time.Second
 func (n *Node) resendHellos(now time.Time) {
 	for id, pi := range n.peers {
 		if pi.outbound && !pi.heard && now.Sub(pi.since) < helloFor {
-			n.send(id, helloPayload, transport.PriorityControl)
+			n.send(id, n.hello(), transport.PriorityControl)
 		}
 	}
 }
@@ -397,6 +398,9 @@ func (n *Node) send(to peer.ID, p []byte, prio transport.Priority) error {
 // gossipPayload handles a GossipSub payload: from a session that is not a
 // peer yet, it makes the sender an inbound peer first.
 func (n *Node) gossipPayload(now time.Time, from peer.ID, p []byte) {
+	if n.policyRefused(now, from, p) {
+		return
+	}
 	pi, ok := n.peers[from]
 	if !ok {
 		s := n.sessions[from]

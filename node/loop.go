@@ -39,6 +39,7 @@ type loopState struct {
 	packMTU   int
 	lastDups  uint64
 	counts    counters
+	policy    policyState
 }
 
 func (n *Node) initLoopState() {
@@ -101,6 +102,7 @@ func (n *Node) tick(now time.Time) {
 		n.pm.Tick(now, routerView{n})
 		n.endIdleSessions(now)
 		n.resendHellos(now)
+		n.endRefused(now)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
@@ -21,6 +23,9 @@ import (
 type flushResult struct {
 	ownPeers, ownQueued, ownRefused int
 	interleave                      bool
+	// handed, set by the caller, is when Publish handed its message(s)
+	// to the loop; firstOwn when the first payload of one was queued.
+	handed, firstOwn time.Time
 }
 
 // flush acts on the output of the router, membership and the peer manager
@@ -79,6 +84,9 @@ func (n *Node) actRouter(now time.Time, out *router.Output, res *flushResult) {
 		n.handleRouterEvent(now, &out.Events[i])
 	}
 	for i := range out.Published {
+		if !res.handed.IsZero() && !res.firstOwn.IsZero() && out.Published[i].Peers > 0 {
+			n.counts.publish.observe(res.firstOwn.Sub(res.handed))
+		}
 		res.ownPeers += out.Published[i].Peers
 		if out.Published[i].Peers == 0 {
 			n.counts.drop(dropNoPeers)
@@ -120,6 +128,8 @@ func (n *Node) sendRPC(s *router.Send, res *flushResult) {
 	for _, p := range n.pack {
 		if err := n.send(s.To, p, prio); err != nil {
 			refused = true // which payload held the message is not known: any counts
+		} else if s.Own {
+			res.queuedOwn(n.clock)
 		}
 	}
 	switch {
@@ -148,8 +158,18 @@ func (n *Node) countSend(to peer.ID, size int, err error) {
 	}
 }
 
+// queuedOwn notes that a payload with an own message was queued.
+func (res *flushResult) queuedOwn(c clock.Clock) {
+	if res.firstOwn.IsZero() && !res.handed.IsZero() {
+		res.firstOwn = c.Now()
+	}
+}
+
 // deliver hands an accepted message to the topic's subscriptions.
 func (n *Node) deliver(d *router.Delivery) {
+	if !d.Local {
+		n.counts.delivery.observe(n.clock.Now().Sub(d.Received))
+	}
 	n.tracer.Deliver(d.ID, d.Topic, d.From, d.ReceivedFrom, d.Local)
 	h := n.topics[d.Topic]
 	if h == nil {

@@ -74,7 +74,7 @@ func (h *TopicHandle) PublishBatch(ctx context.Context, datas [][]byte) ([]strin
 	var (
 		ids []string
 		err error
-		res = flushResult{interleave: true}
+		res = flushResult{interleave: true, handed: n.clock.Now()}
 	)
 	if e := n.do(ctx, func(now time.Time) {
 		ids, err = n.r.PublishBatch(now, h.name, own)
@@ -119,6 +119,8 @@ func (n *Node) sendInterleaved(sends []router.Send, res *flushResult) {
 		s := &sends[op.send]
 		if err := n.send(s.To, packed[op.send][op.payload], priority(&s.RPC)); err != nil {
 			refused[op.send] = true
+		} else if s.Own {
+			res.queuedOwn(n.clock)
 		}
 	}
 	for i := range sends {

@@ -30,6 +30,7 @@ const (
 	dropBeaconStale                          // a LAN beacon outside the time window, or replayed
 	dropBeaconAddress                        // a LAN beacon advertising an address other than its source
 	dropTopicEventFull                       // a topic peer event found a PeerEvents watch full
+	dropPolicyMismatch                       // a GossipSub payload from a peer refused for its signature policy (policy.go)
 	numNodeDrops
 )
 
@@ -40,7 +41,7 @@ const NumDropCauses = int(numNodeDrops)
 var nodeDropNames = [numNodeDrops]string{"send-queue-full", "peer-gone", "send-error", "shed-peer", "validation-queue-full", "published-to-no-peer",
 	"member-queue-full", "member-unreachable", "member-watch-full",
 	"beacon-rate-limited", "beacon-invalid", "beacon-stale", "beacon-address-mismatch",
-	"topic-event-full"}
+	"topic-event-full", "signature-policy-mismatch"}
 
 // String returns the cause's lower-case name.
 func (c DropCause) String() string {
@@ -57,6 +58,7 @@ type counters struct {
 	published, dials, dialFailures uint64
 	shed                           uint64
 	memBytesIn, idleEnded          uint64
+	delivery, publish              LatencyHistogram
 }
 
 func (c *counters) drop(d DropCause) { c.drops[d]++ }
@@ -130,6 +132,26 @@ type Stats struct {
 	// Peering are the peer manager's counters (dials, failures, bans,
 	// trims, candidates).
 	Peering peering.Stats
+	// DeliveryLatency: for each message received from a peer and
+	// delivered to local subscriptions, the time from the event loop's
+	// handling of the payload that brought its first copy to the
+	// message's hand-over to the subscriptions' buffers, on the node's
+	// clock. It is what the node adds to the network's latency: the
+	// router's checks and the topic's validators, asynchronous ones and
+	// their queue included; not the time on the wire (messages carry no
+	// send time), nor the subscriber's own wait. Own messages are not
+	// counted.
+	DeliveryLatency LatencyHistogram
+	// PublishLatency: for each own message queued to at least one peer
+	// at once, the time from Publish (or PublishBatch) handing it to the
+	// event loop, once its publish-side validator ran and the waits its
+	// topic asks for (MinPeers, WaitForRoom) ended, to the first payload
+	// carrying it queued on the transport: the loop's backlog, the
+	// router and the packing. For a batch, every message counts the time
+	// to the batch's first payload (the first copies of all go out
+	// interleaved). Messages that reach no peer at once (published to
+	// nobody, or every payload refused) are not counted.
+	PublishLatency LatencyHistogram
 }
 
 // Drops returns every non-zero drop counter of the node, the router and
@@ -186,6 +208,7 @@ func (n *Node) fillStats(s *Stats) {
 	s.Members = n.mem.StateCounts()
 	s.Membership, s.MembershipBytesIn = n.mem.Stats(), n.counts.memBytesIn
 	s.Peering = pst
+	s.DeliveryLatency, s.PublishLatency = n.counts.delivery, n.counts.publish
 	for _, id := range n.r.Peers() {
 		pi := n.peers[id]
 		ps := PeerStats{ID: id}

@@ -217,12 +217,12 @@ func (h *TopicHandle) Publish(ctx context.Context, data []byte) (string, error) 
 	var (
 		id  string
 		err error
-		res flushResult
+		res = flushResult{handed: n.clock.Now()}
 	)
 	if e := n.do(ctx, func(now time.Time) {
 		id, err = n.r.Publish(now, h.name, data)
 		n.counts.published++
-		res = n.flush(now) // the Output marks what the publish produced
+		n.flushInto(now, &res) // the Output marks what the publish produced
 	}); e != nil {
 		return "", e
 	}

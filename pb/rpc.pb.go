@@ -27,6 +27,65 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// gwyh addition: how a node signs its messages and which it accepts
+// (pubsub/README.md "Message Signing"). The numbers are those of package
+// router's SignaturePolicy.
+type SignaturePolicy int32
+
+const (
+	SignaturePolicy_STRICT_SIGN    SignaturePolicy = 0 // from, seqno and signature required
+	SignaturePolicy_STRICT_NO_SIGN SignaturePolicy = 1 // from, seqno and signature forbidden
+)
+
+// Enum value maps for SignaturePolicy.
+var (
+	SignaturePolicy_name = map[int32]string{
+		0: "STRICT_SIGN",
+		1: "STRICT_NO_SIGN",
+	}
+	SignaturePolicy_value = map[string]int32{
+		"STRICT_SIGN":    0,
+		"STRICT_NO_SIGN": 1,
+	}
+)
+
+func (x SignaturePolicy) Enum() *SignaturePolicy {
+	p := new(SignaturePolicy)
+	*p = x
+	return p
+}
+
+func (x SignaturePolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SignaturePolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_rpc_proto_enumTypes[0].Descriptor()
+}
+
+func (SignaturePolicy) Type() protoreflect.EnumType {
+	return &file_rpc_proto_enumTypes[0]
+}
+
+func (x SignaturePolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Do not use.
+func (x *SignaturePolicy) UnmarshalJSON(b []byte) error {
+	num, err := protoimpl.X.UnmarshalJSONEnum(x.Descriptor(), b)
+	if err != nil {
+		return err
+	}
+	*x = SignaturePolicy(num)
+	return nil
+}
+
+// Deprecated: Use SignaturePolicy.Descriptor instead.
+func (SignaturePolicy) EnumDescriptor() ([]byte, []int) {
+	return file_rpc_proto_rawDescGZIP(), []int{0}
+}
+
 type RPC struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Subscriptions []*RPC_SubOpts         `protobuf:"bytes,1,rep,name=subscriptions" json:"subscriptions,omitempty"`
@@ -35,7 +94,12 @@ type RPC struct {
 	// gwyh addition: one SWIM membership message (package membership encodes
 	// its body). A payload that carries it carries nothing else, so a
 	// receiver can tell membership from GossipSub by the first byte.
-	Membership    []byte `protobuf:"bytes,15,opt,name=membership" json:"membership,omitempty"`
+	Membership []byte `protobuf:"bytes,15,opt,name=membership" json:"membership,omitempty"`
+	// gwyh addition: the hello a node sends when a link opens, next to an
+	// empty control message (so that any GossipSub decoder accepts the
+	// payload and finds nothing in it). It announces what both sides must
+	// agree on for messages to flow.
+	Hello         *Hello `protobuf:"bytes,16,opt,name=hello" json:"hello,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -98,6 +162,60 @@ func (x *RPC) GetMembership() []byte {
 	return nil
 }
 
+func (x *RPC) GetHello() *Hello {
+	if x != nil {
+		return x.Hello
+	}
+	return nil
+}
+
+// gwyh addition (RPC field 16).
+type Hello struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sender's signature policy. Absent: not announced (a sender that
+	// predates the field).
+	SignaturePolicy *SignaturePolicy `protobuf:"varint,1,opt,name=signaturePolicy,enum=gwyh.pb.SignaturePolicy" json:"signaturePolicy,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Hello) Reset() {
+	*x = Hello{}
+	mi := &file_rpc_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hello) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hello) ProtoMessage() {}
+
+func (x *Hello) ProtoReflect() protoreflect.Message {
+	mi := &file_rpc_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hello.ProtoReflect.Descriptor instead.
+func (*Hello) Descriptor() ([]byte, []int) {
+	return file_rpc_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Hello) GetSignaturePolicy() SignaturePolicy {
+	if x != nil && x.SignaturePolicy != nil {
+		return *x.SignaturePolicy
+	}
+	return SignaturePolicy_STRICT_SIGN
+}
+
 type Message struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	From          []byte                 `protobuf:"bytes,1,opt,name=from" json:"from,omitempty"`
@@ -112,7 +230,7 @@ type Message struct {
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_rpc_proto_msgTypes[1]
+	mi := &file_rpc_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -124,7 +242,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[1]
+	mi := &file_rpc_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -137,7 +255,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{1}
+	return file_rpc_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Message) GetFrom() []byte {
@@ -195,7 +313,7 @@ type ControlMessage struct {
 
 func (x *ControlMessage) Reset() {
 	*x = ControlMessage{}
-	mi := &file_rpc_proto_msgTypes[2]
+	mi := &file_rpc_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -207,7 +325,7 @@ func (x *ControlMessage) String() string {
 func (*ControlMessage) ProtoMessage() {}
 
 func (x *ControlMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[2]
+	mi := &file_rpc_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -220,7 +338,7 @@ func (x *ControlMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlMessage.ProtoReflect.Descriptor instead.
 func (*ControlMessage) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{2}
+	return file_rpc_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ControlMessage) GetIhave() []*ControlIHave {
@@ -268,7 +386,7 @@ type ControlIHave struct {
 
 func (x *ControlIHave) Reset() {
 	*x = ControlIHave{}
-	mi := &file_rpc_proto_msgTypes[3]
+	mi := &file_rpc_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -280,7 +398,7 @@ func (x *ControlIHave) String() string {
 func (*ControlIHave) ProtoMessage() {}
 
 func (x *ControlIHave) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[3]
+	mi := &file_rpc_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -293,7 +411,7 @@ func (x *ControlIHave) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlIHave.ProtoReflect.Descriptor instead.
 func (*ControlIHave) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{3}
+	return file_rpc_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ControlIHave) GetTopicID() string {
@@ -319,7 +437,7 @@ type ControlIWant struct {
 
 func (x *ControlIWant) Reset() {
 	*x = ControlIWant{}
-	mi := &file_rpc_proto_msgTypes[4]
+	mi := &file_rpc_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -331,7 +449,7 @@ func (x *ControlIWant) String() string {
 func (*ControlIWant) ProtoMessage() {}
 
 func (x *ControlIWant) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[4]
+	mi := &file_rpc_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -344,7 +462,7 @@ func (x *ControlIWant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlIWant.ProtoReflect.Descriptor instead.
 func (*ControlIWant) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{4}
+	return file_rpc_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ControlIWant) GetMessageIDs() [][]byte {
@@ -363,7 +481,7 @@ type ControlGraft struct {
 
 func (x *ControlGraft) Reset() {
 	*x = ControlGraft{}
-	mi := &file_rpc_proto_msgTypes[5]
+	mi := &file_rpc_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -375,7 +493,7 @@ func (x *ControlGraft) String() string {
 func (*ControlGraft) ProtoMessage() {}
 
 func (x *ControlGraft) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[5]
+	mi := &file_rpc_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -388,7 +506,7 @@ func (x *ControlGraft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlGraft.ProtoReflect.Descriptor instead.
 func (*ControlGraft) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{5}
+	return file_rpc_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ControlGraft) GetTopicID() string {
@@ -409,7 +527,7 @@ type ControlPrune struct {
 
 func (x *ControlPrune) Reset() {
 	*x = ControlPrune{}
-	mi := &file_rpc_proto_msgTypes[6]
+	mi := &file_rpc_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +539,7 @@ func (x *ControlPrune) String() string {
 func (*ControlPrune) ProtoMessage() {}
 
 func (x *ControlPrune) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[6]
+	mi := &file_rpc_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +552,7 @@ func (x *ControlPrune) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlPrune.ProtoReflect.Descriptor instead.
 func (*ControlPrune) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{6}
+	return file_rpc_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ControlPrune) GetTopicID() string {
@@ -468,7 +586,7 @@ type PeerInfo struct {
 
 func (x *PeerInfo) Reset() {
 	*x = PeerInfo{}
-	mi := &file_rpc_proto_msgTypes[7]
+	mi := &file_rpc_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +598,7 @@ func (x *PeerInfo) String() string {
 func (*PeerInfo) ProtoMessage() {}
 
 func (x *PeerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[7]
+	mi := &file_rpc_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +611,7 @@ func (x *PeerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerInfo.ProtoReflect.Descriptor instead.
 func (*PeerInfo) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{7}
+	return file_rpc_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PeerInfo) GetPeerID() []byte {
@@ -519,7 +637,7 @@ type ControlIDontWant struct {
 
 func (x *ControlIDontWant) Reset() {
 	*x = ControlIDontWant{}
-	mi := &file_rpc_proto_msgTypes[8]
+	mi := &file_rpc_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +649,7 @@ func (x *ControlIDontWant) String() string {
 func (*ControlIDontWant) ProtoMessage() {}
 
 func (x *ControlIDontWant) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[8]
+	mi := &file_rpc_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +662,7 @@ func (x *ControlIDontWant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlIDontWant.ProtoReflect.Descriptor instead.
 func (*ControlIDontWant) Descriptor() ([]byte, []int) {
-	return file_rpc_proto_rawDescGZIP(), []int{8}
+	return file_rpc_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ControlIDontWant) GetMessageIDs() [][]byte {
@@ -564,7 +682,7 @@ type RPC_SubOpts struct {
 
 func (x *RPC_SubOpts) Reset() {
 	*x = RPC_SubOpts{}
-	mi := &file_rpc_proto_msgTypes[9]
+	mi := &file_rpc_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +694,7 @@ func (x *RPC_SubOpts) String() string {
 func (*RPC_SubOpts) ProtoMessage() {}
 
 func (x *RPC_SubOpts) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[9]
+	mi := &file_rpc_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,17 +728,20 @@ var File_rpc_proto protoreflect.FileDescriptor
 
 const file_rpc_proto_rawDesc = "" +
 	"\n" +
-	"\trpc.proto\x12\agwyh.pb\"\x83\x02\n" +
+	"\trpc.proto\x12\agwyh.pb\"\xa9\x02\n" +
 	"\x03RPC\x12:\n" +
 	"\rsubscriptions\x18\x01 \x03(\v2\x14.gwyh.pb.RPC.SubOptsR\rsubscriptions\x12*\n" +
 	"\apublish\x18\x02 \x03(\v2\x10.gwyh.pb.MessageR\apublish\x121\n" +
 	"\acontrol\x18\x03 \x01(\v2\x17.gwyh.pb.ControlMessageR\acontrol\x12\x1e\n" +
 	"\n" +
 	"membership\x18\x0f \x01(\fR\n" +
-	"membership\x1aA\n" +
+	"membership\x12$\n" +
+	"\x05hello\x18\x10 \x01(\v2\x0e.gwyh.pb.HelloR\x05hello\x1aA\n" +
 	"\aSubOpts\x12\x1c\n" +
 	"\tsubscribe\x18\x01 \x01(\bR\tsubscribe\x12\x18\n" +
-	"\atopicid\x18\x02 \x01(\tR\atopicid\"\x8d\x01\n" +
+	"\atopicid\x18\x02 \x01(\tR\atopicid\"K\n" +
+	"\x05Hello\x12B\n" +
+	"\x0fsignaturePolicy\x18\x01 \x01(\x0e2\x18.gwyh.pb.SignaturePolicyR\x0fsignaturePolicy\"\x8d\x01\n" +
 	"\aMessage\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\fR\x04from\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x14\n" +
@@ -655,7 +776,10 @@ const file_rpc_proto_rawDesc = "" +
 	"\x10ControlIDontWant\x12\x1e\n" +
 	"\n" +
 	"messageIDs\x18\x01 \x03(\fR\n" +
-	"messageIDsB\x19Z\x17github.com/gwyh/gwyh/pb"
+	"messageIDs*6\n" +
+	"\x0fSignaturePolicy\x12\x0f\n" +
+	"\vSTRICT_SIGN\x10\x00\x12\x12\n" +
+	"\x0eSTRICT_NO_SIGN\x10\x01B\x19Z\x17github.com/gwyh/gwyh/pb"
 
 var (
 	file_rpc_proto_rawDescOnce sync.Once
@@ -669,34 +793,39 @@ func file_rpc_proto_rawDescGZIP() []byte {
 	return file_rpc_proto_rawDescData
 }
 
-var file_rpc_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_rpc_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_rpc_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_rpc_proto_goTypes = []any{
-	(*RPC)(nil),              // 0: gwyh.pb.RPC
-	(*Message)(nil),          // 1: gwyh.pb.Message
-	(*ControlMessage)(nil),   // 2: gwyh.pb.ControlMessage
-	(*ControlIHave)(nil),     // 3: gwyh.pb.ControlIHave
-	(*ControlIWant)(nil),     // 4: gwyh.pb.ControlIWant
-	(*ControlGraft)(nil),     // 5: gwyh.pb.ControlGraft
-	(*ControlPrune)(nil),     // 6: gwyh.pb.ControlPrune
-	(*PeerInfo)(nil),         // 7: gwyh.pb.PeerInfo
-	(*ControlIDontWant)(nil), // 8: gwyh.pb.ControlIDontWant
-	(*RPC_SubOpts)(nil),      // 9: gwyh.pb.RPC.SubOpts
+	(SignaturePolicy)(0),     // 0: gwyh.pb.SignaturePolicy
+	(*RPC)(nil),              // 1: gwyh.pb.RPC
+	(*Hello)(nil),            // 2: gwyh.pb.Hello
+	(*Message)(nil),          // 3: gwyh.pb.Message
+	(*ControlMessage)(nil),   // 4: gwyh.pb.ControlMessage
+	(*ControlIHave)(nil),     // 5: gwyh.pb.ControlIHave
+	(*ControlIWant)(nil),     // 6: gwyh.pb.ControlIWant
+	(*ControlGraft)(nil),     // 7: gwyh.pb.ControlGraft
+	(*ControlPrune)(nil),     // 8: gwyh.pb.ControlPrune
+	(*PeerInfo)(nil),         // 9: gwyh.pb.PeerInfo
+	(*ControlIDontWant)(nil), // 10: gwyh.pb.ControlIDontWant
+	(*RPC_SubOpts)(nil),      // 11: gwyh.pb.RPC.SubOpts
 }
 var file_rpc_proto_depIdxs = []int32{
-	9, // 0: gwyh.pb.RPC.subscriptions:type_name -> gwyh.pb.RPC.SubOpts
-	1, // 1: gwyh.pb.RPC.publish:type_name -> gwyh.pb.Message
-	2, // 2: gwyh.pb.RPC.control:type_name -> gwyh.pb.ControlMessage
-	3, // 3: gwyh.pb.ControlMessage.ihave:type_name -> gwyh.pb.ControlIHave
-	4, // 4: gwyh.pb.ControlMessage.iwant:type_name -> gwyh.pb.ControlIWant
-	5, // 5: gwyh.pb.ControlMessage.graft:type_name -> gwyh.pb.ControlGraft
-	6, // 6: gwyh.pb.ControlMessage.prune:type_name -> gwyh.pb.ControlPrune
-	8, // 7: gwyh.pb.ControlMessage.idontwant:type_name -> gwyh.pb.ControlIDontWant
-	7, // 8: gwyh.pb.ControlPrune.peers:type_name -> gwyh.pb.PeerInfo
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	11, // 0: gwyh.pb.RPC.subscriptions:type_name -> gwyh.pb.RPC.SubOpts
+	3,  // 1: gwyh.pb.RPC.publish:type_name -> gwyh.pb.Message
+	4,  // 2: gwyh.pb.RPC.control:type_name -> gwyh.pb.ControlMessage
+	2,  // 3: gwyh.pb.RPC.hello:type_name -> gwyh.pb.Hello
+	0,  // 4: gwyh.pb.Hello.signaturePolicy:type_name -> gwyh.pb.SignaturePolicy
+	5,  // 5: gwyh.pb.ControlMessage.ihave:type_name -> gwyh.pb.ControlIHave
+	6,  // 6: gwyh.pb.ControlMessage.iwant:type_name -> gwyh.pb.ControlIWant
+	7,  // 7: gwyh.pb.ControlMessage.graft:type_name -> gwyh.pb.ControlGraft
+	8,  // 8: gwyh.pb.ControlMessage.prune:type_name -> gwyh.pb.ControlPrune
+	10, // 9: gwyh.pb.ControlMessage.idontwant:type_name -> gwyh.pb.ControlIDontWant
+	9,  // 10: gwyh.pb.ControlPrune.peers:type_name -> gwyh.pb.PeerInfo
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_rpc_proto_init() }
@@ -709,13 +838,14 @@ func file_rpc_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rpc_proto_rawDesc), len(file_rpc_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   10,
+			NumEnums:      1,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_rpc_proto_goTypes,
 		DependencyIndexes: file_rpc_proto_depIdxs,
+		EnumInfos:         file_rpc_proto_enumTypes,
 		MessageInfos:      file_rpc_proto_msgTypes,
 	}.Build()
 	File_rpc_proto = out.File

@@ -258,6 +258,10 @@ type Delivery struct {
 	ReceivedFrom peer.ID
 	// Local is true for the router's own publishes.
 	Local bool
+	// Received is the now of the input that brought the message's first
+	// copy (or of the Publish call when Local): a delivery later than it
+	// waited for an asynchronous validation.
+	Received time.Time
 }
 
 // Published is the result of one local Publish: the peers its first copies

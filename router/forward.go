@@ -11,12 +11,12 @@ import (
 // accept delivers a validated message locally, caches it for gossip and
 // forwards it to the mesh and to direct peers.
 func (r *Router) accept(now time.Time, from peer.ID, id string, m *rpc.Message, t *topicState) {
-	r.acceptFrom(now, from, id, m, t, nil)
+	r.acceptFrom(now, now, from, id, m, t, nil)
 }
 
-// acceptFrom is accept for a message that also came from the peers in
-// also, which do not get it back.
-func (r *Router) acceptFrom(now time.Time, from peer.ID, id string, m *rpc.Message, t *topicState, also []peer.ID) {
+// acceptFrom is accept for a message first received at received that
+// also came from the peers in also, which do not get it back.
+func (r *Router) acceptFrom(now, received time.Time, from peer.ID, id string, m *rpc.Message, t *topicState, also []peer.ID) {
 	r.stats.ValidationAccept++
 	r.mcache.Put(id, m)
 	if r.scorer != nil {
@@ -25,7 +25,7 @@ func (r *Router) acceptFrom(now time.Time, from peer.ID, id string, m *rpc.Messa
 	src := author(m)
 	r.stats.Delivered++
 	r.out.Deliveries = append(r.out.Deliveries, Delivery{
-		ID: id, Topic: t.name, Msg: *m, From: src, ReceivedFrom: from,
+		ID: id, Topic: t.name, Msg: *m, From: src, ReceivedFrom: from, Received: received,
 	})
 	r.forward(id, m, t, from, src, also)
 }

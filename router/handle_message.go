@@ -41,9 +41,9 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	}
 	if err := r.checkPolicy(m); err != nil {
 		// Not marked seen: a forged copy must not shadow the real message.
-		id := string(r.idbuf)
-		r.stats.Drops[DropBadSignature]++
-		r.emit(Event{Kind: EventReject, Peer: ps.id, Topic: t.name, MsgID: id, Cause: DropBadSignature})
+		id, cause := string(r.idbuf), policyCause(err)
+		r.stats.Drops[cause]++
+		r.emit(Event{Kind: EventReject, Peer: ps.id, Topic: t.name, MsgID: id, Cause: cause})
 		if r.scorer != nil {
 			r.scorer.RejectMessage(now, ps.id, id, t.name, score.ReasonInvalid)
 		}

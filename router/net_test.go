@@ -309,7 +309,8 @@ func TestHarnessStrictSign(t *testing.T) {
 	}
 	nt.checkDelivered("message", ids)
 	for i := range nt.rs {
-		if d := nt.rs[i].Stats().Drops[DropBadSignature]; d != 0 {
+		st := nt.rs[i].Stats()
+		if d := st.Drops[DropBadSignature] + st.Drops[DropMissingSignature] + st.Drops[DropUnexpectedSignature]; d != 0 {
 			t.Fatalf("router %d rejected %d signatures", i, d)
 		}
 	}

@@ -56,7 +56,7 @@ func (r *Router) publishChecked(now time.Time, t *topicState, id string, m *rpc.
 	if t.joined {
 		r.stats.Delivered++
 		r.out.Deliveries = append(r.out.Deliveries, Delivery{
-			ID: id, Topic: t.name, Msg: *m, From: author(m), ReceivedFrom: r.id, Local: true,
+			ID: id, Topic: t.name, Msg: *m, From: author(m), ReceivedFrom: r.id, Local: true, Received: now,
 		})
 	}
 	peers := r.publishPeers(now, t)

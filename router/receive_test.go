@@ -112,16 +112,20 @@ func TestSignaturePolicy(t *testing.T) {
 		policy SignaturePolicy
 		mutate func(*rpc.Message)
 		accept bool
+		cause  DropCause // the drop counted when not accepted
 	}{
-		{"strict sign: valid", StrictSign, nil, true},
-		{"strict sign: unsigned", StrictSign, func(m *rpc.Message) { m.Signature = nil }, false},
-		{"strict sign: bad signature", StrictSign, func(m *rpc.Message) { m.Data = []byte("tampered") }, false},
-		{"strict sign: key of someone else", StrictSign, func(m *rpc.Message) { m.Key = other }, false},
-		{"strict sign: short seqno", StrictSign, func(m *rpc.Message) { m.Seqno = m.Seqno[:4] }, false},
-		{"strict no sign: plain", StrictNoSign, func(m *rpc.Message) { m.From, m.Seqno, m.Signature = nil, nil, nil }, true},
-		{"strict no sign: carries from", StrictNoSign, func(m *rpc.Message) { m.Seqno, m.Signature = nil, nil }, false},
-		{"strict no sign: carries seqno", StrictNoSign, func(m *rpc.Message) { m.From, m.Signature = nil, nil }, false},
-		{"strict no sign: carries signature", StrictNoSign, func(m *rpc.Message) { m.From, m.Seqno = nil, nil }, false},
+		{"strict sign: valid", StrictSign, nil, true, DropNone},
+		{"strict sign: unsigned", StrictSign, func(m *rpc.Message) { m.Signature = nil }, false, DropMissingSignature},
+		{"strict sign: a strict-no-sign message", StrictSign, func(m *rpc.Message) { m.From, m.Seqno, m.Signature = nil, nil, nil }, false, DropMissingSignature},
+		{"strict sign: bad signature", StrictSign, func(m *rpc.Message) { m.Data = []byte("tampered") }, false, DropBadSignature},
+		{"strict sign: key of someone else", StrictSign, func(m *rpc.Message) { m.Key = other }, false, DropBadSignature},
+		{"strict sign: short seqno", StrictSign, func(m *rpc.Message) { m.Seqno = m.Seqno[:4] }, false, DropBadSignature},
+		{"strict sign: short signature", StrictSign, func(m *rpc.Message) { m.Signature = m.Signature[:10] }, false, DropBadSignature},
+		{"strict no sign: plain", StrictNoSign, func(m *rpc.Message) { m.From, m.Seqno, m.Signature = nil, nil, nil }, true, DropNone},
+		{"strict no sign: a signed message", StrictNoSign, nil, false, DropUnexpectedSignature},
+		{"strict no sign: carries from", StrictNoSign, func(m *rpc.Message) { m.Seqno, m.Signature = nil, nil }, false, DropUnexpectedSignature},
+		{"strict no sign: carries seqno", StrictNoSign, func(m *rpc.Message) { m.From, m.Signature = nil, nil }, false, DropUnexpectedSignature},
+		{"strict no sign: carries signature", StrictNoSign, func(m *rpc.Message) { m.From, m.Seqno = nil, nil }, false, DropUnexpectedSignature},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,9 +144,14 @@ func TestSignaturePolicy(t *testing.T) {
 				t.Fatalf("accepted %v, want %v", got, tc.accept)
 			}
 			if !tc.accept {
-				if e.countEvents(EventReject) != 1 || e.r.Stats().Drops[DropBadSignature] != 1 ||
+				if e.countEvents(EventReject) != 1 || e.r.Stats().Drops[tc.cause] != 1 ||
 					!slices.Equal(e.sc.rejects, []string{score.ReasonInvalid.String()}) {
-					t.Fatalf("rejection not reported: events %+v rejects %v", e.out.Events, e.sc.rejects)
+					t.Fatalf("rejection not reported as %v: events %+v drops %v rejects %v", tc.cause, e.out.Events, e.r.Stats().Drops, e.sc.rejects)
+				}
+				for _, ev := range e.out.Events {
+					if ev.Kind == EventReject && ev.Cause != tc.cause {
+						t.Fatalf("EventReject cause %v, want %v", ev.Cause, tc.cause)
+					}
 				}
 				if s := e.sendTo(2); s != nil && len(s.Publish) > 0 {
 					t.Fatal("invalid message forwarded")

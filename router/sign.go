@@ -16,8 +16,8 @@ const signPrefix = "libp2p-pubsub:"
 // seqnoLen is the length of a seqno: a 64-bit big-endian counter.
 const seqnoLen = 8
 
-// Reasons a received message fails the signature policy; wrapped in
-// EventReject's drop counting and returned by checkPolicy.
+// Reasons a received message fails the signature policy, returned by
+// checkPolicy; policyCause names the drop each is counted as.
 var (
 	errUnsigned    = errors.New("router: unsigned message under StrictSign")
 	errBadFrom     = errors.New("router: message author is not a peer ID")
@@ -26,6 +26,19 @@ var (
 	errBadSig      = errors.New("router: bad message signature")
 	errSignedNoSig = errors.New("router: message carries from, seqno or signature under StrictNoSign")
 )
+
+// policyCause is the drop cause of a checkPolicy error: a message signed
+// under the other policy (or not at all) is a policy mismatch, not a
+// forgery.
+func policyCause(err error) DropCause {
+	switch err {
+	case errUnsigned:
+		return DropMissingSignature
+	case errSignedNoSig:
+		return DropUnexpectedSignature
+	}
+	return DropBadSignature
+}
 
 // appendSigned appends the bytes a signature of m covers: the prefix and m
 // encoded without its signature and key.

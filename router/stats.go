@@ -17,7 +17,10 @@ const (
 	DropTooManyTopics
 	// DropNotSubscribed: a message for a topic we have not joined.
 	DropNotSubscribed
-	// DropBadSignature: a message failing the signature policy.
+	// DropBadSignature: under StrictSign, a signed message whose
+	// signature, author, seqno or key is invalid: forged or corrupt.
+	// Messages signed under the other policy, or not at all, count as
+	// DropMissingSignature or DropUnexpectedSignature.
 	DropBadSignature
 	// DropValidationThrottled: validation limit reached; message ignored.
 	DropValidationThrottled
@@ -52,6 +55,13 @@ const (
 	// DropBlacklisted: an RPC from a blacklisted peer, or a message
 	// authored by one (Blacklist).
 	DropBlacklisted
+	// DropMissingSignature: under StrictSign, a message with no signature:
+	// its author (or a peer) runs StrictNoSign, a policy mismatch.
+	DropMissingSignature
+	// DropUnexpectedSignature: under StrictNoSign, a message carrying
+	// from, seqno, signature or key: its author runs StrictSign, a policy
+	// mismatch.
+	DropUnexpectedSignature
 	numDropCauses
 )
 
@@ -61,7 +71,7 @@ var dropCauseNames = [numDropCauses]string{
 	"validation-timeout", "validation-late", "rejected", "ignored",
 	"ihave-flood", "iwant-ignored", "iwant-miss", "iwant-retransmit",
 	"idontwant-flood", "graft-unknown-topic", "bad-px", "no-topic",
-	"blacklisted",
+	"blacklisted", "missing-signature", "unexpected-signature",
 }
 
 // String returns the cause's lower-case name.

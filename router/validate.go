@@ -17,7 +17,8 @@ type pendingValidation struct {
 	msg   rpc.Message
 	// also are peers that sent copies while it was validating; it is not
 	// forwarded to them (at most maxAlso are remembered).
-	also []peer.ID
+	also     []peer.ID
+	received time.Time // the now of the message's first copy
 }
 
 // maxAlso bounds pendingValidation.also.
@@ -62,7 +63,7 @@ func (r *Router) validate(now time.Time, from peer.ID, id string, m *rpc.Message
 	}
 	r.nextValID++
 	vid := r.nextValID
-	pv := &pendingValidation{id: id, topic: t.name, from: from, msg: *m}
+	pv := &pendingValidation{id: id, topic: t.name, from: from, msg: *m, received: now}
 	timeout := t.val.Timeout
 	if timeout <= 0 {
 		timeout = r.cfg.ValidationTimeout
@@ -104,7 +105,7 @@ func (r *Router) ValidationDone(now time.Time, id ValidationID, res validator.Re
 		return
 	}
 	if res == validator.Accept {
-		r.acceptFrom(now, pv.from, pv.id, &pv.msg, t, pv.also)
+		r.acceptFrom(now, pv.received, pv.from, pv.id, &pv.msg, t, pv.also)
 		return
 	}
 	r.finish(now, pv.from, pv.id, &pv.msg, t, res)

@@ -144,3 +144,34 @@ func TestNoForwardToPeersThatSentCopies(t *testing.T) {
 		}
 	}
 }
+
+// A delivery says when its message's first copy came: at once for a
+// message validated inline, the time of the copy (not of the result) after
+// an asynchronous validation, the Publish call for an own message.
+func TestDeliveryReceived(t *testing.T) {
+	e := newJoinedEnv(t, withFakeScorer, 8)
+	start := e.now
+	e.rpcFrom(e.meshOf("t")[0], pub(msg("t", 1, 8)))
+	if len(e.out.Deliveries) != 1 || !e.out.Deliveries[0].Received.Equal(start) {
+		t.Fatalf("inline: deliveries %+v, want Received %v", e.out.Deliveries, start)
+	}
+	e.r.SetValidator("t", TopicValidator{Async: true})
+	e.rpcFrom(e.meshOf("t")[0], pub(msg("t", 2, 8)))
+	vs := slices.Clone(e.out.Validations) // the next Output reuses the slice
+	if len(vs) != 1 {
+		t.Fatalf("validations %+v", vs)
+	}
+	e.tick(40 * time.Millisecond)
+	e.r.ValidationDone(e.now, vs[0].ID, validator.Accept)
+	e.ready()
+	if len(e.out.Deliveries) != 1 || !e.out.Deliveries[0].Received.Equal(start) {
+		t.Fatalf("async: deliveries %+v, want Received %v (now %v)", e.out.Deliveries, start, e.now)
+	}
+	if _, err := e.r.Publish(e.now, "t", []byte("own")); err != nil {
+		t.Fatal(err)
+	}
+	e.ready()
+	if len(e.out.Deliveries) != 1 || !e.out.Deliveries[0].Local || !e.out.Deliveries[0].Received.Equal(e.now) {
+		t.Fatalf("own: deliveries %+v, want Received %v", e.out.Deliveries, e.now)
+	}
+}

@@ -19,7 +19,8 @@
 // checks that apply to it. Generic wire code is in wire.go (sizes, append
 // helpers) and wire_read.go (varints, fieldReader, the one decode loop);
 // decode.go holds Decode and the shared field decoders, pack.go and
-// pack_encode.go the MTU splitting, membership.go gwyh's membership field.
+// pack_encode.go the MTU splitting, membership.go gwyh's membership field,
+// hello.go its hello.
 //
 // # Adding a message
 //

@@ -58,7 +58,7 @@ func (r *RPC) Append(b []byte) []byte {
 }
 
 // rpc decodes a top-level RPC body into d.r. Unknown fields, membership
-// (FieldMembership) among them, are skipped.
+// (FieldMembership) and hellos (FieldHello) among them, are skipped.
 func (d *decoder) rpc(b []byte) error {
 	fr := fieldReader{b: b}
 	for fr.next() {
