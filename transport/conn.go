@@ -30,10 +30,6 @@ type Conn struct {
 	laddr  netip.AddrPort
 	log    *slog.Logger
 	jar    *cookie.Jar
-	// ring is the network keyring (keyring.go), replaced whole by
-	// SetNetworkKeys (under ringMu) and read without locks.
-	ring   atomic.Pointer[keyring]
-	ringMu sync.Mutex
 	limit  *ratelimit.Limiter
 	hsLoad *ratelimit.Limiter // one global bucket: initiations per second before cookies
 	initQ  chan inInit        // msg1s for the handshake worker
@@ -47,6 +43,11 @@ type Conn struct {
 	callers sync.RWMutex
 	start   time.Time // origin of ping timestamps (monotonic)
 	stats   counters
+
+	// ring is the network keyring (keyring.go), replaced whole by
+	// SetNetworkKeys (under ringMu) and read without locks.
+	ring   atomic.Pointer[keyring]
+	ringMu sync.Mutex
 
 	// rawOut carries handshake and cookie packets to the writer.
 	rawOut chan Packet

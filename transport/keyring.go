@@ -226,17 +226,31 @@ func (c *Conn) NetworkKeyStats() []NetworkKeyStats {
 	return out
 }
 
-// keyAction is what the network keyring asks of a session made with key k
-// at created: to end (k is no longer accepted) or to rekey (k is not the
-// primary and the keyring changed since the session was made; sessions made
-// later on another key are the peer's choice and left alone, so that two
-// nodes with different primaries do not rekey each other in turn).
-func (r *keyring) keyAction(k *netKey, created time.Time) (end, rekey bool) {
-	if k == nil || k == r.primary() {
-		return false, false
+// rekeyFor reports whether a session made with key k at created is to be
+// rekeyed with the primary: k is accepted but not the primary, and the
+// keyring changed since the session was made. Sessions made later on
+// another key are the peer's choice (its primary) and are left alone, so
+// that two nodes with different primaries do not rekey each other in
+// turn; the peer rekeys them when its own keyring changes.
+func (r *keyring) rekeyFor(k *netKey, created time.Time) bool {
+	return k != nil && k != r.primary() && r.has(k) && created.Before(r.since)
+}
+
+// endForKey ends p's session, as Disconnect does (a bye, then
+// EventPeerDown), if its current keypair was made with a network key that
+// the keyring no longer holds (see SetNetworkKeys), and reports whether it
+// did.
+func (c *Conn) endForKey(p *peerState) bool {
+	r := c.ring.Load()
+	p.mu.Lock()
+	kp := p.current
+	end := kp != nil && kp.netKey != nil && !r.has(kp.netKey)
+	p.mu.Unlock()
+	if !end {
+		return false
 	}
-	if !r.has(k) {
-		return true, false
-	}
-	return false, created.Before(r.since)
+	c.log.Debug("transport: session on a removed network key ended", "peer", p.id.Short(), "key", kp.netKey.id)
+	c.sendBye(p)
+	c.removePeer(p)
+	return true
 }
