@@ -277,7 +277,7 @@ func (c *Conn) checkMac1(b []byte, idx uint32) bool {
 		key = hs.key
 	}
 	c.mu.Unlock()
-	ok := false
+	var ok bool
 	if key != nil {
 		ok = key.mac.CheckMac1(b)
 	} else {
