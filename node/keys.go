@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/gwyh/gwyh/transport"
@@ -13,7 +14,10 @@ import (
 // beacons are MACed under the first (primary) key, and a beacon MACed
 // under any key is accepted. Replaced whole by SetNetworkKeys; safe for
 // concurrent use. nil or empty: no network key.
-type networkKeys struct{ p atomic.Pointer[[][]byte] }
+type networkKeys struct {
+	p  atomic.Pointer[[][]byte]
+	mu sync.Mutex // serialises SetNetworkKeys, so the transport and p agree
+}
 
 func (k *networkKeys) set(keys [][]byte) {
 	cp := make([][]byte, len(keys))
@@ -74,6 +78,8 @@ func (n *Node) SetNetworkKeys(keys [][]byte) error {
 	if n.closed.Load() {
 		return ErrClosed
 	}
+	n.netKeys.mu.Lock()
+	defer n.netKeys.mu.Unlock()
 	if err := n.conn.SetNetworkKeys(keys); err != nil {
 		return &ConfigError{Field: "NetworkKeys", Problem: err.Error(), Err: err} // checked above: not reached
 	}
