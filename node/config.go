@@ -64,8 +64,16 @@ type Config struct {
 	Membership membership.Params
 	// NetworkKey is the optional cluster pre-shared key, exactly 32 bytes.
 	// Nodes without the same key cannot complete a handshake (so they can
-	// neither gossip nor take part in membership). Nil: none.
+	// neither gossip nor take part in membership). Nil: none. It is a
+	// keyring of one key (NetworkKeys: {NetworkKey}); at most one of the
+	// two may be set.
 	NetworkKey []byte
+	// NetworkKeys is the network keyring, for changing a cluster's key
+	// without downtime (see Node.SetNetworkKeys): the node handshakes with
+	// the first key (the primary) and accepts nodes holding any of them.
+	// Each has 32 bytes, no two the same, at most
+	// transport.MaxNetworkKeys. Nil: NetworkKey alone.
+	NetworkKeys [][]byte
 	// Gossip holds the GossipSub parameters. The zero value means
 	// router.DefaultParams().
 	Gossip router.Params
@@ -138,8 +146,8 @@ type Config struct {
 	// Seed seeds the randomness of the router, membership and peer
 	// manager; zero picks a random seed.
 	Seed uint64
-	// Transport holds advanced transport options. NetworkKey, MTU,
-	// MaxMessageSize and Logger are set from the fields above.
+	// Transport holds advanced transport options. NetworkKey, NetworkKeys,
+	// MTU, MaxMessageSize and Logger are set from the fields above.
 	Transport transport.Options
 
 	// socket, set by this package's tests only, replaces the UDP socket
@@ -252,8 +260,13 @@ func (c Config) Validate() error {
 	if _, err := parseListen(c.Listen); err != nil {
 		badAddr("Listen", c.Listen, err)
 	}
-	if c.NetworkKey != nil && len(c.NetworkKey) != 32 {
+	switch {
+	case c.NetworkKey != nil && c.NetworkKeys != nil:
+		bad("NetworkKeys", "both NetworkKey and NetworkKeys set; put NetworkKey first in NetworkKeys")
+	case c.NetworkKey != nil && len(c.NetworkKey) != 32:
 		bad("NetworkKey", "%d bytes, want 32", len(c.NetworkKey))
+	default:
+		errs = append(errs, keyringProblems("NetworkKeys", c.NetworkKeys)...)
 	}
 	if err := c.Membership.Validate(); err != nil {
 		badErr("Membership", err)

@@ -29,7 +29,9 @@ import (
 // timestamp, the port to dial (and the IP, when Config.Advertise names
 // one), signed with the sender's identity key under a domain separator,
 // then, with a NetworkKey, an HMAC-SHA256 under it (truncated to 16 bytes)
-// so that nodes of other clusters are not even dialled. The receiver
+// so that nodes of other clusters are not even dialled. With a keyring
+// (NetworkKeys), beacons are MACed under the primary key and accepted
+// under any key of the ring, as handshakes are. The receiver
 // checks, in its own goroutine and before anything reaches the event loop:
 // a rate per source IP and a global rate (token buckets), the format, the
 // MAC, a timestamp within beaconWindow of its clock, that an advertised IP
@@ -140,11 +142,12 @@ func beaconMAC(key, msg []byte) []byte {
 	return m.Sum(nil)[:beaconMACLen]
 }
 
-// decodeBeacon decodes a beacon and checks its MAC under key (required
-// when key is set, refused when not: the sender is of another cluster).
-// It returns the offset of the signature, which it does not check (see
+// decodeBeacon decodes a beacon and checks its MAC under the keys of the
+// network keyring (one of them must match when there are keys; a MAC is
+// refused when there are none: the sender is of another cluster). It
+// returns the offset of the signature, which it does not check (see
 // verifyBeacon), nor the time or the address (see beaconFilter).
-func decodeBeacon(pkt, key []byte) (b beacon, sigAt int, err error) {
+func decodeBeacon(pkt []byte, keys [][]byte) (b beacon, sigAt int, err error) {
 	if len(pkt) < beaconFixed || string(pkt[:4]) != beaconMagic {
 		return b, 0, errBeaconMalformed
 	}
@@ -175,13 +178,24 @@ func decodeBeacon(pkt, key []byte) (b beacon, sigAt int, err error) {
 	if len(pkt) != want || b.port == 0 || b.id.IsZero() {
 		return b, 0, errBeaconMalformed
 	}
-	if (flags&beaconFlagMAC != 0) != (key != nil) {
+	if (flags&beaconFlagMAC != 0) != (len(keys) > 0) {
 		return b, 0, errBeaconAuth
 	}
-	if key != nil && !hmac.Equal(pkt[want-beaconMACLen:], beaconMAC(key, pkt[:want-beaconMACLen])) {
+	if len(keys) > 0 && !macUnderAny(pkt[want-beaconMACLen:], pkt[:want-beaconMACLen], keys) {
 		return b, 0, errBeaconAuth
 	}
 	return b, off, nil
+}
+
+// macUnderAny reports whether mac is the beacon MAC of msg under one of
+// keys (at most transport.MaxNetworkKeys HMACs).
+func macUnderAny(mac, msg []byte, keys [][]byte) bool {
+	for _, k := range keys {
+		if hmac.Equal(mac, beaconMAC(k, msg)) {
+			return true
+		}
+	}
+	return false
 }
 
 // verifyBeacon checks the signature of a beacon decodeBeacon returned
@@ -218,19 +232,19 @@ func (tb *tokenBucket) take(now time.Time, burst, rate float64) bool {
 // receiver goroutine (not safe for concurrent use).
 type beaconFilter struct {
 	self    peer.ID
-	key     []byte
+	keys    func() [][]byte // the network keyring now; nil: none
 	global  tokenBucket
 	sources *simplelru.LRU[netip.Addr, *tokenBucket]
 	last    *simplelru.LRU[peer.ID, int64]
 }
 
-func newBeaconFilter(self peer.ID, key []byte) *beaconFilter {
+func newBeaconFilter(self peer.ID, keys func() [][]byte) *beaconFilter {
 	sources, err := simplelru.NewLRU[netip.Addr, *tokenBucket](beaconSources, nil)
 	if err != nil {
 		panic(err) // a positive constant size
 	}
 	last, _ := simplelru.NewLRU[peer.ID, int64](beaconIDs, nil)
-	return &beaconFilter{self: self, key: key, sources: sources, last: last}
+	return &beaconFilter{self: self, keys: keys, sources: sources, last: last}
 }
 
 // accept checks a beacon received from `from` at now and returns the
@@ -249,7 +263,11 @@ func (f *beaconFilter) accept(pkt []byte, from netip.AddrPort, now time.Time) (p
 	if !tb.take(now, beaconSourceBurst, beaconSourceRate) || !f.global.take(now, beaconGlobalBurst, beaconGlobalRate) {
 		return peering.Target{}, errBeaconRateLimited
 	}
-	b, sigAt, err := decodeBeacon(pkt, f.key)
+	var keys [][]byte
+	if f.keys != nil {
+		keys = f.keys()
+	}
+	b, sigAt, err := decodeBeacon(pkt, keys)
 	if err != nil {
 		return peering.Target{}, err
 	}
@@ -357,7 +375,7 @@ func (n *Node) sendBeacons(c *net.UDPConn) {
 	defer t.Stop()
 	for {
 		b := beacon{id: n.ID(), time: n.clock.Now().UnixNano(), port: port, ip: ip}
-		msg = appendBeacon(msg[:0], n.ident, b, n.cfg.NetworkKey)
+		msg = appendBeacon(msg[:0], n.ident, b, firstKey(n.netKeys.get()))
 		_, _ = c.Write(msg)
 		select {
 		case <-t.C:
@@ -371,7 +389,7 @@ func (n *Node) sendBeacons(c *net.UDPConn) {
 // accepted ones to the peer manager; refusals are counted.
 func (n *Node) receiveBeacons(c *net.UDPConn) {
 	defer n.wg.Done()
-	f := newBeaconFilter(n.ID(), n.cfg.NetworkKey)
+	f := newBeaconFilter(n.ID(), n.netKeys.get)
 	buf := make([]byte, beaconMaxLen+1) // a longer datagram is truncated, and malformed
 	for {
 		k, from, err := c.ReadFromUDPAddrPort(buf)

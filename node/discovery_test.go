@@ -48,7 +48,8 @@ func TestBeaconAccept(t *testing.T) {
 	tests := []struct {
 		name string
 		pkt  []byte
-		key  []byte // the receiver's NetworkKey
+		key  []byte   // the receiver's NetworkKey
+		ring [][]byte // the receiver's NetworkKeys, if set (instead of key)
 		from netip.AddrPort
 		want error
 	}{
@@ -74,6 +75,10 @@ func TestBeaconAccept(t *testing.T) {
 		{name: "wrong key", pkt: mk(alice, good, other), key: key, want: errBeaconAuth},
 		{name: "MAC, unkeyed node", pkt: mk(alice, good, key), want: errBeaconAuth},
 		{name: "bad MAC", pkt: flip(mk(alice, good, key), -1), key: key, want: errBeaconAuth},
+		{name: "keyring, MAC under its second key", pkt: mk(alice, good, key), ring: [][]byte{other, key}},
+		{name: "keyring, MAC under its primary", pkt: mk(alice, good, other), ring: [][]byte{other, key}},
+		{name: "keyring, MAC under no key of it", pkt: mk(alice, good, bytes.Repeat([]byte{9}, 32)), ring: [][]byte{other, key}, want: errBeaconAuth},
+		{name: "keyring, no MAC", pkt: mk(alice, good, nil), ring: [][]byte{other, key}, want: errBeaconAuth},
 		{name: "stale", pkt: mk(alice, with(func(b *beacon) { b.time = now.Add(-31 * time.Second).UnixNano() }), nil), want: errBeaconStale},
 		{name: "from the future", pkt: mk(alice, with(func(b *beacon) { b.time = now.Add(31 * time.Second).UnixNano() }), nil), want: errBeaconStale},
 		{name: "points at a third party", pkt: mk(alice, with(func(b *beacon) { b.ip = netip.MustParseAddr("198.51.100.7") }), nil), want: errBeaconAddress},
@@ -96,7 +101,11 @@ func TestBeaconAccept(t *testing.T) {
 			if tt.from.IsValid() {
 				from = tt.from
 			}
-			f := newBeaconFilter(self.ID(), tt.key)
+			ring := tt.ring
+			if tt.key != nil {
+				ring = [][]byte{tt.key}
+			}
+			f := newBeaconFilter(self.ID(), func() [][]byte { return ring })
 			got, err := f.accept(tt.pkt, from, now)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("accept: %v, want %v", err, tt.want)

@@ -69,7 +69,9 @@
 //
 // With Config.LANDiscovery the node multicasts a beacon every LANInterval:
 // its ID, a timestamp and the port to dial, signed with its identity key
-// (and MACed under the NetworkKey when there is one). A receiver rate-limits
+// (and MACed under the NetworkKey when there is one; with a keyring,
+// NetworkKeys, under its primary key, and accepted under any of its keys).
+// A receiver rate-limits
 // beacons per source IP and globally before checking them, refuses stale,
 // replayed or badly signed ones and those that advertise an IP other than
 // their source (no reflection onto a third party), counts every refusal in

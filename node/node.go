@@ -56,6 +56,7 @@ type Node struct {
 	snapPeer []peer.ID // connected peers, sorted; published by the loop
 
 	lanDrops [numNodeDrops]atomic.Uint64 // drops counted by the LAN beacon receiver, off the loop
+	netKeys  networkKeys                 // the network keyring, for LAN beacons (keys.go)
 	dialWarn dialWarner                  // owned by the event loop
 
 	loopState // owned by the event loop
@@ -86,7 +87,8 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	topts := cfg.Transport
-	topts.NetworkKey, topts.MTU, topts.Logger = cfg.NetworkKey, cfg.MTU, cfg.Logger
+	topts.NetworkKey, topts.NetworkKeys, topts.MTU, topts.Logger = nil, cfg.keyring(), cfg.MTU, cfg.Logger
+	n.netKeys.set(cfg.keyring())
 	topts.MaxMessageSize = max(topts.MaxMessageSize, cfg.MaxMessageSize+64<<10)
 	if cfg.socket != nil {
 		topts.Socket = cfg.socket

@@ -88,6 +88,9 @@ type PeerStats struct {
 	QueuedBytes int
 	SendRate    float64
 	Loss        float64
+	// NetworkKeyID names the network key the session was made with
+	// (transport.NetworkKeyID; "" without a network key).
+	NetworkKeyID string
 }
 
 // Stats is a snapshot of a node's state and counters, owned by the caller.
@@ -102,6 +105,11 @@ type Stats struct {
 	// Transport are the transport's counters: packets and bytes on the
 	// wire, handshakes, drops by transport.DropCause.
 	Transport transport.Stats
+	// NetworkKeys are the keys of the network keyring, primary first, with
+	// the sessions and handshakes made with each: during a key rotation,
+	// the old key is out of use when no node shows a session on it (see
+	// SetNetworkKeys).
+	NetworkKeys []transport.NetworkKeyStats
 	// NodeDrops counts the node's own drops by DropCause.
 	NodeDrops [NumDropCauses]uint64
 	// PayloadsOut, BytesOut: payloads and bytes queued on the transport;
@@ -182,11 +190,13 @@ func (n *Node) Stats() (Stats, error) {
 	s := Stats{ID: n.ID()}
 	err := n.do(context.Background(), func(time.Time) { n.fillStats(&s) })
 	s.Transport = n.conn.Stats()
+	s.NetworkKeys = n.conn.NetworkKeyStats()
 	s.Restarts = s.Transport.Restarts
 	for i := range s.Peers {
 		if ps, ok := n.conn.PeerStats(s.Peers[i].ID); ok {
 			s.Peers[i].RTT, s.Peers[i].QueuedBytes = ps.RTT, ps.QueuedBytes
 			s.Peers[i].SendRate, s.Peers[i].Loss = ps.SendRate, ps.Loss
+			s.Peers[i].NetworkKeyID = ps.NetworkKeyID
 		}
 	}
 	return s, err

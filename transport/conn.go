@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -42,6 +43,11 @@ type Conn struct {
 	callers sync.RWMutex
 	start   time.Time // origin of ping timestamps (monotonic)
 	stats   counters
+
+	// ring is the network keyring (keyring.go), replaced whole by
+	// SetNetworkKeys (under ringMu) and read without locks.
+	ring   atomic.Pointer[keyring]
+	ringMu sync.Mutex
 
 	// rawOut carries handshake and cookie packets to the writer.
 	rawOut chan Packet
@@ -84,7 +90,6 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		return nil, err
 	}
 	o := opts.withDefaults()
-	o.NetworkKey = slices.Clone(o.NetworkKey)
 	clk := o.Clock
 	if clk == nil {
 		clk = clock.New()
@@ -109,7 +114,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	c := &Conn{
 		clock: clk,
 		opts:  o, local: l, sock: sock, laddr: sock.LocalAddr(), log: o.Logger,
-		jar:     cookie.New(o.NetworkKey, now),
+		jar:     cookie.New(now),
 		limit:   ratelimit.New(o.HandshakeRate, o.HandshakeBurst, 16*o.MaxPeers),
 		hsLoad:  ratelimit.New(o.CookieRate, int(o.CookieRate), 1),
 		done:    make(chan struct{}),
@@ -127,6 +132,8 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		}),
 		cookies: map[netip.AddrPort]storedCookie{},
 	}
+	c.ring.Store(newKeyring(o.networkKeys(), nil, time.Time{}))
+	c.opts.NetworkKey, c.opts.NetworkKeys = nil, nil // the keyring holds the keys
 	c.events = newEventQueue(o.EventQueue, o.EventBytes, c.done)
 	c.wg.Add(4)
 	go c.readLoop()
@@ -221,6 +228,9 @@ func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
 	}
 	if p.current != nil {
 		s.SessionStart = p.current.created
+		if k := p.current.netKey; k != nil {
+			s.NetworkKeyID = k.id
+		}
 	}
 	p.mu.Unlock()
 	c.reasmMu.Lock()

@@ -65,7 +65,13 @@
 //     NetworkKey plus what the layers above decide per peer.ID. Without the
 //     NetworkKey an attacker cannot make mac1, so every handshake packet it
 //     sends is dropped after one hash, and it cannot complete a handshake
-//     (the key is also psk0): it can replay and drop packets, no more.
+//     (the key is also psk0): it can replay and drop packets, no more. A
+//     keyring (Options.NetworkKeys, SetNetworkKeys) widens admission to the
+//     holders of any of its keys, so a key kept accepted after a rotation
+//     is as good to an attacker as the current one until it is removed;
+//     removing it ends the sessions made with it. Checking mac1 under each
+//     key costs a responder up to MaxNetworkKeys hashes per handshake
+//     packet, still no Diffie-Hellman.
 //   - Confidentiality and integrity of data. As WireGuard: ChaCha20-Poly1305
 //     (or AES-256-GCM when both sides have AES hardware) under keys from the
 //     Noise split, 64-bit counters, a sliding replay window, keys rekeyed

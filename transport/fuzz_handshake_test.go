@@ -39,8 +39,12 @@ func testIdentity(t testing.TB, b byte) *peer.Identity {
 	return id
 }
 
-// initiation builds a first handshake message from a fresh initiator.
-func initiation(t testing.TB, jar *cookie.Jar, pattern byte, responderStatic []byte) []byte {
+// primaryMac is the mac1 key of c's primary network key.
+func primaryMac(c *Conn) *cookie.Key { return c.ring.Load().primary().mac }
+
+// initiation builds a first handshake message from a fresh initiator
+// without a network key, its mac1 made under c's primary network key.
+func initiation(t testing.TB, c *Conn, pattern byte, responderStatic []byte) []byte {
 	t.Helper()
 	l, err := newLocalID(testIdentity(t, 99), time.Now())
 	if err != nil {
@@ -59,7 +63,7 @@ func initiation(t testing.TB, jar *cookie.Jar, pattern byte, responderStatic []b
 		t.Fatal(err)
 	}
 	msg[4] = 1
-	jar.Seal(msg, nil)
+	primaryMac(c).Seal(msg, nil)
 	return msg
 }
 
@@ -68,8 +72,8 @@ func initiation(t testing.TB, jar *cookie.Jar, pattern byte, responderStatic []b
 // tests see its effect on return.
 func feed(c *Conn, pkt []byte, from netip.AddrPort, now time.Time) {
 	if h, err := parsePacket(pkt); err == nil && h.Type == typeHandshakeInit {
-		if c.checkMac1(pkt) {
-			c.respondInit(pkt, h, from, now)
+		if k := c.initMac1(pkt); k != nil {
+			c.respondInit(pkt, h, k, from, now)
 		}
 		return
 	}
@@ -88,8 +92,8 @@ func FuzzHandshakeResponder(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { c.Close() })
-	xx := initiation(f, c.jar, patternXX, nil)
-	ik := initiation(f, c.jar, patternIK, c.local.static.Public)
+	xx := initiation(f, c, patternXX, nil)
+	ik := initiation(f, c, patternIK, c.local.static.Public)
 	f.Add(append([]byte{1}, xx...))
 	f.Add(append([]byte{1}, ik...))
 	f.Add(append([]byte{0, typeHandshakeInit, patternXX}, initNoise(xx, patternXX, false)...))
@@ -115,7 +119,7 @@ func FuzzHandshakeResponder(f *testing.F) {
 				pkt = append(pkt, make([]byte, max(0, minInitSize(in[2])-handshakeMacsSize-len(pkt)))...)
 			}
 			pkt = append(pkt, make([]byte, handshakeMacsSize)...)
-			c.jar.Seal(pkt, nil)
+			primaryMac(c).Seal(pkt, nil)
 		}
 		feed(c, pkt, from, time.Now())
 		c.mu.Lock()
@@ -134,14 +138,14 @@ func TestResponderAcceptsSeeds(t *testing.T) {
 	}
 	defer c.Close()
 	from := netip.MustParseAddrPort("10.1.1.1:1000")
-	feed(c, initiation(t, c.jar, patternXX, nil), from, time.Now())
+	feed(c, initiation(t, c, patternXX, nil), from, time.Now())
 	c.mu.Lock()
 	half := c.halfOpen.len()
 	c.mu.Unlock()
 	if half != 1 {
 		t.Fatalf("XX initiation: %d half-open, want 1", half)
 	}
-	feed(c, initiation(t, c.jar, patternIK, c.local.static.Public), from, time.Now())
+	feed(c, initiation(t, c, patternIK, c.local.static.Public), from, time.Now())
 	if s := c.Stats(); s.HandshakesIK != 1 {
 		t.Fatalf("IK initiation did not complete: %+v", s)
 	}
@@ -190,7 +194,7 @@ func FuzzHandshakeInitiator(f *testing.F) {
 		} else {
 			pkt = appendHandshakeHeader(nil, typeHandshakeResponse, head[1], 1, recv)
 			pkt = append(append(pkt, body...), make([]byte, handshakeMacsSize)...)
-			c.jar.Seal(pkt, nil)
+			primaryMac(c).Seal(pkt, nil)
 		}
 		c.handlePacket(pkt, to, time.Now())
 		c.mu.Lock()

@@ -221,6 +221,11 @@ type handshake struct {
 	remote    uint32 // the peer's index, once known
 	addr      netip.AddrPort
 	created   time.Time
+	// key is the network key of the handshake: the primary when we
+	// initiated, the one msg1's mac1 was made with when we respond. Every
+	// message of the handshake is under it, whatever SetNetworkKeys does
+	// meanwhile.
+	key *netKey
 	// Initiator only. The Noise state after msg1 is not kept: flynn/noise
 	// changes it even when reading a message fails, so a forged msg2 would
 	// spoil it. Each msg2 is read on a state rebuilt from msg1's ephemeral
@@ -260,14 +265,38 @@ func splitKeys(initiator bool, cs1, cs2 *noise.CipherState, cipherID byte) (send
 
 type noiseState = *noise.HandshakeState
 
-// checkMac1 reports whether the handshake packet b (msg1, msg2 or msg3 of
-// either pattern) carries a valid mac1, and counts the drop if not.
-func (c *Conn) checkMac1(b []byte) bool {
-	if !c.jar.CheckMac1(b) {
-		c.stats.drop(DropAuth)
-		return false
+// checkMac1 reports whether the handshake packet b (msg2 or msg3 of either
+// pattern, whose receiver index is idx) carries a valid mac1 under the
+// network key of our handshake idx, or, when there is no such handshake,
+// under any key of the keyring (so that the packet is then counted as
+// DropUnknownSession, not DropAuth); it counts the drop if not.
+func (c *Conn) checkMac1(b []byte, idx uint32) bool {
+	c.mu.Lock()
+	var key *netKey
+	if hs := c.pending[idx]; hs != nil {
+		key = hs.key
 	}
-	return true
+	c.mu.Unlock()
+	var ok bool
+	if key != nil {
+		ok = key.mac.CheckMac1(b)
+	} else {
+		ok = c.ring.Load().matchMac1(b) != nil
+	}
+	if !ok {
+		c.stats.drop(DropAuth)
+	}
+	return ok
+}
+
+// initMac1 returns the key of the keyring under which msg1 b carries a
+// valid mac1 (one hash per key), or nil, with the drop counted.
+func (c *Conn) initMac1(b []byte) *netKey {
+	k := c.ring.Load().matchMac1(b)
+	if k == nil {
+		c.stats.drop(DropAuth)
+	}
+	return k
 }
 
 // checkRemote verifies the identity payload of a handshake message (every

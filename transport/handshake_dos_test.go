@@ -11,11 +11,11 @@ import (
 // reply c would send to from makes, as a live initiator would.
 func withCookie(t testing.TB, c *Conn, pkt []byte, from netip.AddrPort) []byte {
 	t.Helper()
-	ck, err := c.jar.OpenReply(c.jar.AppendReply(nil, pkt, from), pkt)
+	ck, err := primaryMac(c).OpenReply(c.jar.AppendReply(nil, pkt, from, primaryMac(c)), pkt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.jar.Seal(pkt, ck)
+	primaryMac(c).Seal(pkt, ck)
 	return pkt
 }
 
@@ -35,10 +35,10 @@ func TestHalfOpenPerSourceCap(t *testing.T) {
 	c := nullConn(t, Options{MaxHalfOpen: 64, CookieLoad: 64, CookieRate: 1e6, MaxHalfOpenPerSource: 4})
 	now := time.Now()
 	for i := 1; i <= 10; i++ {
-		feed(c, initiation(t, c.jar, patternXX, nil), addrPort("10.1.1.1", i), now)
-		feed(c, initiation(t, c.jar, patternXX, nil), addrPort(fmt.Sprintf("2001:db8::%x", i), 1), now)
+		feed(c, initiation(t, c, patternXX, nil), addrPort("10.1.1.1", i), now)
+		feed(c, initiation(t, c, patternXX, nil), addrPort(fmt.Sprintf("2001:db8::%x", i), 1), now)
 	}
-	feed(c, initiation(t, c.jar, patternXX, nil), addrPort("10.1.1.2", 1), now)
+	feed(c, initiation(t, c, patternXX, nil), addrPort("10.1.1.2", 1), now)
 	all, v4 := halfOpenCount(c, "10.1.1.1")
 	_, v6 := halfOpenCount(c, "2001:db8::")
 	_, other := halfOpenCount(c, "10.1.1.2")
@@ -68,7 +68,7 @@ func TestHalfOpenEvictsOldestWhenFull(t *testing.T) {
 	c := nullConn(t, Options{MaxHalfOpen: 8, CookieLoad: 100, CookieRate: 1e6})
 	now := time.Now()
 	for i := 1; i <= 9; i++ {
-		feed(c, initiation(t, c.jar, patternXX, nil), addrPort(fmt.Sprintf("10.2.0.%d", i), 1), now)
+		feed(c, initiation(t, c, patternXX, nil), addrPort(fmt.Sprintf("10.2.0.%d", i), 1), now)
 	}
 	all, first := halfOpenCount(c, "10.2.0.1")
 	_, last := halfOpenCount(c, "10.2.0.9")
@@ -89,18 +89,18 @@ func TestIKNotBlockedByHalfOpenFlood(t *testing.T) {
 	now := time.Now()
 	for i := 1; i <= 4; i++ {
 		from := addrPort(fmt.Sprintf("10.3.0.%d", i), 1)
-		feed(c, withCookie(t, c, initiation(t, c.jar, patternXX, nil), from), from, now)
+		feed(c, withCookie(t, c, initiation(t, c, patternXX, nil), from), from, now)
 	}
 	if all, _ := halfOpenCount(c, "10.3.0.1"); all != 4 {
 		t.Fatalf("flood left %d half-open, want 4", all)
 	}
 	from := addrPort("10.3.0.5", 1)
-	feed(c, withCookie(t, c, initiation(t, c.jar, patternIK, c.local.static.Public), from), from, now)
+	feed(c, withCookie(t, c, initiation(t, c, patternIK, c.local.static.Public), from), from, now)
 	if s := c.Stats(); s.HandshakesIK != 1 || s.Drops[DropHandshakeTableFull] != 0 {
 		t.Fatalf("IK initiation with the half-open table full: %d completed, %d table-full drops", s.HandshakesIK, s.Drops[DropHandshakeTableFull])
 	}
 	from = addrPort("10.3.0.6", 1)
-	feed(c, withCookie(t, c, initiation(t, c.jar, patternXX, nil), from), from, now)
+	feed(c, withCookie(t, c, initiation(t, c, patternXX, nil), from), from, now)
 	if _, n := halfOpenCount(c, "10.3.0.6"); n != 1 {
 		t.Fatal("new XX initiation refused with the table full")
 	}
@@ -115,17 +115,17 @@ func TestRateLimitOnlyAfterMac2(t *testing.T) {
 		now := time.Now()
 		victim := addrPort("10.4.0.1", 7946)
 		for range 20 { // spoofed: no cookie
-			feed(c, initiation(t, c.jar, patternXX, nil), victim, now)
+			feed(c, initiation(t, c, patternXX, nil), victim, now)
 		}
 		s := c.Stats()
 		if s.Drops[DropCookieRequired] != 20 || s.Drops[DropRateLimited] != 0 {
 			t.Fatalf("cookie-required %d, rate-limited %d; want 20, 0", s.Drops[DropCookieRequired], s.Drops[DropRateLimited])
 		}
-		feed(c, withCookie(t, c, initiation(t, c.jar, patternXX, nil), victim), victim, now)
+		feed(c, withCookie(t, c, initiation(t, c, patternXX, nil), victim), victim, now)
 		if _, n := halfOpenCount(c, "10.4.0.1"); n != 1 {
 			t.Fatalf("the victim's own initiation was refused (rate-limited %d)", c.Stats().Drops[DropRateLimited])
 		}
-		feed(c, withCookie(t, c, initiation(t, c.jar, patternXX, nil), victim), victim, now)
+		feed(c, withCookie(t, c, initiation(t, c, patternXX, nil), victim), victim, now)
 		if d := c.Stats().Drops[DropRateLimited]; d != 1 {
 			t.Fatalf("proven source over its rate: %d rate-limited, want 1", d)
 		}
@@ -134,7 +134,7 @@ func TestRateLimitOnlyAfterMac2(t *testing.T) {
 		c := nullConn(t, Options{MaxHalfOpen: 100, CookieLoad: 100, CookieRate: 1e6, HandshakeRate: 0.001, HandshakeBurst: 1})
 		now := time.Now()
 		for i := range 5 {
-			feed(c, initiation(t, c.jar, patternXX, nil), addrPort("10.4.0.2", i+1), now)
+			feed(c, initiation(t, c, patternXX, nil), addrPort("10.4.0.2", i+1), now)
 		}
 		if _, n := halfOpenCount(c, "10.4.0.2"); n != 5 || c.Stats().Drops[DropRateLimited] != 0 {
 			t.Fatalf("%d of 5 initiations accepted, %d rate-limited", n, c.Stats().Drops[DropRateLimited])
@@ -149,7 +149,7 @@ func TestInitWorkOffReader(t *testing.T) {
 	c := nullConn(t, Options{})
 	c.Close() // the handshake worker is gone: what the reader queues stays queued
 	now := time.Now()
-	pkt := initiation(t, c.jar, patternXX, nil)
+	pkt := initiation(t, c, patternXX, nil)
 	for i := range initQueueLen + 5 {
 		c.handlePacket(pkt, addrPort("10.5.0.1", i+1), now)
 	}

@@ -110,7 +110,7 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	hs := &handshake{pattern: pattern, initiator: true, addr: to, created: now, expect: expect,
-		eph: eph, peerStatic: slices.Clone(static), waiter: waiter}
+		eph: eph, peerStatic: slices.Clone(static), waiter: waiter, key: c.ring.Load().primary()}
 	if pattern == patternIK {
 		hs.payload = c.local.payload(now)
 	}
@@ -124,7 +124,7 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 		return err
 	}
 	hs.local = idx
-	c.finishHandshake(hs.msg, idx, c.cookieForLocked(to, now))
+	finishHandshake(hs.msg, idx, hs.key, c.cookieForLocked(to, now))
 	c.pending[idx] = hs
 	c.mu.Unlock()
 	c.sendRaw(slices.Clone(hs.msg), to)
@@ -137,7 +137,7 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 // The first call also sets hs.msg (with its index and MACs still zero).
 // Reading msg2 on a rebuilt state means a forged msg2 spoils nothing.
 func (c *Conn) initiatorState(hs *handshake) (*noise.HandshakeState, error) {
-	st, err := newNoise(hs.pattern, true, c.local, c.opts.NetworkKey, hs.peerStatic, hs.eph)
+	st, err := newNoise(hs.pattern, true, c.local, hs.key.psk, hs.peerStatic, hs.eph)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,8 @@ func (c *Conn) initiatorState(hs *handshake) (*noise.HandshakeState, error) {
 // handleResponse reads the responder's msg2 to one of our handshakes: XX
 // msg2 (the responder's ephemeral and static keys and identity payload) or
 // IK msg2 (its ephemeral key and identity payload, completing the
-// handshake). It checks mac1, that the receiver index names a pending
+// handshake). It checks mac1 (under the network key msg1 was sent with),
+// that the receiver index names a pending
 // handshake of ours with the same pattern, that the Noise message decrypts
 // (on a rebuilt state: until msg2 authenticates, the pending handshake is
 // neither taken nor changed, so a forged msg2 cannot kill the dial), that
@@ -165,7 +166,7 @@ func (c *Conn) initiatorState(hs *handshake) (*noise.HandshakeState, error) {
 // either way it installs the session and tells Dial. The session's address
 // is the one msg1 was sent to, not msg2's source.
 func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Time) {
-	if !c.checkMac1(b) {
+	if !c.checkMac1(b, h.Receiver) {
 		return
 	}
 	c.mu.Lock()
@@ -225,7 +226,7 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 	}
 	cipherID := negotiateCipher(c.local.flags, rid.flags)
 	send, recv := splitKeys(true, cs1, cs2, cipherID)
-	s.kp = &keypair{local: hs.local, remote: h.Sender, initiator: true, send: send, recv: recv, final: final, limits: limitsFor(cipherID)}
+	s.kp = &keypair{local: hs.local, remote: h.Sender, initiator: true, send: send, recv: recv, final: final, limits: limitsFor(cipherID), netKey: hs.key}
 	s.kp.finalSent.Store(now.UnixNano())
 	s.kp.finalEvery.Store(int64(min(max(2*now.Sub(hs.created), 2*c.opts.TickInterval), c.opts.HandshakeRetry)))
 	if c.install(s, now) == nil {
@@ -266,7 +267,7 @@ func (c *Conn) sendFinal(hs *handshake, st *noise.HandshakeState, receiver uint3
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c.finishHandshake(final, hs.local, nil)
+	finishHandshake(final, hs.local, hs.key, nil)
 	c.sendRaw(final, hs.addr)
 	return final, cs1, cs2, nil
 }
@@ -285,7 +286,8 @@ type storedCookie struct {
 // handleCookie reads a cookie reply to one of our msg1s (XX or IK) from a
 // responder under load. It checks that the receiver index names a pending
 // handshake we initiated that has had no cookie reply yet (one per
-// attempt), and that the reply decrypts with the network key and that msg1's
+// attempt), and that the reply decrypts with the network key msg1 was sent
+// with and that msg1's
 // mac1 as associated data. It then keeps the cookie for the responder's
 // address: the next attempt (Dial's retry, or the next rekey) carries mac2
 // made from it. Nothing is resent at once, as in WireGuard, so forged or
@@ -303,7 +305,7 @@ func (c *Conn) handleCookie(b []byte, h header) {
 		c.stats.drop(DropHandshakeUnexpected)
 		return
 	}
-	ck, err := c.jar.OpenReply(b[cookieReplyHeaderSize:], hs.msg)
+	ck, err := hs.key.mac.OpenReply(b[cookieReplyHeaderSize:], hs.msg)
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return

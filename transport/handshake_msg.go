@@ -26,10 +26,10 @@ func writeHandshake(typ, pattern byte, receiver uint32, hs *noise.HandshakeState
 }
 
 // finishHandshake sets the sender index of the handshake packet b (any
-// message) and computes its mac1 and, with a cookie, its mac2.
-func (c *Conn) finishHandshake(b []byte, sender uint32, cookie []byte) {
+// message) and computes its mac1 under key and, with a cookie, its mac2.
+func finishHandshake(b []byte, sender uint32, key *netKey, cookie []byte) {
 	binary.LittleEndian.PutUint32(b[4:], sender)
-	c.jar.Seal(b, cookie)
+	key.mac.Seal(b, cookie)
 }
 
 // noiseMessage is the Noise part of a handshake packet other than msg1,

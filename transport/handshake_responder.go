@@ -17,24 +17,28 @@ import (
 // handshake queue is under load at an eighth of its length).
 const initQueueLen = 512
 
-// inInit is a msg1 queued for the handshake worker; b is its own copy.
+// inInit is a msg1 queued for the handshake worker; b is its own copy,
+// key the network key its mac1 was made with.
 type inInit struct {
 	b    []byte
 	h    header
+	key  *netKey
 	from netip.AddrPort
 	now  time.Time
 }
 
 // handleInit is the reader's part of msg1 (XX or IK): it checks mac1 (one
-// hash) and queues the packet for the handshake worker, so that the DH and
+// hash per key of the keyring), which tells the network key the initiator
+// used, and queues the packet for the handshake worker, so that the DH and
 // signature work of a flood of initiations never delays data packets; a
 // full queue drops it (DropHandshakeQueueFull).
 func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time) {
-	if !c.checkMac1(b) {
+	key := c.initMac1(b)
+	if key == nil {
 		return
 	}
 	select {
-	case c.initQ <- inInit{b: slices.Clone(b), h: h, from: from, now: now}:
+	case c.initQ <- inInit{b: slices.Clone(b), h: h, key: key, from: from, now: now}:
 	default:
 		c.stats.drop(DropHandshakeQueueFull)
 	}
@@ -48,7 +52,7 @@ func (c *Conn) handshakeLoop() {
 		case <-c.done:
 			return
 		case in := <-c.initQ:
-			c.respondInit(in.b, in.h, in.from, in.now)
+			c.respondInit(in.b, in.h, in.key, in.from, in.now)
 		}
 	}
 }
@@ -60,9 +64,10 @@ func (c *Conn) handshakeLoop() {
 // answering a packet without one with a cookie reply and no DH work; only
 // then, the source address being proven, it charges the per-source rate
 // limit (not under load nothing is limited, and nothing spoofable is ever
-// charged). Then the Noise message must decrypt (with the network key as
-// PSK, if set); the pattern's own checks follow in respondXX or respondIK.
-func (c *Conn) respondInit(b []byte, h header, from netip.AddrPort, now time.Time) {
+// charged). Then the Noise message must decrypt (with key, the network key
+// msg1's mac1 was made with, as PSK, if set); the pattern's own checks
+// follow in respondXX or respondIK. Every answer is under key.
+func (c *Conn) respondInit(b []byte, h header, key *netKey, from netip.AddrPort, now time.Time) {
 	c.mu.Lock()
 	load := c.halfOpen.len()
 	c.mu.Unlock()
@@ -75,7 +80,7 @@ func (c *Conn) respondInit(b []byte, h header, from netip.AddrPort, now time.Tim
 			c.stats.drop(DropCookieRequired)
 			c.stats.cookies.Add(1)
 			reply := appendCookieReplyHeader(make([]byte, 0, cookieReplySize), h.Sender)
-			c.sendRaw(c.jar.AppendReply(reply, b, from), from)
+			c.sendRaw(c.jar.AppendReply(reply, b, from, key.mac), from)
 			return
 		}
 		if !c.limit.Allow(from.Addr(), now) {
@@ -83,28 +88,28 @@ func (c *Conn) respondInit(b []byte, h header, from netip.AddrPort, now time.Tim
 			return
 		}
 	}
-	hs, err := newNoise(h.Pattern, false, c.local, c.opts.NetworkKey, nil, nil)
+	hs, err := newNoise(h.Pattern, false, c.local, key.psk, nil, nil)
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return
 	}
-	payload, _, _, err := hs.ReadMessage(nil, initNoise(b, h.Pattern, c.opts.NetworkKey != nil))
+	payload, _, _, err := hs.ReadMessage(nil, initNoise(b, h.Pattern, key.psk != nil))
 	if err != nil {
 		c.stats.drop(DropAuth)
 		return
 	}
 	if h.Pattern == patternXX {
-		c.respondXX(h, hs, payload, from, now)
+		c.respondXX(h, hs, key, payload, from, now)
 		return
 	}
-	c.respondIK(h, hs, payload, from, now)
+	c.respondIK(h, hs, key, payload, from, now)
 }
 
 // respondXX answers XX msg1 (the initiator's ephemeral key, which must come
 // with an empty payload) with XX msg2: our ephemeral and static keys and
 // identity payload. The handshake then waits, half-open, for msg3 under a
 // new index; to make room it may evict older half-opens (see halfOpens).
-func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.AddrPort, now time.Time) {
+func (c *Conn) respondXX(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time) {
 	if len(payload) != 0 {
 		c.stats.drop(DropMalformed)
 		return
@@ -123,8 +128,8 @@ func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.Add
 		return
 	}
 	c.makeRoomLocked(src)
-	c.finishHandshake(out, idx, nil)
-	ho := &handshake{hs: hs, pattern: patternXX, local: idx, remote: h.Sender, addr: from, created: now, source: src}
+	finishHandshake(out, idx, key, nil)
+	ho := &handshake{hs: hs, pattern: patternXX, local: idx, remote: h.Sender, addr: from, created: now, source: src, key: key}
 	c.pending[idx] = ho
 	c.halfOpen.add(ho)
 	c.mu.Unlock()
@@ -142,7 +147,7 @@ func (c *Conn) respondXX(h header, hs noiseState, payload []byte, from netip.Add
 // install a session we drop). The session is installed unconfirmed: it
 // becomes current, and the peer up at msg1's source, when the initiator
 // first sends on it.
-func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.AddrPort, now time.Time) {
+func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time) {
 	rid, ok := c.checkRemote(payload, hs.PeerStatic(), true)
 	if !ok {
 		return
@@ -175,11 +180,11 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 		c.stats.drop(DropHandshakeTableFull)
 		return
 	}
-	c.finishHandshake(out, idx, nil)
+	finishHandshake(out, idx, key, nil)
 	c.mu.Unlock()
 	cipherID := negotiateCipher(c.local.flags, rid.flags)
 	send, recv := splitKeys(false, cs1, cs2, cipherID)
-	s.kp = &keypair{local: idx, remote: h.Sender, send: send, recv: recv, limits: limitsFor(cipherID)}
+	s.kp = &keypair{local: idx, remote: h.Sender, send: send, recv: recv, limits: limitsFor(cipherID), netKey: key}
 	// Install before sending the response: the handshake worker runs
 	// beside the reader, which must find the session when the initiator's
 	// first data packet follows the response. The session is unconfirmed,
@@ -193,7 +198,8 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 }
 
 // handleFinal reads XX msg3 (the initiator's static key and identity
-// payload), completing an XX handshake we answered. It checks mac1, that
+// payload), completing an XX handshake we answered. It checks mac1 (under
+// the network key of msg1), that
 // the receiver index names a half-open XX handshake of ours, that the Noise
 // message decrypts and completes the handshake, and that the identity
 // payload binds the initiator's static key to a peer ID other than ours,
@@ -203,7 +209,7 @@ func (c *Conn) respondIK(h header, hs noiseState, payload []byte, from netip.Add
 // which msg3 proves arrived; msg3's own source is not trusted), and pings,
 // which tells the initiator msg3 arrived.
 func (c *Conn) handleFinal(b []byte, h header, _ netip.AddrPort, now time.Time) {
-	if !c.checkMac1(b) {
+	if !c.checkMac1(b, h.Receiver) {
 		return
 	}
 	hs := c.takePending(h.Receiver, false, patternXX)
@@ -223,7 +229,7 @@ func (c *Conn) handleFinal(b []byte, h header, _ netip.AddrPort, now time.Time) 
 	}
 	cipherID := negotiateCipher(c.local.flags, rid.flags)
 	send, recv := splitKeys(false, cs1, cs2, cipherID)
-	kp := &keypair{local: hs.local, remote: hs.remote, send: send, recv: recv, limits: limitsFor(cipherID)}
+	kp := &keypair{local: hs.local, remote: hs.remote, send: send, recv: recv, limits: limitsFor(cipherID), netKey: hs.key}
 	p := c.install(newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), epoch: rid.epoch, addr: hs.addr,
 		kp: kp, current: true, started: hs.created}, now)
 	if p == nil {

@@ -19,7 +19,15 @@ type Options struct {
 	// NetworkKey is the optional 32-byte cluster pre-shared key, mixed into
 	// every handshake as the Noise PSK (psk0) and keying mac1 and cookies.
 	// Nodes without the same key cannot complete a handshake. nil: no key.
+	// It is a keyring of one key: the same as NetworkKeys: {NetworkKey}.
+	// At most one of NetworkKey and NetworkKeys may be set.
 	NetworkKey []byte
+	// NetworkKeys is the network keyring: every key in it is accepted
+	// from initiators, and the first (the primary) is the one this Conn
+	// initiates handshakes with, so that a cluster can change its key
+	// without downtime (see Conn.SetNetworkKeys). Each key has 32 bytes,
+	// no two are the same, at most MaxNetworkKeys. nil: NetworkKey alone.
+	NetworkKeys [][]byte
 	// MTU is the largest UDP payload sent, in bytes. Default 1400; 576..65000.
 	// Received datagrams larger than max(MTU, 2048) are truncated and fail
 	// authentication, so a cluster should share one MTU.
@@ -122,6 +130,14 @@ type Options struct {
 	Socket Socket
 }
 
+// networkKeys returns the keyring NetworkKey and NetworkKeys give.
+func (o Options) networkKeys() [][]byte {
+	if o.NetworkKey != nil {
+		return [][]byte{o.NetworkKey}
+	}
+	return o.NetworkKeys
+}
+
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
 	def := func(v *int, d int) {
@@ -181,8 +197,15 @@ func (o Options) Validate() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 	}
-	if o.NetworkKey != nil && len(o.NetworkKey) != 32 {
+	switch {
+	case o.NetworkKey != nil && o.NetworkKeys != nil:
+		bad("NetworkKey and NetworkKeys both set; put NetworkKey first in NetworkKeys")
+	case o.NetworkKey != nil && len(o.NetworkKey) != 32:
 		bad("NetworkKey has %d bytes, want 32", len(o.NetworkKey))
+	default:
+		if err := ValidateNetworkKeys(o.NetworkKeys); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if o.MTU < 576 || o.MTU > 65000 {
 		bad("MTU %d outside 576..65000", o.MTU)

@@ -30,6 +30,7 @@ type keypair struct {
 	initiator bool   // we sent msg1 of the handshake that made it
 	created   time.Time
 	addr      netip.AddrPort // the peer's address the handshake proved (Event.Addr)
+	netKey    *netKey        // the network key the handshake used
 	send      aeadDir
 	recv      aeadDir
 	replay    replay.Filter

@@ -143,6 +143,9 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	p.mu.Unlock()
 	c.mu.Unlock()
 	c.nudge()
+	if s.kp.netKey != nil {
+		s.kp.netKey.handshakes.Add(1)
+	}
 	c.log.Debug("transport: session", "peer", s.id.Short(), "addr", addr, "index", s.kp.local, "current", s.current)
 	if up {
 		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr, Outbound: s.kp.initiator})

@@ -99,6 +99,10 @@ type PeerStats struct {
 	SessionStart time.Time
 	// Rekeys counts sessions after the first.
 	Rekeys uint64
+	// NetworkKeyID names the network key the current session was made with
+	// (NetworkKeyID; "" without a network key): during a key rotation it
+	// shows which peers still use the old key (see Conn.SetNetworkKeys).
+	NetworkKeyID string
 }
 
 // counters is the atomic backing of Stats.

@@ -40,7 +40,7 @@ func (c *Conn) tick(now time.Time) {
 			c.removePeer(p)
 			continue
 		}
-		if c.expireKeypairs(p, now) {
+		if c.expireKeypairs(p, now) || c.endForKey(p) {
 			continue
 		}
 		c.tickPeer(p, now)
@@ -82,6 +82,12 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 		// The peer never sent on our current session: it lost our final
 		// message or settled on another session of a crossed handshake.
 		// A fresh handshake makes both sides agree again.
+		rekey = true
+	}
+	if kp != nil && p.rekeyAt.IsZero() && c.ring.Load().rekeyFor(kp.netKey, kp.created) {
+		// SetNetworkKeys made another key the primary: move the session
+		// to it now rather than at the next rekey, so that the old key
+		// falls out of use (see NetworkKeyStats).
 		rekey = true
 	}
 	if !p.rekeyAt.IsZero() && now.Sub(p.rekeyAt) >= c.opts.HandshakeRetry {

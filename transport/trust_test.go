@@ -322,7 +322,7 @@ func TestForgedResponseDoesNotKillDial(t *testing.T) {
 	real := <-hs.held
 	forged := append([]byte(nil), real.Buf...)
 	forged[20] ^= 1 // inside the Noise message: authentication fails
-	cookie.New(nil, time.Now()).Seal(forged, nil)
+	cookie.NewKey(nil).Seal(forged, nil)
 	before := a.Stats().Drops[transport.DropAuth]
 	net.Inject(b.LocalAddr(), a.LocalAddr(), forged)
 	testkit.Eventually(t, 5*time.Second, "forged msg2 dropped", func() bool { return a.Stats().Drops[transport.DropAuth] > before })

@@ -198,10 +198,10 @@ func TestHandshakeSizes(t *testing.T) {
 // is dropped before any work, and counted.
 func TestUnpaddedInitDropped(t *testing.T) {
 	c := nullConn(t, Options{})
-	pkt := initiation(t, c.jar, patternXX, nil)
+	pkt := initiation(t, c, patternXX, nil)
 	short := append(append([]byte(nil), initNoise(pkt, patternXX, false)...), make([]byte, handshakeMacsSize)...)
 	short = append(appendHandshakeHeader(nil, typeHandshakeInit, patternXX, 1, 0), short...)
-	c.jar.Seal(short, nil)
+	primaryMac(c).Seal(short, nil)
 	feed(c, short, netip.MustParseAddrPort("10.6.0.1:1"), time.Now())
 	if d := c.Stats().Drops[DropUnpaddedInit]; d != 1 {
 		t.Fatalf("%d unpadded-init drops, want 1", d)

@@ -45,10 +45,10 @@ func (l *listFlag) Set(s string) error {
 }
 
 type nodeFlags struct {
-	listen, topic, identity, keyFile, sign, logLevel, metrics string
-	advertise, zone, membership                               string
-	join, tags                                                listFlag
-	jsonOut, quietMembers                                     bool
+	listen, topic, identity, sign, logLevel, metrics string
+	advertise, zone, membership                      string
+	join, tags, keyFiles                             listFlag
+	jsonOut, quietMembers                            bool
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
@@ -59,7 +59,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 	fs.Var(&f.join, "join", "peer to join: host:port or <peer-id>@host:port (repeatable, or comma-separated)")
 	fs.StringVar(&f.topic, "topic", "chat", "topic to join")
 	fs.StringVar(&f.identity, "identity", "", "identity file (PEM, created with mode 0600 if absent); empty: a new identity each run")
-	fs.StringVar(&f.keyFile, "network-key", "", "file holding the 32-byte cluster key (raw, or 64 hex digits); every node of the cluster needs the same")
+	fs.Var(&f.keyFiles, "network-key", "file holding the cluster's network key (64 hex digits, as 'gwyh keygen' writes; or 32 raw bytes); every node of the cluster needs it. Several keys (repeat the flag, or one key per line of the file) make a keyring: the node handshakes with the first and accepts all, for key rotation; SIGHUP rereads the files")
 	fs.StringVar(&f.sign, "sign", "strict", "signature policy: strict or none (every node of the cluster needs the same)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print deliveries as JSON lines {id,from,received_from,topic,data}")
 	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
@@ -81,7 +81,13 @@ printed on stdout as "<author>: <text>". Membership changes (a member
 joined, was suspected, died, left) are printed on stderr. The node runs
 until interrupted (Ctrl-C), also after stdin ends, and then leaves the
 cluster gracefully. Its peer ID and address are printed on stderr at
-start; others can join it with -join <peer-id>@<address>. A -join peer
+start; others can join it with -join <peer-id>@<address>. With
+-network-key, only nodes holding an accepted key can join; the keys' IDs
+are printed at start, and SIGHUP rereads the key files, so that the key
+can be rotated without a restart: add the new key as a second line of
+every node's key file and send SIGHUP to each, then make it the first
+line everywhere (SIGHUP), then remove the old line (SIGHUP). Use
+'gwyh keygen' to make keys and identity files. A -join peer
 that cannot be reached is reported on stderr with the likely cause (no
 answer: nothing listening, or a different -network-key; a host that does
 not resolve; another peer than the ID given). A line longer than the
@@ -129,23 +135,6 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, err
 }
 
-// readNetworkKey reads a 32-byte key file: raw bytes or 64 hex digits.
-func readNetworkKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if t := strings.TrimSpace(string(b)); len(t) == 64 {
-		if k, err := hex.DecodeString(t); err == nil {
-			return k, nil
-		}
-	}
-	if len(b) != 32 {
-		return nil, fmt.Errorf("%s: want 32 raw bytes or 64 hex digits, found %d bytes", path, len(b))
-	}
-	return b, nil
-}
-
 func runNode(args []string, stdout, stderr io.Writer) int {
 	f, code := parseNodeFlags(args, stderr)
 	if code >= 0 {
@@ -191,6 +180,13 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(f.keyFiles) > 0 {
+		fmt.Fprintf(stderr, "gwyh node: network keys: %s\n", describeKeys(cfg.NetworkKeys))
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go reloadKeysOnHUP(ctx, hup, f.keyFiles, n, stderr)
+	}
 	if f.metrics != "" {
 		srv, err := serveMetrics(f.metrics, n)
 		if err != nil {
@@ -210,7 +206,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 // sets from a flag.
 var configFlags = map[string]string{
 	"Listen": "-listen", "Advertise": "-advertise", "IdentityFile": "-identity",
-	"NetworkKey": "-network-key", "Zone": "-zone", "Tags": "-tag",
+	"NetworkKey": "-network-key", "NetworkKeys": "-network-key", "Zone": "-zone", "Tags": "-tag",
 }
 
 // printNodeError prints what node.New reported, one line per problem,
@@ -361,12 +357,12 @@ func (f nodeFlags) config(stderr io.Writer) (node.Config, error) {
 	if f.sign == "none" {
 		cfg.SignaturePolicy = router.StrictNoSign
 	}
-	if f.keyFile != "" {
-		k, err := readNetworkKey(f.keyFile)
+	if len(f.keyFiles) > 0 {
+		keys, err := readNetworkKeys(f.keyFiles)
 		if err != nil {
 			return cfg, fmt.Errorf("-network-key: %w", err)
 		}
-		cfg.NetworkKey = k
+		cfg.NetworkKeys = keys
 	}
 	lvl, _ := parseLevel(f.logLevel)
 	cfg.Logger = slog.New(newLineHandler(stderr, "gwyh node", lvl))
@@ -479,5 +475,28 @@ func printDeliveries(ctx context.Context, sub *topic.Subscription[string], n *no
 			author = "anon"
 		}
 		fmt.Fprintf(w, "%s: %s\n", author, m.Value)
+	}
+}
+
+// reloadKeysOnHUP rereads the network key files on every SIGHUP and gives
+// the node the new keyring (Node.SetNetworkKeys), until ctx ends. A file
+// that cannot be read or holds a bad keyring is reported and the keys in
+// use are kept.
+func reloadKeysOnHUP(ctx context.Context, hup <-chan os.Signal, paths []string, n *node.Node, stderr io.Writer) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		keys, err := readNetworkKeys(paths)
+		if err == nil {
+			err = n.SetNetworkKeys(keys)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gwyh node: SIGHUP: network keys not changed: -network-key: %v\n", err)
+			continue
+		}
+		fmt.Fprintf(stderr, "gwyh node: network keys reloaded: %s\n", describeKeys(keys))
 	}
 }

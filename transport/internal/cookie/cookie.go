@@ -15,6 +15,11 @@
 //     a cookie reply, XChaCha20-Poly1305(key: BLAKE2s-256("gwyh cookie" ‖
 //     networkKey), ad: the packet's mac1), and does no DH work.
 //
+// A responder may accept several network keys (a keyring): it finds the
+// one an initiation was made with by checking mac1 under each (one hash
+// per key, no DH), and answers under that key. The cookie secret is one
+// per Jar, whatever the keys.
+//
 // It is for package transport only.
 package cookie
 
@@ -52,26 +57,39 @@ const (
 // answers. Nothing changed.
 var ErrReply = errors.New("cookie: reply does not authenticate")
 
-// Jar computes and checks the MACs of handshake packets and issues and opens
-// cookie replies. All methods are safe for concurrent use. Packets passed in
-// are handshake packets that end in mac1 ‖ mac2 (MacsSize bytes); the caller
-// checks their length.
-type Jar struct {
+// Key holds what one network key keys: mac1 and the encryption of cookie
+// replies. A Conn accepting several network keys (a keyring) holds one Key
+// per network key; the responder learns which one an initiator used by
+// checking mac1 against each, and answers under the same. A Key is
+// immutable and safe for concurrent use.
+type Key struct {
 	mac1Key   [32]byte
 	cookieKey [32]byte
+}
 
+// NewKey returns the Key of networkKey (nil: no network key).
+func NewKey(networkKey []byte) *Key {
+	return &Key{
+		mac1Key:   blake2s.Sum256(append([]byte("gwyh mac1"), networkKey...)),
+		cookieKey: blake2s.Sum256(append([]byte("gwyh cookie"), networkKey...)),
+	}
+}
+
+// Jar holds the rotating secret that cookies are made from and checks mac2.
+// All methods are safe for concurrent use. Packets passed in are handshake
+// packets that end in mac1 ‖ mac2 (MacsSize bytes); the caller checks their
+// length. The secret does not depend on the network key: replacing the
+// keys (see Key) leaves cookies valid.
+type Jar struct {
 	mu        sync.Mutex
 	secret    [32]byte
 	secretAt  time.Time
 	oldSecret [32]byte // previous secret, so a cookie survives one rotation
 }
 
-// New returns a Jar for networkKey (nil: no network key) with a fresh secret.
-func New(networkKey []byte, now time.Time) *Jar {
-	j := &Jar{
-		mac1Key:   blake2s.Sum256(append([]byte("gwyh mac1"), networkKey...)),
-		cookieKey: blake2s.Sum256(append([]byte("gwyh cookie"), networkKey...)),
-	}
+// New returns a Jar with a fresh secret.
+func New(now time.Time) *Jar {
+	j := &Jar{}
 	j.Rotate(now)
 	return j
 }
@@ -86,11 +104,11 @@ func mac128(key, msg []byte) (out [MacSize]byte) {
 	return out
 }
 
-// Seal writes mac1 and mac2 into the last MacsSize bytes of pkt; with a nil
-// cookie mac2 is zero.
-func (j *Jar) Seal(pkt []byte, cookie []byte) {
+// Seal writes mac1 (under k) and mac2 into the last MacsSize bytes of pkt;
+// with a nil cookie mac2 is zero.
+func (k *Key) Seal(pkt []byte, cookie []byte) {
 	m1 := len(pkt) - MacsSize
-	mac1 := mac128(j.mac1Key[:], pkt[:m1])
+	mac1 := mac128(k.mac1Key[:], pkt[:m1])
 	copy(pkt[m1:], mac1[:])
 	var mac2 [MacSize]byte
 	if cookie != nil {
@@ -99,10 +117,10 @@ func (j *Jar) Seal(pkt []byte, cookie []byte) {
 	copy(pkt[m1+MacSize:], mac2[:])
 }
 
-// CheckMac1 reports whether pkt's mac1 is valid.
-func (j *Jar) CheckMac1(pkt []byte) bool {
+// CheckMac1 reports whether pkt's mac1 is valid under k.
+func (k *Key) CheckMac1(pkt []byte) bool {
 	m1 := len(pkt) - MacsSize
-	want := mac128(j.mac1Key[:], pkt[:m1])
+	want := mac128(k.mac1Key[:], pkt[:m1])
 	return subtle.ConstantTimeCompare(want[:], pkt[m1:m1+MacSize]) == 1
 }
 
@@ -141,25 +159,26 @@ func (j *Jar) Rotate(now time.Time) {
 }
 
 // AppendReply appends to dst the body of a cookie reply to the handshake
-// packet pkt from from (nonce ‖ the sealed cookie of from, ReplySize bytes)
-// and returns the extended buffer. The caller writes the reply's header.
-func (j *Jar) AppendReply(dst, pkt []byte, from netip.AddrPort) []byte {
+// packet pkt from from (nonce ‖ the cookie of from, sealed under k, the Key
+// whose mac1 pkt carries, ReplySize bytes) and returns the extended buffer.
+// The caller writes the reply's header.
+func (j *Jar) AppendReply(dst, pkt []byte, from netip.AddrPort, k *Key) []byte {
 	j.mu.Lock()
 	c := cookieFor(j.secret, from)
 	j.mu.Unlock()
 	var nonce [NonceSize]byte
 	_, _ = rand.Read(nonce[:])
 	dst = append(dst, nonce[:]...)
-	aead, _ := chacha20poly1305.NewX(j.cookieKey[:])
+	aead, _ := chacha20poly1305.NewX(k.cookieKey[:])
 	m1 := len(pkt) - MacsSize
 	return aead.Seal(dst, nonce[:], c[:], pkt[m1:m1+MacSize])
 }
 
 // OpenReply opens body, the ReplySize bytes after a cookie reply's header,
-// answering our handshake packet sent (whose mac1 is the associated data),
-// and returns the cookie, newly allocated, or ErrReply.
-func (j *Jar) OpenReply(body, sent []byte) ([]byte, error) {
-	aead, _ := chacha20poly1305.NewX(j.cookieKey[:])
+// answering our handshake packet sent (sealed under k; its mac1 is the
+// associated data), and returns the cookie, newly allocated, or ErrReply.
+func (k *Key) OpenReply(body, sent []byte) ([]byte, error) {
+	aead, _ := chacha20poly1305.NewX(k.cookieKey[:])
 	m1 := len(sent) - MacsSize
 	c, err := aead.Open(nil, body[:NonceSize], body[NonceSize:], sent[m1:m1+MacSize])
 	if err != nil {

@@ -16,8 +16,7 @@ func packet(b byte) []byte {
 }
 
 func TestMac1(t *testing.T) {
-	t0 := time.Unix(0, 0)
-	j, other := New([]byte("net"), t0), New([]byte("other net"), t0)
+	j, other := NewKey([]byte("net")), NewKey([]byte("other net"))
 	pkt := packet(1)
 	j.Seal(pkt, nil)
 	if !j.CheckMac1(pkt) {
@@ -34,14 +33,14 @@ func TestMac1(t *testing.T) {
 
 func TestCookieRoundTrip(t *testing.T) {
 	t0 := time.Unix(0, 0)
-	initiator, responder := New([]byte("net"), t0), New([]byte("net"), t0)
+	initiator, responder, jar := NewKey([]byte("net")), NewKey([]byte("net")), New(t0)
 	from := netip.MustParseAddrPort("10.0.0.1:1000")
 	sent := packet(2)
 	initiator.Seal(sent, nil)
-	if responder.CheckMac2(sent, from) {
+	if jar.CheckMac2(sent, from) {
 		t.Fatal("zero mac2 accepted")
 	}
-	body := responder.AppendReply(nil, sent, from)
+	body := jar.AppendReply(nil, sent, from, responder)
 	if len(body) != ReplySize {
 		t.Fatalf("reply body of %d bytes, want %d", len(body), ReplySize)
 	}
@@ -53,18 +52,34 @@ func TestCookieRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	initiator.Seal(sent, c)
-	if !responder.CheckMac2(sent, from) {
+	if !jar.CheckMac2(sent, from) {
 		t.Fatal("mac2 with the cookie rejected")
 	}
-	if responder.CheckMac2(sent, netip.MustParseAddrPort("10.0.0.1:1001")) {
+	if jar.CheckMac2(sent, netip.MustParseAddrPort("10.0.0.1:1001")) {
 		t.Fatal("cookie accepted from another port")
 	}
-	responder.Rotate(t0.Add(rotateAfter))
-	if !responder.CheckMac2(sent, from) {
+	jar.Rotate(t0.Add(rotateAfter))
+	if !jar.CheckMac2(sent, from) {
 		t.Fatal("cookie rejected after one rotation")
 	}
-	responder.Rotate(t0.Add(2 * rotateAfter))
-	if responder.CheckMac2(sent, from) {
+	jar.Rotate(t0.Add(2 * rotateAfter))
+	if jar.CheckMac2(sent, from) {
 		t.Fatal("cookie accepted after two rotations")
+	}
+}
+
+// TestReplyUnderAnotherKey: a cookie reply sealed under one network key's
+// Key does not open under another's, so a responder must answer under the
+// key the initiation was made with.
+func TestReplyUnderAnotherKey(t *testing.T) {
+	oldKey, newKey, jar := NewKey([]byte("old")), NewKey([]byte("new")), New(time.Unix(0, 0))
+	from := netip.MustParseAddrPort("10.0.0.1:1000")
+	sent := packet(4)
+	oldKey.Seal(sent, nil)
+	if _, err := oldKey.OpenReply(jar.AppendReply(nil, sent, from, newKey), sent); err != ErrReply {
+		t.Fatalf("reply under another key: %v, want ErrReply", err)
+	}
+	if _, err := oldKey.OpenReply(jar.AppendReply(nil, sent, from, oldKey), sent); err != nil {
+		t.Fatalf("reply under the same key: %v", err)
 	}
 }
