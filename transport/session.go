@@ -109,6 +109,11 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		c.peers[s.id] = p
 	}
 	c.rememberLocked(s.id, s.static, s.epoch, nil)
+	if s.kp.netKey != nil {
+		// Counted before the session is visible (PeerStats), so that stats
+		// never show a session on a key without its handshake.
+		s.kp.netKey.handshakes.Add(1)
+	}
 	s.kp.peer = p
 	s.kp.created = now
 	s.kp.addr = s.addr
@@ -143,9 +148,6 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	p.mu.Unlock()
 	c.mu.Unlock()
 	c.nudge()
-	if s.kp.netKey != nil {
-		s.kp.netKey.handshakes.Add(1)
-	}
 	c.log.Debug("transport: session", "peer", s.id.Short(), "addr", addr, "index", s.kp.local, "current", s.current)
 	if up {
 		c.emit(Event{Kind: EventPeerUp, Peer: s.id, Addr: addr, Outbound: s.kp.initiator})
