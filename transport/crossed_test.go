@@ -77,3 +77,47 @@ func simultaneousDial(t *testing.T, seed uint64) {
 	}
 	t.Logf("all delivered after %v", time.Since(start))
 }
+
+// TestCrossedRedialNotStale: two peers with a session both redial each
+// other (IK) at the same moment, many times, and every Dial must complete
+// without waiting for a retry (HandshakeRetry is long here, so a retry
+// shows as seconds against milliseconds). Each side records the
+// timestamps of the other's msg2 too: a msg2 answered while an initiation
+// of its own was being built must not carry a newer timestamp than that
+// initiation's msg1, which the peer would then drop as stale.
+func TestCrossedRedialNotStale(t *testing.T) {
+	o := fastOpts()
+	o.HandshakeRetry = 5 * time.Second
+	o.PeerDownTimeout = 10 * time.Second
+	for i := range 150 {
+		net := bindtest.NewNetwork()
+		a := memConn(t, net, 2*i+1, o)
+		b := memConn(t, net, 2*i+2, o)
+		for _, c := range []*transport.Conn{a, b} {
+			go func() {
+				for range c.Events() {
+				}
+			}()
+		}
+		dial(t, b, a, a.ID())
+		took := make(chan time.Duration, 2)
+		for _, d := range [][2]*transport.Conn{{a, b}, {b, a}} {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				start := time.Now()
+				if _, err := d[0].Dial(ctx, d[1].LocalAddr().String(), d[1].ID()); err != nil {
+					t.Error(err)
+				}
+				took <- time.Since(start)
+			}()
+		}
+		for range 2 {
+			if d := <-took; d > o.HandshakeRetry/2 {
+				t.Fatalf("round %d: a crossed redial took %v: it waited for a retry", i, d)
+			}
+		}
+		a.Close()
+		b.Close()
+	}
+}

@@ -38,9 +38,7 @@ func (c *Conn) Disconnect(id peer.ID) error {
 		return fmt.Errorf("%w: %s", ErrUnknownPeer, id.Short())
 	}
 	c.sendBye(p)
-	if c.removePeer(p) {
-		c.stats.disconnects.Add(1)
-	}
+	c.removePeerCounted(p, &c.stats.disconnects, false)
 	return nil
 }
 
@@ -79,8 +77,6 @@ func (c *Conn) handleBye(p *peerState, kp *keypair) bool {
 		c.stats.drop(DropExpiredKeypair)
 		return false
 	}
-	if c.removePeer(p) {
-		c.stats.byes.Add(1)
-	}
+	c.removePeerCounted(p, &c.stats.byes, false)
 	return true
 }

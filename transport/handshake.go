@@ -357,7 +357,9 @@ func (c *Conn) dropPendingLocked(idx uint32) {
 		if !hs.initiator {
 			c.halfOpen.remove(hs)
 		}
-		clear(hs.eph) // best effort: the private ephemeral key is no longer needed
+		if !hs.initiator || hs.msg != nil { // else initiate is still building with it, and clears it
+			clear(hs.eph) // best effort: the private ephemeral key is no longer needed
+		}
 		delete(c.pending, idx)
 	}
 }

@@ -111,12 +111,13 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 	}
 	hs := &handshake{pattern: pattern, initiator: true, addr: to, created: now, expect: expect,
 		eph: eph, peerStatic: slices.Clone(static), waiter: waiter, key: c.ring.Load().primary()}
-	if pattern == patternIK {
-		hs.payload = c.local.payload(now)
-	}
-	if _, err := c.initiatorState(hs); err != nil {
-		return fmt.Errorf("%w: %w", ErrHandshake, err)
-	}
+	// The attempt is registered before its timestamp is drawn, so that
+	// every handshake this Conn answers from now on sees it (crossed
+	// dials, see crossed.go): otherwise a msg2 we send meanwhile could
+	// carry a newer timestamp than this msg1 and make the peer, which
+	// records both, drop this msg1 as stale when it arrives second. Until
+	// msg is set (under c.mu) the attempt has sent nothing and nothing
+	// reads its message, payload or ephemeral key.
 	c.mu.Lock()
 	idx, err := c.newIndexLocked()
 	if err != nil {
@@ -124,9 +125,27 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 		return err
 	}
 	hs.local = idx
-	finishHandshake(hs.msg, idx, hs.key, c.cookieForLocked(to, now))
 	c.pending[idx] = hs
 	c.mu.Unlock()
+	built := &handshake{pattern: pattern, peerStatic: hs.peerStatic, eph: eph, key: hs.key}
+	if pattern == patternIK {
+		built.payload = c.local.payload(now)
+	}
+	_, err = c.initiatorState(built)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[idx] != hs {
+		// Won by the peer's crossed initiation (its Dial has the session)
+		// or expired while being built: nothing to send.
+		clear(eph)
+		return nil
+	}
+	if err != nil {
+		c.dropPendingLocked(idx)
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	hs.payload, hs.msg = built.payload, built.msg
+	finishHandshake(hs.msg, idx, hs.key, c.cookieForLocked(to, now))
 	c.sendRaw(slices.Clone(hs.msg), to)
 	return nil
 }
@@ -171,8 +190,9 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 	}
 	c.mu.Lock()
 	hs := c.pending[h.Receiver]
+	sent := hs != nil && hs.msg != nil
 	c.mu.Unlock()
-	if hs == nil || !hs.initiator || hs.pattern != h.Pattern {
+	if !sent || !hs.initiator || hs.pattern != h.Pattern {
 		c.stats.drop(DropUnknownSession)
 		return
 	}
@@ -228,7 +248,11 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 	send, recv := splitKeys(true, cs1, cs2, cipherID)
 	s.kp = &keypair{local: hs.local, remote: h.Sender, initiator: true, send: send, recv: recv, final: final, limits: limitsFor(cipherID), netKey: hs.key}
 	s.kp.finalSent.Store(now.UnixNano())
-	s.kp.finalEvery.Store(int64(min(max(2*now.Sub(hs.created), 2*c.opts.TickInterval), c.opts.HandshakeRetry)))
+	// msg3 is resent after twice the handshake's round trip, doubling, but
+	// first within half a retry period: a late msg2 overstates the round
+	// trip, and the responder keeps its half-open state for only one retry
+	// period more than we keep the attempt (expireHandshakes).
+	s.kp.finalEvery.Store(int64(min(max(2*now.Sub(hs.created), 2*c.opts.TickInterval), c.opts.HandshakeRetry/2)))
 	if c.install(s, now) == nil {
 		if c.hasSession(rid.id) {
 			hs.notify(dialResult{id: rid.id}) // a crossed handshake of the peer's made the session
@@ -296,8 +320,9 @@ func (c *Conn) handleCookie(b []byte, h header) {
 	c.mu.Lock()
 	hs := c.pending[h.Receiver]
 	cookied := hs != nil && hs.cookied
+	sent := hs != nil && hs.msg != nil
 	c.mu.Unlock()
-	if hs == nil || !hs.initiator {
+	if !sent || !hs.initiator {
 		c.stats.drop(DropUnknownSession)
 		return
 	}

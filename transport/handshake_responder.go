@@ -154,6 +154,11 @@ func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, f
 	}
 	s := newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), epoch: rid.epoch, addr: from, started: now,
 		kp: &keypair{}}
+	// Our msg2's timestamp is drawn before the crossing check: an
+	// initiation of ours registered after the check then carries a newer
+	// timestamp than this msg2, so the peer, which records both, does not
+	// take it for stale (see initiate).
+	ours := c.local.payload(now)
 	c.mu.Lock()
 	lose, resend := c.crossedLocked(c.peers[rid.id], s)
 	var again []byte
@@ -168,7 +173,7 @@ func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, f
 		}
 		return
 	}
-	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, c.local.payload(now))
+	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, ours)
 	if err != nil || cs1 == nil {
 		c.stats.drop(DropAuth)
 		return

@@ -62,7 +62,8 @@ type Options struct {
 	// from. Default 50 ms.
 	ReportInterval time.Duration
 	// HandshakeRetry: an unanswered handshake is restarted after this long.
-	// Half-open responder state lives 3× this. Default 2 s.
+	// Half-open responder state lives 3× this, our own attempts 2×.
+	// Default 2 s.
 	HandshakeRetry time.Duration
 	// RekeyAfterTime: the initiator of a session starts a new handshake when
 	// the session is this old. Default 2 min (WireGuard RekeyAfterTime).

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -69,8 +70,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 			// the new one comes up below as a fresh peer with its
 			// EventPeerUp.
 			c.mu.Unlock()
-			if c.removePeer(p) && p.wasUp() {
-				c.stats.restarts.Add(1)
+			if c.removePeerCounted(p, &c.stats.restarts, true) {
 				c.log.Debug("transport: peer restarted", "peer", s.id.Short())
 			}
 			c.mu.Lock()
@@ -360,7 +360,12 @@ func (c *Conn) markReady(p *peerState) {
 // removePeer forgets p (peer down): its keypairs, queue and partial
 // messages go, and EventPeerDown is emitted if it was up. It reports
 // whether it removed p (false: p was already gone).
-func (c *Conn) removePeer(p *peerState) bool {
+func (c *Conn) removePeer(p *peerState) bool { return c.removePeerCounted(p, nil, false) }
+
+// removePeerCounted is removePeer that also adds one to count when it
+// removes p (only if p was up, with upOnly), before the EventPeerDown, so
+// that whoever sees the event sees the count.
+func (c *Conn) removePeerCounted(p *peerState, count *atomic.Uint64, upOnly bool) bool {
 	c.mu.Lock()
 	if c.peers[p.id] != p {
 		c.mu.Unlock()
@@ -386,6 +391,9 @@ func (c *Conn) removePeer(p *peerState) bool {
 	c.stats.drops[DropReassemblyTimeout].Add(uint64(c.reasm.Close(&p.reasm)))
 	c.reasmMu.Unlock()
 	c.log.Debug("transport: peer down", "peer", p.id.Short(), "dropped", n)
+	if count != nil && (wasUp || !upOnly) {
+		count.Add(1)
+	}
 	if wasUp {
 		c.emit(Event{Kind: EventPeerDown, Peer: p.id, Addr: p.address()})
 	}

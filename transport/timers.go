@@ -135,12 +135,21 @@ func (c *Conn) unconfirmedLimit() time.Duration {
 	return max(3*c.opts.HandshakeRetry, 2*c.opts.KeepaliveInterval+c.opts.HandshakeRetry)
 }
 
-// expireHandshakes forgets handshakes older than three retry periods.
+// expireHandshakes forgets our initiations older than two retry periods
+// and half-open responder handshakes older than three. The initiator gives
+// up first so that an XX initiator completing on a late msg2 always leaves
+// the responder, whose half-open state was made after that attempt began,
+// at least one retry period to get msg3 and its resends (see sendFinal):
+// otherwise the initiator would hold a session the responder can no longer
+// complete, until the unconfirmed session re-handshakes.
 func (c *Conn) expireHandshakes(now time.Time) {
-	limit := 3 * c.opts.HandshakeRetry
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for idx, hs := range c.pending {
+		limit := 3 * c.opts.HandshakeRetry
+		if hs.initiator {
+			limit = 2 * c.opts.HandshakeRetry
+		}
 		if now.Sub(hs.created) > limit {
 			c.dropPendingLocked(idx)
 		}
