@@ -209,9 +209,13 @@ func TestTopicValidatorOptionsAndMessageID(t *testing.T) {
 
 	t.Run("timeout", func(t *testing.T) {
 		var gaveUp atomic.Bool
+		late := make(chan struct{})
 		slow := func(ctx context.Context, _ peer.ID, _ []byte) validator.Result {
 			<-ctx.Done()
 			gaveUp.Store(errors.Is(ctx.Err(), context.DeadlineExceeded))
+			// Answer only once the router gave up: an answer racing its
+			// timeout on a loaded machine could still be taken.
+			<-late
 			return validator.Accept
 		}
 		h0, _ := pair("slow", TopicOptions{Validator: slow, ValidatorTimeout: 100 * time.Millisecond})
@@ -221,6 +225,7 @@ func TestTopicValidatorOptionsAndMessageID(t *testing.T) {
 		testkit.Eventually(t, 5*time.Second, "timed out", func() bool {
 			return stats().Drops[router.DropValidationTimeout] == 1 && gaveUp.Load()
 		})
+		close(late)
 	})
 
 	t.Run("concurrency", func(t *testing.T) {
