@@ -54,8 +54,8 @@
 // # Threat model
 //
 // Peers are named by ed25519 keys (peer.ID); a handshake proves the key by
-// signing the Noise static key and the instance epoch (handshake.go). Small-
-// order and non-canonical keys, for which anyone could sign, are refused
+// signing the Noise static key and the instance epoch (handshake.go).
+// Small-order and non-canonical keys, for which anyone could sign, are refused
 // (peer.ID.Check). Point by point, against WireGuard's:
 //
 //   - Who may talk. WireGuard only answers peers whose public keys are
@@ -93,14 +93,23 @@
 //     Timestamps follow max(wall clock, last + 1), so a step back of the
 //     wall clock does not lock a node out; a restart resets the baseline.
 //   - Denial of service. As WireGuard: under load a cookie round trip
-//     (mac2) proves the source address before any Diffie-Hellman, and
-//     handshakes are rate-limited per source IP; the initiator takes one
-//     cookie reply per attempt and resends nothing at once. Half-open XX
-//     state is bounded (MaxHalfOpen; WireGuard has none, being 1-RTT). A
-//     forged msg2 cannot spoil a pending handshake (the state is rebuilt
-//     for every msg2). An on-path attacker can always drop traffic; what it
-//     cannot do is end a session with an old message: a bye counts only on
-//     the current or next session.
+//     (mac2) proves the source address before any Diffie-Hellman, and only
+//     then are handshakes rate-limited per source (an IPv4 address or an
+//     IPv6 /64; the limiter evicts rather than refuses), so a spoofer
+//     cannot spend anyone else's budget; the initiator takes one cookie
+//     reply per attempt and resends nothing at once. Initiations are
+//     answered on their own goroutine, so a flood of them never delays
+//     data. msg1 is padded to the size of its largest answer: a spoofed
+//     source gets no amplification. Half-open XX state is bounded
+//     (MaxHalfOpen, and MaxHalfOpenPerSource with the oldest evicted;
+//     WireGuard has none, being 1-RTT), and IK and rekeys never wait on
+//     it. Memory a peer can make the Conn hold is bounded in bytes with a
+//     fair share per peer: partial messages (ReassemblyBytes, exact even
+//     across disconnects) and received payloads waiting for the consumer
+//     (EventBytes). A forged msg2 cannot spoil a pending handshake (the
+//     state is rebuilt for every msg2). An on-path attacker can always
+//     drop traffic; what it cannot do is end a session with an old
+//     message: a bye counts only on the current or next session.
 //   - Addresses. As WireGuard, source addresses are not authenticated and
 //     a peer roams to wherever its authentic data comes from; an on-path
 //     attacker can redirect a session (it stays encrypted) and a spoofer
