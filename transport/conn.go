@@ -68,7 +68,8 @@ type Conn struct {
 	reasmMu sync.Mutex
 	reasm   *reasm.Pool // every peer's partial messages; guarded by reasmMu
 
-	rcache *keypair // reader goroutine only: the last keypair looked up
+	rcache   *keypair // reader goroutine only: the last keypair looked up
+	payloads []Event  // reader goroutine only: the payloads of the packet being read
 }
 
 // knownPeer is what outlives a session: the newest instance of the peer
@@ -242,14 +243,15 @@ func (c *Conn) PeerStats(id peer.ID) (PeerStats, bool) {
 // emit delivers a peer up/down event, waiting for room unless closing.
 func (c *Conn) emit(ev Event) { c.events.emit(ev) }
 
-// deliver delivers a payload event, dropping and counting it if it does not
-// fit (see Events); it reports whether the event was delivered.
-func (c *Conn) deliver(ev Event) bool {
-	ok, cause := c.events.deliver(ev)
-	if !ok {
+// deliverAll delivers payload events in order, dropping and counting those
+// that do not fit (see Events); it reports whether all were delivered.
+func (c *Conn) deliverAll(evs []Event) bool {
+	all := true
+	c.events.deliverAll(evs, func(cause DropCause) {
 		c.stats.drop(cause)
-	}
-	return ok
+		all = false
+	})
+	return all
 }
 
 // sendRaw hands a handshake or cookie packet to the writer.

@@ -69,10 +69,29 @@ func eventCost(ev Event) int { return len(ev.Payload) + eventOverhead }
 // (no slot or over the byte budget, or an up/down event waits) or
 // DropEventPeerShare. ok is true when the event is in the channel.
 func (q *eventQueue) deliver(ev Event) (ok bool, cause DropCause) {
-	cost := eventCost(ev)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.release()
+	return q.admitLocked(ev)
+}
+
+// deliverAll admits payload events in order, as deliver does each, under
+// one lock (the payloads of one packet); dropped is called with the cause
+// of each one refused.
+func (q *eventQueue) deliverAll(evs []Event, dropped func(DropCause)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.release()
+	for _, ev := range evs {
+		if ok, cause := q.admitLocked(ev); !ok {
+			dropped(cause)
+		}
+	}
+}
+
+// admitLocked is deliver's admission. q.mu held, charges released.
+func (q *eventQueue) admitLocked(ev Event) (ok bool, cause DropCause) {
+	cost := eventCost(ev)
 	if len(q.waiting) > 0 || len(q.ch) == cap(q.ch) || q.bytes+cost > q.budget {
 		return false, DropEventQueueFull
 	}

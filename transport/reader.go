@@ -130,6 +130,13 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 // handleFrames acts on the frames of one packet; shed reports that a
 // payload among them was dropped because the Events channel was full.
 func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.AddrPort, now time.Time) (shed bool) {
+	// The packet's payloads are handed to Events together, under one lock
+	// (see flushPayloads), in frame order.
+	defer func() {
+		if !c.flushPayloads() {
+			shed = true
+		}
+	}()
 	for len(plain) > 0 {
 		f, rest, err := nextFrame(plain)
 		if err != nil {
@@ -139,13 +146,9 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 		plain = rest
 		switch f.Type {
 		case framePayload:
-			if !c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: append([]byte(nil), f.Data...)}) {
-				shed = true
-			}
+			c.payloads = append(c.payloads, Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: append([]byte(nil), f.Data...)})
 		case frameFragment:
-			if !c.handleFragment(p, f, from, now) {
-				shed = true
-			}
+			c.handleFragment(p, f, from, now)
 		case framePing:
 			c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePong, f.TS))
 		case framePong:
@@ -153,6 +156,10 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 		case frameReport:
 			c.handleReport(p, f.Rep)
 		case frameBye:
+			// The payloads before the bye go out before its EventPeerDown.
+			if !c.flushPayloads() {
+				shed = true
+			}
 			if c.handleBye(p, kp) {
 				return shed // the session is gone; what follows is moot
 			}
@@ -161,10 +168,22 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 	return shed
 }
 
+// flushPayloads hands the payload events gathered from one packet to
+// Events and reports whether all were taken (see Conn.deliver).
+func (c *Conn) flushPayloads() bool {
+	if len(c.payloads) == 0 {
+		return true
+	}
+	ok := c.deliverAll(c.payloads)
+	clear(c.payloads)
+	c.payloads = c.payloads[:0]
+	return ok
+}
+
 // handleFragment adds a fragment to its message and delivers the message
 // when complete; it reports false when a completed message was dropped
 // because the Events channel was full.
-func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) bool {
+func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now time.Time) {
 	c.reasmMu.Lock()
 	msg, drop, evicted := c.reasm.Add(&p.reasm, reasm.Fragment{MsgID: f.MsgID, Index: f.Index, Count: f.Count, Data: f.Data}, now)
 	c.reasmMu.Unlock()
@@ -174,9 +193,8 @@ func (c *Conn) handleFragment(p *peerState, f frame, from netip.AddrPort, now ti
 	// Partials of peers over their fair share, evicted to make room.
 	c.stats.drops[DropReassemblyOverflow].Add(uint64(evicted))
 	if msg != nil {
-		return c.deliver(Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
+		c.payloads = append(c.payloads, Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: msg})
 	}
-	return true
 }
 
 // handlePong takes an RTT sample from an echoed ping timestamp.
