@@ -1,10 +1,12 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
 
 	"github.com/gwyh/gwyh/internal/testkit"
@@ -72,4 +74,27 @@ func startNodes(t testing.TB, count int, tweak func(i int, c *Config)) []*Node {
 		nodes = append(nodes, n)
 	}
 	return nodes
+}
+
+// bareDial opens a bare transport Conn (no node) on nw as "bare-peer",
+// drains its events until the test ends, and dials node a from it.
+func bareDial(t testing.TB, nw *bindtest.Network, a *Node) *transport.Conn {
+	t.Helper()
+	b, err := transport.Listen("127.0.0.1:0", testkit.Identity(t, "bare-peer"), transport.Options{Socket: nw.Listen()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for range b.Events() {
+		}
+	}()
+	t.Cleanup(func() { b.Close(); <-drained })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := b.Dial(ctx, a.Addr().String(), a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

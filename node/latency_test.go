@@ -76,22 +76,9 @@ func TestLatencyHistograms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := transport.Listen("127.0.0.1:0", testkit.Identity(t, "bare-peer"), transport.Options{Socket: nw.Listen()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		for range b.Events() {
-		}
-	}()
-	t.Cleanup(func() { b.Close(); <-drained })
+	b := bareDial(t, nw, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := b.Dial(ctx, a.Addr().String(), a.ID()); err != nil {
-		t.Fatal(err)
-	}
 	send := func(r *rpc.RPC) {
 		t.Helper()
 		if err := b.Send(a.ID(), r.Append(nil), transport.PriorityControl); err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gwyh/gwyh/internal/testkit"
 	"github.com/gwyh/gwyh/peering"
-	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
 )
 
@@ -30,23 +29,9 @@ func TestPeerOpenedSessionNotOutbound(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	bSock := nw.Listen()
-	b, err := transport.Listen("127.0.0.1:0", testkit.Identity(t, "bare-peer"), transport.Options{Socket: bSock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		for range b.Events() {
-		}
-	}()
-	t.Cleanup(func() { b.Close(); <-drained })
+	b := bareDial(t, nw, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := b.Dial(ctx, a.Addr().String(), a.ID()); err != nil {
-		t.Fatal(err)
-	}
 	stats := func() Stats { st, _ := a.Stats(); return st }
 	testkit.Eventually(t, 5*time.Second, "the peer's session is up", func() bool { return stats().Sessions == 1 })
 
@@ -68,7 +53,7 @@ func TestPeerOpenedSessionNotOutbound(t *testing.T) {
 		t.Fatal("linked after a failed dial")
 	}
 
-	offer(bSock.LocalAddr().String())
+	offer(b.LocalAddr().String())
 	testkit.Eventually(t, 5*time.Second, "dialled and linked", func() bool { return slices.Contains(a.Peers(), b.ID()) })
 	st := stats()
 	if len(st.Peers) != 1 || !st.Peers[0].Outbound {
