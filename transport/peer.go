@@ -37,6 +37,10 @@ type keypair struct {
 	limits    aeadLimits    // of its cipher
 	sendCount atomic.Uint64 // next counter to send
 	confirmed atomic.Bool   // a packet arrived on it
+	// candidate: an unconfirmed IK responder session pushed into old by a
+	// newer one; it becomes current if the peer sends on it (confirm).
+	// Guarded by the peer's mu.
+	candidate bool
 	dead      atomic.Bool   // removed from Conn.index
 	authFails atomic.Uint64 // packets that failed to open on it (reader)
 

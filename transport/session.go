@@ -131,7 +131,16 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		c.rotateLocked(p, s.kp)
 	} else {
 		if p.next != nil {
-			c.unindexLocked(p.next)
+			// An earlier unconfirmed session (IK responder) stays
+			// receivable as a candidate: the initiator's retried
+			// handshakes can complete in either order on its side, and
+			// whichever it sends on first becomes current (confirm).
+			p.next.candidate = true
+			p.old = append([]*keypair{p.next}, p.old...)
+			if len(p.old) > maxOldKeypairs {
+				c.unindexLocked(p.old[maxOldKeypairs])
+				p.old = p.old[:maxOldKeypairs]
+			}
 		}
 		p.next = s.kp
 	}
@@ -278,7 +287,13 @@ func (c *Conn) confirm(kp *keypair) {
 	p := kp.peer
 	c.mu.Lock()
 	p.mu.Lock()
-	if p.next == kp {
+	switch {
+	case p.next == kp:
+		c.rotateLocked(p, kp)
+	case kp.candidate && !p.gone && slices.Contains(p.old, kp):
+		// The peer sends on an earlier candidate than next: it is the
+		// session the peer settled on.
+		p.old = slices.DeleteFunc(p.old, func(k *keypair) bool { return k == kp })
 		c.rotateLocked(p, kp)
 	}
 	up := p.current != nil && !p.up && !p.gone
