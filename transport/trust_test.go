@@ -178,6 +178,8 @@ func TestOldInstanceInitiationCannotTearDown(t *testing.T) {
 	if got := dial(t, a, b2, peer.ID{}); got != b2.ID() {
 		t.Fatalf("dial = %v", got)
 	}
+	// a's Dial returns once it sent msg3; b2 has the session once msg3 arrived.
+	testkit.Eventually(t, 5*time.Second, "b2 has the session", func() bool { _, ok := b2.PeerStats(a.ID()); return ok })
 	restarts := a.Stats().Restarts // 1: b1 -> b2
 	stale := a.Stats().Drops[transport.DropStaleHandshake]
 	net.Inject(from, a.LocalAddr(), old)
