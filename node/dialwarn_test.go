@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,47 +12,17 @@ import (
 )
 
 // logBuffer collects a node's log lines (text handler) for tests.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ testkit.Buffer }
 
 // lines returns the lines at level (e.g. "WARN") containing text.
 func (b *logBuffer) lines(level, text string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []string
-	for _, l := range strings.Split(b.buf.String(), "\n") {
+	for _, l := range strings.Split(b.String(), "\n") {
 		if strings.Contains(l, "level="+level+" ") && strings.Contains(l, text) {
 			out = append(out, l)
 		}
 	}
 	return out
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// deadUDPAddr returns a 127.0.0.1 address where nothing listens (a port
-// that was free a moment ago).
-func deadUDPAddr(t *testing.T) string {
-	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := c.LocalAddr().String()
-	c.Close()
-	return addr
 }
 
 // A node whose seeds cannot be reached says why at Warn, once per seed
@@ -65,7 +33,7 @@ func deadUDPAddr(t *testing.T) string {
 func TestDialWarningsNameTheCause(t *testing.T) {
 	live := startNodes(t, 1, func(_ int, c *Config) { c.NetworkKey = bytes.Repeat([]byte{1}, 32) })[0]
 	wrongID := testkit.Identity(t, "not-the-live-node").ID()
-	dead := deadUDPAddr(t)
+	dead := testkit.FreeUDPAddr(t)
 	logs := map[int]*logBuffer{}
 	mk := func(i int, c *Config) {
 		logs[i] = &logBuffer{}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -34,12 +35,7 @@ func (r *Router) Unblacklist(id peer.ID) { delete(r.blacklist, id) }
 
 // Blacklisted returns the blacklisted peers, sorted, in a new slice.
 func (r *Router) Blacklisted() []peer.ID {
-	ids := make([]peer.ID, 0, len(r.blacklist))
-	for id := range r.blacklist {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, peer.ID.Compare)
-	return ids
+	return slices.SortedFunc(maps.Keys(r.blacklist), peer.ID.Compare)
 }
 
 // dropUnknown counts input from a peer that is not added: DropBlacklisted

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +19,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// freeAddr returns a 127.0.0.1 UDP address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().String()
-}
-
 // Someone who starts chat without -name (and without $USER) is shown by
 // the start of their peer ID, never as an empty name.
 func TestChatWithoutName(t *testing.T) {
@@ -57,7 +26,7 @@ func TestChatWithoutName(t *testing.T) {
 	defer cancel()
 	type chatter struct {
 		in   *io.PipeWriter
-		out  syncBuffer
+		out  testkit.Buffer
 		done chan error
 	}
 	start := func(listen, join, name string) *chatter {
@@ -67,9 +36,9 @@ func TestChatWithoutName(t *testing.T) {
 		go func() { c.done <- run(ctx, r, &c.out, io.Discard, listen, join, name, "test") }()
 		return c
 	}
-	aAddr := freeAddr(t)
+	aAddr := testkit.FreeUDPAddr(t)
 	anon := start(aAddr, "", "")
-	bob := start(freeAddr(t), aAddr, "bob")
+	bob := start(testkit.FreeUDPAddr(t), aAddr, "bob")
 	defer func() {
 		anon.in.Close()
 		bob.in.Close()

@@ -4,6 +4,9 @@
 package testkit
 
 import (
+	"bytes"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,4 +48,38 @@ func Identity(t testing.TB, label string) *peer.Identity {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// Buffer is a bytes.Buffer safe for concurrent writers and readers, for
+// capturing a log or a command's output while it runs.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// FreeUDPAddr returns a 127.0.0.1 UDP address that was free a moment ago:
+// nothing listens there until someone binds it (a dead address for a dial,
+// or one to listen on).
+func FreeUDPAddr(t testing.TB) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
 }
