@@ -65,19 +65,10 @@ func newEventQueue(count, budget int, stop <-chan struct{}) *eventQueue {
 // eventCost is what ev is charged.
 func eventCost(ev Event) int { return len(ev.Payload) + eventOverhead }
 
-// deliver admits a payload event or reports why not: DropEventQueueFull
-// (no slot or over the byte budget, or an up/down event waits) or
-// DropEventPeerShare. ok is true when the event is in the channel.
-func (q *eventQueue) deliver(ev Event) (ok bool, cause DropCause) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.release()
-	return q.admitLocked(ev)
-}
-
-// deliverAll admits payload events in order, as deliver does each, under
-// one lock (the payloads of one packet); dropped is called with the cause
-// of each one refused.
+// deliverAll admits payload events in order under one lock (the payloads
+// of one packet); dropped is called with the cause of each one refused:
+// DropEventQueueFull (no slot or over the byte budget, or an up/down event
+// waits) or DropEventPeerShare.
 func (q *eventQueue) deliverAll(evs []Event, dropped func(DropCause)) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -89,7 +80,7 @@ func (q *eventQueue) deliverAll(evs []Event, dropped func(DropCause)) {
 	}
 }
 
-// admitLocked is deliver's admission. q.mu held, charges released.
+// admitLocked admits one payload event. q.mu held, charges released.
 func (q *eventQueue) admitLocked(ev Event) (ok bool, cause DropCause) {
 	cost := eventCost(ev)
 	if len(q.waiting) > 0 || len(q.ch) == cap(q.ch) || q.bytes+cost > q.budget {

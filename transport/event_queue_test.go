@@ -23,7 +23,7 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 	cost := eventCost(payloadEvent(1, 1000))
 	var aBytes int
 	for {
-		ok, cause := q.deliver(payloadEvent(1, 1000))
+		ok, cause := deliverOne(q, payloadEvent(1, 1000))
 		if !ok {
 			if cause != DropEventPeerShare {
 				t.Fatalf("flooder refused with %v, want %v", cause, DropEventPeerShare)
@@ -38,7 +38,7 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 	// A second peer gets its share while the first waits.
 	var bBytes int
 	for {
-		if ok, _ := q.deliver(payloadEvent(2, 1000)); !ok {
+		if ok, _ := deliverOne(q, payloadEvent(2, 1000)); !ok {
 			break
 		}
 		bBytes += cost
@@ -47,18 +47,18 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 		t.Fatalf("second peer got %d bytes, total %d of %d", bBytes, q.bytes, budget)
 	}
 	// A third peer with nothing queued still finds room.
-	if ok, cause := q.deliver(payloadEvent(3, 1000)); !ok {
+	if ok, cause := deliverOne(q, payloadEvent(3, 1000)); !ok {
 		t.Fatalf("third peer refused: %v", cause)
 	}
 	// What the consumer takes is given back: the flooder's oldest events
 	// leave and, below its share again, it is admitted again.
-	if ok, _ := q.deliver(payloadEvent(1, 1000)); ok {
+	if ok, _ := deliverOne(q, payloadEvent(1, 1000)); ok {
 		t.Fatal("flooder over its share admitted")
 	}
 	for range 20 {
 		<-q.ch
 	}
-	if ok, cause := q.deliver(payloadEvent(1, 1000)); !ok {
+	if ok, cause := deliverOne(q, payloadEvent(1, 1000)); !ok {
 		t.Fatalf("flooder refused after the consumer read: %v", cause)
 	}
 	// Drained, everything is released exactly.
@@ -97,7 +97,7 @@ func TestEventUpDownWaitInOrder(t *testing.T) {
 		defer q.mu.Unlock()
 		return len(q.waiting) > 0
 	})
-	if ok, cause := q.deliver(payloadEvent(7, 10)); ok || cause != DropEventQueueFull {
+	if ok, cause := deliverOne(q, payloadEvent(7, 10)); ok || cause != DropEventQueueFull {
 		t.Fatalf("payload while an up/down event waits: ok %v cause %v", ok, cause)
 	}
 	var kinds []EventKind
@@ -112,4 +112,12 @@ func TestEventUpDownWaitInOrder(t *testing.T) {
 		}
 	}
 	close(stop)
+}
+
+// deliverOne admits one payload event as the reader does a packet's, and
+// says whether it was taken and, if not, why.
+func deliverOne(q *eventQueue, ev Event) (ok bool, cause DropCause) {
+	ok = true
+	q.deliverAll([]Event{ev}, func(c DropCause) { ok, cause = false, c })
+	return ok, cause
 }
