@@ -6,6 +6,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
@@ -109,9 +110,10 @@ func (n *Node) tick(now time.Time) {
 // routerView is what the peer manager asks of the router.
 type routerView struct{ n *Node }
 
-func (v routerView) Score(p peer.ID) float64  { return v.n.r.Score(p) }
-func (v routerView) Protected(p peer.ID) bool { return v.n.r.InMesh(p) }
-func (v routerView) Stale(p peer.ID) bool     { return v.n.r.Stale(p, v.n.clock.Now()) }
+func (v routerView) Score(p peer.ID) float64         { return v.n.r.Score(p) }
+func (v routerView) Protected(p peer.ID) bool        { return v.n.r.InMesh(p) }
+func (v routerView) Stale(p peer.ID) bool            { return v.n.r.Stale(p, v.n.clock.Now()) }
+func (v routerView) Placement(p peer.ID) mesh.Placed { return v.n.r.Placement(p) }
 
 // drainEvents handles the events already waiting, up to maxBatch.
 func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 )
 
@@ -69,6 +70,11 @@ type Config struct {
 	// Rand is the source of every random choice (dial picks, backoff
 	// jitter). Required: seed it for reproducible runs.
 	Rand *rand.Rand
+	// Prefs is the strategy that orders dial candidates and what a trim
+	// keeps, with the node's zone (the router's Params.Strategy, so that
+	// sessions suit the meshes built on them). The zero value is Uniform:
+	// random dials, no zone or RTT preference when trimming.
+	Prefs mesh.Prefs
 }
 
 // Validate reports every problem of c at once, wrapping ErrConfig; nil
@@ -102,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if c.Rand == nil {
 		bad("Rand is nil")
+	}
+	if err := c.Prefs.Validate(); err != nil {
+		bad("Prefs: %w", err)
 	}
 	if len(errs) == 0 {
 		return nil

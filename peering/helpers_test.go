@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 )
 
@@ -89,6 +90,7 @@ type fakeView struct {
 	score     map[peer.ID]float64
 	protected map[peer.ID]bool
 	stale     map[peer.ID]bool
+	placement map[peer.ID]mesh.Placed
 }
 
 var _ View = (*fakeView)(nil)
@@ -96,3 +98,9 @@ var _ View = (*fakeView)(nil)
 func (v *fakeView) Score(p peer.ID) float64  { return v.score[p] }
 func (v *fakeView) Protected(p peer.ID) bool { return v.protected[p] }
 func (v *fakeView) Stale(p peer.ID) bool     { return v.stale[p] }
+func (v *fakeView) Placement(p peer.ID) mesh.Placed {
+	if pl, ok := v.placement[p]; ok {
+		return pl
+	}
+	return mesh.Placed{ID: p}
+}

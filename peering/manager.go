@@ -3,6 +3,7 @@ package peering
 import (
 	"time"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 )
 
@@ -20,6 +21,9 @@ type View interface {
 	// Trim takes stale peers before others, so that a node every newcomer
 	// dials (a seed) keeps the peers it can still graft.
 	Stale(p peer.ID) bool
+	// Placement returns p's zone and measured RTT as the router knows
+	// them, for Config.Prefs.
+	Placement(p peer.ID) mesh.Placed
 }
 
 // session is one connected peer.

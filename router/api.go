@@ -79,6 +79,9 @@ type PeerOptions struct {
 	// Agreements"): it gets every valid message in topics it joined, is
 	// never grafted, and a GRAFT from it is answered with PRUNE.
 	Direct bool
+	// Zone is the peer's zone ("" when unknown), for the zone strategies
+	// (Params.Strategy); SetPeerZone changes it later.
+	Zone string
 }
 
 // SignaturePolicy decides how messages are signed and checked
@@ -114,6 +117,11 @@ type Config struct {
 	ID peer.ID
 	// Params are the GossipSub parameters; start from DefaultParams().
 	Params Params
+	// Zone is the router's own zone, a free-form label such as
+	// "eu-west-1a"; peers with the same label are local to it under the
+	// zone strategies (Params.Strategy). Empty: the zone of peers without
+	// one.
+	Zone string
 	// SignaturePolicy; zero is StrictSign.
 	SignaturePolicy SignaturePolicy
 	// MessageID computes a message's id. Nil: the default for the policy

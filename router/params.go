@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/gwyh/gwyh/mesh"
 )
 
 // Params are the GossipSub v1.1/v1.2 router parameters, with the spec's
@@ -84,7 +86,35 @@ type Params struct {
 	MaxIDontWantMessages int
 	// IDontWantTTL: heartbeats a received IDONTWANT id is remembered. ≥ 1.
 	IDontWantTTL int
+
+	// Strategy orders the peers the score rules allow when the router
+	// chooses mesh peers (grafts below Dlo, what an oversubscribed mesh
+	// keeps beyond Dscore, opportunistic grafts), gossip targets, fan-out
+	// peers and the order of a message's copies. Uniform (the zero value)
+	// is GossipSub's random choice. The zone strategies need Config.Zone
+	// and the peers' zones (PeerOptions.Zone, SetPeerZone); PreferFast
+	// needs RTTs (SetRTT).
+	Strategy Strategy
+	// RemoteMeshPeers: PreferLocal keeps at least this many mesh peers of
+	// other zones (those that grafted us count), so that a topic never
+	// splits along zone lines. ≥ 1 under PreferLocal.
+	RemoteMeshPeers int
+	// RandomMeshShare: the share of PreferFast's choices made at random
+	// instead of by RTT, so that peers that answer fastest cannot take a
+	// whole mesh. In [0, 1].
+	RandomMeshShare float64
 }
+
+// Strategy is how the router orders eligible peers; see mesh.Strategy.
+type Strategy = mesh.Strategy
+
+// The strategies (mesh.Strategy's constants, here for callers of router).
+const (
+	Uniform     = mesh.Uniform
+	PreferLocal = mesh.PreferLocal
+	HubAndSpoke = mesh.HubAndSpoke
+	PreferFast  = mesh.PreferFast
+)
 
 // DefaultParams returns the spec's recommended parameters.
 func DefaultParams() Params {
@@ -116,6 +146,9 @@ func DefaultParams() Params {
 		IDontWantMessageThreshold: 1024,
 		MaxIDontWantMessages:      1000,
 		IDontWantTTL:              3,
+		Strategy:                  Uniform,
+		RemoteMeshPeers:           2,
+		RandomMeshShare:           1.0 / 3,
 	}
 }
 
@@ -156,5 +189,13 @@ func (p Params) Validate() error {
 	check(p.IDontWantMessageThreshold >= 0, "IDontWantMessageThreshold ≥ 0 broken (%d)", p.IDontWantMessageThreshold)
 	check(p.MaxIDontWantMessages >= 0, "MaxIDontWantMessages ≥ 0 broken (%d)", p.MaxIDontWantMessages)
 	check(p.IDontWantTTL >= 1, "IDontWantTTL ≥ 1 broken (%d)", p.IDontWantTTL)
+	if err := p.prefs("").Validate(); err != nil {
+		check(false, "%v", err)
+	}
 	return errors.Join(errs...)
+}
+
+// prefs returns p's strategy for a router in zone.
+func (p Params) prefs(zone string) mesh.Prefs {
+	return mesh.Prefs{Strategy: p.Strategy, Zone: zone, Remote: p.RemoteMeshPeers, RandomShare: p.RandomMeshShare}
 }

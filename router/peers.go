@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/rpc"
 )
@@ -115,4 +116,39 @@ func (r *Router) freshScore(p peer.ID) float64 {
 type scoreMemo struct {
 	input uint64
 	s     float64
+}
+
+// SetPeerZone records a connected peer's zone (membership may learn it
+// after the session came up). The strategies use it from the next choice
+// on; nothing is regrafted at once. Unknown peers are ignored.
+func (r *Router) SetPeerZone(now time.Time, id peer.ID, zone string) {
+	r.begin(now)
+	if ps := r.peers[id]; ps != nil {
+		ps.opts.Zone = zone
+	}
+}
+
+// SetRTT records a connected peer's smoothed round-trip time, as the
+// transport measures it (the simulator: as a node would). PreferFast
+// ranks peers by it; a peer without one ranks after every measured peer.
+// Unknown peers and rtt ≤ 0 are ignored.
+func (r *Router) SetRTT(now time.Time, id peer.ID, rtt time.Duration) {
+	r.begin(now)
+	if ps := r.peers[id]; ps != nil && rtt > 0 {
+		ps.rtt = rtt
+	}
+}
+
+// Placement returns what the strategy knows of a connected peer: its zone
+// and RTT (zero values for an unknown peer).
+func (r *Router) Placement(id peer.ID) mesh.Placed {
+	if ps := r.peers[id]; ps != nil {
+		return ps.placed()
+	}
+	return mesh.Placed{ID: id}
+}
+
+// placed returns the peer as a strategy sees it.
+func (ps *peerState) placed() mesh.Placed {
+	return mesh.Placed{ID: ps.id, Zone: ps.opts.Zone, RTT: ps.rtt}
 }

@@ -34,6 +34,7 @@ const (
 // concurrent use: call every method from one goroutine, or under one lock.
 type Router struct {
 	p      Params
+	prefs  mesh.Prefs // Params' strategy in Config.Zone
 	cfg    Config
 	id     peer.ID
 	idb    []byte // id's bytes, shared by own messages' From
@@ -97,8 +98,9 @@ type peerState struct {
 	opts     PeerOptions
 	topics   map[string]struct{}
 	dontWant mesh.DontWant
-	ihaves   []string // topics it sent IHAVE for this heartbeat (≤ MaxIHaveMessages)
-	iasked   int      // message ids asked of it this heartbeat
+	ihaves   []string      // topics it sent IHAVE for this heartbeat (≤ MaxIHaveMessages)
+	iasked   int           // message ids asked of it this heartbeat
+	rtt      time.Duration // SetRTT's estimate; 0: none
 
 	sendEpoch uint64 // == Router.outEpoch when out.Sends[sendIdx] is its
 	sendIdx   int
@@ -155,6 +157,7 @@ func New(cfg Config) (*Router, error) {
 	}
 	r := &Router{
 		p:      cfg.Params,
+		prefs:  cfg.Params.prefs(cfg.Zone),
 		cfg:    cfg,
 		rng:    cfg.Rand,
 		scorer: cfg.Scorer,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/membership"
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
@@ -104,6 +105,13 @@ func (v simView) Score(p peer.ID) float64 {
 func (v simView) Protected(p peer.ID) bool { return v.r != nil && v.r.InMesh(p) }
 
 func (v simView) Stale(p peer.ID) bool { return v.r != nil && v.r.Stale(p, v.now) }
+
+func (v simView) Placement(p peer.ID) mesh.Placed {
+	if v.r == nil {
+		return mesh.Placed{ID: p}
+	}
+	return v.r.Placement(p)
+}
 
 // clusterTimer runs n's membership or peer manager deadline if current.
 func (s *simulator) clusterTimer(e event) {
