@@ -160,7 +160,8 @@ func TestZoneUpdates(t *testing.T) {
 }
 
 // A bare-address seed keeps its zone when its session names it, merging
-// a learnt entry's zone only when it has none.
+// a learnt entry's zone only when it has none; a seed configured both
+// bare and by ID keeps a zone either gave. (A zone-less prev is a seed.)
 func TestZoneNamedSeed(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -169,13 +170,19 @@ func TestZoneNamedSeed(t *testing.T) {
 	}{
 		{"seed's own zone", Target{Addr: member(1).Addr, Zone: "a"}, zoned(1, "b"), "a"},
 		{"learnt zone fills", Target{Addr: member(1).Addr}, zoned(1, "b"), "b"},
+		// The same seed configured twice, bare (with a zone) and by ID
+		// (without): the entry by ID takes the bare one's zone.
+		{"configured twice", Target{Addr: member(1).Addr, Zone: "a"}, Target{ID: pid(1), Addr: member(1).Addr}, "a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, testConfig(1))
-			e.m.Offer(e.now, tt.prev, SourceMember)
+			if tt.prev.Zone == "" {
+				e.m.AddSeed(tt.prev)
+			} else {
+				e.m.Offer(e.now, tt.prev, SourceMember)
+			}
 			e.m.AddSeed(tt.seed)
-			e.tick(nil)
 			e.m.Connected(e.now, pid(1), tt.seed.Addr, true)
 			if tg, src, _ := e.m.Candidate(pid(1)); src != SourceSeed || tg.Zone != tt.want {
 				t.Fatalf("%v %v, want a seed in %q", tg, src, tt.want)
@@ -415,6 +422,14 @@ func TestTrimStrategy(t *testing.T) {
 			name: "PreferLocal: protected remote peers kept, count toward the quota", prefs: preferLocal, high: 4,
 			sessions: []byte{1, 2, 3, 20, 40, 60}, protected: []byte{20, 40, 60},
 			want: "local2 remote0",
+		},
+		{
+			// The strategy decides knowing what the protected rule keeps:
+			// the protected remote peers fill the quota, so the
+			// unprotected remote ones go, not the local ones.
+			name: "PreferLocal: protected remote peers fill the quota", prefs: preferLocal, high: 4,
+			sessions: []byte{1, 2, 3, 20, 40, 41, 60}, protected: []byte{20, 60},
+			want: "local1 remote2",
 		},
 		{
 			name: "PreferLocal: a stale remote peer goes though the quota wants it", prefs: preferLocal, high: 4,
