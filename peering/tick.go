@@ -186,7 +186,7 @@ func (m *Manager) pickDials(v View, pool []*entry, k int) []*entry {
 		byID[e.target.ID] = e
 	}
 	picks := prefs.Pick(have, cands, k, m.cfg.Rand)
-	out := pool[:0] // pool is scratch: reuse it
+	out := pool[:0] // pool is dial's own, built this round: reuse its memory
 	for _, p := range picks {
 		out = append(out, byID[p.ID])
 	}
