@@ -72,8 +72,13 @@ type Config struct {
 	Rand *rand.Rand
 	// Prefs is the strategy that orders dial candidates and what a trim
 	// keeps, with the node's zone (the router's Params.Strategy, so that
-	// sessions suit the meshes built on them). The zero value is Uniform:
-	// random dials, no zone or RTT preference when trimming.
+	// sessions suit the meshes built on them). PreferLocal keeps
+	// Prefs.Remote+1 cross-zone sessions, one more than the router's
+	// cross-zone mesh peers per topic (a mesh grafts only among
+	// sessions); HubAndSpoke one session per other zone; PreferFast has no
+	// RTT before a session, so it dials at random but trims the slowest.
+	// Zones come from Target.Zone and View.Placement. The zero value is
+	// Uniform: random dials, no zone or RTT preference when trimming.
 	Prefs mesh.Prefs
 }
 

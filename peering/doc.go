@@ -16,11 +16,24 @@
 //
 //   - Dials toward Low. While fewer than Low peers are connected (dials in
 //     flight count as connected, except those of direct peers), each
-//     round dials candidates chosen at random from the whole candidate
-//     table (seeds that answered, members, exchange records alike), so
-//     that no one seed carries everybody's connections. Connected peers,
-//     dials in flight, banned peers, backing-off candidates and
-//     Config.Self are skipped.
+//     round dials candidates from the whole candidate table (seeds that
+//     answered, members, exchange records alike), so that no one seed
+//     carries everybody's connections. Connected peers, dials in flight,
+//     banned peers, backing-off candidates and Config.Self are skipped.
+//     Config.Prefs orders the candidates (mesh.Prefs.Pick), given the
+//     zones of the live sessions and dials in flight: Uniform picks at
+//     random; PreferLocal dials its own zone but keeps Remote+1
+//     cross-zone sessions (one more than the router's cross-zone mesh
+//     quota, since a mesh grafts only among sessions); HubAndSpoke one
+//     session in each other zone, then its own zone; PreferFast knows no
+//     RTT before a session, so it dials at random.
+//   - Zones. A candidate's zone comes with its Target (membership
+//     metadata, configuration); a session's zone is the View's
+//     Placement, else its candidate's. A zone is not part of a target's
+//     identity (Target.Same). The latest zone offered is kept; an empty
+//     zone never erases one, and a second-hand record does not change a
+//     member's or configured peer's known zone. An unknown zone counts
+//     as another zone than the node's (unless the node's is unknown too).
 //   - Seeds first. A seed (AddSeed, Config.Bootstrap) that never answered
 //     is dialled every round it is not backing off, whatever the water
 //     marks, before the random picks; once a session with it came up it
@@ -47,7 +60,12 @@
 //     only when no other is left, so that High bounds the node's peers;
 //     stale peers (in PRUNE backoff wherever they could be grafted) first,
 //     so that a seed that every newcomer dials keeps graftable peers;
-//     inbound before outbound; lowest score first; ties by smaller ID. A
+//     peers Config.Prefs does not want before those it wants (it picks
+//     High peers: direct peers first, then class by class as the rules
+//     above keep them, so PreferLocal keeps Remote+1 cross-zone peers,
+//     HubAndSpoke one per other zone, PreferFast the lowest RTTs save a
+//     random share; under Uniform it wants all); inbound before
+//     outbound; lowest score first; ties by smaller ID. A
 //     trimmed peer is kept out for BanDuration like a banned one.
 //   - Bans. Ban keeps a peer out for BanDuration: it is not dialled, and
 //     Connected refuses it (returns false; the caller ends the session).

@@ -82,7 +82,8 @@ func New(cfg Config) (*Manager, error) {
 // whatever the water marks, and retried with backoff until a session with
 // it comes up once; afterwards it is an ordinary candidate that is never
 // evicted. t.ID may be zero ("host:port" given bare). Adding a known seed
-// again does nothing; adding a learnt peer's ID pins it as a seed.
+// again only records t.Zone, if not empty; adding a learnt peer's ID pins
+// it as a seed.
 func (m *Manager) AddSeed(t Target) { m.pin(t, SourceSeed) }
 
 // AddDirect adds an explicit peer: dialled whenever it is down (with the
@@ -108,7 +109,9 @@ func (m *Manager) pin(t Target, src Source) {
 // not verified (our own dial never reached it there) and not connected
 // (a connected peer's exchange record keeps its session's address), so
 // that second-hand records cannot poison the address of a peer we know;
-// configured seed and direct addresses are kept. SourceSeed and
+// configured seed and direct addresses are kept. A non-empty t.Zone
+// becomes the candidate's zone, except that an exchange offer does not
+// change the known zone of a member, seed or direct peer. SourceSeed and
 // SourceDirect are AddSeed and AddDirect. A target without ID or address,
 // or naming Config.Self, is ignored. When the table is full the oldest
 // unverified exchange entry is evicted, or, for a member, the oldest
@@ -149,10 +152,11 @@ func (m *Manager) Forget(now time.Time, id peer.ID) {
 
 // DialFailed reports that the dial of t, as returned in Output.Dials,
 // failed: its slot is freed and t is retried after a backoff that doubles
-// per consecutive failure. A target not in flight (already timed out,
+// per consecutive failure. t matches the dial by ID and Addr (Same): its
+// Zone does not matter. A target not in flight (already timed out,
 // or never dialled) is ignored.
 func (m *Manager) DialFailed(now time.Time, t Target) {
-	i := m.findDial(func(d dial) bool { return d.target == t })
+	i := m.findDial(func(d dial) bool { return d.target.Same(t) })
 	if i < 0 {
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/mesh"
 )
 
 // Seeds: dialled at the first Tick whatever the water marks, retried with
@@ -482,18 +484,28 @@ func TestTrim(t *testing.T) {
 	}
 }
 
-// Same seed, same inputs: same outputs, over a random script.
+// Same seed, same inputs: same outputs, over a random script, under
+// every strategy (peers in three zones).
 func TestDeterminism(t *testing.T) {
+	for _, st := range mesh.Strategies() {
+		t.Run(st.String(), func(t *testing.T) {
+			testDeterminism(t, mesh.Prefs{Strategy: st, Zone: "z0", Remote: 1, RandomShare: 0.3})
+		})
+	}
+}
+
+func testDeterminism(t *testing.T, prefs mesh.Prefs) {
 	run := func(seed uint64) string {
 		cfg := testConfig(seed)
 		cfg.Low, cfg.High, cfg.MaxCandidates, cfg.MaxDialing = 4, 6, 20, 3
+		cfg.Prefs = prefs
 		m, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		script := rand.New(rand.NewPCG(99, 99))
 		now := t0
-		v := &fakeView{score: map[peerID]float64{}}
+		v := &fakeView{score: map[peerID]float64{}, placement: map[peerID]mesh.Placed{}}
 		var trace []byte
 		var inflight []Target
 		m.AddSeed(Target{Addr: "seed:1"})
@@ -503,7 +515,9 @@ func TestDeterminism(t *testing.T) {
 			id := byte(script.IntN(40) + 1)
 			switch script.IntN(8) {
 			case 0, 1:
-				m.Offer(now, member(id), Source(script.IntN(2)))
+				tg := member(id)
+				tg.Zone = fmt.Sprintf("z%d", id%3)
+				m.Offer(now, tg, Source(script.IntN(2)))
 			case 2:
 				m.Forget(now, pid(id))
 			case 3:
@@ -527,6 +541,7 @@ func TestDeterminism(t *testing.T) {
 				m.Ban(now, pid(id), "x")
 			case 7:
 				v.score[pid(id)] = float64(script.IntN(10))
+				v.placement[pid(id)] = mesh.Placed{RTT: time.Duration(script.IntN(100)) * time.Millisecond}
 				m.Tick(now, v)
 			}
 			if m.HasReady() {

@@ -110,6 +110,7 @@ func (t *table) pin(tg Target, src Source) {
 		e = t.pinnedID[tg.ID]
 	}
 	if e != nil {
+		e.setZone(tg.Zone, src)
 		e.src = max(e.src, src)
 		e.forgotten = false
 		return
@@ -118,6 +119,7 @@ func (t *table) pin(tg Target, src Source) {
 	if !tg.ID.IsZero() {
 		if old := t.removeLearnt(tg.ID); old != nil {
 			e.failures, e.nextTry, e.lastDial = old.failures, old.nextTry, old.lastDial
+			e.setZone(old.target.Zone, SourceExchange) // only if tg has none
 		}
 		t.pinnedID[tg.ID] = e
 	}
@@ -131,10 +133,13 @@ func (t *table) name(e *entry, id peer.ID) {
 		// The same peer configured twice, bare and with its ID.
 		other.src = max(other.src, e.src)
 		other.answered = other.answered || e.answered
+		other.setZone(e.target.Zone, SourceExchange) // only if other has none
 		t.pinned = slices.DeleteFunc(t.pinned, func(x *entry) bool { return x == e })
 		return
 	}
-	t.removeLearnt(id)
+	if old := t.removeLearnt(id); old != nil {
+		e.setZone(old.target.Zone, SourceExchange) // only if e has none
+	}
 	e.target.ID = id
 	t.pinnedID[id] = e
 }
@@ -144,6 +149,7 @@ func (t *table) name(e *entry, id peer.ID) {
 // evicting a proven entry. It reports whether tg is (now) in the table.
 func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool {
 	if e := t.pinnedID[tg.ID]; e != nil {
+		e.setZone(tg.Zone, src)
 		// Configured addresses are kept: the operator wrote them.
 		if src == SourceMember {
 			e.forgotten = false
@@ -151,6 +157,7 @@ func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool 
 		return true
 	}
 	if e, ok := t.members.Peek(tg.ID); ok {
+		e.setZone(tg.Zone, src)
 		if src == SourceMember {
 			// Only the membership view moves a member's address and
 			// recency; a second-hand record does not.
@@ -160,6 +167,7 @@ func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool 
 		return true
 	}
 	if e, ok := t.proven.Peek(tg.ID); ok {
+		e.setZone(tg.Zone, src)
 		// A second-hand record does not move an address our own dial
 		// proved; the membership view does.
 		if src == SourceMember {
@@ -173,6 +181,7 @@ func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool 
 		return true
 	}
 	if e, ok := t.exchange.Peek(tg.ID); ok {
+		e.setZone(tg.Zone, src)
 		e.target.Addr = tg.Addr
 		if src == SourceMember {
 			t.exchange.Remove(tg.ID)
@@ -194,6 +203,17 @@ func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool 
 		t.exchange.Add(tg.ID, e)
 	}
 	return true
+}
+
+// setZone records zone, offered by src, as e's zone. An empty zone never
+// erases a known one, and a second-hand record (SourceExchange) never
+// changes the known zone of a member or a configured peer: only the
+// membership view and the configuration speak for those.
+func (e *entry) setZone(zone string, src Source) {
+	if zone == "" || (src == SourceExchange && e.src != SourceExchange && e.target.Zone != "") {
+		return
+	}
+	e.target.Zone = zone
 }
 
 // move sets e's address; a new address is no longer verified.

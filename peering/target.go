@@ -48,10 +48,25 @@ func (s Source) String() string {
 // given as a bare "host:port": its ID is learnt when a session with it
 // comes up (Manager.Connected). Addr is passed through as given; the
 // Manager compares addresses as strings and never resolves them.
+//
+// A target's identity is its ID and Addr: the Manager compares targets
+// with Same, never ==, so that a DialFailed without a zone matches the
+// dial it started with one.
 type Target struct {
 	ID   peer.ID
 	Addr string
+	// Zone is the peer's zone label as the source knows it (membership
+	// metadata, configuration); "" when unknown. It is not part of the
+	// target's identity. The candidate table keeps the latest zone
+	// offered for an entry, for Config.Prefs: an empty zone never erases
+	// a known one, and a second-hand record (SourceExchange) never
+	// changes the known zone of a member, seed or direct peer.
+	Zone string
 }
+
+// Same reports whether t and u name the same target: the same ID and
+// address, whatever their zones.
+func (t Target) Same(u Target) bool { return t.ID == u.ID && t.Addr == u.Addr }
 
 // String returns "id@addr", or the bare addr when the ID is zero.
 func (t Target) String() string {

@@ -4,6 +4,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/gwyh/gwyh/mesh"
+	"github.com/gwyh/gwyh/peer"
 )
 
 // Tick runs a maintenance round: it expires bans and dials that got no
@@ -13,7 +16,7 @@ import (
 func (m *Manager) Tick(now time.Time, v View) {
 	m.expire(now)
 	m.trim(now, v)
-	wake := m.dial(now)
+	wake := m.dial(now, v)
 	m.schedule(now, wake)
 }
 
@@ -45,7 +48,8 @@ func (m *Manager) live() int {
 	return n
 }
 
-// trim disconnects the live peers above High chosen by chooseTrim and
+// trim disconnects the live peers above High chosen by chooseTrim (the
+// strategy's preferences marked by markPreferred) and
 // keeps them out for BanDuration, so that they do not reconnect at once.
 func (m *Manager) trim(now time.Time, v View) {
 	if m.live() <= m.cfg.High {
@@ -63,8 +67,11 @@ func (m *Manager) trim(now time.Time, v View) {
 		if v != nil {
 			c.score, c.protected, c.stale = v.Score(id), v.Protected(id), v.Stale(id)
 		}
+		c.placed = m.placement(v, id)
 		cands = append(cands, c)
 	}
+	prefs := m.sessionPrefs()
+	markPreferred(&prefs, cands, m.cfg.High, m.cfg.Rand)
 	for _, id := range chooseTrim(cands, m.cfg.High) {
 		m.stats.Trims++
 		m.keepOut(now, id, "trim", "")
@@ -73,12 +80,12 @@ func (m *Manager) trim(now time.Time, v View) {
 
 // dial chooses this round's dials, in this order, while dial slots are
 // free: direct peers that are down; seeds that never answered; then
-// candidates from the whole table at random, as many as Low lacks
-// (counting dials in flight). If nobody is connected and nothing is in
+// candidates from the whole table, as many as Low lacks (counting dials
+// in flight), chosen by pickDials. If nobody is connected and nothing is in
 // flight after that, it retries the seeds regardless of their backoff
 // (desperate mode). It returns the earliest time at which a candidate
 // it wanted but found backing off or banned becomes dialable, or zero.
-func (m *Manager) dial(now time.Time) (wake time.Time) {
+func (m *Manager) dial(now time.Time, v View) (wake time.Time) {
 	live := m.live()
 	want := m.cfg.Low - live
 	for _, d := range m.dialing {
@@ -120,7 +127,7 @@ func (m *Manager) dial(now time.Time) (wake time.Time) {
 		want--
 	}
 	slices.SortFunc(pool, func(a, b *entry) int { return compareTargets(a.target, b.target) })
-	for _, e := range pickRandom(m.cfg.Rand, pool, want) {
+	for _, e := range m.pickDials(v, pool, want) {
 		m.startDial(now, e)
 	}
 	if live == 0 && len(m.dialing) == 0 {
@@ -159,6 +166,88 @@ func pickRandom[T any](r *rand.Rand, pool []T, k int) []T {
 	return pool[:k]
 }
 
+// pickDials chooses k of pool (sorted, every entry with an ID: a
+// bare-address entry is a seed or direct peer, dialled before) to dial.
+// Uniform picks at random (pickRandom, as before strategies). The others
+// order pool by sessionPrefs().Pick, given the peers we have or will
+// have: live sessions and dials in flight, placed by placement. Pool
+// entries carry their table zone and no RTT (not measured before a
+// session), so PreferFast dials at random.
+func (m *Manager) pickDials(v View, pool []*entry, k int) []*entry {
+	prefs := m.sessionPrefs()
+	if prefs.Strategy == mesh.Uniform || k <= 0 {
+		return pickRandom(m.cfg.Rand, pool, k)
+	}
+	have := m.havePlaced(v)
+	cands := make([]mesh.Placed, len(pool))
+	byID := make(map[peer.ID]*entry, len(pool))
+	for i, e := range pool {
+		cands[i] = mesh.Placed{ID: e.target.ID, Zone: e.target.Zone}
+		byID[e.target.ID] = e
+	}
+	picks := prefs.Pick(have, cands, k, m.cfg.Rand)
+	out := pool[:0] // pool is dial's own, built this round: reuse its memory
+	for _, p := range picks {
+		out = append(out, byID[p.ID])
+	}
+	return out
+}
+
+// havePlaced returns the placements of the live sessions and of the
+// dials in flight, in ID order (bare-address dials last, in flight order).
+func (m *Manager) havePlaced(v View) []mesh.Placed {
+	have := make([]mesh.Placed, 0, len(m.sessions)+len(m.dialing))
+	for id, s := range m.sessions {
+		if !s.closing {
+			have = append(have, m.placement(v, id))
+		}
+	}
+	slices.SortFunc(have, func(a, b mesh.Placed) int { return a.ID.Compare(b.ID) })
+	for _, d := range m.dialing {
+		p := mesh.Placed{ID: d.target.ID, Zone: d.target.Zone}
+		if e := m.entryFor(d.target); e != nil && e.target.Zone != "" {
+			p.Zone = e.target.Zone
+		}
+		have = append(have, p)
+	}
+	return have
+}
+
+// placement returns what the strategy knows of the connected peer id:
+// the View's placement (none for a nil View), with the zone of id's
+// table entry when the View does not know it.
+func (m *Manager) placement(v View, id peer.ID) mesh.Placed {
+	p := mesh.Placed{ID: id}
+	if v != nil {
+		p = v.Placement(id)
+		p.ID = id
+	}
+	if p.Zone == "" {
+		if e := m.tab.byID(id); e != nil {
+			p.Zone = e.target.Zone
+		}
+	}
+	return p
+}
+
+// sessionPrefs is Config.Prefs as applied to sessions. PreferLocal keeps
+// one cross-zone session more than the Remote cross-zone mesh peers the
+// router keeps per topic: a mesh can graft only among sessions, and a
+// cross-zone session can be of no use to a mesh for a while (PRUNE
+// backoff, a low score, not subscribed to the topic) or simply lost,
+// so the spare lets the router restore its cross-zone quota at once
+// rather than after a dial. A session without mesh traffic costs
+// little cross-zone traffic, so one spare is cheap; more would only
+// weaken the zone's hold on the node's sessions. The other strategies
+// are taken as they are (HubAndSpoke: one session per other zone).
+func (m *Manager) sessionPrefs() mesh.Prefs {
+	p := m.cfg.Prefs
+	if p.Strategy == mesh.PreferLocal {
+		p.Remote++
+	}
+	return p
+}
+
 // idle reports whether e may be dialled as far as sessions and slots go:
 // not the local peer, not connected, not in flight.
 func (m *Manager) idle(e *entry) bool {
@@ -172,7 +261,7 @@ func (m *Manager) idle(e *entry) bool {
 		}
 	}
 	return m.findDial(func(d dial) bool {
-		return d.target == e.target || (!id.IsZero() && d.target.ID == id) ||
+		return d.target.Same(e.target) || (!id.IsZero() && d.target.ID == id) ||
 			(d.target.ID.IsZero() && d.target.Addr == e.target.Addr)
 	}) < 0
 }

@@ -46,6 +46,24 @@ func TestChooseTrim(t *testing.T) {
 			want: []peer.ID{pid(2)},
 		},
 		{
+			name: "not preferred before preferred, before inbound/outbound and score",
+			cands: []trimCandidate{
+				{id: pid(1), preferred: true, score: -5},
+				{id: pid(2), outbound: true, score: 5},
+			},
+			high: 1,
+			want: []peer.ID{pid(2)},
+		},
+		{
+			name: "stale and preferred before fresh and not preferred",
+			cands: []trimCandidate{
+				{id: pid(1)},
+				{id: pid(2), preferred: true, stale: true},
+			},
+			high: 1,
+			want: []peer.ID{pid(2)},
+		},
+		{
 			name: "inbound before outbound",
 			cands: []trimCandidate{
 				{id: pid(1), outbound: true, score: -5},
@@ -101,6 +119,9 @@ func trimOracle(cands []trimCandidate, high int) []peer.ID {
 		if a.stale != b.stale {
 			return a.stale
 		}
+		if a.preferred != b.preferred {
+			return !a.preferred
+		}
 		if a.outbound != b.outbound {
 			return !a.outbound
 		}
@@ -141,6 +162,7 @@ func TestChooseTrimOracle(t *testing.T) {
 				direct:    r.IntN(6) == 0,
 				protected: r.IntN(4) == 0,
 				stale:     r.IntN(3) == 0,
+				preferred: r.IntN(2) == 0,
 				outbound:  r.IntN(2) == 0,
 				score:     float64(r.IntN(5) - 2),
 			}
