@@ -54,7 +54,11 @@ type Config struct {
 	// get every message of the topics they join and are never grafted.
 	Direct []string
 	// Zone is this node's zone, a free-form label such as "eu-west-1a",
-	// carried in its membership record. Empty: none.
+	// carried in its membership record (at most membership.MaxZoneLen
+	// bytes). The router and the peer manager compare it with the zones
+	// of the peers' records under the zone strategies
+	// (Gossip.Strategy PreferLocal and HubAndSpoke, which require it).
+	// Empty: none.
 	Zone string
 	// Tags are small application tags carried in the membership record
 	// (Members shows them on every node). Bounded by Membership.MaxTagBytes.
@@ -75,7 +79,10 @@ type Config struct {
 	// transport.MaxNetworkKeys. Nil: NetworkKey alone.
 	NetworkKeys [][]byte
 	// Gossip holds the GossipSub parameters. The zero value means
-	// router.DefaultParams().
+	// router.DefaultParams(). Its Strategy (with RemoteMeshPeers and
+	// RandomMeshShare) orders the peers both the router (meshes, gossip,
+	// fan-out) and the peer manager (dials, trims) prefer; the zone
+	// strategies need Zone.
 	Gossip router.Params
 	// Score enables peer scoring with these parameters; nil turns scoring
 	// off (every peer scores 0).
@@ -278,6 +285,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Gossip.Validate(); err != nil {
 		badErr("Gossip", err)
+	}
+	if len(c.Zone) > membership.MaxZoneLen {
+		errs = append(errs, &ConfigError{Field: "Zone", Value: c.Zone, Problem: fmt.Sprintf("%d bytes, over %d", len(c.Zone), membership.MaxZoneLen)})
+	}
+	if s := c.Gossip.Strategy; c.Zone == "" && (s == router.PreferLocal || s == router.HubAndSpoke) {
+		bad("Zone", "empty, but Gossip.Strategy %v places peers by zone: set Zone to this node's zone (e.g. \"eu-west-1a\"), or use Strategy Uniform or PreferFast", s)
 	}
 	if c.Score != nil {
 		if err := c.Score.Validate(); err != nil {

@@ -67,7 +67,8 @@ type peerInfo struct {
 	outbound bool
 	direct   bool
 	since    time.Time
-	heard    bool // a GossipSub payload came from it since the link
+	heard    bool          // a GossipSub payload came from it since the link
+	rtt      time.Duration // the RTT last given to the router (placement.go)
 }
 
 // dialKind says why the node dials.
@@ -142,14 +143,19 @@ func (n *Node) link(now time.Time, id peer.ID, outbound bool) bool {
 	// The dialer's hello makes the other side link; the other side's
 	// answers it, so the dialer knows (see resendHellos).
 	n.send(id, n.hello(), transport.PriorityControl)
-	record := s.addr.String()
-	if m, ok := n.mem.Member(id); ok && m.Addr != "" {
-		record = m.Addr
+	record, zone := s.addr.String(), ""
+	if m, ok := n.mem.Member(id); ok {
+		zone = m.Zone // else a SetPeerZone follows when membership learns it
+		if m.Addr != "" {
+			record = m.Addr
+		}
 	}
 	n.r.AddPeer(now, id, router.PeerOptions{
-		Direction: dir, Record: []byte(record), IP: s.addr.Addr(), Direct: direct,
+		Direction: dir, Record: []byte(record), IP: s.addr.Addr(), Direct: direct, Zone: zone,
 	})
-	n.peers[id] = &peerInfo{addr: s.addr, outbound: outbound, direct: direct, since: now, heard: !outbound}
+	pi := &peerInfo{addr: s.addr, outbound: outbound, direct: direct, since: now, heard: !outbound}
+	n.peers[id] = pi
+	n.feedRTT(now, id, pi) // a membership session may have measured it already
 	n.publishPeers()
 	n.log.Debug("peer up", "peer", id.Short(), "addr", s.addr.String(), "outbound", outbound)
 	if outbound {

@@ -100,6 +100,7 @@ func (n *Node) tick(now time.Time) {
 		n.mem.Tick(now)
 	}
 	if !now.Before(n.peerDL) {
+		n.feedRTTs(now) // before the manager's round, which may trim by RTT
 		n.pm.Tick(now, routerView{n})
 		n.endIdleSessions(now)
 		n.resendHellos(now)

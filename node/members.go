@@ -107,9 +107,10 @@ func (n *Node) actMembership(now time.Time, out *membership.Output) {
 	}
 }
 
-// memberEvent feeds one member event to the peer manager and, when a
-// member died or left, drops it as a peer at once rather than after the
-// transport's timeout.
+// memberEvent feeds one member event to the peer manager, gives the
+// router the zone of a linked peer's record and, when a member died or
+// left, drops it as a peer at once rather than after the transport's
+// timeout.
 func (n *Node) memberEvent(now time.Time, e *membership.Event) {
 	m := &e.Member
 	if k := e.Kind; k.Up() || k.Gone() {
@@ -117,6 +118,8 @@ func (n *Node) memberEvent(now time.Time, e *membership.Event) {
 	}
 	if _, ok := n.sessions[m.ID]; ok && e.Kind.Gone() {
 		n.endSession(m.ID)
+	} else if !e.Kind.Gone() {
+		n.memberZone(now, m.ID, m.Zone)
 	}
 	n.log.Debug("member", "event", e.Kind.String(), "peer", m.ID.Short(), "addr", m.Addr, "incarnation", m.Incarnation)
 	for _, w := range n.watches {

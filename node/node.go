@@ -17,6 +17,7 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/gwyh/gwyh/membership"
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
@@ -149,6 +150,7 @@ func newCluster(cfg Config, id peer.ID, addr string) (*membership.Membership, *p
 		DialTimeout: cfg.DialTimeout + time.Second,
 		Self:        id,
 		Rand:        rand.New(rand.NewPCG(seed, seed^0xbb67ae8584caa73b)),
+		Prefs:       cfg.prefs(),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -164,6 +166,12 @@ func newCluster(cfg Config, id peer.ID, addr string) (*membership.Membership, *p
 		}
 	}
 	return mem, pm, nil
+}
+
+// prefs is the router's strategy in this node's zone, for the peer
+// manager: sessions then suit the meshes the router builds on them.
+func (c Config) prefs() mesh.Prefs {
+	return mesh.Prefs{Strategy: c.Gossip.Strategy, Zone: c.Zone, Remote: c.Gossip.RemoteMeshPeers, RandomShare: c.Gossip.RandomMeshShare}
 }
 
 // advertise is the address this node announces to members: cfg.Advertise,
@@ -227,6 +235,7 @@ func newRouter(cfg Config, ident *peer.Identity) (*router.Router, *score.Scorer,
 	rc := router.Config{
 		Identity:        ident,
 		Params:          cfg.Gossip,
+		Zone:            cfg.Zone,
 		SignaturePolicy: cfg.SignaturePolicy,
 		MessageID:       cfg.MessageID,
 		Rand:            rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),

@@ -82,6 +82,10 @@ type PeerStats struct {
 	Direct   bool
 	// Score is the peer's score (0 with scoring off).
 	Score float64
+	// Zone is the peer's zone as the router places it for the strategy
+	// (Config.Gossip.Strategy): from the peer's membership record; ""
+	// when the record names none or is not known yet.
+	Zone string
 	// RTT, QueuedBytes, SendRate (bytes/s) and Loss (smoothed fraction)
 	// come from the transport.
 	RTT         time.Duration
@@ -228,6 +232,7 @@ func (n *Node) fillStats(s *Stats) {
 		if n.scorer != nil {
 			ps.Score = n.scorer.Score(id)
 		}
+		ps.Zone = n.r.Placement(id).Zone
 		s.Peers = append(s.Peers, ps)
 	}
 	for _, name := range sortedKeys(n.topics) {

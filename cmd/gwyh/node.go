@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/membership"
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/node/metrics"
 	"github.com/gwyh/gwyh/router"
@@ -49,10 +50,27 @@ type nodeFlags struct {
 	advertise, zone, membership                      string
 	join, tags, keyFiles                             listFlag
 	jsonOut, quietMembers                            bool
+	strategy                                         mesh.Strategy
+	remoteMesh                                       int
+	randomShare                                      shareFlag
+}
+
+// shareFlag is a fraction flag whose default prints short ("0.333").
+type shareFlag float64
+
+func (s *shareFlag) String() string { return strconv.FormatFloat(float64(*s), 'g', 3, 64) }
+func (s *shareFlag) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	*s = shareFlag(f)
+	return nil
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
-	f := nodeFlags{}
+	gossip := router.DefaultParams()
+	f := nodeFlags{strategy: gossip.Strategy, remoteMesh: gossip.RemoteMeshPeers, randomShare: shareFlag(gossip.RandomMeshShare)}
 	fs := flag.NewFlagSet("gwyh node", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&f.listen, "listen", "0.0.0.0:7946", "UDP address to listen on (port 0: any free port)")
@@ -65,7 +83,12 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, int) {
 	fs.StringVar(&f.logLevel, "log", "warn", "log level on stderr: debug, info, warn or error")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9100) at /metrics")
 	fs.StringVar(&f.advertise, "advertise", "", "host:port other members dial to reach this node (default: the listen address, or an interface address when listening on 0.0.0.0)")
-	fs.StringVar(&f.zone, "zone", "", "this node's zone, e.g. eu-west-1a, shown to every member")
+	fs.StringVar(&f.zone, "zone", "", "this node's zone, e.g. eu-west-1a, shown to every member and compared with theirs by -strategy preferlocal and hubandspoke")
+	fs.TextVar(&f.strategy, "strategy", f.strategy, "how the node prefers peers for its meshes, gossip and connections, by `name`: uniform (at random), "+
+		"preferlocal (its own -zone first, keeping -remote-mesh-peers in other zones), hubandspoke (one mesh peer in each other zone, the rest in its own), "+
+		"or preferfast (lowest round-trip time first, keeping -random-mesh-share at random); preferlocal and hubandspoke need -zone")
+	fs.IntVar(&f.remoteMesh, "remote-mesh-peers", f.remoteMesh, "preferlocal: the `number` of mesh peers kept in other zones, at least 1, so that a topic never splits along zone lines")
+	fs.Var(&f.randomShare, "random-mesh-share", "preferfast: the `fraction` of mesh peers chosen at random rather than by round-trip time, 0..1, so that peers that answer fastest cannot take a whole mesh")
 	fs.Var(&f.tags, "tag", "application tag key=value shown to every member (repeatable, or comma-separated)")
 	fs.StringVar(&f.membership, "membership", "lan", "membership timing preset: lan, wan or local (one host)")
 	fs.BoolVar(&f.quietMembers, "quiet-members", false, "do not print membership changes on stderr")
@@ -91,7 +114,10 @@ line everywhere (SIGHUP), then remove the old line (SIGHUP). Use
 that cannot be reached is reported on stderr with the likely cause (no
 answer: nothing listening, or a different -network-key; a host that does
 not resolve; another peer than the ID given). A line longer than the
-largest message (1 MiB) is reported and skipped.
+largest message (1 MiB) is reported and skipped. With -zone, every member
+learns the node's zone (an availability zone, a region: any label), and
+-strategy can prefer peers by zone or by round-trip time (see the README's
+"Choosing a strategy").
 
 example, two terminals:
   gwyh node -listen 127.0.0.1:7001 -identity a.key
@@ -110,6 +136,15 @@ flags:
 		return f, 2
 	case f.membership != "lan" && f.membership != "wan" && f.membership != "local":
 		fmt.Fprintf(stderr, "gwyh node: -membership %q: want lan, wan or local\n", f.membership)
+		return f, 2
+	case (f.strategy == mesh.PreferLocal || f.strategy == mesh.HubAndSpoke) && f.zone == "":
+		fmt.Fprintf(stderr, "gwyh node: -strategy %v places peers by zone: give this node's zone with -zone (e.g. -zone eu-west-1a)\n", f.strategy)
+		return f, 2
+	case f.remoteMesh < 1:
+		fmt.Fprintf(stderr, "gwyh node: -remote-mesh-peers %d: want at least 1\n", f.remoteMesh)
+		return f, 2
+	case !(f.randomShare >= 0 && f.randomShare <= 1):
+		fmt.Fprintf(stderr, "gwyh node: -random-mesh-share %v: want a fraction from 0 to 1\n", float64(f.randomShare))
 		return f, 2
 	}
 	for _, kv := range f.tags {
@@ -341,6 +376,7 @@ func (f nodeFlags) config(stderr io.Writer) (node.Config, error) {
 	cfg.IdentityFile = f.identity
 	cfg.Bootstrap = f.join
 	cfg.Advertise, cfg.Zone = f.advertise, f.zone
+	cfg.Gossip.Strategy, cfg.Gossip.RemoteMeshPeers, cfg.Gossip.RandomMeshShare = f.strategy, f.remoteMesh, float64(f.randomShare)
 	for _, kv := range f.tags {
 		k, v, _ := strings.Cut(kv, "=")
 		if cfg.Tags == nil {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gwyh/gwyh/router"
 )
 
 // readLine returns lines without "\n" or "\r\n", whatever the reader's
@@ -66,5 +68,60 @@ func TestJoinAddrs(t *testing.T) {
 	}
 	if got := joinAddrs(ap("0.0.0.0:7000"), "", false, nil); !slices.Equal(got, []string{"127.0.0.1:7000"}) {
 		t.Errorf("no interfaces: %q", got)
+	}
+}
+
+// -strategy takes any strategy name (case, '-' and '_' ignored) and sets
+// the router's strategy with -zone, -remote-mesh-peers and
+// -random-mesh-share; a bad name lists the choices, and a zone strategy
+// without -zone or a parameter out of range is refused in one line
+// naming the fix.
+func TestNodeStrategyFlags(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   int    // -1: parsed
+		stderr string // for code 2
+		want   router.Params
+	}{
+		{nil, -1, "", router.Params{Strategy: router.Uniform, RemoteMeshPeers: 2, RandomMeshShare: 1.0 / 3}},
+		{[]string{"-strategy", "preferfast", "-random-mesh-share", "0.5"}, -1, "",
+			router.Params{Strategy: router.PreferFast, RemoteMeshPeers: 2, RandomMeshShare: 0.5}},
+		{[]string{"-strategy", "Prefer-Local", "-zone", "eu-west-1a", "-remote-mesh-peers", "3"}, -1, "",
+			router.Params{Strategy: router.PreferLocal, RemoteMeshPeers: 3, RandomMeshShare: 1.0 / 3}},
+		{[]string{"-strategy", "hubandspoke", "-zone", "us-east-1"}, -1, "",
+			router.Params{Strategy: router.HubAndSpoke, RemoteMeshPeers: 2, RandomMeshShare: 1.0 / 3}},
+		{[]string{"-strategy", "fastest"}, 2, "uniform, preferlocal, hubandspoke, preferfast", router.Params{}},
+		{[]string{"-strategy", "preferlocal"}, 2, "-strategy preferlocal places peers by zone: give this node's zone with -zone", router.Params{}},
+		{[]string{"-strategy", "hubandspoke"}, 2, "-strategy hubandspoke places peers by zone", router.Params{}},
+		{[]string{"-remote-mesh-peers", "0"}, 2, "-remote-mesh-peers 0: want at least 1", router.Params{}},
+		{[]string{"-random-mesh-share", "1.5"}, 2, "-random-mesh-share 1.5: want a fraction from 0 to 1", router.Params{}},
+		{[]string{"-random-mesh-share", "NaN"}, 2, "-random-mesh-share NaN: want a fraction", router.Params{}},
+		{[]string{"-random-mesh-share", "a third"}, 2, "-random-mesh-share: not a number", router.Params{}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var errb strings.Builder
+			f, code := parseNodeFlags(tc.args, &errb)
+			if code != tc.code {
+				t.Fatalf("code %d, want %d; stderr %q", code, tc.code, errb.String())
+			}
+			if code >= 0 {
+				if !strings.Contains(errb.String(), tc.stderr) || strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
+					t.Fatalf("stderr %q, want one line with %q", errb.String(), tc.stderr)
+				}
+				return
+			}
+			cfg, err := f.config(io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := cfg.Gossip
+			if got := (router.Params{Strategy: g.Strategy, RemoteMeshPeers: g.RemoteMeshPeers, RandomMeshShare: g.RandomMeshShare}); got != tc.want {
+				t.Fatalf("strategy params %+v, want %+v", got, tc.want)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("the flags' config does not validate: %v", err)
+			}
+		})
 	}
 }
