@@ -114,7 +114,7 @@ func (n *Node) actMembership(now time.Time, out *membership.Output) {
 func (n *Node) memberEvent(now time.Time, e *membership.Event) {
 	m := &e.Member
 	if k := e.Kind; k.Up() || k.Gone() {
-		n.pm.Member(now, peering.Target{ID: m.ID, Addr: m.Addr}, k.Up())
+		n.pm.Member(now, peering.Target{ID: m.ID, Addr: m.Addr, Zone: m.Zone}, k.Up())
 	}
 	if _, ok := n.sessions[m.ID]; ok && e.Kind.Gone() {
 		n.endSession(m.ID)
