@@ -112,7 +112,8 @@ func TestNearAttackers(t *testing.T) {
 	} {
 		t.Run(tc.name+map[bool]string{true: "/near", false: "/far"}[tc.near], func(t *testing.T) {
 			t.Parallel()
-			s := small(t, tc.name, 20, 20).WithFiveRegions()
+			// 22 honest nodes: attacker k is not node k mod 5 by chance.
+			s := small(t, tc.name, 22, 20).WithFiveRegions()
 			s.Attack.Near = tc.near
 			s.Net.Latency.PacketJitter = 2 * time.Millisecond
 			s.Traffic.Start, s.Traffic.WarmRate = 15*time.Second, 0
