@@ -27,10 +27,12 @@ func (s *simulator) attackersJoin() error {
 		a := s.nodes[i]
 		if s.sc.Attack.Kind == AttackEclipse {
 			for t := range s.targets() {
-				s.connect(a, s.nodes[t])
+				if tn := s.nodes[t]; !s.sc.Attack.Near || tn.zone == a.zone {
+					s.connect(a, tn)
+				}
 			}
 		}
-		s.dialRandom(a, s.sc.Topology.AttackerDegree, 0, int32(s.honest))
+		s.dialRandom(a, s.sc.Topology.AttackerDegree, 0, int32(s.honest), s.victimZone(a))
 		s.startPeriodic(a)
 	}
 	// Honest nodes already up keep discovering peers: from now on most of
@@ -38,7 +40,7 @@ func (s *simulator) attackersJoin() error {
 	if s.sc.Attack.Kind != AttackEclipse {
 		for i := range s.honest {
 			if n := s.nodes[i]; n.online {
-				s.dialRandom(n, s.sc.Topology.MixedDegree, 0, int32(len(s.nodes)))
+				s.dialRandom(n, s.sc.Topology.MixedDegree, 0, int32(len(s.nodes)), anyZone)
 			}
 		}
 	}
@@ -47,15 +49,22 @@ func (s *simulator) attackersJoin() error {
 
 // attackersDial makes random attackers dial honest newcomer n, as many as
 // an honest node gets on average (AttackerDegree × PerHonest), once the
-// attackers are up.
+// attackers are up; under Attack.Near, attackers of n's zone.
 func (s *simulator) attackersDial(n *node) {
 	na := len(s.nodes) - s.honest
 	if na == 0 || s.now < int64(s.sc.Attack.Start) {
 		return
 	}
 	k := int(float64(s.sc.Topology.AttackerDegree)*s.sc.Attack.PerHonest + 0.5)
-	for tries := 0; k > 0 && tries < 8*k+16; tries++ {
+	budget := 8*k + 16
+	if s.sc.Attack.Near {
+		budget *= int(s.sc.Net.Latency.numZones())
+	}
+	for tries := 0; k > 0 && tries < budget; tries++ {
 		a := s.nodes[s.honest+int(s.rng.Int32N(int32(na)))]
+		if s.sc.Attack.Near && a.zone != n.zone {
+			continue
+		}
 		if s.connect(a, n) {
 			k--
 		}

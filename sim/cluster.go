@@ -53,27 +53,15 @@ func seedOf(i int32) int32 {
 // startCluster gives honest node n a fresh membership and peer manager
 // that knows its seed, and runs their first round.
 func (s *simulator) startCluster(n *node) error {
-	zone := ""
-	if z := s.sc.Net.Latency.Zones; z != nil {
-		zone = z.Names[int(n.idx)%len(z.Names)]
-	}
 	mem, err := membership.New(membership.Config{
-		Self:   membership.Member{ID: n.id, Addr: n.addr, Zone: zone},
+		Self:   membership.Member{ID: n.id, Addr: n.addr, Zone: s.zoneOf(n)},
 		Params: s.sc.memberParams(),
 		Rand:   rand.New(rand.NewPCG(s.seed^0x6a09e667f3bcc909, uint64(n.idx)<<16|uint64(n.inc))),
 	})
 	if err != nil {
 		return fmt.Errorf("sim: node %d membership: %w", n.idx, err)
 	}
-	low, high := s.sc.Topology.waterMarks()
-	pm, err := peering.New(peering.Config{
-		Low: low, High: high,
-		BanDuration: s.params.PruneBackoff,
-		Interval:    max(s.params.HeartbeatInterval, 100*time.Millisecond),
-		DialTimeout: dialTimeout + time.Second,
-		Self:        n.id,
-		Rand:        rand.New(rand.NewPCG(s.seed^0xbb67ae8584caa73b, uint64(n.idx)<<16|uint64(n.inc))),
-	})
+	pm, err := peering.New(s.peeringConfig(n))
 	if err != nil {
 		return fmt.Errorf("sim: node %d peer manager: %w", n.idx, err)
 	}
@@ -87,6 +75,21 @@ func (s *simulator) startCluster(n *node) error {
 	mem.Tick(now)
 	s.flush(n)
 	return nil
+}
+
+// peeringConfig returns honest node n's peer manager configuration: as
+// node's, with the scenario's strategy in n's zone.
+func (s *simulator) peeringConfig(n *node) peering.Config {
+	low, high := s.sc.Topology.waterMarks()
+	return peering.Config{
+		Low: low, High: high,
+		BanDuration: s.params.PruneBackoff,
+		Interval:    max(s.params.HeartbeatInterval, 100*time.Millisecond),
+		DialTimeout: dialTimeout + time.Second,
+		Self:        n.id,
+		Rand:        rand.New(rand.NewPCG(s.seed^0xbb67ae8584caa73b, uint64(n.idx)<<16|uint64(n.inc))),
+		Prefs:       s.sc.prefs(s.zoneOf(n)),
+	}
 }
 
 // simView is what the peer manager asks of the router.
@@ -225,8 +228,7 @@ func (s *simulator) startDial(n, b *node) {
 		n.pm.Connected(s.tnow(), b.id, b.addr, d == n.idx)
 		return
 	}
-	rtt := 2 * s.sc.Net.Latency.linkDelay(s.seed, n.idx, b.idx)
-	wait := rtt
+	wait := 2 * s.delay(n, b)
 	if loss := s.sc.Net.Loss; loss > 0 {
 		ok := (1 - loss) * (1 - loss)
 		for s.rng.Float64() >= ok {
@@ -265,7 +267,7 @@ func (s *simulator) dialDone(e event) {
 		s.connect(n, b) // a refusal is told to both peer managers
 		return
 	}
-	rtt := 2 * s.sc.Net.Latency.linkDelay(s.seed, n.idx, b.idx)
+	rtt := 2 * s.delay(n, b)
 	s.q.push(event{at: s.now + max(int64(dialTimeout)-rtt, 0), kind: evDialFail, to: n.idx, from: b.idx, arg: n.inc})
 }
 

@@ -32,6 +32,12 @@
 // cluster.go). Crashes, stalls and churn exercise them; Result reports
 // detection times, false positives, view convergence and membership bytes.
 //
+// Every honest router and peer manager runs Scenario.Strategy (the mesh
+// strategy) in its node's zone; routers learn each peer's zone and the RTT
+// a node would measure when the connection comes up, and Result adds the
+// bytes that cross zones and the latency by zone pair. Attack.Near puts
+// attackers in their victims' zone as their fastest peers.
+//
 // Scenarios lists the named scenarios; cmd/gwyh's "sim" subcommand runs
 // them. See README.md in this directory for results and a guide to tuning
 // score parameters with the simulator.

@@ -27,6 +27,7 @@ type memberMetrics struct {
 	s *simulator
 
 	wire, wireSteady                            uint64
+	crossSteady                                 uint64 // part of wireSteady between zones
 	packets, dropNet, dropOffline, errors       uint64
 	dials, dialFailures, refused, pmDisconnects uint64
 	stalls, stallDrops                          uint64
@@ -264,6 +265,7 @@ func (mm *memberMetrics) fill(r *Result) {
 	}
 	if d := r.VirtualS - s.sc.Traffic.Start.Seconds(); d > 0 {
 		r.MemberBytesPerNodePerS = math.Round(float64(mm.wireSteady) / float64(s.honest) / d)
+		r.CrossZoneMemberBytesPerNodePerS = math.Round(float64(mm.crossSteady) / float64(s.honest) / d)
 	}
 	r.ViewConvergeS = -1
 	if mm.converged {

@@ -33,8 +33,13 @@ type metrics struct {
 	published int
 	bits      []uint64 // delivered[msg*honest + node]
 	lat       []int32  // µs, measured messages
+	// zoneLat[from*zones+to]: lat by publisher's and receiver's zone;
+	// nil without Latency.Zones.
+	zoneLat [][]int32
+	zones   int32
 
 	wire, msgWire, packets, attackerWire uint64
+	crossWire                            uint64 // part of wire between nodes of different zones
 	dropLoss, dropPartition, dropOffline uint64
 	routerErrors, spamSent               uint64
 	events                               [16]uint64
@@ -48,7 +53,13 @@ type metrics struct {
 	meshAS []float64 // attacker share of honest mesh slots, per sample
 }
 
-func newMetrics(s *simulator) *metrics { return &metrics{s: s} }
+func newMetrics(s *simulator) *metrics {
+	m := &metrics{s: s, zones: s.sc.Net.Latency.numZones()}
+	if s.sc.Net.Latency.Zones != nil {
+		m.zoneLat = make([][]int32, m.zones*m.zones)
+	}
+	return m
+}
 
 // planPublishes fills msgs and schedules their publishes.
 func (m *metrics) planPublishes() {
@@ -133,7 +144,12 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 		mi.gotT++
 	}
 	if mi.measured {
-		m.lat = append(m.lat, int32((m.s.now-mi.at)/1000))
+		us := int32((m.s.now - mi.at) / 1000)
+		m.lat = append(m.lat, us)
+		if m.zoneLat != nil {
+			k := m.s.nodes[mi.pub].zone*m.zones + n.zone
+			m.zoneLat[k] = append(m.zoneLat[k], us)
+		}
 	}
 }
 

@@ -76,11 +76,16 @@ type Stalls struct {
 // zone matrix's RTT/2 when Zones is set; each packet then adds a uniform
 // [0, PacketJitter) on top, which may reorder packets of one link.
 type Latency struct {
-	Base         time.Duration
-	Jitter       time.Duration // per-link spread around Base (or the zone delay); < Base
+	Base time.Duration
+	// Jitter is the per-link spread around Base, ≤ Base; with Zones,
+	// around the zone delay, and at most half of it (links within a
+	// region, 2 ms one way, stay in [1, 3] ms rather than clipping at 0,
+	// a round trip no node measures).
+	Jitter       time.Duration
 	PacketJitter time.Duration // per-packet extra delay; zero: none
 	// Zones, when set, replaces Base by the RTT/2 between the nodes' zones;
-	// node i lives in zone i mod len(Zones.Names).
+	// honest node i lives in zone i mod len(Zones.Names) (attackers: see
+	// Attack.Near).
 	Zones *Zones
 }
 
@@ -189,21 +194,46 @@ func splitmix64(x uint64) uint64 {
 }
 
 // linkDelay returns the fixed one-way delay of the link between nodes a
-// and b (symmetric) in ns.
-func (l *Latency) linkDelay(seed uint64, a, b int32) int64 {
+// and b (symmetric) in ns, za and zb being their zones (indices into
+// Zones.Names; ignored without Zones).
+func (l *Latency) linkDelay(seed uint64, a, b, za, zb int32) int64 {
 	if a > b {
 		a, b = b, a
 	}
-	base := l.Base
+	base, spread := l.Base, l.Jitter
 	if z := l.Zones; z != nil {
-		za, zb := int(a)%len(z.Names), int(b)%len(z.Names)
 		base = z.RTT[za][zb] / 2
+		spread = min(spread, base/2)
 	}
 	d := int64(base)
-	if l.Jitter > 0 {
+	if spread > 0 {
 		h := splitmix64(seed ^ uint64(a)<<32 ^ uint64(b))
 		u := float64(h>>11) / (1 << 53) // [0, 1)
-		d += int64((2*u - 1) * float64(l.Jitter))
+		d += int64((2*u - 1) * float64(spread))
 	}
 	return max(d, 0)
+}
+
+// numZones returns the number of zones of the latency model, 1 without
+// Zones (every node then in zone 0, named "").
+func (l *Latency) numZones() int32 {
+	if l.Zones == nil {
+		return 1
+	}
+	return int32(len(l.Zones.Names))
+}
+
+// zoneName returns the name of zone z, "" without Zones.
+func (l *Latency) zoneName(z int32) string {
+	if l.Zones == nil {
+		return ""
+	}
+	return l.Zones.Names[z]
+}
+
+// FiveRegionLinks is the latency model of the zones scenario (and of
+// `gwyh sim -zones`): FiveRegions with 5 ms of per-link spread around
+// each zone pair's delay.
+func FiveRegionLinks() Latency {
+	return Latency{Zones: FiveRegions(), Jitter: 5 * time.Millisecond}
 }

@@ -16,13 +16,17 @@ func TestLinkDelay(t *testing.T) {
 		{"constant", Latency{Base: 80 * time.Millisecond}, 80 * time.Millisecond, 80 * time.Millisecond},
 		{"jittered", Latency{Base: 100 * time.Millisecond, Jitter: 50 * time.Millisecond}, 50 * time.Millisecond, 150 * time.Millisecond},
 		{"zones", Latency{Zones: FiveRegions()}, 2 * time.Millisecond, 160 * time.Millisecond},
+		// The spread stays within half of each zone pair's delay: links
+		// within a region are 1–3 ms, none clipped at 0.
+		{"zones jittered", FiveRegionLinks(), time.Millisecond, 165 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			distinct := map[int64]bool{}
+			nz := tc.l.numZones()
 			for a := int32(0); a < 40; a++ {
 				for b := int32(0); b < 40; b++ {
-					d := tc.l.linkDelay(7, a, b)
-					if d != tc.l.linkDelay(7, b, a) {
+					d := tc.l.linkDelay(7, a, b, a%nz, b%nz)
+					if d != tc.l.linkDelay(7, b, a, b%nz, a%nz) {
 						t.Fatalf("link %d-%d not symmetric", a, b)
 					}
 					if d < int64(tc.lo) || d > int64(tc.hi) {
@@ -34,7 +38,7 @@ func TestLinkDelay(t *testing.T) {
 			if tc.l.Jitter > 0 && len(distinct) < 100 {
 				t.Errorf("jitter gives only %d distinct delays", len(distinct))
 			}
-			if tc.l.Zones != nil && len(distinct) != 11 {
+			if tc.l.Zones != nil && tc.l.Jitter == 0 && len(distinct) != 11 {
 				t.Errorf("five zones give %d distinct delays, want 11 (10 pairs and within a zone)", len(distinct))
 			}
 		})

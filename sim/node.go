@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/peer"
@@ -47,6 +48,7 @@ type node struct {
 	timerAt      int64
 	upFree       int64 // the uplink is busy until then
 	side         uint8 // partition side
+	zone         int32 // index into Latency.Zones.Names (0 without zones)
 
 	// heartbeats seen at the last invariant check.
 	heartbeats uint64
@@ -99,14 +101,20 @@ func honestValidator(_ peer.ID, m *rpc.Message) validator.Result {
 	return validator.Accept
 }
 
-// startRouter gives n a fresh Router (and Scorer when scoring is on),
-// joined to Topic.
-func (s *simulator) startRouter(n *node, scoring bool) error {
+// routerConfig returns n's router configuration, Scorer aside: honest
+// nodes run the scenario's strategy in their zone; a covert flash
+// attacker's router runs Uniform (its behaviour does not change with the
+// honest nodes' strategy).
+func (s *simulator) routerConfig(n *node) router.Config {
 	cfg := router.Config{
 		Params:          s.params,
 		Rand:            rand.New(rand.NewPCG(s.seed, uint64(n.idx)<<16|uint64(n.inc))),
 		Limits:          rpc.DefaultLimits(),
 		AppendMessageID: appendMessageID,
+		Zone:            s.zoneOf(n),
+	}
+	if n.attacker {
+		cfg.Params.Strategy = router.Uniform
 	}
 	if s.sc.Sign {
 		cfg.Identity = n.ident
@@ -114,6 +122,13 @@ func (s *simulator) startRouter(n *node, scoring bool) error {
 		cfg.SignaturePolicy = router.StrictNoSign
 		cfg.ID = n.id
 	}
+	return cfg
+}
+
+// startRouter gives n a fresh Router (and Scorer when scoring is on),
+// joined to Topic.
+func (s *simulator) startRouter(n *node, scoring bool) error {
+	cfg := s.routerConfig(n)
 	n.scorer = nil
 	if scoring {
 		sc, err := score.New(s.sc.scoreParams())
@@ -147,4 +162,45 @@ func (n *node) unlink(j int32) {
 			return
 		}
 	}
+}
+
+// zoneOf returns the name of n's zone ("" without Latency.Zones): the
+// zone an honest node announces in membership and its router's
+// Config.Zone, and the zone its peers' routers are told (attackers claim
+// theirs).
+func (s *simulator) zoneOf(n *node) string { return s.sc.Net.Latency.zoneName(n.zone) }
+
+// placeNodes gives every node its zone: honest node i zone i mod zones;
+// attackers as Attack.Near says.
+func (s *simulator) placeNodes() {
+	nz := s.sc.Net.Latency.numZones()
+	for i, n := range s.nodes {
+		k := int32(i - s.honest) // attacker number
+		switch {
+		case !n.attacker || !s.sc.Attack.Near:
+			n.zone = int32(i) % nz
+		case s.sc.Attack.Kind == AttackEclipse:
+			n.zone = s.nodes[k%int32(s.targets())].zone
+		default:
+			n.zone = k % nz
+		}
+	}
+}
+
+// delay returns the fixed one-way delay between nodes a and b in ns:
+// NearDelay for attacker links under Attack.Near, else the latency
+// model's.
+func (s *simulator) delay(a, b *node) int64 {
+	if s.sc.Attack.Near && (a.attacker || b.attacker) {
+		return int64(NearDelay)
+	}
+	return s.sc.Net.Latency.linkDelay(s.seed, a.idx, b.idx, a.zone, b.zone)
+}
+
+// rtt returns the round-trip time node a measures to b, as a transport's
+// smoothed estimate would settle: the link's delay both ways plus the mean
+// per-packet jitter of each way (PacketJitter/2 twice). Queueing at the
+// uplinks is not counted.
+func (s *simulator) rtt(a, b *node) time.Duration {
+	return time.Duration(2*s.delay(a, b)) + s.sc.Net.Latency.PacketJitter
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/router"
 )
 
@@ -25,6 +26,11 @@ type Result struct {
 	Seed      uint64 `json:"seed"`
 	Scoring   bool   `json:"scoring"`
 	Sign      bool   `json:"sign"`
+	// Strategy is the honest nodes' mesh strategy (Scenario.Strategy).
+	Strategy mesh.Strategy `json:"strategy"`
+	// AttackersNear: the attackers sat in their victims' zone and
+	// answered fastest (Attack.Near).
+	AttackersNear bool `json:"attackers_near"`
 	// Messages is the number of measured messages; Published counts the
 	// background (warm-up) ones too.
 	Messages  int `json:"messages"`
@@ -50,6 +56,16 @@ type Result struct {
 	// ControlShare: the share of those bytes that are not message fields
 	// (control, gossip, subscriptions, framing and overhead).
 	ControlShare float64 `json:"control_share"`
+	// CrossZoneBytesPerMsgPerNode: the part of BytesPerMsgPerNode sent
+	// to a node of another zone (router payloads and their overhead; the
+	// same denominator). Zero when every node shares a zone.
+	CrossZoneBytesPerMsgPerNode float64 `json:"cross_zone_bytes_per_msg_per_node"`
+	// CrossZoneMemberBytesPerNodePerS: the part of
+	// MemberBytesPerNodePerS sent to a node of another zone.
+	CrossZoneMemberBytesPerNodePerS float64 `json:"cross_zone_member_bytes_per_node_per_s"`
+	// ZoneLatency: latency of measured messages by publisher's and
+	// receiver's zone; nil without Latency.Zones.
+	ZoneLatency *ZoneLatency `json:"zone_latency,omitempty"`
 	// RecoveryMs: from the disruption (attack start, flash, partition or
 	// churn start) to the end of the last one-second bucket of published
 	// messages whose delivery ratio is below 0.99; 0 when no bucket after
@@ -146,6 +162,20 @@ type Result struct {
 	latencies    []int32  // sorted, µs (for plots)
 }
 
+// ZoneLatency is the latency of measured messages (publish to first
+// delivery, virtual ms) by zone pair: [i][j] is from a publisher in
+// Zones[i] to a receiver in Zones[j].
+type ZoneLatency struct {
+	// Zones are the zones that have honest nodes, in Latency.Zones order.
+	Zones []string `json:"zones"`
+	// P50Ms and P99Ms are the quantiles per pair; -1 for a pair without
+	// deliveries.
+	P50Ms [][]float64 `json:"p50_ms"`
+	P99Ms [][]float64 `json:"p99_ms"`
+	// Deliveries counts the deliveries of each pair.
+	Deliveries [][]int `json:"deliveries"`
+}
+
 // Bucket is the delivery ratio of the messages published in one second.
 type Bucket struct {
 	TS    float64 `json:"t_s"`
@@ -180,6 +210,7 @@ func (s *simulator) result() *Result {
 	r := &Result{
 		Scenario: sc.Name, Nodes: s.honest, Attackers: len(s.nodes) - s.honest,
 		Attack: sc.Attack.Kind.String(), Seed: s.seed, Scoring: sc.Scoring, Sign: sc.Sign,
+		Strategy: sc.Strategy, AttackersNear: sc.Attack.Near,
 		Messages: sc.Traffic.Messages, Published: m.published,
 		TargetDeliveryRatio: -1,
 		Packets:             m.packets, AttackerBytes: m.attackerWire,
@@ -206,6 +237,8 @@ func (s *simulator) result() *Result {
 	denom := float64(max(m.published, 1)) * float64(s.honest)
 	r.DupPerMsgPerNode = round4(float64(m.dups) / denom)
 	r.BytesPerMsgPerNode = round4(float64(m.wire) / denom)
+	r.CrossZoneBytesPerMsgPerNode = round4(float64(m.crossWire) / denom)
+	r.ZoneLatency = m.zoneLatency()
 	if m.wire > 0 {
 		r.ControlShare = round4(1 - float64(m.msgWire)/float64(m.wire))
 	}
@@ -225,6 +258,40 @@ func (s *simulator) result() *Result {
 	r.RecoveryMs = recovery(r.DeliveryOverTime, s.disruption())
 	s.mm.fill(r)
 	return r
+}
+
+// zoneLatency returns the latency matrix of the zones with honest nodes;
+// nil without Latency.Zones.
+func (m *metrics) zoneLatency() *ZoneLatency {
+	if m.zoneLat == nil {
+		return nil
+	}
+	var present []int32
+	for z := range m.zones {
+		for i := range m.s.honest {
+			if m.s.nodes[i].zone == z {
+				present = append(present, z)
+				break
+			}
+		}
+	}
+	zl := &ZoneLatency{}
+	for _, from := range present {
+		zl.Zones = append(zl.Zones, m.s.sc.Net.Latency.zoneName(from))
+		var p50, p99 []float64
+		var n []int
+		for _, to := range present {
+			v := m.zoneLat[from*m.zones+to]
+			slices.Sort(v)
+			q50, q99 := -1.0, -1.0
+			if len(v) > 0 {
+				q50, q99 = pct(v, 0.5), pct(v, 0.99)
+			}
+			p50, p99, n = append(p50, q50), append(p99, q99), append(n, len(v))
+		}
+		zl.P50Ms, zl.P99Ms, zl.Deliveries = append(zl.P50Ms, p50), append(zl.P99Ms, p99), append(zl.Deliveries, n)
+	}
+	return zl
 }
 
 // buckets returns the delivery ratio per second of publish time.

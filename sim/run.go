@@ -97,6 +97,7 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		}
 		s.nodes[i], s.byID[n.id] = n, int32(i)
 	}
+	s.placeNodes()
 	s.m = newMetrics(s)
 	s.mm = newMemberMetrics(s)
 	s.assignSides()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/membership"
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/score"
 )
@@ -45,6 +46,13 @@ type Scenario struct {
 	// Params are the GossipSub parameters; the zero value (D == 0) means
 	// router.DefaultParams().
 	Params router.Params
+	// Strategy is the mesh strategy of every honest node (`gwyh sim
+	// -strategy`): it replaces Params.Strategy, and each honest node's
+	// peer manager runs it too, in the node's zone, with
+	// Params.RemoteMeshPeers and Params.RandomMeshShare. Attackers keep
+	// their own behaviour (covert flash routers run Uniform). The zero
+	// value is Uniform.
+	Strategy mesh.Strategy
 	// ScoreParams returns the score parameters for the topic; nil means
 	// ScoreParams.
 	ScoreParams func(topic string) score.Params
@@ -145,7 +153,27 @@ type Attack struct {
 	// Targets: AttackEclipse surrounds this many honest nodes (the first
 	// ones). Zero means 1.
 	Targets int
+	// Near puts the attackers in their victims' own zone and makes them
+	// answer fastest (`gwyh sim -attackers-near`): every link of an
+	// attacker has a one-way delay of NearDelay whatever the latency
+	// model says (below any honest link of the named scenarios), and with
+	// Latency.Zones each attacker claims, and sits in, one zone and dials
+	// (and is dialled by) honest nodes of that zone only: an eclipse
+	// attacker the zone of a target (attacker k: target k mod Targets;
+	// it dials the targets of its zone, so a target has the attackers of
+	// its zone around it rather than all of them), the others spread over
+	// the zones (attacker k: zone k mod zones), so that every zone has its
+	// share. Honest nodes' MixedDegree dials still pick attackers of any
+	// zone. Without Near, attacker node i sits in zone i mod zones and
+	// dials honest nodes of any zone.
+	Near bool
 }
+
+// NearDelay is the one-way delay of every attacker link under
+// Attack.Near: half a millisecond, below the fastest honest link of the
+// named scenarios (1 ms within a region of FiveRegionLinks, 50 ms in
+// baseline), so that attackers are their victims' fastest peers.
+const NearDelay = 500 * time.Microsecond
 
 // Traffic says what is published. Publishers are honest nodes picked at
 // random (seeded) for each message.
@@ -193,9 +221,10 @@ func (s *Scenario) Validate() error {
 	bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "Traffic needs Messages ≥ 1, Size ≥ 32, Rate > 0")
 	bad(t.WarmRate == 0 || t.WarmStart < t.Start, "Traffic.WarmStart %v ≥ Start %v", t.WarmStart, t.Start)
 	bad(s.Attack.Kind != AttackCovertFlash || s.Attack.FlashAt > 0, "covert flash needs FlashAt > 0")
+	bad(s.Attack.Kind != AttackNone || !s.Attack.Near, "Attack.Near without attackers")
 	s.Net.validate(&errs)
-	if s.Params.D != 0 {
-		if err := s.Params.Validate(); err != nil {
+	if s.Params.D != 0 || s.Strategy != mesh.Uniform {
+		if err := s.params().Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
 		}
 	}
@@ -210,12 +239,22 @@ func (s *Scenario) attackers() int {
 	return int(s.Attack.PerHonest*float64(s.Nodes) + 0.5)
 }
 
-// params returns the GossipSub parameters of the run.
+// params returns the GossipSub parameters of the honest nodes, with
+// Strategy.
 func (s *Scenario) params() router.Params {
-	if s.Params.D == 0 {
-		return router.DefaultParams()
+	p := s.Params
+	if p.D == 0 {
+		p = router.DefaultParams()
 	}
-	return s.Params
+	p.Strategy = s.Strategy
+	return p
+}
+
+// prefs returns the strategy of an honest node in zone, for its peer
+// manager: the router's, as router.Params gives it.
+func (s *Scenario) prefs(zone string) mesh.Prefs {
+	p := s.params()
+	return mesh.Prefs{Strategy: p.Strategy, Zone: zone, Remote: p.RemoteMeshPeers, RandomShare: p.RandomMeshShare}
 }
 
 // memberParams returns the membership parameters of the run.

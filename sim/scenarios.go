@@ -74,7 +74,7 @@ func Scenarios() []Scenario {
 
 	zones := base()
 	zones.Name, zones.Summary = "zones", "five cloud regions with realistic round-trip times between them"
-	zones.Net.Latency = Latency{Zones: FiveRegions(), Jitter: 5 * time.Millisecond}
+	zones = zones.WithFiveRegions()
 
 	churn := base()
 	churn.Name, churn.Summary = "churn", "2% of honest nodes leave every second and come back 5 s later with a fresh router, rejoining through the seed"
@@ -156,5 +156,16 @@ func (s Scenario) WithNodes(n int) Scenario {
 	if s.Attack.Kind == AttackEclipse {
 		s.Attack.Targets = max(1, n/100)
 	}
+	return s
+}
+
+// WithFiveRegions returns s over five cloud regions (FiveRegionLinks)
+// instead of its latency model (`gwyh sim -zones`): the attack scenarios
+// then run with zones, e.g. with Attack.Near. Per-packet jitter, loss,
+// bandwidth and the rest of the network stay.
+func (s Scenario) WithFiveRegions() Scenario {
+	pj := s.Net.Latency.PacketJitter
+	s.Net.Latency = FiveRegionLinks()
+	s.Net.Latency.PacketJitter = pj
 	return s
 }

@@ -63,10 +63,16 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 		s.mm.packets += uint64(frags)
 		if s.now >= int64(s.sc.Traffic.Start) {
 			s.mm.wireSteady += uint64(wire)
+			if n.zone != dst.zone {
+				s.mm.crossSteady += uint64(wire)
+			}
 		}
 	case !n.attacker:
 		s.m.wire += uint64(wire)
 		s.m.packets += uint64(frags)
+		if n.zone != dst.zone {
+			s.m.crossWire += uint64(wire)
+		}
 	default:
 		s.m.attackerWire += uint64(wire)
 	}
@@ -112,7 +118,7 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 		return
 	}
 	lat := s.sc.Net.Latency
-	at := depart + lat.linkDelay(s.seed, n.idx, dst.idx)
+	at := depart + s.delay(n, dst)
 	if lat.PacketJitter > 0 {
 		at += s.rng.Int64N(int64(lat.PacketJitter))
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 )
@@ -67,6 +68,17 @@ func TestDeterminism(t *testing.T) {
 		{"spam", func(t *testing.T) Scenario {
 			s := small(t, "spam", 30, 60)
 			s.Traffic.Start, s.Traffic.WarmRate = 5*time.Second, 0
+			return s
+		}},
+		{"sybil-near-preferfast", func(t *testing.T) Scenario {
+			s := small(t, "sybil", 20, 40).WithFiveRegions()
+			s.Attack.Near, s.Strategy = true, mesh.PreferFast
+			s.Traffic.Start, s.Traffic.WarmRate = 15*time.Second, 0
+			return s
+		}},
+		{"zones-preferlocal", func(t *testing.T) Scenario {
+			s := small(t, "zones", 30, 60)
+			s.Strategy = mesh.PreferLocal
 			return s
 		}},
 		{"covertflash", func(t *testing.T) Scenario {

@@ -138,21 +138,40 @@ func (s *simulator) dialOut(n *node) {
 	if s.isTarget(n.idx) && deg > 0 {
 		deg, mixed = 1, mixed+t.Degree-1
 	}
-	s.dialRandom(n, deg, 0, int32(s.honest))
+	s.dialRandom(n, deg, 0, int32(s.honest), anyZone)
 	if mixed > 0 && (s.attackersUp || len(s.nodes) == s.honest) {
-		s.dialRandom(n, mixed, 0, int32(len(s.nodes)))
+		s.dialRandom(n, mixed, 0, int32(len(s.nodes)), anyZone)
 	}
 }
 
-// dialRandom makes n dial k distinct random online nodes in [lo, hi),
-// giving up after a bounded number of tries.
-func (s *simulator) dialRandom(n *node, k int, lo, hi int32) {
-	for tries := 0; k > 0 && tries < 8*k+16; tries++ {
+// anyZone: dialRandom picks nodes of every zone.
+const anyZone = -1
+
+// dialRandom makes n dial k distinct random online nodes in [lo, hi) of
+// zone (every zone: anyZone), giving up after a bounded number of tries.
+func (s *simulator) dialRandom(n *node, k int, lo, hi, zone int32) {
+	budget := 8*k + 16
+	if zone != anyZone {
+		budget *= int(s.sc.Net.Latency.numZones())
+	}
+	for tries := 0; k > 0 && tries < budget; tries++ {
 		j := lo + s.rng.Int32N(hi-lo)
+		if zone != anyZone && s.nodes[j].zone != zone {
+			continue
+		}
 		if s.connect(n, s.nodes[j]) {
 			k--
 		}
 	}
+}
+
+// victimZone returns the zone whose honest nodes attacker a dials and is
+// dialled by: its own under Attack.Near, anyZone otherwise.
+func (s *simulator) victimZone(a *node) int32 {
+	if s.sc.Attack.Near {
+		return a.zone
+	}
+	return anyZone
 }
 
 // isTarget reports whether honest node i is an eclipse target.
@@ -231,7 +250,9 @@ func (s *simulator) joinThrough(a, b *node) {
 // addPeer tells n that peer p connected.
 func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 	if n.r != nil {
-		n.r.AddPeer(s.tnow(), p.id, router.PeerOptions{Direction: dir, Record: []byte(p.addr)})
+		now := s.tnow()
+		n.r.AddPeer(now, p.id, router.PeerOptions{Direction: dir, Record: []byte(p.addr), Zone: s.zoneOf(p)})
+		n.r.SetRTT(now, p.id, s.rtt(n, p))
 		s.flush(n)
 		return
 	}

@@ -9,9 +9,11 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"text/tabwriter"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/sim"
 )
 
@@ -34,6 +36,12 @@ type simFlags struct {
 	sign     string
 	trace    string
 	quiet    bool
+	strategy string
+	near     bool
+	zones    bool
+	// strategies are the parsed -strategy: none for the scenario's own,
+	// one, or several to compare side by side.
+	strategies []mesh.Strategy
 }
 
 // parseSimFlags parses the sim subcommand's arguments. The int is -1 to go
@@ -46,22 +54,27 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.StringVar(&f.scenario, "scenario", "baseline", "scenario `name` (see -list)")
 	fs.IntVar(&f.nodes, "nodes", sim.DefaultNodes, "honest nodes (attackers come on top, in the scenario's ratio)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed: the same seed gives the same result")
-	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of a summary")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of a summary (-strategy all: one line per run)")
 	fs.StringVar(&f.plot, "plot", "", "write an SVG plot (latency CDF, delivery over time) to `FILE.svg`; runs scoring on and off where the scenario compares them")
 	fs.StringVar(&f.scoring, "scoring", "default", "peer scoring: default (the scenario's), on or off")
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
-	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table: runs at once (each run is single-threaded and deterministic)")
+	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table and -strategy all: runs at once (each run is single-threaded and deterministic)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
 	fs.StringVar(&f.sign, "sign", "none", "signature policy: strict (sign and verify every message; slow) or none")
 	fs.StringVar(&f.trace, "trace", "", "write one line per event to `FILE` (small runs only)")
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
+	fs.StringVar(&f.strategy, "strategy", "", "mesh strategy of the honest nodes: uniform, preferlocal, hubandspoke or preferfast (default: the scenario's, uniform); a comma-separated `list` or all runs the scenario once per strategy (same seed, -parallel at once) and prints one table")
+	fs.BoolVar(&f.near, "attackers-near", false, "attackers sit in their victims' zone and answer fastest (0.5 ms links)")
+	fs.BoolVar(&f.zones, "zones", false, "run the scenario over five cloud regions (the zones scenario's latencies) instead of its own latency model")
 	if code := parseFlags(fs, args, `usage: gwyh sim [flags]
 
 Runs a scenario of the deterministic network simulator: the real GossipSub
 router of every node, on virtual time, over a simulated network, with the
 scenario's attackers. The same scenario and seed give the same result.
 Prints a summary on stdout (or one JSON object with -json) and progress on
-stderr; -list names the scenarios, -table runs them all. With -plot, a
+stderr; -list names the scenarios, -table runs them all. -strategy all
+runs the scenario under every mesh strategy and prints them side by side
+(one JSON line per run with -json). With -plot, a
 scenario that compares scoring runs twice, scoring on and off: progress
 and summaries then say which run they are. Exits 1 on invariant
 violations, 2 on bad flags.
@@ -81,7 +94,36 @@ flags:
 		fmt.Fprintf(stderr, "gwyh sim: -scoring %q: want default, on or off\n", f.scoring)
 		return f, 2
 	}
+	var err error
+	if f.strategies, err = parseStrategies(f.strategy); err != nil {
+		fmt.Fprintf(stderr, "gwyh sim: -strategy: %v\n", err)
+		return f, 2
+	}
+	if len(f.strategies) > 1 && (f.table || f.plot != "" || f.trace != "") {
+		fmt.Fprintf(stderr, "gwyh sim: -strategy %s compares strategies: not with -table, -plot or -trace\n", f.strategy)
+		return f, 2
+	}
 	return f, -1
+}
+
+// parseStrategies parses -strategy: "" (the scenario's), "all", or a
+// comma-separated list of names.
+func parseStrategies(v string) ([]mesh.Strategy, error) {
+	switch v {
+	case "":
+		return nil, nil
+	case "all":
+		return mesh.Strategies(), nil
+	}
+	var out []mesh.Strategy
+	for _, name := range strings.Split(v, ",") {
+		s, err := mesh.ParseStrategy(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // simScenario returns the scenario the flags ask for.
@@ -90,18 +132,33 @@ func simScenario(f simFlags) (sim.Scenario, error) {
 	if !ok {
 		return sc, fmt.Errorf("unknown scenario %q (gwyh sim -list)", f.scenario)
 	}
+	if f.near && sc.Attack.Kind == sim.AttackNone {
+		return sc, fmt.Errorf("-attackers-near: scenario %q has no attackers", f.scenario)
+	}
+	return withFlags(sc, f), nil
+}
+
+// withFlags returns sc changed as the flags say.
+func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	sc = sc.WithNodes(f.nodes)
 	if f.messages > 0 {
 		sc.Traffic.Messages = f.messages
 	}
 	sc.Sign = sc.Sign || f.sign == "strict"
+	if f.zones {
+		sc = sc.WithFiveRegions()
+	}
+	sc.Attack.Near = sc.Attack.Near || f.near
+	if len(f.strategies) == 1 {
+		sc.Strategy = f.strategies[0]
+	}
 	switch f.scoring {
 	case "on":
 		sc.Scoring = true
 	case "off":
 		sc.Scoring = false
 	}
-	return sc, nil
+	return sc
 }
 
 // runSim runs `gwyh sim`.
@@ -122,6 +179,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
 		return 2
+	}
+	if len(f.strategies) > 1 {
+		return simStrategies(f, sc, stdout, stderr)
 	}
 	// Two runs when the plot compares scoring: each one's progress and
 	// summary say which it is.
@@ -267,9 +327,45 @@ func listScenarios(w io.Writer) {
 	tw.Flush()
 }
 
+// runLabel names a run's setting: scenario, scoring, nodes, attack, and
+// with zones the zones.
+func runLabel(r *sim.Result) string {
+	near, zones := "", ""
+	if r.AttackersNear {
+		near = ", near their victims"
+	}
+	if zl := r.ZoneLatency; zl != nil {
+		zones = fmt.Sprintf(", zones %s", strings.Join(zl.Zones, " "))
+	}
+	return fmt.Sprintf("scenario %s, %s: %d honest + %d attackers (%s%s)%s",
+		r.Scenario, scoringLabel(r.Scoring), r.Nodes, r.Attackers, r.Attack, near, zones)
+}
+
+// printZoneLatency prints the latency matrix by zone pair.
+func printZoneLatency(w io.Writer, zl *sim.ZoneLatency) {
+	fmt.Fprintf(w, "  latency p50/p99 ms by zone pair (row: publisher's zone, column: receiver's):\n")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\t")
+	for _, z := range zl.Zones {
+		fmt.Fprintf(tw, "%s\t", z)
+	}
+	fmt.Fprintln(tw)
+	for i, z := range zl.Zones {
+		fmt.Fprintf(tw, "    %s\t", z)
+		for j := range zl.Zones {
+			if zl.Deliveries[i][j] == 0 {
+				fmt.Fprintf(tw, "–\t")
+				continue
+			}
+			fmt.Fprintf(tw, "%.0f/%.0f\t", zl.P50Ms[i][j], zl.P99Ms[i][j])
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
 func printSummary(w io.Writer, r *sim.Result) {
-	fmt.Fprintf(w, "scenario %s, %s: %d honest + %d attackers (%s), seed %d\n",
-		r.Scenario, scoringLabel(r.Scoring), r.Nodes, r.Attackers, r.Attack, r.Seed)
+	fmt.Fprintf(w, "%s, seed %d\n", runLabel(r), r.Seed)
 	fmt.Fprintf(w, "  delivery %.4f  latency p50 %.0f ms  p90 %.0f ms  p99 %.0f ms  max %.0f ms\n",
 		r.DeliveryRatio, r.LatP50Ms, r.LatP90Ms, r.LatP99Ms, r.LatMaxMs)
 	fmt.Fprintf(w, "  duplicates/msg/node %.2f  bytes/msg/node %.0f  control share %.2f  recovery %.0f ms\n",
@@ -277,31 +373,30 @@ func printSummary(w io.Writer, r *sim.Result) {
 	if r.TargetDeliveryRatio >= 0 {
 		fmt.Fprintf(w, "  eclipse targets' delivery %.4f\n", r.TargetDeliveryRatio)
 	}
+	if zl := r.ZoneLatency; zl != nil {
+		fmt.Fprintf(w, "  strategy %s  cross-zone bytes/msg/node %.0f  cross-zone member B/node/s %.0f\n",
+			r.Strategy, r.CrossZoneBytesPerMsgPerNode, r.CrossZoneMemberBytesPerNodePerS)
+		printZoneLatency(w, zl)
+	} else {
+		fmt.Fprintf(w, "  strategy %s\n", r.Strategy)
+	}
 	fmt.Fprintf(w, "  virtual %.0f s, wall %.1f s, peak RSS %.0f MiB, invariant violations %d\n",
 		r.VirtualS, r.WallS, r.PeakRSSMB, r.Violations)
 }
 
-// simTable runs every scenario with scoring on and off, f.parallel runs at
-// a time, and prints a markdown table in scenario order.
-func simTable(f simFlags, stdout, stderr io.Writer) int {
-	type job struct {
-		sc  sim.Scenario
-		res *sim.Result
-		err error
-	}
-	var jobs []*job
-	for _, sc := range sim.Scenarios() {
-		sc = sc.WithNodes(f.nodes)
-		if f.messages > 0 {
-			sc.Traffic.Messages = f.messages
-		}
-		for _, on := range []bool{true, false} {
-			sc.Scoring = on
-			jobs = append(jobs, &job{sc: sc})
-		}
-	}
+// simJob is one run of -table or -strategy.
+type simJob struct {
+	sc    sim.Scenario
+	label string // prefixes its progress lines ("" for none)
+	res   *sim.Result
+	err   error
+}
+
+// runJobs runs jobs, f.parallel at a time, each single-threaded and
+// deterministic; progress lines (unless -q) are serialised.
+func runJobs(f simFlags, jobs []*simJob, stderr io.Writer) {
 	var mu sync.Mutex // serialises progress lines
-	next := make(chan *job)
+	next := make(chan *simJob)
 	var wg sync.WaitGroup
 	for range max(f.parallel, 1) {
 		wg.Add(1)
@@ -311,6 +406,9 @@ func simTable(f simFlags, stdout, stderr io.Writer) int {
 				opt := sim.RunOptions{}
 				if !f.quiet {
 					opt.Progress = lockedWriter{&mu, stderr}
+					if j.label != "" {
+						opt.Progress = &prefixWriter{w: opt.Progress, prefix: "[" + j.label + "] "}
+					}
 				}
 				j.res, j.err = sim.Run(j.sc, f.seed, opt)
 			}
@@ -321,29 +419,103 @@ func simTable(f simFlags, stdout, stderr io.Writer) int {
 	}
 	close(next)
 	wg.Wait()
-	fmt.Fprintf(stdout, "| scenario | scoring | honest | attackers | delivery | p50 ms | p99 ms | max ms | dup/msg/node | bytes/msg/node | control share | recovery ms | wall s |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+}
+
+// jobsFailed reports the errors and invariant violations of jobs on
+// stderr and returns the exit status: 1 if any, else 0.
+func jobsFailed(jobs []*simJob, stderr io.Writer) int {
 	code := 0
 	for _, j := range jobs {
 		if j.err != nil {
 			fmt.Fprintf(stderr, "gwyh sim: %v\n", j.err)
 			code = 1
-			continue
-		}
-		r := j.res
-		del := fmt.Sprintf("%.4f", r.DeliveryRatio)
-		if r.TargetDeliveryRatio >= 0 {
-			del += fmt.Sprintf(" (targets %.4f)", r.TargetDeliveryRatio)
-		}
-		fmt.Fprintf(stdout, "| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.1f |\n",
-			r.Scenario, onOff(r.Scoring), r.Nodes, r.Attackers, del, r.LatP50Ms, r.LatP99Ms, r.LatMaxMs,
-			r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.ControlShare, r.RecoveryMs, r.WallS)
-		if r.Violations > 0 {
-			fmt.Fprintf(stderr, "gwyh sim: %s seed %d: %d invariant violations: %v\n", r.Scenario, r.Seed, r.Violations, r.ViolationLog)
+		} else if r := j.res; r.Violations > 0 {
+			fmt.Fprintf(stderr, "gwyh sim: %s (%s) seed %d: %d invariant violations: %v\n", r.Scenario, r.Strategy, r.Seed, r.Violations, r.ViolationLog)
 			code = 1
 		}
 	}
 	return code
+}
+
+// deliveryCell is a result's delivery for a table: with the eclipse
+// targets' in parentheses.
+func deliveryCell(r *sim.Result) string {
+	del := fmt.Sprintf("%.4f", r.DeliveryRatio)
+	if r.TargetDeliveryRatio >= 0 {
+		del += fmt.Sprintf(" (targets %.4f)", r.TargetDeliveryRatio)
+	}
+	return del
+}
+
+// simTable runs every scenario with scoring on and off, f.parallel runs at
+// a time, and prints a markdown table in scenario order.
+func simTable(f simFlags, stdout, stderr io.Writer) int {
+	var jobs []*simJob
+	for _, sc := range sim.Scenarios() {
+		g := f
+		g.near = f.near && sc.Attack.Kind != sim.AttackNone // -attackers-near: the attack scenarios
+		sc = withFlags(sc, g)
+		for _, on := range []bool{true, false} {
+			sc.Scoring = on
+			jobs = append(jobs, &simJob{sc: sc})
+		}
+	}
+	runJobs(f, jobs, stderr)
+	fmt.Fprintf(stdout, "| scenario | scoring | honest | attackers | delivery | p50 ms | p99 ms | max ms | dup/msg/node | bytes/msg/node | cross-zone B/msg/node | control share | recovery ms | wall s |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, j := range jobs {
+		if j.err != nil {
+			continue
+		}
+		r := j.res
+		fmt.Fprintf(stdout, "| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.0f | %.1f |\n",
+			r.Scenario, onOff(r.Scoring), r.Nodes, r.Attackers, deliveryCell(r), r.LatP50Ms, r.LatP99Ms, r.LatMaxMs,
+			r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.CrossZoneBytesPerMsgPerNode, r.ControlShare, r.RecoveryMs, r.WallS)
+	}
+	return jobsFailed(jobs, stderr)
+}
+
+// simStrategies runs sc once per strategy of f (same seed, f.parallel at
+// a time) and prints them side by side: a markdown table, or one JSON
+// line per run with -json.
+func simStrategies(f simFlags, sc sim.Scenario, stdout, stderr io.Writer) int {
+	jobs := make([]*simJob, len(f.strategies))
+	for i, st := range f.strategies {
+		jobs[i] = &simJob{sc: sc, label: st.String()}
+		jobs[i].sc.Strategy = st
+	}
+	runJobs(f, jobs, stderr)
+	if f.json {
+		for _, j := range jobs {
+			if j.err != nil {
+				continue
+			}
+			b, err := json.Marshal(j.res)
+			if err != nil {
+				fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+				return 1
+			}
+			fmt.Fprintln(stdout, string(b))
+		}
+		return jobsFailed(jobs, stderr)
+	}
+	for _, j := range jobs {
+		if j.err == nil {
+			fmt.Fprintf(stdout, "%s, seed %d, %d measured messages:\n\n", runLabel(j.res), j.res.Seed, j.res.Messages)
+			break
+		}
+	}
+	fmt.Fprintf(stdout, "| strategy | delivery | p50 ms | p99 ms | cross-zone B/msg/node | bytes/msg/node | dup/msg/node |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|\n")
+	for _, j := range jobs {
+		if j.err != nil {
+			continue
+		}
+		r := j.res
+		fmt.Fprintf(stdout, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.2f |\n",
+			r.Strategy, deliveryCell(r), r.LatP50Ms, r.LatP99Ms, r.CrossZoneBytesPerMsgPerNode, r.BytesPerMsgPerNode, r.DupPerMsgPerNode)
+	}
+	return jobsFailed(jobs, stderr)
 }
 
 // lockedWriter serialises writes of concurrent runs' progress.

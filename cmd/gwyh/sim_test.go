@@ -38,7 +38,8 @@ func TestSimJSON(t *testing.T) {
 		"lat_p90_ms", "lat_p99_ms", "lat_max_ms", "dup_per_msg_per_node", "bytes_per_msg_per_node",
 		"wall_s", "peak_rss_mb", "control_share", "recovery_ms", "scoring", "attackers", "mesh_degree_hist",
 		"detect_p50_s", "detect_p99_s", "detect_first_s", "detect_last_s", "false_positives",
-		"member_bytes_per_node_per_s", "view_converge_s", "join_known_all_s", "delivery_before_crash", "delivery_after_crash"} {
+		"member_bytes_per_node_per_s", "view_converge_s", "join_known_all_s", "delivery_before_crash", "delivery_after_crash",
+		"strategy", "attackers_near", "cross_zone_bytes_per_msg_per_node", "cross_zone_member_bytes_per_node_per_s"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
@@ -109,5 +110,77 @@ func TestSignFlagEverywhere(t *testing.T) {
 	args := []string{"sim", "-scenario", "baseline", "-nodes", "8", "-messages", "5", "-sign", "strict", "-q"}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("gwyh sim -sign strict: exit %d: %s", code, errb.String())
+	}
+}
+
+// -strategy all runs the scenario once per strategy and prints one
+// markdown row each (one JSON line each with -json); one strategy runs
+// like any run, with its name in the result.
+func TestSimStrategies(t *testing.T) {
+	base := []string{"-scenario", "zones", "-nodes", "10", "-messages", "10", "-seed", "2", "-q"}
+	var out, errb bytes.Buffer
+	if code := runSim(append(base, "-strategy", "all"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rows []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| strategy ") {
+			rows = append(rows, l)
+		}
+	}
+	if len(rows) != 4 || !strings.HasPrefix(lines[0], "scenario zones, scoring on: 10 honest") ||
+		!strings.Contains(out.String(), "| strategy | delivery | p50 ms | p99 ms | cross-zone B/msg/node | bytes/msg/node | dup/msg/node |") {
+		t.Fatalf("want a caption, a header and 4 rows:\n%s", out.String())
+	}
+	for i, name := range []string{"uniform", "preferlocal", "hubandspoke", "preferfast"} {
+		if !strings.HasPrefix(rows[i], "| "+name+" | ") {
+			t.Errorf("row %d is not %s: %s", i, name, rows[i])
+		}
+	}
+
+	out.Reset()
+	if code := runSim(append(base, "-strategy", "preferfast, uniform", "-json", "-parallel", "1"), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m struct {
+			Strategy    string
+			ZoneLatency map[string]any `json:"zone_latency"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m.ZoneLatency == nil {
+			t.Fatalf("not a JSON line with zone_latency: %v\n%s", err, l)
+		}
+		got = append(got, m.Strategy)
+	}
+	if strings.Join(got, ",") != "preferfast,uniform" {
+		t.Errorf("JSON lines of %v, want preferfast then uniform", got)
+	}
+
+	out.Reset()
+	args := []string{"-scenario", "sybil", "-nodes", "10", "-messages", "10", "-q", "-strategy", "PreferLocal", "-zones", "-attackers-near"}
+	if code := runSim(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"(sybil, near their victims), zones us-east", "strategy preferlocal  cross-zone bytes/msg/node ", "latency p50/p99 ms by zone pair"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestSimStrategyBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-strategy", "fastest"},
+		{"-strategy", "uniform,"},
+		{"-strategy", "all", "-table"},
+		{"-strategy", "all", "-plot", "x.svg"},
+		{"-scenario", "baseline", "-attackers-near"},
+	} {
+		var out, errb bytes.Buffer
+		if code := runSim(append(args, "-q", "-nodes", "5"), &out, &errb); code != 2 || !strings.HasPrefix(errb.String(), "gwyh sim: ") {
+			t.Errorf("%v: exit %d, %q; want 2 and a message", args, code, errb.String())
+		}
 	}
 }
