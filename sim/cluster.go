@@ -168,7 +168,7 @@ func (s *simulator) actMember(n *node, out *membership.Output) {
 		s.mm.event(n, e)
 		m := &e.Member
 		if k := e.Kind; k.Up() || k.Gone() {
-			n.pm.Member(now, peering.Target{ID: m.ID, Addr: m.Addr}, k.Up())
+			n.pm.Member(now, peering.Target{ID: m.ID, Addr: m.Addr, Zone: m.Zone}, k.Up())
 		}
 		if j, ok := s.byID[m.ID]; ok && e.Kind.Gone() && s.linked(n.idx, j) {
 			s.disconnect(n, s.nodes[j])
