@@ -20,6 +20,7 @@ func (r *Router) Join(now time.Time, topic string) error {
 		return ErrJoined
 	}
 	t.joined = true
+	t.changed()
 	r.joined = insertSorted(r.joined, topic)
 	if r.scorer != nil {
 		r.scorer.Join(now, topic)
@@ -55,6 +56,7 @@ func (r *Router) Leave(now time.Time, topic string) error {
 		r.prune(now, t, p, true, r.p.UnsubscribeBackoff)
 	}
 	t.joined = false
+	t.changed()
 	r.joined = removeSorted(r.joined, topic)
 	if r.scorer != nil {
 		r.scorer.Leave(now, topic)
