@@ -35,12 +35,18 @@ func netRTT(i, j int) time.Duration {
 
 // zonedNet returns n routers under strategy s in the zoned network,
 // joined to "t", after settle heartbeats. Flood publishing is off, so
-// that messages travel through the meshes alone.
-func zonedNet(t testing.TB, n int, s Strategy, seed uint64, settle int) *testNet {
+// that messages travel through the meshes alone. Without placed, the
+// routers know no zones nor RTTs (the links are the same).
+func zonedNet(t testing.TB, n int, s Strategy, seed uint64, settle int, placed bool) *testNet {
 	nt := newTestNet(t, n, seed, func(i int, c *Config) {
-		c.Params.Strategy, c.Zone, c.Params.FloodPublish = s, netZone(i), false
+		c.Params.Strategy, c.Params.FloodPublish = s, false
+		if placed {
+			c.Zone = netZone(i)
+		}
 	})
-	nt.zone, nt.rtt = netZone, netRTT
+	if placed {
+		nt.zone, nt.rtt = netZone, netRTT
+	}
 	rng := rand.New(rand.NewPCG(seed, 77))
 	for i := 0; i < n; i++ {
 		for j := i + zoneCount; j < n; j += zoneCount {
@@ -145,7 +151,7 @@ func TestZonedMeshes100Routers(t *testing.T) {
 	p := DefaultParams()
 	figs := map[Strategy]meshFigures{}
 	for _, s := range []Strategy{Uniform, PreferLocal, HubAndSpoke, PreferFast} {
-		nt := zonedNet(t, n, s, 1, 90) // beyond PruneBackoff
+		nt := zonedNet(t, n, s, 1, 90, true) // beyond PruneBackoff
 		f := nt.meshFigures("t")
 		figs[s] = f
 		t.Logf("%-11v edges %d, cross-zone %d (%.0f%%), components %d, fewest remote mesh peers %d, routers missing a zone %d",
@@ -177,5 +183,24 @@ func TestZonedMeshes100Routers(t *testing.T) {
 	share := func(f meshFigures) float64 { return float64(f.crossEdges) / float64(f.edges) }
 	if u, l := share(figs[Uniform]), share(figs[PreferLocal]); l > 0.7*u || l >= 0.5 {
 		t.Errorf("PreferLocal's share of cross-zone mesh edges is %.2f, Uniform's %.2f: want ≤ 0.7× and < 0.5", l, u)
+	}
+}
+
+// TestUniformIgnoresPlacements: under Uniform, zones and RTTs change
+// nothing: every output of a 100-router run is the same with and without
+// them (the choices draw from the rng as before strategies existed).
+func TestUniformIgnoresPlacements(t *testing.T) {
+	run := func(placed bool) []byte {
+		nt := zonedNet(t, 100, Uniform, 4, 10, placed)
+		rng := rand.New(rand.NewPCG(4, 4))
+		for k := 0; k < 20; k++ {
+			nt.publish(rng.IntN(100), "t", uint64(k), 64)
+			nt.run()
+		}
+		nt.advance(5*time.Second, time.Second)
+		return nt.hash.Sum(nil)
+	}
+	if string(run(true)) != string(run(false)) {
+		t.Fatal("Uniform's outputs depend on zones or RTTs")
 	}
 }
