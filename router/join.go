@@ -8,7 +8,8 @@ import (
 
 // Join subscribes to topic (gossipsub-v1.0.md "JOIN"): the subscription is
 // announced to every peer, the fan-out peers of the topic are grafted
-// first, then random topic peers up to D. Returns ErrEmptyTopic or
+// first, then topic peers chosen by the strategy (at random under
+// Uniform) up to D. Returns ErrEmptyTopic or
 // ErrJoined (state unchanged).
 func (r *Router) Join(now time.Time, topic string) error {
 	r.begin(now)
