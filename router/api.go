@@ -289,7 +289,9 @@ type Published struct {
 // Sends, deliver Deliveries, start Validations, handle Events, note
 // Published, arm the timer for Deadline.
 type Output struct {
-	// Sends: at most one per peer, in deterministic order.
+	// Sends: at most one per peer, in deterministic order: the order in
+	// which the router first queued something to each peer, so that the
+	// copies of a message come in the strategy's send order (Params.Strategy).
 	Sends []Send
 	// Deliveries: accepted messages for local subscribers, in order.
 	Deliveries []Delivery

@@ -34,6 +34,11 @@ func benchRouter(b *testing.B, mod func(*Config)) (*Router, peer.ID) {
 // virtual traffic) so the caches stay at their steady-state size.
 func benchForward(b *testing.B, mod func(*Config)) {
 	r, from := benchRouter(b, mod)
+	forwardLoop(b, r, from)
+}
+
+// forwardLoop is benchForward's measured loop.
+func forwardLoop(b *testing.B, r *Router, from peer.ID) {
 	const ring = 8192 // > HistoryLength × 1000 messages: cached data is never rewritten
 	bufs := make([][]byte, ring)
 	for i := range bufs {
@@ -136,3 +141,84 @@ func BenchmarkRouterForwardPayload(b *testing.B) {
 		}
 	}
 }
+
+// zonedBench places the bench router in zone "a" under strategy s: peer i
+// is in zone "a" when i is even (else "b") with an RTT of i ms.
+func zonedBench(s Strategy) func(*Config) {
+	return func(c *Config) { c.Params.Strategy, c.Zone = s, "a" }
+}
+
+// placeBenchPeers gives peers 1..n the zones and RTTs of zonedBench.
+func placeBenchPeers(r *Router, n int) {
+	for i := 1; i <= n; i++ {
+		r.SetPeerZone(t0, pid(i), map[bool]string{true: "a", false: "b"}[i%2 == 0])
+		r.SetRTT(t0, pid(i), time.Duration(i)*time.Millisecond)
+	}
+	r.Ready()
+}
+
+// BenchmarkRouterForwardPreferFast is BenchmarkRouterForward under
+// PreferFast with zones and RTTs known: the mesh's send order is built
+// once, not per message.
+func BenchmarkRouterForwardPreferFast(b *testing.B) {
+	benchForwardPlaced(b, PreferFast)
+}
+
+// BenchmarkRouterForwardPreferLocal: the same under PreferLocal.
+func BenchmarkRouterForwardPreferLocal(b *testing.B) {
+	benchForwardPlaced(b, PreferLocal)
+}
+
+func benchForwardPlaced(b *testing.B, s Strategy) {
+	r, from := benchRouter(b, zonedBench(s))
+	placeBenchPeers(r, 7)
+	forwardLoop(b, r, from)
+}
+
+// benchPublish measures one Publish of a new 256 B message to a topic with
+// peers topic peers (all of them under FloodPublish, else the D=6 mesh),
+// then Ready, under strategy s with zones and RTTs known.
+func benchPublish(b *testing.B, s Strategy, flood bool, peers int) {
+	e := newJoinedEnv(b, func(c *Config) {
+		zonedBench(s)(c)
+		c.Params.FloodPublish = flood
+	}, peers)
+	r := e.r
+	placeBenchPeers(r, peers)
+	want := peers
+	if !flood {
+		want = len(r.Mesh("t"))
+	}
+	const ring = 8192
+	bufs := make([][]byte, ring)
+	for i := range bufs {
+		bufs[i] = make([]byte, 256)
+	}
+	now := t0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now = steadyTick(r, now, i)
+		data := bufs[i%ring]
+		binary.BigEndian.PutUint64(data, uint64(i)+1)
+		if _, err := r.Publish(now, "t", data); err != nil {
+			b.Fatal(err)
+		}
+		if out := r.Ready(); len(out.Sends) != want {
+			b.Fatalf("op %d: %d sends, want %d", i, len(out.Sends), want)
+		}
+	}
+	reportRate(b)
+}
+
+// BenchmarkRouterPublishFlood: Publish with FloodPublish to 30 topic peers.
+func BenchmarkRouterPublishFlood(b *testing.B) { benchPublish(b, Uniform, true, 30) }
+
+// BenchmarkRouterPublishFloodPreferLocal is the same under PreferLocal.
+func BenchmarkRouterPublishFloodPreferLocal(b *testing.B) { benchPublish(b, PreferLocal, true, 30) }
+
+// BenchmarkRouterPublishMesh: Publish without FloodPublish, to the mesh.
+func BenchmarkRouterPublishMesh(b *testing.B) { benchPublish(b, Uniform, false, 30) }
+
+// BenchmarkRouterPublishMeshPreferFast is the same under PreferFast.
+func BenchmarkRouterPublishMeshPreferFast(b *testing.B) { benchPublish(b, PreferFast, false, 30) }

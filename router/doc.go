@@ -82,6 +82,10 @@
 // signature policy, validation (synchronous inline, asynchronous through
 // Validations, with timeouts and in-flight limits), and every score
 // threshold when a Scorer is set. Every drop is counted in Stats.
+// Among the peers those rules allow, Params.Strategy chooses grafts, what
+// an oversubscribed mesh keeps, opportunistic grafts, gossip targets and
+// fan-out, keeps the zone quotas of PreferLocal and HubAndSpoke, and
+// orders a message's copies (mesh.Prefs.Pick and mesh.Prefs.Order).
 //
 // # Buffers and ownership
 //

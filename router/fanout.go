@@ -13,6 +13,7 @@ import (
 func (r *Router) startFanout(now time.Time, t *topicState) {
 	t.inFan = true
 	t.lastPub = now
+	t.changed()
 	r.fanouts = insertSorted(r.fanouts, t.name)
 	r.topUpFanout(t)
 }
@@ -21,10 +22,13 @@ func (r *Router) startFanout(now time.Time, t *topicState) {
 func (r *Router) stopFanout(t *topicState) {
 	t.inFan = false
 	t.fanout.Clear()
+	t.changed()
 	r.fanouts = removeSorted(r.fanouts, t.name)
 }
 
-// topUpFanout adds random eligible topic peers until the fan-out has D.
+// topUpFanout adds eligible topic peers until the fan-out has D, chosen
+// by the strategy given the fan-out's other peers (at random under
+// Uniform).
 func (r *Router) topUpFanout(t *topicState) {
 	need := r.p.D - t.fanout.Len()
 	if need <= 0 {
@@ -36,9 +40,12 @@ func (r *Router) topUpFanout(t *topicState) {
 			ids = append(ids, p)
 		}
 	}
-	r.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-	for i := 0; i < len(ids) && i < need; i++ {
-		t.fanout.Add(ids[i])
+	ids = r.pick(t.fanout.Slice(), ids, need)
+	for _, p := range ids {
+		t.fanout.Add(p)
+	}
+	if len(ids) > 0 {
+		t.changed()
 	}
 }
 
@@ -62,6 +69,7 @@ func (r *Router) maintainFanout(now time.Time) {
 		for _, p := range t.fanout.Clone() {
 			if !r.fanoutable(p) {
 				t.fanout.Remove(p)
+				t.changed()
 			}
 		}
 		r.topUpFanout(t)

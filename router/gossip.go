@@ -9,9 +9,10 @@ import (
 )
 
 // emitGossip sends IHAVE with the topic's recent message ids to
-// max(Dlazy, GossipFactor × eligible) random topic peers outside exclude
-// (the mesh or fan-out), not direct, scoring ≥ GossipThreshold
-// (gossipsub-v1.1.md "Adaptive Gossip Dissemination"). At most
+// max(Dlazy, GossipFactor × eligible) topic peers outside exclude (the
+// mesh or fan-out), not direct, scoring ≥ GossipThreshold
+// (gossipsub-v1.1.md "Adaptive Gossip Dissemination"), chosen by the
+// strategy given exclude (at random under Uniform). At most
 // MaxIHaveLength ids go to one peer, a random subset per peer.
 func (r *Router) emitGossip(t *topicState, exclude *mesh.PeerSet) {
 	// The ids live in an arena reused at every heartbeat: the Output that
@@ -33,11 +34,7 @@ func (r *Router) emitGossip(t *topicState, exclude *mesh.PeerSet) {
 		c = append(c, p)
 	}
 	n := max(r.p.Dlazy, int(math.Round(r.p.GossipFactor*float64(len(c)))))
-	r.rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
-	if len(c) > n {
-		c = c[:n]
-	}
-	for _, p := range c {
+	for _, p := range r.pick(exclude.Slice(), c, n) {
 		send := ids
 		if len(ids) > r.p.MaxIHaveLength {
 			send = append([]string(nil), ids...)

@@ -17,8 +17,9 @@ func (r *Router) graftable(now time.Time, t *topicState, p peer.ID) bool {
 		!r.backoff.Blocks(t.name, p, now, r.p.HeartbeatInterval) && r.score(p) >= 0
 }
 
-// graftCandidates returns up to n random graftable topic peers not in the
-// mesh, outbound ones only when outboundOnly.
+// graftCandidates returns up to n graftable topic peers not in the mesh,
+// outbound ones only when outboundOnly, chosen by the strategy given the
+// mesh (at random under Uniform).
 func (r *Router) graftCandidates(now time.Time, t *topicState, n int, outboundOnly bool) []peer.ID {
 	var c []peer.ID
 	for _, p := range t.peers.Slice() {
@@ -26,11 +27,7 @@ func (r *Router) graftCandidates(now time.Time, t *topicState, n int, outboundOn
 			c = append(c, p)
 		}
 	}
-	r.rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
-	if len(c) > n {
-		c = c[:n]
-	}
-	return c
+	return r.pick(t.mesh.Slice(), c, n)
 }
 
 // graft adds p to t's mesh and sends it GRAFT.

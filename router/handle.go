@@ -88,6 +88,7 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 		ps.topics[s.Topic] = struct{}{}
 		t := r.topic(s.Topic)
 		t.peers.Add(ps.id)
+		t.changed()
 		if t.joined {
 			r.emit(Event{Kind: EventSubscribe, Peer: ps.id, Topic: t.name})
 		}
@@ -99,6 +100,7 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 	delete(ps.topics, s.Topic)
 	t := r.topics[s.Topic]
 	t.peers.Remove(ps.id)
+	t.changed()
 	if t.joined {
 		r.emit(Event{Kind: EventUnsubscribe, Peer: ps.id, Topic: t.name})
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // maintainMesh keeps t's mesh within [Dlo, Dhi] (gossipsub-v1.0.md
-// "Mesh Maintenance" with the v1.1 score, backoff and Dout rules).
+// "Mesh Maintenance" with the v1.1 score, backoff and Dout rules), its
+// choices made by the strategy, and applies the strategy's zone quotas.
 func (r *Router) maintainMesh(now time.Time, t *topicState) {
 	// Peers with a negative score, or backed off, leave.
 	for _, p := range t.mesh.Clone() {
@@ -29,19 +30,22 @@ func (r *Router) maintainMesh(now time.Time, t *topicState) {
 	if t.mesh.Len() >= r.p.Dlo {
 		r.fillOutbound(now, t)
 	}
+	r.fillZones(now, t)
 	if r.heartbeats%uint64(r.p.OpportunisticGraftTicks) == 0 && t.mesh.Len() > 1 {
 		r.opportunisticGraft(now, t)
 	}
 }
 
 // pruneOversubscribed prunes the mesh down to D, keeping the Dscore best,
-// the rest at random, and at least Dout outbound peers; the pruned get PX.
+// the rest by the strategy (at random under Uniform), and at least Dout
+// outbound peers (mesh.Prefs.SelectKeep); the pruned get PX.
 func (r *Router) pruneOversubscribed(now time.Time, t *topicState) {
 	c := r.cands[:0]
 	for _, p := range t.mesh.Slice() {
-		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: r.peers[p].opts.Direction == Outbound})
+		ps := r.peers[p]
+		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone, RTT: ps.rtt})
 	}
-	k := mesh.SelectKeep(c, r.p.D, r.p.Dscore, r.p.Dout, r.rng)
+	k := r.prefs.SelectKeep(c, r.p.D, r.p.Dscore, r.p.Dout, r.rng)
 	drop := make([]peer.ID, 0, len(c)-k)
 	for _, x := range c[k:] {
 		drop = append(drop, x.ID)
@@ -71,7 +75,8 @@ func (r *Router) fillOutbound(now time.Time, t *topicState) {
 
 // opportunisticGraft grafts up to OpportunisticGraftPeers peers scoring
 // above the mesh's median when the median is below
-// OpportunisticGraftThreshold (gossipsub-v1.1.md "Opportunistic Grafting").
+// OpportunisticGraftThreshold (gossipsub-v1.1.md "Opportunistic
+// Grafting"), chosen among them by the strategy.
 func (r *Router) opportunisticGraft(now time.Time, t *topicState) {
 	scores := make([]float64, 0, t.mesh.Len())
 	for _, p := range t.mesh.Slice() {
@@ -87,9 +92,8 @@ func (r *Router) opportunisticGraft(now time.Time, t *topicState) {
 			c = append(c, p)
 		}
 	}
-	r.rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
-	for i := 0; i < len(c) && i < r.p.OpportunisticGraftPeers; i++ {
-		r.graft(now, t, c[i])
+	for _, p := range r.pick(t.mesh.Slice(), c, r.p.OpportunisticGraftPeers) {
+		r.graft(now, t, p)
 	}
 }
 

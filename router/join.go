@@ -8,7 +8,8 @@ import (
 
 // Join subscribes to topic (gossipsub-v1.0.md "JOIN"): the subscription is
 // announced to every peer, the fan-out peers of the topic are grafted
-// first, then random topic peers up to D. Returns ErrEmptyTopic or
+// first, then topic peers chosen by the strategy (at random under
+// Uniform) up to D. Returns ErrEmptyTopic or
 // ErrJoined (state unchanged).
 func (r *Router) Join(now time.Time, topic string) error {
 	r.begin(now)
@@ -20,6 +21,7 @@ func (r *Router) Join(now time.Time, topic string) error {
 		return ErrJoined
 	}
 	t.joined = true
+	t.changed()
 	r.joined = insertSorted(r.joined, topic)
 	if r.scorer != nil {
 		r.scorer.Join(now, topic)
@@ -55,6 +57,7 @@ func (r *Router) Leave(now time.Time, topic string) error {
 		r.prune(now, t, p, true, r.p.UnsubscribeBackoff)
 	}
 	t.joined = false
+	t.changed()
 	r.joined = removeSorted(r.joined, topic)
 	if r.scorer != nil {
 		r.scorer.Leave(now, topic)

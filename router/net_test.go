@@ -33,6 +33,10 @@ type testNet struct {
 	hash    hash.Hash        // every output, in order, for determinism checks
 	filter  func(from int, m *rpc.RPC)
 	packBuf [][]byte
+	// zone and rtt, when set, place router j for router i at connect:
+	// PeerOptions.Zone and SetRTT.
+	zone func(j int) string
+	rtt  func(i, j int) time.Duration
 }
 
 type envelope struct {
@@ -70,10 +74,22 @@ func (nt *testNet) connect(i, j int) {
 		return
 	}
 	nt.links[link(i, j)] = true
-	nt.rs[i].AddPeer(nt.now, nt.rs[j].ID(), PeerOptions{Direction: Outbound, Record: []byte(fmt.Sprintf("addr-%d", j))})
+	nt.addPeer(i, j, Outbound)
+	nt.addPeer(j, i, Inbound)
+}
+
+// addPeer adds router j to router i, placed when the net has zones or
+// RTTs.
+func (nt *testNet) addPeer(i, j int, dir Direction) {
+	opts := PeerOptions{Direction: dir, Record: []byte(fmt.Sprintf("addr-%d", j))}
+	if nt.zone != nil {
+		opts.Zone = nt.zone(j)
+	}
+	nt.rs[i].AddPeer(nt.now, nt.rs[j].ID(), opts)
+	if nt.rtt != nil {
+		nt.rs[i].SetRTT(nt.now, nt.rs[j].ID(), nt.rtt(i, j))
+	}
 	nt.drain(i)
-	nt.rs[j].AddPeer(nt.now, nt.rs[i].ID(), PeerOptions{Direction: Inbound, Record: []byte(fmt.Sprintf("addr-%d", i))})
-	nt.drain(j)
 }
 
 // disconnect removes the link between i and j on both sides.

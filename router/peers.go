@@ -70,6 +70,7 @@ func (r *Router) RemovePeer(now time.Time, id peer.ID) {
 		t := r.topics[name]
 		t.peers.Remove(id)
 		t.fanout.Remove(id)
+		t.changed()
 		if t.joined {
 			r.emit(Event{Kind: EventUnsubscribe, Peer: id, Topic: name})
 		}
@@ -120,22 +121,31 @@ type scoreMemo struct {
 
 // SetPeerZone records a connected peer's zone (membership may learn it
 // after the session came up). The strategies use it from the next choice
-// on; nothing is regrafted at once. Unknown peers are ignored.
+// on (the order of copies from the next message); nothing is regrafted at
+// once. Unknown peers are ignored.
 func (r *Router) SetPeerZone(now time.Time, id peer.ID, zone string) {
 	r.begin(now)
-	if ps := r.peers[id]; ps != nil {
+	if ps := r.peers[id]; ps != nil && ps.opts.Zone != zone {
 		ps.opts.Zone = zone
+		r.placementMoved()
 	}
 }
 
 // SetRTT records a connected peer's smoothed round-trip time, as the
 // transport measures it (the simulator: as a node would). PreferFast
-// ranks peers by it; a peer without one ranks after every measured peer.
+// ranks peers by it, and every strategy but Uniform orders a message's
+// copies by it within a zone; a peer without one ranks after every
+// measured peer. The send orders are rebuilt when a peer's RTT moved by
+// more than an eighth since it last reordered them, not at every call.
 // Unknown peers and rtt ≤ 0 are ignored.
 func (r *Router) SetRTT(now time.Time, id peer.ID, rtt time.Duration) {
 	r.begin(now)
 	if ps := r.peers[id]; ps != nil && rtt > 0 {
 		ps.rtt = rtt
+		if rttMoved(ps.orderRTT, rtt) {
+			ps.orderRTT = rtt
+			r.placementMoved()
+		}
 	}
 }
 

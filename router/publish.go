@@ -60,44 +60,51 @@ func (r *Router) publishChecked(now time.Time, t *topicState, id string, m *rpc.
 		})
 	}
 	peers := r.publishPeers(now, t)
-	for _, p := range peers {
-		if s := r.sendMessage(r.peers[p], id, m); s != nil {
+	for _, ps := range peers {
+		if s := r.sendMessage(ps, id, m); s != nil {
 			s.Own = true
 			if sent != nil {
-				sent(p)
+				sent(ps.id)
 			}
 		}
 	}
 	r.out.Published = append(r.out.Published, Published{ID: id, Topic: t.name, Peers: len(peers)})
 }
 
-// publishPeers returns the peers an own message goes to, sorted, in the
-// router's scratch slice.
-func (r *Router) publishPeers(now time.Time, t *topicState) []peer.ID {
-	ids := r.ids[:0]
-	switch {
-	case r.p.FloodPublish:
-		for _, p := range t.peers.Slice() {
-			if r.peers[p].opts.Direct || r.score(p) >= r.th.PublishThreshold || r.scorer == nil {
-				ids = append(ids, p)
+// publishPeers returns the peers an own message goes to, in the strategy's
+// send order (Prefs.Order; under Uniform sorted, and without FloodPublish
+// the mesh or fan-out then the direct peers), in memory valid until the
+// next input: with FloodPublish every topic peer scoring at least
+// PublishThreshold and the direct ones, else the mesh (the fan-out when
+// not joined) and the direct peers subscribed to t.
+func (r *Router) publishPeers(now time.Time, t *topicState) []*peerState {
+	if r.p.FloodPublish {
+		out := r.pubBuf[:0]
+		for _, ps := range r.order(t, &t.floodOrder, t.peers.Slice()) {
+			if r.scorer == nil || ps.opts.Direct || r.score(ps.id) >= r.th.PublishThreshold {
+				out = append(out, ps)
 			}
 		}
-		r.ids = ids
-		return ids
-	case t.joined:
-		ids = append(ids, t.mesh.Slice()...)
-	default:
+		r.pubBuf = out
+		return out
+	}
+	set := &t.mesh
+	if !t.joined {
 		if !t.inFan {
 			r.startFanout(now, t)
 		}
 		t.lastPub = now
-		ids = append(ids, t.fanout.Slice()...)
+		set = &t.fanout
 	}
+	o := &t.pubOrder
+	if o.ver == t.ver && o.epoch == r.placeEpoch {
+		return o.ps
+	}
+	var direct []peer.ID
 	for _, p := range r.direct.Slice() {
 		if _, ok := r.peers[p].topics[t.name]; ok {
-			ids = append(ids, p)
+			direct = append(direct, p)
 		}
 	}
-	r.ids = ids
-	return ids
+	return r.order(t, o, set.Slice(), direct)
 }

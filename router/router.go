@@ -81,8 +81,15 @@ type Router struct {
 	sigbuf  []byte
 	decoded rpc.RPC
 	cands   []mesh.Candidate
-	ids     []peer.ID
+	pubBuf  []*peerState // publishPeers' result
 	broken  []mesh.Broken
+
+	// placeEpoch counts the changes of placements (zones, RTTs that moved)
+	// that may reorder the topics' send orders; placedHave and
+	// placedCands are the strategy's scratch.
+	placeEpoch  uint64
+	placedHave  []mesh.Placed
+	placedCands []mesh.Placed
 
 	gossipArena []string // IHAVE ids of the current heartbeat
 
@@ -101,6 +108,7 @@ type peerState struct {
 	ihaves   []string      // topics it sent IHAVE for this heartbeat (≤ MaxIHaveMessages)
 	iasked   int           // message ids asked of it this heartbeat
 	rtt      time.Duration // SetRTT's estimate; 0: none
+	orderRTT time.Duration // rtt when it last moved the send orders
 
 	sendEpoch uint64 // == Router.outEpoch when out.Sends[sendIdx] is its
 	sendIdx   int
@@ -117,35 +125,27 @@ type topicState struct {
 	lastPub time.Time
 	val     TopicValidator
 
-	// meshPS caches the mesh peers' states for forwarding; nil when the
-	// mesh changed since it was built.
-	meshPS []*peerState
+	// ver counts the changes of mesh, fan-out, peers and joined (see
+	// changed); the send orders of the mesh (forwarding), of the mesh or
+	// fan-out with the direct peers (publishing) and of every topic peer
+	// (flood publishing) are rebuilt when it moved.
+	ver                             uint64
+	meshOrder, pubOrder, floodOrder sendOrder
 }
 
 // addMesh adds p to the mesh.
 func (t *topicState) addMesh(p peer.ID) {
 	t.mesh.Add(p)
-	t.meshPS = t.meshPS[:0:0]
+	t.changed()
 }
 
 // removeMesh removes p from the mesh and reports whether it was there.
 func (t *topicState) removeMesh(p peer.ID) bool {
 	if t.mesh.Remove(p) {
-		t.meshPS = t.meshPS[:0:0]
+		t.changed()
 		return true
 	}
 	return false
-}
-
-// meshPeers returns the mesh peers' states, sorted by ID.
-func (r *Router) meshPeers(t *topicState) []*peerState {
-	if len(t.meshPS) != t.mesh.Len() {
-		t.meshPS = t.meshPS[:0]
-		for _, p := range t.mesh.Slice() {
-			t.meshPS = append(t.meshPS, r.peers[p])
-		}
-	}
-	return t.meshPS
 }
 
 // New returns a Router for cfg. It checks cfg (Params.Validate, thresholds
@@ -353,7 +353,7 @@ func (r *Router) Stats() Stats { return r.stats }
 func (r *Router) topic(name string) *topicState {
 	t := r.topics[name]
 	if t == nil {
-		t = &topicState{name: name, val: r.validators[name]}
+		t = &topicState{name: name, val: r.validators[name], ver: 1} // no order is built at ver 0
 		r.topics[name] = t
 	}
 	return t

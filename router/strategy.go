@@ -1,0 +1,166 @@
+package router
+
+import (
+	"time"
+
+	"github.com/gwyh/gwyh/mesh"
+	"github.com/gwyh/gwyh/peer"
+)
+
+// This file applies Params.Strategy (r.prefs) to the router's choices.
+// The score rules filter first, everywhere: a strategy only orders the
+// peers that backoff, score and thresholds already allow; mesh.Prefs.Pick
+// is the one ordering of them, and mesh.Prefs.Order the order of a
+// message's copies.
+
+// pick chooses k of c, which it reorders, by the strategy given the peers
+// already chosen (have), and returns them in preference order, in c's
+// memory. Under Uniform it shuffles c and keeps its first k, drawing from
+// the rng exactly as the router did before strategies.
+func (r *Router) pick(have, c []peer.ID, k int) []peer.ID {
+	if r.prefs.Strategy == mesh.Uniform {
+		r.rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
+		if len(c) > k {
+			c = c[:max(k, 0)]
+		}
+		return c
+	}
+	hp := r.placements(r.placedHave[:0], have)
+	cp := r.placements(r.placedCands[:0], c)
+	picked := r.prefs.Pick(hp, cp, k, r.rng)
+	for i := range picked {
+		c[i] = picked[i].ID
+	}
+	r.placedHave, r.placedCands = hp[:0], cp[:0]
+	return c[:len(picked)]
+}
+
+// placements appends the placements of ids to dst.
+func (r *Router) placements(dst []mesh.Placed, ids []peer.ID) []mesh.Placed {
+	for _, p := range ids {
+		dst = append(dst, r.Placement(p))
+	}
+	return dst
+}
+
+// fillZones applies the zone quotas inside [Dlo, Dhi]: the heartbeat
+// grafts below Dlo pick by the strategy, but a mesh at or above Dlo may
+// still lack the zones the strategy wants, for example after remote peers
+// pruned us. It grafts, while the mesh has fewer than Dhi peers, from the
+// graftable topic peers (the score rules as for every graft):
+//   - PreferLocal: one peer of another zone per heartbeat while the mesh
+//     (counting the peers that grafted us) has fewer than RemoteMeshPeers
+//     of them, so that a topic never splits along zone lines;
+//   - HubAndSpoke: one peer of each other zone of the topic's peers that
+//     the mesh lacks.
+//
+// Other strategies have no quotas.
+func (r *Router) fillZones(now time.Time, t *topicState) {
+	room := r.p.Dhi - t.mesh.Len()
+	if room <= 0 {
+		return
+	}
+	var c []peer.ID
+	k := 0
+	switch r.prefs.Strategy {
+	case mesh.PreferLocal:
+		remote := 0
+		for _, p := range t.mesh.Slice() {
+			if !r.prefs.Local(r.peers[p].opts.Zone) {
+				remote++
+			}
+		}
+		if remote >= r.p.RemoteMeshPeers {
+			return
+		}
+		for _, p := range t.peers.Slice() {
+			if !r.prefs.Local(r.peers[p].opts.Zone) && r.graftable(now, t, p) {
+				c = append(c, p)
+			}
+		}
+		k = 1
+	case mesh.HubAndSpoke:
+		covered := make(map[string]bool)
+		for _, p := range t.mesh.Slice() {
+			covered[r.peers[p].opts.Zone] = true
+		}
+		lacking := make(map[string]bool)
+		for _, p := range t.peers.Slice() {
+			z := r.peers[p].opts.Zone
+			if !r.prefs.Local(z) && !covered[z] && r.graftable(now, t, p) {
+				c = append(c, p)
+				lacking[z] = true
+			}
+		}
+		k = len(lacking)
+	default:
+		return
+	}
+	if len(c) == 0 {
+		return
+	}
+	for _, p := range r.pick(t.mesh.Slice(), c, min(k, room)) {
+		r.graft(now, t, p)
+	}
+}
+
+// sendOrder is a list of peers in the strategy's send order (Prefs.Order),
+// built when first needed after the topic's peers or the placements
+// changed, so that no message sorts.
+type sendOrder struct {
+	ps         []*peerState
+	ver, epoch uint64 // topicState.ver and Router.placeEpoch it was built at
+}
+
+// changed marks the topic's send orders stale: call it when its mesh,
+// fan-out, topic peers or joined state change.
+func (t *topicState) changed() { t.ver++ }
+
+// order returns o, rebuilt from the peers of sets in the strategy's send
+// order when stale. Under Uniform the order is the sets' (each sorted by
+// ID), one after the other.
+func (r *Router) order(t *topicState, o *sendOrder, sets ...[]peer.ID) []*peerState {
+	if o.ver == t.ver && o.epoch == r.placeEpoch {
+		return o.ps
+	}
+	pl := r.placedCands[:0]
+	for _, s := range sets {
+		pl = r.placements(pl, s)
+	}
+	r.prefs.Order(pl)
+	clear(o.ps)
+	o.ps = o.ps[:0]
+	for _, x := range pl {
+		o.ps = append(o.ps, r.peers[x.ID])
+	}
+	r.placedCands = pl[:0]
+	o.ver, o.epoch = t.ver, r.placeEpoch
+	return o.ps
+}
+
+// meshPeers returns the mesh peers' states in send order.
+func (r *Router) meshPeers(t *topicState) []*peerState {
+	if t.meshOrder.ver == t.ver && t.meshOrder.epoch == r.placeEpoch {
+		return t.meshOrder.ps
+	}
+	return r.order(t, &t.meshOrder, t.mesh.Slice())
+}
+
+// placementMoved makes every send order stale after a peer's zone or RTT
+// changed; Uniform's orders do not depend on placements.
+func (r *Router) placementMoved() {
+	if r.prefs.Strategy != mesh.Uniform {
+		r.placeEpoch++
+	}
+}
+
+// rttMoved reports whether a new RTT differs enough from the one the send
+// orders last saw (by more than an eighth) to rebuild them: RTT estimates
+// move all the time, and a small move rarely changes an order.
+func rttMoved(old, rtt time.Duration) bool {
+	if old <= 0 {
+		return true
+	}
+	d := rtt - old
+	return d*8 > old || -d*8 > old
+}
