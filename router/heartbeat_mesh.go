@@ -31,6 +31,7 @@ func (r *Router) maintainMesh(now time.Time, t *topicState) {
 		r.fillOutbound(now, t)
 	}
 	r.fillZones(now, t)
+	r.improveMesh(now, t)
 	if r.heartbeats%uint64(r.p.OpportunisticGraftTicks) == 0 && t.mesh.Len() > 1 {
 		r.opportunisticGraft(now, t)
 	}

@@ -81,8 +81,10 @@ type Router struct {
 	sigbuf  []byte
 	decoded rpc.RPC
 	cands   []mesh.Candidate
-	pubBuf  []*peerState // publishPeers' result
-	broken  []mesh.Broken
+	// zoneCount is improveMesh's scratch: mesh peers per other zone.
+	zoneCount map[string]int
+	pubBuf    []*peerState // publishPeers' result
+	broken    []mesh.Broken
 
 	// placeEpoch counts the changes of placements (zones, RTTs that moved)
 	// that may reorder the topics' send orders; placedHave and
@@ -156,15 +158,16 @@ func New(cfg Config) (*Router, error) {
 		return nil, err
 	}
 	r := &Router{
-		p:      cfg.Params,
-		prefs:  cfg.Params.prefs(cfg.Zone),
-		cfg:    cfg,
-		rng:    cfg.Rand,
-		scorer: cfg.Scorer,
-		th:     cfg.Thresholds,
-		hasher: sha256.New(),
-		peers:  make(map[peer.ID]*peerState),
-		topics: make(map[string]*topicState),
+		p:         cfg.Params,
+		prefs:     cfg.Params.prefs(cfg.Zone),
+		cfg:       cfg,
+		rng:       cfg.Rand,
+		scorer:    cfg.Scorer,
+		th:        cfg.Thresholds,
+		hasher:    sha256.New(),
+		peers:     make(map[peer.ID]*peerState),
+		topics:    make(map[string]*topicState),
+		zoneCount: map[string]int{},
 
 		blacklist: make(map[peer.ID]struct{}),
 		topicIDs:  make(map[string]func(m *rpc.Message) string),

@@ -101,6 +101,9 @@ type Stats struct {
 	IDontWantSent uint64 // IDONTWANT ids sent (one per mesh peer per message)
 	IDontWantRecv uint64 // IDONTWANT ids received
 	GraftSent     uint64 // GRAFT entries sent
+	// StrategySwaps counts mesh peers swapped for ones the strategy
+	// prefers (a GRAFT and a PRUNE each; Params.Strategy).
+	StrategySwaps uint64
 	GraftRecv     uint64 // GRAFT entries received
 	PruneSent     uint64 // PRUNE entries sent
 	PruneRecv     uint64 // PRUNE entries received

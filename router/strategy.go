@@ -1,6 +1,8 @@
 package router
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/mesh"
@@ -163,4 +165,84 @@ func rttMoved(old, rtt time.Duration) bool {
 	}
 	d := rtt - old
 	return d*8 > old || -d*8 > old
+}
+
+// improveMesh lets a zone strategy's mesh that formed before the
+// strategy had anything to choose from drift toward its zones. At start
+// the only candidates are the first sessions, and a mesh inside [Dlo, Dhi]
+// is otherwise never changed, so without this the strategy would shape
+// only the first grafts. Once per heartbeat per topic it swaps at most one
+// cross-zone mesh peer for a graftable local one (GRAFT the local peer,
+// PRUNE the other with PX and the usual backoff):
+//   - PreferLocal: while the mesh holds more than RemoteMeshPeers + 1
+//     peers of other zones;
+//   - HubAndSpoke: while the mesh holds more than two peers of one other
+//     zone (one of them).
+//
+// The peer leaving is never one of the Dscore best by score, nor an
+// outbound peer the mesh needs for Dout: the score rules keep priority.
+// The margin of one over the quota (two per zone) leaves alone the
+// cross-zone links other nodes made to fill their own quotas, so a mesh
+// that is good enough does not churn.
+//
+// PreferFast has no such step: measured in the simulator, swapping slow
+// mesh peers for fast ones under the Dscore rule shrank meshes (the fast
+// peers everyone wants answer GRAFT with PRUNE when full) and raised
+// latency, so its meshes keep their first choices and what the prune
+// above Dhi keeps.
+func (r *Router) improveMesh(now time.Time, t *topicState) {
+	if (r.prefs.Strategy != mesh.PreferLocal && r.prefs.Strategy != mesh.HubAndSpoke) || t.mesh.Len() < r.p.Dlo {
+		return
+	}
+	c := r.cands[:0]
+	remote := 0
+	perZone := r.zoneCount
+	clear(perZone)
+	for _, p := range t.mesh.Slice() {
+		ps := r.peers[p]
+		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone})
+		if !r.prefs.Local(ps.opts.Zone) {
+			remote++
+			perZone[ps.opts.Zone]++
+		}
+	}
+	r.cands = c
+	if r.prefs.Strategy == mesh.PreferLocal && remote <= r.p.RemoteMeshPeers+1 {
+		return
+	}
+	// The Dscore best by score (ties: ID order) stay; so does every
+	// outbound peer while the mesh has no more than Dout of them.
+	slices.SortStableFunc(c, func(a, b mesh.Candidate) int { return cmp.Compare(b.Score, a.Score) })
+	out := 0
+	for _, x := range c {
+		if x.Outbound {
+			out++
+		}
+	}
+	victim := -1
+	for i := min(r.p.Dscore, len(c)); i < len(c); i++ {
+		x := c[i]
+		if r.prefs.Local(x.Zone) || (x.Outbound && out <= r.p.Dout) {
+			continue
+		}
+		if r.prefs.Strategy == mesh.PreferLocal || perZone[x.Zone] > 2 {
+			victim = i
+			break
+		}
+	}
+	if victim < 0 {
+		return
+	}
+	var local []peer.ID
+	for _, p := range t.peers.Slice() {
+		if r.prefs.Local(r.peers[p].opts.Zone) && r.graftable(now, t, p) {
+			local = append(local, p)
+		}
+	}
+	if len(local) == 0 {
+		return
+	}
+	r.stats.StrategySwaps++
+	r.graft(now, t, local[r.rng.IntN(len(local))])
+	r.prune(now, t, c[victim].ID, true, r.p.PruneBackoff)
 }
