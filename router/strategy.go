@@ -48,20 +48,20 @@ func (r *Router) placements(dst []mesh.Placed, ids []peer.ID) []mesh.Placed {
 // fillZones applies the zone quotas inside [Dlo, Dhi]: the heartbeat
 // grafts below Dlo pick by the strategy, but a mesh at or above Dlo may
 // still lack the zones the strategy wants, for example after remote peers
-// pruned us. It grafts, while the mesh has fewer than Dhi peers, from the
-// graftable topic peers (the score rules as for every graft):
+// pruned us. It grafts from the graftable topic peers (the score rules as
+// for every graft):
 //   - PreferLocal: one peer of another zone per heartbeat while the mesh
 //     (counting the peers that grafted us) has fewer than RemoteMeshPeers
 //     of them, so that a topic never splits along zone lines;
 //   - HubAndSpoke: one peer of each other zone of the topic's peers that
 //     the mesh lacks.
 //
-// Other strategies have no quotas.
+// Other strategies have no quotas. A mesh at Dhi (local peers that
+// grafted us fill it) still takes one such graft: the next heartbeat's
+// prune back to D keeps the quota's peers (Prefs.SelectKeep), so that a
+// full mesh cannot leave a node cut off from other zones.
 func (r *Router) fillZones(now time.Time, t *topicState) {
-	room := r.p.Dhi - t.mesh.Len()
-	if room <= 0 {
-		return
-	}
+	room := max(r.p.Dhi-t.mesh.Len(), 1)
 	var c []peer.ID
 	k := 0
 	switch r.prefs.Strategy {

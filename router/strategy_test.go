@@ -270,7 +270,8 @@ func TestStrategyZoneQuotas(t *testing.T) {
 
 // TestPreferLocalQuotaRefills: a remote mesh peer that prunes us is
 // replaced by another remote one at the next heartbeat (not by itself,
-// in backoff); a mesh at Dhi grafts nothing, staying ≤ Dhi.
+// in backoff); a mesh at Dhi still grafts one, and the prune to D keeps
+// it.
 func TestPreferLocalQuotaRefills(t *testing.T) {
 	spots := []spot{
 		{zone: "a", graft: true}, {zone: "a", graft: true}, {zone: "a", graft: true},
@@ -290,7 +291,8 @@ func TestPreferLocalQuotaRefills(t *testing.T) {
 		t.Fatalf("mesh %v: want peer 5 replaced by 7 or 8", got)
 	}
 
-	// Twelve local peers fill the mesh to Dhi: no remote graft beyond it.
+	// Twelve local peers fill the mesh to Dhi: the remote peer is grafted
+	// all the same, and the next heartbeat's prune to D keeps it.
 	full := make([]spot, 12, 13)
 	for i := range full {
 		full[i] = spot{zone: "a", graft: true}
@@ -298,9 +300,13 @@ func TestPreferLocalQuotaRefills(t *testing.T) {
 	full = append(full, spot{zone: "b"})
 	e = strategyEnv(t, PreferLocal, 1, nil)
 	e.place(full)
-	e.heartbeats(2)
-	if got := e.meshOf("t"); !slices.Equal(got, span(1, 12)) {
-		t.Fatalf("mesh %v: want the 12 local peers, at Dhi", got)
+	e.heartbeat()
+	if got := e.meshOf("t"); len(got) != 13 || !slices.Contains(got, 13) {
+		t.Fatalf("mesh %v: want the 12 local peers and 13", got)
+	}
+	e.heartbeat()
+	if got := e.meshOf("t"); len(got) != 6 || !slices.Contains(got, 13) {
+		t.Fatalf("mesh %v: want D=6 peers, 13 among them", got)
 	}
 }
 
@@ -552,6 +558,67 @@ func TestSendOrderRebuilds(t *testing.T) {
 			st.do()
 			if moved := e.r.placeEpoch != before; moved != (st.moved && s != Uniform) {
 				t.Fatalf("%v step %d: orders made stale: %v", s, k, moved)
+			}
+		}
+	}
+}
+
+// TestZoneStrategySwaps: a mesh that formed across zones (every peer
+// grafted us) swaps one excess cross-zone peer per heartbeat for a
+// graftable local one until PreferLocal's quota + 1 (RemoteMeshPeers is
+// 2) or HubAndSpoke's two per zone is reached. The best-scoring remote
+// peers (Dscore = 4) and the outbound one needed for Dout (2) never leave;
+// a negative or backed-off local peer is never grafted. Uniform and
+// PreferFast swap nothing.
+func TestZoneStrategySwaps(t *testing.T) {
+	spots := []spot{
+		// Remote mesh peers: 1-4 score best, 5 is outbound, 6-8 may go.
+		{zone: "b", graft: true, score: 5}, {zone: "b", graft: true, score: 5},
+		{zone: "b", graft: true, score: 5}, {zone: "c", graft: true, score: 5},
+		{zone: "b", graft: true, out: true}, {zone: "b", graft: true}, {zone: "c", graft: true},
+		{zone: "b", graft: true},
+		// Local candidates; 11 is negative, 12 in backoff.
+		{zone: "a"}, {zone: "a"}, {zone: "a", score: -1}, {zone: "a", backoff: true},
+	}
+	stays := span(1, 5)
+	tests := []struct {
+		s Strategy
+		// swaps wanted after 1, 2 and 3 heartbeats (local peers in the mesh)
+		local [3]int
+	}{
+		{Uniform, [3]int{0, 0, 0}},
+		{PreferFast, [3]int{0, 0, 0}},
+		// 8 remote > quota 2 + 1: swap until 3 remote remain or nothing is
+		// movable or no local candidate is left (9 and 10 only).
+		{PreferLocal, [3]int{1, 2, 2}},
+		// Zone b has 6: swap its movable ones (6, 8) until two local
+		// candidates are used.
+		{HubAndSpoke, [3]int{1, 2, 2}},
+	}
+	for _, tc := range tests {
+		for seed := range uint64(8) {
+			e := strategyEnv(t, tc.s, seed, func(c *Config) { c.Params.Dout = 1 })
+			e.place(spots)
+			for hb, want := range tc.local {
+				e.heartbeat()
+				got := e.meshOf("t")
+				if n := countIn(got, 9, 10); n != want {
+					t.Fatalf("%v seed %d heartbeat %d: mesh %v has %d local peers, want %d", tc.s, seed, hb+1, got, n, want)
+				}
+				if len(got) != len(spots)-4 {
+					t.Fatalf("%v seed %d heartbeat %d: mesh %v, want its size kept at %d", tc.s, seed, hb+1, got, len(spots)-4)
+				}
+				for _, i := range stays {
+					if !slices.Contains(got, i) {
+						t.Fatalf("%v seed %d heartbeat %d: mesh %v lost %d (best score or needed outbound)", tc.s, seed, hb+1, got, i)
+					}
+				}
+				if slices.Contains(got, 11) || slices.Contains(got, 12) {
+					t.Fatalf("%v seed %d: mesh %v took an ineligible local peer", tc.s, seed, got)
+				}
+			}
+			if got, want := e.r.Stats().StrategySwaps, uint64(tc.local[2]); got != want {
+				t.Fatalf("%v seed %d: StrategySwaps %d, want %d", tc.s, seed, got, want)
 			}
 		}
 	}
