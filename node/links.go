@@ -223,7 +223,7 @@ func (n *Node) actPeering(now time.Time, out *peering.Output) {
 		n.startDial(dialPeer, t)
 	}
 	for _, d := range out.Disconnects {
-		if d.Reason != "trim" { // trims are peering's Stats.Trims
+		if d.Reason != "trim" && d.Reason != "slow" { // peering's Stats.Trims and SlowTrims
 			n.counts.shed++
 		}
 		n.log.Debug("disconnecting", "peer", d.ID.Short(), "reason", d.Reason, "detail", d.Detail)

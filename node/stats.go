@@ -129,6 +129,9 @@ type Stats struct {
 	// connected; Refused counts sessions ended at once because the peer
 	// was disconnected less than DisconnectBackoff ago.
 	Trimmed, Refused uint64
+	// SlowTrimmed counts sessions PreferFast closed for being slow, and
+	// Explored its exploring dials beyond PeersLow (Gossip.Strategy).
+	SlowTrimmed, Explored uint64
 	// Sessions is the number of transport sessions: the peers, and the
 	// membership-only sessions of recent probes. IdleEnded counts
 	// membership-only sessions ended for lack of traffic.
@@ -218,6 +221,7 @@ func (n *Node) fillStats(s *Stats) {
 	s.Shed = n.counts.shed
 	pst := n.pm.Stats()
 	s.Trimmed, s.Refused = pst.Trims, pst.Refused
+	s.SlowTrimmed, s.Explored = pst.SlowTrims, pst.Explores
 	s.Sessions, s.IdleEnded = len(n.sessions), n.counts.idleEnded
 	s.Members = n.mem.StateCounts()
 	s.Membership, s.MembershipBytesIn = n.mem.Stats(), n.counts.memBytesIn

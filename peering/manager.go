@@ -61,6 +61,13 @@ type Manager struct {
 	shown    time.Time // out.Deadline as of the last Advance
 	stats    Stats
 	scratch  []*entry
+
+	// PreferFast's sampling (explore.go).
+	nextExplore time.Time
+	exploreGap  int     // rounds until the next exploring dial
+	explored    peer.ID // the last exploring dial's peer
+	shareKey    uint64
+	rtts        []time.Duration
 }
 
 // New returns a Manager with no candidates, or an error wrapping ErrConfig.
@@ -70,12 +77,17 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Manager{
+	m := &Manager{
 		cfg:      cfg,
 		tab:      newTable(cfg.MaxCandidates),
 		sessions: map[peer.ID]*session{},
 		bans:     map[peer.ID]ban{},
-	}, nil
+	}
+	if cfg.Prefs.Strategy == mesh.PreferFast {
+		// Drawn only here, so that the other strategies use Rand as before.
+		m.shareKey = cfg.Rand.Uint64()
+	}
+	return m, nil
 }
 
 // AddSeed adds a Config.Bootstrap entry: dialled at the next Tick,

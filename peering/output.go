@@ -69,6 +69,8 @@ type Stats struct {
 	Desperate    uint64 // seed dials of desperate mode (also in DialsStarted)
 	Bans         uint64 // Ban calls that took effect
 	Trims        uint64 // peers disconnected above High
+	SlowTrims    uint64 // PreferFast: slow sessions closed above Low
+	Explores     uint64 // PreferFast: exploring dials beyond Low
 	Refused      uint64 // banned peers refused at Connected
 	Evicted      uint64 // learnt candidates evicted to make room
 	Dropped      uint64 // exchange offers dropped: the table was full of members and verified records

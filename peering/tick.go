@@ -16,6 +16,7 @@ import (
 func (m *Manager) Tick(now time.Time, v View) {
 	m.expire(now)
 	m.trim(now, v)
+	m.trimSlow(now, v)
 	wake := m.dial(now, v)
 	m.schedule(now, wake)
 }
@@ -93,6 +94,10 @@ func (m *Manager) dial(now time.Time, v View) (wake time.Time) {
 			want--
 		}
 	}
+	exploring := false
+	if want <= 0 && m.exploreWant(now, live) == 1 {
+		want, exploring = 1, true
+	}
 	var direct, seeds, pool []*entry
 	m.scratch = m.tab.all(m.scratch[:0])
 	for _, e := range m.scratch {
@@ -129,6 +134,9 @@ func (m *Manager) dial(now time.Time, v View) (wake time.Time) {
 	slices.SortFunc(pool, func(a, b *entry) int { return compareTargets(a.target, b.target) })
 	for _, e := range m.pickDials(v, pool, want) {
 		m.startDial(now, e)
+		if exploring {
+			m.explored = e.target.ID
+		}
 	}
 	if live == 0 && len(m.dialing) == 0 {
 		m.desperate(now)

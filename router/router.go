@@ -82,6 +82,8 @@ type Router struct {
 	decoded rpc.RPC
 	cands   []mesh.Candidate
 	// zoneCount is improveMesh's scratch: mesh peers per other zone.
+	// shareKey keys PreferFast's random share (inRandomShare).
+	shareKey  uint64
 	zoneCount map[string]int
 	pubBuf    []*peerState // publishPeers' result
 	broken    []mesh.Broken
@@ -194,6 +196,7 @@ func New(cfg Config) (*Router, error) {
 	seed := sha256.Sum256(binary.BigEndian.AppendUint64(nil, r.rng.Uint64()))
 	r.seqno = binary.BigEndian.Uint64(seed[:8]) >> 1
 	r.seen = mesh.NewSeen(cfg.Params.SeenTTL, cfg.Params.HeartbeatInterval, maxSeen, binary.BigEndian.Uint64(seed[8:16]))
+	r.shareKey = binary.BigEndian.Uint64(seed[16:24])
 	return r, nil
 }
 

@@ -2,6 +2,7 @@ package router
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"time"
 
@@ -167,31 +168,30 @@ func rttMoved(old, rtt time.Duration) bool {
 	return d*8 > old || -d*8 > old
 }
 
-// improveMesh lets a zone strategy's mesh that formed before the
-// strategy had anything to choose from drift toward its zones. At start
-// the only candidates are the first sessions, and a mesh inside [Dlo, Dhi]
-// is otherwise never changed, so without this the strategy would shape
-// only the first grafts. Once per heartbeat per topic it swaps at most one
-// cross-zone mesh peer for a graftable local one (GRAFT the local peer,
-// PRUNE the other with PX and the usual backoff):
+// improveMesh lets a mesh that formed before the strategy had anything
+// to choose from drift toward what the strategy prefers. At start the
+// only candidates are the first sessions, and a mesh inside [Dlo, Dhi] is
+// otherwise never changed, so without this a strategy would shape only
+// the first grafts. Once per heartbeat per topic it swaps at most one mesh
+// peer for a clearly better graftable one (GRAFT it, PRUNE the other with
+// PX and the usual backoff):
 //   - PreferLocal: while the mesh holds more than RemoteMeshPeers + 1
-//     peers of other zones;
+//     peers of other zones, a local peer takes the place of one of them;
 //   - HubAndSpoke: while the mesh holds more than two peers of one other
-//     zone (one of them).
+//     zone, a local peer takes the place of one of them;
+//   - PreferFast: the fastest graftable peer takes the place of the
+//     slowest mesh peer when its RTT is under ¾ of that peer's. Mesh
+//     peers in the random share (a seeded draw per peer, RandomMeshShare
+//     of them) are never swapped out, so that peers answering fastest
+//     cannot displace every slower honest peer.
 //
 // The peer leaving is never one of the Dscore best by score, nor an
 // outbound peer the mesh needs for Dout: the score rules keep priority.
-// The margin of one over the quota (two per zone) leaves alone the
-// cross-zone links other nodes made to fill their own quotas, so a mesh
-// that is good enough does not churn.
-//
-// PreferFast has no such step: measured in the simulator, swapping slow
-// mesh peers for fast ones under the Dscore rule shrank meshes (the fast
-// peers everyone wants answer GRAFT with PRUNE when full) and raised
-// latency, so its meshes keep their first choices and what the prune
-// above Dhi keeps.
+// The margins (one over the quota, two per zone, ¾ of the RTT) leave alone
+// the cross-zone links other nodes made to fill their own quotas and
+// meshes that are good enough, so that meshes settle instead of churning.
 func (r *Router) improveMesh(now time.Time, t *topicState) {
-	if (r.prefs.Strategy != mesh.PreferLocal && r.prefs.Strategy != mesh.HubAndSpoke) || t.mesh.Len() < r.p.Dlo {
+	if r.prefs.Strategy == mesh.Uniform || t.mesh.Len() < r.p.Dlo {
 		return
 	}
 	c := r.cands[:0]
@@ -200,7 +200,7 @@ func (r *Router) improveMesh(now time.Time, t *topicState) {
 	clear(perZone)
 	for _, p := range t.mesh.Slice() {
 		ps := r.peers[p]
-		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone})
+		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone, RTT: ps.rtt})
 		if !r.prefs.Local(ps.opts.Zone) {
 			remote++
 			perZone[ps.opts.Zone]++
@@ -222,27 +222,66 @@ func (r *Router) improveMesh(now time.Time, t *topicState) {
 	victim := -1
 	for i := min(r.p.Dscore, len(c)); i < len(c); i++ {
 		x := c[i]
-		if r.prefs.Local(x.Zone) || (x.Outbound && out <= r.p.Dout) {
+		if x.Outbound && out <= r.p.Dout {
 			continue
 		}
-		if r.prefs.Strategy == mesh.PreferLocal || perZone[x.Zone] > 2 {
-			victim = i
-			break
+		switch r.prefs.Strategy {
+		case mesh.PreferFast:
+			if x.RTT > 0 && !r.inRandomShare(x.ID) && (victim < 0 || x.RTT > c[victim].RTT) {
+				victim = i
+			}
+		case mesh.PreferLocal:
+			if victim < 0 && !r.prefs.Local(x.Zone) {
+				victim = i
+			}
+		case mesh.HubAndSpoke:
+			if victim < 0 && !r.prefs.Local(x.Zone) && perZone[x.Zone] > 2 {
+				victim = i
+			}
 		}
 	}
 	if victim < 0 {
 		return
 	}
-	var local []peer.ID
+	var better []peer.ID
+	var best *peerState
 	for _, p := range t.peers.Slice() {
-		if r.prefs.Local(r.peers[p].opts.Zone) && r.graftable(now, t, p) {
-			local = append(local, p)
+		ps := r.peers[p]
+		if r.prefs.Strategy == mesh.PreferFast {
+			if ps.rtt > 0 && ps.rtt < c[victim].RTT*3/4 && (best == nil || ps.rtt < best.rtt) && r.graftable(now, t, p) {
+				best = ps
+			}
+		} else if r.prefs.Local(ps.opts.Zone) && r.graftable(now, t, p) {
+			better = append(better, p)
 		}
 	}
-	if len(local) == 0 {
+	if len(better) > 0 {
+		best = r.peers[better[r.rng.IntN(len(better))]]
+	}
+	if best == nil {
 		return
 	}
 	r.stats.StrategySwaps++
-	r.graft(now, t, local[r.rng.IntN(len(local))])
+	r.graft(now, t, best.id)
 	r.prune(now, t, c[victim].ID, true, r.p.PruneBackoff)
+}
+
+// inRandomShare reports whether p is in PreferFast's random share: a
+// draw keyed by a secret of this router, so that the share is stable for
+// a peer and no one else can tell which peers are in it.
+func (r *Router) inRandomShare(p peer.ID) bool {
+	h := r.shareKey
+	for i := 0; i < len(p); i += 8 {
+		h = splitmix64(h ^ binary.LittleEndian.Uint64(p[i:]))
+	}
+	return float64(h>>11)/(1<<53) < r.p.RandomMeshShare
+}
+
+// splitmix64 is a 64-bit mixing function (Steele et al., "Fast splittable
+// pseudorandom number generators").
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

@@ -332,7 +332,8 @@ func TestStrategyOpportunisticGraft(t *testing.T) {
 	}
 	for _, tc := range tests {
 		for seed := range uint64(8) {
-			e := strategyEnv(t, tc.s, seed, func(c *Config) { c.Params.OpportunisticGraftTicks = 1 })
+			// Dscore = D keeps the mesh: no PreferFast swap.
+			e := strategyEnv(t, tc.s, seed, func(c *Config) { c.Params.OpportunisticGraftTicks, c.Params.Dscore = 1, 6 })
 			e.place(spots)
 			e.heartbeat()
 			var added []int
@@ -385,7 +386,8 @@ func TestStrategyGossipTargets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		for seed := range uint64(8) {
-			e := strategyEnv(t, tc.s, seed, func(c *Config) { c.Params.Dlazy = 3 })
+			// Dscore = D keeps the mesh: no PreferFast swap.
+			e := strategyEnv(t, tc.s, seed, func(c *Config) { c.Params.Dlazy, c.Params.Dscore = 3, 6 })
 			e.place(spots)
 			e.rpcFrom(1, pub(msg("t", 1, 8)))
 			e.heartbeat()
@@ -619,6 +621,45 @@ func TestZoneStrategySwaps(t *testing.T) {
 			}
 			if got, want := e.r.Stats().StrategySwaps, uint64(tc.local[2]); got != want {
 				t.Fatalf("%v seed %d: StrategySwaps %d, want %d", tc.s, seed, got, want)
+			}
+		}
+	}
+}
+
+// TestPreferFastSwaps: the slowest mesh peer outside the Dscore best (1-4)
+// is swapped for the fastest graftable peer when that one's RTT is under
+// ¾ of its own, one per heartbeat: 6 for 8, then 5 for 9; then 7 (100 ms)
+// stays, as 10 (160 ms) is not faster. 11 (negative) and 12 (backoff),
+// the fastest, are never grafted. With the whole mesh in the random share
+// nothing is swapped.
+func TestPreferFastSwaps(t *testing.T) {
+	spots := []spot{
+		{rtt: 300, score: 5, graft: true}, {rtt: 300, score: 5, graft: true}, {rtt: 300, score: 5, graft: true}, {rtt: 300, score: 5, graft: true},
+		{rtt: 200, graft: true}, {rtt: 250, graft: true}, {rtt: 100, graft: true},
+		{rtt: 10}, {rtt: 20}, {rtt: 160}, {rtt: 5, score: -1}, {rtt: 1, backoff: true},
+	}
+	for _, zone := range []string{"a", "b"} { // zones do not matter to PreferFast
+		for i := range spots {
+			spots[i].zone = zone
+		}
+		for seed := range uint64(4) {
+			e := strategyEnv(t, PreferFast, seed, nil)
+			e.place(spots)
+			for hb, want := range [][]int{{1, 2, 3, 4, 5, 7, 8}, {1, 2, 3, 4, 7, 8, 9}, {1, 2, 3, 4, 7, 8, 9}} {
+				e.heartbeat()
+				if got := e.meshOf("t"); !slices.Equal(got, want) {
+					t.Fatalf("seed %d heartbeat %d: mesh %v, want %v", seed, hb+1, got, want)
+				}
+			}
+			if n := e.r.Stats().StrategySwaps; n != 2 {
+				t.Fatalf("seed %d: StrategySwaps %d, want 2", seed, n)
+			}
+
+			e = strategyEnv(t, PreferFast, seed, func(c *Config) { c.Params.RandomMeshShare = 1 })
+			e.place(spots)
+			e.heartbeats(3)
+			if got := e.meshOf("t"); !slices.Equal(got, span(1, 7)) {
+				t.Fatalf("seed %d: mesh %v changed with the whole mesh in the random share", seed, got)
 			}
 		}
 	}

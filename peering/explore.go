@@ -1,0 +1,122 @@
+package peering
+
+import (
+	"encoding/binary"
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/mesh"
+	"github.com/gwyh/gwyh/peer"
+)
+
+// PreferFast's keeps. A candidate's RTT is unknown until a session with
+// it is up, so choosing dials by RTT is impossible; instead a PreferFast
+// Manager samples and keeps. When it has at least Low and fewer than
+// min(2 × Low, High) peers and nothing in flight, it dials one more
+// candidate at random (an exploring dial), at most every exploreRounds
+// maintenance rounds; the gap doubles, up to maxExploreRounds, each time
+// the previous exploring dial did not last (it failed, or its peer was
+// closed as slow), and returns to exploreRounds when it did, so that a
+// node whose sessions are already the fastest it can find stops spending
+// handshakes. And every round in which it has more than Low peers it
+// closes its slowest session when that session is
+//   - outbound (our own choice: an inbound session is the other node's,
+//     and over a symmetric link it is as slow for that node, which trims
+//     it itself if it runs PreferFast),
+//   - not in any mesh (View.Protected), not a direct peer,
+//   - measured and slower than the median of the measured sessions,
+//   - not in the random share (Prefs.RandomShare of the peers, by a draw
+//     keyed by a secret of this Manager), so that peers answering fastest
+//     cannot push every slower honest peer out.
+//
+// So sessions stay between Low and High, and drift toward the fastest of
+// the peers sampled, one dial and one close at most per exploreRounds and
+// per round. The router's PreferFast swaps its slow mesh peers out,
+// which leaves them unprotected here.
+
+// exploreRounds and maxExploreRounds bound the maintenance rounds between
+// exploring dials.
+const (
+	exploreRounds    = 2
+	maxExploreRounds = 64
+)
+
+// exploreWant returns 1 when PreferFast should make an exploring dial now,
+// and schedules the next one.
+func (m *Manager) exploreWant(now time.Time, live int) int {
+	if m.cfg.Prefs.Strategy != mesh.PreferFast || live < m.cfg.Low || live >= min(2*m.cfg.Low, m.cfg.High) ||
+		len(m.dialing) > 0 || now.Before(m.nextExplore) {
+		return 0
+	}
+	switch _, up := m.sessions[m.explored]; {
+	case m.explored.IsZero() || up:
+		m.exploreGap = exploreRounds
+	default:
+		m.exploreGap = min(m.exploreGap+exploreRounds, maxExploreRounds)
+	}
+	m.nextExplore = now.Add(time.Duration(m.exploreGap) * m.cfg.Interval)
+	m.stats.Explores++
+	return 1
+}
+
+// trimSlow closes PreferFast's slowest eligible session while more than
+// Low are live (see above); v may be nil (then nothing is known of RTTs).
+func (m *Manager) trimSlow(now time.Time, v View) {
+	if m.cfg.Prefs.Strategy != mesh.PreferFast || v == nil || m.live() <= m.cfg.Low {
+		return
+	}
+	rtts := m.rtts[:0]
+	var victim peer.ID
+	var slowest time.Duration
+	for id, s := range m.sessions {
+		if s.closing {
+			continue
+		}
+		rtt := v.Placement(id).RTT
+		if rtt <= 0 {
+			continue
+		}
+		rtts = append(rtts, rtt)
+		if !s.outbound || rtt <= slowest || v.Protected(id) || m.inRandomShare(id) {
+			continue
+		}
+		if e := m.tab.byID(id); e != nil && e.src == SourceDirect {
+			continue
+		}
+		victim, slowest = id, rtt
+	}
+	m.rtts = rtts
+	if slowest == 0 || slowest <= median(rtts) {
+		return
+	}
+	m.stats.SlowTrims++
+	m.keepOut(now, victim, "slow", slowest.String())
+}
+
+// median returns the upper median of d, which it sorts.
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// inRandomShare reports whether id is in PreferFast's random share of
+// sessions, never closed for being slow.
+func (m *Manager) inRandomShare(id peer.ID) bool {
+	h := m.shareKey
+	for i := 0; i < len(id); i += 8 {
+		h = splitmix64(h ^ binary.LittleEndian.Uint64(id[i:]))
+	}
+	return float64(h>>11)/(1<<53) < m.cfg.Prefs.RandomShare
+}
+
+// splitmix64 is a 64-bit mixing function (Steele et al., "Fast splittable
+// pseudorandom number generators").
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
