@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/sim"
@@ -39,6 +40,7 @@ type simFlags struct {
 	strategy string
 	near     bool
 	zones    bool
+	warm     float64
 	// strategies are the parsed -strategy: none for the scenario's own,
 	// one, or several to compare side by side.
 	strategies []mesh.Strategy
@@ -65,6 +67,7 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
 	fs.StringVar(&f.strategy, "strategy", "", "mesh strategy of the honest nodes: uniform, preferlocal, hubandspoke or preferfast (default: the scenario's, uniform); a comma-separated `list` or all runs the scenario once per strategy (same seed, -parallel at once) and prints one table")
 	fs.BoolVar(&f.near, "attackers-near", false, "attackers sit in their victims' zone and answer fastest (0.5 ms links)")
+	fs.Float64Var(&f.warm, "warm", 0, "background messages per second from 1 s until the measured traffic starts, so that scores (P3 mesh deliveries) see traffic before the measurement; 0: the scenario's own")
 	fs.BoolVar(&f.zones, "zones", false, "run the scenario over five cloud regions (the zones scenario's latencies) instead of its own latency model")
 	if code := parseFlags(fs, args, `usage: gwyh sim [flags]
 
@@ -92,6 +95,9 @@ flags:
 		return f, 2
 	case f.scoring != "default" && f.scoring != "on" && f.scoring != "off":
 		fmt.Fprintf(stderr, "gwyh sim: -scoring %q: want default, on or off\n", f.scoring)
+		return f, 2
+	case f.warm < 0:
+		fmt.Fprintf(stderr, "gwyh sim: -warm %v: want ≥ 0 messages per second\n", f.warm)
 		return f, 2
 	}
 	var err error
@@ -143,6 +149,9 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	sc = sc.WithNodes(f.nodes)
 	if f.messages > 0 {
 		sc.Traffic.Messages = f.messages
+	}
+	if f.warm > 0 {
+		sc.Traffic.WarmRate, sc.Traffic.WarmStart = f.warm, time.Second
 	}
 	sc.Sign = sc.Sign || f.sign == "strict"
 	if f.zones {

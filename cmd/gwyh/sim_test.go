@@ -177,10 +177,33 @@ func TestSimStrategyBadFlags(t *testing.T) {
 		{"-strategy", "all", "-table"},
 		{"-strategy", "all", "-plot", "x.svg"},
 		{"-scenario", "baseline", "-attackers-near"},
+		{"-warm", "-1"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runSim(append(args, "-q", "-nodes", "5"), &out, &errb); code != 2 || !strings.HasPrefix(errb.String(), "gwyh sim: ") {
 			t.Errorf("%v: exit %d, %q; want 2 and a message", args, code, errb.String())
 		}
+	}
+}
+
+// TestSimWarm: -warm publishes background messages before the measured
+// ones, so that the run publishes more than it measures.
+func TestSimWarm(t *testing.T) {
+	published := func(args ...string) int {
+		var out, errb bytes.Buffer
+		if code := runSim(append([]string{"-q", "-json", "-nodes", "20", "-messages", "5"}, args...), &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		var r struct{ Messages, Published int }
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Messages != 5 {
+			t.Fatalf("%v: %d measured messages, want 5", args, r.Messages)
+		}
+		return r.Published
+	}
+	if without, with := published(), published("-warm", "2"); with <= without {
+		t.Fatalf("published %d with -warm 2, %d without: want more", with, without)
 	}
 }
