@@ -14,8 +14,8 @@ import (
 // Manager samples and keeps. When it has at least Low and fewer than
 // min(2 × Low, High) peers and nothing in flight, it dials one more
 // candidate at random (an exploring dial), at most every exploreRounds
-// maintenance rounds; the gap doubles, up to maxExploreRounds, each time
-// the previous exploring dial did not last (it failed, or its peer was
+// maintenance rounds; the gap grows by one round, up to maxExploreRounds,
+// each time the previous exploring dial did not last (it failed, or its peer was
 // closed as slow), and returns to exploreRounds when it did, so that a
 // node whose sessions are already the fastest it can find stops spending
 // handshakes. And every round in which it has more than Low peers it
@@ -30,14 +30,13 @@ import (
 //     cannot push every slower honest peer out.
 //
 // So sessions stay between Low and High, and drift toward the fastest of
-// the peers sampled, one dial and one close at most per exploreRounds and
-// per round. The router's PreferFast swaps its slow mesh peers out,
+// the peers sampled, at most one exploring dial and one close per round. The router's PreferFast swaps its slow mesh peers out,
 // which leaves them unprotected here.
 
 // exploreRounds and maxExploreRounds bound the maintenance rounds between
 // exploring dials.
 const (
-	exploreRounds    = 2
+	exploreRounds    = 1
 	maxExploreRounds = 64
 )
 

@@ -56,7 +56,7 @@ func TestPreferFastExplores(t *testing.T) {
 	if len(out.Dials) != 1 {
 		t.Fatalf("after %d rounds: dials %v, want the next exploring dial", exploreRounds, out.Dials)
 	}
-	// That one failed too: the gap grew to 2 × exploreRounds.
+	// That one failed too: the gap grew by a round.
 	e.m.DialFailed(e.now, out.Dials[0].Target)
 	e.advance(time.Duration(exploreRounds) * time.Second)
 	if out := e.tick(v); len(out.Dials) != 0 {
