@@ -24,13 +24,15 @@ func (r *Router) maintainMesh(now time.Time, t *topicState) {
 			r.graft(now, t, p)
 		}
 	}
+	// The zone quotas graft before the prune above Dhi, which keeps the
+	// quota's peers, so that the mesh ends within Dhi (+ Dout).
+	r.fillZones(now, t)
 	if t.mesh.Len() > r.p.Dhi {
 		r.pruneOversubscribed(now, t)
 	}
 	if t.mesh.Len() >= r.p.Dlo {
 		r.fillOutbound(now, t)
 	}
-	r.fillZones(now, t)
 	r.improveMesh(now, t)
 	if r.heartbeats%uint64(r.p.OpportunisticGraftTicks) == 0 && t.mesh.Len() > 1 {
 		r.opportunisticGraft(now, t)

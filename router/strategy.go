@@ -28,14 +28,32 @@ func (r *Router) pick(have, c []peer.ID, k int) []peer.ID {
 		}
 		return c
 	}
+	// With a Scorer, peers that earned a positive score come first: a
+	// strategy orders within a score class, so that fresh peers that are
+	// merely near or fast (attackers that placed themselves so) do not
+	// take places before peers that proved useful.
+	proven := 0
+	if r.scorer != nil {
+		for i, p := range c {
+			if r.score(p) > 0 {
+				c[proven], c[i] = c[i], c[proven]
+				proven++
+			}
+		}
+	}
 	hp := r.placements(r.placedHave[:0], have)
 	cp := r.placements(r.placedCands[:0], c)
-	picked := r.prefs.Pick(hp, cp, k, r.rng)
-	for i := range picked {
-		c[i] = picked[i].ID
+	n := 0
+	for _, part := range [2][]mesh.Placed{cp[:proven], cp[proven:]} {
+		picked := r.prefs.Pick(hp, part, k-n, r.rng)
+		for _, p := range picked {
+			c[n] = p.ID
+			n++
+		}
+		hp = append(hp, picked...)
 	}
 	r.placedHave, r.placedCands = hp[:0], cp[:0]
-	return c[:len(picked)]
+	return c[:n]
 }
 
 // placements appends the placements of ids to dst.
@@ -57,12 +75,20 @@ func (r *Router) placements(dst []mesh.Placed, ids []peer.ID) []mesh.Placed {
 //   - HubAndSpoke: one peer of each other zone of the topic's peers that
 //     the mesh lacks.
 //
-// Other strategies have no quotas. A mesh at Dhi (local peers that
-// grafted us fill it) still takes one such graft: the next heartbeat's
-// prune back to D keeps the quota's peers (Prefs.SelectKeep), so that a
-// full mesh cannot leave a node cut off from other zones.
+// Other strategies have no quotas. Under PreferLocal a mesh at Dhi (local
+// peers that grafted us fill it) still takes one such graft, and the
+// prune back to D that follows in the same heartbeat keeps the quota's
+// peers (Prefs.SelectKeep), so that a full mesh cannot cut a node off
+// from other zones. HubAndSpoke's zones are a preference, not a guard
+// against splitting: a full mesh takes none.
 func (r *Router) fillZones(now time.Time, t *topicState) {
-	room := max(r.p.Dhi-t.mesh.Len(), 1)
+	room := r.p.Dhi - t.mesh.Len()
+	if r.prefs.Strategy == mesh.PreferLocal {
+		room = max(room, 1)
+	}
+	if room <= 0 {
+		return
+	}
 	var c []peer.ID
 	k := 0
 	switch r.prefs.Strategy {
@@ -247,6 +273,12 @@ func (r *Router) improveMesh(now time.Time, t *topicState) {
 	var best *peerState
 	for _, p := range t.peers.Slice() {
 		ps := r.peers[p]
+		// Only a peer that earned a positive score is swapped in: a
+		// fresh peer that is merely near or fast may be an attacker
+		// placed so, and would push out a peer that proved useful.
+		if r.scorer != nil && r.score(p) <= 0 {
+			continue
+		}
 		if r.prefs.Strategy == mesh.PreferFast {
 			if ps.rtt > 0 && ps.rtt < c[victim].RTT*3/4 && (best == nil || ps.rtt < best.rtt) && r.graftable(now, t, p) {
 				best = ps

@@ -270,8 +270,8 @@ func TestStrategyZoneQuotas(t *testing.T) {
 
 // TestPreferLocalQuotaRefills: a remote mesh peer that prunes us is
 // replaced by another remote one at the next heartbeat (not by itself,
-// in backoff); a mesh at Dhi still grafts one, and the prune to D keeps
-// it.
+// in backoff); a mesh at Dhi still grafts one, and the prune to D in the
+// same heartbeat keeps it.
 func TestPreferLocalQuotaRefills(t *testing.T) {
 	spots := []spot{
 		{zone: "a", graft: true}, {zone: "a", graft: true}, {zone: "a", graft: true},
@@ -292,7 +292,7 @@ func TestPreferLocalQuotaRefills(t *testing.T) {
 	}
 
 	// Twelve local peers fill the mesh to Dhi: the remote peer is grafted
-	// all the same, and the next heartbeat's prune to D keeps it.
+	// all the same, and the prune to D keeps it.
 	full := make([]spot, 12, 13)
 	for i := range full {
 		full[i] = spot{zone: "a", graft: true}
@@ -300,10 +300,6 @@ func TestPreferLocalQuotaRefills(t *testing.T) {
 	full = append(full, spot{zone: "b"})
 	e = strategyEnv(t, PreferLocal, 1, nil)
 	e.place(full)
-	e.heartbeat()
-	if got := e.meshOf("t"); len(got) != 13 || !slices.Contains(got, 13) {
-		t.Fatalf("mesh %v: want the 12 local peers and 13", got)
-	}
 	e.heartbeat()
 	if got := e.meshOf("t"); len(got) != 6 || !slices.Contains(got, 13) {
 		t.Fatalf("mesh %v: want D=6 peers, 13 among them", got)
@@ -579,8 +575,10 @@ func TestZoneStrategySwaps(t *testing.T) {
 		{zone: "b", graft: true, score: 5}, {zone: "c", graft: true, score: 5},
 		{zone: "b", graft: true, out: true}, {zone: "b", graft: true}, {zone: "c", graft: true},
 		{zone: "b", graft: true},
-		// Local candidates; 11 is negative, 12 in backoff.
-		{zone: "a"}, {zone: "a"}, {zone: "a", score: -1}, {zone: "a", backoff: true},
+		// Local candidates; 11 is negative, 12 in backoff, 13 has not
+		// earned a positive score yet.
+		{zone: "a", score: 1}, {zone: "a", score: 1}, {zone: "a", score: -1}, {zone: "a", score: 1, backoff: true},
+		{zone: "a"},
 	}
 	stays := span(1, 5)
 	tests := []struct {
@@ -607,15 +605,15 @@ func TestZoneStrategySwaps(t *testing.T) {
 				if n := countIn(got, 9, 10); n != want {
 					t.Fatalf("%v seed %d heartbeat %d: mesh %v has %d local peers, want %d", tc.s, seed, hb+1, got, n, want)
 				}
-				if len(got) != len(spots)-4 {
-					t.Fatalf("%v seed %d heartbeat %d: mesh %v, want its size kept at %d", tc.s, seed, hb+1, got, len(spots)-4)
+				if len(got) != 8 {
+					t.Fatalf("%v seed %d heartbeat %d: mesh %v, want its size kept at 8", tc.s, seed, hb+1, got)
 				}
 				for _, i := range stays {
 					if !slices.Contains(got, i) {
 						t.Fatalf("%v seed %d heartbeat %d: mesh %v lost %d (best score or needed outbound)", tc.s, seed, hb+1, got, i)
 					}
 				}
-				if slices.Contains(got, 11) || slices.Contains(got, 12) {
+				if slices.Contains(got, 11) || slices.Contains(got, 12) || slices.Contains(got, 13) {
 					t.Fatalf("%v seed %d: mesh %v took an ineligible local peer", tc.s, seed, got)
 				}
 			}
@@ -629,14 +627,15 @@ func TestZoneStrategySwaps(t *testing.T) {
 // TestPreferFastSwaps: the slowest mesh peer outside the Dscore best (1-4)
 // is swapped for the fastest graftable peer when that one's RTT is under
 // ¾ of its own, one per heartbeat: 6 for 8, then 5 for 9; then 7 (100 ms)
-// stays, as 10 (160 ms) is not faster. 11 (negative) and 12 (backoff),
-// the fastest, are never grafted. With the whole mesh in the random share
-// nothing is swapped.
+// stays, as 10 (160 ms) is not faster. 11 (negative), 12 (backoff) and
+// 13 (not yet a positive score: a fast newcomer), the fastest, are never
+// grafted. With the whole mesh in the random share nothing is swapped.
 func TestPreferFastSwaps(t *testing.T) {
 	spots := []spot{
 		{rtt: 300, score: 5, graft: true}, {rtt: 300, score: 5, graft: true}, {rtt: 300, score: 5, graft: true}, {rtt: 300, score: 5, graft: true},
 		{rtt: 200, graft: true}, {rtt: 250, graft: true}, {rtt: 100, graft: true},
-		{rtt: 10}, {rtt: 20}, {rtt: 160}, {rtt: 5, score: -1}, {rtt: 1, backoff: true},
+		{rtt: 10, score: 1}, {rtt: 20, score: 1}, {rtt: 160, score: 1}, {rtt: 5, score: -1}, {rtt: 1, score: 1, backoff: true},
+		{rtt: 2},
 	}
 	for _, zone := range []string{"a", "b"} { // zones do not matter to PreferFast
 		for i := range spots {
@@ -660,6 +659,42 @@ func TestPreferFastSwaps(t *testing.T) {
 			e.heartbeats(3)
 			if got := e.meshOf("t"); !slices.Equal(got, span(1, 7)) {
 				t.Fatalf("seed %d: mesh %v changed with the whole mesh in the random share", seed, got)
+			}
+		}
+	}
+}
+
+// TestStrategyProvenFirst: a strategy orders within a score class. Peers
+// that earned a positive score are grafted before fresh ones that are
+// merely local or fast (attackers may place themselves so); the fresh
+// ones fill what is left, in the strategy's order. Uniform is unchanged.
+func TestStrategyProvenFirst(t *testing.T) {
+	fresh := []spot{{zone: "a", rtt: 1}, {zone: "a", rtt: 2}, {zone: "a", rtt: 3}}
+	slow := func(n int) []spot {
+		s := make([]spot, n)
+		for i := range s {
+			s[i] = spot{zone: "b", rtt: 200, score: 1}
+		}
+		return s
+	}
+	tests := []struct {
+		name  string
+		s     Strategy
+		spots []spot
+		want  chosen
+	}{
+		{"fast: six proven", PreferFast, append(slices.Clone(fresh), slow(6)...), chosen{n: 6, exact: span(4, 9)}},
+		{"fast: four proven, two fastest fresh", PreferFast, append(slices.Clone(fresh), slow(4)...), chosen{n: 6, exact: []int{1, 2, 4, 5, 6, 7}}},
+		{"local: six proven remote", PreferLocal, append(slices.Clone(fresh), slow(6)...), chosen{n: 6, exact: span(4, 9)}},
+		{"uniform: at random", Uniform, append(slices.Clone(fresh), slow(6)...), chosen{n: 6, from: span(1, 9)}},
+	}
+	for _, tc := range tests {
+		for seed := range uint64(8) {
+			e := strategyEnv(t, tc.s, seed, nil)
+			e.place(tc.spots)
+			e.heartbeat()
+			if err := tc.want.check(tc.spots, e.meshOf("t")); err != nil {
+				t.Fatalf("%s seed %d: %v", tc.name, seed, err)
 			}
 		}
 	}

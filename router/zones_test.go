@@ -73,7 +73,7 @@ type meshFigures struct {
 	edges, crossEdges int // undirected edges of the union of the meshes
 	components        int
 	minRemote         int // fewest cross-zone mesh peers of a router with remote topic peers
-	uncovered         int // routers whose mesh lacks another zone of their topic peers
+	uncovered         int // routers whose mesh, below Dhi, lacks another zone of their topic peers
 }
 
 func (nt *testNet) meshFigures(topic string) meshFigures {
@@ -108,8 +108,9 @@ func (nt *testNet) meshFigures(topic string) meshFigures {
 		if remoteTopic > 0 {
 			f.minRemote = min(f.minRemote, remote)
 		}
+		// A full mesh takes no HubAndSpoke graft (fillZones).
 		for z := range topicZones {
-			if !meshZones[z] {
+			if !meshZones[z] && len(r.Mesh(topic)) < DefaultParams().Dhi {
 				f.uncovered++
 				break
 			}
