@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -241,4 +242,26 @@ func sortByRank(cands []Placed, rank []int8) {
 		sorted[i] = cands[j]
 	}
 	copy(cands, sorted)
+}
+
+// InRandomShare reports whether id is in PreferFast's random share: a draw
+// of probability RandomShare per peer, keyed by key (a secret the caller
+// draws once from its seeded source), so that the share is stable for a
+// peer and no one else can tell which peers are in it. Peers in the share
+// are never dropped for being slow.
+func (p *Prefs) InRandomShare(key uint64, id peer.ID) bool {
+	h := key
+	for i := 0; i < len(id); i += 8 {
+		h = mix64(h ^ binary.LittleEndian.Uint64(id[i:]))
+	}
+	return float64(h>>11)/(1<<53) < p.RandomShare
+}
+
+// mix64 is the splitmix64 finaliser (Steele et al., "Fast splittable
+// pseudorandom number generators").
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

@@ -205,3 +205,35 @@ func TestPrefsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestInRandomShare: about RandomShare of the peers are in the share,
+// none at 0 and all at 1, and the set depends on the key.
+func TestInRandomShare(t *testing.T) {
+	count := func(share float64, key uint64) (n int, in []bool) {
+		p := Prefs{Strategy: PreferFast, RandomShare: share}
+		for i := range 1000 {
+			var id [32]byte
+			id[0], id[1], id[31] = byte(i), byte(i>>8), 7
+			ok := p.InRandomShare(key, id)
+			in = append(in, ok)
+			if ok {
+				n++
+			}
+		}
+		return n, in
+	}
+	if n, _ := count(0, 1); n != 0 {
+		t.Fatalf("share 0: %d in", n)
+	}
+	if n, _ := count(1, 1); n != 1000 {
+		t.Fatalf("share 1: %d of 1000 in", n)
+	}
+	n, a := count(1.0/3, 1)
+	if n < 280 || n > 390 {
+		t.Fatalf("share 1/3: %d of 1000 in", n)
+	}
+	_, b := count(1.0/3, 2)
+	if slices.Equal(a, b) {
+		t.Fatal("two keys drew the same share")
+	}
+}

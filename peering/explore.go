@@ -1,7 +1,6 @@
 package peering
 
 import (
-	"encoding/binary"
 	"slices"
 	"time"
 
@@ -76,7 +75,7 @@ func (m *Manager) trimSlow(now time.Time, v View) {
 			continue
 		}
 		rtts = append(rtts, rtt)
-		if !s.outbound || rtt <= slowest || v.Protected(id) || m.inRandomShare(id) {
+		if !s.outbound || rtt <= slowest || v.Protected(id) || m.cfg.Prefs.InRandomShare(m.shareKey, id) {
 			continue
 		}
 		if e := m.tab.byID(id); e != nil && e.src == SourceDirect {
@@ -99,23 +98,4 @@ func median(d []time.Duration) time.Duration {
 	}
 	slices.Sort(d)
 	return d[len(d)/2]
-}
-
-// inRandomShare reports whether id is in PreferFast's random share of
-// sessions, never closed for being slow.
-func (m *Manager) inRandomShare(id peer.ID) bool {
-	h := m.shareKey
-	for i := 0; i < len(id); i += 8 {
-		h = splitmix64(h ^ binary.LittleEndian.Uint64(id[i:]))
-	}
-	return float64(h>>11)/(1<<53) < m.cfg.Prefs.RandomShare
-}
-
-// splitmix64 is a 64-bit mixing function (Steele et al., "Fast splittable
-// pseudorandom number generators").
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }

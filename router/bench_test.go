@@ -39,18 +39,14 @@ func benchForward(b *testing.B, mod func(*Config)) {
 
 // forwardLoop is benchForward's measured loop.
 func forwardLoop(b *testing.B, r *Router, from peer.ID) {
-	const ring = 8192 // > HistoryLength × 1000 messages: cached data is never rewritten
-	bufs := make([][]byte, ring)
-	for i := range bufs {
-		bufs[i] = make([]byte, 256)
-	}
+	bufs := payloadRing()
 	m := &rpc.RPC{Publish: make([]rpc.Message, 1)}
 	now := t0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		now = steadyTick(r, now, i)
-		data := bufs[i%ring]
+		data := bufs[i%len(bufs)]
 		binary.BigEndian.PutUint64(data, uint64(i)+1)
 		m.Publish[0] = rpc.Message{Data: data, Topic: "t"}
 		r.HandleRPC(now, from, m)
@@ -189,17 +185,13 @@ func benchPublish(b *testing.B, s Strategy, flood bool, peers int) {
 	if !flood {
 		want = len(r.Mesh("t"))
 	}
-	const ring = 8192
-	bufs := make([][]byte, ring)
-	for i := range bufs {
-		bufs[i] = make([]byte, 256)
-	}
+	bufs := payloadRing()
 	now := t0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		now = steadyTick(r, now, i)
-		data := bufs[i%ring]
+		data := bufs[i%len(bufs)]
 		binary.BigEndian.PutUint64(data, uint64(i)+1)
 		if _, err := r.Publish(now, "t", data); err != nil {
 			b.Fatal(err)
@@ -222,3 +214,14 @@ func BenchmarkRouterPublishMesh(b *testing.B) { benchPublish(b, Uniform, false, 
 
 // BenchmarkRouterPublishMeshPreferFast is the same under PreferFast.
 func BenchmarkRouterPublishMeshPreferFast(b *testing.B) { benchPublish(b, PreferFast, false, 30) }
+
+// payloadRing returns 8,192 buffers of 256 bytes for a benchmark's
+// messages: more than HistoryLength × 1,000 messages, so that data still
+// cached is never rewritten.
+func payloadRing() [][]byte {
+	bufs := make([][]byte, 8192)
+	for i := range bufs {
+		bufs[i] = make([]byte, 256)
+	}
+	return bufs
+}

@@ -2,7 +2,6 @@ package router
 
 import (
 	"cmp"
-	"encoding/binary"
 	"slices"
 	"time"
 
@@ -253,7 +252,7 @@ func (r *Router) improveMesh(now time.Time, t *topicState) {
 		}
 		switch r.prefs.Strategy {
 		case mesh.PreferFast:
-			if x.RTT > 0 && !r.inRandomShare(x.ID) && (victim < 0 || x.RTT > c[victim].RTT) {
+			if x.RTT > 0 && !r.prefs.InRandomShare(r.shareKey, x.ID) && (victim < 0 || x.RTT > c[victim].RTT) {
 				victim = i
 			}
 		case mesh.PreferLocal:
@@ -296,24 +295,4 @@ func (r *Router) improveMesh(now time.Time, t *topicState) {
 	r.stats.StrategySwaps++
 	r.graft(now, t, best.id)
 	r.prune(now, t, c[victim].ID, true, r.p.PruneBackoff)
-}
-
-// inRandomShare reports whether p is in PreferFast's random share: a
-// draw keyed by a secret of this router, so that the share is stable for
-// a peer and no one else can tell which peers are in it.
-func (r *Router) inRandomShare(p peer.ID) bool {
-	h := r.shareKey
-	for i := 0; i < len(p); i += 8 {
-		h = splitmix64(h ^ binary.LittleEndian.Uint64(p[i:]))
-	}
-	return float64(h>>11)/(1<<53) < r.p.RandomMeshShare
-}
-
-// splitmix64 is a 64-bit mixing function (Steele et al., "Fast splittable
-// pseudorandom number generators").
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
