@@ -1,6 +1,7 @@
 package peering
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -24,6 +25,9 @@ import (
 //     it itself if it runs PreferFast),
 //   - not in any mesh (View.Protected), not a direct peer,
 //   - measured and slower than the median of the measured sessions,
+//   - scoring no more than their median score (an attacker that answers
+//     fastest but delivers nothing scores lower than the honest peers
+//     that deliver: it cannot push them out, however many it is),
 //   - not in the random share (Prefs.RandomShare of the peers, by a draw
 //     keyed by a secret of this Manager), so that peers answering fastest
 //     cannot push every slower honest peer out.
@@ -63,19 +67,26 @@ func (m *Manager) trimSlow(now time.Time, v View) {
 	if m.cfg.Prefs.Strategy != mesh.PreferFast || v == nil || m.live() <= m.cfg.Low {
 		return
 	}
-	rtts := m.rtts[:0]
+	rtts, scores := m.rtts[:0], m.scores[:0]
+	for id, s := range m.sessions {
+		if rtt := v.Placement(id).RTT; !s.closing && rtt > 0 {
+			rtts = append(rtts, rtt)
+			scores = append(scores, v.Score(id))
+		}
+	}
+	m.rtts, m.scores = rtts, scores
+	if len(rtts) == 0 {
+		return
+	}
+	medRTT, medScore := median(rtts), median(scores)
 	var victim peer.ID
 	var slowest time.Duration
 	for id, s := range m.sessions {
-		if s.closing {
-			continue
-		}
 		rtt := v.Placement(id).RTT
-		if rtt <= 0 {
+		if s.closing || !s.outbound || rtt <= medRTT || rtt < slowest || (rtt == slowest && id.Compare(victim) > 0) {
 			continue
 		}
-		rtts = append(rtts, rtt)
-		if !s.outbound || rtt <= slowest || v.Protected(id) || m.cfg.Prefs.InRandomShare(m.shareKey, id) {
+		if v.Protected(id) || v.Score(id) > medScore || m.cfg.Prefs.InRandomShare(m.shareKey, id) {
 			continue
 		}
 		if e := m.tab.byID(id); e != nil && e.src == SourceDirect {
@@ -83,19 +94,15 @@ func (m *Manager) trimSlow(now time.Time, v View) {
 		}
 		victim, slowest = id, rtt
 	}
-	m.rtts = rtts
-	if slowest == 0 || slowest <= median(rtts) {
+	if slowest == 0 {
 		return
 	}
 	m.stats.SlowTrims++
 	m.keepOut(now, victim, "slow", slowest.String())
 }
 
-// median returns the upper median of d, which it sorts.
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
+// median returns the upper median of d (not empty), which it sorts.
+func median[T cmp.Ordered](d []T) T {
 	slices.Sort(d)
 	return d[len(d)/2]
 }

@@ -87,15 +87,17 @@ func TestPreferFastTrimsSlow(t *testing.T) {
 		share float64
 		rtts  map[byte]int // sessions 1..5: 1 and 4 inbound
 		prot  []byte
+		score map[byte]float64
 		want  []byte // closed, round by round
 	}{
-		{"slowest outbound", mesh.PreferFast, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, []byte{2, 5}},
-		{"inbound is the other node's", mesh.PreferFast, 0, map[byte]int{1: 900, 2: 10, 3: 20, 4: 800, 5: 30}, nil, nil},
-		{"mesh peers stay", mesh.PreferFast, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, []byte{2}, []byte{5}},
-		{"not slower than the median", mesh.PreferFast, 0, map[byte]int{1: 100, 2: 10, 3: 20, 4: 100, 5: 30}, nil, nil},
-		{"unmeasured stay", mesh.PreferFast, 0, map[byte]int{1: 10, 3: 20, 4: 30}, nil, nil},
-		{"random share stays", mesh.PreferFast, 1, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, nil},
-		{"Uniform keeps all", mesh.Uniform, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, nil},
+		{"slowest outbound", mesh.PreferFast, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, nil, []byte{2, 5}},
+		{"inbound is the other node's", mesh.PreferFast, 0, map[byte]int{1: 900, 2: 10, 3: 20, 4: 800, 5: 30}, nil, nil, nil},
+		{"mesh peers stay", mesh.PreferFast, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, []byte{2}, nil, []byte{5}},
+		{"scoring above the median stays", mesh.PreferFast, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, map[byte]float64{2: 5}, []byte{5}},
+		{"not slower than the median", mesh.PreferFast, 0, map[byte]int{1: 100, 2: 10, 3: 20, 4: 100, 5: 30}, nil, nil, nil},
+		{"unmeasured stay", mesh.PreferFast, 0, map[byte]int{1: 10, 3: 20, 4: 30}, nil, nil, nil},
+		{"random share stays", mesh.PreferFast, 1, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, nil, nil},
+		{"Uniform keeps all", mesh.Uniform, 0, map[byte]int{1: 10, 2: 300, 3: 20, 4: 30, 5: 200}, nil, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +109,10 @@ func TestPreferFastTrimsSlow(t *testing.T) {
 			}
 			for _, b := range tc.prot {
 				v.protected[pid(b)] = true
+			}
+			v.score = map[peer.ID]float64{}
+			for b, sc := range tc.score {
+				v.score[pid(b)] = sc
 			}
 			var got []byte
 			for range 3 {

@@ -68,6 +68,7 @@ type Manager struct {
 	explored    peer.ID // the last exploring dial's peer
 	shareKey    uint64
 	rtts        []time.Duration
+	scores      []float64
 }
 
 // New returns a Manager with no candidates, or an error wrapping ErrConfig.
