@@ -211,8 +211,11 @@ func rttMoved(old, rtt time.Duration) bool {
 //     cannot displace every slower honest peer.
 //
 // The peer leaving is never one of the Dscore best by score, nor an
-// outbound peer the mesh needs for Dout: the score rules keep priority.
-// The margins (one over the quota, two per zone, ¾ of the RTT) leave alone
+// outbound peer the mesh needs for Dout, and with a Scorer the peer coming
+// in has earned a positive score: the score rules keep priority, and a
+// fresh peer that is merely near or fast (an attacker placed so) cannot
+// displace one that proved useful. The margins (one over the quota, two
+// per zone, ¾ of the RTT) leave alone
 // the cross-zone links other nodes made to fill their own quotas and
 // meshes that are good enough, so that meshes settle instead of churning.
 func (r *Router) improveMesh(now time.Time, t *topicState) {
