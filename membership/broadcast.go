@@ -20,8 +20,24 @@ type bcast struct {
 }
 
 type queue struct {
-	items []*bcast // unordered
-	order uint64
+	// items are in send order (bcastLess) when sorted is set; push breaks
+	// it, and pack sorts once and keeps it.
+	items      []*bcast
+	sorted     bool
+	order      uint64
+	sent, kept []*bcast // pack's scratch
+}
+
+// bcastLess orders updates for sending: fewest transmits first, newest
+// first among equals. order is unique, so the order is total.
+func bcastLess(a, b *bcast) int {
+	if a.transmits != b.transmits {
+		return a.transmits - b.transmits
+	}
+	if a.order > b.order {
+		return -1
+	}
+	return 1
 }
 
 // retransmitLimit is memberlist's retransmitLimit, mult × ceil(log10(N+1)),
@@ -39,6 +55,7 @@ func retransmitLimit(mult, n int) int {
 func (q *queue) push(u *update, max int) (evicted bool) {
 	q.order++
 	b := &bcast{id: u.id, enc: appendUpdate(nil, u), order: q.order}
+	q.sorted = false
 	for i, old := range q.items {
 		if old.id == u.id {
 			q.items[i] = b
@@ -73,28 +90,46 @@ func (q *queue) pack(dst []byte, budget, limit int, skip peer.ID) ([]byte, int) 
 	if len(q.items) == 0 {
 		return dst, 0
 	}
-	slices.SortFunc(q.items, func(a, b *bcast) int {
-		if a.transmits != b.transmits {
-			return a.transmits - b.transmits
-		}
-		if a.order > b.order {
-			return -1
-		}
-		return 1
-	})
-	n := 0
-	for _, b := range q.items {
+	if !q.sorted {
+		slices.SortFunc(q.items, bcastLess)
+		q.sorted = true
+	}
+	// The updates sent move up by one transmit but keep their order among
+	// themselves, and so do the others: merging the two runs keeps the
+	// queue sorted in O(n). Sorting it at every send cost O(n log n), a
+	// quarter of a 1,000-node simulation's time.
+	sent, kept := q.sent[:0], q.kept[:0]
+	for i, b := range q.items {
 		if b.id == skip || len(b.enc) > budget {
+			kept = append(kept, b)
 			continue
 		}
 		dst = append(dst, b.enc...)
 		budget -= len(b.enc)
 		b.transmits++
-		n++
+		sent = append(sent, b)
 		if budget < minUpdateSize {
+			kept = append(kept, q.items[i+1:]...)
 			break
 		}
 	}
-	q.items = slices.DeleteFunc(q.items, func(b *bcast) bool { return b.transmits >= limit })
+	items := q.items[:0]
+	for i, j := 0, 0; i < len(sent) || j < len(kept); {
+		var b *bcast
+		if j == len(kept) || i < len(sent) && bcastLess(sent[i], kept[j]) < 0 {
+			b, i = sent[i], i+1
+		} else {
+			b, j = kept[j], j+1
+		}
+		if b.transmits < limit {
+			items = append(items, b)
+		}
+	}
+	clear(q.items[len(items):]) // retired updates: let them go
+	q.items = items
+	n := len(sent)
+	clear(sent)
+	clear(kept)
+	q.sent, q.kept = sent[:0], kept[:0]
 	return dst, n
 }

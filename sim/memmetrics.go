@@ -19,6 +19,9 @@ type pendingJoin struct {
 	idx int32
 	inc int32
 	at  int64
+	// from is where knownByAll starts its next scan of the live nodes:
+	// the node that did not know the joiner last time, likely still not.
+	from int
 }
 
 // memberMetrics accumulates what a run measures of membership and the
@@ -169,7 +172,8 @@ func (mm *memberMetrics) check() {
 		if !j.online || j.inc != p.inc || j.mem == nil {
 			continue // left again before everyone knew it
 		}
-		if mm.knownByAll(j, live) {
+		var all bool
+		if all, p.from = mm.knownByAll(j, live, p.from); all {
 			mm.joinTimes = append(mm.joinTimes, s.now-p.at)
 			continue
 		}
@@ -197,18 +201,25 @@ func (mm *memberMetrics) viewsExact(live []*node) bool {
 }
 
 // knownByAll reports whether every live node holds j alive at j's current
-// incarnation.
-func (mm *memberMetrics) knownByAll(j *node, live []*node) bool {
+// incarnation. It scans live from index from (wrapping around), so that a
+// check that failed at some node starts there next time, and returns the
+// index where it stopped; a true answer has looked at every node.
+func (mm *memberMetrics) knownByAll(j *node, live []*node, from int) (bool, int) {
 	inc := j.mem.Self().Incarnation
-	for _, n := range live {
+	if from >= len(live) {
+		from = 0
+	}
+	for k := range live {
+		i := (from + k) % len(live)
+		n := live[i]
 		if n == j {
 			continue
 		}
 		if m, ok := n.mem.Member(j.id); !ok || m.State != membership.StateAlive || m.Incarnation < inc {
-			return false
+			return false, i
 		}
 	}
-	return true
+	return true, from
 }
 
 // fill sets the membership fields of r.
