@@ -67,38 +67,54 @@ func (m *Manager) trimSlow(now time.Time, v View) {
 	if m.cfg.Prefs.Strategy != mesh.PreferFast || v == nil || m.live() <= m.cfg.Low {
 		return
 	}
-	rtts, scores := m.rtts[:0], m.scores[:0]
+	// One pass asks the View about every measured session; medians come
+	// from copies, as median sorts.
+	ss := m.slow[:0]
 	for id, s := range m.sessions {
 		if rtt := v.Placement(id).RTT; !s.closing && rtt > 0 {
-			rtts = append(rtts, rtt)
-			scores = append(scores, v.Score(id))
+			ss = append(ss, slowCandidate{id: id, rtt: rtt, score: v.Score(id), outbound: s.outbound})
 		}
 	}
-	m.rtts, m.scores = rtts, scores
-	if len(rtts) == 0 {
+	m.slow = ss
+	if len(ss) == 0 {
 		return
 	}
-	medRTT, medScore := median(rtts), median(scores)
-	var victim peer.ID
-	var slowest time.Duration
-	for id, s := range m.sessions {
-		rtt := v.Placement(id).RTT
-		if s.closing || !s.outbound || rtt <= medRTT || rtt < slowest || (rtt == slowest && id.Compare(victim) > 0) {
-			continue
-		}
-		if v.Protected(id) || v.Score(id) > medScore || m.cfg.Prefs.InRandomShare(m.shareKey, id) {
-			continue
-		}
-		if e := m.tab.byID(id); e != nil && e.src == SourceDirect {
-			continue
-		}
-		victim, slowest = id, rtt
+	rtts, scores := m.rtts[:0], m.scores[:0]
+	for _, c := range ss {
+		rtts, scores = append(rtts, c.rtt), append(scores, c.score)
 	}
-	if slowest == 0 {
+	m.rtts, m.scores = rtts, scores
+	medRTT, medScore := median(rtts), median(scores)
+	var victim *slowCandidate
+	for i := range ss {
+		c := &ss[i]
+		if !c.outbound || c.rtt <= medRTT || c.score > medScore {
+			continue
+		}
+		if victim != nil && (c.rtt < victim.rtt || c.rtt == victim.rtt && c.id.Compare(victim.id) > 0) {
+			continue
+		}
+		if v.Protected(c.id) || m.cfg.Prefs.InRandomShare(m.shareKey, c.id) {
+			continue
+		}
+		if e := m.tab.byID(c.id); e != nil && e.src == SourceDirect {
+			continue
+		}
+		victim = c
+	}
+	if victim == nil {
 		return
 	}
 	m.stats.SlowTrims++
-	m.keepOut(now, victim, "slow", slowest.String())
+	m.keepOut(now, victim.id, "slow", victim.rtt.String())
+}
+
+// slowCandidate is a measured session as trimSlow sees it.
+type slowCandidate struct {
+	id       peer.ID
+	rtt      time.Duration
+	score    float64
+	outbound bool
 }
 
 // median returns the upper median of d (not empty), which it sorts.

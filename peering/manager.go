@@ -67,6 +67,7 @@ type Manager struct {
 	exploreGap  int     // rounds until the next exploring dial
 	explored    peer.ID // the last exploring dial's peer
 	shareKey    uint64
+	slow        []slowCandidate
 	rtts        []time.Duration
 	scores      []float64
 }

@@ -43,21 +43,28 @@ func (r *Router) maintainMesh(now time.Time, t *topicState) {
 // the rest by the strategy (at random under Uniform), and at least Dout
 // outbound peers (mesh.Prefs.SelectKeep); the pruned get PX.
 func (r *Router) pruneOversubscribed(now time.Time, t *topicState) {
-	c := r.cands[:0]
-	for _, p := range t.mesh.Slice() {
-		ps := r.peers[p]
-		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone, RTT: ps.rtt})
-	}
+	c := r.meshCandidates(t)
 	k := r.prefs.SelectKeep(c, r.p.D, r.p.Dscore, r.p.Dout, r.rng)
 	drop := make([]peer.ID, 0, len(c)-k)
 	for _, x := range c[k:] {
 		drop = append(drop, x.ID)
 	}
-	r.cands = c
 	slices.SortFunc(drop, peer.ID.Compare)
 	for _, p := range drop {
 		r.prune(now, t, p, true, r.p.PruneBackoff)
 	}
+}
+
+// meshCandidates returns t's mesh peers as candidates (score, direction,
+// zone, RTT), in ID order, in the router's scratch slice.
+func (r *Router) meshCandidates(t *topicState) []mesh.Candidate {
+	c := r.cands[:0]
+	for _, p := range t.mesh.Slice() {
+		ps := r.peers[p]
+		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone, RTT: ps.rtt})
+	}
+	r.cands = c
+	return c
 }
 
 // fillOutbound grafts outbound peers while fewer than Dout are in the mesh.

@@ -222,19 +222,16 @@ func (r *Router) improveMesh(now time.Time, t *topicState) {
 	if r.prefs.Strategy == mesh.Uniform || t.mesh.Len() < r.p.Dlo {
 		return
 	}
-	c := r.cands[:0]
+	c := r.meshCandidates(t)
 	remote := 0
 	perZone := r.zoneCount
 	clear(perZone)
-	for _, p := range t.mesh.Slice() {
-		ps := r.peers[p]
-		c = append(c, mesh.Candidate{ID: p, Score: r.score(p), Outbound: ps.opts.Direction == Outbound, Zone: ps.opts.Zone, RTT: ps.rtt})
-		if !r.prefs.Local(ps.opts.Zone) {
+	for _, x := range c {
+		if !r.prefs.Local(x.Zone) {
 			remote++
-			perZone[ps.opts.Zone]++
+			perZone[x.Zone]++
 		}
 	}
-	r.cands = c
 	if r.prefs.Strategy == mesh.PreferLocal && remote <= r.p.RemoteMeshPeers+1 {
 		return
 	}
