@@ -122,8 +122,8 @@ func (f *benchFlags) check(extra int) string {
 		return "unexpected arguments"
 	case f.scenario != "throughput" && f.scenario != "latency":
 		return fmt.Sprintf("-scenario %q: want throughput or latency", f.scenario)
-	case f.sign != "strict" && f.sign != "none":
-		return fmt.Sprintf("-sign %q: want strict or none", f.sign)
+	case signProblem(f.sign) != "":
+		return signProblem(f.sign)
 	case f.n < 2:
 		return "-n: want at least 2 nodes"
 	case f.degree < 1 || f.d < 1:
@@ -181,4 +181,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// signProblem returns what is wrong with a -sign value (node, bench and
+// sim take the same two), or "".
+func signProblem(v string) string {
+	if v != "strict" && v != "none" {
+		return fmt.Sprintf("-sign %q: want strict or none", v)
+	}
+	return ""
 }

@@ -131,8 +131,8 @@ flags:
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "gwyh node: unexpected argument %q (run 'gwyh node -h')\n", fs.Arg(0))
 		return f, 2
-	case f.sign != "strict" && f.sign != "none":
-		fmt.Fprintf(stderr, "gwyh node: -sign %q: want strict or none\n", f.sign)
+	case signProblem(f.sign) != "":
+		fmt.Fprintf(stderr, "gwyh node: %s\n", signProblem(f.sign))
 		return f, 2
 	case f.membership != "lan" && f.membership != "wan" && f.membership != "local":
 		fmt.Fprintf(stderr, "gwyh node: -membership %q: want lan, wan or local\n", f.membership)

@@ -90,8 +90,8 @@ flags:
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "gwyh sim: unexpected argument %q (run 'gwyh sim -h')\n", fs.Arg(0))
 		return f, 2
-	case f.sign != "strict" && f.sign != "none":
-		fmt.Fprintf(stderr, "gwyh sim: -sign %q: want strict or none\n", f.sign)
+	case signProblem(f.sign) != "":
+		fmt.Fprintf(stderr, "gwyh sim: %s\n", signProblem(f.sign))
 		return f, 2
 	case f.scoring != "default" && f.scoring != "on" && f.scoring != "off":
 		fmt.Fprintf(stderr, "gwyh sim: -scoring %q: want default, on or off\n", f.scoring)
