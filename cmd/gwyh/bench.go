@@ -24,6 +24,7 @@ type benchFlags struct {
 	sign                           string
 	seed                           uint64
 	heartbeat, timeout             time.Duration
+	cpuprofile, memprofile         string
 }
 
 // benchResult is the JSON object bench prints, with docs/BENCH.md's keys.
@@ -78,6 +79,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for identities and topology")
 	fs.DurationVar(&f.heartbeat, "heartbeat", time.Second, "GossipSub heartbeat interval")
 	fs.DurationVar(&f.timeout, "timeout", 120*time.Second, "give up waiting for deliveries after this long")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the measured run to this file")
 	if code := parseFlags(fs, args, `usage: gwyh bench [flags]
 
 Runs N gwyh nodes in this process on 127.0.0.1, each over its own encrypted
@@ -174,7 +177,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	<-settle.C
 	b := &benchRun{f: f, c: c, msgs: msgs, stderr: stderr, base: c.totals(), cpu0: cpuSeconds()}
 	fmt.Fprintf(stderr, "bench: meshes formed; running %s with %d messages\n", f.scenario, msgs)
+	stop, err := startProfiles(f.cpuprofile, f.memprofile)
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh bench: %v\n", err)
+		return 1
+	}
 	res := b.run()
+	if err := stop(); err != nil {
+		fmt.Fprintf(stderr, "gwyh bench: %v\n", err)
+		return 1
+	}
 	enc := json.NewEncoder(stdout)
 	if err := enc.Encode(res); err != nil {
 		fmt.Fprintf(stderr, "gwyh bench: %v\n", err)
