@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,7 +46,10 @@ func TestDemo(t *testing.T) {
 
 func TestBenchJSONKeys(t *testing.T) {
 	var out, errb bytes.Buffer
-	args := []string{"bench", "-n", "4", "-degree", "2", "-msgs", "50", "-heartbeat", "200ms"}
+	dir := t.TempDir()
+	cpu, heap := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "heap.prof")
+	args := []string{"bench", "-n", "4", "-degree", "2", "-msgs", "50", "-heartbeat", "200ms",
+		"-cpuprofile", cpu, "-memprofile", heap}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -62,6 +67,12 @@ func TestBenchJSONKeys(t *testing.T) {
 	}
 	if m["impl"] != "gwyh" || m["net"] != "udp" || m["delivery_ratio"] != 1.0 {
 		t.Errorf("impl/net/delivery_ratio = %v/%v/%v", m["impl"], m["net"], m["delivery_ratio"])
+	}
+	for _, name := range []string{cpu, heap} {
+		// pprof's format is gzipped protobuf.
+		if b, err := os.ReadFile(name); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: not a profile (err %v, %d bytes)", name, err, len(b))
+		}
 	}
 }
 
