@@ -78,7 +78,7 @@ func FuzzChoke(f *testing.F) {
 	f.Add([]byte{0x72, 0x03, 0x0a, 0x01, 't'})
 	f.Add([]byte{0x7a, 0x04, 0x0a, 0x02, 'a', 'b', 0x72, 0x00})
 	f.Add([]byte{0x72, 0x05, 0x0a, 0x01, 't', 0x10, 0x01}) // unknown field inside
-	f.Add([]byte{0x72, 0x02, 0x0a, 0x09})                   // truncated topic
+	f.Add([]byte{0x72, 0x02, 0x0a, 0x09})                  // truncated topic
 	f.Fuzz(func(t *testing.T, body []byte) {
 		payload := appendBytes(nil, rpcFieldControl, body)
 		var r RPC
