@@ -31,6 +31,9 @@ type clusterSpec struct {
 	topic     string
 	msgs      int  // messages expected, to size the delivery table
 	wait      bool // Publish waits for room (backpressure)
+	// tune, when set, changes the nodes' GossipSub parameters (bench's
+	// -choke and -idontwant flags).
+	tune func(*router.Params)
 }
 
 // cluster is a running in-process cluster with one subscriber goroutine per
@@ -65,6 +68,9 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 		cfg := node.DefaultConfig()
 		cfg.Listen = "127.0.0.1:0"
 		cfg.Gossip = gossipParams(s.d, s.heartbeat)
+		if s.tune != nil {
+			s.tune(&cfg.Gossip)
+		}
 		cfg.SignaturePolicy = s.sign
 		cfg.Seed = s.seed*1_000_003 + uint64(i) + 1
 		cfg.PeersLow = s.degree // the bench fixes the topology
