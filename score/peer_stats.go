@@ -40,10 +40,10 @@ type topicStats struct {
 	// choked: the router choked the peer (router.ChokeScorer): it sends
 	// IHAVE, not messages, so P3 does not count; p3Since is when P3's
 	// activation clock last started (Graft, or Unchoke).
-	choked  bool
-	p3Since time.Time
-	meshFailurePenalty          float64 // P3b
-	invalidMessageDeliveries    float64 // P4 counter
+	choked                   bool
+	p3Since                  time.Time
+	meshFailurePenalty       float64 // P3b
+	invalidMessageDeliveries float64 // P4 counter
 }
 
 // topic returns the stats of topic for update, or nil when there are
