@@ -16,7 +16,8 @@ import (
 //
 //   - unchoke: a choked peer whose IHAVEs named a message not yet seen
 //     (it would have been first) for at least 1/chokeUnchokeDiv of the
-//     window;
+//     window, or that announced fewer ids than half the window (silent:
+//     unchoked, it is scored by P3 again);
 //   - choke: an unchoked peer first (or within ChokeMargin of the first)
 //     for under 1/chokeFirstDiv of the window and late for at least
 //     1/chokeLateDiv of it, the latest first, while more than
@@ -33,7 +34,10 @@ import (
 // that chokes us only starves itself; a choked attacker still sends
 // IHAVE, and the IWANTs they trigger carry the usual promises (P7). The
 // unchoked floor keeps eager delivery from at least ChokeMinUnchoked
-// peers, and a peer we choked is not penalised by P3 (ChokeScorer).
+// peers. A peer we choked is not penalised by P3 (ChokeScorer), but only
+// while it announces the topic's messages: a choked peer that falls silent
+// (a covert attacker that made itself late to escape P3, then stopped) is
+// unchoked at the end of the window and scored as any mesh peer again.
 
 const (
 	chokeFirstDiv   = 16 // choke below 1/16 of the window first
@@ -75,6 +79,7 @@ type chokeState struct {
 // chokeObs counts one mesh peer's copies in the current window.
 type chokeObs struct {
 	first, late, wouldFirst int
+	announced               int // ids in a choked peer's IHAVEs
 }
 
 // chokes returns t's choke state, creating it.
@@ -163,6 +168,7 @@ func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
 		return
 	}
 	o := c.obsOf(from)
+	o.announced += len(ids)
 	for _, id := range ids {
 		if !r.seen.Has(id) {
 			o.wouldFirst++
@@ -171,13 +177,14 @@ func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
 }
 
 // decideChokes ends t's window: it unchokes the choked peers that would
-// have been first often enough, then chokes the late ones above the
-// unchoked floor, latest first.
+// have been first often enough or fell silent, then chokes the late ones
+// above the unchoked floor, latest first.
 func (r *Router) decideChokes(now time.Time, t *topicState) {
 	c := t.ch
 	w := r.p.ChokeWindow
 	for _, p := range slices.Clone(c.choked.Slice()) {
-		if o := c.obs[p]; o != nil && o.wouldFirst*chokeUnchokeDiv >= w {
+		o := c.obs[p]
+		if o == nil || o.announced*2 < w || o.wouldFirst*chokeUnchokeDiv >= w {
 			r.unchoke(now, t, p)
 		}
 	}

@@ -219,7 +219,7 @@ func TestUnchokeWhenIHaveWouldBeFirst(t *testing.T) {
 func TestChokeKeepsMinUnchoked(t *testing.T) {
 	e, m := chokeEnv(t, 4, 4, nil)
 	// Everyone but m[0] is late: only two may be choked (4 − 2).
-	for seq := uint64(1); seq <= 8; seq++ {
+	for seq := uint64(1); seq <= 4; seq++ {
 		e.deliverLate(seq, m[0], 10*time.Millisecond, m[1], m[2], m[3])
 	}
 	if got := e.r.Stats().ChokeSent; got != 2 {
@@ -230,6 +230,25 @@ func TestChokeKeepsMinUnchoked(t *testing.T) {
 	e.heartbeat()
 	if got := e.r.Stats().UnchokeSent; got != 1 {
 		t.Fatalf("%d unchoked after an unchoked peer left, want 1\n%s", got, e.summary())
+	}
+}
+
+// TestSilentChokedPeerUnchoked: a choked peer that announces nothing for
+// a window (it would escape P3 while choked) is unchoked; one that
+// announces what it gets stays choked.
+func TestSilentChokedPeerUnchoked(t *testing.T) {
+	for _, announces := range []bool{true, false} {
+		e, m := chokeEnv(t, 4, 4, nil)
+		late := chokeOne(t, e, m) // message 5 started the next window
+		for seq := uint64(6); seq <= 8; seq++ {
+			e.rpcFrom(m[0], pub(msg("t", seq, 64)))
+			if announces {
+				e.rpcFrom(late, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(seq))}})
+			}
+		}
+		if got, want := e.r.Stats().UnchokeSent, map[bool]uint64{true: 0, false: 1}[announces]; got != want {
+			t.Fatalf("announces %v: %d UNCHOKEs, want %d", announces, got, want)
+		}
 	}
 }
 
