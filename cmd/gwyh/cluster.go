@@ -17,6 +17,7 @@ import (
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/validator"
 )
 
 // clusterSpec describes an in-process cluster on 127.0.0.1, shared by
@@ -34,6 +35,10 @@ type clusterSpec struct {
 	// tune, when set, changes the nodes' GossipSub parameters (bench's
 	// -choke and -idontwant flags).
 	tune func(*router.Params)
+	// validate: every node validates the topic's messages with an
+	// accept-all validator on its worker pool (asynchronously, as a
+	// Validator runs by default).
+	validate bool
 }
 
 // cluster is a running in-process cluster with one subscriber goroutine per
@@ -133,7 +138,11 @@ func (c *cluster) join() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	for i, n := range c.nodes {
-		h, err := n.JoinTopic(c.spec.topic, node.TopicOptions{WaitForRoom: c.spec.wait})
+		opts := node.TopicOptions{WaitForRoom: c.spec.wait}
+		if c.spec.validate {
+			opts.Validator = acceptAll
+		}
+		h, err := n.JoinTopic(c.spec.topic, opts)
 		if err != nil {
 			return err
 		}
@@ -344,3 +353,6 @@ func cpuSeconds() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
 }
+
+// acceptAll is bench -validate's validator.
+func acceptAll(context.Context, peer.ID, []byte) validator.Result { return validator.Accept }
