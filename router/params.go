@@ -98,7 +98,10 @@ type Params struct {
 	// peers it goes to, so that a peer whose copy from us is not its first
 	// does not send it back (go-libp2p-pubsub does so since 2025). Under
 	// StrictSign receivers never send a message to its author, so nothing
-	// is sent.
+	// is sent. Off by default: the copy to each mesh peer travels in the
+	// same payload and already says as much (gwyh bench 256 B: no
+	// duplicate saved, a few % more bytes; sim baseline 200 nodes: 4.3952
+	// → 4.3941 duplicates per message per node, +1 byte).
 	PublishIDontWant bool
 
 	// Choke turns on the choke extension (gwyh's; libp2p/specs PR #681,
