@@ -301,12 +301,17 @@ func (x *Message) GetKey() []byte {
 }
 
 type ControlMessage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Ihave         []*ControlIHave        `protobuf:"bytes,1,rep,name=ihave" json:"ihave,omitempty"`
-	Iwant         []*ControlIWant        `protobuf:"bytes,2,rep,name=iwant" json:"iwant,omitempty"`
-	Graft         []*ControlGraft        `protobuf:"bytes,3,rep,name=graft" json:"graft,omitempty"`
-	Prune         []*ControlPrune        `protobuf:"bytes,4,rep,name=prune" json:"prune,omitempty"`
-	Idontwant     []*ControlIDontWant    `protobuf:"bytes,5,rep,name=idontwant" json:"idontwant,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Ihave     []*ControlIHave        `protobuf:"bytes,1,rep,name=ihave" json:"ihave,omitempty"`
+	Iwant     []*ControlIWant        `protobuf:"bytes,2,rep,name=iwant" json:"iwant,omitempty"`
+	Graft     []*ControlGraft        `protobuf:"bytes,3,rep,name=graft" json:"graft,omitempty"`
+	Prune     []*ControlPrune        `protobuf:"bytes,4,rep,name=prune" json:"prune,omitempty"`
+	Idontwant []*ControlIDontWant    `protobuf:"bytes,5,rep,name=idontwant" json:"idontwant,omitempty"`
+	// gwyh additions, numbered well clear of libp2p's (1-6 so far; the
+	// v1.3 extensions go to ControlExtensions or above 0x200000): the choke
+	// extension (libp2p/specs PR #681, Episub's CHOKE/UNCHOKE).
+	Choke         []*ControlChoke   `protobuf:"bytes,14,rep,name=choke" json:"choke,omitempty"`
+	Unchoke       []*ControlUnchoke `protobuf:"bytes,15,rep,name=unchoke" json:"unchoke,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -372,6 +377,20 @@ func (x *ControlMessage) GetPrune() []*ControlPrune {
 func (x *ControlMessage) GetIdontwant() []*ControlIDontWant {
 	if x != nil {
 		return x.Idontwant
+	}
+	return nil
+}
+
+func (x *ControlMessage) GetChoke() []*ControlChoke {
+	if x != nil {
+		return x.Choke
+	}
+	return nil
+}
+
+func (x *ControlMessage) GetUnchoke() []*ControlUnchoke {
+	if x != nil {
+		return x.Unchoke
 	}
 	return nil
 }
@@ -672,6 +691,100 @@ func (x *ControlIDontWant) GetMessageIDs() [][]byte {
 	return nil
 }
 
+// gwyh addition (ControlMessage field 14): the sender asks the receiver, a
+// mesh peer of topicID, to send it IHAVE for the topic's messages instead
+// of full copies (its copies arrive late). Own published messages still go
+// in full.
+type ControlChoke struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TopicID       *string                `protobuf:"bytes,1,opt,name=topicID" json:"topicID,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ControlChoke) Reset() {
+	*x = ControlChoke{}
+	mi := &file_rpc_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ControlChoke) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ControlChoke) ProtoMessage() {}
+
+func (x *ControlChoke) ProtoReflect() protoreflect.Message {
+	mi := &file_rpc_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ControlChoke.ProtoReflect.Descriptor instead.
+func (*ControlChoke) Descriptor() ([]byte, []int) {
+	return file_rpc_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ControlChoke) GetTopicID() string {
+	if x != nil && x.TopicID != nil {
+		return *x.TopicID
+	}
+	return ""
+}
+
+// gwyh addition (ControlMessage field 15): the sender asks the receiver to
+// send it the topic's messages in full again.
+type ControlUnchoke struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TopicID       *string                `protobuf:"bytes,1,opt,name=topicID" json:"topicID,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ControlUnchoke) Reset() {
+	*x = ControlUnchoke{}
+	mi := &file_rpc_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ControlUnchoke) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ControlUnchoke) ProtoMessage() {}
+
+func (x *ControlUnchoke) ProtoReflect() protoreflect.Message {
+	mi := &file_rpc_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ControlUnchoke.ProtoReflect.Descriptor instead.
+func (*ControlUnchoke) Descriptor() ([]byte, []int) {
+	return file_rpc_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ControlUnchoke) GetTopicID() string {
+	if x != nil && x.TopicID != nil {
+		return *x.TopicID
+	}
+	return ""
+}
+
 type RPC_SubOpts struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Subscribe     *bool                  `protobuf:"varint,1,opt,name=subscribe" json:"subscribe,omitempty"` // subscribe or unsubscribe
@@ -682,7 +795,7 @@ type RPC_SubOpts struct {
 
 func (x *RPC_SubOpts) Reset() {
 	*x = RPC_SubOpts{}
-	mi := &file_rpc_proto_msgTypes[10]
+	mi := &file_rpc_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +807,7 @@ func (x *RPC_SubOpts) String() string {
 func (*RPC_SubOpts) ProtoMessage() {}
 
 func (x *RPC_SubOpts) ProtoReflect() protoreflect.Message {
-	mi := &file_rpc_proto_msgTypes[10]
+	mi := &file_rpc_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,13 +861,15 @@ const file_rpc_proto_rawDesc = "" +
 	"\x05seqno\x18\x03 \x01(\fR\x05seqno\x12\x14\n" +
 	"\x05topic\x18\x04 \x01(\tR\x05topic\x12\x1c\n" +
 	"\tsignature\x18\x05 \x01(\fR\tsignature\x12\x10\n" +
-	"\x03key\x18\x06 \x01(\fR\x03key\"\xfd\x01\n" +
+	"\x03key\x18\x06 \x01(\fR\x03key\"\xdd\x02\n" +
 	"\x0eControlMessage\x12+\n" +
 	"\x05ihave\x18\x01 \x03(\v2\x15.gwyh.pb.ControlIHaveR\x05ihave\x12+\n" +
 	"\x05iwant\x18\x02 \x03(\v2\x15.gwyh.pb.ControlIWantR\x05iwant\x12+\n" +
 	"\x05graft\x18\x03 \x03(\v2\x15.gwyh.pb.ControlGraftR\x05graft\x12+\n" +
 	"\x05prune\x18\x04 \x03(\v2\x15.gwyh.pb.ControlPruneR\x05prune\x127\n" +
-	"\tidontwant\x18\x05 \x03(\v2\x19.gwyh.pb.ControlIDontWantR\tidontwant\"H\n" +
+	"\tidontwant\x18\x05 \x03(\v2\x19.gwyh.pb.ControlIDontWantR\tidontwant\x12+\n" +
+	"\x05choke\x18\x0e \x03(\v2\x15.gwyh.pb.ControlChokeR\x05choke\x121\n" +
+	"\aunchoke\x18\x0f \x03(\v2\x17.gwyh.pb.ControlUnchokeR\aunchoke\"H\n" +
 	"\fControlIHave\x12\x18\n" +
 	"\atopicID\x18\x01 \x01(\tR\atopicID\x12\x1e\n" +
 	"\n" +
@@ -776,7 +891,11 @@ const file_rpc_proto_rawDesc = "" +
 	"\x10ControlIDontWant\x12\x1e\n" +
 	"\n" +
 	"messageIDs\x18\x01 \x03(\fR\n" +
-	"messageIDs*6\n" +
+	"messageIDs\"(\n" +
+	"\fControlChoke\x12\x18\n" +
+	"\atopicID\x18\x01 \x01(\tR\atopicID\"*\n" +
+	"\x0eControlUnchoke\x12\x18\n" +
+	"\atopicID\x18\x01 \x01(\tR\atopicID*6\n" +
 	"\x0fSignaturePolicy\x12\x0f\n" +
 	"\vSTRICT_SIGN\x10\x00\x12\x12\n" +
 	"\x0eSTRICT_NO_SIGN\x10\x01B\x19Z\x17github.com/gwyh/gwyh/pb"
@@ -794,7 +913,7 @@ func file_rpc_proto_rawDescGZIP() []byte {
 }
 
 var file_rpc_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_rpc_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_rpc_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_rpc_proto_goTypes = []any{
 	(SignaturePolicy)(0),     // 0: gwyh.pb.SignaturePolicy
 	(*RPC)(nil),              // 1: gwyh.pb.RPC
@@ -807,10 +926,12 @@ var file_rpc_proto_goTypes = []any{
 	(*ControlPrune)(nil),     // 8: gwyh.pb.ControlPrune
 	(*PeerInfo)(nil),         // 9: gwyh.pb.PeerInfo
 	(*ControlIDontWant)(nil), // 10: gwyh.pb.ControlIDontWant
-	(*RPC_SubOpts)(nil),      // 11: gwyh.pb.RPC.SubOpts
+	(*ControlChoke)(nil),     // 11: gwyh.pb.ControlChoke
+	(*ControlUnchoke)(nil),   // 12: gwyh.pb.ControlUnchoke
+	(*RPC_SubOpts)(nil),      // 13: gwyh.pb.RPC.SubOpts
 }
 var file_rpc_proto_depIdxs = []int32{
-	11, // 0: gwyh.pb.RPC.subscriptions:type_name -> gwyh.pb.RPC.SubOpts
+	13, // 0: gwyh.pb.RPC.subscriptions:type_name -> gwyh.pb.RPC.SubOpts
 	3,  // 1: gwyh.pb.RPC.publish:type_name -> gwyh.pb.Message
 	4,  // 2: gwyh.pb.RPC.control:type_name -> gwyh.pb.ControlMessage
 	2,  // 3: gwyh.pb.RPC.hello:type_name -> gwyh.pb.Hello
@@ -820,12 +941,14 @@ var file_rpc_proto_depIdxs = []int32{
 	7,  // 7: gwyh.pb.ControlMessage.graft:type_name -> gwyh.pb.ControlGraft
 	8,  // 8: gwyh.pb.ControlMessage.prune:type_name -> gwyh.pb.ControlPrune
 	10, // 9: gwyh.pb.ControlMessage.idontwant:type_name -> gwyh.pb.ControlIDontWant
-	9,  // 10: gwyh.pb.ControlPrune.peers:type_name -> gwyh.pb.PeerInfo
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	11, // 10: gwyh.pb.ControlMessage.choke:type_name -> gwyh.pb.ControlChoke
+	12, // 11: gwyh.pb.ControlMessage.unchoke:type_name -> gwyh.pb.ControlUnchoke
+	9,  // 12: gwyh.pb.ControlPrune.peers:type_name -> gwyh.pb.PeerInfo
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_rpc_proto_init() }
@@ -839,7 +962,7 @@ func file_rpc_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rpc_proto_rawDesc), len(file_rpc_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

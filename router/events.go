@@ -37,10 +37,14 @@ const (
 	// EventBlacklisted: Peer is blacklisted (Blacklist) and was removed, or
 	// was refused by AddPeer: the owner should end its connection.
 	EventBlacklisted
+	// EventChoke: we choked Peer, a mesh peer of Topic (Params.Choke).
+	EventChoke
+	// EventUnchoke: we unchoked Peer in Topic.
+	EventUnchoke
 )
 
 var eventKindNames = [...]string{"", "graft", "prune", "peer-exchange", "graylisted", "reject", "drop", "broken-promise",
-	"subscribe", "unsubscribe", "blacklisted"}
+	"subscribe", "unsubscribe", "blacklisted", "choke", "unchoke"}
 
 // String returns the kind's lower-case name.
 func (k EventKind) String() string {

@@ -40,6 +40,10 @@ func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src pee
 		if ps.id == from || ps.id == src || (len(also) > 0 && slices.Contains(also, ps.id)) {
 			continue
 		}
+		if t.chokedUs(ps.id) {
+			r.sendChokedIHave(ps, t, id)
+			continue
+		}
 		r.sendMessage(ps, id, m)
 	}
 	if r.direct.Len() == 0 {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/rpc"
 )
 
@@ -17,6 +18,7 @@ func FuzzHandlePayload(f *testing.F) {
 		{IHave: []rpc.IHave{ihave("t", "a", "b")}, IWant: []rpc.IWant{{IDs: []string{"a"}}}},
 		{Graft: []rpc.Graft{{Topic: "t"}}, Prune: []rpc.Prune{{Topic: "t", Backoff: 1 << 62, Peers: []rpc.PeerInfo{{ID: pid(9).PublicKey()}}}}},
 		{IDontWant: []rpc.IDontWant{{IDs: []string{"x", "y"}}}},
+		{Choke: []rpc.Choke{{Topic: "t"}, {Topic: "u"}}, Unchoke: []rpc.Unchoke{{Topic: "t"}}},
 	}
 	for _, s := range seeds {
 		f.Add(rpc.Pack(nil, s, 1<<20)[0])
@@ -26,6 +28,7 @@ func FuzzHandlePayload(f *testing.F) {
 			withFakeScorer(c)
 			c.MaxPeerTopics = 4
 			c.Params.MaxIDontWantMessages = 8
+			c.Params.Choke, c.Params.ChokeWindow = true, 2
 		})
 		e.addPeers(1, 8, Inbound, "t")
 		e.join("t")
@@ -41,6 +44,18 @@ func FuzzHandlePayload(f *testing.F) {
 		}
 		if n := len(e.r.Mesh("t")); n > e.r.p.Dhi+1 {
 			t.Fatalf("mesh of %d", n)
+		}
+		if tp := e.r.topics["t"]; tp != nil && tp.ch != nil {
+			for _, set := range [][]peer.ID{tp.ch.choked.Slice(), tp.ch.chokedUs.Slice()} {
+				for _, p := range set {
+					if !tp.mesh.Has(p) {
+						t.Fatalf("choke state for %v, not a mesh peer", p)
+					}
+				}
+			}
+			if len(tp.ch.firstAt) > chokeFirsts || len(tp.ch.obs) > tp.mesh.Len()+8 {
+				t.Fatalf("choke memory: %d firsts, %d observed peers", len(tp.ch.firstAt), len(tp.ch.obs))
+			}
 		}
 	})
 }

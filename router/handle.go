@@ -67,6 +67,12 @@ func (r *Router) handleRPC(now time.Time, ps *peerState, m *rpc.RPC) {
 	for i := range m.Prune {
 		r.handlePrune(now, ps, &m.Prune[i])
 	}
+	for i := range m.Choke {
+		r.handleChoke(ps, m.Choke[i].Topic, true)
+	}
+	for i := range m.Unchoke {
+		r.handleChoke(ps, m.Unchoke[i].Topic, false)
+	}
 }
 
 // handleSub records a peer joining or leaving a topic. A peer that leaves

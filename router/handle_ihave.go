@@ -31,6 +31,7 @@ func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
 		if t == nil || !t.joined {
 			continue
 		}
+		r.noteChokedIHave(t, ps.id, ihs[i].IDs)
 		r.askIWant(now, ps, ihs[i].IDs)
 	}
 }

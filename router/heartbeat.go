@@ -40,6 +40,7 @@ func (r *Router) heartbeat(now time.Time) {
 	for _, name := range r.joined {
 		t := r.topics[name]
 		r.maintainMesh(now, t)
+		r.maintainChokes(now, t)
 		r.emitGossip(t, &t.mesh)
 	}
 	r.maintainFanout(now)

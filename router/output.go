@@ -128,6 +128,12 @@ func resetRPC(m *rpc.RPC) {
 	if len(m.IDontWant) != 0 {
 		m.IDontWant = m.IDontWant[:0]
 	}
+	if len(m.Choke) != 0 {
+		m.Choke = m.Choke[:0]
+	}
+	if len(m.Unchoke) != 0 {
+		m.Unchoke = m.Unchoke[:0]
+	}
 }
 
 // emit appends an event.

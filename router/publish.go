@@ -60,9 +60,17 @@ func (r *Router) publishChecked(now time.Time, t *topicState, id string, m *rpc.
 		})
 	}
 	peers := r.publishPeers(now, t)
+	dontWant := r.p.PublishIDontWant && len(m.From) == 0 && t.joined
 	for _, ps := range peers {
 		if s := r.sendMessage(ps, id, m); s != nil {
 			s.Own = true
+			if dontWant && t.mesh.Has(ps.id) {
+				// Under StrictNoSign a receiver cannot tell the author:
+				// this keeps a mesh peer whose first copy came from
+				// elsewhere from sending ours back.
+				appendIDontWant(&s.RPC, id)
+				r.stats.IDontWantSent++
+			}
 			if sent != nil {
 				sent(ps.id)
 			}

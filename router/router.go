@@ -135,17 +135,21 @@ type topicState struct {
 	// (flood publishing) are rebuilt when it moved.
 	ver                             uint64
 	meshOrder, pubOrder, floodOrder sendOrder
+
+	ch *chokeState // the choke extension's state; nil until used
 }
 
 // addMesh adds p to the mesh.
 func (t *topicState) addMesh(p peer.ID) {
 	t.mesh.Add(p)
+	t.forgetChoke(p)
 	t.changed()
 }
 
 // removeMesh removes p from the mesh and reports whether it was there.
 func (t *topicState) removeMesh(p peer.ID) bool {
 	if t.mesh.Remove(p) {
+		t.forgetChoke(p)
 		t.changed()
 		return true
 	}

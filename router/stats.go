@@ -62,6 +62,9 @@ const (
 	// from, seqno, signature or key: its author runs StrictSign, a policy
 	// mismatch.
 	DropUnexpectedSignature
+	// DropChokeNotMesh: a CHOKE or UNCHOKE from a peer not in our mesh of
+	// its topic (or for a topic we have not joined).
+	DropChokeNotMesh
 	numDropCauses
 )
 
@@ -72,6 +75,7 @@ var dropCauseNames = [numDropCauses]string{
 	"ihave-flood", "iwant-ignored", "iwant-miss", "iwant-retransmit",
 	"idontwant-flood", "graft-unknown-topic", "bad-px", "no-topic",
 	"blacklisted", "missing-signature", "unexpected-signature",
+	"choke-not-mesh",
 }
 
 // String returns the cause's lower-case name.
@@ -108,6 +112,15 @@ type Stats struct {
 	PruneSent     uint64 // PRUNE entries sent
 	PruneRecv     uint64 // PRUNE entries received
 	Heartbeats    uint64 // heartbeats run
+
+	// The choke extension (Params.Choke).
+	ChokeSent   uint64 // CHOKEs sent: mesh peers we choked
+	ChokeRecv   uint64 // CHOKEs received from mesh peers (honoured)
+	UnchokeSent uint64 // UNCHOKEs sent
+	UnchokeRecv uint64 // UNCHOKEs received from mesh peers
+	// ChokedIHave counts message ids sent as IHAVE instead of a copy,
+	// to mesh peers that choked us.
+	ChokedIHave uint64
 
 	ValidationAccept    uint64 // messages accepted (no validator counts as accept)
 	ValidationReject    uint64 // messages a validator rejected

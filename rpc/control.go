@@ -15,14 +15,15 @@ const rpcFieldControl = 3
 // HasControl reports whether r carries any control part.
 func (r *RPC) HasControl() bool {
 	return len(r.IHave) != 0 || len(r.IWant) != 0 || len(r.Graft) != 0 ||
-		len(r.Prune) != 0 || len(r.IDontWant) != 0
+		len(r.Prune) != 0 || len(r.IDontWant) != 0 || len(r.Choke) != 0 || len(r.Unchoke) != 0
 }
 
 // ControlSize returns the encoded length of r's ControlMessage body, zero
 // when r has no control part.
 func (r *RPC) ControlSize() int {
 	return sizeEntries(r.IHave) + sizeEntries(r.IWant) + sizeEntries(r.Graft) +
-		sizeEntries(r.Prune) + sizeEntries(r.IDontWant)
+		sizeEntries(r.Prune) + sizeEntries(r.IDontWant) + sizeEntries(r.Choke) +
+		sizeEntries(r.Unchoke)
 }
 
 // appendControl appends r's ControlMessage body (ControlSize bytes).
@@ -31,13 +32,16 @@ func (r *RPC) appendControl(b []byte) []byte {
 	b = appendEntries(b, ctlFieldIWant, r.IWant)
 	b = appendEntries(b, ctlFieldGraft, r.Graft)
 	b = appendEntries(b, ctlFieldPrune, r.Prune)
-	return appendEntries(b, ctlFieldIDontWant, r.IDontWant)
+	b = appendEntries(b, ctlFieldIDontWant, r.IDontWant)
+	b = appendEntries(b, ctlFieldChoke, r.Choke)
+	return appendEntries(b, ctlFieldUnchoke, r.Unchoke)
 }
 
 // resetControl empties r's control lists, keeping their capacity.
 func (r *RPC) resetControl() {
 	r.IHave, r.IWant, r.Graft = r.IHave[:0], r.IWant[:0], r.Graft[:0]
 	r.Prune, r.IDontWant = r.Prune[:0], r.IDontWant[:0]
+	r.Choke, r.Unchoke = r.Choke[:0], r.Unchoke[:0]
 }
 
 // ownControl moves the strings of r's control lists into arena.
@@ -46,7 +50,9 @@ func (r *RPC) ownControl(arena []byte) []byte {
 	arena = ownEntries(arena, r.IWant)
 	arena = ownEntries(arena, r.Graft)
 	arena = ownEntries(arena, r.Prune)
-	return ownEntries(arena, r.IDontWant)
+	arena = ownEntries(arena, r.IDontWant)
+	arena = ownEntries(arena, r.Choke)
+	return ownEntries(arena, r.Unchoke)
 }
 
 // control decodes a ControlMessage field into d.r; unknown fields are
@@ -69,6 +75,10 @@ func (d *decoder) control(f field) error {
 			fr.err = d.prune(f)
 		case ctlFieldIDontWant:
 			fr.err = d.idontwant(f)
+		case ctlFieldChoke:
+			fr.err = d.choke(f)
+		case ctlFieldUnchoke:
+			fr.err = d.unchoke(f)
 		}
 	}
 	return fr.err

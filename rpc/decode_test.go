@@ -35,7 +35,7 @@ func ctl(entries ...[]byte) []byte { return fld(3, entries...) }
 
 func TestDecodeErrors(t *testing.T) {
 	lim := Limits{MaxMessages: 2, MaxSubscriptions: 2, MaxIHave: 2, MaxIWant: 2, MaxGraft: 2,
-		MaxPrune: 2, MaxIDontWant: 2, MaxIHaveIDs: 3, MaxIWantIDs: 3, MaxIDontWantIDs: 3,
+		MaxPrune: 2, MaxIDontWant: 2, MaxChoke: 2, MaxIHaveIDs: 3, MaxIWantIDs: 3, MaxIDontWantIDs: 3,
 		MaxIDLen: 8, MaxTopicLen: 8, MaxPrunePeers: 2, MaxPeerIDLen: 4, MaxRecordLen: 4,
 		MaxDataSize: 16, MaxFromLen: 4, MaxSeqnoLen: 4, MaxSignatureLen: 4, MaxKeyLen: 4, MaxPayload: 200}
 	id := str(1, "id")
@@ -81,6 +81,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"id length", ctl(fld(2, str(1, "123456789"))), ErrTooLarge, "message id length"},
 		{"ihave topic", ctl(fld(1, str(1, "123456789"))), ErrTooLarge, "topic length"},
 		{"graft topic", ctl(fld(3, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"choke entries", ctl(rep(fld(14), 3)), ErrTooLarge, "CHOKE entries"},
+		{"unchoke entries", ctl(rep(fld(15), 3)), ErrTooLarge, "UNCHOKE entries"},
+		{"choke topic", ctl(fld(14, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"unchoke topic", ctl(fld(15, str(1, "123456789"))), ErrTooLarge, "topic length"},
+		{"choke as varint", ctl([]byte{14 << 3, 1}), ErrMalformed, ""},
+		{"bad nested unchoke", ctl(fld(15, []byte{0x0a, 0x05})), ErrMalformed, ""},
 		{"prune peers", ctl(fld(4, rep(fld(2), 3))), ErrTooLarge, "PRUNE peers"},
 		{"peer id", ctl(fld(4, fld(2, fld(1, make([]byte, 5))))), ErrTooLarge, "peer id length"},
 		{"peer record", ctl(fld(4, fld(2, fld(2, make([]byte, 5))))), ErrTooLarge, "peer record length"},

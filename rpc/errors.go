@@ -23,7 +23,8 @@ var (
 // for a stats label: "payload bytes", "subscriptions", "messages", "data
 // size", "from length", "seqno length", "signature length", "key length",
 // "topic length", "message id length", "IHAVE entries", "IWANT entries",
-// "GRAFT entries", "PRUNE entries", "IDONTWANT entries", "IHAVE ids",
+// "GRAFT entries", "PRUNE entries", "IDONTWANT entries", "CHOKE entries",
+// "UNCHOKE entries", "IHAVE ids",
 // "IWANT ids", "IDONTWANT ids", "PRUNE peers", "peer id length" or
 // "peer record length".
 type LimitError struct {

@@ -38,6 +38,12 @@ func dump(r *RPC) string {
 	for _, e := range r.IDontWant {
 		fmt.Fprintf(&sb, "idontwant %q\n", e.IDs)
 	}
+	for _, e := range r.Choke {
+		fmt.Fprintf(&sb, "choke %q\n", e.Topic)
+	}
+	for _, e := range r.Unchoke {
+		fmt.Fprintf(&sb, "unchoke %q\n", e.Topic)
+	}
 	return sb.String()
 }
 
@@ -97,6 +103,12 @@ func toPB(r *RPC) *pb.RPC {
 	for _, e := range r.IDontWant {
 		c.Idontwant = append(c.Idontwant, &pb.ControlIDontWant{MessageIDs: ids(e.IDs)})
 	}
+	for _, e := range r.Choke {
+		c.Choke = append(c.Choke, &pb.ControlChoke{TopicID: optS(e.Topic)})
+	}
+	for _, e := range r.Unchoke {
+		c.Unchoke = append(c.Unchoke, &pb.ControlUnchoke{TopicID: optS(e.Topic)})
+	}
 	out.Control = c
 	return out
 }
@@ -137,6 +149,12 @@ func fromPB(x *pb.RPC) *RPC {
 	}
 	for _, e := range c.GetIdontwant() {
 		r.IDontWant = append(r.IDontWant, IDontWant{IDs: strs(e.GetMessageIDs())})
+	}
+	for _, e := range c.GetChoke() {
+		r.Choke = append(r.Choke, Choke{Topic: e.GetTopicID()})
+	}
+	for _, e := range c.GetUnchoke() {
+		r.Unchoke = append(r.Unchoke, Unchoke{Topic: e.GetTopicID()})
 	}
 	return r
 }
@@ -211,6 +229,12 @@ func randRPC(rng *rand.Rand) *RPC {
 	}
 	for range rng.IntN(3) {
 		r.IDontWant = append(r.IDontWant, IDontWant{IDs: randIDs(rng, 20)})
+	}
+	for range rng.IntN(3) {
+		r.Choke = append(r.Choke, Choke{Topic: randTopic(rng)})
+	}
+	for range rng.IntN(3) {
+		r.Unchoke = append(r.Unchoke, Unchoke{Topic: randTopic(rng)})
 	}
 	return r
 }

@@ -22,6 +22,7 @@ type Limits struct {
 	MaxGraft     int // GRAFT entries (default 1024)
 	MaxPrune     int // PRUNE entries (default 256; times MaxPrunePeers bounds PeerInfos)
 	MaxIDontWant int // IDONTWANT entries (default 1024)
+	MaxChoke     int // CHOKE entries, and UNCHOKE entries (default 1024)
 
 	MaxIHaveIDs     int // message ids over all IHAVE entries (default 5000)
 	MaxIWantIDs     int // message ids over all IWANT entries (default 5000)
@@ -52,6 +53,7 @@ func DefaultLimits() Limits {
 		MaxGraft:         1024,
 		MaxPrune:         256,
 		MaxIDontWant:     1024,
+		MaxChoke:         1024,
 		MaxIHaveIDs:      5000,
 		MaxIWantIDs:      5000,
 		MaxIDontWantIDs:  5000,
@@ -84,6 +86,7 @@ func (l Limits) withDefaults() Limits {
 	fill(&l.MaxGraft, d.MaxGraft)
 	fill(&l.MaxPrune, d.MaxPrune)
 	fill(&l.MaxIDontWant, d.MaxIDontWant)
+	fill(&l.MaxChoke, d.MaxChoke)
 	fill(&l.MaxIHaveIDs, d.MaxIHaveIDs)
 	fill(&l.MaxIWantIDs, d.MaxIWantIDs)
 	fill(&l.MaxIDontWantIDs, d.MaxIDontWantIDs)

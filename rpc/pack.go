@@ -4,7 +4,8 @@ package rpc
 // dst[:0] and returns the result. Each payload is one complete RPC protobuf.
 //
 // Order and rule: the parts of r are taken in this order — subscriptions,
-// GRAFTs, PRUNEs (so a GRAFT arrives with or before the messages), messages,
+// GRAFTs, PRUNEs, CHOKEs, UNCHOKEs (so a GRAFT arrives with or before the
+// messages), messages,
 // IWANTs, IDONTWANTs, IHAVEs — and poured into payloads "next-fit": a part
 // goes into the current payload if it fits, else the current payload is
 // closed and a new one opened; a closed payload is never revisited. Control
@@ -32,6 +33,8 @@ const (
 	phSub = iota
 	phGraft
 	phPrune
+	phChoke
+	phUnchoke
 	phMsg
 	phIWant
 	phIDontWant
@@ -66,6 +69,12 @@ func (p *packer) run() {
 	}
 	for i := range r.Prune {
 		p.addCtl(phPrune, i, 0, 0, sizeField(r.Prune[i].Size()))
+	}
+	for i := range r.Choke {
+		p.addCtl(phChoke, i, 0, 0, sizeField(r.Choke[i].Size()))
+	}
+	for i := range r.Unchoke {
+		p.addCtl(phUnchoke, i, 0, 0, sizeField(r.Unchoke[i].Size()))
 	}
 	for i := range r.Publish {
 		p.addTop(phMsg, i, sizeField(r.Publish[i].Size()))

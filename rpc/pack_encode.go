@@ -15,6 +15,8 @@ func (p *packer) flush() {
 		b = appendEntries(b, ctlFieldGraft, planned(p, phGraft, r.Graft))
 		b = appendEntries(b, ctlFieldPrune, planned(p, phPrune, r.Prune))
 		b = p.appendIDLists(b, phIDontWant, ctlFieldIDontWant)
+		b = appendEntries(b, ctlFieldChoke, planned(p, phChoke, r.Choke))
+		b = appendEntries(b, ctlFieldUnchoke, planned(p, phUnchoke, r.Unchoke))
 	}
 	if len(b) != size {
 		panic("rpc: Pack size mismatch") // broken invariant of the Size methods

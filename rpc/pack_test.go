@@ -52,6 +52,8 @@ func summarize(parts []*RPC) summary {
 		m.Publish = append(m.Publish, p.Publish...)
 		m.Graft = append(m.Graft, p.Graft...)
 		m.Prune = append(m.Prune, p.Prune...)
+		m.Choke = append(m.Choke, p.Choke...)
+		m.Unchoke = append(m.Unchoke, p.Unchoke...)
 		s.ihave = append(s.ihave, flatIHave(p.IHave)...)
 		for _, e := range p.IWant {
 			s.iwant = append(s.iwant, flatIDs([][]string{e.IDs})...)
@@ -83,7 +85,7 @@ func checkReassembled(t *testing.T, r *RPC, parts []*RPC) {
 
 // items counts the indivisible parts of p: entries, and ids of id lists.
 func items(p *RPC) int {
-	n := len(p.Subscriptions) + len(p.Publish) + len(p.Graft) + len(p.Prune)
+	n := len(p.Subscriptions) + len(p.Publish) + len(p.Graft) + len(p.Prune) + len(p.Choke) + len(p.Unchoke)
 	for _, e := range p.IHave {
 		n += max(1, len(e.IDs))
 	}

@@ -22,6 +22,8 @@ type RPC struct {
 	Graft     []Graft     // ControlMessage field 3
 	Prune     []Prune     // ControlMessage field 4
 	IDontWant []IDontWant // ControlMessage field 5
+	Choke     []Choke     // ControlMessage field 14 (gwyh's choke extension)
+	Unchoke   []Unchoke   // ControlMessage field 15 (gwyh's choke extension)
 }
 
 // Reset empties r, keeping the capacity of its slices for reuse.

@@ -37,8 +37,13 @@ type topicStats struct {
 	firstMessageDeliveries      float64 // P2
 	meshMessageDeliveries       float64 // P3 counter
 	meshMessageDeliveriesActive bool
-	meshFailurePenalty          float64 // P3b
-	invalidMessageDeliveries    float64 // P4 counter
+	// choked: the router choked the peer (router.ChokeScorer): it sends
+	// IHAVE, not messages, so P3 does not count; p3Since is when P3's
+	// activation clock last started (Graft, or Unchoke).
+	choked                   bool
+	p3Since                  time.Time
+	meshFailurePenalty       float64 // P3b
+	invalidMessageDeliveries float64 // P4 counter
 }
 
 // topic returns the stats of topic for update, or nil when there are
@@ -83,7 +88,7 @@ func (ts *topicStats) addMeshDelivery() {
 // threshold, else 0.
 func (ts *topicStats) meshDeficit() float64 {
 	th := ts.params.MeshMessageDeliveriesThreshold
-	if ts.meshMessageDeliveriesActive && ts.meshMessageDeliveries < th {
+	if ts.meshMessageDeliveriesActive && !ts.choked && ts.meshMessageDeliveries < th {
 		return th - ts.meshMessageDeliveries
 	}
 	return 0
@@ -99,6 +104,7 @@ func (ts *topicStats) leaveMesh() {
 	ts.meshFailurePenalty += d * d
 	ts.inMesh = false
 	ts.meshMessageDeliveriesActive = false
+	ts.choked = false
 }
 
 // decay applies steps decay steps to every decaying counter.

@@ -23,7 +23,7 @@ func (s *Scorer) Refresh(now time.Time) {
 			ts := &ps.topics[i]
 			if ts.inMesh {
 				ts.meshTime = max(now.Sub(ts.graftTime), 0)
-				if ts.meshTime > ts.params.MeshMessageDeliveriesActivation {
+				if !ts.choked && now.Sub(ts.p3Since) > ts.params.MeshMessageDeliveriesActivation {
 					ts.meshMessageDeliveriesActive = true
 				}
 			}

@@ -25,6 +25,8 @@ type benchFlags struct {
 	seed                           uint64
 	heartbeat, timeout             time.Duration
 	cpuprofile, memprofile         string
+	proto                          protoFlags
+	validate                       bool
 }
 
 // benchResult is the JSON object bench prints, with docs/BENCH.md's keys.
@@ -81,6 +83,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.DurationVar(&f.timeout, "timeout", 120*time.Second, "give up waiting for deliveries after this long")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the measured run to this file")
+	f.proto.register(fs)
+	fs.BoolVar(&f.validate, "validate", false, "every node validates messages with an accept-all validator on its worker pool (asynchronous validation)")
 	if code := parseFlags(fs, args, `usage: gwyh bench [flags]
 
 Runs N gwyh nodes in this process on 127.0.0.1, each over its own encrypted
@@ -159,6 +163,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	spec := clusterSpec{
 		nodes: f.n, degree: f.degree, d: f.d, heartbeat: f.heartbeat, sign: sign,
 		seed: f.seed, topic: "bench", msgs: msgs, wait: f.window == 0,
+		tune: f.proto.apply, validate: f.validate,
 	}
 	fmt.Fprintf(stderr, "bench: starting %d nodes (degree %d, D %d, sign %s)\n", f.n, f.degree, f.d, f.sign)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

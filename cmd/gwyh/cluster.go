@@ -17,6 +17,7 @@ import (
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/validator"
 )
 
 // clusterSpec describes an in-process cluster on 127.0.0.1, shared by
@@ -31,6 +32,13 @@ type clusterSpec struct {
 	topic     string
 	msgs      int  // messages expected, to size the delivery table
 	wait      bool // Publish waits for room (backpressure)
+	// tune, when set, changes the nodes' GossipSub parameters (bench's
+	// -choke and -idontwant flags).
+	tune func(*router.Params)
+	// validate: every node validates the topic's messages with an
+	// accept-all validator on its worker pool (asynchronously, as a
+	// Validator runs by default).
+	validate bool
 }
 
 // cluster is a running in-process cluster with one subscriber goroutine per
@@ -65,6 +73,9 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 		cfg := node.DefaultConfig()
 		cfg.Listen = "127.0.0.1:0"
 		cfg.Gossip = gossipParams(s.d, s.heartbeat)
+		if s.tune != nil {
+			s.tune(&cfg.Gossip)
+		}
 		cfg.SignaturePolicy = s.sign
 		cfg.Seed = s.seed*1_000_003 + uint64(i) + 1
 		cfg.PeersLow = s.degree // the bench fixes the topology
@@ -127,7 +138,11 @@ func (c *cluster) join() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	for i, n := range c.nodes {
-		h, err := n.JoinTopic(c.spec.topic, node.TopicOptions{WaitForRoom: c.spec.wait})
+		opts := node.TopicOptions{WaitForRoom: c.spec.wait}
+		if c.spec.validate {
+			opts.Validator = acceptAll
+		}
+		h, err := n.JoinTopic(c.spec.topic, opts)
 		if err != nil {
 			return err
 		}
@@ -338,3 +353,6 @@ func cpuSeconds() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
 }
+
+// acceptAll is bench -validate's validator.
+func acceptAll(context.Context, peer.ID, []byte) validator.Result { return validator.Accept }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/mesh"
+	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/sim"
 )
 
@@ -41,6 +42,8 @@ type simFlags struct {
 	near     bool
 	zones    bool
 	warm     float64
+	size     int
+	proto    protoFlags
 	// strategies are the parsed -strategy: none for the scenario's own,
 	// one, or several to compare side by side.
 	strategies []mesh.Strategy
@@ -68,6 +71,8 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.StringVar(&f.strategy, "strategy", "", "mesh strategy of the honest nodes: uniform, preferlocal, hubandspoke or preferfast (default: the scenario's, uniform); a comma-separated `list` or all runs the scenario once per strategy (same seed, -parallel at once) and prints one table")
 	fs.BoolVar(&f.near, "attackers-near", false, "attackers sit in their victims' zone and answer fastest (0.5 ms links)")
 	fs.Float64Var(&f.warm, "warm", 0, "background messages per second from 1 s until the measured traffic starts, so that scores (P3 mesh deliveries) see traffic before the measurement; 0: the scenario's own")
+	fs.IntVar(&f.size, "size", 0, "message data bytes, ≥ 32 (0: the scenario's)")
+	f.proto.register(fs)
 	fs.BoolVar(&f.zones, "zones", false, "run the scenario over five cloud regions (the zones scenario's latencies) instead of its own latency model")
 	if code := parseFlags(fs, args, `usage: gwyh sim [flags]
 
@@ -150,6 +155,13 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	if f.messages > 0 {
 		sc.Traffic.Messages = f.messages
 	}
+	if f.size > 0 {
+		sc.Traffic.Size = f.size
+	}
+	if sc.Params.D == 0 {
+		sc.Params = router.DefaultParams()
+	}
+	f.proto.apply(&sc.Params)
 	if f.warm > 0 {
 		sc.Traffic.WarmRate, sc.Traffic.WarmStart = f.warm, time.Second
 	}

@@ -216,6 +216,8 @@ var families = []family{
 			c("ihave", "out", r.IHaveSent), c("ihave", "in", r.IHaveRecv),
 			c("iwant", "out", r.IWantSent), c("iwant", "in", r.IWantRecv),
 			c("idontwant", "out", r.IDontWantSent), c("idontwant", "in", r.IDontWantRecv),
+			c("choke", "out", r.ChokeSent), c("choke", "in", r.ChokeRecv),
+			c("unchoke", "out", r.UnchokeSent), c("unchoke", "in", r.UnchokeRecv),
 		}
 	}},
 	{"gwyh_router_drops_total", "Drops by the router, by cause.", prometheus.CounterValue, []string{"cause"}, func(s *node.Stats) []sample {

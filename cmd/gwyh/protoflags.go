@@ -1,0 +1,42 @@
+package main
+
+import (
+	"flag"
+	"time"
+
+	"github.com/gwyh/gwyh/router"
+)
+
+// protoFlags are the protocol switches bench and sim share, to compare
+// duplicate suppression on and off in the same minutes.
+type protoFlags struct {
+	choke            bool
+	chokeWindow      int
+	chokeMin         int
+	chokeMargin      time.Duration
+	idontwant        int // IDontWantMessageThreshold; < 0: the default
+	publishIDontWant bool
+}
+
+// register adds -choke (and its -choke-* knobs), -idontwant and
+// -publish-idontwant to fs, with
+// router.DefaultParams' values as defaults.
+func (p *protoFlags) register(fs *flag.FlagSet) {
+	d := router.DefaultParams()
+	fs.BoolVar(&p.choke, "choke", d.Choke, "choke extension: mesh peers whose copies keep arriving late send IHAVE instead (router Params.Choke)")
+	fs.IntVar(&p.chokeWindow, "choke-window", d.ChokeWindow, "-choke: new messages per choke decision (Params.ChokeWindow)")
+	fs.IntVar(&p.chokeMin, "choke-min", d.ChokeMinUnchoked, "-choke: least unchoked mesh peers (Params.ChokeMinUnchoked)")
+	fs.DurationVar(&p.chokeMargin, "choke-margin", d.ChokeMargin, "-choke: a copy this close to the first counts as first (Params.ChokeMargin)")
+	fs.IntVar(&p.idontwant, "idontwant", d.IDontWantMessageThreshold, "IDONTWANT to mesh peers on receipt of messages of at least this many bytes (Params.IDontWantMessageThreshold)")
+	fs.BoolVar(&p.publishIDontWant, "publish-idontwant", d.PublishIDontWant, "IDONTWANT to mesh peers with own messages that carry no author (Params.PublishIDontWant)")
+}
+
+// apply sets the flags' values in p.
+func (p *protoFlags) apply(params *router.Params) {
+	params.Choke = p.choke
+	params.ChokeWindow, params.ChokeMinUnchoked, params.ChokeMargin = p.chokeWindow, p.chokeMin, p.chokeMargin
+	if p.idontwant >= 0 {
+		params.IDontWantMessageThreshold = p.idontwant
+	}
+	params.PublishIDontWant = p.publishIDontWant
+}

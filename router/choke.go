@@ -1,0 +1,316 @@
+package router
+
+import (
+	"slices"
+	"time"
+
+	"github.com/gwyh/gwyh/mesh"
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// The choke extension (Params.Choke; libp2p/specs PR #681, Episub's
+// CHOKE/UNCHOKE). Per joined topic the router watches when each mesh
+// peer's copies arrive. At the end of every window of ChokeWindow new
+// messages it decides:
+//
+//   - unchoke: a choked peer whose IHAVEs named a message not yet seen
+//     (it would have been first) for at least 1/chokeUnchokeDiv of the
+//     window, or that announced fewer ids than half the window (silent:
+//     unchoked, it is scored by P3 again);
+//   - choke: an unchoked peer first (or within ChokeMargin of the first)
+//     for under 1/chokeFirstDiv of the window and late for at least
+//     1/chokeLateDiv of it, the latest first, while more than
+//     ChokeMinUnchoked mesh peers stay unchoked.
+//
+// The heartbeat unchokes peers choked for ChokeTimeout and tops the
+// unchoked mesh peers up to ChokeMinUnchoked. A peer that chokes us gets
+// IHAVE instead of the messages we forward (own publishes still go in
+// full); its CHOKE stands until UNCHOKE or until it leaves our mesh. Choke
+// state lives and dies with mesh membership: GRAFT and PRUNE reset it on
+// both sides.
+//
+// Attacks: a CHOKE only lowers what its sender receives, so an attacker
+// that chokes us only starves itself; a choked attacker still sends
+// IHAVE, and the IWANTs they trigger carry the usual promises (P7). The
+// unchoked floor keeps eager delivery from at least ChokeMinUnchoked
+// peers. A peer we choked is not penalised by P3 (ChokeScorer), but only
+// while it announces the topic's messages: a choked peer that falls silent
+// (a covert attacker that made itself late to escape P3, then stopped) is
+// unchoked at the end of the window and scored as any mesh peer again.
+
+const (
+	chokeFirstDiv   = 16 // choke below 1/16 of the window first
+	chokeLateDiv    = 4  // and at least 1/4 of it late
+	chokeUnchokeDiv = 8  // unchoke at 1/8 of the window "would have been first"
+	// chokeFirsts is how many recent first arrivals per topic are
+	// remembered to tell near-first copies from late ones; an older
+	// message's copy is late.
+	chokeFirsts = 256
+)
+
+// ChokeScorer is an optional extension of Scorer: when the configured
+// Scorer implements it, the router tells it which mesh peers it choked, so
+// that P3 (mesh message deliveries) does not count against a peer that we
+// asked not to send (package score implements it).
+type ChokeScorer interface {
+	// Choke: we choked mesh peer p in topic; its P3 deficit no longer
+	// counts.
+	Choke(now time.Time, p peer.ID, topic string)
+	// Unchoke: we unchoked p; P3 counts again after its activation time.
+	Unchoke(now time.Time, p peer.ID, topic string)
+}
+
+// chokeState is one topic's choke bookkeeping.
+type chokeState struct {
+	choked   mesh.PeerSet // mesh peers we choked
+	chokedAt map[peer.ID]time.Time
+	chokedUs mesh.PeerSet // mesh peers that choked us
+	obs      map[peer.ID]*chokeObs
+	n        int // new messages in the current window
+
+	// firsts remembers when recent messages first arrived: a ring of ids
+	// and their times.
+	firstAt map[string]time.Time
+	ring    []string
+	next    int
+}
+
+// chokeObs counts one mesh peer's copies in the current window.
+type chokeObs struct {
+	first, late, wouldFirst int
+	announced               int // ids in a choked peer's IHAVEs
+}
+
+// chokes returns t's choke state, creating it.
+func (t *topicState) chokes() *chokeState {
+	if t.ch == nil {
+		t.ch = &chokeState{
+			chokedAt: map[peer.ID]time.Time{},
+			obs:      map[peer.ID]*chokeObs{},
+			firstAt:  map[string]time.Time{},
+		}
+	}
+	return t.ch
+}
+
+// forgetChoke drops p's choke state in t, both ways (p joined or left the
+// mesh).
+func (t *topicState) forgetChoke(p peer.ID) {
+	if c := t.ch; c != nil {
+		c.choked.Remove(p)
+		c.chokedUs.Remove(p)
+		delete(c.chokedAt, p)
+		delete(c.obs, p)
+	}
+}
+
+// chokedUs reports whether p choked us in t.
+func (t *topicState) chokedUs(p peer.ID) bool {
+	return t.ch != nil && t.ch.chokedUs.Len() > 0 && t.ch.chokedUs.Has(p)
+}
+
+// obsOf returns p's counters, creating them.
+func (c *chokeState) obsOf(p peer.ID) *chokeObs {
+	o := c.obs[p]
+	if o == nil {
+		o = &chokeObs{}
+		c.obs[p] = o
+	}
+	return o
+}
+
+// noteFirst records the first copy of a new message id of t, from from,
+// at now, and decides at the end of a window.
+func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string) {
+	if !r.p.Choke {
+		return
+	}
+	c := t.chokes()
+	if len(c.ring) < chokeFirsts {
+		c.ring = append(c.ring, id)
+	} else {
+		delete(c.firstAt, c.ring[c.next])
+		c.ring[c.next] = id
+		c.next = (c.next + 1) % chokeFirsts
+	}
+	c.firstAt[id] = now
+	if t.mesh.Has(from) && !c.choked.Has(from) {
+		c.obsOf(from).first++
+	}
+	c.n++
+	if c.n >= r.p.ChokeWindow {
+		r.decideChokes(now, t)
+	}
+}
+
+// noteDuplicate records a later copy of id from mesh peer from: near-first
+// within ChokeMargin of the first, else late. Copies from choked peers
+// (IWANT answers) do not count.
+func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, idb []byte) {
+	c := t.ch
+	if !r.p.Choke || c == nil || !t.mesh.Has(from) || c.choked.Has(from) {
+		return
+	}
+	o := c.obsOf(from)
+	if at, ok := c.firstAt[string(idb)]; ok && now.Sub(at) <= r.p.ChokeMargin {
+		o.first++
+	} else {
+		o.late++
+	}
+}
+
+// noteChokedIHave records the ids a choked mesh peer advertised: each one
+// not seen yet shows it would have been first.
+func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
+	c := t.ch
+	if !r.p.Choke || c == nil || !c.choked.Has(from) {
+		return
+	}
+	o := c.obsOf(from)
+	o.announced += len(ids)
+	for _, id := range ids {
+		if !r.seen.Has(id) {
+			o.wouldFirst++
+		}
+	}
+}
+
+// decideChokes ends t's window: it unchokes the choked peers that would
+// have been first often enough or fell silent, then chokes the late ones
+// above the unchoked floor, latest first.
+func (r *Router) decideChokes(now time.Time, t *topicState) {
+	c := t.ch
+	w := r.p.ChokeWindow
+	for _, p := range slices.Clone(c.choked.Slice()) {
+		o := c.obs[p]
+		if o == nil || o.announced*2 < w || o.wouldFirst*chokeUnchokeDiv >= w {
+			r.unchoke(now, t, p)
+		}
+	}
+	var late []peer.ID
+	for _, p := range t.mesh.Slice() {
+		o := c.obs[p]
+		if c.choked.Has(p) || o == nil {
+			continue
+		}
+		if o.first*chokeFirstDiv < w && o.late*chokeLateDiv >= w {
+			late = append(late, p)
+		}
+	}
+	slices.SortStableFunc(late, func(a, b peer.ID) int { return c.obs[b].late - c.obs[a].late })
+	for _, p := range late {
+		if t.mesh.Len()-c.choked.Len() <= r.p.ChokeMinUnchoked {
+			break
+		}
+		r.choke(now, t, p)
+	}
+	clear(c.obs)
+	c.n = 0
+}
+
+// maintainChokes runs at each heartbeat for a joined topic: it unchokes
+// peers choked for ChokeTimeout, and the best choked peers while fewer
+// than ChokeMinUnchoked mesh peers are unchoked.
+func (r *Router) maintainChokes(now time.Time, t *topicState) {
+	c := t.ch
+	if c == nil || c.choked.Len() == 0 {
+		return
+	}
+	for _, p := range slices.Clone(c.choked.Slice()) {
+		if r.p.ChokeTimeout > 0 && now.Sub(c.chokedAt[p]) >= r.p.ChokeTimeout {
+			r.unchoke(now, t, p)
+		}
+	}
+	if c.choked.Len() == 0 || t.mesh.Len()-c.choked.Len() >= r.p.ChokeMinUnchoked {
+		return
+	}
+	best := slices.Clone(c.choked.Slice())
+	would := func(p peer.ID) int {
+		if o := c.obs[p]; o != nil {
+			return o.wouldFirst
+		}
+		return 0
+	}
+	slices.SortStableFunc(best, func(a, b peer.ID) int { return would(b) - would(a) })
+	for _, p := range best {
+		if t.mesh.Len()-c.choked.Len() >= r.p.ChokeMinUnchoked {
+			break
+		}
+		r.unchoke(now, t, p)
+	}
+}
+
+// choke sends CHOKE to mesh peer p of t.
+func (r *Router) choke(now time.Time, t *topicState, p peer.ID) {
+	ps := r.peers[p]
+	if ps == nil {
+		return
+	}
+	c := t.chokes()
+	c.choked.Add(p)
+	c.chokedAt[p] = now
+	m := r.rpcFor(ps)
+	m.Choke = append(m.Choke, rpc.Choke{Topic: t.name})
+	r.stats.ChokeSent++
+	if cs, ok := r.scorer.(ChokeScorer); ok {
+		cs.Choke(now, p, t.name)
+	}
+	r.emit(Event{Kind: EventChoke, Peer: p, Topic: t.name})
+}
+
+// unchoke sends UNCHOKE to choked peer p of t.
+func (r *Router) unchoke(now time.Time, t *topicState, p peer.ID) {
+	c := t.ch
+	if c == nil || !c.choked.Remove(p) {
+		return
+	}
+	delete(c.chokedAt, p)
+	delete(c.obs, p)
+	if ps := r.peers[p]; ps != nil {
+		m := r.rpcFor(ps)
+		m.Unchoke = append(m.Unchoke, rpc.Unchoke{Topic: t.name})
+	}
+	r.stats.UnchokeSent++
+	if cs, ok := r.scorer.(ChokeScorer); ok {
+		cs.Unchoke(now, p, t.name)
+	}
+	r.emit(Event{Kind: EventUnchoke, Peer: p, Topic: t.name})
+}
+
+// handleChoke honours a CHOKE (choke true) or UNCHOKE from ps: only from a
+// mesh peer of a joined topic, else dropped and counted.
+func (r *Router) handleChoke(ps *peerState, topic string, choke bool) {
+	t := r.topics[topic]
+	if t == nil || !t.joined || !t.mesh.Has(ps.id) {
+		r.stats.Drops[DropChokeNotMesh]++
+		return
+	}
+	if choke {
+		r.stats.ChokeRecv++
+		t.chokes().chokedUs.Add(ps.id)
+		return
+	}
+	r.stats.UnchokeRecv++
+	if t.ch != nil {
+		t.ch.chokedUs.Remove(ps.id)
+	}
+}
+
+// sendChokedIHave announces id to ps, a mesh peer of t that choked us,
+// instead of sending the message, unless ps does not want it.
+func (r *Router) sendChokedIHave(ps *peerState, t *topicState, id string) {
+	if ps.dontWant.Has(id) {
+		return
+	}
+	m := r.rpcFor(ps)
+	if n := len(m.IHave); n > 0 && m.IHave[n-1].Topic == t.name {
+		// Appending to a gossip entry copies it (its ids are capped).
+		m.IHave[n-1].IDs = append(m.IHave[n-1].IDs, id)
+	} else {
+		// A fresh ids slice: a reused entry's may alias an old gossip arena.
+		m.IHave = append(m.IHave, rpc.IHave{Topic: t.name, IDs: []string{id}})
+		r.stats.IHaveSent++
+	}
+	r.stats.ChokedIHave++
+}

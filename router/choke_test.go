@@ -1,0 +1,302 @@
+package router
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
+	"github.com/gwyh/gwyh/score"
+)
+
+// The package's Scorer implements the choke hooks.
+var _ ChokeScorer = (*score.Scorer)(nil)
+
+// chokeEnv returns a router joined to "t" with inbound peers 1..peers, a
+// mesh of them all (D = Dhi = peers), the choke extension on with a window
+// of window messages, and mod applied last.
+func chokeEnv(t *testing.T, peers, window int, mod func(*Config)) (*env, []int) {
+	t.Helper()
+	e := newJoinedEnv(t, func(c *Config) {
+		p := &c.Params
+		p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout = peers, min(peers, 4), peers, min(peers, 4), 0
+		p.Choke, p.ChokeWindow, p.ChokeMinUnchoked, p.ChokeMargin = true, window, 2, time.Millisecond
+		if mod != nil {
+			mod(c)
+		}
+	}, peers)
+	m := e.meshOf("t")
+	if len(m) != peers {
+		t.Fatalf("mesh %v, want %d peers", m, peers)
+	}
+	return e, m
+}
+
+// deliver sends message seq first from peer first, then after lag from
+// each of late (duplicates).
+func (e *env) deliverLate(seq uint64, first int, lag time.Duration, late ...int) {
+	e.rpcFrom(first, pub(msg("t", seq, 64)))
+	e.now = e.now.Add(lag)
+	for _, p := range late {
+		e.rpcFrom(p, pub(msg("t", seq, 64)))
+	}
+}
+
+// chokesTo returns the topics of the CHOKEs and UNCHOKEs in the last output
+// to peer i.
+func (e *env) chokesTo(i int) (chokes, unchokes int) {
+	if s := e.sendTo(i); s != nil {
+		return len(s.Choke), len(s.Unchoke)
+	}
+	return 0, 0
+}
+
+func TestPublishIDontWant(t *testing.T) {
+	tests := []struct {
+		name   string
+		on     bool
+		sign   bool
+		wantTo int // mesh peers that get IDONTWANT with the message
+	}{
+		{"on, no author", true, false, 6},
+		{"off", false, false, 0},
+		{"on, signed: receivers skip the author anyway", true, true, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newJoinedEnv(t, func(c *Config) {
+				c.Params.PublishIDontWant = tc.on
+				if tc.sign {
+					id, err := peer.IdentityFromSeed(make([]byte, 32))
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.SignaturePolicy, c.Identity, c.AppendMessageID = StrictSign, id, nil
+				}
+			}, 10)
+			id, err := e.publish("t", msg("t", 1, 256).Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mesh := e.meshOf("t")
+			got := 0
+			for i := 1; i <= 10; i++ {
+				s := e.sendTo(i)
+				if s == nil || len(s.Publish) != 1 {
+					t.Fatalf("peer %d: no copy (flood publish)", i)
+				}
+				if len(s.IDontWant) == 0 {
+					continue
+				}
+				if !slices.Contains(mesh, i) || !slices.Equal(s.IDontWant[0].IDs, []string{id}) {
+					t.Fatalf("peer %d (mesh %v): IDONTWANT %v", i, mesh, s.IDontWant)
+				}
+				got++
+			}
+			if got != tc.wantTo || e.r.Stats().IDontWantSent != uint64(tc.wantTo) {
+				t.Fatalf("IDONTWANT to %d peers (stats %d), want %d", got, e.r.Stats().IDontWantSent, tc.wantTo)
+			}
+		})
+	}
+}
+
+// TestIDontWantOnlyWhileValidating: a message validated inline goes out
+// with no IDONTWANT (the copy says as much), one validated asynchronously
+// is announced before validation.
+func TestIDontWantOnlyWhileValidating(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		e := newJoinedEnv(t, nil, 8)
+		e.r.SetValidator("t", TopicValidator{Async: async})
+		mesh := e.meshOf("t")
+		e.rpcFrom(mesh[0], pub(msg("t", 1, 2048)))
+		want := 0
+		if async {
+			want = len(mesh) - 1
+		}
+		if got := e.r.Stats().IDontWantSent; got != uint64(want) {
+			t.Fatalf("async %v: %d IDONTWANT, want %d", async, got, want)
+		}
+	}
+}
+
+func TestChokeLateMeshPeer(t *testing.T) {
+	e, m := chokeEnv(t, 4, 4, nil)
+	fast, near, late := m[0], m[1], m[3]
+	for seq := uint64(1); seq <= 3; seq++ {
+		e.rpcFrom(fast, pub(msg("t", seq, 64)))
+		e.rpcFrom(near, pub(msg("t", seq, 64))) // within ChokeMargin
+		e.now = e.now.Add(10 * time.Millisecond)
+		e.rpcFrom(late, pub(msg("t", seq, 64)))
+	}
+	if s := e.r.Stats(); s.ChokeSent != 0 {
+		t.Fatalf("choked before the window ended: %+v", s.ChokeSent)
+	}
+	e.rpcFrom(fast, pub(msg("t", 4, 64))) // the window's 4th message
+	if c, _ := e.chokesTo(late); c != 1 || e.countEvents(EventChoke) != 1 {
+		t.Fatalf("late peer not choked: %s", e.summary())
+	}
+	for _, p := range []int{fast, near, m[2]} {
+		if c, _ := e.chokesTo(p); c != 0 {
+			t.Fatalf("peer %d choked: %s", p, e.summary())
+		}
+	}
+	if s := e.r.Stats(); s.ChokeSent != 1 {
+		t.Fatalf("ChokeSent %d", s.ChokeSent)
+	}
+}
+
+// chokeOne chokes the last mesh peer of a chokeEnv (window 4) and returns
+// it.
+func chokeOne(t *testing.T, e *env, m []int) int {
+	t.Helper()
+	late := m[len(m)-1]
+	for seq := uint64(1); seq <= 4; seq++ {
+		e.deliverLate(seq, m[0], 10*time.Millisecond, late)
+	}
+	e.rpcFrom(m[0], pub(msg("t", 5, 64))) // outputs of the 4th window end above
+	if e.r.Stats().ChokeSent != 1 {
+		t.Fatalf("not choked: %+v", e.r.Stats())
+	}
+	return late
+}
+
+func TestChokedPeerGetsIHave(t *testing.T) {
+	e, m := chokeEnv(t, 4, 4, nil)
+	// Mesh peer m[3] chokes us; m[2], not a mesh peer of "u", cannot.
+	e.rpcFrom(m[3], &rpc.RPC{Choke: []rpc.Choke{{Topic: "t"}}, Unchoke: nil})
+	e.rpcFrom(m[2], &rpc.RPC{Choke: []rpc.Choke{{Topic: "u"}}})
+	if s := e.r.Stats(); s.ChokeRecv != 1 || s.Drops[DropChokeNotMesh] != 1 {
+		t.Fatalf("ChokeRecv %d, not-mesh drops %d", s.ChokeRecv, s.Drops[DropChokeNotMesh])
+	}
+	e.rpcFrom(m[0], pub(msg("t", 7, 64)))
+	if s := e.sendTo(m[3]); s == nil || len(s.Publish) != 0 || len(s.IHave) != 1 || !slices.Equal(s.IHave[0].IDs, []string{msgID(7)}) {
+		t.Fatalf("choked us: want IHAVE 7, no message: %s", e.summary())
+	}
+	if s := e.sendTo(m[1]); s == nil || len(s.Publish) != 1 {
+		t.Fatalf("unchoked peer: want the message: %s", e.summary())
+	}
+	// Own messages still go in full.
+	if _, err := e.publish("t", msg("t", 8, 64).Data); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.sendTo(m[3]); s == nil || len(s.Publish) != 1 {
+		t.Fatalf("own message to a peer that choked us: %s", e.summary())
+	}
+	e.rpcFrom(m[3], &rpc.RPC{Unchoke: []rpc.Unchoke{{Topic: "t"}}})
+	e.rpcFrom(m[0], pub(msg("t", 9, 64)))
+	if s := e.sendTo(m[3]); s == nil || len(s.Publish) != 1 || len(s.IHave) != 0 {
+		t.Fatalf("after UNCHOKE: want the message: %s", e.summary())
+	}
+	// A PRUNE ends a CHOKE: after a re-graft the peer gets messages.
+	e.rpcFrom(m[3], &rpc.RPC{Choke: []rpc.Choke{{Topic: "t"}}})
+	e.rpcFrom(m[3], &rpc.RPC{Prune: []rpc.Prune{{Topic: "t", Backoff: 1}}})
+	e.now = e.now.Add(3 * time.Second)
+	e.rpcFrom(m[3], &rpc.RPC{Graft: []rpc.Graft{{Topic: "t"}}})
+	e.rpcFrom(m[0], pub(msg("t", 10, 64)))
+	if s := e.sendTo(m[3]); s == nil || len(s.Publish) != 1 {
+		t.Fatalf("after PRUNE and GRAFT: want the message: %s", e.summary())
+	}
+}
+
+func TestUnchokeWhenIHaveWouldBeFirst(t *testing.T) {
+	e, m := chokeEnv(t, 4, 4, nil)
+	late := chokeOne(t, e, m)
+	// The choked peer announces messages we have not seen yet: it would
+	// have been first.
+	unchoked := 0
+	for seq := uint64(20); seq < 24; seq++ {
+		e.rpcFrom(late, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(seq))}})
+		e.rpcFrom(m[0], pub(msg("t", seq, 64)))
+		_, u := e.chokesTo(late)
+		unchoked += u
+	}
+	if unchoked != 1 || e.r.Stats().UnchokeSent != 1 {
+		t.Fatalf("%d UNCHOKEs: %+v", unchoked, e.r.Stats())
+	}
+}
+
+func TestChokeKeepsMinUnchoked(t *testing.T) {
+	e, m := chokeEnv(t, 4, 4, nil)
+	// Everyone but m[0] is late: only two may be choked (4 − 2).
+	for seq := uint64(1); seq <= 4; seq++ {
+		e.deliverLate(seq, m[0], 10*time.Millisecond, m[1], m[2], m[3])
+	}
+	if got := e.r.Stats().ChokeSent; got != 2 {
+		t.Fatalf("%d choked, want 2 (ChokeMinUnchoked 2 of 4)", got)
+	}
+	// An unchoked mesh peer leaves: the heartbeat unchokes one choked peer.
+	e.r.RemovePeer(e.now, pid(m[0]))
+	e.heartbeat()
+	if got := e.r.Stats().UnchokeSent; got != 1 {
+		t.Fatalf("%d unchoked after an unchoked peer left, want 1\n%s", got, e.summary())
+	}
+}
+
+// TestSilentChokedPeerUnchoked: a choked peer that announces nothing for
+// a window (it would escape P3 while choked) is unchoked; one that
+// announces what it gets stays choked.
+func TestSilentChokedPeerUnchoked(t *testing.T) {
+	for _, announces := range []bool{true, false} {
+		e, m := chokeEnv(t, 4, 4, nil)
+		late := chokeOne(t, e, m) // message 5 started the next window
+		for seq := uint64(6); seq <= 8; seq++ {
+			e.rpcFrom(m[0], pub(msg("t", seq, 64)))
+			if announces {
+				e.rpcFrom(late, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(seq))}})
+			}
+		}
+		if got, want := e.r.Stats().UnchokeSent, map[bool]uint64{true: 0, false: 1}[announces]; got != want {
+			t.Fatalf("announces %v: %d UNCHOKEs, want %d", announces, got, want)
+		}
+	}
+}
+
+func TestChokeTimeout(t *testing.T) {
+	e, m := chokeEnv(t, 4, 4, func(c *Config) { c.Params.ChokeTimeout = 3 * time.Second })
+	late := chokeOne(t, e, m)
+	e.heartbeats(2)
+	if e.r.Stats().UnchokeSent != 0 {
+		t.Fatal("unchoked before ChokeTimeout")
+	}
+	e.heartbeats(2)
+	if e.r.Stats().UnchokeSent != 1 {
+		t.Fatalf("peer %d not unchoked after ChokeTimeout", late)
+	}
+}
+
+// TestChokedPeerNotPenalisedByP3: mesh peers we choked deliver nothing
+// (they send IHAVE), and P3 must not count that against them, while mesh
+// peers that deliver nothing unchoked sink below zero and are pruned.
+func TestChokedPeerNotPenalisedByP3(t *testing.T) {
+	sp := score.DefaultParams("t")
+	sp.Topics["t"].MeshMessageDeliveriesActivation = 2 * time.Second
+	sp.Topics["t"].MeshMessageDeliveriesThreshold = 1
+	e, m := chokeEnv(t, 6, 4, withScorer(t, sp, score.DefaultThresholds()))
+	for seq := uint64(1); seq <= 4; seq++ {
+		e.deliverLate(seq, m[seq%2], 10*time.Millisecond, m[4], m[5])
+	}
+	if got := e.r.Stats().ChokeSent; got != 2 {
+		t.Fatalf("%d choked, want the 2 late peers", got)
+	}
+	e.heartbeats(3) // P3 active
+	sc := e.scorer()
+	p3b := func(p int) float64 {
+		ps, ok := snapshotOf(sc, e.now, pid(p))
+		if !ok {
+			t.Fatalf("peer %d unknown", p)
+		}
+		return topicScoreOf(t, ps, "t").Raw.P3b
+	}
+	if got, want := e.meshOf("t"), []int{m[0], m[1], m[4], m[5]}; !slices.Equal(got, want) {
+		t.Fatalf("mesh %v, want %v: the silent unchoked peers pruned, the choked kept", got, want)
+	}
+	if p3b(m[2]) == 0 || p3b(m[4]) != 0 {
+		t.Fatalf("P3b: silent %v, choked %v", p3b(m[2]), p3b(m[4]))
+	}
+	// Pruned while choked: no sticky P3b either.
+	e.rpcFrom(m[5], &rpc.RPC{Prune: []rpc.Prune{{Topic: "t"}}})
+	if got := p3b(m[5]); got != 0 {
+		t.Fatalf("choked peer pruned: P3b = %v", got)
+	}
+}
