@@ -101,10 +101,12 @@ func (n *Node) actRouter(now time.Time, out *router.Output, res *flushResult) {
 }
 
 // priority says at which transport priority an RPC travels: control
-// (GRAFT, PRUNE, subscriptions), messages, or gossip (IHAVE/IWANT only).
+// (GRAFT, PRUNE, CHOKE, UNCHOKE, subscriptions), messages, or gossip
+// (IHAVE/IWANT only).
 func priority(m *rpc.RPC) transport.Priority {
 	switch {
-	case len(m.Graft) > 0 || len(m.Prune) > 0 || len(m.Subscriptions) > 0:
+	case len(m.Graft) > 0 || len(m.Prune) > 0 || len(m.Subscriptions) > 0 ||
+		len(m.Choke) > 0 || len(m.Unchoke) > 0:
 		return transport.PriorityControl
 	case len(m.Publish) > 0:
 		return transport.PriorityMessage
