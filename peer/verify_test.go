@@ -77,10 +77,10 @@ func scalarOf(t testing.TB, v byte) *edwards25519.Scalar {
 
 // sigCase is one signature of the rule's table.
 type sigCase struct {
-	name   string
-	id     ID
-	msg    []byte
-	sig    []byte
+	name string
+	id   ID
+	msg  []byte
+	sig  []byte
 	want bool // under gwyh's rule
 	// std is crypto/ed25519's answer where the case shows how the rules
 	// differ: +1 accepts, -1 rejects, 0 not checked.
