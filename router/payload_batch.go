@@ -78,9 +78,10 @@ type sigRef struct {
 // checks them with one call of Config.Verifier, which a batch makes about
 // twice as cheap per signature. Copies within the batch with identical
 // bytes are verified once; a forged copy fails alone and shadows no other.
+// One payload is a batch too: the messages it packs are verified together.
 // The router takes ownership of every payload, as HandlePayload does.
 func (r *Router) HandlePayloads(now time.Time, batch []Payload) {
-	if len(batch) == 1 || r.cfg.SignaturePolicy == StrictNoSign {
+	if r.cfg.SignaturePolicy == StrictNoSign {
 		for i := range batch {
 			_ = r.HandlePayload(now, batch[i].From, batch[i].Data)
 		}
