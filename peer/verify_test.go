@@ -312,3 +312,39 @@ func BenchmarkVerifyBatch(b *testing.B) {
 		})
 	}
 }
+
+// TestBatchVerifierKeepsKeys: the expanded keys kept are those of valid
+// signatures, at most maxExpandedKeys of them, and answers stay right
+// when they are reused.
+func TestBatchVerifierKeepsKeys(t *testing.T) {
+	var bv BatchVerifier
+	valid := validItems(t, 3)
+	bad := validItems(t, 5)[3:]
+	for i := range bad {
+		bad[i].Msg = []byte("tampered")
+	}
+	items := append(append([]Signed{}, valid...), bad...)
+	ok := make([]bool, len(items))
+	for round := range 2 {
+		if bv.Verify(items, ok) {
+			t.Fatal("all valid")
+		}
+		for i := range items {
+			if ok[i] != (i < len(valid)) {
+				t.Fatalf("round %d: ok[%d] = %v", round, i, ok[i])
+			}
+		}
+		if len(bv.keys) != len(valid) {
+			t.Fatalf("round %d: %d keys kept, want %d", round, len(bv.keys), len(valid))
+		}
+		for _, it := range bad {
+			if bv.keys[it.ID] != nil {
+				t.Fatal("kept the key of an invalid signature")
+			}
+		}
+	}
+	many := validItems(t, 2*maxExpandedKeys+1)
+	if !bv.Verify(many, make([]bool, len(many))) || len(bv.keys) > maxExpandedKeys {
+		t.Fatalf("%d keys kept, at most %d", len(bv.keys), maxExpandedKeys)
+	}
+}
