@@ -10,6 +10,7 @@ import (
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/peering"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
 )
 
@@ -401,13 +402,20 @@ func (n *Node) send(to peer.ID, p []byte, prio transport.Priority) error {
 	return err
 }
 
-// gossipPayload handles a GossipSub payload: from a session that is not a
-// peer yet, it makes the sender an inbound peer first.
+// gossipPayload takes a GossipSub payload: from a session that is not a
+// peer yet, it makes the sender an inbound peer first. The router gets the
+// payload with the rest of the event-loop round (handlePayloads), in order.
 func (n *Node) gossipPayload(now time.Time, from peer.ID, p []byte) {
+	pi, ok := n.peers[from]
+	if _, hello, _ := rpc.ReadHello(p); !ok || hello {
+		// Linking the sender, or refusing it for its hello's policy,
+		// changes the router's peers: the payloads before it must be
+		// handled first, as they would have been one by one.
+		n.handlePayloads(now)
+	}
 	if n.policyRefused(now, from, p) {
 		return
 	}
-	pi, ok := n.peers[from]
 	if !ok {
 		s := n.sessions[from]
 		if s == nil || s.ending || !n.link(now, from, false) {
@@ -418,5 +426,17 @@ func (n *Node) gossipPayload(now time.Time, from peer.ID, p []byte) {
 		pi.heard = true
 	}
 	n.counts.bytesIn += uint64(len(p))
-	_ = n.r.HandlePayload(now, from, p) // errors are counted drops
+	n.pending = append(n.pending, router.Payload{From: from, Data: p})
+}
+
+// handlePayloads hands the GossipSub payloads taken since the last call to
+// the router, in one call: their new messages' signatures are verified in
+// one batch (over the node's cores, verifyPool).
+func (n *Node) handlePayloads(now time.Time) {
+	if len(n.pending) == 0 {
+		return
+	}
+	n.r.HandlePayloads(now, n.pending) // errors are counted drops
+	clear(n.pending)                   // the router owns the payloads now
+	n.pending = n.pending[:0]
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/rpc"
 	"github.com/gwyh/gwyh/transport"
 )
@@ -37,6 +38,7 @@ type loopState struct {
 	topicWait []topicWaiter
 	watches   []*MemberWatch
 	pack      [][]byte
+	pending   []router.Payload // GossipSub payloads of this round (handlePayloads)
 	packMTU   int
 	lastDups  uint64
 	counts    counters
@@ -76,6 +78,7 @@ func (n *Node) run() {
 			now := n.clock.Now()
 			n.handleEvent(now, ev)
 			n.drainEvents(now, events)
+			n.handlePayloads(now)
 		case <-n.timer.C:
 			n.deadline = time.Time{}
 			n.tick(n.clock.Now())
@@ -131,7 +134,8 @@ func (n *Node) drainEvents(now time.Time, events <-chan transport.Event) {
 	}
 }
 
-// handleEvent feeds one transport event to membership or the router.
+// handleEvent feeds one transport event to membership or the router; a
+// GossipSub payload waits for the end of the round (handlePayloads).
 func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 	switch ev.Kind {
 	case transport.EventPayload:
@@ -144,6 +148,10 @@ func (n *Node) handleEvent(now time.Time, ev transport.Event) {
 			return
 		}
 		n.gossipPayload(now, ev.Peer, ev.Payload)
+		return
+	}
+	n.handlePayloads(now) // the payloads before a session change first
+	switch ev.Kind {
 	case transport.EventPeerUp:
 		// A restarted peer's EventPeerDown came first: it is a new session.
 		n.sessionUp(now, ev.Peer, unmap(ev.Addr))

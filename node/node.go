@@ -59,6 +59,7 @@ type Node struct {
 	lanDrops [numNodeDrops]atomic.Uint64 // drops counted by the LAN beacon receiver, off the loop
 	netKeys  networkKeys                 // the network keyring, for LAN beacons (keys.go)
 	dialWarn dialWarner                  // owned by the event loop
+	vpool    *verifyPool                 // the router's SigVerifier; its workers run from New to Close
 
 	loopState // owned by the event loop
 }
@@ -84,7 +85,8 @@ func New(cfg Config) (*Node, error) {
 		return nil, &ConfigError{Field: "IdentityFile", Value: cfg.IdentityFile, Problem: strings.TrimPrefix(err.Error(), "peer: "), Err: err}
 	}
 	n := &Node{cfg: cfg, ident: ident, clock: cfg.Clock, log: cfg.Logger, tracer: cfg.Tracer}
-	if n.r, n.scorer, err = newRouter(cfg, ident); err != nil {
+	n.vpool = newVerifyPool(defaultVerifyParts())
+	if n.r, n.scorer, err = newRouter(cfg, ident, n.vpool); err != nil {
 		return nil, err
 	}
 	topts := cfg.Transport
@@ -115,6 +117,7 @@ func New(cfg Config) (*Node, error) {
 		n.wg.Add(1)
 		go n.validationWorker()
 	}
+	n.vpool.start()
 	n.wg.Add(1)
 	go n.run()
 	if cfg.LANDiscovery {
@@ -227,7 +230,7 @@ func loadIdentity(cfg Config) (*peer.Identity, error) {
 }
 
 // newRouter builds the router (and the scorer when scoring is on).
-func newRouter(cfg Config, ident *peer.Identity) (*router.Router, *score.Scorer, error) {
+func newRouter(cfg Config, ident *peer.Identity, v router.SigVerifier) (*router.Router, *score.Scorer, error) {
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -240,6 +243,7 @@ func newRouter(cfg Config, ident *peer.Identity) (*router.Router, *score.Scorer,
 		MessageID:       cfg.MessageID,
 		Rand:            rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		Thresholds:      cfg.Thresholds,
+		Verifier:        v,
 	}
 	rc.Limits = routerLimits(cfg)
 	var sc *score.Scorer
@@ -348,6 +352,7 @@ func (n *Node) Close() error {
 		n.cancel()
 		close(n.quit)
 		n.wg.Wait()
+		n.vpool.stop() // after the loop, its only user
 		err = n.conn.Close()
 		n.bg.Wait()
 		n.closeHandles()

@@ -111,19 +111,6 @@ func IDFromBytes(b []byte) (ID, error) {
 	return id, nil
 }
 
-// Verify reports whether sig is id's valid ed25519 signature of msg. It is
-// false for every id that fails Check, whatever the signature: crypto/ed25519
-// alone would accept signatures by anyone for a small-order key.
-func (id ID) Verify(msg, sig []byte) bool {
-	if len(sig) != ed25519.SignatureSize || !id.Valid() {
-		return false
-	}
-	return ed25519.Verify(id[:], msg, sig)
-}
-
-// Verify reports whether sig is id's valid ed25519 signature of msg.
-func Verify(id ID, msg, sig []byte) bool { return id.Verify(msg, sig) }
-
 func truncate(s string) string {
 	if len(s) > 64 {
 		return s[:64] + "..."

@@ -157,6 +157,11 @@ type Config struct {
 	MaxValidations int
 	// MaxTopicValidations bounds them per topic. Zero means MaxValidations.
 	MaxTopicValidations int
+	// Verifier checks the signatures HandlePayloads collects from a batch
+	// of payloads (under StrictSign). Nil: a SerialVerifier, in the
+	// caller's goroutine. The node supplies one that spreads a large batch
+	// over its cores.
+	Verifier SigVerifier
 }
 
 // Scorer is the peer-scoring seam (GossipSub v1.1 "Peer Scoring"); package

@@ -28,6 +28,9 @@
 //   - HandlePayload: a payload arrived from a peer. The router checks the
 //     graylist, decodes it with rpc.Decode and handles it. HandleRPC does
 //     the same for an RPC already decoded (tests, the simulator).
+//     HandlePayloads: the payloads of one round of the owner's event loop,
+//     with HandlePayload's effects, their new signatures verified in one
+//     batch by Config.Verifier.
 //   - Join / Leave / Publish: the application's calls.
 //   - PublishBatch: several own messages at once, each peer's share
 //     ordered so that the first copies of all of them come first.

@@ -25,6 +25,11 @@ func (r *Router) HandlePayload(now time.Time, from peer.ID, payload []byte) erro
 	if ps = r.admitKnown(ps); ps == nil {
 		return ErrGraylisted
 	}
+	return r.decodeAndHandle(now, ps, payload)
+}
+
+// decodeAndHandle is HandlePayload for an admitted peer.
+func (r *Router) decodeAndHandle(now time.Time, ps *peerState, payload []byte) error {
 	if err := rpc.Decode(payload, r.cfg.Limits, &r.decoded); err != nil {
 		r.stats.Drops[DropMalformed]++
 		return fmt.Errorf("%w: %w", ErrMalformed, err)

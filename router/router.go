@@ -80,6 +80,7 @@ type Router struct {
 	idbuf   []byte
 	sigbuf  []byte
 	decoded rpc.RPC
+	batch   payloadBatch // HandlePayloads' scratch
 	cands   []mesh.Candidate
 	// zoneCount is improveMesh's scratch: mesh peers per other zone.
 	// shareKey keys PreferFast's random share (inRandomShare).

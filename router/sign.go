@@ -1,7 +1,6 @@
 package router
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 
@@ -58,8 +57,35 @@ func (r *Router) sign(m *rpc.Message) {
 	m.Signature = r.cfg.Identity.Sign(r.sigbuf)
 }
 
-// checkPolicy applies the signature policy to a received message.
+// checkPolicy applies the signature policy to a received message. The
+// signature of a message that HandlePayloads verified in its batch is not
+// checked again: its verdict is taken.
 func (r *Router) checkPolicy(m *rpc.Message) error {
+	if err := r.checkFields(m); err != nil || r.cfg.SignaturePolicy == StrictNoSign {
+		return err
+	}
+	if len(r.batch.verdict) > 0 {
+		if ok, found := r.batch.verdict[m]; found {
+			if !ok {
+				return errBadSig
+			}
+			return nil
+		}
+	}
+	r.stats.SingleSigs++
+	r.sigbuf = appendSigned(r.sigbuf[:0], m)
+	// peer.ID.Verify, not crypto/ed25519: gwyh's signature rule, which
+	// refuses small-order and non-canonical keys (anyone can sign for
+	// those) and is the one batches check (peer/verify.go).
+	if !peer.ID(m.From).Verify(r.sigbuf, m.Signature) {
+		return errBadSig
+	}
+	return nil
+}
+
+// checkFields is checkPolicy but for the signature itself: the fields the
+// policy requires or forbids.
+func (r *Router) checkFields(m *rpc.Message) error {
 	if r.cfg.SignaturePolicy == StrictNoSign {
 		if len(m.From) != 0 || len(m.Seqno) != 0 || len(m.Signature) != 0 || len(m.Key) != 0 {
 			return errSignedNoSig
@@ -78,13 +104,7 @@ func (r *Router) checkPolicy(m *rpc.Message) error {
 	if len(m.Key) != 0 && string(m.Key) != string(m.From) {
 		return errKeyMismatch
 	}
-	if len(m.Signature) != ed25519.SignatureSize {
-		return errBadSig
-	}
-	r.sigbuf = appendSigned(r.sigbuf[:0], m)
-	// peer.ID.Verify, not crypto/ed25519 alone: it refuses small-order and
-	// non-canonical keys, for which anyone can make a valid signature.
-	if !peer.ID(m.From).Verify(r.sigbuf, m.Signature) {
+	if len(m.Signature) != peer.SignatureSize {
 		return errBadSig
 	}
 	return nil

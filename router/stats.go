@@ -130,6 +130,15 @@ type Stats struct {
 	BrokenPromises      uint64 // IWANT promises not kept (P7)
 	Events              uint64 // events emitted
 
+	// Signature checks under StrictSign: VerifyBatches calls of
+	// Config.Verifier by HandlePayloads with BatchedSigs signatures in
+	// all (their mean batch size is BatchedSigs/VerifyBatches), and
+	// SingleSigs signatures verified one at a time (HandlePayload,
+	// HandleRPC, and messages a batch did not collect).
+	VerifyBatches uint64
+	BatchedSigs   uint64
+	SingleSigs    uint64
+
 	// Drops counts drops by DropCause (index).
 	Drops [numDropCauses]uint64
 }
