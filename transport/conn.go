@@ -21,7 +21,8 @@ import (
 
 // Conn is one node's transport endpoint: a socket, its sessions with peers,
 // and the goroutines that read, write, keep time and answer handshakes
-// (four, all ended by Close). All methods are safe for concurrent use.
+// (four, and one that feeds the Events channel from its backlog; all
+// ended by Close). All methods are safe for concurrent use.
 type Conn struct {
 	opts   Options
 	clock  clock.Clock
@@ -136,7 +137,11 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	c.ring.Store(newKeyring(o.networkKeys(), nil, time.Time{}))
 	c.opts.NetworkKey, c.opts.NetworkKeys = nil, nil // the keyring holds the keys
 	c.events = newEventQueue(o.EventQueue, o.EventBytes, c.done)
-	c.wg.Add(4)
+	c.wg.Add(5)
+	go func() {
+		defer c.wg.Done()
+		c.events.pump()
+	}()
 	go c.readLoop()
 	go c.writeLoop()
 	go c.timerLoop()
@@ -189,6 +194,10 @@ func (c *Conn) closed() bool {
 // Stats returns a snapshot of the global counters.
 func (c *Conn) Stats() Stats {
 	s := c.stats.snapshot()
+	if o, ok := c.sock.(coalescer); ok {
+		st := o.offload()
+		s.GSO, s.GRO, s.GSOFallbacks = st.gso, st.gro, st.fallbacks
+	}
 	c.mu.Lock()
 	s.Peers = len(c.peers)
 	c.mu.Unlock()

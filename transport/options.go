@@ -38,8 +38,10 @@ type Options struct {
 	// QueueBytes bounds each peer's send queue (all priorities), in bytes of
 	// encoded frames. Default 4 MiB; must be ≥ MaxMessageSize.
 	QueueBytes int
-	// EventQueue is the capacity of the Events channel, in events. Default
-	// 4096.
+	// EventQueue bounds the events waiting for the consumer of Events.
+	// The channel itself buffers at most 256; the rest wait in a backlog
+	// that grows only as far as they need (memory follows the backlog,
+	// not this bound). Default 4096.
 	EventQueue int
 	// EventBytes bounds the payload bytes waiting in the Events channel
 	// (each event is charged its payload plus 128 bytes). A peer may hold

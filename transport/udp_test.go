@@ -1,8 +1,10 @@
 package transport_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -183,6 +185,58 @@ func TestOptionsValidate(t *testing.T) {
 			if err != nil && !errorsIs(err, transport.ErrConfig) {
 				t.Fatalf("err %v does not wrap ErrConfig", err)
 			}
+		})
+	}
+}
+
+// Over real UDP, a session delivers the same payloads, in order, with UDP
+// GSO and GRO on (where the kernel has them) and off: full datagrams,
+// short ones and fragmented messages.
+func TestOffloadLoopbackSameDelivery(t *testing.T) {
+	checkNoLeak(t)
+	for _, offload := range []bool{true, false} {
+		t.Run(fmt.Sprint("offload=", offload), func(t *testing.T) {
+			conn := func(n int) *transport.Conn {
+				s, err := transport.ListenUDP("127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !offload {
+					transport.DisableOffload(s)
+				}
+				o := transport.Options{PeerDownTimeout: time.Minute, Socket: s}
+				c, err := transport.Listen("", identity(t, n), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+				return c
+			}
+			a, b := conn(1), conn(2)
+			dial(t, a, b, b.ID())
+			sizes := []int{50, 1000, 1365, 3000, 1365, 1365, 7}
+			var want [][]byte
+			for i := range 280 {
+				p := make([]byte, sizes[i%len(sizes)])
+				for j := range p {
+					p[j] = byte(i + j)
+				}
+				want = append(want, p)
+				for a.Send(b.ID(), p, transport.PriorityMessage) != nil {
+					runtime.Gosched() // queue full for a moment
+				}
+			}
+			for i := range want {
+				ev := nextEvent(t, b, transport.EventPayload)
+				if !bytes.Equal(ev.Payload, want[i]) {
+					t.Fatalf("payload %d: %d bytes, want %d", i, len(ev.Payload), len(want[i]))
+				}
+			}
+			sa, sb := a.Stats(), b.Stats()
+			if !offload && (sa.GSO || sb.GRO) || offload && sa.GSO != sb.GSO {
+				t.Fatalf("offload %v: sender GSO %v, receiver GRO %v", offload, sa.GSO, sb.GRO)
+			}
+			t.Logf("GSO %v GRO %v; %d packets in %d reads", sa.GSO, sb.GRO, sb.PacketsIn, sb.ReadBatches)
 		})
 	}
 }
