@@ -161,7 +161,10 @@ func (s *sendQueue) push(prio Priority, it queueItem) (ok bool, evicted int) {
 }
 
 // fill appends whole frames from the queue, highest priority first, to b
-// while they fit in limit bytes.
+// while they fit in limit bytes. When the next frame of a priority does not
+// fit, lower priorities may fill the rest of the packet (each priority
+// stays in order; the frame that did not fit leads the next packet), so a
+// peer's queue goes out in as few datagrams as frame boundaries allow.
 func (s *sendQueue) fill(b []byte, limit int) []byte {
 	for p := NumPriorities - 1; p >= 0; p-- {
 		q := &s.q[p]
@@ -169,7 +172,7 @@ func (s *sendQueue) fill(b []byte, limit int) []byte {
 			it := q.front()
 			n := frameLen(it.buf[it.off:])
 			if len(b)+n > limit {
-				return b
+				break
 			}
 			b = append(b, it.buf[it.off:it.off+n]...)
 			it.off += n
