@@ -23,9 +23,6 @@ type writer struct {
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
 	w := &writer{c: c, pkts: make([]Packet, 0, batchSize)}
-	for i := range w.bufs {
-		w.bufs[i] = make([]byte, 0, c.opts.MTU)
-	}
 	w.timer = c.clock.Timer(time.Hour)
 	defer w.timer.Stop()
 	for {
@@ -192,6 +189,10 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 			return true, max(p.pacer.Wait(), time.Microsecond)
 		}
 		slot := len(w.pkts)
+		if cap(w.bufs[slot]) == 0 {
+			// Allocated when first needed: most Conns never fill a batch.
+			w.bufs[slot] = make([]byte, 0, c.opts.MTU)
+		}
 		pkt := p.queue.fill(w.bufs[slot][:dataHeaderSize], dataHeaderSize+room)
 		p.keepalive = false
 		ctr := kp.sendCount.Add(1) - 1
