@@ -127,6 +127,7 @@ func (q *eventQueue) pushLocked(it queued) {
 	if q.backlog.n == 0 {
 		select {
 		case q.ch <- it.ev: // never blocks: only holders of q.mu push while the backlog is empty
+			q.backlog.unused()
 			if it.done != nil {
 				q.waiting--
 				close(it.done)
@@ -164,10 +165,12 @@ func (q *eventQueue) emit(ev Event) {
 }
 
 // pump moves the backlog into the channel, in order, until stop is
-// closed. It runs on its own goroutine (Conn's, or a test's).
+// closed. It runs on its own goroutine (Conn's, or a test's). What fits
+// moves at once under the lock; it blocks only on a full channel.
 func (q *eventQueue) pump() {
 	for {
 		q.mu.Lock()
+		q.moveLocked()
 		if q.backlog.n == 0 {
 			q.mu.Unlock()
 			select {
@@ -185,12 +188,30 @@ func (q *eventQueue) pump() {
 			return
 		}
 		q.mu.Lock()
-		q.backlog.pop()
-		if it.done != nil {
-			q.waiting--
-			close(it.done)
-		}
+		q.popLocked()
 		q.mu.Unlock()
+	}
+}
+
+// moveLocked moves backlog events into the channel while it has room.
+// q.mu held.
+func (q *eventQueue) moveLocked() {
+	for q.backlog.n > 0 {
+		select {
+		case q.ch <- q.backlog.front().ev: // never blocks: only holders of q.mu push
+			q.popLocked()
+		default:
+			return
+		}
+	}
+}
+
+// popLocked drops the backlog's first event, just put in the channel.
+// q.mu held.
+func (q *eventQueue) popLocked() {
+	if it := q.backlog.pop(); it.done != nil {
+		q.waiting--
+		close(it.done)
 	}
 }
 
@@ -214,29 +235,38 @@ func (q *eventQueue) chargeLocked(id peer.ID, pc *peerCharge, cost int) {
 // release gives back the charges of the events the consumer took. q.mu
 // held.
 func (q *eventQueue) release() {
+	var pc *peerCharge // of the previous charge, as runs of one peer are common
+	var id peer.ID
 	for q.flight.n > q.held() {
 		c := q.flight.pop()
 		q.bytes -= c.bytes
-		pc := q.perPeer[c.peer]
+		if pc == nil || c.peer != id {
+			pc, id = q.perPeer[c.peer], c.peer
+		}
 		pc.bytes -= c.bytes
 		if pc.count--; pc.count == 0 {
 			delete(q.perPeer, c.peer)
 			if len(q.free) < 64 {
 				q.free = append(q.free, pc)
 			}
+			pc = nil
 		}
 	}
 }
 
-// ring is a FIFO that grows by doubling as needed and gives its memory
-// back when it empties after holding many (so a burst leaves nothing
-// behind).
+// ring is a FIFO that grows by doubling as needed. When it empties, it
+// gives its memory back if it has been using at most a quarter of it since
+// it last emptied, or, empty, once it was passed over (unused) as many
+// times as it has room: so a burst leaves nothing behind while a steady
+// backlog keeps its buffer.
 type ring[T any] struct {
 	buf     []T
 	head, n int
+	peak    int // largest n since the ring last emptied
+	idle    int // see unused
 }
 
-// ringKeep is the capacity a ring keeps when it empties.
+// ringKeep is the capacity a ring always keeps when it empties.
 const ringKeep = 64
 
 func (r *ring[T]) push(v T) {
@@ -249,6 +279,18 @@ func (r *ring[T]) push(v T) {
 	}
 	r.buf[(r.head+r.n)%len(r.buf)] = v
 	r.n++
+	r.peak = max(r.peak, r.n)
+	r.idle = 0
+}
+
+// unused notes that an item went past the empty ring.
+func (r *ring[T]) unused() {
+	if len(r.buf) <= ringKeep {
+		return
+	}
+	if r.idle++; r.idle >= len(r.buf) {
+		r.buf, r.idle = nil, 0
+	}
 }
 
 func (r *ring[T]) front() T { return r.buf[r.head] }
@@ -261,9 +303,10 @@ func (r *ring[T]) pop() T {
 	r.n--
 	if r.n == 0 {
 		r.head = 0
-		if len(r.buf) > ringKeep {
+		if len(r.buf) > ringKeep && 4*r.peak <= len(r.buf) {
 			r.buf = nil
 		}
+		r.peak = 0
 	}
 	return v
 }
