@@ -113,6 +113,31 @@ func (e *writeError) Error() string {
 
 func (e *writeError) Unwrap() error { return e.err }
 
+// gsoRun returns how many packets from the start of pkts (at least one)
+// can go as one segmented send: they go to one address, all have the
+// first one's size but the last, which may be shorter, there are at most
+// maxSegs of them and at most maxBytes in all. An empty datagram runs
+// alone.
+func gsoRun(pkts []Packet, maxSegs, maxBytes int) int {
+	seg := len(pkts[0].Buf)
+	if seg == 0 {
+		return 1
+	}
+	total, n := seg, 1
+	for n < len(pkts) && n < maxSegs {
+		l := len(pkts[n].Buf)
+		if pkts[n].Addr != pkts[0].Addr || l == 0 || l > seg || total+l > maxBytes {
+			break
+		}
+		total += l
+		n++
+		if l < seg {
+			break // a shorter datagram ends the run
+		}
+	}
+	return n
+}
+
 // netipUnmap turns an IPv4-mapped IPv6 address into plain IPv4, so a peer has
 // one spelling of its address.
 func netipUnmap(ap netip.AddrPort) netip.AddrPort {

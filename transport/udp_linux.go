@@ -394,31 +394,6 @@ func (b *batchIO) unusable(pkts []Packet) int {
 	return n
 }
 
-// gsoRun returns how many packets from the start of pkts (at least one)
-// can go as one segmented send: they go to one address, all have the
-// first one's size but the last, which may be shorter, there are at most
-// maxSegs of them and at most maxBytes in all. An empty datagram runs
-// alone.
-func gsoRun(pkts []Packet, maxSegs, maxBytes int) int {
-	seg := len(pkts[0].Buf)
-	if seg == 0 {
-		return 1
-	}
-	total, n := seg, 1
-	for n < len(pkts) && n < maxSegs {
-		l := len(pkts[n].Buf)
-		if pkts[n].Addr != pkts[0].Addr || l == 0 || l > seg || total+l > maxBytes {
-			break
-		}
-		total += l
-		n++
-		if l < seg {
-			break // a shorter datagram ends the run
-		}
-	}
-	return n
-}
-
 // putSockaddr writes ap into sa in the socket's family and returns its
 // length, or 0 if the socket cannot send to ap.
 func putSockaddr(sa *unix.RawSockaddrInet6, ap netip.AddrPort, is6 bool) uint32 {
