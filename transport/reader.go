@@ -236,7 +236,8 @@ func (c *Conn) handleReport(p *peerState, r report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var kp *keypair
-	for _, k := range p.recvKeypairs() {
+	var buf keypairBuf
+	for _, k := range p.recvKeypairs(&buf) {
 		if k != nil && k.local == r.Index {
 			kp = k
 		}

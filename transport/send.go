@@ -76,8 +76,15 @@ func (c *Conn) encodePayload(payload []byte, id uint32) queueItem {
 // enqueueControl queues an internal frame (ping, pong, report) at control
 // priority; it is dropped and counted if the queue is full.
 func (c *Conn) enqueueControl(p *peerState, frame []byte) {
+	// Copied into a recycled buffer: frame does not escape, so callers'
+	// frames live on their stacks.
+	b, box := newFrameBuf(len(frame))
+	it := queueItem{buf: append(b, frame...), box: box}
 	p.mu.Lock()
-	ok, evicted := p.queue.push(PriorityControl, queueItem{buf: frame})
+	ok, evicted := p.queue.push(PriorityControl, it)
+	if !ok {
+		it.release()
+	}
 	p.mu.Unlock()
 	c.stats.drops[DropQueueFull].Add(uint64(evicted))
 	if !ok {
