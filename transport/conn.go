@@ -166,6 +166,12 @@ func (c *Conn) LocalAddr() netip.AddrPort { return c.laddr }
 // goroutines ended.
 func (c *Conn) Events() <-chan Event { return c.events.ch }
 
+// QueuedEvents returns how many events wait for the consumer of Events
+// and how many may (Options.EventQueue). It replaces len and cap of the
+// channel, which holds only the first few of them (the rest wait in a
+// backlog that grows on demand).
+func (c *Conn) QueuedEvents() (n, limit int) { return c.events.queued() }
+
 // Close stops the Conn: it closes the socket, waits for its goroutines and
 // closes the Events channel. Queued payloads are discarded. Pending Dials
 // return ErrClosed. Close is idempotent.

@@ -88,6 +88,13 @@ func eventCost(ev Event) int { return len(ev.Payload) + eventOverhead }
 // releases its charge late, never early). q.mu held.
 func (q *eventQueue) held() int { return len(q.ch) + q.backlog.n }
 
+// queued returns the events held and the bound on them.
+func (q *eventQueue) queued() (n, limit int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held(), q.count
+}
+
 // deliverAll admits payload events in order under one lock (the payloads
 // of one packet); dropped is called with the cause of each one refused:
 // DropEventQueueFull (no room or over the byte budget, or an up/down event

@@ -158,6 +158,9 @@ func TestEventBacklogGrowsOnDemand(t *testing.T) {
 	if grown == 0 {
 		t.Fatal("nothing in the backlog: the channel holds everything")
 	}
+	if n, limit := q.queued(); n != count/2 || limit != count {
+		t.Fatalf("queued %d of %d, want %d of %d", n, limit, count/2, count)
+	}
 	for i := range count / 2 {
 		got := <-q.ch
 		if n := int(got.Payload[0]) | int(got.Payload[1])<<8; n != i {
