@@ -16,7 +16,8 @@
 // A Conn owns one socket (real UDP with recvmmsg/sendmmsg on Linux, or any
 // Socket such as the in-memory twin in transport/bindtest; on Linux runs of
 // same-size datagrams to one peer go out as one segmented send, UDP GSO,
-// and come in coalesced, UDP GRO, where the kernel allows) and four
+// and, with Options.CoalesceReceives, come in coalesced, UDP GRO, where the
+// kernel allows) and four
 // goroutines: the reader (opens packets, reads handshake responses), the
 // handshake worker (answers initiations, the DH and signature work an
 // attacker can ask for, so that it never delays data), the writer (the

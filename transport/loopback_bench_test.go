@@ -115,14 +115,18 @@ func benchRaw(b *testing.B, offload bool) {
 	}
 }
 
-// BenchmarkLoopback is two Conns, with UDP GSO and GRO where the kernel
-// has them.
-func BenchmarkLoopback(b *testing.B) { benchConns(b, true) }
+// BenchmarkLoopback is two Conns with default Options: UDP GSO where the
+// kernel has it.
+func BenchmarkLoopback(b *testing.B) { benchConns(b, true, false) }
+
+// BenchmarkLoopbackGRO is BenchmarkLoopback with CoalesceReceives (UDP
+// GRO) as well.
+func BenchmarkLoopbackGRO(b *testing.B) { benchConns(b, true, true) }
 
 // BenchmarkLoopbackNoOffload is BenchmarkLoopback with GSO and GRO off.
-func BenchmarkLoopbackNoOffload(b *testing.B) { benchConns(b, false) }
+func BenchmarkLoopbackNoOffload(b *testing.B) { benchConns(b, false, false) }
 
-func benchConns(b *testing.B, offload bool) {
+func benchConns(b *testing.B, offload, gro bool) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			listen := func(n int) *transport.Conn {
@@ -133,7 +137,7 @@ func benchConns(b *testing.B, offload bool) {
 				if !offload {
 					transport.DisableOffload(s)
 				}
-				c, err := transport.Listen("", identity(b, n), transport.Options{PeerDownTimeout: time.Minute, Socket: s})
+				c, err := transport.Listen("", identity(b, n), transport.Options{PeerDownTimeout: time.Minute, Socket: s, CoalesceReceives: gro})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -13,7 +13,7 @@ import (
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	size, count := max(c.opts.MTU, 2048), batchSize
-	if s, ok := c.sock.(coalescer); ok && s.coalesces() {
+	if s, ok := c.sock.(coalescer); ok && s.coalesces() && c.opts.CoalesceReceives {
 		// Coalesced reads (UDP GRO) need whole 64 KiB buffers; a few of
 		// them hold more datagrams than batchSize small ones.
 		size, count = CoalesceBufferSize, coalesceBatch

@@ -204,7 +204,7 @@ func TestOffloadLoopbackSameDelivery(t *testing.T) {
 				if !offload {
 					transport.DisableOffload(s)
 				}
-				o := transport.Options{PeerDownTimeout: time.Minute, Socket: s}
+				o := transport.Options{PeerDownTimeout: time.Minute, Socket: s, CoalesceReceives: offload}
 				c, err := transport.Listen("", identity(t, n), o)
 				if err != nil {
 					t.Fatal(err)
@@ -233,7 +233,7 @@ func TestOffloadLoopbackSameDelivery(t *testing.T) {
 				}
 			}
 			sa, sb := a.Stats(), b.Stats()
-			if !offload && (sa.GSO || sb.GRO) || offload && sa.GSO != sb.GSO {
+			if !offload && (sa.GSO || sb.GRO) || offload && sa.GSO != sb.GRO {
 				t.Fatalf("offload %v: sender GSO %v, receiver GRO %v", offload, sa.GSO, sb.GRO)
 			}
 			t.Logf("GSO %v GRO %v; %d packets in %d reads", sa.GSO, sb.GRO, sb.PacketsIn, sb.ReadBatches)
