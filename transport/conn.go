@@ -21,7 +21,8 @@ import (
 
 // Conn is one node's transport endpoint: a socket, its sessions with peers,
 // and the goroutines that read, write, keep time and answer handshakes
-// (four, all ended by Close). All methods are safe for concurrent use.
+// (four, and one that feeds the Events channel from its backlog; all
+// ended by Close). All methods are safe for concurrent use.
 type Conn struct {
 	opts   Options
 	clock  clock.Clock
@@ -136,7 +137,11 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 	c.ring.Store(newKeyring(o.networkKeys(), nil, time.Time{}))
 	c.opts.NetworkKey, c.opts.NetworkKeys = nil, nil // the keyring holds the keys
 	c.events = newEventQueue(o.EventQueue, o.EventBytes, c.done)
-	c.wg.Add(4)
+	c.wg.Add(5)
+	go func() {
+		defer c.wg.Done()
+		c.events.pump()
+	}()
 	go c.readLoop()
 	go c.writeLoop()
 	go c.timerLoop()
@@ -160,6 +165,12 @@ func (c *Conn) LocalAddr() netip.AddrPort { return c.laddr }
 // dropped: they wait for room. The channel is closed by Close after all
 // goroutines ended.
 func (c *Conn) Events() <-chan Event { return c.events.ch }
+
+// QueuedEvents returns how many events wait for the consumer of Events
+// and how many may (Options.EventQueue). It replaces len and cap of the
+// channel, which holds only the first few of them (the rest wait in a
+// backlog that grows on demand).
+func (c *Conn) QueuedEvents() (n, limit int) { return c.events.queued() }
 
 // Close stops the Conn: it closes the socket, waits for its goroutines and
 // closes the Events channel. Queued payloads are discarded. Pending Dials
@@ -189,6 +200,10 @@ func (c *Conn) closed() bool {
 // Stats returns a snapshot of the global counters.
 func (c *Conn) Stats() Stats {
 	s := c.stats.snapshot()
+	if o, ok := c.sock.(coalescer); ok {
+		st := o.offload()
+		s.GSO, s.GRO, s.GSOFallbacks = st.gso, st.gro, st.fallbacks
+	}
 	c.mu.Lock()
 	s.Peers = len(c.peers)
 	c.mu.Unlock()

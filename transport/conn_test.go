@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 	"time"
 
@@ -122,5 +123,29 @@ func TestEventQueueOverflowCounted(t *testing.T) {
 		if ev := nextEvent(t, b, transport.EventPayload); ev.Payload[0] != byte(i) {
 			t.Fatalf("payload %d = %d", i, ev.Payload[0])
 		}
+	}
+}
+
+// A Conn reserves no memory by count: the Events queue and the writer's
+// packet buffers grow with use, so an idle Conn costs little more than
+// its reader's buffers (64 × 2 KiB) and handshake queue, not the 4096
+// events of its default EventQueue bound (about 570 KB with their
+// accounting) nor a full batch of MTU-sized packets (90 KB).
+func TestIdleConnMemory(t *testing.T) {
+	checkNoLeak(t)
+	sock := bindtest.NewNetwork().Listen()
+	id := identity(t, 1)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c, err := transport.Listen("", id, transport.Options{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // its goroutines, and what they allocated on start, are done
+	runtime.ReadMemStats(&after)
+	grew := after.TotalAlloc - before.TotalAlloc
+	t.Logf("an idle Conn allocated %d KB", grew>>10)
+	if grew > 320<<10 {
+		t.Fatalf("an idle Conn allocated %d KB", grew>>10)
 	}
 }

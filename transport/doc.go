@@ -14,13 +14,17 @@
 //	c.Close()                                                 // all goroutines gone
 //
 // A Conn owns one socket (real UDP with recvmmsg/sendmmsg on Linux, or any
-// Socket such as the in-memory twin in transport/bindtest) and four
+// Socket such as the in-memory twin in transport/bindtest; on Linux runs of
+// same-size datagrams to one peer go out as one segmented send, UDP GSO,
+// and, with Options.CoalesceReceives, come in coalesced, UDP GRO, where the
+// kernel allows) and four
 // goroutines: the reader (opens packets, reads handshake responses), the
 // handshake worker (answers initiations, the DH and signature work an
 // attacker can ask for, so that it never delays data), the writer (the
 // only one that seals and writes; it batches) and a timer (keepalives,
 // receiver reports, rekeys, timeouts). Everything received reaches the user
-// through one channel, Conn.Events, which the user must keep draining.
+// through one channel, Conn.Events, which the user must keep draining (a
+// fifth goroutine feeds it from a backlog that grows only with demand).
 //
 // Delivery is at most once: a payload is lost with its datagram (or with any
 // one of its fragments); nothing is retransmitted. Every drop is counted in

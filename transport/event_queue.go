@@ -10,36 +10,50 @@ import (
 // bytes: the Event itself and its allocation.
 const eventOverhead = 128
 
+// eventChanCap is the most events the Events channel itself buffers; the
+// rest of Options.EventQueue waits in a slice that grows only as far as
+// the backlog does, so that an idle Conn holds a few kilobytes, not
+// EventQueue events' worth of memory.
+const eventChanCap = 256
+
 // eventQueue is the Events channel with a bound on its bytes as well as its
 // count, and a fair share of both per peer.
 //
-// The channel is the queue: an event is pushed into it only when it fits,
-// so nothing else holds events. What the consumer took is learned from
-// len(ch): the events in the channel are the newest pushed, so of the
-// charges recorded in push order (flight), all but the last len(ch) belong
-// to events already received and are released before each admission.
+// Events go straight into the channel while it has room and nothing waits
+// before them; otherwise into backlog, a FIFO that grows on demand (and is
+// given back once empty), from which pump moves them into the channel in
+// order. The bounds apply to both together (held). What the consumer took
+// is learned from held: the events still held are the newest pushed, so
+// of the charges recorded in push order (flight), all but the last held
+// belong to events already received and are released before each
+// admission.
 //
-// Payloads are admitted if the channel has room, its bytes stay within
-// budget, and their peer stays within its share: a peer may hold at most
-// 1/(n+1) of the slots and of the bytes, n being the number of peers with
-// events queued, itself included (or one event, if it has none queued). So
-// a lone peer may fill half the queue, and whatever a few peers send, a
-// peer with nothing queued finds room.
-// Otherwise they are dropped and the caller counts the packet as shed.
+// Payloads are admitted if fewer than count events are held, the bytes
+// stay within budget, and their peer stays within its share: a peer may
+// hold at most 1/(n+1) of the events and of the bytes, n being the number
+// of peers with events queued, itself included (or one event, if it has
+// none queued). So a lone peer may fill half the queue, and whatever a few
+// peers send, a peer with nothing queued finds room. Otherwise they are
+// dropped and the caller counts the packet as shed.
 //
-// Peer up/down events are never dropped: when the channel is full they
-// wait, in order, for room (emit blocks, as it always did); while one
-// waits, payloads are dropped, so no payload overtakes an up/down event.
+// Peer up/down events are never dropped: when count events are held they
+// join the backlog anyway and emit waits until pump has put them in the
+// channel (it blocks, as it always did); while one waits, payloads are
+// dropped, so no payload overtakes an up/down event.
 type eventQueue struct {
 	ch     chan Event
+	count  int // events held at most (payloads)
 	budget int // bytes
 	stop   <-chan struct{}
+	kick   chan struct{} // capacity 1: the backlog has events for pump
 
 	mu      sync.Mutex
-	bytes   int // charged for the events in ch (and perhaps a few already received)
+	bytes   int // charged for the events held (and perhaps a few already received)
 	perPeer map[peer.ID]*peerCharge
-	flight  chargeRing
-	waiting []*eventWaiter // up/down events waiting for room, oldest first
+	free    []*peerCharge // spare perPeer entries, so admission does not allocate
+	flight  ring[charge]
+	backlog ring[queued] // events not yet in ch, oldest first
+	waiting int          // up/down events in backlog whose emit waits
 }
 
 type peerCharge struct{ bytes, count int }
@@ -49,25 +63,41 @@ type charge struct {
 	bytes int
 }
 
-type eventWaiter struct {
+// queued is an event in the backlog; done, for an up/down event whose
+// emit waits, is closed once the event is in ch.
+type queued struct {
 	ev   Event
-	done chan struct{} // closed once ev is in ch
+	done chan struct{}
 }
 
+// newEventQueue returns a queue of at most count events and budget bytes.
+// Its pump must run (go q.pump()) until stop is closed.
 func newEventQueue(count, budget int, stop <-chan struct{}) *eventQueue {
 	return &eventQueue{
-		ch: make(chan Event, count), budget: budget, stop: stop,
+		ch: make(chan Event, min(count, eventChanCap)), count: count, budget: budget, stop: stop,
+		kick:    make(chan struct{}, 1),
 		perPeer: map[peer.ID]*peerCharge{},
-		flight:  chargeRing{buf: make([]charge, count+1)},
 	}
 }
 
 // eventCost is what ev is charged.
 func eventCost(ev Event) int { return len(ev.Payload) + eventOverhead }
 
+// held is how many events the queue holds: in the channel and in the
+// backlog (the one pump is handing over may be counted twice, which
+// releases its charge late, never early). q.mu held.
+func (q *eventQueue) held() int { return len(q.ch) + q.backlog.n }
+
+// queued returns the events held and the bound on them.
+func (q *eventQueue) queued() (n, limit int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held(), q.count
+}
+
 // deliverAll admits payload events in order under one lock (the payloads
 // of one packet); dropped is called with the cause of each one refused:
-// DropEventQueueFull (no slot or over the byte budget, or an up/down event
+// DropEventQueueFull (no room or over the byte budget, or an up/down event
 // waits) or DropEventPeerShare.
 func (q *eventQueue) deliverAll(evs []Event, dropped func(DropCause)) {
 	q.mu.Lock()
@@ -83,73 +113,125 @@ func (q *eventQueue) deliverAll(evs []Event, dropped func(DropCause)) {
 // admitLocked admits one payload event. q.mu held, charges released.
 func (q *eventQueue) admitLocked(ev Event) (ok bool, cause DropCause) {
 	cost := eventCost(ev)
-	if len(q.waiting) > 0 || len(q.ch) == cap(q.ch) || q.bytes+cost > q.budget {
+	if q.waiting > 0 || q.held() >= q.count || q.bytes+cost > q.budget {
 		return false, DropEventQueueFull
 	}
 	pc := q.perPeer[ev.Peer]
 	n := len(q.perPeer)
 	if pc == nil {
-		pc = &peerCharge{}
 		n++
-	}
-	// A peer with nothing queued is always admitted while there is room.
-	if pc.count > 0 && ((pc.count+1)*(n+1) > cap(q.ch) || (pc.bytes+cost)*(n+1) > q.budget) {
+	} else if (pc.count+1)*(n+1) > q.count || (pc.bytes+cost)*(n+1) > q.budget {
+		// A peer with nothing queued is always admitted while there is room.
 		return false, DropEventPeerShare
 	}
-	select {
-	case q.ch <- ev: // never blocks: only holders of q.mu push while nobody waits
-	default:
-		return false, DropEventQueueFull
-	}
-	q.chargeLocked(ev.Peer, cost)
+	q.pushLocked(queued{ev: ev})
+	q.chargeLocked(ev.Peer, pc, cost)
 	return true, 0
 }
 
-// emit queues a peer up/down event, waiting for room (or for stop) if the
-// channel is full or other such events wait before it.
+// pushLocked puts it in the channel, or behind the backlog. q.mu held.
+func (q *eventQueue) pushLocked(it queued) {
+	if q.backlog.n == 0 {
+		select {
+		case q.ch <- it.ev: // never blocks: only holders of q.mu push while the backlog is empty
+			q.backlog.unused()
+			if it.done != nil {
+				q.waiting--
+				close(it.done)
+			}
+			return
+		default:
+		}
+	}
+	q.backlog.push(it)
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// emit queues a peer up/down event, waiting (or until stop) while the
+// queue is full or other such events wait before it.
 func (q *eventQueue) emit(ev Event) {
 	q.mu.Lock()
 	q.release()
-	if len(q.waiting) == 0 && len(q.ch) < cap(q.ch) {
-		q.ch <- ev
-		q.chargeLocked(ev.Peer, eventCost(ev))
-		q.mu.Unlock()
-		return
+	it := queued{ev: ev}
+	if q.waiting > 0 || q.held() >= q.count {
+		it.done = make(chan struct{})
+		q.waiting++
 	}
-	w := &eventWaiter{ev: ev, done: make(chan struct{})}
-	var prev *eventWaiter
-	if len(q.waiting) > 0 {
-		prev = q.waiting[len(q.waiting)-1]
-	}
-	q.waiting = append(q.waiting, w)
+	q.pushLocked(it)
+	q.chargeLocked(ev.Peer, q.perPeer[ev.Peer], eventCost(ev))
 	q.mu.Unlock()
-	if prev != nil {
+	if it.done != nil {
 		select {
-		case <-prev.done:
+		case <-it.done:
+		case <-q.stop:
+		}
+	}
+}
+
+// pump moves the backlog into the channel, in order, until stop is
+// closed. It runs on its own goroutine (Conn's, or a test's). What fits
+// moves at once under the lock; it blocks only on a full channel.
+func (q *eventQueue) pump() {
+	for {
+		q.mu.Lock()
+		q.moveLocked()
+		if q.backlog.n == 0 {
+			q.mu.Unlock()
+			select {
+			case <-q.kick:
+				continue
+			case <-q.stop:
+				return
+			}
+		}
+		it := q.backlog.front()
+		q.mu.Unlock()
+		select {
+		case q.ch <- it.ev:
 		case <-q.stop:
 			return
 		}
+		q.mu.Lock()
+		q.popLocked()
+		q.mu.Unlock()
 	}
-	// w is first in line: nobody else pushes until it is done.
-	select {
-	case q.ch <- ev:
-	case <-q.stop:
-		return
-	}
-	q.mu.Lock()
-	q.release()
-	q.waiting = q.waiting[1:]
-	q.chargeLocked(ev.Peer, eventCost(ev))
-	q.mu.Unlock()
-	close(w.done)
 }
 
-// chargeLocked records an event just pushed into ch. q.mu held.
-func (q *eventQueue) chargeLocked(id peer.ID, cost int) {
+// moveLocked moves backlog events into the channel while it has room.
+// q.mu held.
+func (q *eventQueue) moveLocked() {
+	for q.backlog.n > 0 {
+		select {
+		case q.ch <- q.backlog.front().ev: // never blocks: only holders of q.mu push
+			q.popLocked()
+		default:
+			return
+		}
+	}
+}
+
+// popLocked drops the backlog's first event, just put in the channel.
+// q.mu held.
+func (q *eventQueue) popLocked() {
+	if it := q.backlog.pop(); it.done != nil {
+		q.waiting--
+		close(it.done)
+	}
+}
+
+// chargeLocked records an event just pushed; pc is its peer's entry, or
+// nil if it has none. q.mu held.
+func (q *eventQueue) chargeLocked(id peer.ID, pc *peerCharge, cost int) {
 	q.bytes += cost
-	pc := q.perPeer[id]
 	if pc == nil {
-		pc = &peerCharge{}
+		if n := len(q.free); n > 0 {
+			pc, q.free = q.free[n-1], q.free[:n-1]
+		} else {
+			pc = &peerCharge{}
+		}
 		q.perPeer[id] = pc
 	}
 	pc.bytes += cost
@@ -158,35 +240,80 @@ func (q *eventQueue) chargeLocked(id peer.ID, cost int) {
 }
 
 // release gives back the charges of the events the consumer took. q.mu
-// held. An event being pushed by a waiting emit is in ch but not yet in
-// flight, so this may release one event late, never early.
+// held.
 func (q *eventQueue) release() {
-	for q.flight.n > len(q.ch) {
+	var pc *peerCharge // of the previous charge, as runs of one peer are common
+	var id peer.ID
+	for q.flight.n > q.held() {
 		c := q.flight.pop()
 		q.bytes -= c.bytes
-		pc := q.perPeer[c.peer]
+		if pc == nil || c.peer != id {
+			pc, id = q.perPeer[c.peer], c.peer
+		}
 		pc.bytes -= c.bytes
 		if pc.count--; pc.count == 0 {
 			delete(q.perPeer, c.peer)
+			if len(q.free) < 64 {
+				q.free = append(q.free, pc)
+			}
+			pc = nil
 		}
 	}
 }
 
-// chargeRing is a FIFO of charges with a fixed capacity (the channel's
-// capacity plus one: release keeps at most len(ch) entries before a push).
-type chargeRing struct {
-	buf     []charge
+// ring is a FIFO that grows by doubling as needed. When it empties, it
+// gives its memory back if it has been using at most a quarter of it since
+// it last emptied, or, empty, once it was passed over (unused) as many
+// times as it has room: so a burst leaves nothing behind while a steady
+// backlog keeps its buffer.
+type ring[T any] struct {
+	buf     []T
 	head, n int
+	peak    int // largest n since the ring last emptied
+	idle    int // see unused
 }
 
-func (r *chargeRing) push(c charge) {
-	r.buf[(r.head+r.n)%len(r.buf)] = c
+// ringKeep is the capacity a ring always keeps when it empties.
+const ringKeep = 64
+
+func (r *ring[T]) push(v T) {
+	if r.n == len(r.buf) {
+		buf := make([]T, max(16, 2*len(r.buf)))
+		for i := range r.n {
+			buf[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = buf, 0
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = v
 	r.n++
+	r.peak = max(r.peak, r.n)
+	r.idle = 0
 }
 
-func (r *chargeRing) pop() charge {
-	c := r.buf[r.head]
+// unused notes that an item went past the empty ring.
+func (r *ring[T]) unused() {
+	if len(r.buf) <= ringKeep {
+		return
+	}
+	if r.idle++; r.idle >= len(r.buf) {
+		r.buf, r.idle = nil, 0
+	}
+}
+
+func (r *ring[T]) front() T { return r.buf[r.head] }
+
+func (r *ring[T]) pop() T {
+	var zero T
+	v := r.buf[r.head]
+	r.buf[r.head] = zero // no stale payload references
 	r.head = (r.head + 1) % len(r.buf)
 	r.n--
-	return c
+	if r.n == 0 {
+		r.head = 0
+		if len(r.buf) > ringKeep && 4*r.peak <= len(r.buf) {
+			r.buf = nil
+		}
+		r.peak = 0
+	}
+	return v
 }

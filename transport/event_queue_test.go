@@ -19,7 +19,10 @@ func payloadEvent(id byte, n int) Event {
 // gets at most its share of it: another peer's payloads still get in.
 func TestEventBytesPerPeerShare(t *testing.T) {
 	const budget = 64 << 10
-	q := newEventQueue(10000, budget, make(chan struct{}))
+	stop := make(chan struct{})
+	defer close(stop)
+	q := newEventQueue(10000, budget, stop)
+	go q.pump()
 	cost := eventCost(payloadEvent(1, 1000))
 	var aBytes int
 	for {
@@ -67,7 +70,7 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 	}
 	q.mu.Lock()
 	q.release()
-	if q.bytes != 0 || len(q.perPeer) != 0 || q.flight.n != 0 {
+	if q.bytes != 0 || len(q.perPeer) != 0 || q.flight.n != 0 || q.backlog.n != 0 {
 		t.Fatalf("after draining: %d bytes, %d peers, %d charges", q.bytes, len(q.perPeer), q.flight.n)
 	}
 	q.mu.Unlock()
@@ -78,6 +81,7 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 func TestEventUpDownWaitInOrder(t *testing.T) {
 	stop := make(chan struct{})
 	q := newEventQueue(4, 1<<20, stop)
+	go q.pump()
 	up := func(id byte) Event {
 		var p peer.ID
 		p[0] = id
@@ -95,7 +99,7 @@ func TestEventUpDownWaitInOrder(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "the down event waits in line", func() bool {
 		q.mu.Lock()
 		defer q.mu.Unlock()
-		return len(q.waiting) > 0
+		return q.waiting > 0
 	})
 	if ok, cause := deliverOne(q, payloadEvent(7, 10)); ok || cause != DropEventQueueFull {
 		t.Fatalf("payload while an up/down event waits: ok %v cause %v", ok, cause)
@@ -120,4 +124,61 @@ func deliverOne(q *eventQueue, ev Event) (ok bool, cause DropCause) {
 	ok = true
 	q.deliverAll([]Event{ev}, func(c DropCause) { ok, cause = false, c })
 	return ok, cause
+}
+
+// The queue holds EventQueue events without reserving room for them: an
+// idle queue holds a small channel and nothing else, a burst grows the
+// backlog, and the consumer gets every event in order; once the burst is
+// over, the memory goes back. The count bound still holds (a lone peer gets half).
+func TestEventBacklogGrowsOnDemand(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	const count = 4096
+	q := newEventQueue(count, 64<<20, stop)
+	if cap(q.ch) > eventChanCap || q.backlog.buf != nil || q.flight.buf != nil {
+		t.Fatalf("idle queue reserves: channel %d, backlog %d, flight %d", cap(q.ch), len(q.backlog.buf), len(q.flight.buf))
+	}
+	go q.pump()
+	ev := func(i int) Event {
+		e := payloadEvent(1, 4)
+		e.Payload[0], e.Payload[1] = byte(i), byte(i>>8)
+		return e
+	}
+	for i := range count / 2 {
+		if ok, cause := deliverOne(q, ev(i)); !ok {
+			t.Fatalf("event %d refused: %v", i, cause)
+		}
+	}
+	if ok, cause := deliverOne(q, ev(count/2)); ok || cause != DropEventPeerShare {
+		t.Fatalf("lone peer over half the count: ok %v cause %v", ok, cause)
+	}
+	q.mu.Lock()
+	grown := q.backlog.n
+	q.mu.Unlock()
+	if grown == 0 {
+		t.Fatal("nothing in the backlog: the channel holds everything")
+	}
+	if n, limit := q.queued(); n != count/2 || limit != count {
+		t.Fatalf("queued %d of %d, want %d of %d", n, limit, count/2, count)
+	}
+	for i := range count / 2 {
+		got := <-q.ch
+		if n := int(got.Payload[0]) | int(got.Payload[1])<<8; n != i {
+			t.Fatalf("event %d arrived as %d", i, n)
+		}
+	}
+	// The buffers stay while the backlog is in use; once traffic flows
+	// without it for as many events as it holds, they go back.
+	for i := range count {
+		if ok, _ := deliverOne(q, ev(i)); !ok {
+			t.Fatal("refused after draining")
+		}
+		<-q.ch
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.release()
+	if q.held() != 0 || q.bytes != 0 || len(q.backlog.buf) > ringKeep || len(q.flight.buf) > ringKeep {
+		t.Fatalf("drained: held %d, bytes %d, backlog %d, flight %d", q.held(), q.bytes, len(q.backlog.buf), len(q.flight.buf))
+	}
 }

@@ -7,3 +7,7 @@ func ReassemblyBytes(c *Conn) int {
 	defer c.reasmMu.Unlock()
 	return c.reasm.Total()
 }
+
+// DisableOffload turns UDP GSO and GRO off on s, a socket from ListenUDP,
+// before any ReadBatch (so that tests can compare with and without them).
+func DisableOffload(s Socket) { s.(*udpSocket).batch.disableOffload() }

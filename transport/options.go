@@ -38,8 +38,10 @@ type Options struct {
 	// QueueBytes bounds each peer's send queue (all priorities), in bytes of
 	// encoded frames. Default 4 MiB; must be ≥ MaxMessageSize.
 	QueueBytes int
-	// EventQueue is the capacity of the Events channel, in events. Default
-	// 4096.
+	// EventQueue bounds the events waiting for the consumer of Events.
+	// The channel itself buffers at most 256; the rest wait in a backlog
+	// that grows only as far as they need (memory follows the backlog,
+	// not this bound). Default 4096.
 	EventQueue int
 	// EventBytes bounds the payload bytes waiting in the Events channel
 	// (each event is charged its payload plus 128 bytes). A peer may hold
@@ -129,6 +131,13 @@ type Options struct {
 	// Socket, if non-nil, is used instead of opening a UDP socket; the addr
 	// given to Listen is then ignored. The Conn closes it on Close.
 	Socket Socket
+	// CoalesceReceives turns on UDP GRO where the socket has it (Linux):
+	// the kernel hands a run of same-size datagrams from one peer to one
+	// read, and the reader offers 8 buffers of 64 KiB instead of 64 of
+	// 2 KiB. Off by default: with it on, the 32-node overload run
+	// (gwyh bench -window 0) stalled with messages never delivered in 4 of
+	// 10 runs, not yet explained (sends are segmented, UDP GSO, either way).
+	CoalesceReceives bool
 }
 
 // networkKeys returns the keyring NetworkKey and NetworkKeys give.

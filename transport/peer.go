@@ -111,9 +111,14 @@ func (p *peerState) address() netip.AddrPort {
 // older than Options.RejectAfterTime (see expireKeypairsLocked).
 const maxOldKeypairs = 3
 
-// recvKeypairs returns the sessions a report may be about. p.mu held.
-func (p *peerState) recvKeypairs() []*keypair {
-	ks := make([]*keypair, 0, 1+len(p.old))
+// keypairBuf holds what recvKeypairs returns (and room for next), so that
+// callers keep it on their stacks.
+type keypairBuf [2 + maxOldKeypairs]*keypair
+
+// recvKeypairs returns the sessions a report may be about, in buf. p.mu
+// held.
+func (p *peerState) recvKeypairs(buf *keypairBuf) []*keypair {
+	ks := buf[:0]
 	if p.current != nil {
 		ks = append(ks, p.current)
 	}

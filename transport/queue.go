@@ -1,5 +1,10 @@
 package transport
 
+import (
+	"math/bits"
+	"sync"
+)
+
 // Priority orders a peer's send queue. Higher values go first and are
 // dropped last.
 type Priority uint8
@@ -17,9 +22,56 @@ const (
 
 // queueItem is one payload as encoded frames (a payload frame, or all the
 // fragment frames of one message); off is how much the writer already sent.
+// box, when not nil, holds buf for frameBufs: the queue gives it back once
+// the item is sent or dropped.
 type queueItem struct {
 	buf []byte
 	off int
+	box *[]byte
+}
+
+// frameBufs recycles the buffers of queued frames: the writer copies
+// frames into packets, so a sent item's buffer is free at once, and Send
+// then allocates nothing. One sync.Pool per power-of-two size class from
+// 64 B to 64 KiB (larger messages are allocated); shared by all Conns.
+var frameBufs [frameClasses]sync.Pool
+
+const (
+	frameClassMin = 6 // 64 B
+	frameClasses  = 11
+)
+
+// newFrameBuf returns an empty buffer with room for n bytes and its box
+// (nil when n is beyond the pooled sizes).
+func newFrameBuf(n int) ([]byte, *[]byte) {
+	c := max(0, bits.Len(uint(n-1))-frameClassMin)
+	if n <= 0 {
+		c = 0
+	}
+	if c >= frameClasses {
+		return make([]byte, 0, n), nil
+	}
+	if box, ok := frameBufs[c].Get().(*[]byte); ok {
+		return (*box)[:0], box
+	}
+	b := make([]byte, 0, 1<<(c+frameClassMin))
+	return b, &b
+}
+
+// release gives the item's buffer back to frameBufs; the item must not be
+// used after.
+func (it *queueItem) release() {
+	if it.box == nil {
+		return
+	}
+	c := bits.Len(uint(cap(it.buf)-1)) - frameClassMin
+	if c < 0 || c >= frameClasses || cap(it.buf) != 1<<(c+frameClassMin) {
+		it.buf, it.box = nil, nil // not one of ours (grown by an append): let it go
+		return
+	}
+	*it.box = it.buf[:0]
+	frameBufs[c].Put(it.box)
+	it.buf, it.box = nil, nil
 }
 
 // fifo is a slice-backed queue of items, held by value (one allocation per
@@ -95,6 +147,7 @@ func (s *sendQueue) push(prio Priority, it queueItem) (ok bool, evicted int) {
 			break
 		}
 		s.bytes -= len(v.buf) - v.off
+		v.release()
 		s.drops[victim]++
 		evicted++
 	}
@@ -108,7 +161,10 @@ func (s *sendQueue) push(prio Priority, it queueItem) (ok bool, evicted int) {
 }
 
 // fill appends whole frames from the queue, highest priority first, to b
-// while they fit in limit bytes.
+// while they fit in limit bytes. When the next frame of a priority does not
+// fit, lower priorities may fill the rest of the packet (each priority
+// stays in order; the frame that did not fit leads the next packet), so a
+// peer's queue goes out in as few datagrams as frame boundaries allow.
 func (s *sendQueue) fill(b []byte, limit int) []byte {
 	for p := NumPriorities - 1; p >= 0; p-- {
 		q := &s.q[p]
@@ -116,12 +172,13 @@ func (s *sendQueue) fill(b []byte, limit int) []byte {
 			it := q.front()
 			n := frameLen(it.buf[it.off:])
 			if len(b)+n > limit {
-				return b
+				break
 			}
 			b = append(b, it.buf[it.off:it.off+n]...)
 			it.off += n
 			s.bytes -= n
 			if it.off == len(it.buf) {
+				it.release()
 				q.popFront()
 			}
 		}
@@ -135,7 +192,11 @@ func (s *sendQueue) empty() bool { return s.bytes == 0 }
 func (s *sendQueue) clear() int {
 	n := 0
 	for p := range s.q {
-		n += s.q[p].len()
+		f := &s.q[p]
+		n += f.len()
+		for i := f.head; i < len(f.items); i++ {
+			f.items[i].release()
+		}
 		s.q[p] = fifo{}
 	}
 	s.bytes = 0

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -57,11 +58,11 @@ func TestSendQueueFillOrderAndPartial(t *testing.T) {
 	q.push(PriorityMessage, frag)
 	got := q.fill(nil, 30)
 	want := append(append(item(10, 'c').buf, item(10, 'm').buf...), item(10, 'g').buf...)
-	if len(got) != 20 || !bytes.Equal(got, want[:20]) {
-		t.Fatalf("first packet = %q, want control then message", got)
+	if len(got) != 30 || !bytes.Equal(got, want) {
+		t.Fatalf("first packet = %q, want control, message, then gossip in the room the fragment left", got)
 	}
 	// The large fragment does not fit what is left of a 30-byte packet but
-	// goes first in the next one, ahead of gossip.
+	// goes first in the next one.
 	got = q.fill(nil, 620)
 	if len(got) != fragmentFrameHeader+600 || frameLen(got) != len(got) {
 		t.Fatalf("second packet starts with % x", got[:4])
@@ -74,10 +75,65 @@ func TestSendQueueFillOrderAndPartial(t *testing.T) {
 		t.Fatal("partly sent item evicted")
 	}
 	got = q.fill(nil, 700)
-	if !bytes.Contains(got, []byte("end")) || !bytes.Contains(got, []byte("ggggggg")) {
+	if !bytes.Contains(got, []byte("end")) || bytes.Contains(got, []byte("ggggggg")) {
 		t.Fatalf("third packet %q", got)
 	}
 	if !q.empty() {
 		t.Fatalf("queue not empty: %d bytes", q.bytes)
+	}
+}
+
+// fill packs a peer's queue into as few packets as frame boundaries and
+// per-priority order allow: when a higher priority's next frame does not
+// fit, lower priorities' smaller frames fill the packet.
+func TestSendQueueFillPacks(t *testing.T) {
+	const room = 1368 // MTU 1400 less the data overhead
+	tests := []struct {
+		name   string
+		pushes []struct {
+			prio        Priority
+			size, count int
+		}
+		packets []int // frame bytes per packet
+	}{
+		{"small payloads share packets", []struct {
+			prio        Priority
+			size, count int
+		}{{PriorityMessage, 103, 30}},
+			[]int{13 * 103, 13 * 103, 4 * 103}},
+		{"lower priority fills behind a big frame", []struct {
+			prio        Priority
+			size, count int
+		}{
+			{PriorityControl, 1000, 1}, {PriorityMessage, 1200, 1}, {PriorityGossip, 43, 8}},
+			[]int{1000 + 8*43, 1200}},
+		{"order kept within a priority", []struct {
+			prio        Priority
+			size, count int
+		}{
+			{PriorityMessage, 1000, 1}, {PriorityMessage, 1200, 1}, {PriorityMessage, 300, 1}},
+			[]int{1000, 1200, 300}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := sendQueue{limit: 1 << 20}
+			for _, p := range tt.pushes {
+				for range p.count {
+					if ok, _ := q.push(p.prio, item(p.size, byte(p.prio))); !ok {
+						t.Fatal("push refused")
+					}
+				}
+			}
+			var got []int
+			for !q.empty() {
+				got = append(got, len(q.fill(nil, room)))
+				if len(got) > 100 {
+					t.Fatal("fill makes no progress")
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.packets) {
+				t.Fatalf("packets of %v bytes, want %v", got, tt.packets)
+			}
+		})
 	}
 }

@@ -12,8 +12,13 @@ import (
 // Events.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
-	size := max(c.opts.MTU, 2048)
-	pkts := make([]Packet, batchSize)
+	size, count := max(c.opts.MTU, 2048), batchSize
+	if s, ok := c.sock.(coalescer); ok && s.coalesces() && c.opts.CoalesceReceives {
+		// Coalesced reads (UDP GRO) need whole 64 KiB buffers; a few of
+		// them hold more datagrams than batchSize small ones.
+		size, count = CoalesceBufferSize, coalesceBatch
+	}
+	pkts := make([]Packet, count)
 	for i := range pkts {
 		pkts[i].Buf = make([]byte, size)
 	}
@@ -34,7 +39,15 @@ func (c *Conn) readLoop() {
 		c.stats.readBatches.Add(1)
 		now := c.clock.Now()
 		for i := range n {
-			c.handlePacket(pkts[i].Buf[:pkts[i].N], pkts[i].Addr, now)
+			b := pkts[i].Buf[:pkts[i].N]
+			for {
+				var d []byte
+				d, b = nextSegment(b, pkts[i].Segment)
+				c.handlePacket(d, pkts[i].Addr, now)
+				if len(b) == 0 {
+					break
+				}
+			}
 		}
 	}
 }
@@ -108,7 +121,10 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 	p.recvd.Add(1)
 	p.recvdBytes.Add(uint64(len(b)))
 	if a := p.addr.Load(); a == nil || *a != from {
-		p.addr.Store(&from) // roaming: the peer proved itself from a new address
+		// Roaming: the peer proved itself from a new address. A copy, so
+		// that only a move, not every packet, allocates.
+		moved := from
+		p.addr.Store(&moved)
 	}
 	if !kp.confirmed.Load() {
 		c.confirm(kp)
@@ -220,7 +236,8 @@ func (c *Conn) handleReport(p *peerState, r report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var kp *keypair
-	for _, k := range p.recvKeypairs() {
+	var buf keypairBuf
+	for _, k := range p.recvKeypairs(&buf) {
 		if k != nil && k.local == r.Index {
 			kp = k
 		}

@@ -35,8 +35,11 @@ func (c *Conn) Send(to peer.ID, payload []byte, prio Priority) error {
 		return fmt.Errorf("%w: %s", ErrUnknownPeer, to.Short())
 	}
 	p.msgID++
-	it := queueItem{buf: c.encodePayload(payload, p.msgID)}
+	it := c.encodePayload(payload, p.msgID)
 	ok, evicted := p.queue.push(prio, it)
+	if !ok {
+		it.release()
+	}
 	p.mu.Unlock()
 	c.stats.drops[DropQueueFull].Add(uint64(evicted))
 	if !ok {
@@ -52,27 +55,36 @@ func (c *Conn) Send(to peer.ID, payload []byte, prio Priority) error {
 func (c *Conn) maxPlain() int { return c.opts.MTU - dataOverhead }
 
 // encodePayload encodes payload as one payload frame, or as fragment frames
-// of message id when it does not fit one packet.
-func (c *Conn) encodePayload(payload []byte, id uint32) []byte {
+// of message id when it does not fit one packet, into a buffer from
+// frameBufs.
+func (c *Conn) encodePayload(payload []byte, id uint32) queueItem {
 	room := c.maxPlain()
 	if payloadFrameHeader+len(payload) <= room {
-		return appendPayloadFrame(make([]byte, 0, payloadFrameHeader+len(payload)), payload)
+		b, box := newFrameBuf(payloadFrameHeader + len(payload))
+		return queueItem{buf: appendPayloadFrame(b, payload), box: box}
 	}
 	chunk := room - fragmentFrameHeader
 	count := (len(payload) + chunk - 1) / chunk
-	b := make([]byte, 0, len(payload)+count*fragmentFrameHeader)
+	b, box := newFrameBuf(len(payload) + count*fragmentFrameHeader)
 	for i := 0; i < count; i++ {
 		part := payload[i*chunk : min(len(payload), (i+1)*chunk)]
 		b = appendFragmentFrame(b, id, uint16(i), uint16(count), part)
 	}
-	return b
+	return queueItem{buf: b, box: box}
 }
 
 // enqueueControl queues an internal frame (ping, pong, report) at control
 // priority; it is dropped and counted if the queue is full.
 func (c *Conn) enqueueControl(p *peerState, frame []byte) {
+	// Copied into a recycled buffer: frame does not escape, so callers'
+	// frames live on their stacks.
+	b, box := newFrameBuf(len(frame))
+	it := queueItem{buf: append(b, frame...), box: box}
 	p.mu.Lock()
-	ok, evicted := p.queue.push(PriorityControl, queueItem{buf: frame})
+	ok, evicted := p.queue.push(PriorityControl, it)
+	if !ok {
+		it.release()
+	}
 	p.mu.Unlock()
 	c.stats.drops[DropQueueFull].Add(uint64(evicted))
 	if !ok {

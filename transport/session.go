@@ -388,7 +388,8 @@ func (c *Conn) removePeerCounted(p *peerState, count *atomic.Uint64, upOnly bool
 	}
 	delete(c.peers, p.id)
 	p.mu.Lock()
-	for _, kp := range append(p.recvKeypairs(), p.next) {
+	var buf keypairBuf
+	for _, kp := range append(p.recvKeypairs(&buf), p.next) {
 		if kp != nil {
 			c.unindexLocked(kp)
 		}

@@ -11,6 +11,48 @@ type Packet struct {
 	N int
 	// Addr is the source (ReadBatch) or destination (WriteBatch).
 	Addr netip.AddrPort
+	// Segment (ReadBatch only): when nonzero, Buf[:N] holds several
+	// datagrams from Addr coalesced by the kernel (UDP GRO), each Segment
+	// bytes long but the last, which may be shorter (see nextSegment).
+	// Zero: Buf[:N] is one datagram. A Socket coalesces only into buffers
+	// of at least CoalesceBufferSize bytes (a caller should not shrink
+	// its buffers later: what was coalesced meanwhile would be truncated).
+	// WriteBatch ignores it.
+	Segment int
+}
+
+// CoalesceBufferSize is the size of a ReadBatch buffer into which a Socket
+// may coalesce datagrams (Packet.Segment): the largest UDP payload, so that
+// the kernel never truncates what it coalesced.
+const CoalesceBufferSize = 1 << 16
+
+// nextSegment splits the first datagram off b, a ReadBatch buffer holding
+// datagrams of seg bytes each, the last one possibly shorter (see
+// Packet.Segment); seg ≤ 0 or ≥ len(b) means b is one datagram. The
+// datagram aliases b, capped so that appending to it cannot touch the
+// rest. It never panics.
+func nextSegment(b []byte, seg int) (datagram, rest []byte) {
+	if seg <= 0 || seg >= len(b) {
+		return b, nil
+	}
+	return b[:seg:seg], b[seg:]
+}
+
+// coalescer is implemented by Sockets that may coalesce received
+// datagrams and segment sent ones (udpSocket on Linux); the reader then
+// offers fewer, larger buffers, and Stats report the offloads.
+type coalescer interface {
+	// coalesces reports whether ReadBatch coalesces into buffers of
+	// CoalesceBufferSize bytes.
+	coalesces() bool
+	// offload reports the state of the offloads (see Stats).
+	offload() offloadState
+}
+
+// offloadState is what a coalescer reports for Stats.
+type offloadState struct {
+	gso, gro  bool   // segmentation of sends, coalescing of receives, on now
+	fallbacks uint64 // times the kernel refused a segmented send and GSO went off
 }
 
 // Socket is the datagram seam under a Conn: a real UDP socket (see

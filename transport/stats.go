@@ -75,6 +75,13 @@ type Stats struct {
 	Restarts uint64
 	// Peers is the number of peers with a session.
 	Peers int
+	// GSO and GRO report whether the UDP socket segments sends (runs of
+	// same-size datagrams to one peer go to the kernel as one) and
+	// coalesces receives (Linux only; false for other Sockets).
+	// GSOFallbacks counts the times the kernel refused a segmented send
+	// (EIO or EINVAL) and GSO went off; that batch went out unsegmented.
+	GSO, GRO     bool
+	GSOFallbacks uint64
 }
 
 // PeerStats describe one peer. A snapshot; read-only.

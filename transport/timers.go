@@ -59,10 +59,12 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	if ping {
 		p.lastPing = now
 	}
-	var reports []report
+	var repBuf [1 + maxOldKeypairs]report
+	var kpBuf keypairBuf
+	reports := repBuf[:0]
 	if now.Sub(p.lastReport) >= c.opts.ReportInterval {
 		p.lastReport = now
-		for _, k := range p.recvKeypairs() {
+		for _, k := range p.recvKeypairs(&kpBuf) {
 			k.rxMu.Lock()
 			// Report whenever new counters arrived, even if every packet
 			// among them was shed, so the sender learns of the loss.

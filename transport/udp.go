@@ -18,14 +18,13 @@ const socketBufferSize = 7 << 20
 type udpSocket struct {
 	conn  *net.UDPConn
 	local netip.AddrPort
-	batch batchIO
-	// write scratch: net.Addr values reused across WriteBatch calls (writer
-	// goroutine only).
-	waddrs [batchSize]net.UDPAddr
-	wips   [batchSize][16]byte
+	batch *batchIO
 }
 
-var _ Socket = (*udpSocket)(nil)
+var (
+	_ Socket    = (*udpSocket)(nil)
+	_ coalescer = (*udpSocket)(nil)
+)
 
 // ListenUDP opens a UDP socket on addr ("host:port"; IPv4 unless the host is
 // an IPv6 literal) with large buffers and batched I/O on Linux.
@@ -67,34 +66,76 @@ func (s *udpSocket) ReadBatch(pkts []Packet) (int, error) {
 	return s.batch.read(pkts)
 }
 
-// WriteBatch sends pkts, batchSize per sendmmsg on Linux. Buffers are not
-// retained.
+// WriteBatch sends pkts, batchSize per sendmmsg on Linux, where runs of
+// datagrams to one address of one size (the last may be shorter) go as one
+// segmented send (UDP GSO) when the kernel allows it. Buffers are not
+// retained. A datagram to an address the socket cannot reach (another IP
+// family, the zero address) is lost, and reported in the error.
 func (s *udpSocket) WriteBatch(pkts []Packet) error {
+	var lost int
+	var first error
 	for len(pkts) > 0 {
 		n := min(len(pkts), batchSize)
-		for i := range n {
-			a := pkts[i].Addr.Addr()
-			ip := &s.wips[i]
-			if a.Is4() {
-				*(*[4]byte)(ip[:4]) = a.As4()
-				s.waddrs[i].IP = ip[:4]
-			} else {
-				*ip = a.As16()
-				s.waddrs[i].IP = ip[:]
-			}
-			s.waddrs[i].Port = int(pkts[i].Addr.Port())
-		}
-		if err := s.batch.write(pkts[:n], s.waddrs[:n]); err != nil {
+		l, err := s.batch.write(pkts[:n])
+		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return err
 			}
-			// Transient errors (ICMP unreachable, ENOBUFS) lose datagrams,
-			// as UDP may; the caller counts them.
-			return fmt.Errorf("transport: write: %w", err)
+			lost += l
+			if first == nil {
+				first = err
+			}
 		}
 		pkts = pkts[n:]
 	}
+	if first != nil {
+		// Transient errors (ICMP unreachable, ENOBUFS) lose datagrams, as
+		// UDP may; the caller counts them.
+		return &writeError{lost: lost, err: first}
+	}
 	return nil
+}
+
+func (s *udpSocket) coalesces() bool { return s.batch.coalesces() }
+
+func (s *udpSocket) offload() offloadState { return s.batch.offload() }
+
+// writeError reports a WriteBatch that lost some of its datagrams (the
+// others were sent).
+type writeError struct {
+	lost int
+	err  error
+}
+
+func (e *writeError) Error() string {
+	return fmt.Sprintf("transport: write: %d datagrams lost: %v", e.lost, e.err)
+}
+
+func (e *writeError) Unwrap() error { return e.err }
+
+// gsoRun returns how many packets from the start of pkts (at least one)
+// can go as one segmented send: they go to one address, all have the
+// first one's size but the last, which may be shorter, there are at most
+// maxSegs of them and at most maxBytes in all. An empty datagram runs
+// alone.
+func gsoRun(pkts []Packet, maxSegs, maxBytes int) int {
+	seg := len(pkts[0].Buf)
+	if seg == 0 {
+		return 1
+	}
+	total, n := seg, 1
+	for n < len(pkts) && n < maxSegs {
+		l := len(pkts[n].Buf)
+		if pkts[n].Addr != pkts[0].Addr || l == 0 || l > seg || total+l > maxBytes {
+			break
+		}
+		total += l
+		n++
+		if l < seg {
+			break // a shorter datagram ends the run
+		}
+	}
+	return n
 }
 
 // netipUnmap turns an IPv4-mapped IPv6 address into plain IPv4, so a peer has

@@ -1,8 +1,10 @@
 package transport_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -184,5 +186,112 @@ func TestOptionsValidate(t *testing.T) {
 				t.Fatalf("err %v does not wrap ErrConfig", err)
 			}
 		})
+	}
+}
+
+// Over real UDP, a session delivers the same payloads, in order, with UDP
+// GSO and GRO on (where the kernel has them) and off: full datagrams,
+// short ones and fragmented messages.
+func TestOffloadLoopbackSameDelivery(t *testing.T) {
+	checkNoLeak(t)
+	for _, offload := range []bool{true, false} {
+		t.Run(fmt.Sprint("offload=", offload), func(t *testing.T) {
+			conn := func(n int) *transport.Conn {
+				s, err := transport.ListenUDP("127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !offload {
+					transport.DisableOffload(s)
+				}
+				o := transport.Options{PeerDownTimeout: time.Minute, Socket: s, CoalesceReceives: offload}
+				c, err := transport.Listen("", identity(t, n), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+				return c
+			}
+			a, b := conn(1), conn(2)
+			dial(t, a, b, b.ID())
+			sizes := []int{50, 1000, 1365, 3000, 1365, 1365, 7}
+			var want [][]byte
+			for i := range 280 {
+				p := make([]byte, sizes[i%len(sizes)])
+				for j := range p {
+					p[j] = byte(i + j)
+				}
+				want = append(want, p)
+				for a.Send(b.ID(), p, transport.PriorityMessage) != nil {
+					runtime.Gosched() // queue full for a moment
+				}
+			}
+			for i := range want {
+				ev := nextEvent(t, b, transport.EventPayload)
+				if !bytes.Equal(ev.Payload, want[i]) {
+					t.Fatalf("payload %d: %d bytes, want %d", i, len(ev.Payload), len(want[i]))
+				}
+			}
+			sa, sb := a.Stats(), b.Stats()
+			if !offload && (sa.GSO || sb.GRO) || offload && sa.GSO != sb.GRO {
+				t.Fatalf("offload %v: sender GSO %v, receiver GRO %v", offload, sa.GSO, sb.GRO)
+			}
+			t.Logf("GSO %v GRO %v; %d packets in %d reads", sa.GSO, sb.GRO, sb.PacketsIn, sb.ReadBatches)
+		})
+	}
+}
+
+// Sending and receiving allocate nothing per packet: over real UDP, a
+// payload costs one allocation, the exact-size copy handed to Events
+// (sent frames' buffers are recycled, the socket I/O allocates nothing).
+func TestNoAllocationPerPacket(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	checkNoLeak(t)
+	o := transport.Options{PeerDownTimeout: time.Minute}
+	a, err := transport.Listen("127.0.0.1:0", identity(t, 1), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := transport.Listen("127.0.0.1:0", identity(t, 2), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	dial(t, a, b, b.ID())
+	payload := make([]byte, 1000) // one payload per packet
+	const n = 2000
+	run := func() {
+		deadline := time.After(10 * time.Second)
+		for i := 0; i < n; {
+			for k := 0; k < 100; k++ {
+				for a.Send(b.ID(), payload, transport.PriorityMessage) != nil {
+					runtime.Gosched()
+				}
+				i++
+			}
+			for k := 0; k < 100; {
+				select {
+				case ev := <-b.Events():
+					if ev.Kind == transport.EventPayload {
+						k++
+					}
+				case <-deadline:
+					t.Fatal("payloads lost")
+				}
+			}
+		}
+	}
+	run() // warm up pools and buffers
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	run()
+	runtime.ReadMemStats(&after)
+	per := float64(after.Mallocs-before.Mallocs) / n
+	t.Logf("%.3f allocations per payload", per)
+	if per > 1.3 {
+		t.Fatalf("%.2f allocations per payload, want about 1", per)
 	}
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"runtime"
 	"time"
 
@@ -13,6 +14,7 @@ type writer struct {
 	bufs  [batchSize][]byte
 	pkts  []Packet
 	timer *clock.Timer
+	spare []*peerState // the other buffer of Conn.ready (see fill)
 }
 
 // writeLoop is the only goroutine that seals data packets and writes to
@@ -21,9 +23,6 @@ type writer struct {
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
 	w := &writer{c: c, pkts: make([]Packet, 0, batchSize)}
-	for i := range w.bufs {
-		w.bufs[i] = make([]byte, 0, c.opts.MTU)
-	}
 	w.timer = c.clock.Timer(time.Hour)
 	defer w.timer.Stop()
 	for {
@@ -77,20 +76,37 @@ func (w *writer) flush() {
 	c := w.c
 	c.stats.writeBatches.Add(1)
 	if err := c.sock.WriteBatch(w.pkts); err != nil {
-		if !c.closed() {
+		var we *writeError
+		switch {
+		case c.closed():
+		case errors.As(err, &we):
+			// Part of the batch went out (udpSocket): count what did not.
+			c.stats.drops[DropWriteError].Add(uint64(we.lost))
+			c.countOut(w.pkts, len(w.pkts)-we.lost)
+			c.log.Debug("transport: write", "err", err)
+		default:
 			c.stats.drops[DropWriteError].Add(uint64(len(w.pkts)))
 			c.log.Debug("transport: write", "err", err)
 		}
 	} else {
-		var n uint64
-		for i := range w.pkts {
-			n += uint64(len(w.pkts[i].Buf))
-		}
-		c.stats.packetsOut.Add(uint64(len(w.pkts)))
-		c.stats.bytesOut.Add(n)
+		c.countOut(w.pkts, len(w.pkts))
 	}
 	clear(w.pkts)
 	w.pkts = w.pkts[:0]
+}
+
+// countOut counts n datagrams of pkts as written; when some were lost
+// (n < len(pkts)) their bytes are estimated from the batch's average.
+func (c *Conn) countOut(pkts []Packet, n int) {
+	var b uint64
+	for i := range pkts {
+		b += uint64(len(pkts[i].Buf))
+	}
+	if n < len(pkts) {
+		b = b * uint64(n) / uint64(len(pkts))
+	}
+	c.stats.packetsOut.Add(uint64(n))
+	c.stats.bytesOut.Add(b)
 }
 
 // fill takes packets from ready peers into the batch. more: the batch filled
@@ -99,13 +115,16 @@ func (w *writer) fill() (more bool, wait time.Duration) {
 	c := w.c
 	c.readyMu.Lock()
 	list := c.ready
-	c.ready = nil
+	c.ready = w.spare[:0]
 	c.readyMu.Unlock()
 	if len(list) == 0 {
+		w.spare = list
 		return false, 0
 	}
 	now := c.clock.Now()
-	var keep []*peerState
+	// The peers still pending are kept in list itself, in order (keep
+	// never passes i), so that a round allocates nothing.
+	keep := list[:0]
 	for i, p := range list {
 		if len(w.pkts) >= batchSize {
 			keep = append(keep, list[i:]...)
@@ -123,9 +142,13 @@ func (w *writer) fill() (more bool, wait time.Duration) {
 			}
 		}
 	}
+	clear(list[len(keep):])
 	c.readyMu.Lock()
-	c.ready = append(keep, c.ready...)
+	added := c.ready // peers marked ready meanwhile go after the kept ones
+	c.ready = append(keep, added...)
 	c.readyMu.Unlock()
+	clear(added)
+	w.spare = added[:0]
 	return more, wait
 }
 
@@ -166,6 +189,10 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 			return true, max(p.pacer.Wait(), time.Microsecond)
 		}
 		slot := len(w.pkts)
+		if cap(w.bufs[slot]) == 0 {
+			// Allocated when first needed: most Conns never fill a batch.
+			w.bufs[slot] = make([]byte, 0, c.opts.MTU)
+		}
 		pkt := p.queue.fill(w.bufs[slot][:dataHeaderSize], dataHeaderSize+room)
 		p.keepalive = false
 		ctr := kp.sendCount.Add(1) - 1
