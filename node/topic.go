@@ -327,7 +327,7 @@ func (n *Node) waitRoom(ctx context.Context) error {
 // the transport's event queue (the node is not keeping up; payloads beyond
 // the queue would be dropped).
 func (n *Node) queuesFull() bool {
-	if ev := n.conn.Events(); len(ev) > cap(ev)/4 {
+	if queued, limit := n.conn.QueuedEvents(); queued > limit/4 {
 		return true
 	}
 	for _, p := range n.conn.Peers() {
