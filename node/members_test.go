@@ -20,13 +20,7 @@ import (
 func (n *Node) crash() {
 	n.once.Do(func() {
 		n.closed.Store(true)
-		n.cancel()
-		close(n.quit)
-		n.wg.Wait()
-		_ = n.conn.Close()
-		n.bg.Wait()
-		n.closeHandles()
-		n.closeWatches()
+		_ = n.teardown()
 	})
 }
 

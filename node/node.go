@@ -349,16 +349,23 @@ func (n *Node) Close() error {
 		})
 		n.closed.Store(true)
 		n.drainQueues(time.Second)
-		n.cancel()
-		close(n.quit)
-		n.wg.Wait()
-		n.vpool.stop() // after the loop, its only user
-		err = n.conn.Close()
-		n.bg.Wait()
-		n.closeHandles()
-		n.closeWatches()
+		err = n.teardown()
 		n.log.Info("node closed", "id", n.ID().String())
 	})
+	return err
+}
+
+// teardown ends every goroutine the node started and closes the transport,
+// the subscriptions and the watches: the end of Close, after the leave.
+func (n *Node) teardown() error {
+	n.cancel()
+	close(n.quit)
+	n.wg.Wait()
+	n.vpool.stop() // after the loop, its only user
+	err := n.conn.Close()
+	n.bg.Wait()
+	n.closeHandles()
+	n.closeWatches()
 	return err
 }
 
