@@ -62,6 +62,9 @@ const (
 	// from, seqno, signature or key: its author runs StrictSign, a policy
 	// mismatch.
 	DropUnexpectedSignature
+	// DropIWantEvicted: an IWANT id whose body the message cache evicted
+	// over Params.MessageCacheBytes (its id was no longer advertised).
+	DropIWantEvicted
 	numDropCauses
 )
 
@@ -72,6 +75,7 @@ var dropCauseNames = [numDropCauses]string{
 	"ihave-flood", "iwant-ignored", "iwant-miss", "iwant-retransmit",
 	"idontwant-flood", "graft-unknown-topic", "bad-px", "no-topic",
 	"blacklisted", "missing-signature", "unexpected-signature",
+	"iwant-evicted",
 }
 
 // String returns the cause's lower-case name.
@@ -116,6 +120,9 @@ type Stats struct {
 	ValidationTimeout   uint64 // asynchronous validations that timed out
 	BrokenPromises      uint64 // IWANT promises not kept (P7)
 	Events              uint64 // events emitted
+	// CacheEvicted counts message bodies the message cache evicted (or
+	// did not keep) over Params.MessageCacheBytes.
+	CacheEvicted uint64
 
 	// Drops counts drops by DropCause (index).
 	Drops [numDropCauses]uint64
