@@ -265,16 +265,47 @@ func (c *MessageCache) GetForPeer(id string, p peer.ID) (m rpc.Message, count in
 
 // GossipIDs appends to dst the ids of topic's messages in the gossip
 // windows whose bodies are held, newest window first, and returns the
-// extended slice.
+// extended slice. Under a budget, it leaves out the oldest bodies beyond
+// the newest gossip/history share of the budget: those may be evicted
+// before the IWANT the IHAVE asks for arrives, and an advertised message
+// not served is a broken promise (P7) for the asker. The share keeps the
+// spec's margin between the gossip and history windows in bytes.
 func (c *MessageCache) GossipIDs(dst []string, topic string) []string {
-	for _, w := range c.windows[:c.gossip] {
-		for _, we := range w.entries[w.cut:] {
+	cutW, cutI := c.gossipCutoff()
+	for k := 0; k < c.gossip && k <= cutW; k++ {
+		w := &c.windows[k]
+		start := w.cut
+		if k == cutW {
+			start = max(start, cutI)
+		}
+		for _, we := range w.entries[start:] {
 			if e := &c.slab[we.idx]; c.live(we) && e.held && e.topic == topic {
 				dst = append(dst, e.id)
 			}
 		}
 	}
 	return dst
+}
+
+// gossipCutoff returns where the advertised bodies start: window cutW
+// from entry cutI on, and every newer window (cutW = len(windows) when
+// all are advertised).
+func (c *MessageCache) gossipCutoff() (cutW, cutI int) {
+	skip := 0
+	if c.budget > 0 {
+		skip = c.bytes - c.bare - c.budget*c.gossip/len(c.windows)
+	}
+	for k := len(c.windows) - 1; k >= 0 && skip > 0; k-- {
+		w := &c.windows[k]
+		for j := w.cut; j < len(w.entries); j++ {
+			if we := w.entries[j]; c.live(we) {
+				if skip -= c.slab[we.idx].cost(); skip <= 0 {
+					return k, j + 1
+				}
+			}
+		}
+	}
+	return len(c.windows), 0
 }
 
 // Shift starts a new window, forgetting the messages of the oldest.

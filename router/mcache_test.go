@@ -62,17 +62,25 @@ func TestMessageCacheBudgetUnderFlood(t *testing.T) {
 	}
 }
 
+// TestIHaveAdvertisesOnlyHeldBodies: of 30 messages in a budget of 10,
+// the cache holds the bodies of 24..30 and the ids of 20..23; IHAVE
+// advertises the bodies in the newest 3/5 (HistoryGossip/HistoryLength)
+// of the budget, 25..30, so that 24, next to go, is not promised.
 func TestIHaveAdvertisesOnlyHeldBodies(t *testing.T) {
-	const held = 7 // 7 bodies and 4 evicted ids fit in 10 messages' worth
 	e, from, outside := cacheEnv(t, 10*msgCost(256))
 	e.receive(from, 1, 30)
+	for seq := uint64(20); seq <= 30; seq++ {
+		if _, held := e.r.mcache.Get(msgID(seq)); held != (seq >= 24) || !e.r.mcache.Has(msgID(seq)) {
+			t.Fatalf("message %d: held %v", seq, held)
+		}
+	}
 	e.heartbeat()
 	var want []string
-	for seq := uint64(30 - held + 1); seq <= 30; seq++ {
+	for seq := uint64(25); seq <= 30; seq++ {
 		want = append(want, msgID(seq))
 	}
 	if got := e.advertised(outside); !slices.Equal(got, want) {
-		t.Fatalf("IHAVE %s, want the %d held bodies %s", seqs(got), held, seqs(want))
+		t.Fatalf("IHAVE %s, want %s", seqs(got), seqs(want))
 	}
 }
 

@@ -45,9 +45,10 @@ type Params struct {
 	// MessageCacheBytes: most bytes the message cache holds: the message
 	// bodies (from, data, seqno, signature, key), their ids and
 	// mesh.EntryOverhead (128) bytes of bookkeeping per message. Over it,
-	// the oldest bodies are evicted first: they are no longer advertised
-	// in IHAVE and IWANTs for them go unanswered (counted,
-	// DropIWantEvicted). > 0.
+	// the oldest bodies are evicted first: IWANTs for them go unanswered
+	// (counted, DropIWantEvicted). IHAVE advertises only the bodies in the
+	// newest HistoryGossip/HistoryLength share of it, so that what is
+	// advertised is still held when the IWANT comes. > 0.
 	MessageCacheBytes int
 	// SeenTTL: how long a message id is remembered to drop duplicates. > 0.
 	SeenTTL time.Duration
@@ -137,7 +138,7 @@ func DefaultParams() Params {
 		FanoutTTL:                 60 * time.Second,
 		HistoryLength:             5,
 		HistoryGossip:             3,
-		MessageCacheBytes:         1 << 20, // PLACEHOLDER
+		MessageCacheBytes:         1 << 20, // the gossip windows of 3 heartbeats at ~200 KB/s of messages
 		SeenTTL:                   2 * time.Minute,
 		PruneBackoff:              time.Minute,
 		UnsubscribeBackoff:        10 * time.Second,
