@@ -80,7 +80,7 @@ func TestSeenHasBytesDoesNotAllocate(t *testing.T) {
 }
 
 func TestMessageCacheWindows(t *testing.T) {
-	c := NewMessageCache(3, 2)
+	c := NewMessageCache(3, 2, 0)
 	put := func(id, topic string) { c.Put(id, &rpc.Message{Topic: topic, Data: []byte(id)}) }
 	put("a", "t")
 	c.Shift()
@@ -110,7 +110,7 @@ func TestMessageCacheWindows(t *testing.T) {
 }
 
 func TestMessageCacheRePut(t *testing.T) {
-	c := NewMessageCache(2, 1)
+	c := NewMessageCache(2, 1, 0)
 	c.Put("a", &rpc.Message{Data: []byte("1")})
 	c.Shift()
 	c.Put("a", &rpc.Message{Data: []byte("2")})

@@ -12,9 +12,10 @@ import (
 // When the set holds Max ids, Add first evicts the oldest bucket (counted
 // in Evicted).
 //
-// The set holds 64-bit keyed fingerprints of the ids, not the ids: its map
-// has no pointers for the garbage collector to scan and is half the size,
-// which matters at the hundreds of thousands of ids a busy router keeps.
+// The set holds 64-bit keyed fingerprints of the ids, not the ids, in an
+// fpSet: no pointers for the garbage collector to scan, and a fraction of
+// the size, which matters at the hundreds of thousands of ids a busy
+// router keeps.
 // Two distinct ids collide with probability 2⁻⁶⁴ per pair (a collision
 // makes a new message look like a duplicate); the key comes from the
 // caller's seeded randomness, so a remote peer cannot aim for a collision
@@ -24,7 +25,7 @@ type Seen struct {
 	ttl, gran time.Duration
 	max       int
 	k0, k1    uint64
-	ids       map[uint64]struct{}
+	ids       fpSet
 	buckets   []seenBucket // oldest first
 	free      [][]uint64   // emptied bucket slices, for reuse
 	evicted   uint64
@@ -45,27 +46,24 @@ func NewSeen(ttl, gran time.Duration, max int, key uint64) *Seen {
 	return &Seen{
 		ttl: ttl, gran: gran, max: max,
 		k0: key, k1: bits.RotateLeft64(key, 32) ^ 0x9e3779b97f4a7c15,
-		ids: make(map[uint64]struct{}),
 	}
 }
 
 // Has reports whether id is in the set.
 func (s *Seen) Has(id string) bool {
-	_, ok := s.ids[fingerprint(s.k0, s.k1, id)]
-	return ok
+	return s.ids.has(fingerprint(s.k0, s.k1, id))
 }
 
 // HasBytes reports whether the id spelled by b is in the set, without
 // allocating.
 func (s *Seen) HasBytes(b []byte) bool {
-	_, ok := s.ids[fingerprint(s.k0, s.k1, b)]
-	return ok
+	return s.ids.has(fingerprint(s.k0, s.k1, b))
 }
 
 // Add inserts id at now and reports whether it was absent.
 func (s *Seen) Add(id string, now time.Time) bool {
 	f := fingerprint(s.k0, s.k1, id)
-	if _, ok := s.ids[f]; ok {
+	if s.ids.has(f) {
 		return false
 	}
 	s.add(f, now)
@@ -79,7 +77,7 @@ func (s *Seen) AddNew(id string, now time.Time) {
 }
 
 func (s *Seen) add(f uint64, now time.Time) {
-	if s.max > 0 && len(s.ids) >= s.max {
+	if s.max > 0 && s.ids.len() >= s.max {
 		s.evictOldest()
 	}
 	n := len(s.buckets)
@@ -93,7 +91,7 @@ func (s *Seen) add(f uint64, now time.Time) {
 	}
 	b := &s.buckets[n-1]
 	b.ids = append(b.ids, f)
-	s.ids[f] = struct{}{}
+	s.ids.add(f)
 }
 
 // Expire forgets every bucket whose newest possible id is older than TTL
@@ -115,7 +113,7 @@ func (s *Seen) evictOldest() {
 func (s *Seen) dropOldest() {
 	b := s.buckets[0]
 	for _, f := range b.ids {
-		delete(s.ids, f)
+		s.ids.remove(f)
 	}
 	s.free = append(s.free, b.ids[:0])
 	s.buckets[0] = seenBucket{}
@@ -123,7 +121,7 @@ func (s *Seen) dropOldest() {
 }
 
 // Len returns the number of ids held.
-func (s *Seen) Len() int { return len(s.ids) }
+func (s *Seen) Len() int { return s.ids.len() }
 
 // Evicted returns how many ids were forgotten early because the set was
 // full.

@@ -18,7 +18,12 @@ func (r *Router) accept(now time.Time, from peer.ID, id string, m *rpc.Message, 
 // also came from the peers in also, which do not get it back.
 func (r *Router) acceptFrom(now, received time.Time, from peer.ID, id string, m *rpc.Message, t *topicState, also []peer.ID) {
 	r.stats.ValidationAccept++
-	r.mcache.Put(id, m)
+	// From here on the message is the cache's compact copy: the received
+	// payload it was decoded from (and the topic string decoded with it)
+	// can go once this input's Output is acted on.
+	m.Topic = t.name
+	cm := r.mcache.Put(id, m)
+	m = &cm
 	if r.scorer != nil {
 		r.scorer.DeliverMessage(now, from, id, t.name)
 	}

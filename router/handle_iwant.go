@@ -5,7 +5,8 @@ import "github.com/gwyh/gwyh/rpc"
 // handleIWant serves IWANT from the message cache (gossipsub-v1.0.md,
 // v1.1 "Spam Protection Measures"): nothing to a peer below
 // GossipThreshold; each message at most GossipRetransmission times per
-// peer; never a message the peer sent IDONTWANT for (v1.2).
+// peer; never a message the peer sent IDONTWANT for (v1.2); never one
+// whose body the cache evicted over its byte budget (counted apart).
 func (r *Router) handleIWant(ps *peerState, iws []rpc.IWant) {
 	if r.scorer != nil && r.freshScore(ps.id) < r.th.GossipThreshold {
 		for i := range iws {
@@ -21,6 +22,8 @@ func (r *Router) handleIWant(ps *peerState, iws []rpc.IWant) {
 			}
 			m, n, ok := r.mcache.GetForPeer(id, ps.id)
 			switch {
+			case !ok && r.mcache.Evicted(id):
+				r.stats.Drops[DropIWantEvicted]++
 			case !ok:
 				r.stats.Drops[DropIWantMiss]++
 			case n > r.p.GossipRetransmission:

@@ -42,6 +42,14 @@ type Params struct {
 	// HistoryGossip: heartbeats of the cache advertised in IHAVE.
 	// 1 ≤ HistoryGossip ≤ HistoryLength.
 	HistoryGossip int
+	// MessageCacheBytes: most bytes the message cache holds: the message
+	// bodies (from, data, seqno, signature, key), their ids and
+	// mesh.EntryOverhead (128) bytes of bookkeeping per message. Over it,
+	// the oldest bodies are evicted first: IWANTs for them go unanswered
+	// (counted, DropIWantEvicted). IHAVE advertises only the bodies in the
+	// newest HistoryGossip/HistoryLength share of it, so that what is
+	// advertised is still held when the IWANT comes. > 0.
+	MessageCacheBytes int
 	// SeenTTL: how long a message id is remembered to drop duplicates. > 0.
 	SeenTTL time.Duration
 	// PruneBackoff: backoff after a PRUNE before re-grafting. > 0.
@@ -172,6 +180,7 @@ func DefaultParams() Params {
 		FanoutTTL:                 60 * time.Second,
 		HistoryLength:             5,
 		HistoryGossip:             3,
+		MessageCacheBytes:         1 << 20, // the gossip windows of 3 heartbeats at ~200 KB/s of messages
 		SeenTTL:                   2 * time.Minute,
 		PruneBackoff:              time.Minute,
 		UnsubscribeBackoff:        10 * time.Second,
@@ -227,6 +236,7 @@ func (p Params) Validate() error {
 	check(p.HistoryLength >= 1, "HistoryLength ≥ 1 broken (%d)", p.HistoryLength)
 	check(p.HistoryGossip >= 1 && p.HistoryGossip <= p.HistoryLength,
 		"1 ≤ HistoryGossip ≤ HistoryLength broken (HistoryGossip=%d HistoryLength=%d)", p.HistoryGossip, p.HistoryLength)
+	check(p.MessageCacheBytes > 0, "MessageCacheBytes > 0 broken (%d)", p.MessageCacheBytes)
 	check(p.PrunePeers >= 0, "PrunePeers ≥ 0 broken (%d)", p.PrunePeers)
 	check(p.GossipRetransmission >= 1, "GossipRetransmission ≥ 1 broken (%d)", p.GossipRetransmission)
 	check(p.MaxIHaveLength >= 1, "MaxIHaveLength ≥ 1 broken (%d)", p.MaxIHaveLength)

@@ -36,6 +36,7 @@ func TestParamsValidate(t *testing.T) {
 		{"Dout above D/2", func(p *Params) { p.D, p.Dlo, p.Dout = 6, 6, 4 }, []string{"Dout ≤ D/2"}},
 		{"Dscore above D", func(p *Params) { p.Dscore = 7 }, []string{"Dscore ≤ D"}},
 		{"gossip window", func(p *Params) { p.HistoryGossip = 6 }, []string{"HistoryGossip ≤ HistoryLength"}},
+		{"no message cache budget", func(p *Params) { p.MessageCacheBytes = 0 }, []string{"MessageCacheBytes > 0"}},
 		{"every problem at once", func(p *Params) {
 			p.HeartbeatInterval = 0
 			p.SeenTTL = -1

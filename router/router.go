@@ -179,7 +179,7 @@ func New(cfg Config) (*Router, error) {
 		blacklist: make(map[peer.ID]struct{}),
 		topicIDs:  make(map[string]func(m *rpc.Message) string),
 
-		mcache:     mesh.NewMessageCache(cfg.Params.HistoryLength, cfg.Params.HistoryGossip),
+		mcache:     mesh.NewMessageCache(cfg.Params.HistoryLength, cfg.Params.HistoryGossip, cfg.Params.MessageCacheBytes),
 		backoff:    mesh.NewBackoff(),
 		promises:   mesh.NewPromises(),
 		validators: make(map[string]TopicValidator),
@@ -358,7 +358,11 @@ func (r *Router) Score(p peer.ID) float64 {
 func (r *Router) Joined() []string { return slices.Clone(r.joined) }
 
 // Stats returns a copy of the router's counters.
-func (r *Router) Stats() Stats { return r.stats }
+func (r *Router) Stats() Stats {
+	s := r.stats
+	s.CacheEvicted = r.mcache.EvictedTotal()
+	return s
+}
 
 // topic returns topic's state, creating it.
 func (r *Router) topic(name string) *topicState {

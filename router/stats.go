@@ -65,6 +65,9 @@ const (
 	// DropChokeNotMesh: a CHOKE or UNCHOKE from a peer not in our mesh of
 	// its topic (or for a topic we have not joined).
 	DropChokeNotMesh
+	// DropIWantEvicted: an IWANT id whose body the message cache evicted
+	// over Params.MessageCacheBytes (its id was no longer advertised).
+	DropIWantEvicted
 	numDropCauses
 )
 
@@ -75,7 +78,7 @@ var dropCauseNames = [numDropCauses]string{
 	"ihave-flood", "iwant-ignored", "iwant-miss", "iwant-retransmit",
 	"idontwant-flood", "graft-unknown-topic", "bad-px", "no-topic",
 	"blacklisted", "missing-signature", "unexpected-signature",
-	"choke-not-mesh",
+	"choke-not-mesh", "iwant-evicted",
 }
 
 // String returns the cause's lower-case name.
@@ -129,6 +132,9 @@ type Stats struct {
 	ValidationTimeout   uint64 // asynchronous validations that timed out
 	BrokenPromises      uint64 // IWANT promises not kept (P7)
 	Events              uint64 // events emitted
+	// CacheEvicted counts message bodies the message cache evicted (or
+	// did not keep) over Params.MessageCacheBytes.
+	CacheEvicted uint64
 
 	// Signature checks under StrictSign: VerifyBatches calls of
 	// Config.Verifier by HandlePayloads with BatchedSigs signatures in

@@ -61,6 +61,12 @@ type benchResult struct {
 	Drops    map[string]uint64 `json:"drops,omitempty"`
 	SubLost  uint64            `json:"subscriber_lost"`
 	ElapsedS float64           `json:"elapsed_s"`
+	// PeakRSSMBPerNode is PeakRSSMB / N: the whole process's peak (the
+	// recorder and the runtime included) shared by the nodes.
+	PeakRSSMBPerNode float64 `json:"peak_rss_mb_per_node"`
+	// HeapInuseMB is the Go heap in use after the run, after a GC: what
+	// the nodes still hold (message and seen caches, buffers).
+	HeapInuseMB float64 `json:"heap_inuse_mb"`
 }
 
 func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
@@ -108,7 +114,11 @@ delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us
 dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s (plus
 window, publish_errors: Publish calls that failed or queued their message
 to no peer; publish_partial: calls whose message some peers' full send
-queues refused; timed_out, drops, subscriber_lost, elapsed_s).
+queues refused; timed_out, drops, subscriber_lost, elapsed_s;
+peak_rss_mb_per_node: peak_rss_mb / n, the process's peak resident memory
+(the nodes, the recorder of 4 bytes per message and node, the Go
+runtime) per node; heap_inuse_mb: the Go heap in use at the end of the
+run, after a garbage collection: what the nodes still hold).
 
 flags:
 `, stderr); code >= 0 {

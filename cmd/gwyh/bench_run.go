@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/gwyh/gwyh/node"
@@ -152,6 +153,7 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		BytesPerMsgPerNod: float64(t.bytesOut-b.base.bytesOut) / per,
 		PeakRSSMB:         peakRSSMB(),
 		CPUs:              cpuSeconds() - b.cpu0,
+		HeapInuseMB:       heapInuseMB(),
 		Window:            f.window,
 		Rejected:          b.errs,
 		Partial:           b.partial,
@@ -160,10 +162,19 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		SubLost:           t.lost - b.base.lost,
 		ElapsedS:          elapsed.Seconds(),
 	}
+	r.PeakRSSMBPerNode = r.PeakRSSMB / float64(f.n)
 	if f.scenario == "throughput" {
 		r.MsgsPerSec = float64(b.msgs) / elapsed.Seconds()
 	} else {
 		r.MsgsPerSec = float64(b.msgs) / f.seconds
 	}
 	return r
+}
+
+// heapInuseMB collects garbage and returns the Go heap in use (MiB).
+func heapInuseMB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapInuse) / (1 << 20)
 }

@@ -28,9 +28,9 @@ func TestRecorderCountsFirstReceipts(t *testing.T) {
 			for _, d := range tc.deliveries {
 				r.delivered(d[0], uint64(d[1]), time.Millisecond)
 			}
-			if r.total.Load() != tc.total || r.complete.Load() != tc.complete || len(r.lat) != tc.latencySamps {
+			if r.total.Load() != tc.total || r.complete.Load() != tc.complete || r.samples() != tc.latencySamps {
 				t.Fatalf("total %d complete %d samples %d; want %d %d %d",
-					r.total.Load(), r.complete.Load(), len(r.lat), tc.total, tc.complete, tc.latencySamps)
+					r.total.Load(), r.complete.Load(), r.samples(), tc.total, tc.complete, tc.latencySamps)
 			}
 		})
 	}
@@ -46,5 +46,30 @@ func TestRecorderCountsFirstReceipts(t *testing.T) {
 	r.delivered(2, 0, time.Millisecond)
 	if r.complete.Load() != 1 || r.total.Load() != 2 {
 		t.Fatalf("complete %d total %d; want 1 and 2", r.complete.Load(), r.total.Load())
+	}
+}
+
+// The recorder's percentiles are over first receipts only, per message
+// range, in microseconds.
+func TestRecorderPercentiles(t *testing.T) {
+	r := newRecorder(3, 4)
+	for i, ms := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9} {
+		r.delivered(1+i%3, uint64(i/3), time.Duration(ms)*time.Millisecond)
+	}
+	r.delivered(1, 0, time.Hour) // a duplicate: no sample
+	tests := []struct {
+		lo, hi             uint64
+		p50, p90, p99, max time.Duration
+	}{
+		{0, 3, 5 * time.Millisecond, 9 * time.Millisecond, 9 * time.Millisecond, 9 * time.Millisecond},
+		{1, 2, 5 * time.Millisecond, 6 * time.Millisecond, 6 * time.Millisecond, 6 * time.Millisecond},
+		{2, 9, 8 * time.Millisecond, 9 * time.Millisecond, 9 * time.Millisecond, 9 * time.Millisecond},
+		{3, 3, 0, 0, 0, 0},
+	}
+	for _, tc := range tests {
+		p50, p90, p99, mx := r.percentilesOf(tc.lo, tc.hi)
+		if p50 != tc.p50 || p90 != tc.p90 || p99 != tc.p99 || mx != tc.max {
+			t.Errorf("messages %d..%d: %v %v %v %v, want %v %v %v %v", tc.lo, tc.hi, p50, p90, p99, mx, tc.p50, tc.p90, tc.p99, tc.max)
+		}
 	}
 }

@@ -59,11 +59,18 @@ func TestBenchJSONKeys(t *testing.T) {
 	}
 	keys := "impl scenario net n degree d publishers msgs size rate seconds sign " +
 		"msgs_per_sec delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us " +
-		"dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s"
+		"dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s " +
+		"peak_rss_mb_per_node heap_inuse_mb"
 	for _, k := range strings.Fields(keys) {
 		if _, ok := m[k]; !ok {
 			t.Errorf("key %q missing", k)
 		}
+	}
+	if rss, per := m["peak_rss_mb"].(float64), m["peak_rss_mb_per_node"].(float64); rss <= 0 || per != rss/4 {
+		t.Errorf("peak_rss_mb %v, per node %v: want a quarter (4 nodes)", rss, per)
+	}
+	if h := m["heap_inuse_mb"].(float64); h <= 0 {
+		t.Errorf("heap_inuse_mb %v", h)
 	}
 	if m["impl"] != "gwyh" || m["net"] != "udp" || m["delivery_ratio"] != 1.0 {
 		t.Errorf("impl/net/delivery_ratio = %v/%v/%v", m["impl"], m["net"], m["delivery_ratio"])
