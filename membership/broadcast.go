@@ -23,8 +23,13 @@ type queue struct {
 	// items are in send order (bcastLess): push puts a new update first,
 	// where it belongs (no transmits yet, the newest), and pack keeps the
 	// order with a merge.
-	items      []*bcast
-	byID       map[peer.ID]*bcast // the pending update of each member in items
+	items []*bcast
+	byID  map[peer.ID]*bcast // the pending update of each member in items
+	// sizes counts the queued updates by encoded size and minSize is the
+	// smallest: once pack's budget is below it nothing more fits, so pack
+	// stops there rather than look at every update of a long queue.
+	sizes      map[int]int
+	minSize    int
 	order      uint64
 	sent, kept []*bcast // pack's scratch
 }
@@ -59,20 +64,18 @@ func retransmitLimit(mult, n int) int {
 func (q *queue) push(u *update, max int) (evicted bool) {
 	q.order++
 	b := &bcast{id: u.id, enc: appendUpdate(nil, u), order: q.order}
-	if q.byID == nil {
-		q.byID = make(map[peer.ID]*bcast)
-	}
 	drop := -1
 	if old := q.byID[u.id]; old != nil {
 		drop = slices.Index(q.items, old)
+		q.unindex(old)
 	} else if len(q.items) >= max {
 		// In send order the most transmitted, oldest among equals, is
 		// the last.
 		drop = len(q.items) - 1
-		delete(q.byID, q.items[drop].id)
+		q.unindex(q.items[drop])
 		evicted = true
 	}
-	q.byID[u.id] = b
+	q.index(b)
 	if drop < 0 {
 		q.items = append(q.items, nil)
 		drop = len(q.items) - 1
@@ -82,16 +85,48 @@ func (q *queue) push(u *update, max int) (evicted bool) {
 	return evicted
 }
 
+// index records b, about to be queued, in byID and sizes.
+func (q *queue) index(b *bcast) {
+	if q.byID == nil {
+		q.byID, q.sizes = make(map[peer.ID]*bcast), make(map[int]int)
+	}
+	q.byID[b.id] = b
+	n := len(b.enc)
+	if len(q.sizes) == 0 || n < q.minSize {
+		q.minSize = n
+	}
+	q.sizes[n]++
+}
+
+// unindex forgets b, about to leave the queue, in byID and sizes.
+func (q *queue) unindex(b *bcast) {
+	delete(q.byID, b.id)
+	n := len(b.enc)
+	if q.sizes[n]--; q.sizes[n] > 0 {
+		return
+	}
+	delete(q.sizes, n)
+	if n == q.minSize && len(q.sizes) > 0 {
+		// A handful of distinct sizes (alive with metadata, suspect and
+		// dead with or without an accuser).
+		q.minSize = math.MaxInt
+		for k := range q.sizes {
+			q.minSize = min(q.minSize, k)
+		}
+	}
+}
+
 // has reports whether an update about id is pending.
 func (q *queue) has(id peer.ID) bool { return q.byID[id] != nil }
 
 // remove drops the pending update about id.
 func (q *queue) remove(id peer.ID) {
-	if q.byID[id] == nil {
+	b := q.byID[id]
+	if b == nil {
 		return
 	}
-	delete(q.byID, id)
-	q.items = slices.DeleteFunc(q.items, func(b *bcast) bool { return b.id == id })
+	q.unindex(b)
+	q.items = slices.DeleteFunc(q.items, func(x *bcast) bool { return x == b })
 }
 
 // reset drops every pending update.
@@ -99,6 +134,7 @@ func (q *queue) reset() {
 	clear(q.items)
 	q.items = q.items[:0]
 	clear(q.byID)
+	clear(q.sizes)
 }
 
 // pack appends whole encoded updates to dst within budget bytes, fewest
@@ -121,6 +157,10 @@ func (q *queue) pack(dst []byte, budget, limit int, skip peer.ID) ([]byte, int) 
 	items := q.items
 	stop := len(items) // items[stop:] were not looked at
 	for i, b := range items {
+		if budget < q.minSize {
+			stop = i // nothing queued fits any more
+			break
+		}
 		if b.id == skip || len(b.enc) > budget {
 			kept = append(kept, b)
 			continue
@@ -157,7 +197,7 @@ func (q *queue) pack(dst []byte, budget, limit int, skip peer.ID) ([]byte, int) 
 		if b.transmits < limit {
 			items[w], w = b, w+1
 		} else {
-			delete(q.byID, b.id) // retired
+			q.unindex(b) // retired
 		}
 	}
 	for ; j < len(kept); j++ {
@@ -171,7 +211,7 @@ func (q *queue) pack(dst []byte, budget, limit int, skip peer.ID) ([]byte, int) 
 	// Updates not sent reach the limit when it falls (the cluster
 	// shrank); in send order they are the last ones.
 	for ; w > 0 && items[w-1].transmits >= limit; w-- {
-		delete(q.byID, items[w-1].id)
+		q.unindex(items[w-1])
 	}
 	clear(items[w:]) // retired updates: let them go
 	q.items = items[:w]

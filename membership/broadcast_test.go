@@ -2,11 +2,14 @@ package membership
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/gwyh/gwyh/peer"
+	"github.com/gwyh/gwyh/rpc"
 )
 
 // refQueue is the queue as it was before pack kept it sorted: sort at
@@ -102,10 +105,18 @@ func TestQueuePackMatchesSort(t *testing.T) {
 				if len(q.byID) != len(q.items) {
 					t.Fatalf("seed %d step %d: %d indexed, %d queued", seed, step, len(q.byID), len(q.items))
 				}
+				sizes := map[int]int{}
 				for _, b := range q.items {
 					if q.byID[b.id] != b {
 						t.Fatalf("seed %d step %d: index does not name the queued update of %x", seed, step, b.id[:1])
 					}
+					sizes[len(b.enc)]++
+				}
+				if !maps.Equal(sizes, q.sizes) {
+					t.Fatalf("seed %d step %d: sizes %v, queued %v", seed, step, q.sizes, sizes)
+				}
+				if len(sizes) > 0 && q.minSize != slices.Min(slices.Collect(maps.Keys(sizes))) {
+					t.Fatalf("seed %d step %d: minSize %d, sizes %v", seed, step, q.minSize, sizes)
 				}
 				// The reference leaves its updates in the order before the
 				// send; compare in send order.
@@ -120,5 +131,28 @@ func TestQueuePackMatchesSort(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAdvanceDropsLargeEventRoom: a state exchange that teaches a node 200
+// members at once gives 200 events, and Advance does not keep room for as
+// many (thousands of Memberships run in one simulator).
+func TestAdvanceDropsLargeEventRoom(t *testing.T) {
+	nt := newNet(t, 1, 1, testParams())
+	m := nt.nodes[0].m
+	var ups []update
+	for i := 1; i <= 200; i++ {
+		ups = append(ups, update{state: StateAlive, id: testID(i), inc: 1, hasMeta: true, addr: fmt.Sprintf("10.1.0.%d:7946", i)})
+	}
+	body := encode(nil, &message{kind: kindPushPull, updates: ups})
+	if err := m.HandlePayload(nt.now, testID(1), rpc.AppendMembership(nil, body)); err != nil {
+		t.Fatal(err)
+	}
+	if out := m.Ready(); len(out.Events) != 200 {
+		t.Fatalf("%d events, want 200", len(out.Events))
+	}
+	m.Advance()
+	if c := cap(m.out.Events); c > maxKeptEvents {
+		t.Errorf("Advance kept room for %d events, want at most %d", c, maxKeptEvents)
 	}
 }

@@ -41,7 +41,16 @@ func (m *Membership) Advance() {
 	clear(m.out.Events)
 	m.out.Sends = m.out.Sends[:0]
 	m.out.Events = m.out.Events[:0]
+	if cap(m.out.Events) > maxKeptEvents {
+		// A state exchange that taught us many members at once: do not
+		// keep room for as many events (a simulator runs thousands of
+		// Memberships).
+		m.out.Events = nil
+	}
 }
+
+// maxKeptEvents bounds the Output.Events capacity kept across Advance.
+const maxKeptEvents = 64
 
 // deadline is the earliest time at which Tick has work to do.
 func (m *Membership) deadline() time.Time {
