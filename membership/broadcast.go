@@ -176,23 +176,19 @@ func (q *queue) pack(dst []byte, budget, limit int, skip peer.ID) ([]byte, int) 
 	}
 	w, j, r := 0, 0, stop // write position, next of kept, next of items[stop:]
 	for _, b := range sent {
-		for {
-			var k *bcast
-			switch {
-			case j < len(kept):
-				k = kept[j]
-			case r < len(items):
-				k = items[r]
-			}
-			if k == nil || bcastLess(b, k) < 0 {
-				break
-			}
-			items[w], w = k, w+1
-			if j < len(kept) {
-				j++
-			} else {
-				r++
-			}
+		// The skipped ones of the prefix come before items[stop:]: few,
+		// merged one by one.
+		for j < len(kept) && bcastLess(kept[j], b) < 0 {
+			items[w], w, j = kept[j], w+1, j+1
+		}
+		if j == len(kept) {
+			// Where b lands in the rest: a binary search and a block
+			// move, not a comparison per update (a sent update passes
+			// every update left at its old transmit count, often most
+			// of the queue). w < r while a sent update is to be placed.
+			p, _ := slices.BinarySearchFunc(items[r:], b, bcastLess)
+			w += copy(items[w:], items[r:r+p])
+			r += p
 		}
 		if b.transmits < limit {
 			items[w], w = b, w+1
