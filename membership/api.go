@@ -177,8 +177,10 @@ type Send struct {
 	// Addr is the receiver's address, so that the node can open a session
 	// when it has none.
 	Addr string
-	// Payload is a complete membership payload (rpc framing included). It
-	// belongs to the Output until Advance.
+	// Payload is a complete membership payload (rpc framing included),
+	// allocated for this Send: the Membership never reuses it, so the
+	// caller may keep it after Advance (a simulator queues it in flight
+	// without a copy).
 	Payload []byte
 }
 

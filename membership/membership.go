@@ -22,12 +22,12 @@ type Membership struct {
 	left bool // Leave was called: the node only answers
 
 	members  map[peer.ID]*member // every other member held, all states
-	up       []peer.ID           // alive and suspect members, self excluded, in no particular order (member.upIdx)
-	picked   []peer.ID           // pickUp's result
+	up       []*member           // alive and suspect members, self excluded, in no particular order (member.upIdx)
+	picked   []*member           // pickUp's result
 	suspects []peer.ID           // members with a suspicion timer, in the order suspected
 	retained *simplelru.LRU[peer.ID, time.Time]
 
-	order    []peer.ID // randomized round-robin probe order
+	order    []*member // randomized round-robin probe order (records may be stale: see nextTarget)
 	orderPos int
 	probes   []*probe // our probes in flight, oldest first
 	relays   []*relay // ping-reqs served as a helper, oldest first
@@ -46,9 +46,11 @@ type Membership struct {
 	lastDeadline time.Time // handed out by the latest Ready
 
 	out     Output
-	handed  bool // out was returned by Ready and not yet Advanced
-	changed bool // an input since the last Ready (the deadline may have moved)
-	scratch []byte
+	handed  bool     // out was returned by Ready and not yet Advanced
+	changed bool     // an input since the last Ready (the deadline may have moved)
+	scratch []byte   // sendMsg's body
+	ups     []byte   // sendMsg's updates
+	decBuf  []update // HandlePayload's piggybacked updates
 	stats   Stats
 }
 
@@ -209,20 +211,23 @@ func (m *Membership) setUp(e *member, up bool) {
 	switch {
 	case up && e.upIdx < 0:
 		e.upIdx = len(m.up)
-		m.up = append(m.up, e.ID)
+		m.up = append(m.up, e)
 	case !up && e.upIdx >= 0:
 		last := len(m.up) - 1
 		moved := m.up[last]
 		m.up[e.upIdx] = moved
-		m.members[moved].upIdx = e.upIdx
+		moved.upIdx = e.upIdx
+		m.up[last] = nil
 		m.up = m.up[:last]
 		e.upIdx = -1
 	}
 }
 
 // pickUp returns up to n distinct up members other than except, chosen at
-// random, in a slice reused by the next call.
-func (m *Membership) pickUp(n int, except peer.ID) []peer.ID {
+// random, in a slice reused by the next call. It hands out the members
+// themselves (m.up holds the current record of each up member), so that
+// callers need no lookup for their addresses.
+func (m *Membership) pickUp(n int, except peer.ID) []*member {
 	m.picked = m.picked[:0]
 	avail := len(m.up)
 	if e := m.members[except]; e != nil && e.upIdx >= 0 {
@@ -233,9 +238,9 @@ func (m *Membership) pickUp(n int, except peer.ID) []peer.ID {
 		return m.picked
 	}
 	if 4*n >= avail { // few to choose from: shuffle a copy
-		for _, id := range m.up {
-			if id != except {
-				m.picked = append(m.picked, id)
+		for _, e := range m.up {
+			if e.ID != except {
+				m.picked = append(m.picked, e)
 			}
 		}
 		for i := range n {
@@ -246,9 +251,9 @@ func (m *Membership) pickUp(n int, except peer.ID) []peer.ID {
 		return m.picked
 	}
 	for len(m.picked) < n { // many: draw until n distinct (few retries)
-		id := m.up[m.rnd.IntN(len(m.up))]
-		if id != except && !slices.Contains(m.picked, id) {
-			m.picked = append(m.picked, id)
+		e := m.up[m.rnd.IntN(len(m.up))]
+		if e.ID != except && !slices.Contains(m.picked, e) {
+			m.picked = append(m.picked, e)
 		}
 	}
 	return m.picked

@@ -70,7 +70,7 @@ func (m *Membership) addMember(now time.Time, u *update, gossip bool) {
 	e := &member{Member: Member{ID: u.id, Addr: u.addr, Zone: u.zone, Tags: u.tags, Incarnation: u.inc, State: StateAlive, Since: now}, upIdx: -1}
 	m.members[u.id] = e
 	m.setUp(e, true)
-	m.insertOrder(u.id)
+	m.insertOrder(e)
 	m.emit(EventJoin, e)
 	if gossip {
 		m.broadcast(u)
@@ -86,7 +86,7 @@ func (m *Membership) setAlive(now time.Time, e *member, u *update) {
 		e.State, e.Since = StateAlive, now
 		m.setUp(e, true)
 		m.retained.Remove(e.ID)
-		m.insertOrder(e.ID)
+		m.insertOrder(e)
 		m.emit(EventJoin, e)
 	case prev == StateSuspect:
 		e.State, e.Since = StateAlive, now

@@ -41,7 +41,16 @@ func (m *Membership) Advance() {
 	clear(m.out.Events)
 	m.out.Sends = m.out.Sends[:0]
 	m.out.Events = m.out.Events[:0]
+	if cap(m.out.Events) > maxKeptEvents {
+		// A state exchange that taught us many members at once: do not
+		// keep room for as many events (a simulator runs thousands of
+		// Memberships).
+		m.out.Events = nil
+	}
 }
+
+// maxKeptEvents bounds the Output.Events capacity kept across Advance.
+const maxKeptEvents = 64
 
 // deadline is the earliest time at which Tick has work to do.
 func (m *Membership) deadline() time.Time {
@@ -109,9 +118,11 @@ func (m *Membership) send(to peer.ID, addr string, body []byte) {
 // first, when not nil, as its first update and then as many queued updates
 // as fit in MaxPayload.
 func (m *Membership) sendMsg(to peer.ID, addr string, hdr *message, first *update) {
+	// The updates go to m.ups and the body to m.scratch, both reused:
+	// the payload is the only allocation of a send.
 	head := appendHeader(m.scratch[:0], hdr)
 	budget := m.bodyMax() - len(head) - uvarintLen(uint64(m.bodyMax()))
-	ups := head[len(head):]
+	ups := m.ups[:0]
 	n := 0
 	skip := peer.ID{}
 	if first != nil {
@@ -122,10 +133,8 @@ func (m *Membership) sendMsg(to peer.ID, addr string, hdr *message, first *updat
 	var packed int
 	ups, packed = m.q.pack(ups, budget-len(ups), retransmitLimit(m.p.RetransmitMult, m.clusterSize()), skip)
 	n += packed
-	body := make([]byte, 0, len(head)+binary.MaxVarintLen64+len(ups))
-	body = append(body, head...)
-	body = binary.AppendUvarint(body, uint64(n))
+	body := binary.AppendUvarint(head, uint64(n))
 	body = append(body, ups...)
-	m.scratch = head[:0]
+	m.scratch, m.ups = body[:0], ups[:0]
 	m.send(to, addr, body)
 }

@@ -47,8 +47,10 @@ func (m *Membership) nextTarget() (peer.ID, bool) {
 				return peer.ID{}, false
 			}
 		}
-		id := m.order[m.orderPos]
+		id := m.order[m.orderPos].ID
 		m.orderPos++
+		// By ID: the record in the order may be an old one of a member
+		// that died and came back.
 		if e := m.members[id]; e != nil && e.State.up() && m.probeOf(id) == nil {
 			return id, true
 		}
@@ -58,8 +60,8 @@ func (m *Membership) nextTarget() (peer.ID, bool) {
 
 // insertOrder puts a new member at a random place among the members not
 // yet probed in this round, in O(1) (the member there moves to the end).
-func (m *Membership) insertOrder(id peer.ID) {
-	m.order = append(m.order, id)
+func (m *Membership) insertOrder(e *member) {
+	m.order = append(m.order, e)
 	if rest := len(m.order) - m.orderPos; rest > 1 {
 		i := m.orderPos + m.rnd.IntN(rest)
 		last := len(m.order) - 1
@@ -117,7 +119,9 @@ func (m *Membership) stateFor(id peer.ID) *update {
 // goIndirect sends ping-reqs for p to IndirectChecks random up members.
 func (m *Membership) goIndirect(p *probe) {
 	p.indirect = true
-	p.helpers = slices.Clone(m.pickUp(m.p.IndirectChecks, p.target))
+	for _, e := range m.pickUp(m.p.IndirectChecks, p.target) {
+		p.helpers = append(p.helpers, e.ID)
+	}
 	addr := m.addrOf(p.target)
 	for _, h := range p.helpers {
 		m.stats.PingReqsSent++

@@ -38,8 +38,8 @@ func (m *Membership) Tick(now time.Time) {
 	}
 	if !m.left && m.p.PushPullInterval > 0 {
 		if !now.Before(m.nextPushPull) {
-			if ids := m.pickUp(1, peer.ID{}); len(ids) == 1 {
-				m.pushPull(ids[0], m.addrOf(ids[0]), true)
+			if es := m.pickUp(1, peer.ID{}); len(es) == 1 {
+				m.pushPull(es[0].ID, es[0].Addr, true)
 			}
 			m.nextPushPull = now.Add(m.pushPullInterval())
 		}
@@ -110,12 +110,12 @@ func (m *Membership) expireRetained(now time.Time) {
 
 // gossip sends the queued updates to GossipNodes random up members.
 func (m *Membership) gossip() {
-	for _, id := range m.pickUp(m.p.GossipNodes, peer.ID{}) {
+	for _, e := range m.pickUp(m.p.GossipNodes, peer.ID{}) {
 		if len(m.q.items) == 0 {
 			return
 		}
 		m.stats.Gossips++
-		m.sendMsg(id, m.addrOf(id), &message{kind: kindGossip}, nil)
+		m.sendMsg(e.ID, e.Addr, &message{kind: kindGossip}, nil)
 	}
 }
 
@@ -157,13 +157,9 @@ func (m *Membership) sendState(id peer.ID, addr string, hdr *message) {
 	}
 	entries := make([]update, 0, len(m.members)+1)
 	entries = append(entries, updateOf(&m.self, peer.ID{}, true))
-	fresh := make(map[peer.ID]bool, len(m.q.items))
-	for _, b := range m.q.items {
-		fresh[b.id] = true
-	}
 	for _, e := range m.sortedMembers() {
 		u := updateOf(&e.Member, peer.ID{}, true)
-		u.fresh = fresh[e.ID]
+		u.fresh = m.q.has(e.ID)
 		entries = append(entries, u)
 	}
 	// Keep within MaxStateBytes: self first, then by ID.
@@ -196,8 +192,8 @@ func (m *Membership) answerJoin(id peer.ID, addr string) {
 		// suspect: its old state, so that it refutes at once.
 		entries = append(entries, updateOf(&e.Member, peer.ID{}, true))
 	}
-	for _, pid := range m.pickUp(joinSample, id) {
-		entries = append(entries, updateOf(&m.members[pid].Member, peer.ID{}, true))
+	for _, e := range m.pickUp(joinSample, id) {
+		entries = append(entries, updateOf(&e.Member, peer.ID{}, true))
 	}
 	m.send(id, addr, appendPushPull(nil, &message{kind: kindPushPull, partial: true, updates: entries}))
 }
@@ -248,7 +244,7 @@ func (m *Membership) Leave(now time.Time) {
 	m.left = true
 	m.self.Incarnation++
 	m.self.State, m.self.Since = StateLeft, now
-	m.q.items = m.q.items[:0]
+	m.q.reset()
 	u := updateOf(&m.self, peer.ID{}, false)
 	m.broadcast(&u)
 	m.gossip()
@@ -299,7 +295,7 @@ func (m *Membership) HandlePayload(now time.Time, from peer.ID, payload []byte) 
 		m.stats.DropTooLarge++
 		return limitErr("MaxPayload", m.p.MaxPayload, len(payload))
 	}
-	msg, err := decode(body, m.lim)
+	msg, err := decodeInto(body, m.lim, m.decBuf)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			m.stats.DropTooLarge++
@@ -309,6 +305,10 @@ func (m *Membership) HandlePayload(now time.Time, from peer.ID, payload []byte) 
 		return err
 	}
 	m.handle(now, from, &msg)
+	if msg.kind != kindPushPull && cap(msg.updates) > cap(m.decBuf) {
+		m.decBuf = msg.updates[:0] // a piggyback section: small, reused
+	}
+	clear(msg.updates) // keep no strings or tags alive
 	return nil
 }
 
@@ -367,8 +367,8 @@ func (m *Membership) handle(now time.Time, from peer.ID, msg *message) {
 		case msg.partial:
 			// A seed's sample: exchange whole states with one member of it
 			// at random (not the seed), so that no seed serves them all.
-			if ids := m.pickUp(1, from); len(ids) == 1 {
-				m.pushPull(ids[0], m.addrOf(ids[0]), true)
+			if es := m.pickUp(1, from); len(es) == 1 {
+				m.pushPull(es[0].ID, es[0].Addr, true)
 			}
 		}
 	}

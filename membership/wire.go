@@ -80,6 +80,9 @@ func malformed(format string, a ...any) error {
 type reader struct {
 	b   []byte
 	err error
+	// upd, when its capacity suffices, holds the piggybacked updates
+	// (not a push-pull state) instead of a new slice.
+	upd []update
 }
 
 func (r *reader) fail(err error) {
@@ -184,8 +187,13 @@ func uvarintLen(v uint64) int {
 }
 
 // decode decodes one message body.
-func decode(body []byte, l limits) (message, error) {
-	r := reader{b: body}
+func decode(body []byte, l limits) (message, error) { return decodeInto(body, l, nil) }
+
+// decodeInto is decode with buf's memory for the piggybacked updates when
+// they fit (the Membership's decode buffer: a message's updates are not
+// kept after it is handled).
+func decodeInto(body []byte, l limits, buf []update) (message, error) {
+	r := reader{b: body, upd: buf}
 	var m message
 	m.kind = kind(r.byte1("kind"))
 	switch m.kind {
@@ -252,7 +260,12 @@ func decodeUpdates(r *reader, m *message, l limits) {
 	if n == 0 {
 		return
 	}
-	m.updates = make([]update, n)
+	if cap(r.upd) >= n {
+		m.updates = r.upd[:n]
+		clear(m.updates)
+	} else {
+		m.updates = make([]update, n)
+	}
 	for i := range m.updates {
 		decodeUpdate(r, &m.updates[i], l)
 	}

@@ -51,8 +51,9 @@ func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
 // sendPacket puts one payload on the wire from n to dst: uplink
 // serialization, overhead, loss, partition, latency. member says it is a
 // membership payload (counted apart, handed to dst's membership).
-// Payloads are copied (the receiver keeps them; the sender's buffer is
-// reused).
+// Router payloads are copied (the receiver keeps them; the sender's
+// buffer is reused); membership payloads are not (membership allocates
+// each one and never reuses it).
 func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	mtu := s.mtu
 	frags := max(1, (len(p)+mtu-1)/mtu)
@@ -122,7 +123,10 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	if lat.PacketJitter > 0 {
 		at += s.rng.Int64N(int64(lat.PacketJitter))
 	}
-	buf := make([]byte, len(p))
-	copy(buf, p)
+	buf := p
+	if !member {
+		buf = make([]byte, len(p))
+		copy(buf, p)
+	}
 	s.q.push(event{at: at, kind: kind, to: dst.idx, from: n.idx, arg: dst.inc, payload: buf})
 }
