@@ -99,7 +99,13 @@ func (m *Manager) dial(now time.Time, v View) (wake time.Time) {
 		want, exploring = 1, true
 	}
 	var direct, seeds, pool []*entry
-	m.scratch = m.tab.all(m.scratch[:0])
+	if want > 0 {
+		m.scratch = m.tab.all(m.scratch[:0])
+	} else {
+		// Only direct peers and new seeds are wanted, and both are pinned
+		// (pin moves a learnt entry there): skip copying the learnt ones.
+		m.scratch = append(m.scratch[:0], m.tab.pinned...)
+	}
 	for _, e := range m.scratch {
 		if !m.idle(e) {
 			continue
