@@ -26,7 +26,7 @@ type benchFlags struct {
 	heartbeat, timeout             time.Duration
 	cpuprofile, memprofile         string
 	proto                          protoFlags
-	validate                       bool
+	validate, gro                  bool
 }
 
 // benchResult is the JSON object bench prints, with docs/BENCH.md's keys.
@@ -91,6 +91,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the measured run to this file")
 	f.proto.register(fs)
 	fs.BoolVar(&f.validate, "validate", false, "every node validates messages with an accept-all validator on its worker pool (asynchronous validation)")
+	fs.BoolVar(&f.gro, "gro", false, "receive with UDP GRO where the kernel has it (transport.Options.CoalesceReceives, off by default)")
 	if code := parseFlags(fs, args, `usage: gwyh bench [flags]
 
 Runs N gwyh nodes in this process on 127.0.0.1, each over its own encrypted
@@ -173,7 +174,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	spec := clusterSpec{
 		nodes: f.n, degree: f.degree, d: f.d, heartbeat: f.heartbeat, sign: sign,
 		seed: f.seed, topic: "bench", msgs: msgs, wait: f.window == 0,
-		tune: f.proto.apply, validate: f.validate,
+		tune: f.proto.apply, validate: f.validate, gro: f.gro,
 	}
 	fmt.Fprintf(stderr, "bench: starting %d nodes (degree %d, D %d, sign %s)\n", f.n, f.degree, f.d, f.sign)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

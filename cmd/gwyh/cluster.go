@@ -40,6 +40,9 @@ type clusterSpec struct {
 	// accept-all validator on its worker pool (asynchronously, as a
 	// Validator runs by default).
 	validate bool
+	// gro: the nodes' transports read with UDP GRO
+	// (transport.Options.CoalesceReceives).
+	gro bool
 }
 
 // cluster is a running in-process cluster with one subscriber goroutine per
@@ -81,6 +84,7 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 		cfg.Seed = s.seed*1_000_003 + uint64(i) + 1
 		cfg.PeersLow = s.degree // the bench fixes the topology
 		cfg.SubscriptionBuffer = 8192
+		cfg.Transport.CoalesceReceives = s.gro
 		seed := make([]byte, 32)
 		binary.LittleEndian.PutUint64(seed, s.seed)
 		binary.LittleEndian.PutUint64(seed[8:], uint64(i))

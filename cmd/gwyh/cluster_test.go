@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/internal/testkit"
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/transport"
 )
 
 // The recorder counts first receipts per (message, node), as bench's
@@ -71,5 +77,37 @@ func TestRecorderPercentiles(t *testing.T) {
 		if p50 != tc.p50 || p90 != tc.p90 || p99 != tc.p99 || mx != tc.max {
 			t.Errorf("messages %d..%d: %v %v %v %v, want %v %v %v %v", tc.lo, tc.hi, p50, p90, p99, mx, tc.p50, tc.p90, tc.p99, tc.max)
 		}
+	}
+}
+
+// TestClusterGRO: bench's -gro reaches every node's transport.
+func TestClusterGRO(t *testing.T) {
+	for _, gro := range []bool{false, true} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := startCluster(ctx, clusterSpec{
+			nodes: 2, degree: 1, d: 1, heartbeat: 100 * time.Millisecond,
+			sign: router.StrictNoSign, seed: 1, topic: "t", msgs: 1, gro: gro,
+		})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		st := func() transport.Stats {
+			s, err := c.nodes[0].Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s.Transport
+		}
+		if gro && !st().GSO {
+			c.close()
+			cancel()
+			t.Skip("no UDP offload in this kernel")
+		}
+		testkit.Eventually(t, 5*time.Second, fmt.Sprintf("transport GRO = %v", gro), func() bool {
+			return st().GRO == gro
+		})
+		c.close()
+		cancel()
 	}
 }
