@@ -407,13 +407,14 @@ func (n *Node) send(to peer.ID, p []byte, prio transport.Priority) error {
 // payload with the rest of the event-loop round (handlePayloads), in order.
 func (n *Node) gossipPayload(now time.Time, from peer.ID, p []byte) {
 	pi, ok := n.peers[from]
-	if _, hello, _ := rpc.ReadHello(p); !ok || hello {
+	h, hello, herr := rpc.ReadHello(p) // a walk over every field: once
+	if !ok || hello {
 		// Linking the sender, or refusing it for its hello's policy,
 		// changes the router's peers: the payloads before it must be
 		// handled first, as they would have been one by one.
 		n.handlePayloads(now)
 	}
-	if n.policyRefused(now, from, p) {
+	if n.policyRefused(now, from, h, hello && herr == nil) {
 		return
 	}
 	if !ok {

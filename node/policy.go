@@ -57,18 +57,18 @@ func (n *Node) hello() []byte {
 	return n.policy.hello
 }
 
-// policyRefused reports whether the GossipSub payload p from from is to
-// be dropped for a signature policy mismatch: its session was refused
-// already, or p is a hello announcing another policy (then the peer is
-// refused now). Malformed payloads are left to the router.
-func (n *Node) policyRefused(now time.Time, from peer.ID, p []byte) bool {
+// policyRefused reports whether a GossipSub payload from from is to be
+// dropped for a signature policy mismatch: its session was refused
+// already, or the payload holds a hello h (hello: it has a well-formed
+// one, rpc.ReadHello) announcing another policy (then the peer is refused
+// now). Malformed payloads are left to the router.
+func (n *Node) policyRefused(now time.Time, from peer.ID, h rpc.Hello, hello bool) bool {
 	s := n.sessions[from]
 	if s != nil && !s.refusedAt.IsZero() {
 		n.counts.drop(dropPolicyMismatch)
 		return true
 	}
-	h, ok, err := rpc.ReadHello(p)
-	if err != nil || !ok || !h.HasSignaturePolicy || h.SignaturePolicy == uint64(n.cfg.SignaturePolicy) {
+	if !hello || !h.HasSignaturePolicy || h.SignaturePolicy == uint64(n.cfg.SignaturePolicy) {
 		return false
 	}
 	n.counts.drop(dropPolicyMismatch)
