@@ -211,19 +211,26 @@ func TestBatchMixed(t *testing.T) {
 			at := rng.IntN(len(items) + 1)
 			items = append(items[:at], append([]Signed{{c.id, c.msg, c.sig}}, items[at:]...)...)
 		}
-		ok := make([]bool, len(items))
-		all := bv.Verify(items, ok)
-		want := true
-		for i, it := range items {
-			w := it.ID.Verify(it.Msg, it.Sig)
-			want = want && w
-			if ok[i] != w {
-				t.Fatalf("n=%d: ok[%d] = %v, Verify = %v", n, i, ok[i], w)
-			}
+		checkBatchAgrees(t, &bv, items, fmt.Sprintf("n=%d", n))
+	}
+}
+
+// checkBatchAgrees verifies items in one batch and fails unless each
+// answer, and the batch's, is what ID.Verify gives one by one.
+func checkBatchAgrees(t *testing.T, bv *BatchVerifier, items []Signed, what string) {
+	t.Helper()
+	ok := make([]bool, len(items))
+	all := bv.Verify(items, ok)
+	want := true
+	for i, it := range items {
+		w := it.ID.Verify(it.Msg, it.Sig)
+		want = want && w
+		if ok[i] != w {
+			t.Fatalf("%s: ok[%d] = %v, Verify = %v", what, i, ok[i], w)
 		}
-		if all != want {
-			t.Fatalf("n=%d: all = %v, want %v", n, all, want)
-		}
+	}
+	if all != want {
+		t.Fatalf("%s: all = %v, want %v", what, all, want)
 	}
 }
 
@@ -259,19 +266,7 @@ func FuzzVerifyBatchAgrees(f *testing.F) {
 		pos := int(at) % (len(items) + 1)
 		items = append(items[:pos], append([]Signed{fuzzed}, items[pos:]...)...)
 		items = append(items, Signed{ID: valid[0].ID, Msg: msg, Sig: sig})
-		ok := make([]bool, len(items))
-		all := bv.Verify(items, ok)
-		want := true
-		for i, it := range items {
-			w := it.ID.Verify(it.Msg, it.Sig)
-			want = want && w
-			if ok[i] != w {
-				t.Fatalf("ok[%d] = %v, Verify = %v", i, ok[i], w)
-			}
-		}
-		if all != want {
-			t.Fatalf("all = %v, want %v", all, want)
-		}
+		checkBatchAgrees(t, &bv, items, "fuzzed")
 	})
 }
 
