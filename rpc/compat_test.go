@@ -107,26 +107,6 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		var x pb.RPC
-		if err := proto.Unmarshal(payload, &x); err != nil {
-			t.Fatalf("Decode accepts what proto.Unmarshal rejects: %v", err)
-		}
-		if a, b := dump(&r), dump(fromPB(&x)); a != b {
-			t.Fatalf("Decode and proto.Unmarshal differ:\n%s\n%s", a, b)
-		}
-		again := r.Append(nil)
-		if len(again) != r.Size() {
-			t.Fatalf("Size %d, Append %d", r.Size(), len(again))
-		}
-		var r2 RPC
-		if err := Decode(again, lim, &r2); err != nil {
-			t.Fatalf("re-encoded payload fails: %v", err)
-		}
-		if a, b := dump(&r), dump(&r2); a != b {
-			t.Fatalf("round trip differs:\n%s\n%s", a, b)
-		}
-		if !bytes.Equal(r2.Append(nil), again) {
-			t.Fatalf("encoding not stable")
-		}
+		checkDecoded(t, payload, &r, lim)
 	})
 }

@@ -1,9 +1,11 @@
 package rpc
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"testing"
 
 	"github.com/gwyh/gwyh/pb"
 	"google.golang.org/protobuf/proto"
@@ -237,4 +239,32 @@ func randRPC(rng *rand.Rand) *RPC {
 		r.Unchoke = append(r.Unchoke, Unchoke{Topic: randTopic(rng)})
 	}
 	return r
+}
+
+// checkDecoded checks a payload Decode accepted into r under lim: that
+// proto.Unmarshal accepts it with the same content, and that r re-encodes
+// (to Size bytes, stably) to a payload that decodes to the same content.
+func checkDecoded(t *testing.T, payload []byte, r *RPC, lim Limits) {
+	t.Helper()
+	var x pb.RPC
+	if err := proto.Unmarshal(payload, &x); err != nil {
+		t.Fatalf("Decode accepts what proto.Unmarshal rejects: %v", err)
+	}
+	if a, b := dump(r), dump(fromPB(&x)); a != b {
+		t.Fatalf("Decode and proto.Unmarshal differ:\n%s\n%s", a, b)
+	}
+	again := r.Append(nil)
+	if len(again) != r.Size() {
+		t.Fatalf("Size %d, Append %d", r.Size(), len(again))
+	}
+	var r2 RPC
+	if err := Decode(again, lim, &r2); err != nil {
+		t.Fatalf("re-encoded payload fails: %v", err)
+	}
+	if a, b := dump(r), dump(&r2); a != b {
+		t.Fatalf("round trip differs:\n%s\n%s", a, b)
+	}
+	if !bytes.Equal(r2.Append(nil), again) {
+		t.Fatalf("encoding not stable")
+	}
 }
