@@ -65,6 +65,24 @@ type Scenario struct {
 	// membership.Membership runs with; the zero value (ProbeInterval == 0)
 	// means membership.LANParams().
 	Membership membership.Params
+	// Topics are the run's topics when it has more than one, or one not
+	// named Topic. Empty (every named scenario) means one topic, Topic,
+	// with Traffic and the topic parameters of ScoreParams. Otherwise
+	// every honest node joins every topic, each topic publishes its own
+	// Traffic (Scenario.Traffic is then unused and must be zero), and
+	// the attack targets Topics[0].
+	Topics []TopicSpec
+}
+
+// TopicSpec is one topic of a run with several (Scenario.Topics).
+type TopicSpec struct {
+	// Name is the topic's name, unique within the run.
+	Name string
+	// Traffic is what is published in this topic.
+	Traffic Traffic
+	// Score is the topic's score parameters; nil means those
+	// Scenario.ScoreParams (or ScoreParams) gives for the name.
+	Score *score.TopicParams
 }
 
 // Topology says who dials whom. Every honest node runs a peer manager
@@ -175,9 +193,13 @@ type Attack struct {
 // baseline), so that attackers are their victims' fastest peers.
 const NearDelay = 500 * time.Microsecond
 
-// Traffic says what is published. Publishers are honest nodes picked at
-// random (seeded) for each message.
+// Traffic says what is published in a topic.
 type Traffic struct {
+	// Publishers: the honest nodes that publish. Zero means any: each
+	// message comes from an honest node picked at random (seeded) among
+	// those online. n > 0 means the first n honest nodes of a seeded
+	// shuffle, each message from one of them picked at random.
+	Publishers int
 	// Messages is the number of measured messages. ≥ 1.
 	Messages int
 	// Size is each message's data size in bytes, ≥ 32.
