@@ -82,6 +82,21 @@ type Result struct {
 	// honest and attacker peers), and the attackers' mesh share.
 	Scores []ScoreSample `json:"scores"`
 
+	// What scoring costs (filled when scoring is on; 0 otherwise).
+	// ScoreFP*: false positives, the share of (honest node, connected
+	// honest peer) pairs whose score is below the gossip, publish or
+	// graylist threshold, averaged over the score samples from
+	// Traffic.Start to the end. ScoreFN*: false negatives, the share of
+	// (honest node, connected attacker) pairs at or above the threshold,
+	// averaged over the samples from Attack.Start to the end (0 without
+	// attackers).
+	ScoreFPGossip   float64 `json:"score_fp_gossip"`
+	ScoreFPPublish  float64 `json:"score_fp_publish"`
+	ScoreFPGraylist float64 `json:"score_fp_graylist"`
+	ScoreFNGossip   float64 `json:"score_fn_gossip"`
+	ScoreFNPublish  float64 `json:"score_fn_publish"`
+	ScoreFNGraylist float64 `json:"score_fn_graylist"`
+
 	// Membership and the peer manager (honest nodes). Times are virtual
 	// seconds; -1 means "does not apply" or "never happened".
 	//
