@@ -266,6 +266,11 @@ func TestTuneDeterministicAndImproves(t *testing.T) {
 		if got, _ := TuneParamsOf(res.Tuned); got != res.Best {
 			t.Errorf("Tuned has %+v, Best is %+v", got, res.Best)
 		}
+		for _, r := range append(res.StartResults, res.BestResults...) {
+			if r.Seed != 3 || !r.Scoring || r.Nodes != 20 {
+				t.Errorf("run %s: seed %d, scoring %v, %d nodes; want seed 3, scoring on, 20 nodes", r.Scenario, r.Seed, r.Scoring, r.Nodes)
+			}
+		}
 		zeroWall(res)
 		results = append(results, res)
 	}
