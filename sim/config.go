@@ -791,13 +791,52 @@ func (d *decoder) value(path string, v reflect.Value, j any) error {
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			if !known[k] {
-				return fmt.Errorf("%w: %s: unknown field (%s has %s)", ErrConfig, joinPath(path, k), objectName(path), strings.Join(keys, ", "))
+				return fmt.Errorf("%w: %s: unknown field (%s)", ErrConfig, joinPath(path, k), fieldHint(k, objectName(path), keys))
 			}
 		}
 	default:
 		return fail("type %v has no config mapping", t)
 	}
 	return nil
+}
+
+// fieldHint helps with an unknown key: the known key nearest to it when
+// one is close (a typo), else the keys obj has when they are few.
+func fieldHint(key, obj string, keys []string) string {
+	best, dist := "", len(key)/3+1 // more edits than this is not a typo
+	for _, k := range keys {
+		if d := editDistance(key, k); d <= dist {
+			best, dist = k, d
+		}
+	}
+	switch {
+	case best != "":
+		return fmt.Sprintf("did you mean %q?", best)
+	case len(keys) <= 12:
+		return fmt.Sprintf("%s has %s", obj, strings.Join(keys, ", "))
+	}
+	return fmt.Sprintf("%s has %d keys: gwyh sim -print-config lists them", obj, len(keys))
+}
+
+// editDistance returns the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // objectName names the object at path in an error.

@@ -2,9 +2,11 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -364,8 +366,10 @@ func TestReadConfigTopics(t *testing.T) {
 // Errors wrap ErrConfig, fit on one line, and name the field.
 func TestReadConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
-		{`{"nodse": 5}`, "nodse: unknown field (the top level has name, summary, nodes"},
-		{`{"network": {"latency": {"bsae": "1ms"}}}`, "network.latency.bsae: unknown field (network.latency has base, jitter"},
+		{`{"nodse": 5}`, `nodse: unknown field (did you mean "nodes"?)`},
+		{`{"flavour": 5}`, `keys: gwyh sim -print-config lists them)`},
+		{`{"network": {"latency": {"bsae": "1ms"}}}`, `network.latency.bsae: unknown field (did you mean "base"?)`},
+		{`{"network": {"latency": {"delay": "1ms"}}}`, `network.latency.delay: unknown field (network.latency has base, jitter, packet_jitter, zones)`},
 		{`{"network": {"latency": {"base": "25x"}}}`, `network.latency.base: bad duration "25x"`},
 		{`{"network": {"latency": {"base": 25}}}`, `network.latency.base: want a duration such as "25ms"`},
 		{`{"nodes": "50"}`, `nodes: want an integer, got "50"`},
@@ -377,7 +381,7 @@ func TestReadConfigErrors(t *testing.T) {
 		{`{"base": "nope"}`, `base: unknown scenario "nope" (want one of baseline, sybil`},
 		{`{"base": 3}`, `base: want a scenario name, got the number 3`},
 		{`{"score": {"ip_colocation_factor_whitelist": ["10.0.0.0/99"]}}`, `score.ip_colocation_factor_whitelist[0]: netip.ParsePrefix`},
-		{`{"score": {"topics": {"sim": {"topic_wieght": 1}}}}`, `score.topics.sim.topic_wieght: unknown field`},
+		{`{"score": {"topics": {"sim": {"topic_wieght": 1}}}}`, `score.topics.sim.topic_wieght: unknown field (did you mean "topic_weight"?)`},
 		{`{"topics": [{"name": "a", "traffic": {"rat": 1}}]}`, `topics[0].traffic.rat: unknown field`},
 		{`{"params": {"strategy": "uniform"}}`, `params.strategy: unknown field`},
 		{`{"score": {"app_specific_score": 1}}`, `score.app_specific_score: unknown field`},
@@ -444,5 +448,53 @@ func TestAttackKindText(t *testing.T) {
 		if err := back.UnmarshalText(b); err != nil || back != k {
 			t.Errorf("%s: %v %v", name, back, err)
 		}
+	}
+}
+
+// The README's example file reads, and every top-level key its schema
+// table names is one WriteConfig writes.
+func TestConfigREADME(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## Your own parameters (-config)\n")
+	if !ok {
+		t.Fatal("README.md has no section \"Your own parameters (-config)\"")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	_, example, ok := strings.Cut(sec, "```json\n")
+	example, _, _ = strings.Cut(example, "```")
+	if !ok {
+		t.Fatal("no example file")
+	}
+	sc, err := ReadConfig(strings.NewReader(example))
+	if err != nil {
+		t.Fatalf("the README's example: %v", err)
+	}
+	if sc.Name != "mytopic-sybil" || sc.Attack.Kind != AttackSybil || sc.Params.D != 8 || sc.Net.Latency.Jitter != 2500*time.Microsecond ||
+		sc.scoreParams().Topics[Topic].MeshMessageDeliveriesThreshold != 4 || sc.thresholds().GraylistThreshold != -200 {
+		t.Errorf("the README's example reads as %+v", sc)
+	}
+
+	var full map[string]any
+	if err := json.Unmarshal(writeConfig(t, sc), &full); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(sec, "\n") {
+		cell, _, ok := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		if !ok || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		for _, k := range strings.Split(cell, ", ") {
+			rows++
+			if _, ok := full[strings.Trim(k, "`")]; !ok {
+				t.Errorf("README.md documents a top-level key %s that the config does not have", k)
+			}
+		}
+	}
+	if rows < 10 {
+		t.Errorf("found %d documented keys: the table's form changed?", rows)
 	}
 }

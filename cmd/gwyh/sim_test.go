@@ -284,7 +284,7 @@ func TestSimConfig(t *testing.T) {
 func TestSimConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ file, want string }{
-		{`{"base": "sybil", "traffic": {"mesages": 5}}`, `traffic.mesages: unknown field`},
+		{`{"base": "sybil", "traffic": {"mesages": 5}}`, `traffic.mesages: unknown field (did you mean "messages"?)`},
 		{`{"network": {"latency": {"jitter": "5 ms"}}}`, `network.latency.jitter: bad duration "5 ms"`},
 		{`{"nodes": 1, "traffic": {"size": 2}}`, `Nodes 1 < 2; sim: invalid config: Traffic needs`},
 	} {
