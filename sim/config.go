@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -666,7 +667,7 @@ func (d *decoder) value(path string, v reflect.Value, j any) error {
 		if err != nil {
 			return err
 		}
-		n, err := strconv.ParseInt(s, 10, t.Bits())
+		n, err := strconv.ParseInt(integral(s), 10, t.Bits())
 		if err != nil {
 			return fail("want an integer of %d bits, got %s", t.Bits(), s)
 		}
@@ -676,7 +677,7 @@ func (d *decoder) value(path string, v reflect.Value, j any) error {
 		if err != nil {
 			return err
 		}
-		n, err := strconv.ParseUint(s, 10, t.Bits())
+		n, err := strconv.ParseUint(integral(s), 10, t.Bits())
 		if err != nil {
 			return fail("want an integer ≥ 0 of %d bits, got %s", t.Bits(), s)
 		}
@@ -837,6 +838,20 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// integral returns a JSON number written with a fraction or an exponent
+// ("50.0", "1e3") in digits when its value is a whole number, so that
+// tools that write every number as a float can write integers; else s.
+func integral(s string) string {
+	if !strings.ContainsAny(s, ".eE") {
+		return s
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || math.IsInf(f, 0) {
+		return s
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // objectName names the object at path in an error.

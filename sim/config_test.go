@@ -280,6 +280,11 @@ func TestReadConfigDefaults(t *testing.T) {
 			s.Params.D, s.Params.Dhi, s.Strategy = 8, 14, mesh.PreferLocal
 			return s
 		}},
+		{"integers written as floats", `{"nodes": 50.0, "traffic": {"messages": 1e3}}`, func() Scenario {
+			s := base.resolved()
+			s.Nodes, s.Traffic.Messages = 50, 1000
+			return s
+		}},
 		{"one membership parameter", `{"membership": {"gossip_nodes": 5}}`, func() Scenario {
 			s := base.resolved()
 			s.Membership.GossipNodes = 5
@@ -374,7 +379,8 @@ func TestReadConfigErrors(t *testing.T) {
 		{`{"network": {"latency": {"base": 25}}}`, `network.latency.base: want a duration such as "25ms"`},
 		{`{"nodes": "50"}`, `nodes: want an integer, got "50"`},
 		{`{"nodes": 1.5}`, `nodes: want an integer of 64 bits, got 1.5`},
-		{`{"topology": {"degree": 1e30}}`, `topology.degree: want an integer`},
+		{`{"topology": {"degree": 1e30}}`, `topology.degree: want an integer of 64 bits, got 1e30`},
+		{`{"topology": {"degree": -1e2}}`, `degrees must be ≥ 0`}, // read as -100, then rejected by Validate
 		{`{"scoring": 1}`, `scoring: want true or false, got the number 1`},
 		{`{"attack": {"kind": "flood"}}`, `attack.kind: unknown attack kind "flood" (want one of none, sybil`},
 		{`{"strategy": "fastest"}`, `strategy: mesh: invalid strategy: "fastest"`},
