@@ -70,9 +70,8 @@ type fieldRule struct {
 
 // configFields are the fields the default mapping does not fit.
 var configFields = map[fieldID]fieldRule{
-	{reflect.TypeFor[Scenario](), "Net"}:         {key: "network"},
-	{reflect.TypeFor[Scenario](), "ScoreParams"}: {key: "score", score: true},
-	// Scenario.Strategy replaces it in every run (Scenario.params).
+	{reflect.TypeFor[Scenario](), "Net"}:                  {key: "network"},
+	{reflect.TypeFor[Scenario](), "ScoreParams"}:          {key: "score", score: true},
 	{reflect.TypeFor[router.Params](), "Strategy"}:        {skip: "Scenario.Strategy replaces it"},
 	{reflect.TypeFor[score.Params](), "AppSpecificScore"}: {skip: "a func; P5 is 0 in the simulator"},
 }
@@ -300,7 +299,6 @@ func syntaxError(data []byte, err error) string {
 		return err.Error()
 	}
 	off := min(max(int(se.Offset)-1, 0), len(data)) // the offending byte
-
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := off - bytes.LastIndexByte(data[:off], '\n')
 	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
@@ -357,6 +355,8 @@ func checkConfigType(t reflect.Type) error {
 	return checkType("", t, map[reflect.Type]bool{})
 }
 
+// checkType is checkConfigType for type t at path; seen holds the struct
+// types checked already.
 func checkType(path string, t reflect.Type, seen map[reflect.Type]bool) error {
 	switch {
 	case t == durationType:
@@ -369,7 +369,9 @@ func checkType(path string, t reflect.Type, seen map[reflect.Type]bool) error {
 		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return nil
-	case reflect.Pointer, reflect.Slice:
+	case reflect.Pointer:
+		return checkType(path, t.Elem(), seen)
+	case reflect.Slice:
 		return checkType(path+"[]", t.Elem(), seen)
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
@@ -396,7 +398,7 @@ func checkType(path string, t reflect.Type, seen map[reflect.Type]bool) error {
 				}
 			default:
 				if err := checkType(p, f.Type, seen); err != nil {
-					return fmt.Errorf("%w (%v.%s)", err, t, f.Name)
+					return err
 				}
 			}
 		}

@@ -223,7 +223,7 @@ func TestConfigSchemaCoversScenario(t *testing.T) {
 		Other int
 	}
 	err := checkConfigType(reflect.TypeFor[outer]())
-	if err == nil || !strings.Contains(err.Error(), "fine[]{}[].bad") {
+	if err == nil || !strings.Contains(err.Error(), "fine[]{}.bad: type func() has no config mapping") {
 		t.Errorf("a func field deep inside: %v", err)
 	}
 	type private struct{ x int }
