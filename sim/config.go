@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gwyh/gwyh/membership"
 	"github.com/gwyh/gwyh/router"
 	"github.com/gwyh/gwyh/score"
 )
@@ -285,6 +286,14 @@ func decodeConfig(r io.Reader) (Scenario, error) {
 	}
 	if len(sc.Topics) > 0 {
 		sc.Traffic = Traffic{}
+	}
+	// A zero that stands for the defaults would silently replace the
+	// file's other values of the struct.
+	if sc.Params.D == 0 && sc.Params != (router.Params{}) {
+		return Scenario{}, fmt.Errorf("%w: params.d: 0 stands for router.DefaultParams, which would replace the other params", ErrConfig)
+	}
+	if sc.Membership.ProbeInterval == 0 && sc.Membership != (membership.Params{}) {
+		return Scenario{}, fmt.Errorf("%w: membership.probe_interval: 0 stands for membership.LANParams, which would replace the other membership params", ErrConfig)
 	}
 	return sc, nil
 }

@@ -398,6 +398,8 @@ func TestReadConfigErrors(t *testing.T) {
 		{`{"nodes": 5`, `unexpected end of the file`},
 		{`{"nodes": 1}`, `Nodes 1 < 2`},
 		{`{"params": {"dlo": 9}}`, `router:`},
+		{`{"params": {"d": 0}}`, `params.d: 0 stands for router.DefaultParams`},
+		{`{"membership": {"probe_interval": "0s"}}`, `membership.probe_interval: 0 stands for membership.LANParams`},
 	} {
 		_, err := ReadConfig(strings.NewReader(tc.file))
 		switch {
@@ -503,4 +505,42 @@ func TestConfigREADME(t *testing.T) {
 	if rows < 10 {
 		t.Errorf("found %d documented keys: the table's form changed?", rows)
 	}
+}
+
+// FuzzReadConfig: any input gives a Scenario or an error wrapping
+// ErrConfig, never a panic; a Scenario read is written and read back the
+// same.
+func FuzzReadConfig(f *testing.F) {
+	for _, sc := range Scenarios() {
+		var b bytes.Buffer
+		if err := WriteConfig(&b, sc); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
+	f.Add([]byte(`{"base": "sybil", "nodes": 50, "topics": [{"name": "a"}, {"name": "b", "score": {"topic_weight": 2}}]}`))
+	f.Add([]byte(`{"network": {"latency": {"zones": {"names": ["a"], "rtt": [["1ms"]]}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := decodeConfig(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("%v does not wrap ErrConfig", err)
+			}
+			return
+		}
+		if sc.Validate() != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := WriteConfig(&b, sc); err != nil {
+			t.Fatalf("WriteConfig of a scenario read: %v", err)
+		}
+		back, err := ReadConfig(&b)
+		if err != nil {
+			t.Fatalf("reading back: %v\n%s", err, b.String())
+		}
+		if d := sameScenario(sc, back); d != "" {
+			t.Fatalf("read back differs: %s", d)
+		}
+	})
 }
