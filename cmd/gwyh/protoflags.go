@@ -33,10 +33,27 @@ func (p *protoFlags) register(fs *flag.FlagSet) {
 
 // apply sets the flags' values in p.
 func (p *protoFlags) apply(params *router.Params) {
-	params.Choke = p.choke
-	params.ChokeWindow, params.ChokeMinUnchoked, params.ChokeMargin = p.chokeWindow, p.chokeMin, p.chokeMargin
-	if p.idontwant >= 0 {
+	p.applyGiven(params, func(string) bool { return true })
+}
+
+// applyGiven sets the values of the flags given reports (by name) in p.
+func (p *protoFlags) applyGiven(params *router.Params, given func(name string) bool) {
+	if given("choke") {
+		params.Choke = p.choke
+	}
+	if given("choke-window") {
+		params.ChokeWindow = p.chokeWindow
+	}
+	if given("choke-min") {
+		params.ChokeMinUnchoked = p.chokeMin
+	}
+	if given("choke-margin") {
+		params.ChokeMargin = p.chokeMargin
+	}
+	if p.idontwant >= 0 && given("idontwant") {
 		params.IDontWantMessageThreshold = p.idontwant
 	}
-	params.PublishIDontWant = p.publishIDontWant
+	if given("publish-idontwant") {
+		params.PublishIDontWant = p.publishIDontWant
+	}
 }

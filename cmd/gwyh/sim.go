@@ -47,6 +47,12 @@ type simFlags struct {
 	// strategies are the parsed -strategy: none for the scenario's own,
 	// one, or several to compare side by side.
 	strategies []mesh.Strategy
+	// config is -config's file; printConfig is -print-config.
+	config      string
+	printConfig bool
+	// set holds the flags given on the command line: with -config only
+	// those change the file's scenario.
+	set map[string]bool
 }
 
 // parseSimFlags parses the sim subcommand's arguments. The int is -1 to go
@@ -74,6 +80,8 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.IntVar(&f.size, "size", 0, "message data bytes, ≥ 32 (0: the scenario's)")
 	f.proto.register(fs)
 	fs.BoolVar(&f.zones, "zones", false, "run the scenario over five cloud regions (the zones scenario's latencies) instead of its own latency model")
+	fs.StringVar(&f.config, "config", "", "run the scenario the JSON `FILE` describes instead of -scenario (schema: sim/README.md, \"Your own parameters\"); flags given too apply on top")
+	fs.BoolVar(&f.printConfig, "print-config", false, "write the scenario's full JSON config (-scenario or -config, after the other flags) to stdout and exit")
 	if code := parseFlags(fs, args, `usage: gwyh sim [flags]
 
 Runs a scenario of the deterministic network simulator: the real GossipSub
@@ -87,11 +95,24 @@ scenario that compares scoring runs twice, scoring on and off: progress
 and summaries then say which run they are. Exits 1 on invariant
 violations, 2 on bad flags.
 
+-config FILE runs your own parameters: a JSON file (sim/README.md, "Your
+own parameters"); flags given with it apply on top. -print-config writes
+the full config of -scenario (or of -config's file) after the other
+flags, as a starting point, and exits.
+
 flags:
 `, stderr); code >= 0 {
 		return f, code
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	switch {
+	case f.config != "" && f.set["scenario"]:
+		fmt.Fprintf(stderr, "gwyh sim: -config replaces -scenario (the file's \"base\" names a scenario)\n")
+		return f, 2
+	case (f.config != "" || f.printConfig) && f.table:
+		fmt.Fprintf(stderr, "gwyh sim: -table runs the named scenarios: not with -config or -print-config\n")
+		return f, 2
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "gwyh sim: unexpected argument %q (run 'gwyh sim -h')\n", fs.Arg(0))
 		return f, 2
@@ -110,8 +131,8 @@ flags:
 		fmt.Fprintf(stderr, "gwyh sim: -strategy: %v\n", err)
 		return f, 2
 	}
-	if len(f.strategies) > 1 && (f.table || f.plot != "" || f.trace != "") {
-		fmt.Fprintf(stderr, "gwyh sim: -strategy %s compares strategies: not with -table, -plot or -trace\n", f.strategy)
+	if len(f.strategies) > 1 && (f.table || f.plot != "" || f.trace != "" || f.printConfig) {
+		fmt.Fprintf(stderr, "gwyh sim: -strategy %s compares strategies: not with -table, -plot, -trace or -print-config\n", f.strategy)
 		return f, 2
 	}
 	return f, -1
@@ -137,21 +158,46 @@ func parseStrategies(v string) ([]mesh.Strategy, error) {
 	return out, nil
 }
 
-// simScenario returns the scenario the flags ask for.
+// simScenario returns the scenario the flags ask for: -scenario's, or
+// -config's file's.
 func simScenario(f simFlags) (sim.Scenario, error) {
 	sc, ok := sim.Lookup(f.scenario)
-	if !ok {
+	if f.config != "" {
+		var err error
+		if sc, err = readConfigFile(f.config); err != nil {
+			return sc, err
+		}
+	} else if !ok {
 		return sc, fmt.Errorf("unknown scenario %q (gwyh sim -list)", f.scenario)
 	}
 	if f.near && sc.Attack.Kind == sim.AttackNone {
-		return sc, fmt.Errorf("-attackers-near: scenario %q has no attackers", f.scenario)
+		return sc, fmt.Errorf("-attackers-near: scenario %q has no attackers", sc.Name)
 	}
 	return withFlags(sc, f), nil
 }
 
-// withFlags returns sc changed as the flags say.
+// readConfigFile reads a -config file; its error is one line.
+func readConfigFile(name string) (sim.Scenario, error) {
+	file, err := os.Open(name)
+	if err != nil {
+		return sim.Scenario{}, err
+	}
+	defer file.Close()
+	sc, err := sim.ReadConfig(file)
+	if err != nil {
+		// Scenario.Validate reports every problem, one per line.
+		return sc, fmt.Errorf("%s: %s", name, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return sc, nil
+}
+
+// withFlags returns sc changed as the flags say; with -config, only as
+// those given on the command line say.
 func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
-	sc = sc.WithNodes(f.nodes)
+	given := func(name string) bool { return f.config == "" || f.set[name] }
+	if given("nodes") {
+		sc = sc.WithNodes(f.nodes)
+	}
 	if f.messages > 0 {
 		sc.Traffic.Messages = f.messages
 	}
@@ -161,11 +207,13 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	if sc.Params.D == 0 {
 		sc.Params = router.DefaultParams()
 	}
-	f.proto.apply(&sc.Params)
+	f.proto.applyGiven(&sc.Params, given)
 	if f.warm > 0 {
 		sc.Traffic.WarmRate, sc.Traffic.WarmStart = f.warm, time.Second
 	}
-	sc.Sign = sc.Sign || f.sign == "strict"
+	if f.set["sign"] {
+		sc.Sign = f.sign == "strict"
+	}
 	if f.zones {
 		sc = sc.WithFiveRegions()
 	}
@@ -203,6 +251,13 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
 		return 2
+	}
+	if f.printConfig {
+		if err := sim.WriteConfig(stdout, sc); err != nil {
+			fmt.Fprintf(stderr, "gwyh sim: -print-config: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if len(f.strategies) > 1 {
 		return simStrategies(f, sc, stdout, stderr)

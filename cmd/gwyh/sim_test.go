@@ -207,3 +207,107 @@ func TestSimWarm(t *testing.T) {
 		t.Fatalf("published %d with -warm 2, %d without: want more", with, without)
 	}
 }
+
+// -print-config writes a scenario's config after the flags; a changed
+// copy runs with -config and the result shows the changes; flags given
+// with -config apply on top of the file, and only those.
+func TestSimConfig(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runSim([]string{"-print-config", "-scenario", "spam", "-nodes", "30", "-messages", "10", "-choke"}, &out, &errb); code != 0 {
+		t.Fatalf("-print-config: exit %d: %s", code, errb.String())
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(out.Bytes(), &cfg); err != nil {
+		t.Fatalf("-print-config is not one JSON object: %v\n%s", err, out.String())
+	}
+	if cfg["base"] != "spam" || cfg["nodes"] != 30.0 || cfg["traffic"].(map[string]any)["messages"] != 10.0 ||
+		cfg["params"].(map[string]any)["choke"] != true || cfg["attack"].(map[string]any)["kind"] != "spam" {
+		t.Fatalf("-print-config does not have the scenario and flags:\n%s", out.String())
+	}
+	cfg["name"], cfg["nodes"] = "myspam", 24
+	cfg["traffic"].(map[string]any)["messages"] = 7
+	b, _ := json.Marshal(cfg)
+	file := filepath.Join(t.TempDir(), "my.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out.Reset()
+	if code := runSim([]string{"-config", file, "-json", "-q", "-seed", "3"}, &out, &errb); code != 0 {
+		t.Fatalf("-config: exit %d: %s", code, errb.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	if res["scenario"] != "myspam" || res["nodes"] != 24.0 || res["messages"] != 7.0 || res["attackers"] != 2.0 || res["attack"] != "spam" {
+		t.Errorf("the run does not show the file's changes: scenario %v nodes %v messages %v attackers %v attack %v",
+			res["scenario"], res["nodes"], res["messages"], res["attackers"], res["attack"])
+	}
+
+	// Flags given on the command line apply on top; the others (default
+	// -nodes 1000, -choke false) leave the file alone.
+	for _, tc := range []struct {
+		args          []string
+		nodes, msgs   int
+		choke, scored bool
+	}{
+		{[]string{"-config", file}, 24, 7, true, true},
+		{[]string{"-config", file, "-nodes", "20", "-choke=false", "-scoring", "off"}, 20, 7, false, false},
+		{[]string{"-config", file, "-messages", "3"}, 24, 3, true, true},
+	} {
+		f, code := parseSimFlags(tc.args, &errb)
+		if code >= 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errb.String())
+		}
+		sc, err := simScenario(f)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if sc.Nodes != tc.nodes || sc.Traffic.Messages != tc.msgs || sc.Params.Choke != tc.choke || sc.Scoring != tc.scored {
+			t.Errorf("%v: nodes %d messages %d choke %v scoring %v, want %d %d %v %v", tc.args,
+				sc.Nodes, sc.Traffic.Messages, sc.Params.Choke, sc.Scoring, tc.nodes, tc.msgs, tc.choke, tc.scored)
+		}
+	}
+
+	// -print-config of a file writes it in full, with the flags on top.
+	out.Reset()
+	if code := runSim([]string{"-print-config", "-config", file, "-size", "100"}, &out, &errb); code != 0 {
+		t.Fatalf("-print-config -config: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `"name": "myspam"`) || !strings.Contains(out.String(), `"size": 100,`) || !strings.Contains(out.String(), `"messages": 7,`) {
+		t.Errorf("-print-config -config:\n%s", out.String())
+	}
+}
+
+// A bad config file exits 2 with one line on stderr naming the field.
+func TestSimConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ file, want string }{
+		{`{"base": "sybil", "traffic": {"mesages": 5}}`, `traffic.mesages: unknown field (did you mean "messages"?)`},
+		{`{"network": {"latency": {"jitter": "5 ms"}}}`, `network.latency.jitter: bad duration "5 ms"`},
+		{`{"nodes": 1, "traffic": {"size": 2}}`, `Nodes 1 < 2; sim: invalid config: Traffic needs`},
+	} {
+		file := filepath.Join(dir, "c.json")
+		if err := os.WriteFile(file, []byte(tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := runSim([]string{"-config", file, "-q"}, &out, &errb)
+		if code != 2 || strings.Count(errb.String(), "\n") != 1 || !strings.HasPrefix(errb.String(), "gwyh sim: "+file+": sim: invalid config: ") ||
+			!strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%s: exit %d, %q; want 2 and one line saying %q", tc.file, code, errb.String(), tc.want)
+		}
+	}
+	for _, args := range [][]string{
+		{"-config", filepath.Join(dir, "none.json")},
+		{"-config", filepath.Join(dir, "c.json"), "-scenario", "sybil"},
+		{"-print-config", "-table"},
+		{"-print-config", "-strategy", "all"},
+	} {
+		var out, errb bytes.Buffer
+		if code := runSim(append(args, "-q"), &out, &errb); code != 2 || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, %q; want 2 and one line", args, code, errb.String())
+		}
+	}
+}
