@@ -99,7 +99,6 @@ func (t *TuneResult) WriteGo(w io.Writer, pkg string) error {
 }
 
 var (
-	durationType = reflect.TypeFor[time.Duration]()
 	prefixType   = reflect.TypeFor[netip.Prefix]()
 )
 

@@ -18,6 +18,8 @@ import (
 // tuneFlags are the flags of `gwyh sim tune`.
 type tuneFlags struct {
 	scenario string
+	config   string
+	outFile  string
 	attacks  []sim.Scenario
 	budget   int
 	parallel int
@@ -40,6 +42,8 @@ func parseTuneFlags(args []string, stderr io.Writer) (tuneFlags, int) {
 	var attacks string
 	fs := flag.NewFlagSet("gwyh sim tune", flag.ContinueOnError)
 	fs.StringVar(&f.scenario, "scenario", "baseline", "the starting scenario `name` (see gwyh sim -list): its topic, traffic, network, router and score parameters")
+	fs.StringVar(&f.config, "config", "", "start from the scenario the JSON `FILE` describes (gwyh sim -print-config writes one; schema: sim/README.md, \"Your own parameters\") instead of -scenario")
+	fs.StringVar(&f.outFile, "out", "", "write the tuned scenario as a config file to `FILE` (default: stdout, after the Go code)")
 	fs.StringVar(&attacks, "attacks", "sybil,covertflash", "comma-separated `list` of the scenarios whose attacks the parameters must withstand")
 	fs.IntVar(&f.budget, "budget", 0, fmt.Sprintf("runs in all, a multiple of the number of attacks (one run: one candidate under one attack; the starting parameters take the first); 0: %d per attack", tunePerAttack))
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs at once (each run is single-threaded; the result does not depend on it)")
@@ -53,15 +57,17 @@ func parseTuneFlags(args []string, stderr io.Writer) (tuneFlags, int) {
 
 Searches the score parameters that matter (P3's threshold and weight, P4's
 and P7's weights, the gossip, publish and graylist thresholds) of the
-starting scenario under the attacks of the named scenarios, with a fixed
+starting scenario (-config FILE, or -scenario) under the attacks of the
+named scenarios, with a fixed
 budget of runs, -parallel at a time. Each run is the starting scenario
 (topic, traffic, network, router parameters) with one scenario's attack
 and its timing. The best parameters have delivery ≥ 0.99 under every
 attack, then the fewest false positives (honest peers below the gossip and
 graylist thresholds), then the lowest worst-case p99 latency. Prints the
-starting and tuned parameters and their runs as markdown tables, and the
-tuned parameters as Go code. The same seed gives the same result. Exits 1
-on a failed run, 2 on bad flags.
+starting and tuned parameters and their runs as markdown tables, the tuned
+parameters as Go code (-go FILE) and the tuned scenario as a config file
+(-out FILE; on stdout, in fenced blocks, without them). The same seed gives
+the same result. Exits 1 on a failed run, 2 on bad flags.
 
 flags:
 `, stderr); code >= 0 {
@@ -94,7 +100,12 @@ flags:
 	case !token.IsIdentifier(f.goPkg):
 		return bad("-go-package %q: not a Go identifier", f.goPkg)
 	}
-	if _, ok := sim.Lookup(f.scenario); !ok {
+	scenarioSet := false
+	fs.Visit(func(fl *flag.Flag) { scenarioSet = scenarioSet || fl.Name == "scenario" })
+	if f.config != "" && scenarioSet {
+		return bad("-config replaces -scenario (the file's \"base\" names a scenario)")
+	}
+	if _, ok := sim.Lookup(f.scenario); !ok && f.config == "" {
 		return bad("-scenario: unknown scenario %q (gwyh sim -list)", f.scenario)
 	}
 	return f, -1
@@ -107,6 +118,13 @@ func runSimTune(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	base, _ := sim.Lookup(f.scenario)
+	if f.config != "" {
+		var err error
+		if base, err = readConfigFile(f.config); err != nil {
+			fmt.Fprintf(stderr, "gwyh sim tune: -config %v\n", err)
+			return 2
+		}
+	}
 	if f.nodes > 0 {
 		base = base.WithNodes(f.nodes)
 	}
@@ -138,6 +156,10 @@ func runSimTune(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwyh sim tune: %v\n", err)
 		return 1
 	}
+	if err := writeTunedConfig(res, f, stdout); err != nil {
+		fmt.Fprintf(stderr, "gwyh sim tune: %v\n", err)
+		return 1
+	}
 	code = 0
 	for _, rs := range [][]*sim.Result{res.StartResults, res.BestResults} {
 		for _, r := range rs {
@@ -151,17 +173,33 @@ func runSimTune(args []string, stdout, stderr io.Writer) int {
 }
 
 // writeTunedGo writes the tuned parameters as Go code to -go, or to
-// stdout after a blank line.
+// stdout in a fenced block.
 func writeTunedGo(res *sim.TuneResult, f tuneFlags, stdout io.Writer) error {
-	if f.goFile == "" {
-		fmt.Fprintln(stdout)
-		return res.WriteGo(stdout, f.goPkg)
+	return writeTuned(f.goFile, "go", stdout, func(w io.Writer) error { return res.WriteGo(w, f.goPkg) })
+}
+
+// writeTunedConfig writes the tuned scenario as a config file to -out, or
+// to stdout in a fenced block.
+func writeTunedConfig(res *sim.TuneResult, f tuneFlags, stdout io.Writer) error {
+	return writeTuned(f.outFile, "json", stdout, func(w io.Writer) error { return sim.WriteConfig(w, res.Tuned) })
+}
+
+// writeTuned runs write into the file name, or, when name is "", into
+// stdout as a markdown block fenced for lang.
+func writeTuned(name, lang string, stdout io.Writer, write func(io.Writer) error) error {
+	if name == "" {
+		fmt.Fprintf(stdout, "\n```%s\n", lang)
+		if err := write(stdout); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(stdout, "```\n")
+		return err
 	}
-	out, err := os.Create(f.goFile)
+	out, err := os.Create(name)
 	if err != nil {
 		return err
 	}
-	err = res.WriteGo(out, f.goPkg)
+	err = write(out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gwyh/gwyh/sim"
 )
 
 func TestSimTuneBadFlags(t *testing.T) {
@@ -22,6 +25,8 @@ func TestSimTuneBadFlags(t *testing.T) {
 		{[]string{"-go-package", "my-pkg"}, "not a Go identifier"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-budget", "x"}, "invalid value"},
+		{[]string{"-config", "c.json", "-scenario", "sybil"}, "-config replaces -scenario"},
+		{[]string{"-config", filepath.Join(t.TempDir(), "none.json")}, "no such file"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runSim(append([]string{"tune", "-q"}, tc.args...), &out, &errb); code != 2 {
@@ -68,5 +73,70 @@ func TestSimTune(t *testing.T) {
 	}
 	if outs[0] != outs[1] {
 		t.Errorf("-parallel 1 and 2 differ:\n%s\n%s", outs[0], outs[1])
+	}
+}
+
+// The workflow of issue 16: -print-config, change the topic's parameters,
+// tune them with -config, read the tuned config back from -out.
+func TestSimTuneConfig(t *testing.T) {
+	dir := t.TempDir()
+	var cfg, errb bytes.Buffer
+	if code := run([]string{"sim", "-print-config", "-scenario", "baseline", "-nodes", "10", "-messages", "10"}, &cfg, &errb); code != 0 {
+		t.Fatalf("-print-config: exit %d: %s", code, errb.String())
+	}
+	mine := cfg.String()
+	for old, repl := range map[string]string{`"size": 256,`: `"size": 64,`, `"time_in_mesh_weight": 0.0027,`: `"time_in_mesh_weight": 0.125,`,
+		`"mesh_message_deliveries_threshold": 10,`: `"mesh_message_deliveries_threshold": 150,`} {
+		if !strings.Contains(mine, old) {
+			t.Fatalf("-print-config lacks %s", old)
+		}
+		mine = strings.Replace(mine, old, repl, 1)
+	}
+	in, out := filepath.Join(dir, "mine.json"), filepath.Join(dir, "tuned.json")
+	if err := os.WriteFile(in, []byte(mine), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	errb.Reset()
+	args := []string{"sim", "tune", "-config", in, "-attacks", "spam", "-budget", "3", "-seed", "2", "-q", "-out", out}
+	if code := run(args, &stdout, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(stdout.String(), "| MeshMessageDeliveriesThreshold | 150 |") || !strings.Contains(stdout.String(), "```go\n") ||
+		strings.Contains(stdout.String(), "```json") {
+		t.Errorf("stdout: the start is not the file's, or the Go code or config is misplaced:\n%s", stdout.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tuned, err := sim.ReadConfig(f)
+	if err != nil {
+		t.Fatalf("-out does not read back: %v", err)
+	}
+	p, err := sim.TuneParamsOf(tuned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The table's tuned column is what -out holds.
+	for _, row := range []struct {
+		name string
+		v    float64
+	}{{"MeshMessageDeliveriesThreshold", p.MeshMessageDeliveriesThreshold}, {"GraylistThreshold", p.GraylistThreshold},
+		{"BehaviourPenaltyWeight", p.BehaviourPenaltyWeight}} {
+		want := "| " + row.name + " | "
+		i := strings.Index(stdout.String(), want)
+		if i < 0 {
+			t.Fatalf("no row %s", row.name)
+		}
+		line, _, _ := strings.Cut(stdout.String()[i:], "\n")
+		if cells := strings.Split(line, " | "); len(cells) != 3 || strings.TrimSuffix(cells[2], " |") != strconv.FormatFloat(row.v, 'g', -1, 64) {
+			t.Errorf("row %q, -out has %v", line, row.v)
+		}
+	}
+	if tuned.Nodes != 10 || tuned.Traffic.Size != 64 || tuned.ScoreParams(sim.Topic).Topics[sim.Topic].TimeInMeshWeight != 0.125 {
+		t.Errorf("the user's parameters are lost: nodes %d, size %d, P1 weight %v", tuned.Nodes, tuned.Traffic.Size,
+			tuned.ScoreParams(sim.Topic).Topics[sim.Topic].TimeInMeshWeight)
 	}
 }
