@@ -415,7 +415,7 @@ const tuneRoundSize = 4
 //
 // The search makes exactly opt.Budget runs, opt.Parallel at a time.
 // Half of the candidates (rounded up) come from a Latin hypercube over
-// the space (see TuneParams and newTuneSpace) and run together with the
+// the space (sim/README.md, "Tuning score parameters") and run with the
 // starting parameters; the rest come in rounds of four, each a Gaussian
 // step around the best so far, the step shrinking by 0.6 per round. Every
 // candidate runs every attack scenario with seed opt.Seed. The result

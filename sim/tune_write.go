@@ -98,9 +98,7 @@ func (t *TuneResult) WriteGo(w io.Writer, pkg string) error {
 	return err
 }
 
-var (
-	prefixType   = reflect.TypeFor[netip.Prefix]()
-)
+var prefixType = reflect.TypeFor[netip.Prefix]()
 
 // goLiteral writes v, a struct of package score, as a Go composite
 // literal body ({…}) with every field; a map of topics keys the attacked
