@@ -100,6 +100,9 @@ own parameters"); flags given with it apply on top. -print-config writes
 the full config of -scenario (or of -config's file) after the other
 flags, as a starting point, and exits.
 
+'gwyh sim tune' searches score parameters that withstand the attacks of
+named scenarios (gwyh sim tune -h).
+
 flags:
 `, stderr); code >= 0 {
 		return f, code
