@@ -26,7 +26,7 @@ type msgInfo struct {
 	got      int32
 	measured bool
 	topic    uint16 // index in simulator.topics
-	targets  int32 // eclipse targets expected / reached (gotT)
+	targets  int32  // eclipse targets expected / reached (gotT)
 	gotT     int32
 }
 

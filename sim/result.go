@@ -254,7 +254,7 @@ func (s *simulator) result() *Result {
 		Scenario: sc.Name, Nodes: s.honest, Attackers: len(s.nodes) - s.honest,
 		Attack: sc.Attack.Kind.String(), Seed: s.seed, Scoring: sc.Scoring, Sign: sc.Sign,
 		Strategy: sc.Strategy, AttackersNear: sc.Attack.Near,
-		Published: m.published,
+		Published:           m.published,
 		TargetDeliveryRatio: -1,
 		Packets:             m.packets, AttackerBytes: m.attackerWire,
 		DropsLoss: m.dropLoss, DropsPartition: m.dropPartition, DropsOffline: m.dropOffline,
