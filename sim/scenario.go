@@ -69,8 +69,9 @@ type Scenario struct {
 	// named Topic. Empty (every named scenario) means one topic, Topic,
 	// with Traffic and the topic parameters of ScoreParams. Otherwise
 	// every honest node joins every topic, each topic publishes its own
-	// Traffic (Scenario.Traffic is then unused and must be zero), and
-	// the attack targets Topics[0].
+	// Traffic (Scenario.Traffic is then unused and must be zero), planned
+	// on its own and interleaved in time with the others, and the attack
+	// targets Topics[0]. Result.Topics then has each topic's figures.
 	Topics []TopicSpec
 }
 
@@ -81,7 +82,9 @@ type TopicSpec struct {
 	// Traffic is what is published in this topic.
 	Traffic Traffic
 	// Score is the topic's score parameters; nil means those
-	// Scenario.ScoreParams (or ScoreParams) gives for the name.
+	// Scenario.ScoreParams (or ScoreParams) gives for the name (a topic
+	// it gives none for is not scored). The global parameters (P5–P7,
+	// decay, retention) are those it gives for Topics[0].
 	Score *score.TopicParams
 }
 
@@ -197,8 +200,12 @@ const NearDelay = 500 * time.Microsecond
 type Traffic struct {
 	// Publishers: the honest nodes that publish. Zero means any: each
 	// message comes from an honest node picked at random (seeded) among
-	// those online. n > 0 means the first n honest nodes of a seeded
-	// shuffle, each message from one of them picked at random.
+	// those online. n > 0 (≤ Nodes) means the first n honest nodes of a
+	// shuffle seeded by the run's seed and the topic's index (eclipse
+	// targets left out), each message from one of them picked at random;
+	// when that one is offline or stalled, the next one of the n in the
+	// shuffled order that is not publishes it (none: an invariant
+	// violation).
 	Publishers int
 	// Messages is the number of measured messages. ≥ 1.
 	Messages int
