@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 )
 
 // TestOneTopicUnchanged: named scenarios, which have no Topics, give the
@@ -26,21 +30,21 @@ func TestOneTopicUnchanged(t *testing.T) {
 		want string
 	}{
 		{"baseline", func(t *testing.T) Scenario {
-			s := small(t, "baseline", 100, 200)
+			s := small(t, "baseline", 60, 150)
 			s.Net.Loss = 0.01
 			return s
-		}, "a117c394e54d0c2d"},
+		}, "7289b18afa65b2bd"},
 		{"sybil", func(t *testing.T) Scenario {
-			s := small(t, "sybil", 100, 200)
+			s := small(t, "sybil", 40, 100)
 			s.Traffic.Start, s.Traffic.WarmStart = 20*time.Second, 5*time.Second
 			return s
-		}, "1c5f72ddf8917000"},
+		}, "ac26c58ad44e7ed5"},
 		{"spam", func(t *testing.T) Scenario {
 			s := small(t, "spam", 50, 100)
 			s.Traffic.Start, s.Traffic.WarmRate = 5*time.Second, 0
 			return s
 		}, "9efc2da20517a16c"},
-		{"churn", func(t *testing.T) Scenario { return small(t, "churn", 60, 200) }, "7f7e9b176350bf2f"},
+		{"churn", func(t *testing.T) Scenario { return small(t, "churn", 40, 150) }, "c30366bb3588be90"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -181,7 +185,7 @@ func TestTopicsScoreParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	until(t, sim, 17*time.Second)
+	until(t, sim, s.end())
 	want := ScoreParams("fast").Topics["fast"]
 	for i := range sim.honest {
 		sc := sim.nodes[i].scorer
@@ -204,10 +208,8 @@ func TestTopicsScoreParams(t *testing.T) {
 		}
 		return low
 	}
-	rh, err := Run(s, 1, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim.now = int64(s.end())
+	rh := sim.result()
 	rm := run(t, twoTopics(t), 1)
 	if lowest(rm) < 0 || lowest(rh) > -10 {
 		t.Fatalf("lowest mean honest score: %v with big's default parameters, %v with a harsh P3 (want ≥ 0 and < -10)", lowest(rm), lowest(rh))
@@ -298,5 +300,28 @@ func TestTopicsValidate(t *testing.T) {
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrConfig)) {
 			t.Errorf("%s: Validate() = %v, want ok %v", tc.name, err, tc.ok)
 		}
+	}
+}
+
+// TestTopicCheckerFails: a message delivered in another topic than it was
+// published in is a violation (so that mixed-up topics fail every test).
+func TestTopicCheckerFails(t *testing.T) {
+	s := twoTopics(t)
+	sim, err := newSimulator(&s, 1, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := slices.IndexFunc(sim.m.msgs, func(mi msgInfo) bool { return mi.topic == 1 })
+	sim.m.msgs[k].pub = 0
+	data := make([]byte, 32)
+	data[0] = validMarker
+	binary.BigEndian.PutUint32(data[1:], uint32(k))
+	sim.m.deliver(sim.nodes[1], &router.Delivery{Msg: rpc.Message{Data: data, Topic: "fast"}})
+	if sim.m.violations != 1 || sim.m.msgs[k].got != 0 {
+		t.Fatalf("violations %d %q, got %d, want 1 and 0", sim.m.violations, sim.m.violationLog, sim.m.msgs[k].got)
+	}
+	sim.m.deliver(sim.nodes[1], &router.Delivery{Msg: rpc.Message{Data: data, Topic: "big"}})
+	if sim.m.violations != 1 || sim.m.msgs[k].got != 1 {
+		t.Fatalf("violations %d %q, got %d, want 1 and 1", sim.m.violations, sim.m.violationLog, sim.m.msgs[k].got)
 	}
 }
