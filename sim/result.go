@@ -31,8 +31,8 @@ type Result struct {
 	// AttackersNear: the attackers sat in their victims' zone and
 	// answered fastest (Attack.Near).
 	AttackersNear bool `json:"attackers_near"`
-	// Messages is the number of measured messages; Published counts the
-	// background (warm-up) ones too.
+	// Messages is the number of measured messages (of every topic);
+	// Published counts the background (warm-up) ones too.
 	Messages  int `json:"messages"`
 	Published int `json:"published"`
 
