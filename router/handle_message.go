@@ -26,6 +26,7 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	r.idbuf = r.appendID(r.idbuf[:0], m)
 	if r.seen.HasBytes(r.idbuf) {
 		r.stats.Duplicates++
+		t.dups++
 		r.noteCopy(r.idbuf, ps.id)
 		r.noteDuplicate(now, t, ps.id, r.idbuf)
 		switch {

@@ -31,6 +31,9 @@ func TestForwardToMeshExceptSender(t *testing.T) {
 	if len(e.out.Sends)+len(e.out.Deliveries) != 0 || e.r.Stats().Duplicates != 1 {
 		t.Fatalf("duplicate handled: %s", e.summary())
 	}
+	if got, other := e.r.TopicDuplicates("t"), e.r.TopicDuplicates("u"); got != 1 || other != 0 {
+		t.Fatalf("TopicDuplicates t=%d u=%d, want 1 and 0", got, other)
+	}
 }
 
 func TestReceiveDropsUnjoinedTopic(t *testing.T) {

@@ -138,6 +138,8 @@ type topicState struct {
 	meshOrder, pubOrder, floodOrder sendOrder
 
 	ch *chokeState // the choke extension's state; nil until used
+
+	dups uint64 // Stats.Duplicates of this topic (TopicDuplicates)
 }
 
 // addMesh adds p to the mesh.
@@ -278,6 +280,16 @@ func (r *Router) Mesh(topic string) []peer.ID {
 		return t.mesh.Clone()
 	}
 	return nil
+}
+
+// TopicDuplicates returns the part of Stats.Duplicates that was of
+// topic, counted while the router kept state for it (from Join until a
+// Leave with no subscribed peer left); 0 for a topic it has none for.
+func (r *Router) TopicDuplicates(topic string) uint64 {
+	if t := r.topics[topic]; t != nil {
+		return t.dups
+	}
+	return 0
 }
 
 // Fanout returns topic's fan-out peers, sorted, in a new slice.

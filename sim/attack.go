@@ -100,7 +100,7 @@ func (s *simulator) attackAction(e event) {
 	switch e.arg {
 	case actRegraft:
 		if _, ok := s.links[linkKey(a.idx, e.from)]; ok {
-			s.sendRPC(a, e.from, &rpc.RPC{Graft: []rpc.Graft{{Topic: Topic}}})
+			s.sendRPC(a, e.from, &rpc.RPC{Graft: []rpc.Graft{{Topic: s.topics[0].Name}}})
 		}
 	case actSpam:
 		s.spam(a)
@@ -114,11 +114,11 @@ func (s *simulator) attackAction(e event) {
 // spam sends a fresh invalid message to every peer of a.
 func (s *simulator) spam(a *node) {
 	a.spamSeq++
-	data := make([]byte, s.sc.Traffic.Size)
+	data := make([]byte, s.topics[0].Traffic.Size)
 	data[0] = invalidMarker
 	binary.BigEndian.PutUint32(data[1:], uint32(a.idx))
 	binary.BigEndian.PutUint64(data[5:], a.spamSeq)
-	r := &rpc.RPC{Publish: []rpc.Message{{Data: data, Topic: Topic}}}
+	r := &rpc.RPC{Publish: []rpc.Message{{Data: data, Topic: s.topics[0].Name}}}
 	for _, p := range a.peers {
 		s.sendRPC(a, p, r)
 	}
@@ -141,7 +141,7 @@ func (s *simulator) advertise(a *node) {
 		ids = append(ids, hex.EncodeToString(b[:]))
 	}
 	s.ihaveIDs = ids
-	r := &rpc.RPC{IHave: []rpc.IHave{{Topic: Topic, IDs: ids}}}
+	r := &rpc.RPC{IHave: []rpc.IHave{{Topic: s.topics[0].Name, IDs: ids}}}
 	for _, p := range a.peers {
 		s.sendRPC(a, p, r)
 	}

@@ -14,11 +14,22 @@ func (m *metrics) afterTick(n *node) {
 		return
 	}
 	n.heartbeats = st.Heartbeats
+	for i := range m.s.topics {
+		m.checkMesh(n, m.s.topics[i].Name)
+	}
+}
+
+// checkMesh checks n's mesh of topic after a heartbeat (afterTick).
+func (m *metrics) checkMesh(n *node, topic string) {
 	s := m.s
-	mesh := n.r.Mesh(Topic)
+	mesh := n.r.Mesh(topic)
 	p := s.params
+	in := "" // which topic, in violations of runs with several
+	if len(s.topics) > 1 {
+		in = " in " + topic
+	}
 	if len(mesh) > p.Dhi+p.Dout {
-		m.addViolation("node %d: mesh degree %d > Dhi+Dout %d after a heartbeat", n.idx, len(mesh), p.Dhi+p.Dout)
+		m.addViolation("node %d: mesh degree%s %d > Dhi+Dout %d after a heartbeat", n.idx, in, len(mesh), p.Dhi+p.Dout)
 	}
 	for _, id := range mesh {
 		j, ok := s.byID[id]
@@ -38,7 +49,7 @@ func (m *metrics) afterTick(n *node) {
 			}
 		}
 		if graftable >= 2*p.Dhi {
-			m.addViolation("node %d: mesh degree %d < Dlo %d with %d peers it may graft", n.idx, len(mesh), p.Dlo, graftable)
+			m.addViolation("node %d: mesh degree%s %d < Dlo %d with %d peers it may graft", n.idx, in, len(mesh), p.Dlo, graftable)
 		}
 	}
 }
@@ -49,7 +60,7 @@ func (m *metrics) stable() bool {
 	sc := m.s.sc
 	return len(m.s.nodes) == m.s.honest && sc.Net.Churn.Interval == 0 &&
 		sc.Net.Partition.At == 0 && sc.Net.Crash.At == 0 && sc.Net.Stalls.Interval == 0 &&
-		m.s.now >= int64(sc.Traffic.Start)
+		m.s.now >= int64(sc.start())
 }
 
 // sample records the scores honest nodes give honest and attacker peers,
@@ -74,7 +85,7 @@ func (m *metrics) sample() {
 				cnt[c]++
 			}
 		}
-		for _, id := range n.r.Mesh(Topic) {
+		for _, id := range n.r.Mesh(s.topics[0].Name) {
 			slots++
 			if s.nodes[s.byID[id]].attacker {
 				bad++
@@ -95,15 +106,15 @@ func (m *metrics) sample() {
 }
 
 // meshHistogram returns how many online honest nodes have each mesh
-// degree (index = degree).
-func (m *metrics) meshHistogram() []int {
+// degree (index = degree) in topic.
+func (m *metrics) meshHistogram(topic string) []int {
 	var h []int
 	for i := range m.s.honest {
 		n := m.s.nodes[i]
 		if !n.online || n.r == nil {
 			continue
 		}
-		d := len(n.r.Mesh(Topic))
+		d := len(n.r.Mesh(topic))
 		for len(h) <= d {
 			h = append(h, 0)
 		}

@@ -274,7 +274,7 @@ func (mm *memberMetrics) fill(r *Result) {
 	if r.VirtualS > 0 {
 		r.MemberBytesPerNodePerSAll = math.Round(float64(mm.wire) / float64(s.honest) / r.VirtualS)
 	}
-	if d := r.VirtualS - s.sc.Traffic.Start.Seconds(); d > 0 {
+	if d := r.VirtualS - s.sc.start().Seconds(); d > 0 {
 		r.MemberBytesPerNodePerS = math.Round(float64(mm.wireSteady) / float64(s.honest) / d)
 		r.CrossZoneMemberBytesPerNodePerS = math.Round(float64(mm.crossSteady) / float64(s.honest) / d)
 	}

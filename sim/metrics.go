@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/router"
@@ -22,7 +25,8 @@ type msgInfo struct {
 	expected int32
 	got      int32
 	measured bool
-	targets  int32 // eclipse targets expected / reached (gotT)
+	topic    uint16 // index in simulator.topics
+	targets  int32  // eclipse targets expected / reached (gotT)
 	gotT     int32
 }
 
@@ -37,6 +41,16 @@ type metrics struct {
 	// nil without Latency.Zones.
 	zoneLat [][]int32
 	zones   int32
+	// pubs[t]: topic t's publishers (Traffic.Publishers), nil for any
+	// honest node.
+	pubs [][]int32
+	// Per topic, in runs with several (nil otherwise): latencies of
+	// measured messages (µs), message-field bytes honest nodes sent,
+	// duplicates at honest routers.
+	topicLat  [][]int32
+	topicWire []uint64
+	topicDups []uint64
+	topicIdx  map[string]int
 
 	wire, msgWire, packets, attackerWire uint64
 	crossWire                            uint64 // part of wire between nodes of different zones
@@ -58,21 +72,37 @@ func newMetrics(s *simulator) *metrics {
 	if s.sc.Net.Latency.Zones != nil {
 		m.zoneLat = make([][]int32, m.zones*m.zones)
 	}
+	if nt := len(s.topics); nt > 1 {
+		m.topicLat, m.topicWire, m.topicDups = make([][]int32, nt), make([]uint64, nt), make([]uint64, nt)
+		m.topicIdx = make(map[string]int, nt)
+		for i, t := range s.topics {
+			m.topicIdx[t.Name] = i
+		}
+	}
 	return m
 }
 
-// planPublishes fills msgs and schedules their publishes.
+// planPublishes fills msgs, each topic's background and measured
+// messages in publish-time order (a stable sort: ties keep topic order),
+// picks the topics' fixed publishers and schedules the publishes.
 func (m *metrics) planPublishes() {
-	t := m.s.sc.Traffic
-	if t.WarmRate > 0 {
-		step := float64(time.Second) / t.WarmRate
-		for at := float64(t.WarmStart); at < float64(t.Start); at += step {
-			m.msgs = append(m.msgs, msgInfo{at: int64(at), pub: -1})
+	m.pubs = make([][]int32, len(m.s.topics))
+	for ti := range m.s.topics {
+		t := &m.s.topics[ti].Traffic
+		if t.WarmRate > 0 {
+			step := float64(time.Second) / t.WarmRate
+			for at := float64(t.WarmStart); at < float64(t.Start); at += step {
+				m.msgs = append(m.msgs, msgInfo{at: int64(at), pub: -1, topic: uint16(ti)})
+			}
 		}
+		step := float64(time.Second) / t.Rate
+		for i := range t.Messages {
+			m.msgs = append(m.msgs, msgInfo{at: int64(t.Start) + int64(float64(i)*step), pub: -1, measured: true, topic: uint16(ti)})
+		}
+		m.pubs[ti] = m.s.publishers(ti)
 	}
-	step := float64(time.Second) / t.Rate
-	for i := range t.Messages {
-		m.msgs = append(m.msgs, msgInfo{at: int64(t.Start) + int64(float64(i)*step), pub: -1, measured: true})
+	if len(m.s.topics) > 1 {
+		slices.SortStableFunc(m.msgs, func(a, b msgInfo) int { return cmp.Compare(a.at, b.at) })
 	}
 	for k := range m.msgs {
 		m.s.q.push(event{at: m.msgs[k].at, kind: evPublish, arg: int32(k)})
@@ -80,27 +110,67 @@ func (m *metrics) planPublishes() {
 	m.bits = make([]uint64, (len(m.msgs)*m.s.honest+63)/64)
 }
 
-// publish publishes message k from a random online honest node.
+// publishers returns topic ti's fixed publishers: the first
+// Traffic.Publishers of a shuffle (seeded by the run's seed and ti) of
+// the honest nodes that are not eclipse targets, as many as there are;
+// nil when Publishers is 0 (any honest node publishes).
+func (s *simulator) publishers(ti int) []int32 {
+	n := s.topics[ti].Traffic.Publishers
+	if n == 0 {
+		return nil
+	}
+	var cand []int32
+	for i := range int32(s.honest) {
+		if !s.isTarget(i) {
+			cand = append(cand, i)
+		}
+	}
+	rng := rand.New(rand.NewPCG(s.seed, 0x9b1+uint64(ti)))
+	rng.Shuffle(len(cand), func(i, j int) { cand[i], cand[j] = cand[j], cand[i] })
+	return cand[:min(n, len(cand))]
+}
+
+// canPublish reports whether n may publish now: online, not stalled, not
+// an eclipse target.
+func (s *simulator) canPublish(n *node) bool {
+	return n.online && !s.isTarget(n.idx) && !n.stalled(s.now)
+}
+
+// publish publishes message k in its topic: from a random online honest
+// node, or, with fixed publishers, from one of them picked at random; when
+// that one cannot publish (offline, stalled), from the next one of the
+// topic's publisher list that can (wrapping around).
 func (s *simulator) publish(k int) {
 	s.m.published++
+	mi := &s.m.msgs[k]
+	topic := &s.topics[mi.topic]
 	var pub *node
-	for tries := 0; tries < 64; tries++ {
-		n := s.nodes[s.rng.IntN(s.honest)]
-		if n.online && !s.isTarget(n.idx) && !n.stalled(s.now) {
-			pub = n
-			break
+	if set := s.m.pubs[mi.topic]; set != nil {
+		first := s.rng.IntN(len(set))
+		for i := range set {
+			if n := s.nodes[set[(first+i)%len(set)]]; s.canPublish(n) {
+				pub = n
+				break
+			}
+		}
+	} else {
+		for tries := 0; tries < 64; tries++ {
+			n := s.nodes[s.rng.IntN(s.honest)]
+			if s.canPublish(n) {
+				pub = n
+				break
+			}
 		}
 	}
 	if pub == nil {
 		s.m.addViolation("message %d: no online honest publisher", k)
 		return
 	}
-	data := make([]byte, s.sc.Traffic.Size)
+	data := make([]byte, topic.Traffic.Size)
 	data[0] = validMarker
 	binary.BigEndian.PutUint32(data[1:], uint32(k))
 	binary.BigEndian.PutUint64(data[5:], s.seed)
 	binary.BigEndian.PutUint64(data[13:], splitmix64(s.seed^uint64(k)))
-	mi := &s.m.msgs[k]
 	mi.pub = pub.idx
 	for i := range s.honest {
 		if n := s.nodes[i]; n.online && n != pub {
@@ -110,7 +180,7 @@ func (s *simulator) publish(k int) {
 			}
 		}
 	}
-	if _, err := pub.r.Publish(s.tnow(), Topic, data); err != nil {
+	if _, err := pub.r.Publish(s.tnow(), topic.Name, data); err != nil {
 		s.m.addViolation("message %d: publish at node %d: %v", k, pub.idx, err)
 		return
 	}
@@ -130,6 +200,10 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 		return
 	}
 	mi := &m.msgs[k]
+	if name := m.s.topics[mi.topic].Name; d.Msg.Topic != name {
+		m.addViolation("node %d delivered message %d in topic %q, published in %q", n.idx, k, d.Msg.Topic, name)
+		return
+	}
 	if mi.pub < 0 || mi.at < n.joinedAt {
 		return // published before this incarnation joined
 	}
@@ -146,6 +220,9 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 	if mi.measured {
 		us := int32((m.s.now - mi.at) / 1000)
 		m.lat = append(m.lat, us)
+		if m.topicLat != nil {
+			m.topicLat[mi.topic] = append(m.topicLat[mi.topic], us)
+		}
 		if m.zoneLat != nil {
 			k := m.s.nodes[mi.pub].zone*m.zones + n.zone
 			m.zoneLat[k] = append(m.zoneLat[k], us)
@@ -188,6 +265,9 @@ func (m *metrics) addRouterStats(n *node) {
 	}
 	st := n.r.Stats()
 	m.dups += st.Duplicates
+	for i := range m.topicDups {
+		m.topicDups[i] += n.r.TopicDuplicates(m.s.topics[i].Name)
+	}
 	for i, d := range st.Drops {
 		m.drops[i] += d
 	}

@@ -126,7 +126,7 @@ func (s *simulator) routerConfig(n *node) router.Config {
 }
 
 // startRouter gives n a fresh Router (and Scorer when scoring is on),
-// joined to Topic.
+// joined to every topic of the run.
 func (s *simulator) startRouter(n *node, scoring bool) error {
 	cfg := s.routerConfig(n)
 	n.scorer = nil
@@ -143,10 +143,13 @@ func (s *simulator) startRouter(n *node, scoring bool) error {
 	if err != nil {
 		return fmt.Errorf("sim: node %d: %w", n.idx, err)
 	}
-	r.SetValidator(Topic, router.TopicValidator{Sync: honestValidator})
 	n.r = r
-	if err := r.Join(s.tnow(), Topic); err != nil {
-		return fmt.Errorf("sim: node %d join: %w", n.idx, err)
+	for i := range s.topics {
+		name := s.topics[i].Name
+		r.SetValidator(name, router.TopicValidator{Sync: honestValidator})
+		if err := r.Join(s.tnow(), name); err != nil {
+			return fmt.Errorf("sim: node %d join %q: %w", n.idx, name, err)
+		}
 	}
 	s.flush(n)
 	return nil

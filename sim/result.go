@@ -31,8 +31,8 @@ type Result struct {
 	// AttackersNear: the attackers sat in their victims' zone and
 	// answered fastest (Attack.Near).
 	AttackersNear bool `json:"attackers_near"`
-	// Messages is the number of measured messages; Published counts the
-	// background (warm-up) ones too.
+	// Messages is the number of measured messages (of every topic);
+	// Published counts the background (warm-up) ones too.
 	Messages  int `json:"messages"`
 	Published int `json:"published"`
 
@@ -73,8 +73,13 @@ type Result struct {
 	// disruption.
 	RecoveryMs float64 `json:"recovery_ms"`
 	// MeshDegreeHist[d] is the number of online honest nodes whose mesh
-	// has d peers at the end of the run.
+	// (of the first topic, the attacked one) has d peers at the end of
+	// the run.
 	MeshDegreeHist []int `json:"mesh_degree_hist"`
+	// Topics: the figures of each topic, in Scenario.Topics order, in
+	// runs with several topics (the figures above are over all of them);
+	// nil with one.
+	Topics []TopicResult `json:"topics,omitempty"`
 	// DeliveryOverTime: delivery ratio of the messages published in each
 	// one-second bucket (background messages included).
 	DeliveryOverTime []Bucket `json:"delivery_over_time"`
@@ -177,6 +182,29 @@ type Result struct {
 	latencies    []int32  // sorted, µs (for plots)
 }
 
+// TopicResult is what a run with several topics measured in one of them;
+// the fields mean what Result's of the same names mean, over this
+// topic's messages.
+type TopicResult struct {
+	Name string `json:"name"`
+	// Messages: measured messages; Published counts the background ones
+	// too.
+	Messages      int     `json:"messages"`
+	Published     int     `json:"published"`
+	DeliveryRatio float64 `json:"delivery_ratio"`
+	LatP50Ms      float64 `json:"lat_p50_ms"`
+	LatP99Ms      float64 `json:"lat_p99_ms"`
+	// DupPerMsgPerNode: duplicates of this topic's messages at honest
+	// nodes over its published messages × honest nodes.
+	DupPerMsgPerNode float64 `json:"dup_per_msg_per_node"`
+	// MsgBytesPerMsgPerNode: bytes of this topic's message fields (the
+	// messages themselves, not control, gossip, framing or overhead)
+	// honest nodes sent, over its published messages × honest nodes.
+	MsgBytesPerMsgPerNode float64 `json:"msg_bytes_per_msg_per_node"`
+	// MeshDegreeHist: as Result.MeshDegreeHist, in this topic.
+	MeshDegreeHist []int `json:"mesh_degree_hist"`
+}
+
 // ZoneLatency is the latency of measured messages (publish to first
 // delivery, virtual ms) by zone pair: [i][j] is from a publisher in
 // Zones[i] to a receiver in Zones[j].
@@ -226,13 +254,16 @@ func (s *simulator) result() *Result {
 		Scenario: sc.Name, Nodes: s.honest, Attackers: len(s.nodes) - s.honest,
 		Attack: sc.Attack.Kind.String(), Seed: s.seed, Scoring: sc.Scoring, Sign: sc.Sign,
 		Strategy: sc.Strategy, AttackersNear: sc.Attack.Near,
-		Messages: sc.Traffic.Messages, Published: m.published,
+		Published:           m.published,
 		TargetDeliveryRatio: -1,
 		Packets:             m.packets, AttackerBytes: m.attackerWire,
 		DropsLoss: m.dropLoss, DropsPartition: m.dropPartition, DropsOffline: m.dropOffline,
 		SpamSent: m.spamSent, RouterErrors: m.routerErrors, Violations: m.violations, ViolationLog: m.violationLog,
 		VirtualS: float64(s.now) / 1e9, Scores: m.scores,
-		MeshDegreeHist: m.meshHistogram(),
+		MeshDegreeHist: m.meshHistogram(s.topics[0].Name),
+	}
+	for _, t := range s.topics {
+		r.Messages += t.Traffic.Messages
 	}
 	var exp, got, expT, gotT int64
 	for _, mi := range m.msgs {
@@ -269,10 +300,45 @@ func (s *simulator) result() *Result {
 			r.RouterEvents[router.EventKind(i).String()] = c
 		}
 	}
+	r.Topics = s.topicResults()
 	r.DeliveryOverTime = m.buckets()
 	r.RecoveryMs = recovery(r.DeliveryOverTime, s.disruption())
 	s.mm.fill(r)
 	return r
+}
+
+// topicResults returns the per-topic figures of a run with several
+// topics (nil with one).
+func (s *simulator) topicResults() []TopicResult {
+	m := s.m
+	if m.topicLat == nil {
+		return nil
+	}
+	out := make([]TopicResult, len(s.topics))
+	exp, got := make([]int64, len(s.topics)), make([]int64, len(s.topics))
+	for _, mi := range m.msgs {
+		if mi.pub < 0 {
+			continue
+		}
+		out[mi.topic].Published++
+		if mi.measured {
+			exp[mi.topic] += int64(mi.expected)
+			got[mi.topic] += int64(mi.got)
+		}
+	}
+	for i, t := range s.topics {
+		tr := &out[i]
+		tr.Name, tr.Messages = t.Name, t.Traffic.Messages
+		tr.DeliveryRatio = ratio(got[i], exp[i])
+		lat := m.topicLat[i]
+		slices.Sort(lat)
+		tr.LatP50Ms, tr.LatP99Ms = pct(lat, 0.50), pct(lat, 0.99)
+		denom := float64(max(tr.Published, 1)) * float64(s.honest)
+		tr.DupPerMsgPerNode = round4(float64(m.topicDups[i]) / denom)
+		tr.MsgBytesPerMsgPerNode = round4(float64(m.topicWire[i]) / denom)
+		tr.MeshDegreeHist = m.meshHistogram(t.Name)
+	}
+	return out
 }
 
 // zoneLatency returns the latency matrix of the zones with honest nodes;

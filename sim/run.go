@@ -37,6 +37,9 @@ type simulator struct {
 
 	nodes  []*node
 	honest int
+	// topics are the run's topics (Scenario.topics); the attack targets
+	// topics[0].
+	topics []TopicSpec
 	byID   map[peer.ID]int32
 	links  map[uint64]int32 // connection -> its dialer
 	mtu    int
@@ -83,7 +86,8 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		byID:   make(map[peer.ID]int32),
 		links:  make(map[uint64]int32),
 		mtu:    sc.Net.mtu(),
-		end:    int64(sc.Traffic.end()),
+		end:    int64(sc.end()),
+		topics: sc.topics(),
 	}
 	total := sc.Nodes + sc.attackers()
 	s.nodes = make([]*node, total)

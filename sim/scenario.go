@@ -69,8 +69,9 @@ type Scenario struct {
 	// named Topic. Empty (every named scenario) means one topic, Topic,
 	// with Traffic and the topic parameters of ScoreParams. Otherwise
 	// every honest node joins every topic, each topic publishes its own
-	// Traffic (Scenario.Traffic is then unused and must be zero), and
-	// the attack targets Topics[0].
+	// Traffic (Scenario.Traffic is then unused and must be zero), planned
+	// on its own and interleaved in time with the others, and the attack
+	// targets Topics[0]. Result.Topics then has each topic's figures.
 	Topics []TopicSpec
 }
 
@@ -81,7 +82,9 @@ type TopicSpec struct {
 	// Traffic is what is published in this topic.
 	Traffic Traffic
 	// Score is the topic's score parameters; nil means those
-	// Scenario.ScoreParams (or ScoreParams) gives for the name.
+	// Scenario.ScoreParams (or ScoreParams) gives for the name (a topic
+	// it gives none for is not scored). The global parameters (P5–P7,
+	// decay, retention) are those it gives for Topics[0].
 	Score *score.TopicParams
 }
 
@@ -197,8 +200,12 @@ const NearDelay = 500 * time.Microsecond
 type Traffic struct {
 	// Publishers: the honest nodes that publish. Zero means any: each
 	// message comes from an honest node picked at random (seeded) among
-	// those online. n > 0 means the first n honest nodes of a seeded
-	// shuffle, each message from one of them picked at random.
+	// those online. n > 0 (≤ Nodes) means the first n honest nodes of a
+	// shuffle seeded by the run's seed and the topic's index (eclipse
+	// targets left out), each message from one of them picked at random;
+	// when that one is offline or stalled, the next one of the n in the
+	// shuffled order that is not publishes it (none: an invariant
+	// violation).
 	Publishers int
 	// Messages is the number of measured messages. ≥ 1.
 	Messages int
@@ -239,9 +246,20 @@ func (s *Scenario) Validate() error {
 	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
 	bad(s.Attack.Kind == AttackNone || s.Topology.AttackerDegree > 0 || s.Attack.Kind == AttackCovertFlash,
 		"attackers need Topology.AttackerDegree > 0")
-	t := s.Traffic
-	bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "Traffic needs Messages ≥ 1, Size ≥ 32, Rate > 0")
-	bad(t.WarmRate == 0 || t.WarmStart < t.Start, "Traffic.WarmStart %v ≥ Start %v", t.WarmStart, t.Start)
+	if len(s.Topics) > 0 {
+		bad(s.Traffic == Traffic{}, "Traffic must be zero with Topics (each topic has its own)")
+		bad(len(s.Topics) <= maxTopics, "%d Topics > %d", len(s.Topics), maxTopics)
+	}
+	seen := make(map[string]bool)
+	for _, tp := range s.topics() {
+		bad(tp.Name != "", "a topic without a name")
+		bad(!seen[tp.Name], "topic %q twice", tp.Name)
+		seen[tp.Name] = true
+		t := tp.Traffic
+		bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "topic %q: Traffic needs Messages ≥ 1, Size ≥ 32, Rate > 0", tp.Name)
+		bad(t.WarmRate == 0 || t.WarmStart < t.Start, "topic %q: Traffic.WarmStart %v ≥ Start %v", tp.Name, t.WarmStart, t.Start)
+		bad(t.Publishers >= 0 && t.Publishers <= s.Nodes, "topic %q: Traffic.Publishers %d not in [0, Nodes %d]", tp.Name, t.Publishers, s.Nodes)
+	}
 	bad(s.Attack.Kind != AttackCovertFlash || s.Attack.FlashAt > 0, "covert flash needs FlashAt > 0")
 	bad(s.Attack.Kind != AttackNone || !s.Attack.Near, "Attack.Near without attackers")
 	s.Net.validate(&errs)
@@ -307,12 +325,69 @@ func (s *Scenario) thresholds() score.Thresholds {
 	return s.Thresholds
 }
 
-// scoreParams returns the score parameters of the run.
-func (s *Scenario) scoreParams() score.Params {
-	if s.ScoreParams == nil {
-		return ScoreParams(Topic)
+// maxTopics bounds Scenario.Topics (the metrics keep a message's topic
+// in 16 bits).
+const maxTopics = 1 << 16
+
+// topics returns the run's topics: Topics, or Topic with Traffic.
+func (s *Scenario) topics() []TopicSpec {
+	if len(s.Topics) > 0 {
+		return s.Topics
 	}
-	return s.ScoreParams(Topic)
+	return []TopicSpec{{Name: Topic, Traffic: s.Traffic}}
+}
+
+// scoreParams returns the score parameters of the run: those
+// Scenario.ScoreParams (or ScoreParams) gives for the first topic, with
+// the topic parameters of every topic (TopicSpec.Score, or those the
+// function gives for the topic's name; a topic it has none for is not
+// scored).
+func (s *Scenario) scoreParams() score.Params {
+	fn := s.ScoreParams
+	if fn == nil {
+		fn = ScoreParams
+	}
+	ts := s.topics()
+	p := fn(ts[0].Name)
+	if len(s.Topics) == 0 {
+		return p
+	}
+	m := make(map[string]*score.TopicParams, len(ts))
+	for i, t := range ts {
+		tp := t.Score
+		if tp == nil && i == 0 {
+			tp = p.Topics[t.Name]
+		} else if tp == nil {
+			tp = fn(t.Name).Topics[t.Name]
+		}
+		if tp != nil {
+			m[t.Name] = tp
+		}
+	}
+	p.Topics = m
+	return p
+}
+
+// start returns when the first topic's measured traffic starts: the
+// cluster is formed by then (invariants and steady-state figures count
+// from it).
+func (s *Scenario) start() time.Duration {
+	ts := s.topics()
+	st := ts[0].Traffic.Start
+	for _, t := range ts[1:] {
+		st = min(st, t.Traffic.Start)
+	}
+	return st
+}
+
+// end returns the end of the run: the last topic's last publish plus its
+// drain.
+func (s *Scenario) end() time.Duration {
+	var e time.Duration
+	for _, t := range s.topics() {
+		e = max(e, t.Traffic.end())
+	}
+	return e
 }
 
 // ScoreParams returns the score parameters the named scenarios use:
@@ -332,8 +407,8 @@ func ScoreParams(topic string) score.Params {
 	return p
 }
 
-// duration returns the virtual time at which the last publish happens
-// plus the drain.
+// end returns the virtual time at which the last publish happens plus
+// the drain.
 func (t *Traffic) end() time.Duration {
 	last := t.Start + time.Duration(float64(t.Messages-1)/t.Rate*float64(time.Second))
 	d := t.Drain

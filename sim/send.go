@@ -24,7 +24,11 @@ func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
 	}
 	msgBytes := 0
 	for i := range r.Publish {
-		msgBytes += sizeField(r.Publish[i].Size())
+		b := sizeField(r.Publish[i].Size())
+		msgBytes += b
+		if ti, ok := s.m.topicIdx[r.Publish[i].Topic]; ok && !n.attacker {
+			s.m.topicWire[ti] += uint64(b)
+		}
 	}
 	s.packBuf = rpc.Pack(s.packBuf, r, s.mtu)
 	dst := s.nodes[to]
@@ -62,7 +66,7 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	case member:
 		s.mm.wire += uint64(wire)
 		s.mm.packets += uint64(frags)
-		if s.now >= int64(s.sc.Traffic.Start) {
+		if s.now >= int64(s.sc.start()) {
 			s.mm.wireSteady += uint64(wire)
 			if n.zone != dst.zone {
 				s.mm.crossSteady += uint64(wire)

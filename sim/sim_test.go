@@ -241,8 +241,8 @@ func TestInvariantCheckerFails(t *testing.T) {
 	bad[0] = invalidMarker
 	for _, d := range []*router.Delivery{
 		{Msg: rpc.Message{Data: bad}},
-		{Msg: rpc.Message{Data: good}},
-		{Msg: rpc.Message{Data: good}},
+		{Msg: rpc.Message{Data: good, Topic: Topic}},
+		{Msg: rpc.Message{Data: good, Topic: Topic}},
 	} {
 		sim.m.deliver(n, d)
 	}

@@ -256,10 +256,11 @@ func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 		s.flush(n)
 		return
 	}
-	// A lightweight attacker announces the topic and grafts at once.
+	// A lightweight attacker announces the attacked topic and grafts at
+	// once.
 	s.sendRPC(n, p.idx, &rpc.RPC{
-		Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: Topic}},
-		Graft:         []rpc.Graft{{Topic: Topic}},
+		Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: s.topics[0].Name}},
+		Graft:         []rpc.Graft{{Topic: s.topics[0].Name}},
 	})
 }
 

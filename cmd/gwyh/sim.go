@@ -455,6 +455,10 @@ func printSummary(w io.Writer, r *sim.Result) {
 	if r.TargetDeliveryRatio >= 0 {
 		fmt.Fprintf(w, "  eclipse targets' delivery %.4f\n", r.TargetDeliveryRatio)
 	}
+	for _, t := range r.Topics {
+		fmt.Fprintf(w, "  topic %s: %d messages  delivery %.4f  p50 %.0f ms  p99 %.0f ms  duplicates/msg/node %.2f  message bytes/msg/node %.0f\n",
+			t.Name, t.Messages, t.DeliveryRatio, t.LatP50Ms, t.LatP99Ms, t.DupPerMsgPerNode, t.MsgBytesPerMsgPerNode)
+	}
 	if zl := r.ZoneLatency; zl != nil {
 		fmt.Fprintf(w, "  strategy %s  cross-zone bytes/msg/node %.0f  cross-zone member B/node/s %.0f\n",
 			r.Strategy, r.CrossZoneBytesPerMsgPerNode, r.CrossZoneMemberBytesPerNodePerS)
