@@ -255,10 +255,16 @@ func (s *Scenario) Validate() error {
 		bad(tp.Name != "", "a topic without a name")
 		bad(!seen[tp.Name], "topic %q twice", tp.Name)
 		seen[tp.Name] = true
+		// A problem with the traffic names its topic when there are
+		// several; a single topic's is just "Traffic".
+		where := "Traffic"
+		if len(s.Topics) > 0 {
+			where = fmt.Sprintf("topic %q: Traffic", tp.Name)
+		}
 		t := tp.Traffic
-		bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "topic %q: Traffic needs Messages ≥ 1, Size ≥ 32, Rate > 0", tp.Name)
-		bad(t.WarmRate == 0 || t.WarmStart < t.Start, "topic %q: Traffic.WarmStart %v ≥ Start %v", tp.Name, t.WarmStart, t.Start)
-		bad(t.Publishers >= 0 && t.Publishers <= s.Nodes, "topic %q: Traffic.Publishers %d not in [0, Nodes %d]", tp.Name, t.Publishers, s.Nodes)
+		bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "%s needs Messages ≥ 1, Size ≥ 32, Rate > 0", where)
+		bad(t.WarmRate == 0 || t.WarmStart < t.Start, "%s.WarmStart %v ≥ Start %v", where, t.WarmStart, t.Start)
+		bad(t.Publishers >= 0 && t.Publishers <= s.Nodes, "%s.Publishers %d not in [0, Nodes %d]", where, t.Publishers, s.Nodes)
 	}
 	bad(s.Attack.Kind != AttackCovertFlash || s.Attack.FlashAt > 0, "covert flash needs FlashAt > 0")
 	bad(s.Attack.Kind != AttackNone || !s.Attack.Near, "Attack.Near without attackers")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -201,19 +202,31 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	if given("nodes") {
 		sc = sc.WithNodes(f.nodes)
 	}
-	if f.messages > 0 {
-		sc.Traffic.Messages = f.messages
+	// -messages, -size and -warm apply to every topic of a run with
+	// several (Scenario.Traffic is then unused).
+	traffic := []*sim.Traffic{&sc.Traffic}
+	if len(sc.Topics) > 0 {
+		sc.Topics = slices.Clone(sc.Topics)
+		traffic = traffic[:0]
+		for i := range sc.Topics {
+			traffic = append(traffic, &sc.Topics[i].Traffic)
+		}
 	}
-	if f.size > 0 {
-		sc.Traffic.Size = f.size
+	for _, t := range traffic {
+		if f.messages > 0 {
+			t.Messages = f.messages
+		}
+		if f.size > 0 {
+			t.Size = f.size
+		}
+		if f.warm > 0 {
+			t.WarmRate, t.WarmStart = f.warm, time.Second
+		}
 	}
 	if sc.Params.D == 0 {
 		sc.Params = router.DefaultParams()
 	}
 	f.proto.applyGiven(&sc.Params, given)
-	if f.warm > 0 {
-		sc.Traffic.WarmRate, sc.Traffic.WarmStart = f.warm, time.Second
-	}
 	if f.set["sign"] {
 		sc.Sign = f.sign == "strict"
 	}

@@ -31,3 +31,30 @@ func TestSimSummaryTopics(t *testing.T) {
 		t.Errorf("one-topic summary has topic lines:\n%s", b.String())
 	}
 }
+
+// TestSimFlagsEveryTopic: -messages, -size and -warm change every topic
+// of a run with several, and leave the scenario's own Traffic zero.
+func TestSimFlagsEveryTopic(t *testing.T) {
+	sc, _ := sim.Lookup("baseline")
+	tr := sc.Traffic
+	sc.Traffic = sim.Traffic{}
+	sc.Topics = []sim.TopicSpec{{Name: "a", Traffic: tr}, {Name: "b", Traffic: tr}}
+	orig := sc.Topics[0].Traffic
+	f := simFlags{nodes: 30, messages: 7, size: 100, warm: 3}
+	got := withFlags(sc, f)
+	if err := got.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if got.Traffic != (sim.Traffic{}) {
+		t.Errorf("Traffic = %+v, want zero", got.Traffic)
+	}
+	for _, tp := range got.Topics {
+		tt := tp.Traffic
+		if tt.Messages != 7 || tt.Size != 100 || tt.WarmRate != 3 {
+			t.Errorf("topic %s: Messages %d Size %d WarmRate %v, want 7, 100, 3", tp.Name, tt.Messages, tt.Size, tt.WarmRate)
+		}
+	}
+	if sc.Topics[0].Traffic != orig {
+		t.Errorf("withFlags changed the caller's Topics")
+	}
+}
