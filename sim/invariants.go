@@ -91,6 +91,11 @@ func (m *metrics) sample() {
 	if slots > 0 {
 		smp.MeshAttackerShare = float64(bad) / float64(slots)
 	}
+	if m.cost != nil {
+		l := m.cost.look(s, false, false)
+		smp.FPGossip, smp.FPPublish, smp.FPGraylist = round4(l.fp(thGossip)), round4(l.fp(thPublish)), round4(l.fp(thGraylist))
+		smp.FNGossip, smp.FNPublish, smp.FNGraylist = round4(l.fn(thGossip)), round4(l.fn(thPublish)), round4(l.fn(thGraylist))
+	}
 	m.scores = append(m.scores, smp)
 }
 

@@ -51,12 +51,18 @@ type metrics struct {
 
 	scores []ScoreSample
 	meshAS []float64 // attacker share of honest mesh slots, per sample
+	// cost: what scoring costs (Result.ScoreFP*, ScoreFN*); nil without
+	// scoring.
+	cost *scoreCost
 }
 
 func newMetrics(s *simulator) *metrics {
 	m := &metrics{s: s, zones: s.sc.Net.Latency.numZones()}
 	if s.sc.Net.Latency.Zones != nil {
 		m.zoneLat = make([][]int32, m.zones*m.zones)
+	}
+	if s.sc.Scoring {
+		m.cost = newScoreCost(s)
 	}
 	return m
 }
