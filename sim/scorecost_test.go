@@ -19,7 +19,7 @@ func thresholdsAt(g float64) score.Thresholds {
 // only at 20 s, so mesh peers run a delivery deficit for a few seconds.
 // A threshold just below 0 puts some honest peers below it (a few
 // percent of the pairs, most nodes at some check); one far below every
-// honest score (the deficit costs tens of points) puts none.
+// honest score puts none.
 func TestScoreCostFalsePositives(t *testing.T) {
 	t.Parallel()
 	base := small(t, "baseline", 40, 200)
