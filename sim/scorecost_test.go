@@ -22,7 +22,7 @@ func thresholdsAt(g float64) score.Thresholds {
 // honest score puts none.
 func TestScoreCostFalsePositives(t *testing.T) {
 	t.Parallel()
-	base := small(t, "baseline", 40, 200)
+	base := small(t, "baseline", 30, 100)
 	harsh, lenient, off := base, base, base
 	harsh.Thresholds = thresholdsAt(-1e-3)
 	lenient.Thresholds = thresholdsAt(-1e4)
@@ -79,7 +79,8 @@ func TestScoreCostFalsePositives(t *testing.T) {
 // no honest peer falls below one.
 func TestScoreCostSybil(t *testing.T) {
 	t.Parallel()
-	s := small(t, "sybil", 20, 100)
+	s := small(t, "sybil", 12, 50)
+	s.Traffic.Start = 30 * time.Second // not 80 s: the scores settle by then
 	r := run(t, s, 1)
 	if r.ScoreFPGossip != 0 || r.ScoreFPPeersGossip != 0 {
 		t.Errorf("FP %v (peers %v): want 0", r.ScoreFPGossip, r.ScoreFPPeersGossip)
@@ -107,7 +108,7 @@ func TestScoreCostSybil(t *testing.T) {
 // within a second or two (the 1 s checks).
 func TestScoreCostSpam(t *testing.T) {
 	t.Parallel()
-	s := small(t, "spam", 40, 100)
+	s := small(t, "spam", 30, 50)
 	s.SampleEvery = time.Second
 	r := run(t, s, 1)
 	first := r.Scores[0]
@@ -116,6 +117,10 @@ func TestScoreCostSpam(t *testing.T) {
 	}
 	if last := r.Scores[len(r.Scores)-1]; last.FNGossip != 0 || last.FNGraylist != 0 {
 		t.Errorf("last sample FN %v/%v: want 0", last.FNGossip, last.FNGraylist)
+	}
+	// Below the gossip threshold from the first check on: no time above.
+	if r.ScoreFNGossip != 0 || r.ScoreFNSecondsGossip != 0 {
+		t.Errorf("FN gossip %v, %v s: want 0", r.ScoreFNGossip, r.ScoreFNSecondsGossip)
 	}
 	secs := []float64{r.ScoreFNSecondsGossip, r.ScoreFNSecondsPublish, r.ScoreFNSecondsGraylist}
 	if !(secs[0] <= secs[1] && secs[1] <= secs[2] && secs[2] > 0 && secs[2] <= 2) {
