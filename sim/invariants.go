@@ -53,7 +53,8 @@ func (m *metrics) stable() bool {
 }
 
 // sample records the scores honest nodes give honest and attacker peers,
-// and the attackers' share of honest mesh slots.
+// the attackers' share of honest mesh slots and, with scoring, the shares
+// of pairs on the wrong side of each threshold (scoreCost.look).
 func (m *metrics) sample() {
 	s := m.s
 	var sum [2]float64
