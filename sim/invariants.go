@@ -64,7 +64,8 @@ func (m *metrics) stable() bool {
 }
 
 // sample records the scores honest nodes give honest and attacker peers,
-// and the attackers' share of honest mesh slots.
+// the attackers' share of honest mesh slots and, with scoring, the shares
+// of pairs on the wrong side of each threshold (scoreCost.look).
 func (m *metrics) sample() {
 	s := m.s
 	var sum [2]float64
@@ -101,6 +102,11 @@ func (m *metrics) sample() {
 	}
 	if slots > 0 {
 		smp.MeshAttackerShare = float64(bad) / float64(slots)
+	}
+	if m.cost != nil {
+		l := m.cost.look(s, false, false)
+		smp.FPGossip, smp.FPPublish, smp.FPGraylist = round4(l.fp(thGossip)), round4(l.fp(thPublish)), round4(l.fp(thGraylist))
+		smp.FNGossip, smp.FNPublish, smp.FNGraylist = round4(l.fn(thGossip)), round4(l.fn(thPublish)), round4(l.fn(thGraylist))
 	}
 	m.scores = append(m.scores, smp)
 }

@@ -65,6 +65,9 @@ type metrics struct {
 
 	scores []ScoreSample
 	meshAS []float64 // attacker share of honest mesh slots, per sample
+	// cost: what scoring costs (Result.ScoreFP*, ScoreFN*); nil without
+	// scoring.
+	cost *scoreCost
 }
 
 func newMetrics(s *simulator) *metrics {
@@ -78,6 +81,9 @@ func newMetrics(s *simulator) *metrics {
 		for i, t := range s.topics {
 			m.topicIdx[t.Name] = i
 		}
+	}
+	if s.sc.Scoring {
+		m.cost = newScoreCost(s)
 	}
 	return m
 }

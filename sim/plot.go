@@ -26,11 +26,13 @@ const (
 
 var plotColors = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"}
 
-// series is one line of a panel.
+// series is one line of a panel; dashed and dotted lines tell the
+// lines of one run apart.
 type series struct {
 	label  string
 	color  string
 	dashed bool
+	dotted bool
 	x, y   []float64
 }
 
@@ -46,11 +48,16 @@ type panel struct {
 
 // WritePlot writes an SVG of runs (e.g. the same scenario with scoring on
 // and off): the latency CDF, the delivery ratio over time and, when a run
-// has attackers and scoring, the mean scores by node class over time. It
-// uses no plotting library; the SVG is self-contained.
+// has attackers and scoring, the mean scores by node class over time,
+// and, when a run has scoring, what scoring costs over time (false
+// positives and negatives). It uses no plotting library; the SVG is
+// self-contained.
 func WritePlot(w io.Writer, title string, runs []PlotRun) error {
 	panels := []panel{cdfPanel(runs), deliveryPanel(runs)}
 	if p, ok := scorePanel(runs); ok {
+		panels = append(panels, p)
+	}
+	if p, ok := costPanel(runs); ok {
 		panels = append(panels, p)
 	}
 	width := marginL + len(panels)*(panelW+gapX)
@@ -203,6 +210,36 @@ func scorePanel(runs []PlotRun) (panel, bool) {
 	return p, len(p.lines) > 0
 }
 
+// costPanel is what scoring costs over time, for runs with scoring (a run
+// without has no thresholds to be wrong about): the share of (honest
+// node, connected honest peer) pairs below the gossip and graylist
+// thresholds, and, with attackers, the share of (honest node, connected
+// attacker) pairs at or above the gossip threshold (ScoreSample FP*, FN*).
+func costPanel(runs []PlotRun) (panel, bool) {
+	p := panel{title: "what scoring costs (scoring runs)", xlabel: "virtual s", ylabel: "share of (honest node, peer) pairs", ymax: 1}
+	for i, r := range runs {
+		if !r.Result.Scoring {
+			continue
+		}
+		c := plotColors[i%len(plotColors)]
+		fpG := series{label: r.Label + ": honest below gossip (FP)", color: c}
+		fpL := series{label: r.Label + ": honest below graylist (FP)", color: c, dotted: true}
+		fnG := series{label: r.Label + ": attackers at/above gossip (FN)", color: c, dashed: true}
+		for _, s := range r.Result.Scores {
+			fpG.x, fpG.y = append(fpG.x, s.TS), append(fpG.y, s.FPGossip)
+			fpL.x, fpL.y = append(fpL.x, s.TS), append(fpL.y, s.FPGraylist)
+			fnG.x, fnG.y = append(fnG.x, s.TS), append(fnG.y, s.FNGossip)
+			p.xmax = math.Max(p.xmax, s.TS)
+		}
+		p.lines = append(p.lines, fpG, fpL)
+		if r.Result.Attackers > 0 {
+			p.lines = append(p.lines, fnG)
+		}
+	}
+	p.xmax = niceCeil(p.xmax)
+	return p, len(p.lines) > 0
+}
+
 // maxLines returns the most lines in one panel (legend rows).
 func maxLines(ps []panel) int {
 	n := 0
@@ -263,8 +300,11 @@ func (p *panel) draw(w io.Writer, x0, y0 int) {
 	fmt.Fprintf(w, `<text transform="translate(%d,%d) rotate(-90)" text-anchor="middle">%s</text>`+"\n", x0-42, y0+panelH/2, html.EscapeString(p.ylabel))
 	for i, s := range p.lines {
 		dash := ""
-		if s.dashed {
+		switch {
+		case s.dashed:
 			dash = ` stroke-dasharray="6 4"`
+		case s.dotted:
+			dash = ` stroke-dasharray="2 3"`
 		}
 		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" stroke-width="1.8"%s points="`, s.color, dash)
 		for k := range s.x {

@@ -10,8 +10,9 @@ import (
 )
 
 // TestWritePlot checks that the plot is well-formed XML with one line per
-// run in the CDF and delivery panels, and score lines for scoring runs
-// with attackers.
+// run in the CDF and delivery panels, score lines for scoring runs with
+// attackers, and the cost lines (FP gossip, FP graylist, FN gossip) of
+// scoring runs, drawn from the run's samples.
 func TestWritePlot(t *testing.T) {
 	s := small(t, "spam", 20, 50)
 	on := run(t, s, 1)
@@ -23,6 +24,7 @@ func TestWritePlot(t *testing.T) {
 	}
 	d := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
 	lines := 0
+	var points []string
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -33,14 +35,72 @@ func TestWritePlot(t *testing.T) {
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "polyline" {
 			lines++
+			for _, a := range se.Attr {
+				if a.Name.Local == "points" {
+					points = append(points, a.Value)
+				}
+			}
 		}
 	}
-	// CDF 2 + delivery 2 + scores (honest, attackers) of the scoring run.
-	if lines != 6 {
-		t.Errorf("%d polylines, want 6", lines)
+	// CDF 2 + delivery 2 + scores (honest, attackers) of the scoring run
+	// + its costs (FP gossip, FP graylist, FN gossip).
+	if lines != 9 {
+		t.Fatalf("%d polylines, want 9", lines)
+	}
+	// The FN line has a point per sample.
+	if fn := strings.Fields(points[8]); len(fn) != len(on.Scores) {
+		t.Errorf("FN line has %d points, want one per sample (%d)", len(fn), len(on.Scores))
+	}
+	if !strings.Contains(buf.String(), "attackers at/above gossip (FN)") {
+		t.Error("no FN legend")
 	}
 	if !strings.Contains(buf.String(), "spam &lt;20&gt;") {
 		t.Error("title not escaped")
+	}
+}
+
+// TestCostPanel: the cost panel draws, for each scoring run, the FP
+// shares at the gossip and graylist thresholds and, with attackers, the
+// FN share at the gossip threshold, each from its own ScoreSample field;
+// runs without scoring have no lines.
+func TestCostPanel(t *testing.T) {
+	samples := []ScoreSample{
+		{TS: 5, FPGossip: 0.3, FPPublish: 0.25, FPGraylist: 0.1, FNGossip: 0.9, FNPublish: 0.8, FNGraylist: 0.7},
+		{TS: 10, FPGossip: 0.2, FPPublish: 0.15, FPGraylist: 0.05, FNGossip: 0.4, FNPublish: 0.3, FNGraylist: 0.2},
+	}
+	runs := []PlotRun{
+		{"attacked", &Result{Scoring: true, Attackers: 3, Scores: samples}},
+		{"off", &Result{Scoring: false, Attackers: 3, Scores: samples}},
+		{"no attackers", &Result{Scoring: true, Scores: samples}},
+	}
+	p, ok := costPanel(runs)
+	if !ok {
+		t.Fatal("no cost panel for scoring runs")
+	}
+	want := []struct {
+		label string
+		y     []float64
+	}{
+		{"attacked: honest below gossip (FP)", []float64{0.3, 0.2}},
+		{"attacked: honest below graylist (FP)", []float64{0.1, 0.05}},
+		{"attacked: attackers at/above gossip (FN)", []float64{0.9, 0.4}},
+		{"no attackers: honest below gossip (FP)", []float64{0.3, 0.2}},
+		{"no attackers: honest below graylist (FP)", []float64{0.1, 0.05}},
+	}
+	if len(p.lines) != len(want) {
+		t.Fatalf("%d lines, want %d", len(p.lines), len(want))
+	}
+	for i, w := range want {
+		l := p.lines[i]
+		if l.label != w.label || len(l.y) != len(w.y) || l.y[0] != w.y[0] || l.y[1] != w.y[1] || l.x[1] != 10 {
+			t.Errorf("line %d: %q x %v y %v, want %q y %v", i, l.label, l.x, l.y, w.label, w.y)
+		}
+	}
+	if p.ymax != 1 || p.xmax != 10 {
+		t.Errorf("axes y ..%v x ..%v, want 1 and 10", p.ymax, p.xmax)
+	}
+	if _, ok := costPanel(runs[1:2]); ok {
+		t.Error("cost panel for a run without scoring")
 	}
 }
 

@@ -35,6 +35,9 @@ const (
 	evStall
 	evResume
 	evCheck
+	// evScoreCheck: periodic check of scores against the thresholds
+	// (scoreCost, runs with scoring only).
+	evScoreCheck
 )
 
 // event is one scheduled action. It is small and copied by value; the

@@ -87,20 +87,40 @@ type Result struct {
 	// honest and attacker peers), and the attackers' mesh share.
 	Scores []ScoreSample `json:"scores"`
 
-	// What scoring costs (filled when scoring is on; 0 otherwise).
+	// What scoring costs (filled when scoring is on; 0 otherwise), from
+	// a check of every (online honest node, connected peer) score against
+	// the run's thresholds (Scenario.Thresholds) every second (every
+	// SampleEvery when that is shorter), the resolution of the times
+	// below. See README.md, "What scoring costs".
+	//
 	// ScoreFP*: false positives, the share of (honest node, connected
 	// honest peer) pairs whose score is below the gossip, publish or
-	// graylist threshold, averaged over the score samples from
-	// Traffic.Start to the end. ScoreFN*: false negatives, the share of
-	// (honest node, connected attacker) pairs at or above the threshold,
-	// averaged over the samples from Attack.Start to the end (0 without
-	// attackers).
+	// graylist threshold, averaged over the checks from Traffic.Start
+	// (the earliest topic's with several) to the end. ScoreFN*: false negatives, the share of (honest node,
+	// connected attacker) pairs at or above the threshold, averaged over
+	// the checks from Attack.Start to the end (0 without attackers). A
+	// check without such pairs counts as 0.
 	ScoreFPGossip   float64 `json:"score_fp_gossip"`
 	ScoreFPPublish  float64 `json:"score_fp_publish"`
 	ScoreFPGraylist float64 `json:"score_fp_graylist"`
 	ScoreFNGossip   float64 `json:"score_fn_gossip"`
 	ScoreFNPublish  float64 `json:"score_fn_publish"`
 	ScoreFNGraylist float64 `json:"score_fn_graylist"`
+	// ScoreFPPeers*: the share of honest nodes that at least one honest
+	// node put below the threshold at some check from Traffic.Start on
+	// (how widely the false positives spread, where ScoreFP* is how
+	// often).
+	ScoreFPPeersGossip   float64 `json:"score_fp_peers_gossip"`
+	ScoreFPPeersPublish  float64 `json:"score_fp_peers_publish"`
+	ScoreFPPeersGraylist float64 `json:"score_fp_peers_graylist"`
+	// ScoreFNSeconds*: the attackers' mean virtual seconds at or above
+	// the threshold from Attack.Start to the end: per attacker, the sum
+	// over checks of the check period times the share of its honest
+	// connections that score it so (0 while it has none); averaged over
+	// attackers. Compare with VirtualS minus Attack.Start.
+	ScoreFNSecondsGossip   float64 `json:"score_fn_seconds_gossip"`
+	ScoreFNSecondsPublish  float64 `json:"score_fn_seconds_publish"`
+	ScoreFNSecondsGraylist float64 `json:"score_fn_seconds_graylist"`
 
 	// Membership and the peer manager (honest nodes). Times are virtual
 	// seconds; -1 means "does not apply" or "never happened".
@@ -231,6 +251,16 @@ type ScoreSample struct {
 	Honest            float64 `json:"honest"`
 	Attacker          float64 `json:"attacker"`
 	MeshAttackerShare float64 `json:"mesh_attacker_share"`
+	// FP* and FN* are the shares behind Result.ScoreFP* and ScoreFN* at
+	// this instant: (honest node, connected honest peer) pairs below the
+	// threshold, (honest node, connected attacker) pairs at or above it;
+	// 0 without scoring or without such pairs.
+	FPGossip   float64 `json:"fp_gossip"`
+	FPPublish  float64 `json:"fp_publish"`
+	FPGraylist float64 `json:"fp_graylist"`
+	FNGossip   float64 `json:"fn_gossip"`
+	FNPublish  float64 `json:"fn_publish"`
+	FNGraylist float64 `json:"fn_graylist"`
 }
 
 // LatencyCDF returns the sorted delivery latencies of measured messages in
@@ -304,6 +334,9 @@ func (s *simulator) result() *Result {
 	r.DeliveryOverTime = m.buckets()
 	r.RecoveryMs = recovery(r.DeliveryOverTime, s.disruption())
 	s.mm.fill(r)
+	if m.cost != nil {
+		m.cost.fill(r)
+	}
 	return r
 }
 

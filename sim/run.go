@@ -142,7 +142,7 @@ func (s *simulator) loop() error {
 // String returns the event kind's name (for traces).
 func (k evKind) String() string {
 	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash",
-		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check"}
+		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck"}
 	if int(k) < len(names) {
 		return names[k]
 	}
@@ -186,6 +186,9 @@ func (s *simulator) handle(e event) error {
 	case evCheck:
 		s.mm.check()
 		s.q.push(event{at: s.now + int64(checkEvery), kind: evCheck})
+	case evScoreCheck:
+		s.m.cost.check(s)
+		s.q.push(event{at: s.now + int64(s.m.cost.period), kind: evScoreCheck})
 	}
 	return nil
 }

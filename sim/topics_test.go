@@ -59,9 +59,21 @@ func TestOneTopicUnchanged(t *testing.T) {
 // membership figures.
 func coreFigures(t *testing.T, r *Result) []byte {
 	t.Helper()
+	// The score samples as they were when the hashes were recorded:
+	// fields added to ScoreSample since must not change the hash.
+	type scoreSample struct {
+		TS                float64 `json:"t_s"`
+		Honest            float64 `json:"honest"`
+		Attacker          float64 `json:"attacker"`
+		MeshAttackerShare float64 `json:"mesh_attacker_share"`
+	}
+	scores := make([]scoreSample, len(r.Scores))
+	for i, s := range r.Scores {
+		scores[i] = scoreSample{s.TS, s.Honest, s.Attacker, s.MeshAttackerShare}
+	}
 	b, err := json.Marshal([]any{r.Messages, r.Published, r.DeliveryRatio, r.LatP50Ms, r.LatP90Ms, r.LatP99Ms,
 		r.LatMaxMs, r.DupPerMsgPerNode, r.BytesPerMsgPerNode, r.ControlShare, r.RecoveryMs, r.MeshDegreeHist,
-		r.DeliveryOverTime, r.Scores, r.MemberBytesPerNodePerS, r.ViewConvergeS, r.Packets, r.AttackerBytes,
+		r.DeliveryOverTime, scores, r.MemberBytesPerNodePerS, r.ViewConvergeS, r.Packets, r.AttackerBytes,
 		r.DropsLoss, r.DropsOffline, r.RouterDrops, r.RouterEvents, r.SpamSent, r.RouterErrors, r.Violations,
 		r.VirtualS, r.latencies})
 	if err != nil {

@@ -47,6 +47,9 @@ func (s *simulator) schedule() {
 		s.q.push(event{at: int64(c.At), kind: evCrash})
 	}
 	s.q.push(event{at: int64(checkEvery), kind: evCheck})
+	if s.m.cost != nil {
+		s.q.push(event{at: int64(s.m.cost.period), kind: evScoreCheck})
+	}
 	if p := sc.Net.Partition; p.At > 0 {
 		s.q.push(event{at: int64(p.At), kind: evJoin, arg: -10 - partitionSplit})
 		s.q.push(event{at: int64(p.Heal), kind: evJoin, arg: -10 - partitionHeal})

@@ -479,6 +479,16 @@ func printSummary(w io.Writer, r *sim.Result) {
 	} else {
 		fmt.Fprintf(w, "  strategy %s\n", r.Strategy)
 	}
+	if r.Scoring {
+		// What scoring costs (README.md): false positives, honest peers
+		// below each threshold; false negatives, attackers at or above.
+		g3 := func(a, b, c float64) string { return fmt.Sprintf("%.3g/%.3g/%.3g", a, b, c) }
+		fmt.Fprintf(w, "  score thresholds gossip/publish/graylist: FP %s of honest pairs, %s of honest nodes; FN %s of attacker pairs, %s s above per attacker\n",
+			g3(r.ScoreFPGossip, r.ScoreFPPublish, r.ScoreFPGraylist),
+			g3(r.ScoreFPPeersGossip, r.ScoreFPPeersPublish, r.ScoreFPPeersGraylist),
+			g3(r.ScoreFNGossip, r.ScoreFNPublish, r.ScoreFNGraylist),
+			g3(r.ScoreFNSecondsGossip, r.ScoreFNSecondsPublish, r.ScoreFNSecondsGraylist))
+	}
 	fmt.Fprintf(w, "  virtual %.0f s, wall %.1f s, peak RSS %.0f MiB, invariant violations %d\n",
 		r.VirtualS, r.WallS, r.PeakRSSMB, r.Violations)
 }
