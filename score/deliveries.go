@@ -109,9 +109,11 @@ func (s *Scorer) duplicate(now time.Time, from peer.ID, r *deliveryRecord) {
 	}
 	switch r.status {
 	case statusValid:
-		ts := s.creditable(from, r.topic)
-		if ts != nil && !now.After(r.firstSeen.Add(ts.params.MeshMessageDeliveriesWindow)) {
-			ts.addMeshDelivery()
+		// Most copies come too late or from outside the mesh and change
+		// nothing: ps's cached score is only marked stale when they do.
+		ps, ts := s.creditableQuiet(from, r.topic)
+		if ts != nil && !now.After(r.firstSeen.Add(ts.params.MeshMessageDeliveriesWindow)) && ts.addMeshDelivery() {
+			ps.stale = true
 		}
 	case statusInvalid:
 		s.markInvalid(from, r.topic)
@@ -130,6 +132,20 @@ func (s *Scorer) creditable(p peer.ID, topic string) *topicStats {
 		return nil
 	}
 	return ps.topicOrAdd(topic, tp)
+}
+
+// creditableQuiet is creditable through topicOrAddQuiet: the caller marks
+// ps stale if it changes the stats.
+func (s *Scorer) creditableQuiet(p peer.ID, topic string) (*peerStats, *topicStats) {
+	tp := s.topics[topic]
+	if tp == nil {
+		return nil, nil
+	}
+	ps := s.known(p)
+	if ps == nil || !ps.connected {
+		return nil, nil
+	}
+	return ps, ps.topicOrAddQuiet(topic, tp)
 }
 
 // markInvalid adds one P4 count to a known (connected or retained) peer.

@@ -1,0 +1,44 @@
+package score
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestScoreCacheExact replays random event sequences and checks after each
+// event that every peer's Score, read through the cached topic sum, is
+// bit-identical to the sum recomputed from scratch (every peer marked
+// stale). A mutation that forgets to mark its peer stale fails here.
+func TestScoreCacheExact(t *testing.T) {
+	sequences, length := 400, 250
+	if testing.Short() {
+		sequences = 100
+	}
+	for seed := range uint64(sequences) {
+		rng := rand.New(rand.NewPCG(seed, 0xcac4e))
+		s := mustNew(t, oracleParams())
+		now, msgs := t0, 0
+		// Short steps put many copies inside the P3 window, where the
+		// duplicate path credits (and must mark stale).
+		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond, 4 * time.Millisecond}[seed%3]
+		for i := range length {
+			e := randomEvent(rng, now, step, &msgs)
+			now = e.now
+			e.applyScorer(s)
+			var cached [9]float64
+			for b := byte(1); b <= 8; b++ {
+				cached[b] = s.Score(pid(b))
+			}
+			for _, ps := range s.peers {
+				ps.stale = true
+			}
+			for b := byte(1); b <= 8; b++ {
+				if fresh := s.Score(pid(b)); math.Float64bits(fresh) != math.Float64bits(cached[b]) {
+					t.Fatalf("seed %d, event %d (%v): cached Score(p%d) = %v, recomputed %v", seed, i, e, b, cached[b], fresh)
+				}
+			}
+		}
+	}
+}
