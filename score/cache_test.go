@@ -42,3 +42,38 @@ func TestScoreCacheExact(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreRefExact checks that ScoreRef through a handle taken at each
+// AddPeer equals Score bit for bit after every event, across disconnects,
+// retention expiry and reconnects (a handle whose peer was forgotten and
+// added again must not read the old counters).
+func TestScoreRefExact(t *testing.T) {
+	sequences, length := 300, 250
+	if testing.Short() {
+		sequences = 100
+	}
+	for seed := range uint64(sequences) {
+		rng := rand.New(rand.NewPCG(seed, 0x7ef))
+		s := mustNew(t, oracleParams())
+		now, msgs := t0, 0
+		var refs [9]PeerRef
+		for b := range refs {
+			refs[b] = s.Ref(pid(byte(b))) // before AddPeer: falls back to the lookup
+		}
+		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond}[seed%2]
+		for i := range length {
+			e := randomEvent(rng, now, step, &msgs)
+			now = e.now
+			e.applyScorer(s)
+			if e.kind == evAddPeer && rng.IntN(2) == 0 { // some handles outlive a reconnect
+				refs[e.peer[0]] = s.Ref(e.peer)
+			}
+			for b := byte(1); b <= 8; b++ {
+				got, want := s.ScoreRef(refs[b]), s.Score(pid(b))
+				if math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("seed %d, event %d (%v): ScoreRef(p%d) = %v, Score %v", seed, i, e, b, got, want)
+				}
+			}
+		}
+	}
+}
