@@ -77,3 +77,46 @@ func TestScoreRefExact(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateMessageRefExact runs every random sequence twice, reporting
+// duplicates once by ID and once through handles (taken at AddPeer, some
+// kept across reconnects), and checks that every score and counter agree
+// bit for bit after each event.
+func TestDuplicateMessageRefExact(t *testing.T) {
+	sequences, length := 300, 250
+	if testing.Short() {
+		sequences = 100
+	}
+	for seed := range uint64(sequences) {
+		rng := rand.New(rand.NewPCG(seed, 0xd0b))
+		byID, byRef := mustNew(t, oracleParams()), mustNew(t, oracleParams())
+		now, msgs := t0, 0
+		var refs [9]PeerRef
+		for b := range refs {
+			refs[b] = byRef.Ref(pid(byte(b)))
+		}
+		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond, 4 * time.Millisecond}[seed%3]
+		for i := range length {
+			e := randomEvent(rng, now, step, &msgs)
+			now = e.now
+			e.applyScorer(byID)
+			if e.kind == evDuplicate {
+				byRef.DuplicateMessageRef(e.now, refs[e.peer[0]], []byte(e.msg), e.topic)
+			} else {
+				e.applyScorer(byRef)
+			}
+			if e.kind == evAddPeer && rng.IntN(2) == 0 {
+				refs[e.peer[0]] = byRef.Ref(e.peer)
+			}
+			for b := byte(1); b <= 8; b++ {
+				got, want := byRef.Score(pid(b)), byID.Score(pid(b))
+				if math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("seed %d, event %d (%v): Score(p%d) by handle %v, by ID %v", seed, i, e, b, got, want)
+				}
+			}
+			if byRef.Stats() != byID.Stats() {
+				t.Fatalf("seed %d, event %d (%v): stats by handle %+v, by ID %+v", seed, i, e, byRef.Stats(), byID.Stats())
+			}
+		}
+	}
+}
