@@ -205,6 +205,18 @@ type DuplicateBytesScorer interface {
 	DuplicateMessageBytes(now time.Time, from peer.ID, msgID []byte, topic string)
 }
 
+// RefScorer is an optional extension of Scorer (package score implements
+// it): the router takes a handle on each peer when it adds it and reads
+// the peer's score through it, which must equal Score(p) exactly, and
+// reports its duplicates through DuplicateMessageRef, which must behave
+// exactly like DuplicateMessageBytes (msgID is borrowed likewise); this
+// saves a lookup by peer ID on every RPC and every duplicate.
+type RefScorer interface {
+	Ref(p peer.ID) score.PeerRef
+	ScoreRef(r score.PeerRef) float64
+	DuplicateMessageRef(now time.Time, from score.PeerRef, msgID []byte, topic string)
+}
+
 // TopicValidator says how a topic's received messages are validated. The
 // zero value accepts every message.
 type TopicValidator struct {

@@ -37,7 +37,7 @@ func (r *Router) admit(from peer.ID) *peerState {
 // returns ps, or counts a graylisted peer's drop and returns nil.
 func (r *Router) admitKnown(ps *peerState) *peerState {
 	r.stats.RPCsIn++
-	if r.scorer != nil && !ps.opts.Direct && r.freshScore(ps.id) < r.th.GraylistThreshold {
+	if r.scorer != nil && !ps.opts.Direct && r.freshScoreOf(ps) < r.th.GraylistThreshold {
 		r.stats.Drops[DropGraylisted]++
 		r.emit(Event{Kind: EventGraylisted, Peer: ps.id})
 		return nil

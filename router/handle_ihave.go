@@ -18,7 +18,7 @@ import (
 // the advertiser must keep within IWantFollowupTime.
 func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
 	r.stats.IHaveRecv += uint64(len(ihs))
-	if r.scorer != nil && r.freshScore(ps.id) < r.th.GossipThreshold {
+	if r.scorer != nil && r.freshScoreOf(ps) < r.th.GossipThreshold {
 		r.stats.Drops[DropIHaveFlood] += uint64(len(ihs))
 		return
 	}

@@ -8,7 +8,7 @@ import "github.com/gwyh/gwyh/rpc"
 // peer; never a message the peer sent IDONTWANT for (v1.2); never one
 // whose body the cache evicted over its byte budget (counted apart).
 func (r *Router) handleIWant(ps *peerState, iws []rpc.IWant) {
-	if r.scorer != nil && r.freshScore(ps.id) < r.th.GossipThreshold {
+	if r.scorer != nil && r.freshScoreOf(ps) < r.th.GossipThreshold {
 		for i := range iws {
 			r.stats.Drops[DropIWantIgnored] += uint64(len(iws[i].IDs))
 		}

@@ -30,6 +30,8 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 		r.noteCopy(r.idbuf, ps.id)
 		r.noteDuplicate(now, t, ps.id, r.idbuf)
 		switch {
+		case r.refs != nil:
+			r.refs.DuplicateMessageRef(now, ps.sref, r.idbuf, t.name)
 		case r.dupB != nil:
 			r.dupB.DuplicateMessageBytes(now, ps.id, r.idbuf, t.name)
 		case r.scorer != nil:

@@ -35,7 +35,7 @@ func (r *Router) handlePrune(now time.Time, ps *peerState, pr *rpc.Prune) {
 	if len(pr.Peers) == 0 {
 		return
 	}
-	if r.scorer != nil && r.freshScore(ps.id) < r.th.AcceptPXThreshold {
+	if r.scorer != nil && r.freshScoreOf(ps) < r.th.AcceptPXThreshold {
 		r.stats.Drops[DropBadPX] += uint64(len(pr.Peers))
 		return
 	}

@@ -32,6 +32,9 @@ func (r *Router) AddPeer(now time.Time, id peer.ID, opts PeerOptions) {
 	}
 	if r.scorer != nil {
 		r.scorer.AddPeer(now, id, opts.IP)
+		if r.refs != nil {
+			ps.sref = r.refs.Ref(id)
+		}
 	}
 	if len(r.joined) > 0 {
 		m := r.rpcFor(ps)
@@ -97,6 +100,12 @@ func (r *Router) score(p peer.ID) float64 {
 	if r.scorer == nil {
 		return 0
 	}
+	if ps := r.peers[p]; ps != nil {
+		if ps.memoIn == r.inputSeq+1 {
+			return ps.memoS
+		}
+		return r.freshScoreOf(ps)
+	}
 	if m, ok := r.scores[p]; ok && m.input == r.inputSeq {
 		return m.s
 	}
@@ -108,8 +117,25 @@ func (r *Router) freshScore(p peer.ID) float64 {
 	if r.scorer == nil {
 		return 0
 	}
+	if ps := r.peers[p]; ps != nil {
+		return r.freshScoreOf(ps)
+	}
 	s := r.scorer.Score(p)
 	r.scores[p] = scoreMemo{input: r.inputSeq, s: s}
+	return s
+}
+
+// freshScoreOf is freshScore for a connected peer already looked up: its
+// memo lives in ps, and the Scorer is read through ps's handle when it
+// offers one.
+func (r *Router) freshScoreOf(ps *peerState) float64 {
+	var s float64
+	if r.refs != nil {
+		s = r.refs.ScoreRef(ps.sref)
+	} else {
+		s = r.scorer.Score(ps.id)
+	}
+	ps.memoIn, ps.memoS = r.inputSeq+1, s
 	return s
 }
 

@@ -41,6 +41,7 @@ type Router struct {
 	rng    *rand.Rand
 	scorer Scorer
 	dupB   DuplicateBytesScorer // scorer's byte-id duplicate hook, or nil
+	refs   RefScorer            // scorer's per-peer handles, or nil
 	th     score.Thresholds
 	hasher hash.Hash
 
@@ -67,7 +68,7 @@ type Router struct {
 	seqno         uint64
 	nextHeartbeat time.Time
 	heartbeats    uint64
-	scores        map[peer.ID]scoreMemo // memo for the current input
+	scores        map[peer.ID]scoreMemo // memo for the current input, of peers not connected
 	inputSeq      uint64
 
 	out           Output // filled by inputs
@@ -117,6 +118,13 @@ type peerState struct {
 
 	sendEpoch uint64 // == Router.outEpoch when out.Sends[sendIdx] is its
 	sendIdx   int
+
+	// sref is its handle in the Scorer (RefScorer), and memoS its score
+	// read during input number memoIn−1 (0: never), so that a connected
+	// peer's score costs no lookup by ID.
+	sref   score.PeerRef
+	memoIn uint64
+	memoS  float64
 }
 
 // topicState is what the router knows of one topic.
@@ -197,6 +205,7 @@ func New(cfg Config) (*Router, error) {
 	}
 	r.idb = r.id[:]
 	r.dupB, _ = cfg.Scorer.(DuplicateBytesScorer)
+	r.refs, _ = cfg.Scorer.(RefScorer)
 	// One draw gives the first seqno (a fresh start after restarts, still
 	// deterministic) and the seen cache's fingerprint key, through SHA-256
 	// so that the seqnos a peer sees reveal nothing of the key.

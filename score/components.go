@@ -15,9 +15,38 @@ func (s *Scorer) Score(p peer.ID) float64 {
 	if ps == nil {
 		return 0
 	}
+	return s.scoreOf(p, ps)
+}
+
+// scoreOf is Score for p's stats ps.
+func (s *Scorer) scoreOf(p peer.ID, ps *peerStats) float64 {
 	return s.topicsScore(ps) + s.params.AppSpecificWeight*s.p5(p) +
 		s.params.IPColocationFactorWeight*s.p6(ps) +
 		s.params.BehaviourPenaltyWeight*s.p7(ps)
+}
+
+// PeerRef is a handle on one peer's counters in a Scorer (Ref), for
+// reading its score on a hot path without looking it up by ID. The zero
+// value is valid (ScoreRef falls back to the lookup).
+type PeerRef struct {
+	ps *peerStats
+	id peer.ID
+}
+
+// Ref returns a handle on p for ScoreRef. Take it after AddPeer (the
+// router does, once per connection): while p stays connected its counters
+// stay where the handle points.
+func (s *Scorer) Ref(p peer.ID) PeerRef { return PeerRef{ps: s.peers[p], id: p} }
+
+// ScoreRef returns exactly Score of r's peer. A connected peer's counters
+// are never replaced (AddPeer reuses them, only Refresh forgets a
+// disconnected peer's), so while the handle's peer is connected they are
+// the ones Score would find; otherwise it looks the peer up as Score does.
+func (s *Scorer) ScoreRef(r PeerRef) float64 {
+	if r.ps == nil || !r.ps.connected {
+		return s.Score(r.id)
+	}
+	return s.scoreOf(r.id, r.ps)
 }
 
 // topicsScore returns the sum of ps's topic scores, in topic order, capped

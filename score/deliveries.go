@@ -88,33 +88,43 @@ func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string,
 // ignored.
 func (s *Scorer) DuplicateMessage(now time.Time, from peer.ID, msgID, topic string) {
 	s.advance(now)
-	s.duplicate(now, from, s.records.get(msgID))
+	s.duplicate(now, PeerRef{id: from}, s.records.get(msgID))
 }
 
 // DuplicateMessageBytes is DuplicateMessage with the id as bytes, looked
 // up without allocating; msgID is not kept (router.DuplicateBytesScorer).
 func (s *Scorer) DuplicateMessageBytes(now time.Time, from peer.ID, msgID []byte, topic string) {
 	s.advance(now)
+	s.duplicate(now, PeerRef{id: from}, s.records.getBytes(msgID))
+}
+
+// DuplicateMessageRef is DuplicateMessageBytes with the sender as a handle
+// (Ref), which saves looking it up by ID while it is connected
+// (router.RefScorer).
+func (s *Scorer) DuplicateMessageRef(now time.Time, from PeerRef, msgID []byte, topic string) {
+	s.advance(now)
 	s.duplicate(now, from, s.records.getBytes(msgID))
 }
 
 // duplicate credits (P3) or penalises (P4) from for a later copy of the
 // message recorded in r (nil: unknown or expired).
-func (s *Scorer) duplicate(now time.Time, from peer.ID, r *deliveryRecord) {
+func (s *Scorer) duplicate(now time.Time, from PeerRef, r *deliveryRecord) {
 	if r == nil {
 		return
 	}
-	if r.status == statusIgnored || !r.addPeer(from, &s.stats.RecordPeersDropped) {
+	if r.status == statusIgnored || !r.addPeer(from.id, &s.stats.RecordPeersDropped) {
 		return
 	}
 	switch r.status {
 	case statusValid:
-		ts := s.creditable(from, r.topic)
-		if ts != nil && !now.After(r.firstSeen.Add(ts.params.MeshMessageDeliveriesWindow)) {
-			ts.addMeshDelivery()
+		// Most copies come too late or from outside the mesh and change
+		// nothing: ps's cached score is only marked stale when they do.
+		ps, ts := s.creditableQuiet(from, r.topic)
+		if ts != nil && !now.After(r.firstSeen.Add(ts.params.MeshMessageDeliveriesWindow)) && ts.addMeshDelivery() {
+			ps.stale = true
 		}
 	case statusInvalid:
-		s.markInvalid(from, r.topic)
+		s.markInvalid(from.id, r.topic)
 	}
 }
 
@@ -130,6 +140,24 @@ func (s *Scorer) creditable(p peer.ID, topic string) *topicStats {
 		return nil
 	}
 	return ps.topicOrAdd(topic, tp)
+}
+
+// creditableQuiet is creditable through topicOrAddQuiet, for a peer given
+// as a handle (looked up by ID unless it is connected, see ScoreRef): the
+// caller marks ps stale if it changes the stats.
+func (s *Scorer) creditableQuiet(p PeerRef, topic string) (*peerStats, *topicStats) {
+	tp := s.topics[topic]
+	if tp == nil {
+		return nil, nil
+	}
+	ps := p.ps
+	if ps == nil || !ps.connected {
+		ps = s.known(p.id)
+	}
+	if ps == nil || !ps.connected {
+		return nil, nil
+	}
+	return ps, ps.topicOrAddQuiet(topic, tp)
 }
 
 // markInvalid adds one P4 count to a known (connected or retained) peer.

@@ -61,8 +61,17 @@ func (ps *peerStats) topic(topic string) *topicStats {
 // pointer is valid until the next topicOrAdd on ps.
 func (ps *peerStats) topicOrAdd(topic string, tp *TopicParams) *topicStats {
 	ps.stale = true
+	return ps.topicOrAddQuiet(topic, tp)
+}
+
+// topicOrAddQuiet is topicOrAdd that marks ps stale only when it adds the
+// topic: a caller that changes the stats it returns must set ps.stale.
+// The duplicate path uses it, where most copies change nothing and the
+// cached score can stay.
+func (ps *peerStats) topicOrAddQuiet(topic string, tp *TopicParams) *topicStats {
 	i, ok := slices.BinarySearchFunc(ps.topics, topic, cmpTopic)
 	if !ok {
+		ps.stale = true
 		ps.topics = slices.Insert(ps.topics, i, topicStats{topic: topic, params: tp})
 	}
 	return &ps.topics[i]
@@ -77,11 +86,18 @@ func (ts *topicStats) addFirstDelivery() {
 	ts.addMeshDelivery()
 }
 
-// addMeshDelivery credits a first or near-first delivery by a mesh peer.
-func (ts *topicStats) addMeshDelivery() {
-	if ts.inMesh {
-		ts.meshMessageDeliveries = min(ts.meshMessageDeliveries+1, ts.params.MeshMessageDeliveriesCap)
+// addMeshDelivery credits a first or near-first delivery by a mesh peer
+// and says whether the counter moved (not in mesh, or at the cap: no).
+func (ts *topicStats) addMeshDelivery() bool {
+	if !ts.inMesh {
+		return false
 	}
+	n := min(ts.meshMessageDeliveries+1, ts.params.MeshMessageDeliveriesCap)
+	if n == ts.meshMessageDeliveries {
+		return false
+	}
+	ts.meshMessageDeliveries = n
+	return true
 }
 
 // meshDeficit returns threshold − counter when P3 is active and below
