@@ -3,8 +3,10 @@ package sim
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
 )
 
@@ -32,13 +34,23 @@ type metrics struct {
 	msgs      []msgInfo
 	published int
 	bits      []uint64 // delivered[msg*honest + node]
-	lat       []int32  // µs, measured messages
+	// hops[msg*honest + node] is 1 + the hops the first copy travelled
+	// from the publisher (0: not delivered, or unknown: it came from an
+	// attacker or a node whose own count is unknown). hopHist counts the
+	// measured messages' deliveries by hops.
+	hops    []uint8
+	hopHist []int64
+	lat     []int32 // µs, measured messages
 	// zoneLat[from*zones+to]: lat by publisher's and receiver's zone;
 	// nil without Latency.Zones.
 	zoneLat [][]int32
 	zones   int32
 
 	wire, msgWire, packets, attackerWire uint64
+	// wireAtStart is wire when the first measured message was published
+	// (window bytes: Result.WindowBytesPerMsgPerNode).
+	wireAtStart                          uint64
+	started                              bool
 	crossWire                            uint64 // part of wire between nodes of different zones
 	dropLoss, dropPartition, dropOffline uint64
 	routerErrors, spamSent               uint64
@@ -78,6 +90,7 @@ func (m *metrics) planPublishes() {
 		m.s.q.push(event{at: m.msgs[k].at, kind: evPublish, arg: int32(k)})
 	}
 	m.bits = make([]uint64, (len(m.msgs)*m.s.honest+63)/64)
+	m.hops = make([]uint8, len(m.msgs)*m.s.honest)
 }
 
 // publish publishes message k from a random online honest node.
@@ -102,6 +115,10 @@ func (s *simulator) publish(k int) {
 	binary.BigEndian.PutUint64(data[13:], splitmix64(s.seed^uint64(k)))
 	mi := &s.m.msgs[k]
 	mi.pub = pub.idx
+	if mi.measured && !s.m.started {
+		s.m.started, s.m.wireAtStart = true, s.m.wire
+	}
+	s.m.hops[k*s.honest+int(pub.idx)] = 1 // hop 0
 	for i := range s.honest {
 		if n := s.nodes[i]; n.online && n != pub {
 			mi.expected++
@@ -139,6 +156,7 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 		return
 	}
 	m.bits[bit/64] |= 1 << (bit % 64)
+	m.hop(k, bit, d.ReceivedFrom)
 	mi.got++
 	if m.s.isTarget(n.idx) {
 		mi.gotT++
@@ -150,6 +168,27 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 			k := m.s.nodes[mi.pub].zone*m.zones + n.zone
 			m.zoneLat[k] = append(m.zoneLat[k], us)
 		}
+	}
+}
+
+// hop records the hops of the first copy of message k at (message, node)
+// index bit, which came from peer from: one more than from's, when from
+// is an honest node whose own count is known.
+func (m *metrics) hop(k, bit int, from peer.ID) {
+	j, ok := m.s.byID[from]
+	if !ok || int(j) >= m.s.honest {
+		return
+	}
+	h := m.hops[k*m.s.honest+int(j)]
+	if h == 0 || h == math.MaxUint8 {
+		return
+	}
+	m.hops[bit] = h + 1
+	if m.msgs[k].measured {
+		for len(m.hopHist) <= int(h) {
+			m.hopHist = append(m.hopHist, 0)
+		}
+		m.hopHist[h]++
 	}
 }
 

@@ -37,6 +37,9 @@ type node struct {
 	memAt    int64                  // membership deadline scheduled
 	pmAt     int64                  // peer manager deadline scheduled
 	flushing bool                   // flush is draining this node's outputs
+	// heard: the peers n received router packets from since its last
+	// receiver report (Network.Control); nil without reports.
+	heard map[int32]struct{}
 	// stalledUntil: the node is paused until then; stallBuf counts the
 	// bytes waiting in its socket buffer meanwhile.
 	stalledUntil int64
@@ -145,7 +148,12 @@ func (s *simulator) startRouter(n *node, scoring bool) error {
 	}
 	r.SetValidator(Topic, router.TopicValidator{Sync: honestValidator})
 	n.r = r
-	if err := r.Join(s.tnow(), Topic); err != nil {
+	// The router's heartbeat clock starts at its first input.
+	first := s.tnow()
+	if sp := s.sc.Topology.HeartbeatSpread; sp > 0 {
+		first = first.Add(-time.Duration(s.rng.Int64N(int64(sp))))
+	}
+	if err := r.Join(first, Topic); err != nil {
 		return fmt.Errorf("sim: node %d join: %w", n.idx, err)
 	}
 	s.flush(n)

@@ -35,6 +35,9 @@ const (
 	evStall
 	evResume
 	evCheck
+	// evControl: the transport's receiver reports (arg 0) or pings (arg
+	// 1) of every honest node (Network.Control).
+	evControl
 )
 
 // event is one scheduled action. It is small and copied by value; the

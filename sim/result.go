@@ -75,6 +75,20 @@ type Result struct {
 	// MeshDegreeHist[d] is the number of online honest nodes whose mesh
 	// has d peers at the end of the run.
 	MeshDegreeHist []int `json:"mesh_degree_hist"`
+	// HopHist[h] is the number of deliveries of measured messages at
+	// honest nodes whose first copy travelled h hops: hop(publisher) = 0,
+	// and a node's is one more than that of the peer its first copy came
+	// from (Delivery.ReceivedFrom). Deliveries whose first copy came from
+	// an attacker, or from a node whose own count is unknown, are left
+	// out. `gwyh bench` measures the same on a real cluster (`gwyh sim
+	// calibrate`).
+	HopHist []int64 `json:"hop_hist"`
+	// WindowBytesPerMsgPerNode: bytes honest nodes put on the wire,
+	// router and membership payloads with their per-packet overhead,
+	// from the first measured publish to the end of the run, over
+	// measured messages × honest nodes: what a real cluster's transport
+	// counts over the same window (`gwyh sim calibrate`).
+	WindowBytesPerMsgPerNode float64 `json:"window_bytes_per_msg_per_node"`
 	// DeliveryOverTime: delivery ratio of the messages published in each
 	// one-second bucket (background messages included).
 	DeliveryOverTime []Bucket `json:"delivery_over_time"`
@@ -253,6 +267,11 @@ func (s *simulator) result() *Result {
 	r.DupPerMsgPerNode = round4(float64(m.dups) / denom)
 	r.BytesPerMsgPerNode = round4(float64(m.wire) / denom)
 	r.CrossZoneBytesPerMsgPerNode = round4(float64(m.crossWire) / denom)
+	r.HopHist = m.hopHist
+	if m.started {
+		r.WindowBytesPerMsgPerNode = round4(float64(m.wire-m.wireAtStart+s.mm.wireSteady) /
+			(float64(sc.Traffic.Messages) * float64(s.honest)))
+	}
 	r.ZoneLatency = m.zoneLatency()
 	if m.wire > 0 {
 		r.ControlShare = round4(1 - float64(m.msgWire)/float64(m.wire))

@@ -138,7 +138,7 @@ func (s *simulator) loop() error {
 // String returns the event kind's name (for traces).
 func (k evKind) String() string {
 	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash",
-		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check"}
+		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "control"}
 	if int(k) < len(names) {
 		return names[k]
 	}
@@ -182,6 +182,8 @@ func (s *simulator) handle(e event) error {
 	case evCheck:
 		s.mm.check()
 		s.q.push(event{at: s.now + int64(checkEvery), kind: evCheck})
+	case evControl:
+		s.control(e)
 	}
 	return nil
 }
@@ -219,6 +221,12 @@ func (s *simulator) receive(e event) {
 		return
 	}
 	from := s.nodes[e.from]
+	if s.sc.Net.Control.ReportInterval > 0 && !n.attacker {
+		if n.heard == nil {
+			n.heard = map[int32]struct{}{}
+		}
+		n.heard[e.from] = struct{}{}
+	}
 	if err := n.r.HandlePayload(s.tnow(), from.id, e.payload); err != nil {
 		s.m.routerErrors++
 	}

@@ -184,6 +184,9 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 
 // runSim runs `gwyh sim`.
 func runSim(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "calibrate" {
+		return runCalibrate(args[1:], stdout, stderr)
+	}
 	f, code := parseSimFlags(args, stderr)
 	if code >= 0 {
 		return code
