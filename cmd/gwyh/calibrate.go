@@ -127,7 +127,8 @@ func runCalibrate(args []string, stdout, stderr io.Writer) int {
 		progress = io.Discard
 	}
 	start := time.Now()
-	var rows []calibRow
+	all := true
+	writeCalibHeader(stdout)
 	for _, n := range f.nodes {
 		for _, size := range f.sizes {
 			label := fmt.Sprintf("N=%d %d B", n, size)
@@ -163,12 +164,14 @@ func runCalibrate(args []string, stdout, stderr io.Writer) int {
 				}
 				again = append(again, m)
 			}
-			rows = append(rows, compareCalib(label, mergeCalib(real), mergeCalib(simm), mergeCalib(again))...)
+			// Each configuration's rows as soon as they are measured.
+			if !writeCalibRows(stdout, compareCalib(label, mergeCalib(real), mergeCalib(simm), mergeCalib(again))) {
+				all = false
+			}
 		}
 	}
-	ok := writeCalibTable(stdout, rows)
 	fmt.Fprintf(stdout, "\n(%.0f s wall)\n", time.Since(start).Seconds())
-	if !ok {
+	if !all {
 		return 1
 	}
 	return 0
@@ -187,7 +190,8 @@ func calibReal(f calibFlags, n, size int, progress io.Writer) (calibMetrics, err
 		nodes: n, degree: min(f.degree, n-1), d: f.d, heartbeat: hb, sign: router.StrictNoSign,
 		seed: f.seed, topic: sim.Topic, msgs: msgs, wait: true, scoring: true, hops: true,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Generous: 100 nodes' handshakes take seconds on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	t0 := time.Now()
 	c, err := startCluster(ctx, spec)
@@ -431,8 +435,19 @@ func histString(h []float64) string {
 // writeCalibTable prints the rows as a markdown table and reports
 // whether every compared metric is within calibTolerance.
 func writeCalibTable(w io.Writer, rows []calibRow) bool {
+	writeCalibHeader(w)
+	return writeCalibRows(w, rows)
+}
+
+// writeCalibHeader prints the calibration table's header.
+func writeCalibHeader(w io.Writer) {
 	fmt.Fprintln(w, "| config | metric | real | sim | difference | within 10% | sim vs sim (noise) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+}
+
+// writeCalibRows prints rows of the calibration table and reports
+// whether every compared metric is within calibTolerance.
+func writeCalibRows(w io.Writer, rows []calibRow) bool {
 	all := true
 	for _, r := range rows {
 		format := func(v float64) string {
