@@ -50,8 +50,8 @@ type Result struct {
 	// honest nodes, over published messages × honest nodes.
 	DupPerMsgPerNode float64 `json:"dup_per_msg_per_node"`
 	// BytesPerMsgPerNode: bytes honest nodes put on the wire (payloads
-	// plus Network.Overhead per packet) over published messages × honest
-	// nodes, for the whole run.
+	// plus Network.Overhead per packet, and Network.Control's packets)
+	// over published messages × honest nodes, for the whole run.
 	BytesPerMsgPerNode float64 `json:"bytes_per_msg_per_node"`
 	// ControlShare: the share of those bytes that are not message fields
 	// (control, gossip, subscriptions, framing and overhead).
@@ -84,8 +84,8 @@ type Result struct {
 	// calibrate`).
 	HopHist []int64 `json:"hop_hist"`
 	// WindowBytesPerMsgPerNode: bytes honest nodes put on the wire,
-	// router and membership payloads with their per-packet overhead,
-	// from the first measured publish to the end of the run, over
+	// router and membership payloads with their per-packet overhead and
+	// Network.Control's packets, from the first measured publish to the end of the run, over
 	// measured messages × honest nodes: what a real cluster's transport
 	// counts over the same window (`gwyh sim calibrate`).
 	WindowBytesPerMsgPerNode float64 `json:"window_bytes_per_msg_per_node"`
