@@ -67,7 +67,7 @@ func (s *simulator) startCluster(n *node) error {
 	}
 	n.mem, n.pm = mem, pm
 	n.memAt, n.pmAt = -1, -1
-	if sd := seedOf(n.idx); int(sd) < s.honest {
+	if sd := seedOf(n.idx); int(sd) < s.honest && !s.sc.Topology.Seedless {
 		pm.AddSeed(peering.Target{ID: s.nodes[sd].id, Addr: s.nodes[sd].addr})
 	}
 	now := s.tnow()

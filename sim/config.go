@@ -380,7 +380,7 @@ func checkType(path string, t reflect.Type, seen map[reflect.Type]bool) error {
 		return nil
 	case reflect.Pointer:
 		return checkType(path, t.Elem(), seen)
-	case reflect.Slice:
+	case reflect.Slice, reflect.Array:
 		return checkType(path+"[]", t.Elem(), seen)
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
@@ -472,8 +472,8 @@ func encodeValue(path string, v reflect.Value) (any, error) {
 			return jsonScalar("null"), nil
 		}
 		return encodeValue(path, v.Elem())
-	case reflect.Slice:
-		if v.IsNil() {
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && v.IsNil() {
 			return jsonScalar("null"), nil
 		}
 		out := make([]any, v.Len())
@@ -719,6 +719,18 @@ func (d *decoder) value(path string, v reflect.Value, j any) error {
 			return err
 		}
 		v.Set(e)
+	case reflect.Array:
+		// A fixed-size array (a dial's pair of nodes) is a JSON array of
+		// exactly its length.
+		arr, ok := j.([]any)
+		if !ok || len(arr) != t.Len() {
+			return fail("want an array of %d, got %s", t.Len(), describe(j))
+		}
+		for i, ej := range arr {
+			if err := d.value(fmt.Sprintf("%s[%d]", path, i), v.Index(i), ej); err != nil {
+				return err
+			}
+		}
 	case reflect.Slice:
 		if j == nil {
 			v.SetZero()

@@ -148,6 +148,10 @@ func (f *filler) fill(v reflect.Value) {
 		v.Set(reflect.MakeSlice(t, 2, 2))
 		f.fill(v.Index(0))
 		f.fill(v.Index(1))
+	case reflect.Array:
+		for i := range v.Len() {
+			f.fill(v.Index(i))
+		}
 	case reflect.Map:
 		v.Set(reflect.MakeMap(t))
 		for range 2 {
@@ -382,6 +386,8 @@ func TestReadConfigErrors(t *testing.T) {
 		{`{"topology": {"degree": 1e30}}`, `topology.degree: want an integer of 64 bits, got 1e30`},
 		{`{"topology": {"degree": -1e2}}`, `degrees must be ≥ 0`}, // read as -100, then rejected by Validate
 		{`{"scoring": 1}`, `scoring: want true or false, got the number 1`},
+		{`{"topology": {"dials": [[0, 1, 2]]}}`, `topology.dials[0]: want an array of 2, got`},
+		{`{"topology": {"dials": [7]}}`, `topology.dials[0]: want an array of 2, got`},
 		{`{"attack": {"kind": "flood"}}`, `attack.kind: unknown attack kind "flood" (want one of none, sybil`},
 		{`{"strategy": "fastest"}`, `strategy: mesh: invalid strategy: "fastest"`},
 		{`{"base": "nope"}`, `base: unknown scenario "nope" (want one of baseline, sybil`},

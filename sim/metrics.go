@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
 )
 
@@ -36,7 +38,13 @@ type metrics struct {
 	msgs      []msgInfo
 	published int
 	bits      []uint64 // delivered[msg*honest + node]
-	lat       []int32  // µs, measured messages
+	// hops[msg*honest + node] is 1 + the hops the first copy travelled
+	// from the publisher (0: not delivered, or unknown: it came from an
+	// attacker or a node whose own count is unknown). hopHist counts the
+	// measured messages' deliveries by hops.
+	hops    []uint8
+	hopHist []int64
+	lat     []int32 // µs, measured messages
 	// zoneLat[from*zones+to]: lat by publisher's and receiver's zone;
 	// nil without Latency.Zones.
 	zoneLat [][]int32
@@ -53,6 +61,10 @@ type metrics struct {
 	topicIdx  map[string]int
 
 	wire, msgWire, packets, attackerWire uint64
+	// wireAtStart is wire when the first measured message was published
+	// (window bytes: Result.WindowBytesPerMsgPerNode).
+	wireAtStart                          uint64
+	started                              bool
 	crossWire                            uint64 // part of wire between nodes of different zones
 	dropLoss, dropPartition, dropOffline uint64
 	routerErrors, spamSent               uint64
@@ -114,6 +126,7 @@ func (m *metrics) planPublishes() {
 		m.s.q.push(event{at: m.msgs[k].at, kind: evPublish, arg: int32(k)})
 	}
 	m.bits = make([]uint64, (len(m.msgs)*m.s.honest+63)/64)
+	m.hops = make([]uint8, len(m.msgs)*m.s.honest)
 }
 
 // publishers returns topic ti's fixed publishers: the first
@@ -178,6 +191,10 @@ func (s *simulator) publish(k int) {
 	binary.BigEndian.PutUint64(data[5:], s.seed)
 	binary.BigEndian.PutUint64(data[13:], splitmix64(s.seed^uint64(k)))
 	mi.pub = pub.idx
+	if mi.measured && !s.m.started {
+		s.m.started, s.m.wireAtStart = true, s.m.wire
+	}
+	s.m.hops[k*s.honest+int(pub.idx)] = 1 // hop 0
 	for i := range s.honest {
 		if n := s.nodes[i]; n.online && n != pub {
 			mi.expected++
@@ -219,6 +236,7 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 		return
 	}
 	m.bits[bit/64] |= 1 << (bit % 64)
+	m.hop(k, bit, d.ReceivedFrom)
 	mi.got++
 	if m.s.isTarget(n.idx) {
 		mi.gotT++
@@ -233,6 +251,27 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 			k := m.s.nodes[mi.pub].zone*m.zones + n.zone
 			m.zoneLat[k] = append(m.zoneLat[k], us)
 		}
+	}
+}
+
+// hop records the hops of the first copy of message k at (message, node)
+// index bit, which came from peer from: one more than from's, when from
+// is an honest node whose own count is known.
+func (m *metrics) hop(k, bit int, from peer.ID) {
+	j, ok := m.s.byID[from]
+	if !ok || int(j) >= m.s.honest {
+		return
+	}
+	h := m.hops[k*m.s.honest+int(j)]
+	if h == 0 || h == math.MaxUint8 {
+		return
+	}
+	m.hops[bit] = h + 1
+	if m.msgs[k].measured {
+		for len(m.hopHist) <= int(h) {
+			m.hopHist = append(m.hopHist, 0)
+		}
+		m.hopHist[h]++
 	}
 }
 

@@ -42,6 +42,24 @@ type Network struct {
 	// Stalls pause honest nodes now and then (a GC pause, a stopped VM);
 	// the zero value never stalls one.
 	Stalls Stalls
+	// Control is the transport's own traffic on gossip connections
+	// (receiver reports, keepalive pings); the zero value sends none.
+	Control Control
+}
+
+// Control models the transport's periodic packets between connected
+// honest nodes, which cost bytes and uplink time but carry nothing the
+// routers see: every ReportInterval a node sends each peer that sent it
+// router packets since its previous report one report of ReportBytes,
+// and every PingInterval it pings each peer with PingBytes, answered by
+// a pong of the same size. Sizes are whole packets (frame, header and
+// tag; Network.Overhead is not added). gwyh's transport reports every
+// 50 ms (29-byte frame) and pings every second (9-byte frame), in
+// packets of 32 bytes of header and tag. Membership sessions' reports
+// and pings are not modelled (membership has no sessions here).
+type Control struct {
+	ReportInterval, PingInterval time.Duration
+	ReportBytes, PingBytes       int
 }
 
 // Crash kills Fraction of the honest nodes at At, node 0 (every node's
@@ -157,6 +175,8 @@ func (n *Network) validate(errs *[]error) {
 	}
 	bad(n.Loss >= 0 && n.Loss < 1, "Loss %v not in [0, 1)", n.Loss)
 	bad(n.Bandwidth >= 0 && n.Overhead >= 0 && n.MTU >= 0, "Bandwidth, Overhead and MTU must be ≥ 0")
+	c := n.Control
+	bad(c.ReportInterval >= 0 && c.PingInterval >= 0 && c.ReportBytes >= 0 && c.PingBytes >= 0, "Control: intervals and sizes must be ≥ 0")
 	bad(n.MTU == 0 || n.MTU >= 256, "MTU %d < 256", n.MTU)
 	if p := n.Partition; p.At > 0 {
 		bad(p.Heal > p.At, "Partition.Heal %v ≤ At %v", p.Heal, p.At)

@@ -37,6 +37,9 @@ type node struct {
 	memAt    int64                  // membership deadline scheduled
 	pmAt     int64                  // peer manager deadline scheduled
 	flushing bool                   // flush is draining this node's outputs
+	// heard: the peers n received router packets from since its last
+	// receiver report (Network.Control); nil without reports.
+	heard map[int32]struct{}
 	// stalledUntil: the node is paused until then; stallBuf counts the
 	// bytes waiting in its socket buffer meanwhile.
 	stalledUntil int64
@@ -144,10 +147,15 @@ func (s *simulator) startRouter(n *node, scoring bool) error {
 		return fmt.Errorf("sim: node %d: %w", n.idx, err)
 	}
 	n.r = r
+	// The router's heartbeat clock starts at its first input.
+	first := s.tnow()
+	if sp := s.sc.Topology.HeartbeatSpread; sp > 0 {
+		first = first.Add(-time.Duration(s.rng.Int64N(int64(sp))))
+	}
 	for i := range s.topics {
 		name := s.topics[i].Name
 		r.SetValidator(name, router.TopicValidator{Sync: honestValidator})
-		if err := r.Join(s.tnow(), name); err != nil {
+		if err := r.Join(first, name); err != nil {
 			return fmt.Errorf("sim: node %d join %q: %w", n.idx, name, err)
 		}
 	}

@@ -38,6 +38,9 @@ const (
 	// evScoreCheck: periodic check of scores against the thresholds
 	// (scoreCost, runs with scoring only).
 	evScoreCheck
+	// evControl: the transport's receiver reports (arg 0) or pings (arg
+	// 1) of every honest node (Network.Control).
+	evControl
 )
 
 // event is one scheduled action. It is small and copied by value; the

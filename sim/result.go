@@ -50,8 +50,8 @@ type Result struct {
 	// honest nodes, over published messages × honest nodes.
 	DupPerMsgPerNode float64 `json:"dup_per_msg_per_node"`
 	// BytesPerMsgPerNode: bytes honest nodes put on the wire (payloads
-	// plus Network.Overhead per packet) over published messages × honest
-	// nodes, for the whole run.
+	// plus Network.Overhead per packet, and Network.Control's packets)
+	// over published messages × honest nodes, for the whole run.
 	BytesPerMsgPerNode float64 `json:"bytes_per_msg_per_node"`
 	// ControlShare: the share of those bytes that are not message fields
 	// (control, gossip, subscriptions, framing and overhead).
@@ -80,6 +80,20 @@ type Result struct {
 	// runs with several topics (the figures above are over all of them);
 	// nil with one.
 	Topics []TopicResult `json:"topics,omitempty"`
+	// HopHist[h] is the number of deliveries of measured messages at
+	// honest nodes whose first copy travelled h hops: hop(publisher) = 0,
+	// and a node's is one more than that of the peer its first copy came
+	// from (Delivery.ReceivedFrom). Deliveries whose first copy came from
+	// an attacker, or from a node whose own count is unknown, are left
+	// out. `gwyh bench` measures the same on a real cluster (`gwyh sim
+	// calibrate`).
+	HopHist []int64 `json:"hop_hist"`
+	// WindowBytesPerMsgPerNode: bytes honest nodes put on the wire,
+	// router and membership payloads with their per-packet overhead and
+	// Network.Control's packets, from the first measured publish to the end of the run, over
+	// measured messages × honest nodes: what a real cluster's transport
+	// counts over the same window (`gwyh sim calibrate`).
+	WindowBytesPerMsgPerNode float64 `json:"window_bytes_per_msg_per_node"`
 	// DeliveryOverTime: delivery ratio of the messages published in each
 	// one-second bucket (background messages included).
 	DeliveryOverTime []Bucket `json:"delivery_over_time"`
@@ -314,6 +328,11 @@ func (s *simulator) result() *Result {
 	r.DupPerMsgPerNode = round4(float64(m.dups) / denom)
 	r.BytesPerMsgPerNode = round4(float64(m.wire) / denom)
 	r.CrossZoneBytesPerMsgPerNode = round4(float64(m.crossWire) / denom)
+	r.HopHist = m.hopHist
+	if m.started {
+		r.WindowBytesPerMsgPerNode = round4(float64(m.wire-m.wireAtStart+s.mm.wireSteady) /
+			(float64(r.Messages) * float64(s.honest)))
+	}
 	r.ZoneLatency = m.zoneLatency()
 	if m.wire > 0 {
 		r.ControlShare = round4(1 - float64(m.msgWire)/float64(m.wire))

@@ -142,7 +142,7 @@ func (s *simulator) loop() error {
 // String returns the event kind's name (for traces).
 func (k evKind) String() string {
 	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash",
-		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck"}
+		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck", "control"}
 	if int(k) < len(names) {
 		return names[k]
 	}
@@ -189,6 +189,8 @@ func (s *simulator) handle(e event) error {
 	case evScoreCheck:
 		s.m.cost.check(s)
 		s.q.push(event{at: s.now + int64(s.m.cost.period), kind: evScoreCheck})
+	case evControl:
+		s.control(e)
 	}
 	return nil
 }
@@ -226,6 +228,12 @@ func (s *simulator) receive(e event) {
 		return
 	}
 	from := s.nodes[e.from]
+	if s.sc.Net.Control.ReportInterval > 0 && !n.attacker {
+		if n.heard == nil {
+			n.heard = map[int32]struct{}{}
+		}
+		n.heard[e.from] = struct{}{}
+	}
 	if err := n.r.HandlePayload(s.tnow(), from.id, e.payload); err != nil {
 		s.m.routerErrors++
 	}

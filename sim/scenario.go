@@ -111,6 +111,23 @@ type Topology struct {
 	// AttackerDegree: each attacker dials this many random honest nodes
 	// (or eclipse targets).
 	AttackerDegree int
+	// Dials, when set, are scripted dials of honest nodes instead of the
+	// Degree random ones: {a, b} makes honest node a dial honest node b
+	// when a comes up (a dial of two nodes already connected adds
+	// nothing). `gwyh sim calibrate` passes the real cluster's.
+	Dials [][2]int
+	// HeartbeatSpread: each honest router's heartbeat clock starts at a
+	// random offset in [0, HeartbeatSpread) (seeded) before its start,
+	// as routers of real nodes started one after the other have
+	// heartbeats of different phases; zero: routers that start together
+	// beat together. With phases that close, nodes graft each other in
+	// the same heartbeat and meshes overshoot D.
+	HeartbeatSpread time.Duration
+	// Seedless: honest nodes know no seed; they join the membership
+	// through their Degree dials only, as `gwyh bench` nodes do (its
+	// cluster dials each node to Degree random others). False (every
+	// named scenario): each peer manager knows node 0 and dials it.
+	Seedless bool
 }
 
 // AttackKind names an attacker behaviour.
@@ -242,6 +259,9 @@ func (s *Scenario) Validate() error {
 		if err := s.Membership.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
 		}
+	}
+	for _, d := range tp.Dials {
+		bad(d[0] >= 0 && d[0] < s.Nodes && d[1] >= 0 && d[1] < s.Nodes && d[0] != d[1], "Topology.Dials: %v: want two distinct honest nodes", d)
 	}
 	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
 	bad(s.Attack.Kind == AttackNone || s.Topology.AttackerDegree > 0 || s.Attack.Kind == AttackCovertFlash,

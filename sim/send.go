@@ -134,3 +134,34 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	}
 	s.q.push(event{at: at, kind: kind, to: dst.idx, from: n.idx, arg: dst.inc, payload: buf})
 }
+
+// control counts the transport's periodic packets of every online honest
+// node (Network.Control): receiver reports (e.arg 0) to the peers heard
+// from since the last, or pings and their pongs (e.arg 1) to every
+// connected peer, on the wire and against the uplink; nothing is
+// delivered. It schedules the next round.
+func (s *simulator) control(e event) {
+	c := s.sc.Net.Control
+	every, size := c.ReportInterval, c.ReportBytes
+	if e.arg == 1 {
+		every, size = c.PingInterval, c.PingBytes
+	}
+	for i := range s.honest {
+		n := s.nodes[i]
+		if !n.online || n.r == nil || n.stalled(s.now) {
+			continue
+		}
+		k := len(n.heard)
+		if e.arg == 1 {
+			k = 2 * len(n.peers) // each ping is answered by a pong
+		}
+		clear(n.heard)
+		wire := uint64(k * size)
+		s.m.wire += wire
+		s.m.packets += uint64(k)
+		if bw := s.sc.Net.Bandwidth; bw > 0 {
+			n.upFree = max(s.now, n.upFree) + int64(wire)*8*int64(time.Second)/bw
+		}
+	}
+	s.q.push(event{at: s.now + int64(every), kind: evControl, arg: e.arg})
+}

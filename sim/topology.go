@@ -50,6 +50,12 @@ func (s *simulator) schedule() {
 	if s.m.cost != nil {
 		s.q.push(event{at: int64(s.m.cost.period), kind: evScoreCheck})
 	}
+	if c := sc.Net.Control; c.ReportInterval > 0 {
+		s.q.push(event{at: int64(c.ReportInterval), kind: evControl, arg: 0})
+	}
+	if c := sc.Net.Control; c.PingInterval > 0 {
+		s.q.push(event{at: int64(c.PingInterval), kind: evControl, arg: 1})
+	}
 	if p := sc.Net.Partition; p.At > 0 {
 		s.q.push(event{at: int64(p.At), kind: evJoin, arg: -10 - partitionSplit})
 		s.q.push(event{at: int64(p.Heal), kind: evJoin, arg: -10 - partitionHeal})
@@ -137,6 +143,11 @@ func (s *simulator) up(n *node, cluster bool) error {
 // Eclipse targets dial one honest node and attackers only.
 func (s *simulator) dialOut(n *node) {
 	t := s.sc.Topology
+	for _, d := range t.Dials {
+		if d[0] == int(n.idx) {
+			s.connect(n, s.nodes[d[1]])
+		}
+	}
 	deg, mixed := t.Degree, t.MixedDegree
 	if s.isTarget(n.idx) && deg > 0 {
 		deg, mixed = 1, mixed+t.Degree-1

@@ -147,7 +147,7 @@ type TuneResult struct {
 // size, messages and publishers) stay; a's Attack (eclipse targets
 // scaled to s.Nodes as WithNodes does), Topology (the attackers' and
 // honest nodes' scripted dials, and the water marks that let the attack
-// keep its connections) and traffic timing come in: the measured messages
+// keep its connections; s's HeartbeatSpread stays) and traffic timing come in: the measured messages
 // start at a's Traffic.Start, and when a has background traffic, s's
 // runs too from a's WarmStart, at s's WarmRate if set, else at s's Rate
 // capped at a's WarmRate (to keep runs short). Scoring is on; the name and
@@ -157,6 +157,8 @@ func (s Scenario) WithAttackOf(a Scenario) Scenario {
 	out.Name, out.Summary = a.Name, a.Summary
 	out.Attack = a.Attack
 	out.Topology = a.Topology
+	// The heartbeat phases are the user's timing model, not the attack's.
+	out.Topology.HeartbeatSpread = s.Topology.HeartbeatSpread
 	out.Scoring, out.CompareScoring = true, a.CompareScoring
 	out = out.WithNodes(s.Nodes)
 	if len(s.Topics) > 0 {

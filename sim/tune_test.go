@@ -76,7 +76,7 @@ func TestWithAttackOf(t *testing.T) {
 			}
 			got := u.WithAttackOf(tc.attack)
 			if got.Name != tc.attack.Name || got.Attack.Kind != tc.attack.Attack.Kind || got.Attack.PerHonest != tc.attack.Attack.PerHonest ||
-				got.Attack.Start != tc.attack.Attack.Start || got.Topology != tc.attack.Topology || !got.Scoring {
+				got.Attack.Start != tc.attack.Attack.Start || !reflect.DeepEqual(got.Topology, tc.attack.Topology) || !got.Scoring {
 				t.Errorf("attack not transplanted: %+v %+v", got.Attack, got.Topology)
 			}
 			if got.Attack.Targets != tc.targets {

@@ -26,7 +26,7 @@ type benchFlags struct {
 	heartbeat, timeout             time.Duration
 	cpuprofile, memprofile         string
 	proto                          protoFlags
-	validate, gro                  bool
+	validate, gro, scoring         bool
 }
 
 // benchResult is the JSON object bench prints, with docs/BENCH.md's keys.
@@ -54,6 +54,7 @@ type benchResult struct {
 	PeakRSSMB         float64 `json:"peak_rss_mb"`
 	CPUs              float64 `json:"cpu_s"`
 	// Extras beyond BENCH.md's keys.
+	Scoring  bool              `json:"scoring"`
 	Window   int               `json:"window"`
 	Rejected int               `json:"publish_errors"`
 	Partial  int               `json:"publish_partial"`
@@ -91,6 +92,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the measured run to this file")
 	f.proto.register(fs)
 	fs.BoolVar(&f.validate, "validate", false, "every node validates messages with an accept-all validator on its worker pool (asynchronous validation)")
+	fs.BoolVar(&f.scoring, "scoring", false, "every node scores its peers with the simulator's score parameters (sim.ScoreParams) and score.DefaultThresholds")
 	fs.BoolVar(&f.gro, "gro", false, "receive with UDP GRO where the kernel has it (transport.Options.CoalesceReceives, off by default)")
 	if code := parseFlags(fs, args, `usage: gwyh bench [flags]
 
@@ -113,7 +115,7 @@ JSON object goes to stdout, progress to stderr. Keys: impl scenario net n
 degree d publishers msgs size rate seconds sign msgs_per_sec
 delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us
 dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s (plus
-window, publish_errors: Publish calls that failed or queued their message
+scoring, window, publish_errors: Publish calls that failed or queued their message
 to no peer; publish_partial: calls whose message some peers' full send
 queues refused; timed_out, drops, subscriber_lost, elapsed_s;
 peak_rss_mb_per_node: peak_rss_mb / n, the process's peak resident memory
@@ -174,7 +176,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	spec := clusterSpec{
 		nodes: f.n, degree: f.degree, d: f.d, heartbeat: f.heartbeat, sign: sign,
 		seed: f.seed, topic: "bench", msgs: msgs, wait: f.window == 0,
-		tune: f.proto.apply, validate: f.validate, gro: f.gro,
+		tune: f.proto.apply, validate: f.validate, gro: f.gro, scoring: f.scoring,
 	}
 	fmt.Fprintf(stderr, "bench: starting %d nodes (degree %d, D %d, sign %s)\n", f.n, f.degree, f.d, f.sign)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -154,6 +154,7 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		PeakRSSMB:         peakRSSMB(),
 		CPUs:              cpuSeconds() - b.cpu0,
 		HeapInuseMB:       heapInuseMB(),
+		Scoring:           f.scoring,
 		Window:            f.window,
 		Rejected:          b.errs,
 		Partial:           b.partial,

@@ -18,6 +18,8 @@ import (
 	"github.com/gwyh/gwyh/node"
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/score"
+	"github.com/gwyh/gwyh/sim"
 	"github.com/gwyh/gwyh/validator"
 )
 
@@ -43,6 +45,14 @@ type clusterSpec struct {
 	// gro: the nodes' transports read with UDP GRO
 	// (transport.Options.CoalesceReceives).
 	gro bool
+	// scoring: every node scores its peers with the simulator's score
+	// parameters for the topic (sim.ScoreParams) and
+	// score.DefaultThresholds (bench -scoring).
+	scoring bool
+	// hops: the recorder keeps, per (message, node), the node its first
+	// copy came from, for the hop count histogram (recorder.hopHist; 4
+	// more bytes per message and node).
+	hops bool
 }
 
 // cluster is a running in-process cluster with one subscriber goroutine per
@@ -53,6 +63,7 @@ type cluster struct {
 	handles []*node.TopicHandle
 	subs    []*node.Subscription
 	rec     *recorder
+	index   map[peer.ID]int // node index by ID; read only once started
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
 }
@@ -72,7 +83,10 @@ func gossipParams(d int, hb time.Duration) router.Params {
 // startCluster starts the nodes, connects each to degree random others
 // (seeded), joins the topic everywhere and starts the recorders.
 func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
-	c := &cluster{spec: s, rec: newRecorder(s.msgs, s.nodes)}
+	c := &cluster{spec: s, rec: newRecorder(s.msgs, s.nodes), index: make(map[peer.ID]int, s.nodes)}
+	if s.hops {
+		c.rec.from = make([]atomic.Uint32, s.msgs*s.nodes)
+	}
 	for i := range s.nodes {
 		cfg := node.DefaultConfig()
 		cfg.Listen = "127.0.0.1:0"
@@ -85,6 +99,10 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 		cfg.PeersLow = s.degree // the bench fixes the topology
 		cfg.SubscriptionBuffer = 8192
 		cfg.Transport.CoalesceReceives = s.gro
+		if s.scoring {
+			sp := sim.ScoreParams(s.topic)
+			cfg.Score, cfg.Thresholds = &sp, score.DefaultThresholds()
+		}
 		seed := make([]byte, 32)
 		binary.LittleEndian.PutUint64(seed, s.seed)
 		binary.LittleEndian.PutUint64(seed[8:], uint64(i))
@@ -99,6 +117,7 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 			return nil, err
 		}
 		c.nodes = append(c.nodes, n)
+		c.index[n.ID()] = i
 	}
 	if err := c.connect(ctx); err != nil {
 		c.close()
@@ -113,29 +132,41 @@ func startCluster(ctx context.Context, s clusterSpec) (*cluster, error) {
 
 // connect makes each node dial degree random others, in parallel.
 func (c *cluster) connect(ctx context.Context) error {
-	rng := rand.New(rand.NewPCG(c.spec.seed, 7))
-	errs := make(chan error, len(c.nodes)*c.spec.degree)
+	dials := benchDials(len(c.nodes), c.spec.degree, c.spec.seed)
+	errs := make(chan error, len(dials))
 	var wg sync.WaitGroup
-	for i, n := range c.nodes {
-		others := rng.Perm(len(c.nodes))
-		k := 0
-		for _, j := range others {
-			if j == i || k == c.spec.degree {
-				continue
+	for _, d := range dials {
+		wg.Add(1)
+		go func(n, to *node.Node) {
+			defer wg.Done()
+			if _, err := n.Connect(ctx, to.Addr().String()); err != nil {
+				errs <- err
 			}
-			k++
-			wg.Add(1)
-			go func(n, to *node.Node) {
-				defer wg.Done()
-				if _, err := n.Connect(ctx, to.Addr().String()); err != nil {
-					errs <- err
-				}
-			}(n, c.nodes[j])
-		}
+		}(c.nodes[d[0]], c.nodes[d[1]])
 	}
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// benchDials returns the cluster's dials (dialer, dialled): each of n
+// nodes dials degree distinct random others (seeded). Two nodes may
+// dial each other: they then share one session.
+func benchDials(n, degree int, seed uint64) [][2]int {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var dials [][2]int
+	for i := range n {
+		others := rng.Perm(n)
+		k := 0
+		for _, j := range others {
+			if j == i || k == degree {
+				continue
+			}
+			k++
+			dials = append(dials, [2]int{i, j})
+		}
+	}
+	return dials
 }
 
 // join joins the topic on every node and starts one recorder per node.
@@ -175,7 +206,11 @@ func (c *cluster) record(ctx context.Context, i int, self peer.ID, sub *node.Sub
 		}
 		seq := binary.LittleEndian.Uint64(m.Data)
 		sent := int64(binary.LittleEndian.Uint64(m.Data[8:]))
-		c.rec.delivered(i, seq, time.Duration(time.Now().UnixNano()-sent))
+		if c.rec.delivered(i, seq, time.Duration(time.Now().UnixNano()-sent)) && c.rec.from != nil {
+			if j, ok := c.index[m.ReceivedFrom]; ok {
+				c.rec.from[int(seq)*c.rec.nodes+i].Store(uint32(j) + 1)
+			}
+		}
 	}
 }
 
@@ -212,6 +247,20 @@ func payload(seq uint64, size int) []byte {
 	binary.LittleEndian.PutUint64(b, seq)
 	binary.LittleEndian.PutUint64(b[8:], uint64(time.Now().UnixNano()))
 	return b
+}
+
+// meshHist returns how many nodes have each mesh degree in the topic
+// (index = degree).
+func (c *cluster) meshHist() []int {
+	var h []int
+	for _, th := range c.handles {
+		d := len(th.Mesh())
+		for len(h) <= d {
+			h = append(h, 0)
+		}
+		h[d]++
+	}
+	return h
 }
 
 // totals sums the nodes' counters.
@@ -271,6 +320,9 @@ type recorder struct {
 	// lat is, per (message, node) at seq×nodes+node, the first receipt's
 	// latency in µs plus one (0: none yet).
 	lat []atomic.Uint32
+	// from, when not nil (clusterSpec.hops), is per (message, node) the
+	// index of the node the first copy came from plus one (0: none yet).
+	from []atomic.Uint32
 }
 
 func newRecorder(msgs, nodes int) *recorder {
@@ -283,14 +335,15 @@ func newRecorder(msgs, nodes int) *recorder {
 }
 
 // delivered records that node received message seq after lat; only the
-// first receipt of each (message, node) counts.
-func (r *recorder) delivered(node int, seq uint64, lat time.Duration) {
+// first receipt of each (message, node) counts, and delivered reports
+// whether this was it.
+func (r *recorder) delivered(node int, seq uint64, lat time.Duration) bool {
 	if seq >= uint64(len(r.counts)) || node < 0 || node >= r.nodes {
-		return
+		return false
 	}
 	bit := uint64(1) << (node % 64)
 	if r.got[int(seq)*r.words+node/64].Or(bit)&bit != 0 {
-		return // a duplicate delivery
+		return false // a duplicate delivery
 	}
 	r.total.Add(1)
 	r.lat[int(seq)*r.nodes+node].Store(uint32(min(max(lat.Microseconds(), 0), math.MaxUint32-1)) + 1)
@@ -301,6 +354,66 @@ func (r *recorder) delivered(node int, seq uint64, lat time.Duration) {
 		default:
 		}
 	}
+	return true
+}
+
+// hopHist returns, over every message, how many first receipts took each
+// number of hops from the message's publisher (publisher(seq)):
+// hop(publisher) = 0 and a node's hop is one more than that of the node
+// its first copy came from (recorder.from). A receipt whose chain does
+// not lead back to the publisher (a sender that never recorded the
+// message: impossible for a first copy, but the table comes from
+// concurrent recorders) is left out. Nil without recorder.from.
+func (r *recorder) hopHist(publisher func(seq int) int) []int64 {
+	if r.from == nil {
+		return nil
+	}
+	var hist []int64
+	hops := make([]int32, r.nodes) // per node of one message: hop+1, 0 unknown, -1 on the stack
+	var stack []int
+	for seq := range r.counts {
+		clear(hops)
+		base := seq * r.nodes
+		if pub := publisher(seq); pub >= 0 && pub < r.nodes {
+			hops[pub] = 1
+		}
+		for n := range r.nodes {
+			// Walk back to a node whose hop is known, then number the
+			// chain forward; a loop or a dead end leaves it unknown.
+			stack = stack[:0]
+			at, ok := n, false
+			for {
+				if h := hops[at]; h != 0 {
+					ok = h > 0
+					break
+				}
+				f := r.from[base+at].Load()
+				if f == 0 || int(f) > r.nodes {
+					break
+				}
+				hops[at] = -1
+				stack = append(stack, at)
+				at = int(f) - 1
+			}
+			h := int32(0)
+			if ok {
+				h = hops[at]
+			}
+			for i := len(stack) - 1; i >= 0; i-- {
+				if !ok {
+					hops[stack[i]] = 0
+					continue
+				}
+				h++
+				hops[stack[i]] = h
+				for len(hist) < int(h) {
+					hist = append(hist, 0)
+				}
+				hist[h-1]++
+			}
+		}
+	}
+	return hist
 }
 
 // percentiles returns p50, p90, p99 and max of the latencies.

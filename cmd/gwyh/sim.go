@@ -251,6 +251,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "tune" {
 		return runSimTune(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "calibrate" {
+		return runCalibrate(args[1:], stdout, stderr)
+	}
 	f, code := parseSimFlags(args, stderr)
 	if code >= 0 {
 		return code
