@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 )
 
 // leaveGrace: when a node leaves, messages published less than this long
@@ -42,9 +43,11 @@ type metrics struct {
 	crossWire                            uint64 // part of wire between nodes of different zones
 	dropLoss, dropPartition, dropOffline uint64
 	routerErrors, spamSent               uint64
-	events                               [16]uint64
-	dups                                 uint64
-	drops                                [router.NumDropCauses]uint64
+	// attackDropped: messages routed attackers withheld (censor, degrade).
+	attackDropped uint64
+	events        [16]uint64
+	dups          uint64
+	drops         [router.NumDropCauses]uint64
 
 	violations   int
 	violationLog []string
@@ -86,7 +89,7 @@ func (s *simulator) publish(k int) {
 	var pub *node
 	for tries := 0; tries < 64; tries++ {
 		n := s.nodes[s.rng.IntN(s.honest)]
-		if n.online && !s.isTarget(n.idx) && !n.stalled(s.now) {
+		if n.online && s.mayPublish(n) && !n.stalled(s.now) {
 			pub = n
 			break
 		}
@@ -115,6 +118,29 @@ func (s *simulator) publish(k int) {
 		return
 	}
 	s.flush(pub)
+}
+
+// mayPublish reports whether honest node n may publish: eclipse targets
+// never do, and under AttackEclipsePublishers only the targets (the
+// publishers) do.
+func (s *simulator) mayPublish(n *node) bool {
+	switch s.sc.Attack.Kind {
+	case AttackEclipse:
+		return !s.isTarget(n.idx)
+	case AttackEclipsePublishers:
+		return s.isTarget(n.idx)
+	}
+	return true
+}
+
+// index returns the number of the (valid, simulated) message msg.
+func (m *metrics) index(msg *rpc.Message) (int, bool) {
+	d := msg.Data
+	if len(d) < 5 || d[0] != validMarker {
+		return 0, false
+	}
+	k := int(binary.BigEndian.Uint32(d[1:]))
+	return k, k < len(m.msgs)
 }
 
 // deliver records a delivery at honest node n.

@@ -242,7 +242,7 @@ func (s *simulator) result() *Result {
 		}
 	}
 	r.DeliveryRatio = ratio(got, exp)
-	if sc.Attack.Kind == AttackEclipse {
+	if sc.Attack.hasTargets() {
 		r.TargetDeliveryRatio = ratio(gotT, expT)
 	}
 	slices.Sort(m.lat)

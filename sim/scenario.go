@@ -131,9 +131,25 @@ const (
 	// AttackEclipse: sybils that all dial the Targets first honest nodes
 	// (AttackerDegree each) to surround them.
 	AttackEclipse
+	// AttackCensor: attackers that run a Router, forward every message
+	// (so their scores stay good) but censor one target (Targets, the
+	// first honest node): each dials it (and AttackerDegree random honest
+	// nodes), gets into its mesh, never sends it a message or IHAVE and
+	// never forwards a message the target published. The GossipSub v1.1
+	// evaluation's censor_single_node attack.
+	AttackCensor
+	// AttackDegrade: attackers that run a Router but forward only part of
+	// the messages: each drops a Degrade share (0.5 by default) of the
+	// messages it would send, chosen per message (and attacker) at
+	// random, seeded. The evaluation's sybil_degrade attack.
+	AttackDegrade
+	// AttackEclipsePublishers: sybils that all dial every publisher (the
+	// Targets first honest nodes, who alone publish) to surround them:
+	// the evaluation's publishers_only eclipse.
+	AttackEclipsePublishers
 )
 
-var attackNames = [...]string{"none", "sybil", "spam", "ihave", "covertflash", "eclipse"}
+var attackNames = [...]string{"none", "sybil", "spam", "ihave", "covertflash", "eclipse", "censor", "degrade", "eclipsepublishers"}
 
 // String returns the kind's name.
 func (k AttackKind) String() string {
@@ -169,8 +185,19 @@ type Attack struct {
 	// FlashAt: AttackCovertFlash attackers stop forwarding at this time.
 	FlashAt time.Duration
 	// Targets: AttackEclipse surrounds this many honest nodes (the first
-	// ones). Zero means 1.
+	// ones), AttackEclipsePublishers as many publishers (the first ones,
+	// the only honest nodes that publish), AttackCensor censors the first
+	// (Targets is then 1). Zero means 1.
 	Targets int
+	// Degrade: the share of messages an AttackDegrade attacker does not
+	// forward, in [0, 1]. Zero means 0.5.
+	Degrade float64
+	// IPs: the attackers share this many IP addresses (attacker k has
+	// address k mod IPs), so that IP colocation scoring (P6) counts them;
+	// zero means each attacker has its own, as every honest node does.
+	// Peers' IPs reach the routers (router.PeerOptions.IP) when the score
+	// parameters weigh P6 (IPColocationFactorWeight ≠ 0).
+	IPs int
 	// Near puts the attackers in their victims' own zone and makes them
 	// answer fastest (`gwyh sim -attackers-near`): every link of an
 	// attacker has a one-way delay of NearDelay whatever the latency
@@ -239,6 +266,9 @@ func (s *Scenario) Validate() error {
 	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
 	bad(s.Attack.Kind == AttackNone || s.Topology.AttackerDegree > 0 || s.Attack.Kind == AttackCovertFlash,
 		"attackers need Topology.AttackerDegree > 0")
+	bad(s.Attack.Kind < AttackKind(len(attackNames)), "unknown Attack.Kind %d", s.Attack.Kind)
+	bad(s.Attack.Degrade >= 0 && s.Attack.Degrade <= 1, "Attack.Degrade %v not in [0, 1]", s.Attack.Degrade)
+	bad(s.Attack.IPs >= 0, "Attack.IPs %d < 0", s.Attack.IPs)
 	t := s.Traffic
 	bad(t.Messages >= 1 && t.Size >= 32 && t.Rate > 0, "Traffic needs Messages ≥ 1, Size ≥ 32, Rate > 0")
 	bad(t.WarmRate == 0 || t.WarmStart < t.Start, "Traffic.WarmStart %v ≥ Start %v", t.WarmStart, t.Start)
