@@ -98,6 +98,7 @@ func (s *simulator) keepPublish(r *rpc.RPC, keep func(*rpc.Message) bool) *rpc.R
 	for i := range r.Publish {
 		if keep(&r.Publish[i]) {
 			kept = append(kept, r.Publish[i])
+			s.m.attackKept++
 		} else {
 			s.m.attackDropped++
 		}

@@ -3,7 +3,9 @@ package sim
 // afterTick checks, after each heartbeat of honest node n, what the router
 // promises about its mesh: at most Dhi + Dout peers (pruning brings it to
 // D when over Dhi, but the outbound quota is topped up afterwards in the
-// same heartbeat, as in go-libp2p-pubsub); only connected peers; and,
+// same heartbeat, as in go-libp2p-pubsub), plus OpportunisticGraftPeers
+// after a heartbeat that grafted opportunistically (it comes last, above
+// any bound); only connected peers; and,
 // in runs without attackers, churn or partitions and once the traffic has
 // started, at least Dlo peers when n has plenty of connected peers it may
 // graft (peers in a PRUNE backoff with it do not count: a seed that pruned
@@ -13,12 +15,17 @@ func (m *metrics) afterTick(n *node) {
 	if st.Heartbeats == n.heartbeats {
 		return
 	}
+	prev := n.heartbeats
 	n.heartbeats = st.Heartbeats
 	s := m.s
 	mesh := n.r.Mesh(Topic)
 	p := s.params
-	if len(mesh) > p.Dhi+p.Dout {
-		m.addViolation("node %d: mesh degree %d > Dhi+Dout %d after a heartbeat", n.idx, len(mesh), p.Dhi+p.Dout)
+	bound := p.Dhi + p.Dout
+	if og := uint64(p.OpportunisticGraftTicks); og > 0 && st.Heartbeats/og != prev/og {
+		bound += p.OpportunisticGraftPeers
+	}
+	if len(mesh) > bound {
+		m.addViolation("node %d: mesh degree %d > Dhi+Dout %d (+ opportunistic grafts) after a heartbeat", n.idx, len(mesh), bound)
 	}
 	for _, id := range mesh {
 		j, ok := s.byID[id]

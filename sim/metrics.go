@@ -43,11 +43,12 @@ type metrics struct {
 	crossWire                            uint64 // part of wire between nodes of different zones
 	dropLoss, dropPartition, dropOffline uint64
 	routerErrors, spamSent               uint64
-	// attackDropped: messages routed attackers withheld (censor, degrade).
-	attackDropped uint64
-	events        [16]uint64
-	dups          uint64
-	drops         [router.NumDropCauses]uint64
+	// attackDropped and attackKept: messages routed censor and degrade
+	// attackers withheld and forwarded.
+	attackDropped, attackKept uint64
+	events                    [16]uint64
+	dups                      uint64
+	drops                     [router.NumDropCauses]uint64
 
 	violations   int
 	violationLog []string
@@ -88,7 +89,7 @@ func (s *simulator) publish(k int) {
 	s.m.published++
 	var pub *node
 	for tries := 0; tries < 64; tries++ {
-		n := s.nodes[s.rng.IntN(s.honest)]
+		n := s.nodes[s.rng.IntN(s.publisherPool())]
 		if n.online && s.mayPublish(n) && !n.stalled(s.now) {
 			pub = n
 			break
@@ -131,6 +132,15 @@ func (s *simulator) mayPublish(n *node) bool {
 		return s.isTarget(n.idx)
 	}
 	return true
+}
+
+// publisherPool returns how many honest nodes (the first ones) publish
+// may pick from: the targets under AttackEclipsePublishers, else all.
+func (s *simulator) publisherPool() int {
+	if s.sc.Attack.Kind == AttackEclipsePublishers {
+		return s.targets()
+	}
+	return s.honest
 }
 
 // index returns the number of the (valid, simulated) message msg.
