@@ -61,7 +61,8 @@ func (a *Attack) hasTargets() bool {
 
 // filterSends returns what routed attacker a really sends to node to of
 // r: under AttackCensor nothing of the target's (and no message or IHAVE
-// to it), under AttackDegrade the messages it keeps. nil: send nothing.
+// to it), under AttackDegrade the messages it keeps; r itself for the
+// other kinds. It never changes r (the router owns it).
 func (s *simulator) filterSends(a *node, to int32, r *rpc.RPC) *rpc.RPC {
 	switch s.sc.Attack.Kind {
 	case AttackCensor:
