@@ -55,7 +55,7 @@ func TestPaperScenariosValidate(t *testing.T) {
 
 // tinyPaper returns the named paper row at n honest nodes on a short
 // timeline: attackers (if they come later) at 5 s, 40 measured messages
-// from 25 s.
+// from 12 s.
 func tinyPaper(t *testing.T, name string, n int) Scenario {
 	t.Helper()
 	s := small(t, name, n, 40)
@@ -65,7 +65,7 @@ func tinyPaper(t *testing.T, name string, n int) Scenario {
 	if s.Attack.FlashAt > 0 {
 		s.Attack.FlashAt = 10 * time.Second
 	}
-	s.Traffic.Start = 25 * time.Second
+	s.Traffic.Start = 12 * time.Second
 	return s
 }
 
@@ -203,11 +203,11 @@ func TestColocationSharedIPs(t *testing.T) {
 // targets (the publishers) publish, and every attacker dials them all.
 func TestEclipsePublishersPublish(t *testing.T) {
 	t.Parallel()
-	s := tinyPaper(t, "paper-eclipse-publishers", 40)
+	s := tinyPaper(t, "paper-eclipse-publishers", 20)
 	sim := simulate(t, s, 1)
 	nt := sim.targets()
-	if nt != 4 {
-		t.Fatalf("%d targets at 40 nodes, want 4", nt)
+	if nt != 2 {
+		t.Fatalf("%d targets at 20 nodes, want 2", nt)
 	}
 	for k, mi := range sim.m.msgs {
 		if mi.pub >= int32(nt) {
