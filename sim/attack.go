@@ -17,7 +17,7 @@ func (s *simulator) attackersJoin() error {
 		a.online = true
 		a.inc++
 		a.joinedAt = s.now
-		if s.sc.Attack.Kind == AttackCovertFlash {
+		if s.sc.Attack.routed() {
 			if err := s.startRouter(a, false); err != nil {
 				return err
 			}
@@ -25,7 +25,7 @@ func (s *simulator) attackersJoin() error {
 	}
 	for i := s.honest; i < len(s.nodes); i++ {
 		a := s.nodes[i]
-		if s.sc.Attack.Kind == AttackEclipse {
+		if s.sc.Attack.hasTargets() {
 			for t := range s.targets() {
 				if tn := s.nodes[t]; !s.sc.Attack.Near || tn.zone == a.zone {
 					s.connect(a, tn)
@@ -45,6 +45,71 @@ func (s *simulator) attackersJoin() error {
 		}
 	}
 	return nil
+}
+
+// routed reports whether the attackers run a Router (they forward, all
+// or part of, what honest nodes send them); the others are lightweight.
+func (a *Attack) routed() bool {
+	return a.Kind == AttackCovertFlash || a.Kind == AttackCensor || a.Kind == AttackDegrade
+}
+
+// hasTargets reports whether the attack aims at Targets honest nodes,
+// which every attacker dials.
+func (a *Attack) hasTargets() bool {
+	return a.Kind == AttackEclipse || a.Kind == AttackEclipsePublishers || a.Kind == AttackCensor
+}
+
+// filterSends returns what routed attacker a really sends to node to of
+// r: under AttackCensor nothing of the target's (and no message or IHAVE
+// to it), under AttackDegrade the messages it keeps; r itself for the
+// other kinds. It never changes r (the router owns it).
+func (s *simulator) filterSends(a *node, to int32, r *rpc.RPC) *rpc.RPC {
+	switch s.sc.Attack.Kind {
+	case AttackCensor:
+		if s.isTarget(to) {
+			c := *r
+			c.Publish, c.IHave, c.IWant = nil, nil, nil
+			return &c
+		}
+		return s.keepPublish(r, func(m *rpc.Message) bool {
+			k, ok := s.m.index(m)
+			return !ok || !s.isTarget(s.m.msgs[k].pub)
+		})
+	case AttackDegrade:
+		share := s.sc.Attack.Degrade
+		if share == 0 {
+			share = 0.5
+		}
+		return s.keepPublish(r, func(m *rpc.Message) bool {
+			k, ok := s.m.index(m)
+			if !ok {
+				return true
+			}
+			h := splitmix64(s.seed ^ uint64(a.idx)<<32 ^ uint64(k))
+			return float64(h>>11)/(1<<53) >= share
+		})
+	}
+	return r
+}
+
+// keepPublish returns r with only the messages keep accepts (r itself
+// when it keeps them all).
+func (s *simulator) keepPublish(r *rpc.RPC, keep func(*rpc.Message) bool) *rpc.RPC {
+	var kept []rpc.Message
+	for i := range r.Publish {
+		if keep(&r.Publish[i]) {
+			kept = append(kept, r.Publish[i])
+			s.m.attackKept++
+		} else {
+			s.m.attackDropped++
+		}
+	}
+	if len(kept) == len(r.Publish) {
+		return r
+	}
+	c := *r
+	c.Publish = kept
+	return &c
 }
 
 // attackersDial makes random attackers dial honest newcomer n, as many as

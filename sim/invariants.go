@@ -3,7 +3,9 @@ package sim
 // afterTick checks, after each heartbeat of honest node n, what the router
 // promises about its mesh: at most Dhi + Dout peers (pruning brings it to
 // D when over Dhi, but the outbound quota is topped up afterwards in the
-// same heartbeat, as in go-libp2p-pubsub); only connected peers; and,
+// same heartbeat, as in go-libp2p-pubsub), plus OpportunisticGraftPeers
+// after a heartbeat that grafted opportunistically (it comes last, above
+// any bound); only connected peers; and,
 // in runs without attackers, churn or partitions and once the traffic has
 // started, at least Dlo peers when n has plenty of connected peers it may
 // graft (peers in a PRUNE backoff with it do not count: a seed that pruned
@@ -13,14 +15,19 @@ func (m *metrics) afterTick(n *node) {
 	if st.Heartbeats == n.heartbeats {
 		return
 	}
+	prev := n.heartbeats
 	n.heartbeats = st.Heartbeats
+	// An opportunistic graft comes last in a heartbeat, above any bound.
+	og := uint64(m.s.params.OpportunisticGraftTicks)
+	grafted := og > 0 && st.Heartbeats/og != prev/og
 	for i := range m.s.topics {
-		m.checkMesh(n, m.s.topics[i].Name)
+		m.checkMesh(n, m.s.topics[i].Name, grafted)
 	}
 }
 
-// checkMesh checks n's mesh of topic after a heartbeat (afterTick).
-func (m *metrics) checkMesh(n *node, topic string) {
+// checkMesh checks n's mesh of topic after a heartbeat (afterTick);
+// grafted: the heartbeat may have grafted opportunistically.
+func (m *metrics) checkMesh(n *node, topic string, grafted bool) {
 	s := m.s
 	mesh := n.r.Mesh(topic)
 	p := s.params
@@ -28,8 +35,12 @@ func (m *metrics) checkMesh(n *node, topic string) {
 	if len(s.topics) > 1 {
 		in = " in " + topic
 	}
-	if len(mesh) > p.Dhi+p.Dout {
-		m.addViolation("node %d: mesh degree%s %d > Dhi+Dout %d after a heartbeat", n.idx, in, len(mesh), p.Dhi+p.Dout)
+	bound := p.Dhi + p.Dout
+	if grafted {
+		bound += p.OpportunisticGraftPeers
+	}
+	if len(mesh) > bound {
+		m.addViolation("node %d: mesh degree%s %d > Dhi+Dout %d (+ opportunistic grafts) after a heartbeat", n.idx, in, len(mesh), bound)
 	}
 	for _, id := range mesh {
 		j, ok := s.byID[id]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/router"
+	"github.com/gwyh/gwyh/rpc"
 )
 
 // leaveGrace: when a node leaves, messages published less than this long
@@ -68,9 +69,12 @@ type metrics struct {
 	crossWire                            uint64 // part of wire between nodes of different zones
 	dropLoss, dropPartition, dropOffline uint64
 	routerErrors, spamSent               uint64
-	events                               [16]uint64
-	dups                                 uint64
-	drops                                [router.NumDropCauses]uint64
+	// attackDropped and attackKept: messages routed censor and degrade
+	// attackers withheld and forwarded.
+	attackDropped, attackKept uint64
+	events                    [16]uint64
+	dups                      uint64
+	drops                     [router.NumDropCauses]uint64
 
 	violations   int
 	violationLog []string
@@ -131,16 +135,24 @@ func (m *metrics) planPublishes() {
 
 // publishers returns topic ti's fixed publishers: the first
 // Traffic.Publishers of a shuffle (seeded by the run's seed and ti) of
-// the honest nodes that are not eclipse targets, as many as there are;
-// nil when Publishers is 0 (any honest node publishes).
+// the honest nodes that may publish (mayPublish), as many as there are;
+// under AttackEclipsePublishers, the attacked topic's are the targets
+// themselves (the first honest nodes). Nil when Publishers is 0 (any
+// honest node publishes).
 func (s *simulator) publishers(ti int) []int32 {
 	n := s.topics[ti].Traffic.Publishers
 	if n == 0 {
 		return nil
 	}
 	var cand []int32
+	if ti == 0 && s.sc.Attack.Kind == AttackEclipsePublishers {
+		for i := range int32(min(n, s.targets())) {
+			cand = append(cand, i)
+		}
+		return cand
+	}
 	for i := range int32(s.honest) {
-		if !s.isTarget(i) {
+		if s.mayPublish(s.nodes[i]) {
 			cand = append(cand, i)
 		}
 	}
@@ -149,16 +161,17 @@ func (s *simulator) publishers(ti int) []int32 {
 	return cand[:min(n, len(cand))]
 }
 
-// canPublish reports whether n may publish now: online, not stalled, not
-// an eclipse target.
+// canPublish reports whether n may publish now: online, not stalled,
+// and allowed to by the attack (mayPublish).
 func (s *simulator) canPublish(n *node) bool {
-	return n.online && !s.isTarget(n.idx) && !n.stalled(s.now)
+	return n.online && s.mayPublish(n) && !n.stalled(s.now)
 }
 
 // publish publishes message k in its topic: from a random online honest
 // node, or, with fixed publishers, from one of them picked at random; when
 // that one cannot publish (offline, stalled), from the next one of the
-// topic's publisher list that can (wrapping around).
+// topic's publisher list that can (wrapping around); a background message
+// none of them can publish comes from a random node.
 func (s *simulator) publish(k int) {
 	s.m.published++
 	mi := &s.m.msgs[k]
@@ -172,9 +185,13 @@ func (s *simulator) publish(k int) {
 				break
 			}
 		}
-	} else {
+	}
+	// Any node publishes without fixed publishers; with them, background
+	// messages too while none of them is up yet (scores learn from the
+	// traffic, whoever sends it; measured messages never fall back).
+	if set := s.m.pubs[mi.topic]; set == nil || (pub == nil && !mi.measured) {
 		for tries := 0; tries < 64; tries++ {
-			n := s.nodes[s.rng.IntN(s.honest)]
+			n := s.nodes[s.rng.IntN(s.publisherPool())]
 			if s.canPublish(n) {
 				pub = n
 				break
@@ -208,6 +225,38 @@ func (s *simulator) publish(k int) {
 		return
 	}
 	s.flush(pub)
+}
+
+// mayPublish reports whether honest node n may publish: eclipse targets
+// never do, and under AttackEclipsePublishers only the targets (the
+// publishers) do.
+func (s *simulator) mayPublish(n *node) bool {
+	switch s.sc.Attack.Kind {
+	case AttackEclipse:
+		return !s.isTarget(n.idx)
+	case AttackEclipsePublishers:
+		return s.isTarget(n.idx)
+	}
+	return true
+}
+
+// publisherPool returns how many honest nodes (the first ones) publish
+// may pick from: the targets under AttackEclipsePublishers, else all.
+func (s *simulator) publisherPool() int {
+	if s.sc.Attack.Kind == AttackEclipsePublishers {
+		return s.targets()
+	}
+	return s.honest
+}
+
+// index returns the number of the (valid, simulated) message msg.
+func (m *metrics) index(msg *rpc.Message) (int, bool) {
+	d := msg.Data
+	if len(d) < 5 || d[0] != validMarker {
+		return 0, false
+	}
+	k := int(binary.BigEndian.Uint32(d[1:]))
+	return k, k < len(m.msgs)
 }
 
 // deliver records a delivery at honest node n.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"time"
 
 	"github.com/gwyh/gwyh/membership"
@@ -34,6 +35,7 @@ type node struct {
 	mem      *membership.Membership // honest nodes online only
 	pm       *peering.Manager       // honest nodes online only
 	addr     string                 // "host:port" this node announces
+	ip       netip.Addr             // the address its peers see (Attack.IPs)
 	memAt    int64                  // membership deadline scheduled
 	pmAt     int64                  // peer manager deadline scheduled
 	flushing bool                   // flush is draining this node's outputs
@@ -77,7 +79,8 @@ func newNode(seed uint64, i int32, attacker bool) (*node, error) {
 		return nil, fmt.Errorf("sim: node %d identity: %w", i, err)
 	}
 	addr := fmt.Sprintf("10.%d.%d.%d:7946", i>>16&0xff, i>>8&0xff, i&0xff)
-	return &node{idx: i, id: ident.ID(), ident: ident, attacker: attacker, timerAt: -1, memAt: -1, pmAt: -1, addr: addr}, nil
+	ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+	return &node{idx: i, id: ident.ID(), ident: ident, attacker: attacker, timerAt: -1, memAt: -1, pmAt: -1, addr: addr, ip: ip}, nil
 }
 
 // idLen is the length of a simulated message id, that of the default
@@ -175,6 +178,19 @@ func (n *node) unlink(j int32) {
 	}
 }
 
+// placeIPs puts the attackers on Attack.IPs shared addresses (attacker
+// k on 172.16.0.(k mod IPs)), outside the honest nodes' 10/8.
+func (s *simulator) placeIPs() {
+	ips := s.sc.Attack.IPs
+	if ips == 0 {
+		return
+	}
+	for i := s.honest; i < len(s.nodes); i++ {
+		k := (i - s.honest) % ips
+		s.nodes[i].ip = netip.AddrFrom4([4]byte{172, 16, byte(k >> 8), byte(k)})
+	}
+}
+
 // zoneOf returns the name of n's zone ("" without Latency.Zones): the
 // zone an honest node announces in membership and its router's
 // Config.Zone, and the zone its peers' routers are told (attackers claim
@@ -190,7 +206,7 @@ func (s *simulator) placeNodes() {
 		switch {
 		case !n.attacker || !s.sc.Attack.Near:
 			n.zone = int32(i) % nz
-		case s.sc.Attack.Kind == AttackEclipse:
+		case s.sc.Attack.hasTargets():
 			n.zone = s.nodes[k%int32(s.targets())].zone
 		default:
 			n.zone = k % nz

@@ -39,7 +39,8 @@ type Result struct {
 	// DeliveryRatio: deliveries of measured messages at honest nodes over
 	// the expected ones (honest nodes online at publish, publisher aside).
 	DeliveryRatio float64 `json:"delivery_ratio"`
-	// TargetDeliveryRatio: the same at eclipse targets only (-1 when the
+	// TargetDeliveryRatio: the same at the attack's targets only (eclipse
+	// targets, the censored node, the eclipsed publishers; -1 when the
 	// scenario has none).
 	TargetDeliveryRatio float64 `json:"target_delivery_ratio"`
 	LatP50Ms            float64 `json:"lat_p50_ms"`
@@ -317,7 +318,7 @@ func (s *simulator) result() *Result {
 		}
 	}
 	r.DeliveryRatio = ratio(got, exp)
-	if sc.Attack.Kind == AttackEclipse {
+	if sc.Attack.hasTargets() {
 		r.TargetDeliveryRatio = ratio(gotT, expT)
 	}
 	slices.Sort(m.lat)

@@ -53,6 +53,8 @@ type simulator struct {
 	flashed     bool
 	attackersUp bool
 	partitioned bool
+	// ipScoring: routers are told their peers' IPs (P6 weighs them).
+	ipScoring bool
 }
 
 // Run runs sc with seed and returns its Result. Same scenario and seed,
@@ -102,6 +104,8 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		s.nodes[i], s.byID[n.id] = n, int32(i)
 	}
 	s.placeNodes()
+	s.placeIPs()
+	s.ipScoring = sc.Scoring && sc.scoreParams().IPColocationFactorWeight != 0
 	s.m = newMetrics(s)
 	s.mm = newMemberMetrics(s)
 	s.assignSides()
@@ -301,6 +305,9 @@ func (s *simulator) act(n *node, out *router.Output) {
 			c := *r
 			c.Publish, c.IHave = nil, nil
 			r = &c
+		}
+		if n.attacker {
+			r = s.filterSends(n, to, r)
 		}
 		s.sendRPC(n, to, r)
 	}

@@ -151,9 +151,25 @@ const (
 	// AttackEclipse: sybils that all dial the Targets first honest nodes
 	// (AttackerDegree each) to surround them.
 	AttackEclipse
+	// AttackCensor: attackers that run a Router, forward every message
+	// (so their scores stay good) but censor one target (Targets, the
+	// first honest node): each dials it (and AttackerDegree random honest
+	// nodes), gets into its mesh, never sends it a message or IHAVE and
+	// never forwards a message the target published. The GossipSub v1.1
+	// evaluation's censor_single_node attack.
+	AttackCensor
+	// AttackDegrade: attackers that run a Router but forward only part of
+	// the messages: each drops a Degrade share (0.5 by default) of the
+	// messages it would send, chosen per message (and attacker) at
+	// random, seeded. The evaluation's sybil_degrade attack.
+	AttackDegrade
+	// AttackEclipsePublishers: sybils that all dial every publisher (the
+	// Targets first honest nodes, who alone publish) to surround them:
+	// the evaluation's publishers_only eclipse.
+	AttackEclipsePublishers
 )
 
-var attackNames = [...]string{"none", "sybil", "spam", "ihave", "covertflash", "eclipse"}
+var attackNames = [...]string{"none", "sybil", "spam", "ihave", "covertflash", "eclipse", "censor", "degrade", "eclipsepublishers"}
 
 // String returns the kind's name.
 func (k AttackKind) String() string {
@@ -189,8 +205,19 @@ type Attack struct {
 	// FlashAt: AttackCovertFlash attackers stop forwarding at this time.
 	FlashAt time.Duration
 	// Targets: AttackEclipse surrounds this many honest nodes (the first
-	// ones). Zero means 1.
+	// ones), AttackEclipsePublishers as many publishers (the first ones,
+	// the only honest nodes that publish), AttackCensor censors the first
+	// (Targets is then 1). Zero means 1.
 	Targets int
+	// Degrade: the share of messages an AttackDegrade attacker does not
+	// forward, in [0, 1]. Zero means 0.5.
+	Degrade float64
+	// IPs: the attackers share this many IP addresses (attacker k has
+	// address k mod IPs), so that IP colocation scoring (P6) counts them;
+	// zero means each attacker has its own, as every honest node does.
+	// Peers' IPs reach the routers (router.PeerOptions.IP) when the score
+	// parameters weigh P6 (IPColocationFactorWeight ≠ 0).
+	IPs int
 	// Near puts the attackers in their victims' own zone and makes them
 	// answer fastest (`gwyh sim -attackers-near`): every link of an
 	// attacker has a one-way delay of NearDelay whatever the latency
@@ -219,10 +246,12 @@ type Traffic struct {
 	// message comes from an honest node picked at random (seeded) among
 	// those online. n > 0 (≤ Nodes) means the first n honest nodes of a
 	// shuffle seeded by the run's seed and the topic's index (eclipse
-	// targets left out), each message from one of them picked at random;
-	// when that one is offline or stalled, the next one of the n in the
-	// shuffled order that is not publishes it (none: an invariant
-	// violation).
+	// targets left out; under AttackEclipsePublishers the attacked
+	// topic's are the targets), each message from one of them picked at
+	// random; when that one is offline or stalled, the next one of the n
+	// in the shuffled order that is not publishes it (none: an invariant
+	// violation for a measured message; a background one comes from any
+	// online honest node).
 	Publishers int
 	// Messages is the number of measured messages. ≥ 1.
 	Messages int
@@ -266,6 +295,9 @@ func (s *Scenario) Validate() error {
 	bad(s.Attack.PerHonest >= 0, "Attack.PerHonest %v < 0", s.Attack.PerHonest)
 	bad(s.Attack.Kind == AttackNone || s.Topology.AttackerDegree > 0 || s.Attack.Kind == AttackCovertFlash,
 		"attackers need Topology.AttackerDegree > 0")
+	bad(s.Attack.Kind < AttackKind(len(attackNames)), "unknown Attack.Kind %d", s.Attack.Kind)
+	bad(s.Attack.Degrade >= 0 && s.Attack.Degrade <= 1, "Attack.Degrade %v not in [0, 1]", s.Attack.Degrade)
+	bad(s.Attack.IPs >= 0, "Attack.IPs %d < 0", s.Attack.IPs)
 	if len(s.Topics) > 0 {
 		bad(s.Traffic == Traffic{}, "Traffic must be zero with Topics (each topic has its own)")
 		bad(len(s.Topics) <= maxTopics, "%d Topics > %d", len(s.Topics), maxTopics)

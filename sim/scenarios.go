@@ -139,9 +139,9 @@ func Scenarios() []Scenario {
 	return []Scenario{baseline, sybil, eclipse, coldboot, covert, dawn, spam, ihave, churn, partition, zones, crash, lossy}
 }
 
-// Lookup returns the named scenario.
+// Lookup returns the named scenario, of Scenarios or PaperScenarios.
 func Lookup(name string) (Scenario, bool) {
-	for _, s := range Scenarios() {
+	for _, s := range append(Scenarios(), PaperScenarios()...) {
 		if s.Name == name {
 			return s, true
 		}
@@ -150,11 +150,21 @@ func Lookup(name string) (Scenario, bool) {
 }
 
 // WithNodes returns s resized to n honest nodes: eclipse targets scale
-// with it (1%, at least 1); attackers follow PerHonest.
+// with it (1%, at least 1; a single target stays single); fixed
+// publishers keep their share (at least 1), and under
+// AttackEclipsePublishers the targets are the publishers; attackers follow
+// PerHonest.
 func (s Scenario) WithNodes(n int) Scenario {
+	old := s.Nodes
 	s.Nodes = n
-	if s.Attack.Kind == AttackEclipse {
+	if s.Attack.Kind == AttackEclipse && s.Attack.Targets != 1 {
 		s.Attack.Targets = max(1, n/100)
+	}
+	if p := s.Traffic.Publishers; p > 0 && old > 0 {
+		s.Traffic.Publishers = max(1, (p*n+old/2)/old)
+	}
+	if s.Attack.Kind == AttackEclipsePublishers {
+		s.Attack.Targets = max(1, s.Traffic.Publishers)
 	}
 	return s
 }

@@ -149,7 +149,7 @@ func (s *simulator) dialOut(n *node) {
 		}
 	}
 	deg, mixed := t.Degree, t.MixedDegree
-	if s.isTarget(n.idx) && deg > 0 {
+	if s.sc.Attack.Kind == AttackEclipse && s.isTarget(n.idx) && deg > 0 {
 		deg, mixed = 1, mixed+t.Degree-1
 	}
 	s.dialRandom(n, deg, 0, int32(s.honest), anyZone)
@@ -190,7 +190,7 @@ func (s *simulator) victimZone(a *node) int32 {
 
 // isTarget reports whether honest node i is an eclipse target.
 func (s *simulator) isTarget(i int32) bool {
-	if s.sc.Attack.Kind != AttackEclipse {
+	if !s.sc.Attack.hasTargets() {
 		return false
 	}
 	return int(i) < s.targets()
@@ -198,6 +198,9 @@ func (s *simulator) isTarget(i int32) bool {
 
 // targets returns the number of eclipse targets.
 func (s *simulator) targets() int {
+	if s.sc.Attack.Kind == AttackCensor {
+		return 1
+	}
 	return min(max(s.sc.Attack.Targets, 1), s.honest)
 }
 
@@ -265,7 +268,11 @@ func (s *simulator) joinThrough(a, b *node) {
 func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 	if n.r != nil {
 		now := s.tnow()
-		n.r.AddPeer(now, p.id, router.PeerOptions{Direction: dir, Record: []byte(p.addr), Zone: s.zoneOf(p)})
+		opts := router.PeerOptions{Direction: dir, Record: []byte(p.addr), Zone: s.zoneOf(p)}
+		if s.ipScoring {
+			opts.IP = p.ip
+		}
+		n.r.AddPeer(now, p.id, opts)
 		n.r.SetRTT(now, p.id, s.rtt(n, p))
 		s.flush(n)
 		return

@@ -34,6 +34,7 @@ type simFlags struct {
 	plot     string
 	scoring  string
 	table    bool
+	preset   string
 	parallel int
 	messages int
 	sign     string
@@ -70,6 +71,7 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.StringVar(&f.plot, "plot", "", "write an SVG plot (latency CDF, delivery over time) to `FILE.svg`; runs scoring on and off where the scenario compares them")
 	fs.StringVar(&f.scoring, "scoring", "default", "peer scoring: default (the scenario's), on or off")
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
+	fs.StringVar(&f.preset, "preset", "", "-table: run a preset's scenarios instead: paper (the GossipSub v1.1 evaluation's attacks, sim.PaperScenarios) prints its own table")
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table and -strategy all: runs at once (each run is single-threaded and deterministic)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
 	fs.StringVar(&f.sign, "sign", "none", "signature policy: strict (sign and verify every message; slow) or none")
@@ -263,6 +265,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	tuneGC()
+	if f.table && f.preset == "paper" {
+		return paperTable(f, stdout, stderr)
+	}
 	if f.table {
 		return simTable(f, stdout, stderr)
 	}
@@ -419,7 +424,7 @@ func scoringLabel(on bool) string {
 
 func listScenarios(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	for _, s := range sim.Scenarios() {
+	for _, s := range append(sim.Scenarios(), sim.PaperScenarios()...) {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Summary)
 	}
 	tw.Flush()
@@ -647,4 +652,35 @@ func onOff(b bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// paperTable runs every scenario of sim.PaperScenarios with scoring on
+// and off and prints sim/README's table of the evaluation's attacks: one
+// row per scenario, each cell "on | off".
+func paperTable(f simFlags, stdout, stderr io.Writer) int {
+	var jobs []*simJob
+	for _, sc := range sim.PaperScenarios() {
+		sc = withFlags(sc, f)
+		for _, on := range []bool{true, false} {
+			sc.Scoring = on
+			jobs = append(jobs, &simJob{sc: sc})
+		}
+	}
+	runJobs(f, jobs, stderr)
+	fmt.Fprintf(stdout, "| scenario | honest | attackers | delivery | target delivery | p50/p99 ms | dup/msg/node | recovery ms |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|\n")
+	for i := 0; i+1 < len(jobs); i += 2 {
+		on, off := jobs[i].res, jobs[i+1].res
+		if on == nil || off == nil {
+			continue
+		}
+		target := "–"
+		if on.TargetDeliveryRatio >= 0 {
+			target = fmt.Sprintf("%.4f \\| %.4f", on.TargetDeliveryRatio, off.TargetDeliveryRatio)
+		}
+		fmt.Fprintf(stdout, "| %s | %d | %d | %.4f \\| %.4f | %s | %.0f/%.0f \\| %.0f/%.0f | %.2f \\| %.2f | %.0f \\| %.0f |\n",
+			on.Scenario, on.Nodes, on.Attackers, on.DeliveryRatio, off.DeliveryRatio, target,
+			on.LatP50Ms, on.LatP99Ms, off.LatP50Ms, off.LatP99Ms, on.DupPerMsgPerNode, off.DupPerMsgPerNode, on.RecoveryMs, off.RecoveryMs)
+	}
+	return jobsFailed(jobs, stderr)
 }
