@@ -45,6 +45,10 @@ type TuneScore struct {
 	FalsePositives float64
 	// P99Ms is the highest p99 latency over the attack scenarios.
 	P99Ms float64
+	// SumP99Ms is the sum of the p99 latencies over the attack
+	// scenarios: it decides between equal P99Ms, when the worst attack
+	// is one no candidate changes and the others still differ.
+	SumP99Ms float64
 }
 
 // TuneDeliveryGoal is the honest delivery ratio every attack scenario must
@@ -58,7 +62,8 @@ const tuneFPTolerance = 0.001
 // Better reports whether s ranks before o: delivery ≥ TuneDeliveryGoal in
 // every attack scenario first (between two that miss it, the higher
 // MinDelivery); then fewer FalsePositives (differences below 0.001 are
-// ties); then the lower P99Ms. Equal scores are not better, so the
+// ties); then the lower P99Ms, and between equal ones the lower SumP99Ms.
+// Equal scores are not better, so the
 // earlier candidate (the starting parameters first) wins ties.
 func (s TuneScore) Better(o TuneScore) bool {
 	sOK, oOK := s.MinDelivery >= TuneDeliveryGoal, o.MinDelivery >= TuneDeliveryGoal
@@ -69,8 +74,10 @@ func (s TuneScore) Better(o TuneScore) bool {
 		return s.MinDelivery > o.MinDelivery
 	case math.Abs(s.FalsePositives-o.FalsePositives) > tuneFPTolerance:
 		return s.FalsePositives < o.FalsePositives
+	case s.P99Ms != o.P99Ms:
+		return s.P99Ms < o.P99Ms
 	}
-	return s.P99Ms < o.P99Ms
+	return s.SumP99Ms < o.SumP99Ms
 }
 
 // tuneScore returns the score of one candidate's results, one per attack.
@@ -84,6 +91,7 @@ func tuneScore(rs []*Result) TuneScore {
 		t.MinDelivery = min(t.MinDelivery, d)
 		t.FalsePositives = max(t.FalsePositives, r.ScoreFPGossip+r.ScoreFPGraylist)
 		t.P99Ms = max(t.P99Ms, r.LatP99Ms)
+		t.SumP99Ms += r.LatP99Ms
 	}
 	return t
 }

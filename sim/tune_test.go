@@ -188,13 +188,15 @@ func TestTuneScoreBetter(t *testing.T) {
 		a, b TuneScore
 		want bool
 	}{
-		{"delivery goal first", TuneScore{0.99, 0.5, 900}, TuneScore{0.989, 0, 100}, true},
-		{"missing the goal", TuneScore{0.98, 0.5, 900}, TuneScore{0.99, 0, 100}, false},
-		{"both missing: higher delivery", TuneScore{0.95, 0.5, 900}, TuneScore{0.9, 0, 100}, true},
-		{"then fewer false positives", TuneScore{0.99, 0.01, 900}, TuneScore{1, 0.02, 100}, true},
-		{"more false positives", TuneScore{1, 0.02, 100}, TuneScore{0.99, 0.01, 900}, false},
-		{"false positives within 0.001 tie: latency", TuneScore{0.99, 0.0105, 100}, TuneScore{1, 0.01, 200}, true},
-		{"equal is not better", TuneScore{1, 0, 100}, TuneScore{1, 0, 100}, false},
+		{"delivery goal first", TuneScore{0.99, 0.5, 900, 900}, TuneScore{0.989, 0, 100, 100}, true},
+		{"missing the goal", TuneScore{0.98, 0.5, 900, 900}, TuneScore{0.99, 0, 100, 100}, false},
+		{"both missing: higher delivery", TuneScore{0.95, 0.5, 900, 900}, TuneScore{0.9, 0, 100, 100}, true},
+		{"then fewer false positives", TuneScore{0.99, 0.01, 900, 900}, TuneScore{1, 0.02, 100, 100}, true},
+		{"more false positives", TuneScore{1, 0.02, 100, 100}, TuneScore{0.99, 0.01, 900, 900}, false},
+		{"false positives within 0.001 tie: latency", TuneScore{0.99, 0.0105, 100, 100}, TuneScore{1, 0.01, 200, 200}, true},
+		{"equal is not better", TuneScore{1, 0, 100, 150}, TuneScore{1, 0, 100, 150}, false},
+		{"equal worst p99: lower sum", TuneScore{1, 0, 100, 150}, TuneScore{1, 0, 100, 180}, true},
+		{"worst p99 before the sum", TuneScore{1, 0, 100, 190}, TuneScore{1, 0, 110, 150}, true},
 	} {
 		if got := tc.a.Better(tc.b); got != tc.want {
 			t.Errorf("%s: %+v.Better(%+v) = %v", tc.name, tc.a, tc.b, got)

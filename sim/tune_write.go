@@ -34,6 +34,7 @@ func (t *TuneResult) WriteTable(w io.Writer) error {
 		{"min delivery", func(s TuneScore) string { return fmt.Sprintf("%.4f", s.MinDelivery) }},
 		{"false positives", func(s TuneScore) string { return fmt.Sprintf("%.4f", s.FalsePositives) }},
 		{"worst p99 ms", func(s TuneScore) string { return fmt.Sprintf("%.0f", s.P99Ms) }},
+		{"sum of p99 ms", func(s TuneScore) string { return fmt.Sprintf("%.0f", s.SumP99Ms) }},
 	} {
 		fmt.Fprintf(&b, "| *%s* | %s | %s |\n", row.name, row.f(t.StartScore), row.f(t.BestScore))
 	}
