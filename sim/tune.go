@@ -195,12 +195,7 @@ func retime(t, a Traffic) Traffic {
 }
 
 // attackedTopic returns the name of the topic attacks target.
-func (s *Scenario) attackedTopic() string {
-	if len(s.Topics) > 0 {
-		return s.Topics[0].Name
-	}
-	return Topic
-}
+func (s *Scenario) attackedTopic() string { return s.topics()[0].Name }
 
 // scoreParamsFor returns the scenario's score parameters for topic, as
 // Scenario.ScoreParams (or ScoreParams) gives them, with fresh copies of
@@ -212,16 +207,7 @@ func (s *Scenario) scoreParamsFor(topic string) score.Params {
 	} else {
 		p = s.ScoreParams(topic)
 	}
-	topics := make(map[string]*score.TopicParams, len(p.Topics))
-	for name, tp := range p.Topics {
-		if tp != nil {
-			c := *tp
-			tp = &c
-		}
-		topics[name] = tp
-	}
-	p.Topics = topics
-	return p
+	return copyScoreParams(p)
 }
 
 // topicScore returns the attacked topic's score parameters (a copy).

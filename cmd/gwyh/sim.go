@@ -564,19 +564,28 @@ func deliveryCell(r *sim.Result) string {
 	return del
 }
 
-// simTable runs every scenario with scoring on and off, f.parallel runs at
-// a time, and prints a markdown table in scenario order.
-func simTable(f simFlags, stdout, stderr io.Writer) int {
-	var jobs []*simJob
-	for _, sc := range sim.Scenarios() {
-		g := f
-		g.near = f.near && sc.Attack.Kind != sim.AttackNone // -attackers-near: the attack scenarios
-		sc = withFlags(sc, g)
+// scoringOnOff returns two jobs per scenario, scoring on then off.
+func scoringOnOff(scs []sim.Scenario) []*simJob {
+	jobs := make([]*simJob, 0, 2*len(scs))
+	for _, sc := range scs {
 		for _, on := range []bool{true, false} {
 			sc.Scoring = on
 			jobs = append(jobs, &simJob{sc: sc})
 		}
 	}
+	return jobs
+}
+
+// simTable runs every scenario with scoring on and off, f.parallel runs at
+// a time, and prints a markdown table in scenario order.
+func simTable(f simFlags, stdout, stderr io.Writer) int {
+	var scs []sim.Scenario
+	for _, sc := range sim.Scenarios() {
+		g := f
+		g.near = f.near && sc.Attack.Kind != sim.AttackNone // -attackers-near: the attack scenarios
+		scs = append(scs, withFlags(sc, g))
+	}
+	jobs := scoringOnOff(scs)
 	runJobs(f, jobs, stderr)
 	fmt.Fprintf(stdout, "| scenario | scoring | honest | attackers | delivery | p50 ms | p99 ms | max ms | dup/msg/node | bytes/msg/node | cross-zone B/msg/node | control share | recovery ms | wall s |\n")
 	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -658,14 +667,11 @@ func onOff(b bool) string {
 // and off and prints sim/README's table of the evaluation's attacks: one
 // row per scenario, each cell "on | off".
 func paperTable(f simFlags, stdout, stderr io.Writer) int {
-	var jobs []*simJob
+	var scs []sim.Scenario
 	for _, sc := range sim.PaperScenarios() {
-		sc = withFlags(sc, f)
-		for _, on := range []bool{true, false} {
-			sc.Scoring = on
-			jobs = append(jobs, &simJob{sc: sc})
-		}
+		scs = append(scs, withFlags(sc, f))
 	}
+	jobs := scoringOnOff(scs)
 	runJobs(f, jobs, stderr)
 	fmt.Fprintf(stdout, "| scenario | honest | attackers | delivery | target delivery | p50/p99 ms | dup/msg/node | recovery ms |\n")
 	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|\n")
