@@ -105,6 +105,8 @@ flags, as a starting point, and exits.
 
 'gwyh sim tune' searches score parameters that withstand the attacks of
 named scenarios (gwyh sim tune -h).
+'gwyh sim calibrate' compares the simulator with a real loopback cluster
+(gwyh sim calibrate -h).
 
 flags:
 `, stderr); code >= 0 {
