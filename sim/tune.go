@@ -27,6 +27,9 @@ type TuneParams struct {
 	InvalidMessageDeliveriesWeight float64
 	// BehaviourPenaltyWeight is P7's weight (< 0), a global parameter.
 	BehaviourPenaltyWeight float64
+	// IPColocationFactorWeight is P6's weight (< 0), a global parameter;
+	// its threshold is score.DefaultParams' when the scenario's is below 1.
+	IPColocationFactorWeight float64
 	// GossipThreshold ≥ PublishThreshold > GraylistThreshold, all < 0.
 	GossipThreshold, PublishThreshold, GraylistThreshold float64
 }
@@ -230,11 +233,13 @@ func TuneParamsOf(s Scenario) (TuneParams, error) {
 		return TuneParams{}, err
 	}
 	th := s.thresholds()
+	g := s.scoreParamsFor(s.attackedTopic())
 	return TuneParams{
 		MeshMessageDeliveriesThreshold: tp.MeshMessageDeliveriesThreshold,
 		MeshMessageDeliveriesWeight:    tp.MeshMessageDeliveriesWeight,
 		InvalidMessageDeliveriesWeight: tp.InvalidMessageDeliveriesWeight,
-		BehaviourPenaltyWeight:         s.scoreParamsFor(s.attackedTopic()).BehaviourPenaltyWeight,
+		BehaviourPenaltyWeight:         g.BehaviourPenaltyWeight,
+		IPColocationFactorWeight:       g.IPColocationFactorWeight,
 		GossipThreshold:                th.GossipThreshold,
 		PublishThreshold:               th.PublishThreshold,
 		GraylistThreshold:              th.GraylistThreshold,
@@ -243,8 +248,9 @@ func TuneParamsOf(s Scenario) (TuneParams, error) {
 
 // WithTuneParams returns s with c's parameters: in the attacked topic's
 // score parameters (Topics[0].Score when s has topics, and in what
-// ScoreParams returns for it), P7's weight in every topic's
-// score.Params, and the thresholds. A decay a weight needs that s leaves
+// ScoreParams returns for it), P7's and P6's weights in every topic's
+// score.Params (P6's threshold the default's when below 1), and the
+// thresholds. A decay a weight needs that s leaves
 // invalid (a weight that was 0) takes score.DefaultParams' value, and the
 // P3 cap is raised to the threshold when below.
 func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
@@ -271,6 +277,10 @@ func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
 		p := orig.scoreParamsFor(topic)
 		p.BehaviourPenaltyWeight = c.BehaviourPenaltyWeight
 		fixDecay(&p.BehaviourPenaltyDecay, defG.BehaviourPenaltyDecay)
+		p.IPColocationFactorWeight = c.IPColocationFactorWeight
+		if p.IPColocationFactorThreshold < 1 {
+			p.IPColocationFactorThreshold = defG.IPColocationFactorThreshold
+		}
 		if _, ok := p.Topics[name]; ok || topic == name {
 			t := tp
 			p.Topics[name] = &t
@@ -298,7 +308,7 @@ type tuneSpace struct {
 	lo, hi [tuneDims]float64 // log-scale bounds of each dimension
 }
 
-const tuneDims = 7
+const tuneDims = 8
 
 // newTuneSpace returns the space around start.
 func newTuneSpace(start TuneParams) tuneSpace {
@@ -318,6 +328,7 @@ func newTuneSpace(start TuneParams) tuneSpace {
 	sp.lo[4], sp.hi[4] = around(start.GossipThreshold, dth.GossipThreshold)
 	sp.lo[5], sp.hi[5] = 0, math.Log(4)
 	sp.lo[6], sp.hi[6] = math.Log(1.1), math.Log(8)
+	sp.lo[7], sp.hi[7] = around(start.IPColocationFactorWeight, dg.IPColocationFactorWeight)
 	return sp
 }
 
@@ -340,6 +351,7 @@ func (sp *tuneSpace) params(u [tuneDims]float64) TuneParams {
 		GossipThreshold:                g,
 		PublishThreshold:               p,
 		GraylistThreshold:              round3(p * v[6]),
+		IPColocationFactorWeight:       -round3(v[7]),
 	}
 }
 
@@ -361,6 +373,7 @@ func (sp *tuneSpace) point(c TuneParams) [tuneDims]float64 {
 		c.MeshMessageDeliveriesThreshold, -c.MeshMessageDeliveriesWeight, -c.InvalidMessageDeliveriesWeight,
 		-c.BehaviourPenaltyWeight, -c.GossipThreshold,
 		ratio(c.PublishThreshold, c.GossipThreshold), ratio(c.GraylistThreshold, c.PublishThreshold),
+		-c.IPColocationFactorWeight,
 	}
 	var u [tuneDims]float64
 	for i, x := range v {
@@ -404,7 +417,7 @@ func neighbour(rng *rand.Rand, u [tuneDims]float64, sigma float64) [tuneDims]flo
 const tuneRoundSize = 4
 
 // Tune searches the score parameters of base (TuneParams: P3's threshold
-// and weight, P4's and P7's weights, the gossip, publish and graylist
+// and weight, P4's, P6's and P7's weights, the gossip, publish and graylist
 // thresholds) over the attack scenarios, each run as
 // base.WithAttackOf(attack), and returns the best it found by
 // TuneScore.Better, with its runs and those of base's own parameters.

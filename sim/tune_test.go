@@ -134,6 +134,7 @@ func TestWithTuneParams(t *testing.T) {
 		MeshMessageDeliveriesThreshold: 150, MeshMessageDeliveriesWeight: -2,
 		InvalidMessageDeliveriesWeight: -3, BehaviourPenaltyWeight: -4,
 		GossipThreshold: -5, PublishThreshold: -6, GraylistThreshold: -7,
+		IPColocationFactorWeight: -8,
 	}
 	b, _ := Lookup("baseline")
 	// P4 and P7 off in the start: their decays are unset.
@@ -156,6 +157,9 @@ func TestWithTuneParams(t *testing.T) {
 	}
 	if th := got.thresholds(); th.Validate() != nil || th.AcceptPXThreshold != 100 {
 		t.Errorf("thresholds %+v", th)
+	}
+	if p.IPColocationFactorWeight != -8 || p.IPColocationFactorThreshold != score.DefaultParams(Topic).IPColocationFactorThreshold {
+		t.Errorf("P6 weight %v threshold %d, want -8 and the default's", p.IPColocationFactorWeight, p.IPColocationFactorThreshold)
 	}
 	if p.Topics[Topic].MeshMessageDeliveriesCap != 150 || p.Topics[Topic].TimeInMeshWeight != score.DefaultTopicParams().TimeInMeshWeight {
 		t.Errorf("P3 cap %v not raised to the threshold, or other fields lost", p.Topics[Topic].MeshMessageDeliveriesCap)
@@ -220,6 +224,10 @@ func TestTuneSpace(t *testing.T) {
 			t.Fatalf("%+v: %v", c, err)
 		}
 		// P3 threshold: from a quarter of the default (10) to four times the start.
+		// P6: the start's weight is 0, so around the default's (−10).
+		if c.IPColocationFactorWeight > -2.5 || c.IPColocationFactorWeight < -40 {
+			t.Fatalf("P6 out of the space: %+v", c)
+		}
 		if c.MeshMessageDeliveriesThreshold < 2.5 || c.MeshMessageDeliveriesThreshold > 800 ||
 			c.MeshMessageDeliveriesWeight >= 0 || c.GossipThreshold < -400 || c.GossipThreshold > -2.5 {
 			t.Fatalf("out of the space: %+v", c)
