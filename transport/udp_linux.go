@@ -236,18 +236,26 @@ func (b *batchIO) read(pkts []Packet) (int, error) {
 // readFD is the RawConn.Read callback (bound once, so that read does not
 // allocate): false asks to wait until the socket is readable.
 func (b *batchIO) readFD(fd uintptr) bool {
+	return callMmsg(b.recv, fd, b.rbufs, &b.rn, &b.rerr)
+}
+
+// callMmsg calls fn on msgs until it is done, as a RawConn callback wants:
+// it retries EINTR, reports false on EAGAIN (wait until the socket is
+// ready), and otherwise stores the count and errno in *n and *errno and
+// reports true.
+func callMmsg(fn mmsgFunc, fd uintptr, msgs []mmsghdr, n *int, errno *syscall.Errno) bool {
 	for {
-		n, e := b.recv(fd, b.rbufs)
+		k, e := fn(fd, msgs)
 		switch e {
 		case 0:
-			b.rn, b.rerr = n, 0
+			*n, *errno = k, 0
 			return true
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
 			return false
 		default:
-			b.rn, b.rerr = 0, e
+			*n, *errno = 0, e
 			return true
 		}
 	}
@@ -318,21 +326,7 @@ func (b *batchIO) write(pkts []Packet) (lost int, err error) {
 
 // writeFD is the RawConn.Write callback for wbuf (bound once).
 func (b *batchIO) writeFD(fd uintptr) bool {
-	for {
-		n, e := b.send(fd, b.wbuf)
-		switch e {
-		case 0:
-			b.wn, b.werr = n, 0
-			return true
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false
-		default:
-			b.wn, b.werr = 0, e
-			return true
-		}
-	}
+	return callMmsg(b.send, fd, b.wbuf, &b.wn, &b.werr)
 }
 
 // pack fills whdrs with the messages for pkts and returns their number,
