@@ -12,20 +12,12 @@ import (
 // bit-identical to the sum recomputed from scratch (every peer marked
 // stale). A mutation that forgets to mark its peer stale fails here.
 func TestScoreCacheExact(t *testing.T) {
-	sequences, length := 400, 250
-	if testing.Short() {
-		sequences = 100
-	}
-	for seed := range uint64(sequences) {
-		rng := rand.New(rand.NewPCG(seed, 0xcac4e))
+	// Short steps put many copies inside the P3 window, where the
+	// duplicate path credits (and must mark stale).
+	steps := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond, 4 * time.Millisecond}
+	replay(t, 400, 0xcac4e, steps, func(seed uint64, _ *rand.Rand) func(int, event) {
 		s := mustNew(t, oracleParams())
-		now, msgs := t0, 0
-		// Short steps put many copies inside the P3 window, where the
-		// duplicate path credits (and must mark stale).
-		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond, 4 * time.Millisecond}[seed%3]
-		for i := range length {
-			e := randomEvent(rng, now, step, &msgs)
-			now = e.now
+		return func(i int, e event) {
 			e.applyScorer(s)
 			var cached [9]float64
 			for b := byte(1); b <= 8; b++ {
@@ -40,6 +32,28 @@ func TestScoreCacheExact(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// replay runs sequences random event sequences (100 under -short) of 250
+// events each, the sequence of seed drawn from rand.NewPCG(seed, salt)
+// with steps[seed%len(steps)] between events: start prepares a sequence
+// (it may draw from rng too) and returns the function each event goes to.
+func replay(t *testing.T, sequences int, salt uint64, steps []time.Duration, start func(seed uint64, rng *rand.Rand) func(i int, e event)) {
+	t.Helper()
+	if testing.Short() {
+		sequences = 100
+	}
+	for seed := range uint64(sequences) {
+		rng := rand.New(rand.NewPCG(seed, salt))
+		each := start(seed, rng)
+		now, msgs := t0, 0
+		step := steps[seed%uint64(len(steps))]
+		for i := range 250 {
+			e := randomEvent(rng, now, step, &msgs)
+			now = e.now
+			each(i, e)
+		}
 	}
 }
 
@@ -48,22 +62,14 @@ func TestScoreCacheExact(t *testing.T) {
 // retention expiry and reconnects (a handle whose peer was forgotten and
 // added again must not read the old counters).
 func TestScoreRefExact(t *testing.T) {
-	sequences, length := 300, 250
-	if testing.Short() {
-		sequences = 100
-	}
-	for seed := range uint64(sequences) {
-		rng := rand.New(rand.NewPCG(seed, 0x7ef))
+	steps := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond}
+	replay(t, 300, 0x7ef, steps, func(seed uint64, rng *rand.Rand) func(int, event) {
 		s := mustNew(t, oracleParams())
-		now, msgs := t0, 0
 		var refs [9]PeerRef
 		for b := range refs {
 			refs[b] = s.Ref(pid(byte(b))) // before AddPeer: falls back to the lookup
 		}
-		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond}[seed%2]
-		for i := range length {
-			e := randomEvent(rng, now, step, &msgs)
-			now = e.now
+		return func(i int, e event) {
 			e.applyScorer(s)
 			if e.kind == evAddPeer && rng.IntN(2) == 0 { // some handles outlive a reconnect
 				refs[e.peer[0]] = s.Ref(e.peer)
@@ -75,7 +81,7 @@ func TestScoreRefExact(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestDuplicateMessageRefExact runs every random sequence twice, reporting
@@ -83,22 +89,14 @@ func TestScoreRefExact(t *testing.T) {
 // kept across reconnects), and checks that every score and counter agree
 // bit for bit after each event.
 func TestDuplicateMessageRefExact(t *testing.T) {
-	sequences, length := 300, 250
-	if testing.Short() {
-		sequences = 100
-	}
-	for seed := range uint64(sequences) {
-		rng := rand.New(rand.NewPCG(seed, 0xd0b))
+	steps := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond, 4 * time.Millisecond}
+	replay(t, 300, 0xd0b, steps, func(seed uint64, rng *rand.Rand) func(int, event) {
 		byID, byRef := mustNew(t, oracleParams()), mustNew(t, oracleParams())
-		now, msgs := t0, 0
 		var refs [9]PeerRef
 		for b := range refs {
 			refs[b] = byRef.Ref(pid(byte(b)))
 		}
-		step := []time.Duration{600 * time.Millisecond, 40 * time.Millisecond, 4 * time.Millisecond}[seed%3]
-		for i := range length {
-			e := randomEvent(rng, now, step, &msgs)
-			now = e.now
+		return func(i int, e event) {
 			e.applyScorer(byID)
 			if e.kind == evDuplicate {
 				byRef.DuplicateMessageRef(e.now, refs[e.peer[0]], []byte(e.msg), e.topic)
@@ -118,5 +116,5 @@ func TestDuplicateMessageRefExact(t *testing.T) {
 				t.Fatalf("seed %d, event %d (%v): stats by handle %+v, by ID %+v", seed, i, e, byRef.Stats(), byID.Stats())
 			}
 		}
-	}
+	})
 }
