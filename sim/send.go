@@ -23,11 +23,12 @@ func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
 		return
 	}
 	msgBytes := 0
+	perTopic := s.m.topicIdx != nil && !n.attacker // runs with several topics
 	for i := range r.Publish {
 		b := sizeField(r.Publish[i].Size())
 		msgBytes += b
-		if ti, ok := s.m.topicIdx[r.Publish[i].Topic]; ok && !n.attacker {
-			s.m.topicWire[ti] += uint64(b)
+		if perTopic {
+			s.m.topicWire[s.m.topicIdx[r.Publish[i].Topic]] += uint64(b)
 		}
 	}
 	s.packBuf = rpc.Pack(s.packBuf, r, s.mtu)
