@@ -46,9 +46,10 @@ type keypair struct {
 
 	// Receive counters for reports (reader writes, timer reads), under rxMu
 	// so that a report's packets and highest counter are consistent.
-	// rxReported is the highest counter already reported.
-	rxMu                                      sync.Mutex
-	rxPackets, rxBytes, rxHighest, rxReported uint64
+	// rxDue: a packet carrying payload arrived since the last report.
+	rxMu                          sync.Mutex
+	rxPackets, rxBytes, rxHighest uint64
+	rxDue                         bool
 
 	// Sender side of reports (reader only).
 	repPackets, repHighest uint64
@@ -60,6 +61,40 @@ type keypair struct {
 	final      []byte
 	finalSent  atomic.Int64 // unix nanos of the last send
 	finalEvery atomic.Int64 // current resend interval, nanoseconds
+}
+
+// received counts a packet with counter ctr and size bytes on kp's
+// receive side. data: it carried payload (whole or a fragment); shed: its
+// payload was dropped here (the Events channel was full), so it counts as
+// lost in the next report. Only packets with payload make a report due:
+// reports exist to pace data, and a packet of nothing but control frames
+// (a report, a ping, a pong) answered by a report would have two idle
+// peers trade reports every ReportInterval for ever.
+func (kp *keypair) received(ctr uint64, size int, data, shed bool) {
+	kp.rxMu.Lock()
+	defer kp.rxMu.Unlock()
+	if !shed {
+		kp.rxPackets++
+		kp.rxBytes += uint64(size)
+	}
+	kp.rxHighest = max(kp.rxHighest, ctr+1)
+	if data {
+		kp.rxDue = true
+	}
+}
+
+// takeReport returns the report kp owes its sender, if a packet with
+// payload arrived since the last: the counters of every packet on the
+// session, control ones included, so that the sender's loss estimate
+// (highest against packets) counts them all.
+func (kp *keypair) takeReport() (report, bool) {
+	kp.rxMu.Lock()
+	defer kp.rxMu.Unlock()
+	if !kp.rxDue {
+		return report{}, false
+	}
+	kp.rxDue = false
+	return report{Index: kp.remote, Packets: kp.rxPackets, Bytes: kp.rxBytes, Highest: kp.rxHighest}, true
 }
 
 func (kp *keypair) rxHighestLoad() uint64 {

@@ -129,23 +129,18 @@ func (c *Conn) handleData(b []byte, h header, from netip.AddrPort, now time.Time
 	if !kp.confirmed.Load() {
 		c.confirm(kp)
 	}
-	shed := c.handleFrames(p, kp, plain, from, now)
+	data, shed := c.handleFrames(p, kp, plain, from, now)
 	// A packet whose payload we could not hand on (the Events channel was
 	// full) is reported to the sender as lost: its rate controller then
 	// backs off, so an overloaded receiver slows its senders down instead
 	// of shedding their traffic for ever.
-	kp.rxMu.Lock()
-	if !shed {
-		kp.rxPackets++
-		kp.rxBytes += uint64(len(b))
-	}
-	kp.rxHighest = max(kp.rxHighest, h.Counter+1)
-	kp.rxMu.Unlock()
+	kp.received(h.Counter, len(b), data, shed)
 }
 
-// handleFrames acts on the frames of one packet; shed reports that a
-// payload among them was dropped because the Events channel was full.
-func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.AddrPort, now time.Time) (shed bool) {
+// handleFrames acts on the frames of one packet; data reports that it
+// carried payload (whole or a fragment), shed that a payload among them
+// was dropped because the Events channel was full.
+func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.AddrPort, now time.Time) (data, shed bool) {
 	// The packet's payloads are handed to Events together, under one lock
 	// (see flushPayloads), in frame order.
 	defer func() {
@@ -157,13 +152,15 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 		f, rest, err := nextFrame(plain)
 		if err != nil {
 			c.stats.drop(DropMalformed)
-			return shed
+			return data, shed
 		}
 		plain = rest
 		switch f.Type {
 		case framePayload:
+			data = true
 			c.payloads = append(c.payloads, Event{Kind: EventPayload, Peer: p.id, Addr: from, Payload: append([]byte(nil), f.Data...)})
 		case frameFragment:
+			data = true
 			c.handleFragment(p, f, from, now)
 		case framePing:
 			c.enqueueControl(p, appendPingFrame(make([]byte, 0, pingFrameSize), framePong, f.TS))
@@ -177,11 +174,11 @@ func (c *Conn) handleFrames(p *peerState, kp *keypair, plain []byte, from netip.
 				shed = true
 			}
 			if c.handleBye(p, kp) {
-				return shed // the session is gone; what follows is moot
+				return data, shed // the session is gone; what follows is moot
 			}
 		}
 	}
-	return shed
+	return data, shed
 }
 
 // flushPayloads hands the payload events gathered from one packet to

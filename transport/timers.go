@@ -65,14 +65,11 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	if now.Sub(p.lastReport) >= c.opts.ReportInterval {
 		p.lastReport = now
 		for _, k := range p.recvKeypairs(&kpBuf) {
-			k.rxMu.Lock()
-			// Report whenever new counters arrived, even if every packet
-			// among them was shed, so the sender learns of the loss.
-			if k.rxHighest != k.rxReported {
-				k.rxReported = k.rxHighest
-				reports = append(reports, report{Index: k.remote, Packets: k.rxPackets, Bytes: k.rxBytes, Highest: k.rxHighest})
+			// Even if every packet with payload was shed, so that the
+			// sender learns of the loss.
+			if r, ok := k.takeReport(); ok {
+				reports = append(reports, r)
 			}
-			k.rxMu.Unlock()
 		}
 	}
 	// The initiator of the current session rekeys (on its age or on the
