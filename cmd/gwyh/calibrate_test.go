@@ -70,6 +70,21 @@ func TestCalibCompare(t *testing.T) {
 			t.Errorf("%s: %d ✘ in\n%s", tc.name, n, out.String())
 		}
 	}
+	// The real side's own spread: even runs against odd ones.
+	rows := compareCalib("c", real, real, real)
+	withRealNoise(rows, []calibMetrics{real})
+	if !math.IsNaN(rows[1].realNoise) {
+		t.Errorf("one run: real noise %v, want NaN", rows[1].realNoise)
+	}
+	other := real
+	other.dup, other.mesh = 6, []int{0, 0, 0, 0, 0, 20, 40, 20, 20}
+	withRealNoise(rows, []calibMetrics{real, other, real})
+	if rows[1].metric != "dup/msg/node" || math.Abs(rows[1].realNoise-0.2) > 1e-12 {
+		t.Errorf("%s: real noise %v, want +20%% (5 against 6)", rows[1].metric, rows[1].realNoise)
+	}
+	if rows[4].metric != "mesh degree hist" || math.Abs(rows[4].realNoise-0.1) > 1e-12 {
+		t.Errorf("%s: real noise %v, want TV 0.1", rows[4].metric, rows[4].realNoise)
+	}
 	m := mergeCalib([]calibMetrics{{dup: 4, mesh: []int{1, 2}}, {dup: 6, mesh: []int{0, 1, 3}}})
 	if m.dup != 5 || len(m.mesh) != 3 || m.mesh[0] != 1 || m.mesh[1] != 3 || m.mesh[2] != 3 {
 		t.Errorf("merge: dup %v mesh %v, want 5 [1 3 3]", m.dup, m.mesh)
@@ -155,7 +170,7 @@ func TestCalibrateTinyCluster(t *testing.T) {
 	if real.delivery != 1 || hops != msgs*(n-1) || nodes != n || real.hops[0] != 0 || real.bytes <= 64 {
 		t.Fatalf("real: delivery %v, hop_hist %v (want %d receipts), mesh %v, bytes %v", real.delivery, real.hops, msgs*(n-1), real.mesh, real.bytes)
 	}
-	sm, err := calibSim(f, n, 64)
+	sm, err := calibSim(f, n, 64, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
