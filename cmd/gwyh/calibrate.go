@@ -70,7 +70,10 @@ topology, parameters and traffic. Prints a markdown table of delivery,
 duplicates and bytes per message per node, mean mesh degree and hop
 count, and the distance between the mesh degree and hop count
 histograms; ✔ when the simulator is within 10 % of the real cluster
-(sim/README.md, "Calibration against a real cluster").
+(sim/README.md, "Calibration against a real cluster"). Each real run is
+modelled by four simulator runs; two noise columns say how far the
+simulator lies from itself on other topologies and the real cluster from
+itself (even runs against odd ones).
 
 flags:
 `, stderr); code >= 0 {
