@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gwyh/gwyh/score"
 )
@@ -32,6 +33,17 @@ type TuneParams struct {
 	IPColocationFactorWeight float64
 	// GossipThreshold ≥ PublishThreshold > GraylistThreshold, all < 0.
 	GossipThreshold, PublishThreshold, GraylistThreshold float64
+	// MeshFailurePenaltyWeight is P3b's weight (< 0): the deficit a peer
+	// leaves the mesh with stays against it.
+	MeshFailurePenaltyWeight float64
+	// MeshMessageDeliveriesActivation is how long a peer is in the mesh
+	// before P3 counts against it: shorter catches sybils that sit in a
+	// mesh sooner, longer spares honest peers that just joined.
+	MeshMessageDeliveriesActivation time.Duration
+	// OpportunisticGraftThreshold (≥ 0): a mesh whose median score is
+	// below it grafts better peers (router.Params.OpportunisticGraftTicks
+	// must be on for it to matter).
+	OpportunisticGraftThreshold float64
 }
 
 // TuneScore is how Tune ranks parameters over the attack scenarios: see
@@ -235,22 +247,25 @@ func TuneParamsOf(s Scenario) (TuneParams, error) {
 	th := s.thresholds()
 	g := s.scoreParamsFor(s.attackedTopic())
 	return TuneParams{
-		MeshMessageDeliveriesThreshold: tp.MeshMessageDeliveriesThreshold,
-		MeshMessageDeliveriesWeight:    tp.MeshMessageDeliveriesWeight,
-		InvalidMessageDeliveriesWeight: tp.InvalidMessageDeliveriesWeight,
-		BehaviourPenaltyWeight:         g.BehaviourPenaltyWeight,
-		IPColocationFactorWeight:       g.IPColocationFactorWeight,
-		GossipThreshold:                th.GossipThreshold,
-		PublishThreshold:               th.PublishThreshold,
-		GraylistThreshold:              th.GraylistThreshold,
+		MeshMessageDeliveriesThreshold:  tp.MeshMessageDeliveriesThreshold,
+		MeshMessageDeliveriesWeight:     tp.MeshMessageDeliveriesWeight,
+		InvalidMessageDeliveriesWeight:  tp.InvalidMessageDeliveriesWeight,
+		BehaviourPenaltyWeight:          g.BehaviourPenaltyWeight,
+		IPColocationFactorWeight:        g.IPColocationFactorWeight,
+		GossipThreshold:                 th.GossipThreshold,
+		PublishThreshold:                th.PublishThreshold,
+		GraylistThreshold:               th.GraylistThreshold,
+		MeshFailurePenaltyWeight:        tp.MeshFailurePenaltyWeight,
+		MeshMessageDeliveriesActivation: tp.MeshMessageDeliveriesActivation,
+		OpportunisticGraftThreshold:     th.OpportunisticGraftThreshold,
 	}, nil
 }
 
 // WithTuneParams returns s with c's parameters: in the attacked topic's
 // score parameters (Topics[0].Score when s has topics, and in what
-// ScoreParams returns for it), P7's and P6's weights in every topic's
-// score.Params (P6's threshold the default's when below 1), and the
-// thresholds. A decay a weight needs that s leaves
+// ScoreParams returns for it: P3, P3b, P4), P7's and P6's weights in every
+// topic's score.Params (P6's threshold the default's when below 1), and
+// the thresholds (opportunistic grafting's included). A decay a weight needs that s leaves
 // invalid (a weight that was 0) takes score.DefaultParams' value, and the
 // P3 cap is raised to the threshold when below.
 func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
@@ -270,6 +285,9 @@ func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
 	fixDecay(&tp.MeshMessageDeliveriesDecay, def.MeshMessageDeliveriesDecay)
 	tp.InvalidMessageDeliveriesWeight = c.InvalidMessageDeliveriesWeight
 	fixDecay(&tp.InvalidMessageDeliveriesDecay, def.InvalidMessageDeliveriesDecay)
+	tp.MeshFailurePenaltyWeight = c.MeshFailurePenaltyWeight
+	fixDecay(&tp.MeshFailurePenaltyDecay, def.MeshFailurePenaltyDecay)
+	tp.MeshMessageDeliveriesActivation = c.MeshMessageDeliveriesActivation
 
 	name := s.attackedTopic()
 	orig := s
@@ -294,6 +312,7 @@ func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
 	}
 	th := s.thresholds()
 	th.GossipThreshold, th.PublishThreshold, th.GraylistThreshold = c.GossipThreshold, c.PublishThreshold, c.GraylistThreshold
+	th.OpportunisticGraftThreshold = c.OpportunisticGraftThreshold
 	s.Thresholds = th
 	return s, nil
 }
@@ -303,12 +322,13 @@ func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
 // smaller to four times the larger of its starting value and
 // score.DefaultParams' (the default alone when the start is 0); the
 // publish threshold as 1–4 times the gossip threshold, the graylist
-// threshold as 1.1–8 times the publish threshold.
+// threshold as 1.1–8 times the publish threshold. P3's activation is
+// searched the same way, in seconds.
 type tuneSpace struct {
 	lo, hi [tuneDims]float64 // log-scale bounds of each dimension
 }
 
-const tuneDims = 8
+const tuneDims = 11
 
 // newTuneSpace returns the space around start.
 func newTuneSpace(start TuneParams) tuneSpace {
@@ -329,6 +349,9 @@ func newTuneSpace(start TuneParams) tuneSpace {
 	sp.lo[5], sp.hi[5] = 0, math.Log(4)
 	sp.lo[6], sp.hi[6] = math.Log(1.1), math.Log(8)
 	sp.lo[7], sp.hi[7] = around(start.IPColocationFactorWeight, dg.IPColocationFactorWeight)
+	sp.lo[8], sp.hi[8] = around(start.MeshFailurePenaltyWeight, dt.MeshFailurePenaltyWeight)
+	sp.lo[9], sp.hi[9] = around(start.MeshMessageDeliveriesActivation.Seconds(), dt.MeshMessageDeliveriesActivation.Seconds())
+	sp.lo[10], sp.hi[10] = around(start.OpportunisticGraftThreshold, dth.OpportunisticGraftThreshold)
 	return sp
 }
 
@@ -344,14 +367,17 @@ func (sp *tuneSpace) params(u [tuneDims]float64) TuneParams {
 	g := -round3(v[4])
 	p := round3(g * v[5])
 	return TuneParams{
-		MeshMessageDeliveriesThreshold: round3(v[0]),
-		MeshMessageDeliveriesWeight:    -round3(v[1]),
-		InvalidMessageDeliveriesWeight: -round3(v[2]),
-		BehaviourPenaltyWeight:         -round3(v[3]),
-		GossipThreshold:                g,
-		PublishThreshold:               p,
-		GraylistThreshold:              round3(p * v[6]),
-		IPColocationFactorWeight:       -round3(v[7]),
+		MeshMessageDeliveriesThreshold:  round3(v[0]),
+		MeshMessageDeliveriesWeight:     -round3(v[1]),
+		InvalidMessageDeliveriesWeight:  -round3(v[2]),
+		BehaviourPenaltyWeight:          -round3(v[3]),
+		GossipThreshold:                 g,
+		PublishThreshold:                p,
+		GraylistThreshold:               round3(p * v[6]),
+		IPColocationFactorWeight:        -round3(v[7]),
+		MeshFailurePenaltyWeight:        -round3(v[8]),
+		MeshMessageDeliveriesActivation: time.Duration(round3(v[9]) * float64(time.Second)),
+		OpportunisticGraftThreshold:     round3(v[10]),
 	}
 }
 
@@ -373,7 +399,8 @@ func (sp *tuneSpace) point(c TuneParams) [tuneDims]float64 {
 		c.MeshMessageDeliveriesThreshold, -c.MeshMessageDeliveriesWeight, -c.InvalidMessageDeliveriesWeight,
 		-c.BehaviourPenaltyWeight, -c.GossipThreshold,
 		ratio(c.PublishThreshold, c.GossipThreshold), ratio(c.GraylistThreshold, c.PublishThreshold),
-		-c.IPColocationFactorWeight,
+		-c.IPColocationFactorWeight, -c.MeshFailurePenaltyWeight, c.MeshMessageDeliveriesActivation.Seconds(),
+		c.OpportunisticGraftThreshold,
 	}
 	var u [tuneDims]float64
 	for i, x := range v {

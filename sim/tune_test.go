@@ -134,14 +134,16 @@ func TestWithTuneParams(t *testing.T) {
 		MeshMessageDeliveriesThreshold: 150, MeshMessageDeliveriesWeight: -2,
 		InvalidMessageDeliveriesWeight: -3, BehaviourPenaltyWeight: -4,
 		GossipThreshold: -5, PublishThreshold: -6, GraylistThreshold: -7,
-		IPColocationFactorWeight: -8,
+		IPColocationFactorWeight: -8, MeshFailurePenaltyWeight: -9,
+		MeshMessageDeliveriesActivation: 42 * time.Second, OpportunisticGraftThreshold: 11,
 	}
 	b, _ := Lookup("baseline")
-	// P4 and P7 off in the start: their decays are unset.
+	// P3b, P4 and P7 off in the start: their decays are unset.
 	b.ScoreParams = func(topic string) score.Params {
 		p := ScoreParams(topic)
 		p.BehaviourPenaltyWeight, p.BehaviourPenaltyDecay = 0, 0
 		p.Topics[topic].InvalidMessageDeliveriesWeight, p.Topics[topic].InvalidMessageDeliveriesDecay = 0, 0
+		p.Topics[topic].MeshFailurePenaltyWeight, p.Topics[topic].MeshFailurePenaltyDecay = 0, 0
 		return p
 	}
 	got, err := b.WithTuneParams(c)
@@ -155,8 +157,12 @@ func TestWithTuneParams(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Errorf("tuned score params invalid: %v", err)
 	}
-	if th := got.thresholds(); th.Validate() != nil || th.AcceptPXThreshold != 100 {
+	if th := got.thresholds(); th.Validate() != nil || th.AcceptPXThreshold != 100 || th.OpportunisticGraftThreshold != 11 {
 		t.Errorf("thresholds %+v", th)
+	}
+	if tp := p.Topics[Topic]; tp.MeshFailurePenaltyWeight != -9 || tp.MeshFailurePenaltyDecay != score.DefaultTopicParams().MeshFailurePenaltyDecay ||
+		tp.MeshMessageDeliveriesActivation != 42*time.Second {
+		t.Errorf("P3b weight %v decay %v, P3 activation %v", tp.MeshFailurePenaltyWeight, tp.MeshFailurePenaltyDecay, tp.MeshMessageDeliveriesActivation)
 	}
 	if p.IPColocationFactorWeight != -8 || p.IPColocationFactorThreshold != score.DefaultParams(Topic).IPColocationFactorThreshold {
 		t.Errorf("P6 weight %v threshold %d, want -8 and the default's", p.IPColocationFactorWeight, p.IPColocationFactorThreshold)
@@ -210,7 +216,8 @@ func TestTuneScoreBetter(t *testing.T) {
 
 func TestTuneSpace(t *testing.T) {
 	start := TuneParams{MeshMessageDeliveriesThreshold: 200, MeshMessageDeliveriesWeight: 0, InvalidMessageDeliveriesWeight: -10,
-		BehaviourPenaltyWeight: -1, GossipThreshold: -10, PublishThreshold: -20, GraylistThreshold: -30}
+		BehaviourPenaltyWeight: -1, GossipThreshold: -10, PublishThreshold: -20, GraylistThreshold: -30,
+		MeshMessageDeliveriesActivation: 15 * time.Second}
 	sp := newTuneSpace(start)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 1000 {
@@ -227,6 +234,15 @@ func TestTuneSpace(t *testing.T) {
 		// P6: the start's weight is 0, so around the default's (−10).
 		if c.IPColocationFactorWeight > -2.5 || c.IPColocationFactorWeight < -40 {
 			t.Fatalf("P6 out of the space: %+v", c)
+		}
+		// P3b: the start's weight is 0, so around the default's (−0.5);
+		// P3 activation from a quarter of the start (15 s) to four times
+		// the default (30 s); OG around the
+		// default (5), the start's being 0.
+		if c.MeshFailurePenaltyWeight > -0.125 || c.MeshFailurePenaltyWeight < -2 ||
+			c.MeshMessageDeliveriesActivation < 3700*time.Millisecond || c.MeshMessageDeliveriesActivation > 121*time.Second ||
+			c.OpportunisticGraftThreshold < 1.25 || c.OpportunisticGraftThreshold > 20 {
+			t.Fatalf("P3b, P3 activation or OG out of the space: %+v", c)
 		}
 		if c.MeshMessageDeliveriesThreshold < 2.5 || c.MeshMessageDeliveriesThreshold > 800 ||
 			c.MeshMessageDeliveriesWeight >= 0 || c.GossipThreshold < -400 || c.GossipThreshold > -2.5 {

@@ -24,8 +24,14 @@ func (t *TuneResult) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "%d runs over %s, seed %d\n\n", t.Runs, strings.Join(t.Attacks, ", "), t.Seed)
 	fmt.Fprintf(&b, "| parameter | start | tuned |\n|---|---|---|\n")
 	s, e := reflect.ValueOf(t.Start), reflect.ValueOf(t.Best)
+	cell := func(v reflect.Value) string {
+		if v.Type() == durationType {
+			return time.Duration(v.Int()).String()
+		}
+		return goFloat(v.Float())
+	}
 	for i := range s.NumField() {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Type().Field(i).Name, goFloat(s.Field(i).Float()), goFloat(e.Field(i).Float()))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Type().Field(i).Name, cell(s.Field(i)), cell(e.Field(i)))
 	}
 	for _, row := range []struct {
 		name string

@@ -55,8 +55,9 @@ func parseTuneFlags(args []string, stderr io.Writer) (tuneFlags, int) {
 	fs.BoolVar(&f.quiet, "q", false, "no progress on stderr")
 	if code := parseFlags(fs, args, `usage: gwyh sim tune [flags]
 
-Searches the score parameters that matter (P3's threshold and weight, P4's,
-P6's and P7's weights, the gossip, publish and graylist thresholds) of the
+Searches the score parameters that matter (P3's threshold, weight and
+activation, P3b's, P4's, P6's and P7's weights, the gossip, publish,
+graylist and opportunistic graft thresholds) of the
 starting scenario (-config FILE, or -scenario) under the attacks of the
 named scenarios, with a fixed
 budget of runs, -parallel at a time. Each run is the starting scenario
