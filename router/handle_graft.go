@@ -10,7 +10,8 @@ import "time"
 //   - during backoff: P7 penalty (two within GraftFloodThreshold of the
 //     prune), backoff extended, PRUNE without PX;
 //   - negative score: PRUNE without PX, backoff;
-//   - mesh at Dhi and the peer inbound: PRUNE with PX, backoff;
+//   - mesh at Dhi and the peer inbound: PRUNE with PX, backoff
+//     FullMeshBackoff (PruneBackoff when 0);
 //   - else the peer joins the mesh.
 func (r *Router) handleGraft(now time.Time, ps *peerState, topic string) {
 	r.stats.GraftRecv++
@@ -44,7 +45,11 @@ func (r *Router) handleGraft(now time.Time, ps *peerState, topic string) {
 		return
 	}
 	if t.mesh.Len() >= r.p.Dhi && ps.opts.Direction != Outbound {
-		r.prune(now, t, p, true, r.p.PruneBackoff)
+		backoff := r.p.PruneBackoff
+		if r.p.FullMeshBackoff > 0 {
+			backoff = r.p.FullMeshBackoff
+		}
+		r.prune(now, t, p, true, backoff)
 		return
 	}
 	t.addMesh(p)

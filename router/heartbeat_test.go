@@ -194,3 +194,35 @@ func countIn(l []int, lo, hi int) int {
 	}
 	return n
 }
+
+// A GRAFT refused only because the mesh is at Dhi and the peer inbound is
+// answered with FullMeshBackoff (PruneBackoff when 0), on both sides: the
+// PRUNE says it, and the router itself waits as long before grafting the
+// peer.
+func TestFullMeshBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  time.Duration
+		want time.Duration
+	}{
+		{"default: PruneBackoff", 0, time.Minute},
+		{"shorter", 10 * time.Second, 10 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := oversubscribed(t, func(c *Config) { c.Params.FullMeshBackoff = tc.set })
+			pr := e.sendTo(16).Prune[0]
+			if got := time.Duration(pr.Backoff) * time.Second; got != tc.want {
+				t.Fatalf("PRUNE backoff %v, want %v", got, tc.want)
+			}
+			if !e.r.backoff.Active("t", pid(16), e.now.Add(tc.want-time.Second)) || e.r.backoff.Active("t", pid(16), e.now.Add(tc.want+time.Second)) {
+				t.Fatalf("own backoff not %v", tc.want)
+			}
+			// Any other refusal keeps PruneBackoff: a GRAFT during the
+			// backoff is misbehaviour.
+			e.rpcFrom(16, graftT)
+			if pr := e.sendTo(16).Prune[0]; time.Duration(pr.Backoff)*time.Second != time.Minute {
+				t.Fatalf("GRAFT in backoff answered with backoff %ds, want PruneBackoff", pr.Backoff)
+			}
+		})
+	}
+}

@@ -56,6 +56,15 @@ type Params struct {
 	PruneBackoff time.Duration
 	// UnsubscribeBackoff: backoff sent with the PRUNEs of Leave. > 0.
 	UnsubscribeBackoff time.Duration
+	// FullMeshBackoff: backoff sent with the PRUNE that refuses a GRAFT
+	// only because the mesh is at Dhi and the peer is inbound (the v1.1
+	// rule against love bombing): not misbehaviour, so it may be shorter
+	// than PruneBackoff and let the peer try again sooner. When sybils
+	// fill meshes before honest peers meet ("attack at dawn"), every
+	// honest GRAFT meets a full mesh, and a minute's backoff keeps honest
+	// peers out of the meshes the sybils leave when P3 turns against
+	// them. ≥ 0; 0 is PruneBackoff.
+	FullMeshBackoff time.Duration
 	// PrunePeers: most peers offered in the PX of one PRUNE. ≥ 0.
 	PrunePeers int
 	// FloodPublish: own messages go to every topic peer scoring at least
@@ -231,6 +240,7 @@ func (p Params) Validate() error {
 	check(p.SeenTTL > 0, "SeenTTL > 0 broken (%v)", p.SeenTTL)
 	check(p.PruneBackoff > 0, "PruneBackoff > 0 broken (%v)", p.PruneBackoff)
 	check(p.UnsubscribeBackoff > 0, "UnsubscribeBackoff > 0 broken (%v)", p.UnsubscribeBackoff)
+	check(p.FullMeshBackoff >= 0, "FullMeshBackoff ≥ 0 broken (%v)", p.FullMeshBackoff)
 	check(p.IWantFollowupTime > 0, "IWantFollowupTime > 0 broken (%v)", p.IWantFollowupTime)
 	check(p.GraftFloodThreshold > 0, "GraftFloodThreshold > 0 broken (%v)", p.GraftFloodThreshold)
 	check(p.HistoryLength >= 1, "HistoryLength ≥ 1 broken (%d)", p.HistoryLength)
