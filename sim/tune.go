@@ -265,9 +265,10 @@ func TuneParamsOf(s Scenario) (TuneParams, error) {
 // score parameters (Topics[0].Score when s has topics, and in what
 // ScoreParams returns for it: P3, P3b, P4), P7's and P6's weights in every
 // topic's score.Params (P6's threshold the default's when below 1), and
-// the thresholds (opportunistic grafting's included). A decay a weight needs that s leaves
-// invalid (a weight that was 0) takes score.DefaultParams' value, and the
-// P3 cap is raised to the threshold when below.
+// the thresholds (opportunistic grafting's included). A decay a weight
+// needs that s leaves invalid (a weight that was 0) takes
+// score.DefaultParams' value, and the P3 cap is raised to the threshold
+// when below.
 func (s Scenario) WithTuneParams(c TuneParams) (Scenario, error) {
 	tp, err := s.topicScore()
 	if err != nil {
