@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gwyh/gwyh/router"
@@ -137,6 +138,20 @@ func withOG(s Scenario, ticks int, th float64) Scenario {
 	return s
 }
 
+// ogPair returns s with opportunistic grafting off, and its "-og" row:
+// grafting every 10 heartbeats at threshold th; config names the
+// evaluation's config of that row ("" when it has none).
+func ogPair(s Scenario, th float64, config string) (off, on Scenario) {
+	off = withOG(s, 0, 0)
+	on = withOG(off, 10, th)
+	on.Name = s.Name + "-og"
+	on.Summary = fmt.Sprintf("%s with opportunistic grafting every 10 heartbeats, threshold %g", s.Name, th)
+	if config != "" {
+		on.Summary += " (" + config + ")"
+	}
+	return off, on
+}
+
 // PaperScenarios returns the evaluation's rows, in the report's order
 // (`gwyh sim -table -preset paper` runs them all). Each call returns
 // fresh values.
@@ -168,9 +183,7 @@ func PaperScenarios() []Scenario {
 	cold := paperBase("paper-coldboot", "evaluation: honest nodes join a network of 4,000 sybils (20 connections each), opportunistic grafting off (cold-boot)")
 	cold.Attack = Attack{Kind: AttackSybil, PerHonest: 4, HonestStart: time.Second, HonestSpread: 5 * time.Second}
 	cold.Topology.AttackerDegree = 20
-	cold = withOG(cold, 0, 0)
-	coldOG := withOG(cold, 10, 1)
-	coldOG.Name, coldOG.Summary = "paper-coldboot-og", "paper-coldboot with opportunistic grafting every 10 heartbeats, threshold 1 (cold-boot-oppgraft)"
+	cold, coldOG := ogPair(cold, 1, "cold-boot-oppgraft")
 
 	coloc := paperBase("paper-colocation", "evaluation: cold boot among 4,000 sybils on 25 IP addresses, P6 weight −10 (colocation)")
 	coloc.Attack = cold.Attack
@@ -188,18 +201,14 @@ func PaperScenarios() []Scenario {
 	covert := paperBase("paper-covertflash", "evaluation: 4,000 attackers join with the honest nodes, behave until 40 s, then stop forwarding; opportunistic grafting off (cold-boot-covert-flash)")
 	covert.Attack = Attack{Kind: AttackCovertFlash, PerHonest: 4, FlashAt: 40 * time.Second, HonestStart: time.Second, HonestSpread: 5 * time.Second}
 	covert.Topology.AttackerDegree = 20
-	covert = withOG(covert, 0, 0)
-	covertOG := withOG(covert, 10, 10)
-	covertOG.Name, covertOG.Summary = "paper-covertflash-og", "paper-covertflash with opportunistic grafting every 10 heartbeats, threshold 10"
+	covert, covertOG := ogPair(covert, 10, "")
 
 	// Attack at dawn: sybils up at 0, honest nodes up at 1 s but dialling
 	// each other only 10 s later.
 	dawn := paperBase("paper-dawn", "evaluation: 4,000 sybils connect and graft 10 s before honest nodes dial each other; opportunistic grafting off (dawn)")
 	dawn.Attack = Attack{Kind: AttackSybil, PerHonest: 4, HonestStart: time.Second, HonestDialDelay: 10 * time.Second}
 	dawn.Topology.AttackerDegree = 20
-	dawn = withOG(dawn, 0, 0)
-	dawnOG := withOG(dawn, 10, 10)
-	dawnOG.Name, dawnOG.Summary = "paper-dawn-og", "paper-dawn with opportunistic grafting every 10 heartbeats, threshold 10 (dawn-oppgraft)"
+	dawn, dawnOG := ogPair(dawn, 10, "dawn-oppgraft")
 
 	return []Scenario{baseline, target, censor, degrade, pubs, net, coloc, cold, coldOG, covert, covertOG, dawn, dawnOG}
 }
