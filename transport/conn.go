@@ -71,6 +71,9 @@ type Conn struct {
 
 	rcache   *keypair // reader goroutine only: the last keypair looked up
 	payloads []Event  // reader goroutine only: the payloads of the packet being read
+
+	tickPeers []*peerState // timer goroutine only: tick's snapshot of peers, reused
+	lastSweep time.Time    // timer goroutine only: tick's last keypair sweep
 }
 
 // knownPeer is what outlives a session: the newest instance of the peer

@@ -80,6 +80,9 @@ func (kp *keypair) received(ctr uint64, size int, data, shed bool) {
 	kp.rxHighest = max(kp.rxHighest, ctr+1)
 	if data {
 		kp.rxDue = true
+		if p := kp.peer; p != nil && !p.reportDue.Load() {
+			p.reportDue.Store(true)
+		}
 	}
 }
 
@@ -111,6 +114,12 @@ type peerState struct {
 	addr   atomic.Pointer[netip.AddrPort]
 
 	lastRecv atomic.Int64 // unix nanos of the last authentic packet (reader)
+	// tickAt: unix nanos before which tickPeer has nothing to do for the
+	// peer but send reports (timer; 0, stored by install, asks for the
+	// next tick). reportDue: a packet with payload arrived since tickPeer
+	// last collected reports (reader sets it, timer clears it).
+	tickAt    atomic.Int64
+	reportDue atomic.Bool
 
 	mu                   sync.Mutex
 	current, next        *keypair

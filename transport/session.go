@@ -116,6 +116,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	}
 	s.kp.peer = p
 	s.kp.created = now
+	p.tickAt.Store(0) // the new session's pings, resends and rekeys are timed from now
 	s.kp.addr = s.addr
 	c.index[s.kp.local] = s.kp
 	addr := s.addr

@@ -27,24 +27,45 @@ func (c *Conn) timerLoop() {
 	}
 }
 
+// sweepInterval is how often tick visits every peer in full: it retires
+// expired keypairs and the sessions of removed network keys, and runs
+// tickPeer whatever the peer's tickAt says, which catches the work no
+// deadline announces (rekeys on the packet count or on a new primary
+// network key). Between sweeps a tick skips each peer with no report due
+// before its tickAt: with a hundred mostly idle sessions (membership's)
+// visiting each one every TickInterval was 7 % of a node's CPU. Sending and
+// receiving check a keypair's age themselves (keypair.usable), so the
+// sweep's expiry is clean-up.
+const sweepInterval = 100 * time.Millisecond
+
 func (c *Conn) tick(now time.Time) {
 	c.expireHandshakes(now)
+	sweep := now.Sub(c.lastSweep) >= sweepInterval
+	if sweep {
+		c.lastSweep = now
+	}
 	c.mu.Lock()
-	peers := make([]*peerState, 0, len(c.peers))
+	peers := c.tickPeers[:0]
 	for _, p := range c.peers {
 		peers = append(peers, p)
 	}
 	c.mu.Unlock()
+	nowNs := now.UnixNano()
+	downBefore := nowNs - int64(c.opts.PeerDownTimeout)
 	for _, p := range peers {
-		if now.Sub(time.Unix(0, p.lastRecv.Load())) > c.opts.PeerDownTimeout {
+		if p.lastRecv.Load() < downBefore {
 			c.removePeer(p)
 			continue
 		}
-		if c.expireKeypairs(p, now) || c.endForKey(p) {
+		if sweep && (c.expireKeypairs(p, now) || c.endForKey(p)) {
 			continue
 		}
-		c.tickPeer(p, now)
+		if sweep || nowNs >= p.tickAt.Load() || p.reportDue.Load() {
+			c.tickPeer(p, now)
+		}
 	}
+	clear(peers) // hold no removed peer until the next tick
+	c.tickPeers = peers[:0]
 	c.reasmMu.Lock()
 	n := c.reasm.Expire(now.Add(-c.opts.ReassemblyTimeout))
 	c.reasmMu.Unlock()
@@ -64,6 +85,7 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	reports := repBuf[:0]
 	if now.Sub(p.lastReport) >= c.opts.ReportInterval {
 		p.lastReport = now
+		p.reportDue.Store(false) // before taking them: a packet after this sets it again
 		for _, k := range p.recvKeypairs(&kpBuf) {
 			// Even if every packet with payload was shed, so that the
 			// sender learns of the loss.
@@ -95,6 +117,7 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	if rekey {
 		p.rekeyAt = now
 	}
+	p.tickAt.Store(c.nextTick(p, kp, now).UnixNano())
 	static := p.static
 	p.mu.Unlock()
 
@@ -113,6 +136,43 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 		kp.finalEvery.Store(int64(min(2*time.Duration(kp.finalEvery.Load()), c.opts.HandshakeRetry)))
 		c.sendRaw(kp.final, p.address())
 	}
+}
+
+// nextTick is when tickPeer next has work for p other than reports (which
+// reportDue announces) and the rekeys only a sweep looks for: a ping, a
+// rekey on kp's age, a handshake for an unconfirmed session, a retry of an
+// unanswered rekey, a resend of kp's final message. An early answer only
+// costs a call; a late one is caught by the next sweep. p.mu held.
+func (c *Conn) nextTick(p *peerState, kp *keypair, now time.Time) time.Time {
+	next := now.Add(sweepInterval)
+	if !p.rekeyAt.IsZero() {
+		next = minTime(next, p.rekeyAt.Add(c.opts.HandshakeRetry))
+	}
+	if kp == nil {
+		return next
+	}
+	next = minTime(next, p.lastPing.Add(c.opts.KeepaliveInterval))
+	if p.rekeyAt.IsZero() {
+		limit := c.opts.RekeyAfterTime
+		if !kp.initiator {
+			limit += 3 * c.opts.HandshakeRetry
+		}
+		next = minTime(next, kp.created.Add(limit))
+		if !kp.confirmed.Load() {
+			next = minTime(next, kp.created.Add(c.unconfirmedLimit()))
+		}
+	}
+	if kp.final != nil && !kp.confirmed.Load() {
+		next = minTime(next, time.Unix(0, kp.finalSent.Load()+kp.finalEvery.Load()))
+	}
+	return next
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func (c *Conn) rekeyDue(kp *keypair, now time.Time) bool {
