@@ -28,9 +28,15 @@ const (
 // Filter rejects duplicate and too-old counters. The zero value is an empty
 // window ready for use. It is not safe for concurrent use: one receiving
 // goroutine owns it.
+//
+// While every counter arrives in order, the seen counters are exactly
+// 0..last-1 and the filter needs no ring: it allocates its 2 KiB ring at
+// the first gap (a loss or a reordering), filled as it would be after that
+// in-order prefix. Sessions that never see one (most on a LAN, and every
+// idle one) stay 16 bytes.
 type Filter struct {
 	last uint64 // highest counter accepted + 1 (0: none yet)
-	ring [ringBlocks]uint64
+	ring *[ringBlocks]uint64
 }
 
 // Check reports whether counter is new and inside the window, and if so
@@ -41,6 +47,16 @@ func (f *Filter) Check(counter uint64) bool {
 		return false
 	}
 	c := counter + 1 // so that 0 means "nothing seen"
+	if f.ring == nil {
+		if c == f.last+1 {
+			f.last = c
+			return true
+		}
+		if c <= f.last {
+			return false // seen, or behind the window
+		}
+		f.materialize()
+	}
 	if c > f.last {
 		cur := f.last / blockBits
 		next := c / blockBits
@@ -65,4 +81,20 @@ func (f *Filter) Check(counter uint64) bool {
 	}
 	f.ring[block] |= bit
 	return true
+}
+
+// materialize allocates the ring as if c = 1..last had been checked in
+// order: every bit of the blocks behind last's within the ring, and in
+// last's own block the bits up to last's (and c = 0's, which no counter
+// maps to).
+func (f *Filter) materialize() {
+	f.ring = new([ringBlocks]uint64)
+	if f.last == 0 {
+		return
+	}
+	cur := f.last / blockBits
+	for b := cur - min(cur, ringBlocks-1); b < cur; b++ {
+		f.ring[b&blockMask] = ^uint64(0)
+	}
+	f.ring[cur&blockMask] = ^uint64(0) >> (blockBits - 1 - f.last%blockBits)
 }

@@ -79,3 +79,52 @@ func TestReplayFilterOracle(t *testing.T) {
 		}
 	}
 }
+
+// The ring is allocated only at the first gap, filled as the in-order
+// prefix left it: the filter then agrees with the oracle whatever the
+// prefix's length (around block and ring boundaries especially) and the
+// gap's.
+func TestReplayFilterLazyRing(t *testing.T) {
+	prefixes := []uint64{0, 1, 2, 63, 64, 65, 127, 128, 129,
+		WindowSize - 1, WindowSize, WindowSize + 1,
+		ringBlocks*blockBits - 1, ringBlocks * blockBits, ringBlocks*blockBits + 1,
+		3*ringBlocks*blockBits + 17}
+	for _, n := range prefixes {
+		for _, gap := range []uint64{1, 2, 63, 64, 200} {
+			r := rand.New(rand.NewPCG(n, gap))
+			var f Filter
+			o := naiveReplay{seen: map[uint64]bool{}}
+			for c := uint64(0); c < n; c++ {
+				if !f.Check(c) || !o.check(c) {
+					t.Fatalf("prefix %d: in-order counter %d refused", n, c)
+				}
+			}
+			if f.ring != nil {
+				t.Fatalf("prefix %d: ring allocated with no gap", n)
+			}
+			// The first counter after the gap, then every counter behind
+			// it to past the window's end, then reordering around it.
+			top := n + gap
+			for back := uint64(0); back <= min(top, WindowSize+130); back++ {
+				c := top - back
+				if got, want := f.Check(c), o.check(c); got != want {
+					t.Fatalf("prefix %d gap %d: Check(%d) = %v, oracle %v", n, gap, c, got, want)
+				}
+			}
+			if f.ring == nil {
+				t.Fatalf("prefix %d gap %d: no ring after the gap", n, gap)
+			}
+			base := top
+			for i := 0; i < 2000; i++ {
+				c := base - uint64(r.IntN(int(min(base, WindowSize+200))+1))
+				if r.IntN(4) == 0 {
+					base += uint64(r.IntN(70))
+					c = base
+				}
+				if got, want := f.Check(c), o.check(c); got != want {
+					t.Fatalf("prefix %d gap %d step %d: Check(%d) = %v, oracle %v (max %d)", n, gap, i, c, got, want, o.max)
+				}
+			}
+		}
+	}
+}
