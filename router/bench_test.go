@@ -89,8 +89,16 @@ func BenchmarkRouterForwardContentID(b *testing.B) {
 }
 
 // BenchmarkRouterDuplicate: the same RPC carrying an already-seen message.
-func BenchmarkRouterDuplicate(b *testing.B) {
-	r, from := benchRouter(b, nil)
+func BenchmarkRouterDuplicate(b *testing.B) { benchDuplicate(b, nil) }
+
+// BenchmarkRouterDuplicateContentID is the same with the StrictNoSign
+// default id: the id memo spares the copy SHA-256.
+func BenchmarkRouterDuplicateContentID(b *testing.B) {
+	benchDuplicate(b, func(c *Config) { c.AppendMessageID = nil })
+}
+
+func benchDuplicate(b *testing.B, mod func(*Config)) {
+	r, from := benchRouter(b, mod)
 	data := make([]byte, 256)
 	m := &rpc.RPC{Publish: []rpc.Message{{Data: data, Topic: "t"}}}
 	r.HandleRPC(t0, from, m)

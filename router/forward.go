@@ -24,6 +24,7 @@ func (r *Router) acceptFrom(now, received time.Time, from peer.ID, id string, m 
 	m.Topic = t.name
 	cm := r.mcache.Put(id, m)
 	m = &cm
+	r.cached(id, m)
 	if r.scorer != nil {
 		r.scorer.DeliverMessage(now, from, id, t.name)
 	}

@@ -44,6 +44,7 @@ type Router struct {
 	refs   RefScorer            // scorer's per-peer handles, or nil
 	th     score.Thresholds
 	hasher hash.Hash
+	idMemo *idMemo // StrictNoSign content ids of cached messages (idmemo.go)
 
 	peers    map[peer.ID]*peerState
 	peerList mesh.PeerSet
@@ -182,6 +183,7 @@ func New(cfg Config) (*Router, error) {
 		scorer:    cfg.Scorer,
 		th:        cfg.Thresholds,
 		hasher:    sha256.New(),
+		idMemo:    newIDMemo(),
 		peers:     make(map[peer.ID]*peerState),
 		topics:    make(map[string]*topicState),
 		zoneCount: map[string]int{},

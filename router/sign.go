@@ -134,6 +134,10 @@ func (r *Router) appendID(dst []byte, m *rpc.Message) []byte {
 	case r.cfg.MessageID != nil:
 		return append(dst, r.cfg.MessageID(m)...)
 	case r.cfg.SignaturePolicy == StrictNoSign:
+		if id, ok := r.memoID(m); ok {
+			r.stats.IDsFromMemo++
+			return append(dst, id...)
+		}
 		return r.contentID(dst, m)
 	}
 	return append(append(dst, m.From...), m.Seqno...)

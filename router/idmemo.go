@@ -1,0 +1,65 @@
+package router
+
+import (
+	"bytes"
+	"hash/maphash"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// idMemoSlots is the size of the content-id memo: the ids of this many
+// recent messages (fewer on slot collisions). Duplicates arrive within a
+// few round trips of the first copy, so the memo needs to reach back only
+// that far; 1,024 slots are 24 KiB.
+const idMemoSlots = 1024
+
+// idMemo spares SHA-256 for the duplicate copies of StrictNoSign messages
+// (four to six per message with D=6), whose default id is a SHA-256 of
+// topic and data (contentID). It maps a keyed 64-bit hash of the topic and
+// data to the id of a message the cache holds, and a lookup is a hit only
+// if the cached body has the same topic and data byte for byte, so an id
+// taken from it is exactly the one SHA-256 would give: hash collisions,
+// accidental or crafted, cost a SHA-256 and never a wrong id. That is also
+// why its seed may be random (maphash's) in a deterministic router: the
+// memo changes how an id is computed, never which.
+type idMemo struct {
+	seed  maphash.Seed
+	slots [idMemoSlots]idMemoSlot
+}
+
+type idMemoSlot struct {
+	h  uint64
+	id string
+}
+
+func newIDMemo() *idMemo { return &idMemo{seed: maphash.MakeSeed()} }
+
+func (t *idMemo) hash(m *rpc.Message) uint64 {
+	return maphash.Bytes(t.seed, m.Data) ^ maphash.String(t.seed, m.Topic)*0x9e3779b97f4a7c15
+}
+
+// cached notes that the cache now holds m under id, if id is its content
+// id (appendID's StrictNoSign default).
+func (r *Router) cached(id string, m *rpc.Message) {
+	if r.cfg.SignaturePolicy != StrictNoSign || r.cfg.AppendMessageID != nil || r.cfg.MessageID != nil ||
+		(len(r.topicIDs) > 0 && r.topicIDs[m.Topic] != nil) {
+		return
+	}
+	h := r.idMemo.hash(m)
+	r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, id: id}
+}
+
+// memoID returns m's content id if it is a copy of a message remembered
+// and still cached.
+func (r *Router) memoID(m *rpc.Message) (string, bool) {
+	h := r.idMemo.hash(m)
+	s := &r.idMemo.slots[h%idMemoSlots]
+	if s.h != h || s.id == "" {
+		return "", false
+	}
+	cm, ok := r.mcache.Get(s.id)
+	if !ok || cm.Topic != m.Topic || !bytes.Equal(cm.Data, m.Data) {
+		return "", false
+	}
+	return s.id, true
+}

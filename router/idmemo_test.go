@@ -1,0 +1,100 @@
+package router
+
+import (
+	"testing"
+
+	"github.com/gwyh/gwyh/rpc"
+)
+
+// The id memo gives a duplicate copy's content id without SHA-256, and
+// only when the cached body has the same topic and data: every id it gives
+// is the one contentID computes, whatever sits in its slot.
+func TestIDMemoExact(t *testing.T) {
+	contentEnv := func(t *testing.T) *env {
+		e := newJoinedEnv(t, func(c *Config) { c.AppendMessageID = nil }, 3)
+		e.addPeers(4, 4, Inbound, "u")
+		if err := e.r.Join(e.now, "u"); err != nil {
+			t.Fatal(err)
+		}
+		e.ready()
+		return e
+	}
+	data := func(b byte) []byte {
+		d := make([]byte, 256)
+		for i := range d {
+			d[i] = b + byte(i)
+		}
+		return d
+	}
+	tests := []struct {
+		name string
+		// first is received from peer 1, then copy from peer 2.
+		first, copy rpc.Message
+		// spoil, when set, runs between the two.
+		spoil    func(e *env, first rpc.Message)
+		fromMemo bool
+	}{
+		{"a duplicate", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "t", Data: data(1)}, nil, true},
+		{"same data in another topic", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "u", Data: data(1)}, nil, false},
+		{"another message", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "t", Data: data(2)}, nil, false},
+		{"a colliding slot", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "t", Data: data(2)}, func(e *env, first rpc.Message) {
+			// The copy's slot and hash name the first message: its body
+			// differs, so the copy is hashed.
+			c := rpc.Message{Topic: "t", Data: data(2)}
+			h := e.r.idMemo.hash(&c)
+			id := string(e.r.contentID(nil, &first))
+			e.r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, id: id}
+		}, false},
+		{"an evicted body", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "t", Data: data(1)}, func(e *env, first rpc.Message) {
+			for e.r.mcache.Len() > 0 {
+				e.r.mcache.Shift()
+			}
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := contentEnv(t)
+			e.rpcFrom(1, pub(tt.first))
+			if tt.spoil != nil {
+				tt.spoil(e, tt.first)
+			}
+			before := e.r.Stats().IDsFromMemo
+			want := string(e.r.contentID(nil, &tt.copy))
+			got := string(e.r.appendID(nil, &tt.copy))
+			if got != want {
+				t.Fatalf("id %x, want the content id %x", got, want)
+			}
+			if memo := e.r.Stats().IDsFromMemo > before; memo != tt.fromMemo {
+				t.Fatalf("id from the memo: %v, want %v", memo, tt.fromMemo)
+			}
+		})
+	}
+}
+
+// A custom id function leaves the memo out, and a duplicate handled end to
+// end is counted as one, with its id from the memo.
+func TestIDMemoInRouter(t *testing.T) {
+	e := newJoinedEnv(t, nil, 3) // cheapID
+	m := msg("t", 1, 256)
+	e.rpcFrom(1, pub(m))
+	e.rpcFrom(2, pub(m))
+	if s := e.r.Stats(); s.IDsFromMemo != 0 || s.Duplicates != 1 {
+		t.Fatalf("custom ids: %d from the memo, %d duplicates; want 0 and 1", s.IDsFromMemo, s.Duplicates)
+	}
+	e = newJoinedEnv(t, func(c *Config) { c.AppendMessageID = nil }, 3)
+	e.rpcFrom(1, pub(m))
+	e.rpcFrom(2, pub(m))
+	e.rpcFrom(3, pub(m))
+	if s := e.r.Stats(); s.IDsFromMemo != 2 || s.Duplicates != 2 || s.Delivered != 1 {
+		t.Fatalf("content ids: %d from the memo, %d duplicates, %d delivered; want 2, 2, 1", s.IDsFromMemo, s.Duplicates, s.Delivered)
+	}
+	// Published messages are remembered too.
+	id, err := e.publish("t", msg("t", 2, 256).Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rpcFrom(1, pub(msg("t", 2, 256)))
+	if s := e.r.Stats(); s.IDsFromMemo != 3 || s.Duplicates != 3 {
+		t.Fatalf("a copy of our own %x: %d from the memo, %d duplicates; want 3 and 3", id, s.IDsFromMemo, s.Duplicates)
+	}
+}
