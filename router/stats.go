@@ -95,15 +95,13 @@ const NumDropCauses = int(numDropCauses)
 
 // Stats are the router's counters since New. All are totals; none resets.
 type Stats struct {
-	RPCsIn     uint64 // RPCs handled (HandlePayload/HandleRPC)
-	MsgsIn     uint64 // messages received (first copies and duplicates)
-	MsgsOut    uint64 // message copies queued in Sends (forwards, publishes, IWANT answers)
-	Published  uint64 // own messages published
-	Delivered  uint64 // messages delivered locally (own and received)
-	Duplicates uint64 // received messages already seen
-	// IDsFromMemo counts StrictNoSign content ids taken from the id memo
-	// (a cached message with the same topic and data) instead of hashed.
-	IDsFromMemo   uint64
+	RPCsIn        uint64 // RPCs handled (HandlePayload/HandleRPC)
+	MsgsIn        uint64 // messages received (first copies and duplicates)
+	MsgsOut       uint64 // message copies queued in Sends (forwards, publishes, IWANT answers)
+	Published     uint64 // own messages published
+	Delivered     uint64 // messages delivered locally (own and received)
+	Duplicates    uint64 // received messages already seen
+	IDsFromMemo   uint64 // StrictNoSign content ids taken from the id memo, not hashed
 	IHaveSent     uint64 // IHAVE entries sent
 	IHaveRecv     uint64 // IHAVE entries received
 	IWantSent     uint64 // message ids asked with IWANT
