@@ -23,6 +23,12 @@ import (
 //     1/chokeLateDiv of it, the latest first, while more than
 //     ChokeMinUnchoked mesh peers stay unchoked.
 //
+// A window that carried under ChokeMinRate bytes/s decides neither: it
+// unchokes every choked peer instead, as does a heartbeat once the open
+// window has lasted a HeartbeatInterval under that rate. At light load
+// duplicates cost next to nothing and the first of D eager copies is the
+// latency tail's best friend, so choke stands aside there.
+//
 // The heartbeat unchokes peers choked for ChokeTimeout and tops the
 // unchoked mesh peers up to ChokeMinUnchoked. A peer that chokes us gets
 // IHAVE instead of the messages we forward (own publishes still go in
@@ -67,7 +73,9 @@ type chokeState struct {
 	chokedAt map[peer.ID]time.Time
 	chokedUs mesh.PeerSet // mesh peers that choked us
 	obs      map[peer.ID]*chokeObs
-	n        int // new messages in the current window
+	n        int       // new messages in the current window
+	bytes    int       // their bodies' bytes (rpc.Message.Size)
+	start    time.Time // when the window began: the previous one's end
 
 	// firsts remembers when recent messages first arrived: a ring of ids
 	// and their times.
@@ -120,13 +128,16 @@ func (c *chokeState) obsOf(p peer.ID) *chokeObs {
 	return o
 }
 
-// noteFirst records the first copy of a new message id of t, from from,
-// at now, and decides at the end of a window.
-func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string) {
+// noteFirst records the first copy of a new message id of t (size bytes
+// of body), from from, at now, and decides at the end of a window.
+func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string, size int) {
 	if !r.p.Choke {
 		return
 	}
 	c := t.chokes()
+	if c.start.IsZero() {
+		c.start = now
+	}
 	if len(c.ring) < chokeFirsts {
 		c.ring = append(c.ring, id)
 	} else {
@@ -139,6 +150,7 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		c.obsOf(from).first++
 	}
 	c.n++
+	c.bytes += size
 	if c.n >= r.p.ChokeWindow {
 		r.decideChokes(now, t)
 	}
@@ -176,11 +188,38 @@ func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
 	}
 }
 
-// decideChokes ends t's window: it unchokes the choked peers that would
-// have been first often enough or fell silent, then chokes the late ones
-// above the unchoked floor, latest first.
+// loaded reports whether c's window, from its start to now, carried at
+// least minRate bytes/s (a window of no duration carried any rate).
+func (c *chokeState) loaded(now time.Time, minRate int) bool {
+	return float64(c.bytes) >= float64(minRate)*now.Sub(c.start).Seconds()
+}
+
+// endWindow forgets c's window and starts the next at now.
+func (c *chokeState) endWindow(now time.Time) {
+	clear(c.obs)
+	c.n, c.bytes, c.start = 0, 0, now
+}
+
+// unchokeAll unchokes every choked peer of t (the load fell below
+// ChokeMinRate) and ends the window.
+func (r *Router) unchokeAll(now time.Time, t *topicState) {
+	c := t.ch
+	for _, p := range slices.Clone(c.choked.Slice()) {
+		r.unchoke(now, t, p)
+	}
+	c.endWindow(now)
+}
+
+// decideChokes ends t's window: under ChokeMinRate it unchokes every
+// choked peer; else it unchokes the choked peers that would have been
+// first often enough or fell silent, then chokes the late ones above the
+// unchoked floor, latest first.
 func (r *Router) decideChokes(now time.Time, t *topicState) {
 	c := t.ch
+	if !c.loaded(now, r.p.ChokeMinRate) {
+		r.unchokeAll(now, t)
+		return
+	}
 	w := r.p.ChokeWindow
 	for _, p := range slices.Clone(c.choked.Slice()) {
 		o := c.obs[p]
@@ -205,16 +244,20 @@ func (r *Router) decideChokes(now time.Time, t *topicState) {
 		}
 		r.choke(now, t, p)
 	}
-	clear(c.obs)
-	c.n = 0
+	c.endWindow(now)
 }
 
 // maintainChokes runs at each heartbeat for a joined topic: it unchokes
-// peers choked for ChokeTimeout, and the best choked peers while fewer
-// than ChokeMinUnchoked mesh peers are unchoked.
+// every choked peer when the open window has lasted a HeartbeatInterval
+// under ChokeMinRate, else the peers choked for ChokeTimeout, and the best
+// choked peers while fewer than ChokeMinUnchoked mesh peers are unchoked.
 func (r *Router) maintainChokes(now time.Time, t *topicState) {
 	c := t.ch
 	if c == nil || c.choked.Len() == 0 {
+		return
+	}
+	if now.Sub(c.start) >= r.p.HeartbeatInterval && !c.loaded(now, r.p.ChokeMinRate) {
+		r.unchokeAll(now, t)
 		return
 	}
 	for _, p := range slices.Clone(c.choked.Slice()) {
