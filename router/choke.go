@@ -23,11 +23,14 @@ import (
 //     1/chokeLateDiv of it, the latest first, while more than
 //     ChokeMinUnchoked mesh peers stay unchoked.
 //
-// A window that carried under ChokeMinRate bytes/s decides neither: it
-// unchokes every choked peer instead, as does a heartbeat once the open
-// window has lasted a HeartbeatInterval under that rate. At light load
-// duplicates cost next to nothing and the first of D eager copies is the
-// latency tail's best friend, so choke stands aside there.
+// Both wait for load (ChokeMinRate; chokeLoad measures it): a window's end
+// at which the topic's load reaches ChokeMinRate engages choke, and it
+// stays engaged until a window's end or a heartbeat finds the load under
+// half that (hysteresis, so that a load near the threshold does not choke
+// and unchoke every other window). Disengaged, a window decides neither
+// and unchokes every choked peer instead. At light load duplicates cost
+// next to nothing and the first of D eager copies is what keeps the
+// latency tail short, so choke stands aside there.
 //
 // The heartbeat unchokes peers choked for ChokeTimeout and tops the
 // unchoked mesh peers up to ChokeMinUnchoked. A peer that chokes us gets
@@ -73,15 +76,46 @@ type chokeState struct {
 	chokedAt map[peer.ID]time.Time
 	chokedUs mesh.PeerSet // mesh peers that choked us
 	obs      map[peer.ID]*chokeObs
-	n        int       // new messages in the current window
-	bytes    int       // their bodies' bytes (rpc.Message.Size)
-	start    time.Time // when the window began: the previous one's end
+	n        int // new messages in the current window
+	load     chokeLoad
+	engaged  bool // the load reached ChokeMinRate (see gauge)
 
 	// firsts remembers when recent messages first arrived: a ring of ids
 	// and their times.
 	firstAt map[string]time.Time
 	ring    []string
 	next    int
+}
+
+// chokeLoad measures a topic's load: the bytes of the message bodies
+// (rpc.Message.Size) first received in the current heartbeat interval and
+// the one before, over the time since the one before began, and over at
+// least a HeartbeatInterval. A span of one to two heartbeats, never less,
+// sees a backlog that arrives at once after a stall as the messages of the
+// second they belong to, not as a burst of load.
+type chokeLoad struct {
+	prev, cur int       // bytes in the previous and the current interval
+	since     time.Time // when the previous interval began
+	curStart  time.Time // when the current one began
+}
+
+// add counts size bytes received at now.
+func (l *chokeLoad) add(now time.Time, size int) {
+	if l.since.IsZero() {
+		l.since, l.curStart = now, now
+	}
+	l.cur += size
+}
+
+// heartbeat starts a new interval at now.
+func (l *chokeLoad) heartbeat(now time.Time) {
+	l.prev, l.cur, l.since, l.curStart = l.cur, 0, l.curStart, now
+}
+
+// atLeast reports whether the load at now is at least rate bytes/s,
+// measured over at least span.
+func (l *chokeLoad) atLeast(now time.Time, rate int, span time.Duration) bool {
+	return float64(l.prev+l.cur) >= float64(rate)*max(now.Sub(l.since), span).Seconds()
 }
 
 // chokeObs counts one mesh peer's copies in the current window.
@@ -135,9 +169,6 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		return
 	}
 	c := t.chokes()
-	if c.start.IsZero() {
-		c.start = now
-	}
 	if len(c.ring) < chokeFirsts {
 		c.ring = append(c.ring, id)
 	} else {
@@ -150,7 +181,7 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		c.obsOf(from).first++
 	}
 	c.n++
-	c.bytes += size
+	c.load.add(now, size)
 	if c.n >= r.p.ChokeWindow {
 		r.decideChokes(now, t)
 	}
@@ -188,35 +219,41 @@ func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
 	}
 }
 
-// loaded reports whether c's window, from its start to now, carried at
-// least minRate bytes/s (a window of no duration carried any rate).
-func (c *chokeState) loaded(now time.Time, minRate int) bool {
-	return float64(c.bytes) >= float64(minRate)*now.Sub(c.start).Seconds()
+// gauge updates and returns whether choke is engaged in c at now: from
+// a load of ChokeMinRate until one under half that.
+func (r *Router) gauge(now time.Time, c *chokeState) bool {
+	switch {
+	case c.load.atLeast(now, r.p.ChokeMinRate, r.p.HeartbeatInterval):
+		c.engaged = true
+	case !c.load.atLeast(now, r.p.ChokeMinRate/2, r.p.HeartbeatInterval):
+		c.engaged = false
+	}
+	return c.engaged
 }
 
-// endWindow forgets c's window and starts the next at now.
-func (c *chokeState) endWindow(now time.Time) {
+// endWindow forgets c's window.
+func (c *chokeState) endWindow() {
 	clear(c.obs)
-	c.n, c.bytes, c.start = 0, 0, now
+	c.n = 0
 }
 
-// unchokeAll unchokes every choked peer of t (the load fell below
-// ChokeMinRate) and ends the window.
+// unchokeAll unchokes every choked peer of t (choke disengaged) and ends
+// the window.
 func (r *Router) unchokeAll(now time.Time, t *topicState) {
 	c := t.ch
 	for _, p := range slices.Clone(c.choked.Slice()) {
 		r.unchoke(now, t, p)
 	}
-	c.endWindow(now)
+	c.endWindow()
 }
 
-// decideChokes ends t's window: under ChokeMinRate it unchokes every
-// choked peer; else it unchokes the choked peers that would have been
-// first often enough or fell silent, then chokes the late ones above the
-// unchoked floor, latest first.
+// decideChokes ends t's window. Choke disengaged (gauge), it unchokes
+// every choked peer. Engaged, it unchokes the choked peers that would have
+// been first often enough or fell silent, then chokes the late ones above
+// the unchoked floor, latest first.
 func (r *Router) decideChokes(now time.Time, t *topicState) {
 	c := t.ch
-	if !c.loaded(now, r.p.ChokeMinRate) {
+	if !r.gauge(now, c) {
 		r.unchokeAll(now, t)
 		return
 	}
@@ -244,19 +281,24 @@ func (r *Router) decideChokes(now time.Time, t *topicState) {
 		}
 		r.choke(now, t, p)
 	}
-	c.endWindow(now)
+	c.endWindow()
 }
 
-// maintainChokes runs at each heartbeat for a joined topic: it unchokes
-// every choked peer when the open window has lasted a HeartbeatInterval
-// under ChokeMinRate, else the peers choked for ChokeTimeout, and the best
-// choked peers while fewer than ChokeMinUnchoked mesh peers are unchoked.
+// maintainChokes runs at each heartbeat for a joined topic: it starts a
+// load interval and unchokes every choked peer when the load fell under
+// half ChokeMinRate (gauge), else the peers choked for ChokeTimeout, and
+// the best choked peers while fewer than ChokeMinUnchoked mesh peers are
+// unchoked.
 func (r *Router) maintainChokes(now time.Time, t *topicState) {
 	c := t.ch
-	if c == nil || c.choked.Len() == 0 {
+	if c == nil {
 		return
 	}
-	if now.Sub(c.start) >= r.p.HeartbeatInterval && !c.loaded(now, r.p.ChokeMinRate) {
+	c.load.heartbeat(now)
+	if c.choked.Len() == 0 {
+		return
+	}
+	if !r.gauge(now, c) {
 		r.unchokeAll(now, t)
 		return
 	}
