@@ -166,9 +166,10 @@ type Params struct {
 	// when duplicates cost something. The default, 256 KiB/s, is where
 	// they start to: with D = 6 a node receives about 5 duplicates of
 	// each message, 10 Mbit/s at 256 KiB/s (1 % of a 1 Gbit/s link);
-	// and a 256 B duplicate costs about 2.7 µs of CPU (gwyh bench
-	// unsigned in README.md: choke saved 1.4 CPU-s with 0.5 M fewer duplicates), so
-	// at 1,000 msgs/s of 256 B duplicates take 1.4 % of a core. Bytes,
+	// and a 256 B duplicate costs about 2.7 µs of CPU (README.md's gwyh
+	// bench figures, unsigned: choke saved 1.4 CPU-s with 0.5 M fewer
+	// duplicates), so at 1,000 msgs/s of 256 B duplicates take 1.4 % of
+	// a core. Bytes,
 	// not messages, so that choke engages at 64 msgs/s of 4 KiB but
 	// only at 1,000 msgs/s of 256 B. ≥ 0; 0: choke at any load.
 	ChokeMinRate int
