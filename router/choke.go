@@ -23,6 +23,15 @@ import (
 //     1/chokeLateDiv of it, the latest first, while more than
 //     ChokeMinUnchoked mesh peers stay unchoked.
 //
+// Both wait for load (ChokeMinRate; chokeLoad measures it): a window's end
+// at which the topic's load reaches ChokeMinRate engages choke, and it
+// stays engaged until a window's end or a heartbeat finds the load under
+// half that (hysteresis, so that a load near the threshold does not choke
+// and unchoke every other window). Disengaged, a window decides neither
+// and unchokes every choked peer instead. At light load duplicates cost
+// next to nothing and the first of D eager copies is what keeps the
+// latency tail short, so choke stands aside there.
+//
 // The heartbeat unchokes peers choked for ChokeTimeout and tops the
 // unchoked mesh peers up to ChokeMinUnchoked. A peer that chokes us gets
 // IHAVE instead of the messages we forward (own publishes still go in
@@ -68,12 +77,45 @@ type chokeState struct {
 	chokedUs mesh.PeerSet // mesh peers that choked us
 	obs      map[peer.ID]*chokeObs
 	n        int // new messages in the current window
+	load     chokeLoad
+	engaged  bool // the load reached ChokeMinRate (see gauge)
 
 	// firsts remembers when recent messages first arrived: a ring of ids
 	// and their times.
 	firstAt map[string]time.Time
 	ring    []string
 	next    int
+}
+
+// chokeLoad measures a topic's load: the bytes of the message bodies
+// (rpc.Message.Size) first received in the current heartbeat interval and
+// the one before, over the time since the one before began, and over at
+// least a HeartbeatInterval. A span of one to two heartbeats, never less,
+// sees a backlog that arrives at once after a stall as the messages of the
+// second they belong to, not as a burst of load.
+type chokeLoad struct {
+	prev, cur int       // bytes in the previous and the current interval
+	since     time.Time // when the previous interval began
+	curStart  time.Time // when the current one began
+}
+
+// add counts size bytes received at now.
+func (l *chokeLoad) add(now time.Time, size int) {
+	if l.since.IsZero() {
+		l.since, l.curStart = now, now
+	}
+	l.cur += size
+}
+
+// heartbeat starts a new interval at now.
+func (l *chokeLoad) heartbeat(now time.Time) {
+	l.prev, l.cur, l.since, l.curStart = l.cur, 0, l.curStart, now
+}
+
+// atLeast reports whether the load at now is at least rate bytes/s,
+// measured over at least span.
+func (l *chokeLoad) atLeast(now time.Time, rate int, span time.Duration) bool {
+	return float64(l.prev+l.cur) >= float64(rate)*max(now.Sub(l.since), span).Seconds()
 }
 
 // chokeObs counts one mesh peer's copies in the current window.
@@ -120,9 +162,9 @@ func (c *chokeState) obsOf(p peer.ID) *chokeObs {
 	return o
 }
 
-// noteFirst records the first copy of a new message id of t, from from,
-// at now, and decides at the end of a window.
-func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string) {
+// noteFirst records the first copy of a new message id of t (size bytes
+// of body), from from, at now, and decides at the end of a window.
+func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string, size int) {
 	if !r.p.Choke {
 		return
 	}
@@ -139,6 +181,7 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		c.obsOf(from).first++
 	}
 	c.n++
+	c.load.add(now, size)
 	if c.n >= r.p.ChokeWindow {
 		r.decideChokes(now, t)
 	}
@@ -176,11 +219,44 @@ func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
 	}
 }
 
-// decideChokes ends t's window: it unchokes the choked peers that would
-// have been first often enough or fell silent, then chokes the late ones
-// above the unchoked floor, latest first.
+// gauge updates and returns whether choke is engaged in c at now: from
+// a load of ChokeMinRate until one under half that.
+func (r *Router) gauge(now time.Time, c *chokeState) bool {
+	switch {
+	case c.load.atLeast(now, r.p.ChokeMinRate, r.p.HeartbeatInterval):
+		c.engaged = true
+	case !c.load.atLeast(now, r.p.ChokeMinRate/2, r.p.HeartbeatInterval):
+		c.engaged = false
+	}
+	return c.engaged
+}
+
+// endWindow forgets c's window.
+func (c *chokeState) endWindow() {
+	clear(c.obs)
+	c.n = 0
+}
+
+// unchokeAll unchokes every choked peer of t (choke disengaged) and ends
+// the window.
+func (r *Router) unchokeAll(now time.Time, t *topicState) {
+	c := t.ch
+	for _, p := range slices.Clone(c.choked.Slice()) {
+		r.unchoke(now, t, p)
+	}
+	c.endWindow()
+}
+
+// decideChokes ends t's window. Choke disengaged (gauge), it unchokes
+// every choked peer. Engaged, it unchokes the choked peers that would have
+// been first often enough or fell silent, then chokes the late ones above
+// the unchoked floor, latest first.
 func (r *Router) decideChokes(now time.Time, t *topicState) {
 	c := t.ch
+	if !r.gauge(now, c) {
+		r.unchokeAll(now, t)
+		return
+	}
 	w := r.p.ChokeWindow
 	for _, p := range slices.Clone(c.choked.Slice()) {
 		o := c.obs[p]
@@ -205,16 +281,25 @@ func (r *Router) decideChokes(now time.Time, t *topicState) {
 		}
 		r.choke(now, t, p)
 	}
-	clear(c.obs)
-	c.n = 0
+	c.endWindow()
 }
 
-// maintainChokes runs at each heartbeat for a joined topic: it unchokes
-// peers choked for ChokeTimeout, and the best choked peers while fewer
-// than ChokeMinUnchoked mesh peers are unchoked.
+// maintainChokes runs at each heartbeat for a joined topic: it starts a
+// load interval and unchokes every choked peer when the load fell under
+// half ChokeMinRate (gauge), else the peers choked for ChokeTimeout, and
+// the best choked peers while fewer than ChokeMinUnchoked mesh peers are
+// unchoked.
 func (r *Router) maintainChokes(now time.Time, t *topicState) {
 	c := t.ch
-	if c == nil || c.choked.Len() == 0 {
+	if c == nil {
+		return
+	}
+	c.load.heartbeat(now)
+	if c.choked.Len() == 0 {
+		return
+	}
+	if !r.gauge(now, c) {
+		r.unchokeAll(now, t)
 		return
 	}
 	for _, p := range slices.Clone(c.choked.Slice()) {

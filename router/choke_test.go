@@ -15,13 +15,14 @@ var _ ChokeScorer = (*score.Scorer)(nil)
 
 // chokeEnv returns a router joined to "t" with inbound peers 1..peers, a
 // mesh of them all (D = Dhi = peers), the choke extension on with a window
-// of window messages, and mod applied last.
+// of window messages at any load (ChokeMinRate 0), and mod applied last.
 func chokeEnv(t *testing.T, peers, window int, mod func(*Config)) (*env, []int) {
 	t.Helper()
 	e := newJoinedEnv(t, func(c *Config) {
 		p := &c.Params
 		p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout = peers, min(peers, 4), peers, min(peers, 4), 0
 		p.Choke, p.ChokeWindow, p.ChokeMinUnchoked, p.ChokeMargin = true, window, 2, time.Millisecond
+		p.ChokeMinRate = 0
 		if mod != nil {
 			mod(c)
 		}
@@ -298,5 +299,72 @@ func TestChokedPeerNotPenalisedByP3(t *testing.T) {
 	e.rpcFrom(m[5], &rpc.RPC{Prune: []rpc.Prune{{Topic: "t"}}})
 	if got := p3b(m[5]); got != 0 {
 		t.Fatalf("choked peer pruned: P3b = %v", got)
+	}
+}
+
+// TestChokeMinRate: choke engages once the topic's load, measured over one
+// to two heartbeats (at least one), reaches ChokeMinRate; when it falls
+// under half of it, the next window's end or heartbeat unchokes.
+func TestChokeMinRate(t *testing.T) {
+	type phase struct {
+		gap time.Duration // between messages
+		n   int           // messages
+	}
+	var (
+		// With 1 KB bodies:
+		fast  = phase{10 * time.Millisecond, 100} // ~100 KB/s for 1 s
+		mid   = phase{30 * time.Millisecond, 100} // ~33 KB/s for 3 s
+		slow  = phase{100 * time.Millisecond, 30} // ~10 KB/s for 3 s
+		burst = phase{0, 30}                      // a 3 s backlog of slow at once
+		// With 100 KB bodies, ~400 KB/s for 2 s:
+		big = phase{250 * time.Millisecond, 8}
+	)
+	tests := []struct {
+		name     string
+		minRate  int
+		size     int // data bytes per message
+		phases   []phase
+		idle     time.Duration // then no messages for this long
+		chokes   uint64
+		unchokes uint64
+	}{
+		{"below: no choke", 200_000, 1000, []phase{fast, fast}, 0, 0, 0},
+		{"above: choke", 50_000, 1000, []phase{fast}, 0, 1, 0},
+		{"above throughout: stays choked", 50_000, 1000, []phase{fast, fast, fast, fast}, 0, 1, 0},
+		{"load falls: unchoked", 50_000, 1000, []phase{fast, slow}, 0, 1, 1},
+		{"load near the threshold: stays choked (hysteresis)", 50_000, 1000, []phase{fast, mid}, 0, 1, 0},
+		{"near the threshold, never above: no choke", 50_000, 1000, []phase{mid}, 0, 0, 0},
+		{"load rises again: choked again", 50_000, 1000, []phase{fast, slow, fast}, 0, 2, 1},
+		{"load stops: unchoked at a heartbeat", 50_000, 1000, []phase{fast}, 3 * time.Second, 1, 1},
+		{"a backlog at once is no load", 50_000, 1000, []phase{slow, burst, slow}, 0, 0, 0},
+		{"bytes, not messages: large ones engage", 200_000, 100_000, []phase{big}, 0, 1, 0},
+		{"bytes, not messages: small ones at the same pace do not", 200_000, 1000, []phase{big}, 0, 0, 0},
+		{"zero: any load", 0, 1000, []phase{slow}, 3 * time.Second, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, m := chokeEnv(t, 4, 4, func(c *Config) { c.Params.ChokeMinRate = tc.minRate })
+			first, late := m[0], m[3]
+			seq := uint64(0)
+			for _, ph := range tc.phases {
+				for range ph.n {
+					seq++
+					e.rpcFrom(first, pub(msg("t", seq, tc.size)))
+					e.tick(ph.gap) // heartbeats fall due as the load goes on
+					if s := e.r.Stats(); s.ChokeSent > s.UnchokeSent {
+						// Choked: it announces what it got, as it should.
+						e.rpcFrom(late, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(seq))}})
+					} else {
+						e.rpcFrom(late, pub(msg("t", seq, tc.size)))
+					}
+				}
+			}
+			for range tc.idle / time.Second {
+				e.heartbeat()
+			}
+			if s := e.r.Stats(); s.ChokeSent != tc.chokes || s.UnchokeSent != tc.unchokes {
+				t.Fatalf("%d CHOKEs, %d UNCHOKEs; want %d, %d\n%s", s.ChokeSent, s.UnchokeSent, tc.chokes, tc.unchokes, e.summary())
+			}
+		})
 	}
 }

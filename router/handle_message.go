@@ -57,7 +57,7 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	id := string(r.idbuf)
 	r.seen.AddNew(id, now)
 	r.promises.FulfillBytes(r.idbuf)
-	r.noteFirst(now, t, ps.id, id)
+	r.noteFirst(now, t, ps.id, id, m.Size())
 	if r.scorer != nil {
 		r.scorer.ValidateMessage(now, ps.id, id, t.name)
 	}

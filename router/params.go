@@ -129,9 +129,16 @@ type Params struct {
 	// the messages it forwards; it is sent UNCHOKE when its IHAVEs show
 	// it would have been first (for at least 1/8 of a window), after
 	// ChokeTimeout, or when fewer than ChokeMinUnchoked mesh peers are
-	// unchoked. Received CHOKEs are honoured whether or not it is on; a
-	// peer that does not know the extension ignores CHOKE and keeps
-	// sending, so mixing is safe.
+	// unchoked. It engages only while the topic's load reaches
+	// ChokeMinRate. Received CHOKEs are honoured whether or not it is on;
+	// a peer that does not know the extension ignores CHOKE and keeps
+	// sending, so mixing is safe. Off by default: with ChokeMinRate it
+	// stands aside at light load (gwyh sim's scenarios at 200 nodes run
+	// byte for byte as without it), but gwyh bench -window 0 -sign none
+	// lost messages with it (delivery 0.90 and 0.98 in 2 of 5 runs,
+	// IWANTs for messages already evicted from the cache), and the
+	// throughput gains could not be measured apart from the noise of a
+	// loaded machine.
 	Choke bool
 	// ChokeWindow: the topic's new messages per choke decision. ≥ 1 when
 	// Choke.
@@ -145,6 +152,27 @@ type Params struct {
 	// ChokeTimeout: a peer choked this long is unchoked, to be measured
 	// again. 0: never.
 	ChokeTimeout time.Duration
+	// ChokeMinRate: the topic load, in bytes/s of the message bodies
+	// (rpc.Message.Size) first received, from which choke engages. The
+	// router measures it over the current heartbeat interval and the
+	// one before, and over at least a HeartbeatInterval, so that a
+	// backlog arriving at once after a stall is no load. At the end of
+	// a choke window at or over ChokeMinRate, choke engages in the
+	// topic; it disengages when a window's end or a heartbeat finds the
+	// load under half of it, and every choked peer is then unchoked.
+	// Disengaged, no choke is decided. Choking trades the latency tail
+	// (the first of D eager copies is no longer awaited from every mesh
+	// peer) for the CPU and bandwidth of duplicates, which only pays
+	// when duplicates cost something. The default, 256 KiB/s, is where
+	// they start to: with D = 6 a node receives about 5 duplicates of
+	// each message, 10 Mbit/s at 256 KiB/s (1 % of a 1 Gbit/s link);
+	// and a 256 B duplicate costs about 2.7 µs of CPU (README.md's gwyh
+	// bench figures, unsigned: choke saved 1.4 CPU-s with 0.5 M fewer
+	// duplicates), so at 1,000 msgs/s of 256 B duplicates take 1.4 % of
+	// a core. Bytes,
+	// not messages, so that choke engages at 64 msgs/s of 4 KiB but
+	// only at 1,000 msgs/s of 256 B. ≥ 0; 0: choke at any load.
+	ChokeMinRate int
 
 	// Strategy orders the peers the score rules allow when the router
 	// chooses mesh peers (grafts below Dlo, what an oversubscribed mesh
@@ -212,6 +240,7 @@ func DefaultParams() Params {
 		ChokeMargin:               time.Millisecond, // copies this close are as good as first
 		ChokeMinUnchoked:          2,                // Dlo/2
 		ChokeTimeout:              time.Minute,
+		ChokeMinRate:              256 << 10, // bytes/s: duplicates cost 1 % of a core and of 1 Gbit/s here
 		Strategy:                  Uniform,
 		RemoteMeshPeers:           2,
 		RandomMeshShare:           1.0 / 3,
@@ -260,6 +289,7 @@ func (p Params) Validate() error {
 	check(!p.Choke || (p.ChokeWindow >= 1 && p.ChokeMinUnchoked >= 1),
 		"Choke needs ChokeWindow ≥ 1 and ChokeMinUnchoked ≥ 1 (ChokeWindow=%d ChokeMinUnchoked=%d)", p.ChokeWindow, p.ChokeMinUnchoked)
 	check(p.ChokeMargin >= 0 && p.ChokeTimeout >= 0, "ChokeMargin ≥ 0 and ChokeTimeout ≥ 0 broken (%v, %v)", p.ChokeMargin, p.ChokeTimeout)
+	check(p.ChokeMinRate >= 0, "ChokeMinRate ≥ 0 broken (%d)", p.ChokeMinRate)
 	if err := p.prefs("").Validate(); err != nil {
 		check(false, "%v", err)
 	}

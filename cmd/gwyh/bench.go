@@ -61,7 +61,10 @@ type benchResult struct {
 	TimedOut bool              `json:"timed_out"`
 	Drops    map[string]uint64 `json:"drops,omitempty"`
 	SubLost  uint64            `json:"subscriber_lost"`
-	ElapsedS float64           `json:"elapsed_s"`
+	// Chokes: CHOKEs the nodes sent during the run (router
+	// Stats.ChokeSent): whether the choke extension engaged.
+	Chokes   uint64  `json:"chokes"`
+	ElapsedS float64 `json:"elapsed_s"`
 	// PeakRSSMBPerNode is PeakRSSMB / N: the whole process's peak (the
 	// recorder and the runtime included) shared by the nodes.
 	PeakRSSMBPerNode float64 `json:"peak_rss_mb_per_node"`

@@ -161,6 +161,7 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		TimedOut:          timedOut,
 		Drops:             drops,
 		SubLost:           t.lost - b.base.lost,
+		Chokes:            t.chokes - b.base.chokes,
 		ElapsedS:          elapsed.Seconds(),
 	}
 	r.PeakRSSMBPerNode = r.PeakRSSMB / float64(f.n)

@@ -266,6 +266,7 @@ func (c *cluster) meshHist() []int {
 // totals sums the nodes' counters.
 type totals struct {
 	duplicates, bytesOut, packetsOut uint64
+	chokes                           uint64 // CHOKEs sent
 	drops                            map[string]uint64
 	lost                             uint64
 }
@@ -278,6 +279,7 @@ func (c *cluster) totals() totals {
 			continue
 		}
 		t.duplicates += st.Router.Duplicates
+		t.chokes += st.Router.ChokeSent
 		t.bytesOut += st.Transport.BytesOut
 		t.packetsOut += st.Transport.PacketsOut
 		for k, v := range st.Drops() {

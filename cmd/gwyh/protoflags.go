@@ -14,6 +14,7 @@ type protoFlags struct {
 	chokeWindow      int
 	chokeMin         int
 	chokeMargin      time.Duration
+	chokeMinRate     int
 	idontwant        int // IDontWantMessageThreshold; < 0: the default
 	publishIDontWant bool
 }
@@ -27,6 +28,7 @@ func (p *protoFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.chokeWindow, "choke-window", d.ChokeWindow, "-choke: new messages per choke decision (Params.ChokeWindow)")
 	fs.IntVar(&p.chokeMin, "choke-min", d.ChokeMinUnchoked, "-choke: least unchoked mesh peers (Params.ChokeMinUnchoked)")
 	fs.DurationVar(&p.chokeMargin, "choke-margin", d.ChokeMargin, "-choke: a copy this close to the first counts as first (Params.ChokeMargin)")
+	fs.IntVar(&p.chokeMinRate, "choke-min-rate", d.ChokeMinRate, "-choke: bytes/s of a topic's messages below which nobody is choked (Params.ChokeMinRate; 0: any load)")
 	fs.IntVar(&p.idontwant, "idontwant", d.IDontWantMessageThreshold, "IDONTWANT to mesh peers on receipt of messages of at least this many bytes (Params.IDontWantMessageThreshold)")
 	fs.BoolVar(&p.publishIDontWant, "publish-idontwant", d.PublishIDontWant, "IDONTWANT to mesh peers with own messages that carry no author (Params.PublishIDontWant)")
 }
@@ -49,6 +51,9 @@ func (p *protoFlags) applyGiven(params *router.Params, given func(name string) b
 	}
 	if given("choke-margin") {
 		params.ChokeMargin = p.chokeMargin
+	}
+	if given("choke-min-rate") {
+		params.ChokeMinRate = p.chokeMinRate
 	}
 	if p.idontwant >= 0 && given("idontwant") {
 		params.IDontWantMessageThreshold = p.idontwant
