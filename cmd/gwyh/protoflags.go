@@ -17,10 +17,11 @@ type protoFlags struct {
 	chokeMinRate     int
 	idontwant        int // IDontWantMessageThreshold; < 0: the default
 	publishIDontWant bool
+	mcacheBytes      int
 }
 
-// register adds -choke (and its -choke-* knobs), -idontwant and
-// -publish-idontwant to fs, with
+// register adds -choke (and its -choke-* knobs), -idontwant,
+// -publish-idontwant and -mcache-bytes to fs, with
 // router.DefaultParams' values as defaults.
 func (p *protoFlags) register(fs *flag.FlagSet) {
 	d := router.DefaultParams()
@@ -31,6 +32,7 @@ func (p *protoFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.chokeMinRate, "choke-min-rate", d.ChokeMinRate, "-choke: bytes/s of a topic's messages below which nobody is choked (Params.ChokeMinRate; 0: any load)")
 	fs.IntVar(&p.idontwant, "idontwant", d.IDontWantMessageThreshold, "IDONTWANT to mesh peers on receipt of messages of at least this many bytes (Params.IDontWantMessageThreshold)")
 	fs.BoolVar(&p.publishIDontWant, "publish-idontwant", d.PublishIDontWant, "IDONTWANT to mesh peers with own messages that carry no author (Params.PublishIDontWant)")
+	fs.IntVar(&p.mcacheBytes, "mcache-bytes", d.MessageCacheBytes, "bytes each node's message cache holds for IWANT answers (Params.MessageCacheBytes): memory against gossip recovery")
 }
 
 // apply sets the flags' values in p.
@@ -60,5 +62,8 @@ func (p *protoFlags) applyGiven(params *router.Params, given func(name string) b
 	}
 	if given("publish-idontwant") {
 		params.PublishIDontWant = p.publishIDontWant
+	}
+	if given("mcache-bytes") {
+		params.MessageCacheBytes = p.mcacheBytes
 	}
 }
