@@ -206,6 +206,7 @@ func (c *Conn) Stats() Stats {
 	if o, ok := c.sock.(coalescer); ok {
 		st := o.offload()
 		s.GSO, s.GRO, s.GSOFallbacks = st.gso, st.gro, st.fallbacks
+		s.Drops[DropSocketOverflow] += st.kernelDrops
 	}
 	c.mu.Lock()
 	s.Peers = len(c.peers)

@@ -28,7 +28,8 @@
 //
 // Delivery is at most once: a payload is lost with its datagram (or with any
 // one of its fragments); nothing is retransmitted. Every drop is counted in
-// Stats or PeerStats.
+// Stats or PeerStats, on Linux even the kernel's when the socket's receive
+// buffer is full (DropSocketOverflow, from SO_RXQ_OVFL).
 //
 // A peer is up from its EventPeerUp to its EventPeerDown, which comes when
 // nothing authentic arrived for PeerDownTimeout, when either side called

@@ -134,9 +134,14 @@ type Options struct {
 	// CoalesceReceives turns on UDP GRO where the socket has it (Linux):
 	// the kernel hands a run of same-size datagrams from one peer to one
 	// read, and the reader offers 8 buffers of 64 KiB instead of 64 of
-	// 2 KiB. Off by default: with it on, the 32-node overload run
-	// (gwyh bench -window 0) stalled with messages never delivered in 4 of
-	// 10 runs, not yet explained (sends are segmented, UDP GSO, either way).
+	// 2 KiB (512 KiB of read buffers per Conn instead of 128 KiB). Off by
+	// default. The runs of gwyh bench -window 0 that fell short with it
+	// on fall short with it off too, on a loaded machine, at about the
+	// same rate: receivers shed payloads over their Events share
+	// (DropEventPeerShare, counted) and gossip could not recover them;
+	// no drop was uncounted, none in the kernel (DropSocketOverflow).
+	// Until -window 0 delivers everything on such a machine, GRO's
+	// throughput gain (gwyh bench -gro) does not decide alone.
 	CoalesceReceives bool
 }
 

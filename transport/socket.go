@@ -51,8 +51,9 @@ type coalescer interface {
 
 // offloadState is what a coalescer reports for Stats.
 type offloadState struct {
-	gso, gro  bool   // segmentation of sends, coalescing of receives, on now
-	fallbacks uint64 // times the kernel refused a segmented send and GSO went off
+	gso, gro    bool   // segmentation of sends, coalescing of receives, on now
+	fallbacks   uint64 // times the kernel refused a segmented send and GSO went off
+	kernelDrops uint64 // datagrams the kernel dropped, the receive buffer full
 }
 
 // Socket is the datagram seam under a Conn: a real UDP socket (see

@@ -33,6 +33,7 @@ const (
 	DropUnpaddedInit                         // msg1 smaller than the reply it asks for (it would amplify)
 	DropEventPeerShare                       // payload discarded: its peer holds its share of the Events queue
 	DropExpiredKeypair                       // packet on session keys older than RejectAfterTime or retired at their AEAD limits, or a bye on a replaced session
+	DropSocketOverflow                       // datagram the kernel dropped, the socket's receive buffer full (Linux, SO_RXQ_OVFL; learnt with the next datagram read)
 	NumDropCauses                            // number of causes, the length of Stats.Drops
 )
 
@@ -42,7 +43,7 @@ var dropNames = [...]string{
 	"handshake-unexpected", "reassembly-overflow", "reassembly-timeout",
 	"event-queue-full", "queue-full", "peer-down", "write-error",
 	"handshake-queue-full", "half-open-evicted", "unpadded-init", "event-peer-share",
-	"expired-keypair",
+	"expired-keypair", "socket-overflow",
 }
 
 // String returns the cause's short name, e.g. "replay".

@@ -32,7 +32,8 @@ const (
 	// may hold dozens of datagrams.
 	coalesceBatch = 8
 	// rcvControlSize is the control buffer of each received message: room
-	// for the UDP_GRO message and a spare.
+	// for the UDP_GRO and SO_RXQ_OVFL messages (24 bytes each) and a
+	// spare.
 	rcvControlSize = 64
 )
 
@@ -75,6 +76,11 @@ type batchIO struct {
 	groOK bool
 	gro   bool
 	groOn atomic.Bool
+	// ovfl: the kernel reports its drops (SO_RXQ_OVFL). kernelDrops is
+	// the largest count it reported: datagrams it dropped because the
+	// socket's receive buffer was full (written by the reader).
+	ovfl        bool
+	kernelDrops atomic.Uint64
 
 	// read side, reader goroutine only
 	rhdrs []mmsghdr
@@ -136,6 +142,10 @@ func newBatchIO(c *net.UDPConn, is6 bool) *batchIO {
 		if _, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_SEGMENT); err == nil {
 			b.gso.Store(true)
 		}
+		// SO_RXQ_OVFL (Linux ≥ 2.6.33, socket(7)): each datagram carries
+		// the count of datagrams the socket dropped before it was queued,
+		// so that drops in the kernel are counted too.
+		b.ovfl = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1) == nil
 		if unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_GRO, 1) == nil {
 			b.groOK = true
 			_ = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_GRO, 0)
@@ -147,7 +157,7 @@ func newBatchIO(c *net.UDPConn, is6 bool) *batchIO {
 func (b *batchIO) coalesces() bool { return b.groOK }
 
 func (b *batchIO) offload() offloadState {
-	return offloadState{gso: b.gso.Load(), gro: b.groOn.Load(), fallbacks: b.gsoFallbacks.Load()}
+	return offloadState{gso: b.gso.Load(), gro: b.groOn.Load(), fallbacks: b.gsoFallbacks.Load(), kernelDrops: b.kernelDrops.Load()}
 }
 
 // disableOffload turns GSO and GRO off for good (tests compare with and
@@ -207,7 +217,7 @@ func (b *batchIO) read(pkts []Packet) (int, error) {
 		h.Namelen = unix.SizeofSockaddrInet6
 		h.Iov = iov
 		h.SetIovlen(1)
-		if b.gro {
+		if b.gro || b.ovfl {
 			h.Control = &b.rctl[i*rcvControlSize]
 			h.SetControllen(rcvControlSize)
 		}
@@ -220,15 +230,23 @@ func (b *batchIO) read(pkts []Packet) (int, error) {
 	if b.rerr != 0 {
 		return 0, os.NewSyscallError("recvmmsg", b.rerr)
 	}
+	drops := b.kernelDrops.Load()
 	for i := range b.rn {
 		h := &hs[i]
 		p := &pkts[i]
 		p.N = min(int(h.n), len(p.Buf))
 		p.Addr = sockaddrPort(&b.rsas[i])
 		p.Segment = 0
-		if b.gro && h.hdr.Controllen > 0 {
-			p.Segment = groSegment(b.rctl[i*rcvControlSize : i*rcvControlSize+int(h.hdr.Controllen)])
+		if h.hdr.Controllen > 0 {
+			seg, d := parseControl(b.rctl[i*rcvControlSize : i*rcvControlSize+int(h.hdr.Controllen)])
+			if b.gro {
+				p.Segment = seg
+			}
+			drops = max(drops, d)
 		}
+	}
+	if drops > b.kernelDrops.Load() {
+		b.kernelDrops.Store(drops)
 	}
 	return b.rn, nil
 }
@@ -261,22 +279,28 @@ func callMmsg(fn mmsgFunc, fd uintptr, msgs []mmsghdr, n *int, errno *syscall.Er
 	}
 }
 
-// groSegment returns the segment size a UDP_GRO control message in ctl
-// gives, or 0.
-func groSegment(ctl []byte) int {
+// parseControl returns what the control messages in ctl of one received
+// message give: the segment size of a UDP_GRO message (0 if none) and the
+// socket's drop count of an SO_RXQ_OVFL message (0 if none; the kernel
+// sends one only once it dropped something). A malformed message ends the
+// parse.
+func parseControl(ctl []byte) (seg int, drops uint64) {
 	for len(ctl) >= unix.SizeofCmsghdr {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&ctl[0]))
 		l := int(h.Len)
 		if l < unix.SizeofCmsghdr || l > len(ctl) {
-			return 0
+			return seg, drops
 		}
-		if h.Level == unix.IPPROTO_UDP && h.Type == unix.UDP_GRO && l >= unix.CmsgLen(4) {
-			d := ctl[unix.CmsgLen(0):]
-			return int(*(*int32)(unsafe.Pointer(&d[0])))
+		d := ctl[unix.CmsgLen(0):l]
+		switch {
+		case h.Level == unix.IPPROTO_UDP && h.Type == unix.UDP_GRO && len(d) >= 4:
+			seg = int(*(*int32)(unsafe.Pointer(&d[0])))
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SO_RXQ_OVFL && len(d) >= 4:
+			drops = uint64(*(*uint32)(unsafe.Pointer(&d[0])))
 		}
 		ctl = ctl[min(len(ctl), unix.CmsgSpace(l-unix.CmsgLen(0))):]
 	}
-	return 0
+	return seg, drops
 }
 
 // write sends pkts (at most batchSize): each run gsoRun finds goes as one

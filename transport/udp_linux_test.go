@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -206,6 +207,79 @@ func TestGROCoalescedRead(t *testing.T) {
 		sameDatagrams(t, got, batch)
 		if (coalesced > 0) != tc.wantCoalesced || rx.offload().gro != tc.wantCoalesced {
 			t.Fatalf("buffers of %d: %d coalesced reads, gro %v", tc.size, coalesced, rx.offload().gro)
+		}
+	}
+}
+
+// parseControl finds the UDP_GRO segment size and the SO_RXQ_OVFL drop
+// count among the control messages of a receive, and stops at a
+// malformed one.
+func TestParseControl(t *testing.T) {
+	msg := func(level, typ int32, v uint32) []byte {
+		b := make([]byte, unix.CmsgSpace(4))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		h.Level, h.Type = level, typ
+		h.SetLen(unix.CmsgLen(4))
+		*(*uint32)(unsafe.Pointer(&b[unix.CmsgLen(0)])) = v
+		return b
+	}
+	gro := msg(unix.IPPROTO_UDP, unix.UDP_GRO, 1380)
+	ovfl := msg(unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 7)
+	other := msg(unix.SOL_SOCKET, unix.SO_TIMESTAMP, 99)
+	bad := msg(unix.IPPROTO_UDP, unix.UDP_GRO, 5)
+	(*unix.Cmsghdr)(unsafe.Pointer(&bad[0])).SetLen(1 << 10) // longer than the buffer
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	for _, tc := range []struct {
+		name  string
+		ctl   []byte
+		seg   int
+		drops uint64
+	}{
+		{"none", nil, 0, 0},
+		{"gro", gro, 1380, 0},
+		{"ovfl", ovfl, 0, 7},
+		{"both", cat(ovfl, other, gro), 1380, 7},
+		{"short header", gro[:unix.SizeofCmsghdr-1], 0, 0},
+		{"malformed after ovfl", cat(ovfl, bad), 0, 7},
+	} {
+		seg, drops := parseControl(tc.ctl)
+		if seg != tc.seg || drops != tc.drops {
+			t.Errorf("%s: segment %d, drops %d; want %d, %d", tc.name, seg, drops, tc.seg, tc.drops)
+		}
+	}
+}
+
+// Datagrams the kernel drops because the receive buffer is full are
+// counted (SO_RXQ_OVFL), with coalescing off and on.
+func TestKernelDropsCounted(t *testing.T) {
+	for _, size := range []int{2048, CoalesceBufferSize} {
+		tx, rx := udpPair(t)
+		if !rx.batch.ovfl {
+			t.Skip("kernel without SO_RXQ_OVFL")
+		}
+		rx.batch.setGRO(size >= CoalesceBufferSize)
+		if err := rx.conn.SetReadBuffer(4096); err != nil { // near the kernel's minimum: a few datagrams
+			t.Fatal(err)
+		}
+		// Far more than the buffer holds, then, once it drained, one more
+		// datagram that carries the count.
+		for range 4 {
+			if err := tx.WriteBatch(burst(rx.LocalAddr(), 0, 32, 1000, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pkts := []Packet{{Buf: make([]byte, size)}}
+		deadline := time.Now().Add(5 * time.Second)
+		for rx.offload().kernelDrops == 0 && time.Now().Before(deadline) {
+			if err := tx.WriteBatch(burst(rx.LocalAddr(), 0, 1, 10, 0)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rx.ReadBatch(pkts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := rx.offload().kernelDrops; d == 0 {
+			t.Fatalf("buffers of %d: no kernel drops counted", size)
 		}
 	}
 }
