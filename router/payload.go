@@ -12,10 +12,14 @@ import (
 // peer scoring below GraylistThreshold is dropped before it is decoded
 // (ErrGraylisted); otherwise the payload is decoded with rpc.Decode under
 // Config.Limits (ErrMalformed wrapping the rpc error on failure, nothing
-// handled) and handled as HandleRPC does. The router takes ownership of
-// payload: decoded messages alias it and are cached, so the caller must
-// never modify or reuse it. Unknown peers get ErrUnknownPeer, blacklisted ones ErrBlacklisted. Every error
-// is also a counted drop; the router's state is otherwise unchanged.
+// handled) and handled as HandleRPC does. Decoded messages alias payload
+// until the Output of this call is drained, and the Msg of each
+// ValidationRequest it makes aliases payload until that validation is done
+// (ValidationDone) or timed out; nothing else keeps it (the message cache
+// keeps its own copy). The caller must not modify payload before then and
+// may reuse it after. Unknown peers get ErrUnknownPeer, blacklisted ones
+// ErrBlacklisted. Every error is also a counted drop; the router's state is
+// otherwise unchanged.
 func (r *Router) HandlePayload(now time.Time, from peer.ID, payload []byte) error {
 	r.begin(now)
 	ps := r.peers[from]

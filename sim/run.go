@@ -45,6 +45,7 @@ type simulator struct {
 	mtu    int
 
 	packBuf  [][]byte
+	bufs     bufPool // router packet buffers in flight (sendPacket, receive)
 	ihaveIDs []string
 
 	m           *metrics
@@ -226,6 +227,7 @@ func (s *simulator) receive(e event) {
 	n := s.nodes[e.to]
 	if !n.online || n.r == nil || e.arg != n.inc {
 		s.m.dropOffline++
+		s.bufs.put(e.payload)
 		return
 	}
 	if s.defer_(n, e) {
@@ -242,6 +244,9 @@ func (s *simulator) receive(e event) {
 		s.m.routerErrors++
 	}
 	s.flush(n)
+	// The router keeps nothing of the payload now: its Output was acted
+	// on and its validations answered (act).
+	s.bufs.put(e.payload)
 }
 
 // flush acts on the output of n's router, membership and peer manager

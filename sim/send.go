@@ -56,9 +56,9 @@ func (s *simulator) sendRPC(n *node, to int32, r *rpc.RPC) {
 // sendPacket puts one payload on the wire from n to dst: uplink
 // serialization, overhead, loss, partition, latency. member says it is a
 // membership payload (counted apart, handed to dst's membership).
-// Router payloads are copied (the receiver keeps them; the sender's
-// buffer is reused); membership payloads are not (membership allocates
-// each one and never reuses it).
+// Router payloads are copied into a buffer of s.bufs (the sender's
+// buffer is reused), which receive recycles; membership payloads are not
+// copied (membership allocates each one and never reuses it).
 func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	mtu := s.mtu
 	frags := max(1, (len(p)+mtu-1)/mtu)
@@ -130,7 +130,7 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	}
 	buf := p
 	if !member {
-		buf = make([]byte, len(p))
+		buf = s.bufs.get(len(p))
 		copy(buf, p)
 	}
 	s.q.push(event{at: at, kind: kind, to: dst.idx, from: n.idx, arg: dst.inc, payload: buf})
