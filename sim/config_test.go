@@ -129,6 +129,9 @@ func (f *filler) fill(v reflect.Value) {
 	case t == reflect.TypeFor[mesh.Strategy]():
 		v.SetUint(uint64(len(mesh.Strategies()) - 1))
 		return
+	case t == reflect.TypeFor[MembershipMode]():
+		v.SetUint(uint64(MembershipDirectory)) // not the zero value, auto
+		return
 	}
 	switch t.Kind() {
 	case reflect.Bool:
