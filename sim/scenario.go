@@ -75,7 +75,7 @@ type Scenario struct {
 	MembershipMode MembershipMode
 	// DirectorySample is how many members the directory offers each
 	// peer manager in directory mode (and how many live nodes it offers
-	// a joiner to). Zero means 64; ≥ 0. Unused in swim mode.
+	// a joiner to). Zero means 32; ≥ 0. Unused in swim mode.
 	DirectorySample int
 	// Topics are the run's topics when it has more than one, or one not
 	// named Topic. Empty (every named scenario) means one topic, Topic,
