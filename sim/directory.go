@@ -30,9 +30,12 @@ import (
 //     connections, as with SWIM. Then every live node forgets it, ends its
 //     connection to it, and gets another member in its place when it was
 //     one of its sample;
-//   - a partition hides each side from the other detect after the split
-//     (forgotten, disconnected, left out of samples) and shows it again
-//     detect after the heal, when every node is offered a fresh sample.
+//   - under a partition, each node stops seeing the other side (forgets
+//     it, ends its connections across, leaves it out of samples) detect
+//     after the split, give or take spread (nodes learn deaths one by
+//     one), unless the heal comes first; it sees it again within spread
+//     after the heal (the refutations' gossip), when it is offered a
+//     fresh sample.
 //
 // The peer managers, the seed and the scripted dials work as in swim
 // mode. No membership payload is sent, so the membership figures of the
@@ -129,8 +132,8 @@ const (
 	dirLearn    = iota // node to gets its sample, and is offered to others unless mass
 	dirLearnOwn        // node to gets its sample only (the initial mass join)
 	dirGone            // node to, which left or crashed, leaves the directory
-	dirSplit           // the partition's sides stop seeing each other
-	dirHeal            // they see each other again
+	dirSplit           // node to stops seeing the other side of the partition
+	dirHeal            // it sees it again
 )
 
 // directory is the shared list of live honest nodes of the directory
@@ -139,8 +142,8 @@ type directory struct {
 	live []int32 // in order of addition, with swap-removal
 	pos  []int32 // pos[i]: index of node i in live, -1 when absent
 	rng  *rand.Rand
-	// hidden: the partition's sides do not see each other.
-	hidden bool
+	// hidden[i]: node i no longer sees the other side of the partition.
+	hidden []bool
 	// spread and detect are the delays of the mode (see dirDelays).
 	spread, detect time.Duration
 	k              int
@@ -149,9 +152,10 @@ type directory struct {
 
 func newDirectory(s *simulator) *directory {
 	d := &directory{
-		pos: make([]int32, s.honest),
-		rng: rand.New(rand.NewPCG(s.seed^0x3c6ef372fe94f82b, 0xd1)),
-		k:   s.sc.directorySample(),
+		pos:    make([]int32, s.honest),
+		hidden: make([]bool, s.honest),
+		rng:    rand.New(rand.NewPCG(s.seed^0x3c6ef372fe94f82b, 0xd1)),
+		k:      s.sc.directorySample(),
 	}
 	for i := range d.pos {
 		d.pos[i] = -1
@@ -237,7 +241,7 @@ func (s *simulator) target(j *node) peering.Target {
 // sees reports whether honest node n sees node j in the directory: not
 // across a partition the directory hides.
 func (s *simulator) sees(n *node, j int32) bool {
-	return !s.dir.hidden || s.nodes[j].side == n.side
+	return s.nodes[j].side == n.side || (!s.dir.hidden[n.idx] && !s.dir.hidden[j])
 }
 
 // dirStart gives honest node n (with a fresh peer manager) to the
@@ -276,14 +280,12 @@ func (s *simulator) directoryEvent(e event) {
 		s.dir.remove(n.idx)
 		s.forgetAll(n)
 	case dirSplit:
-		s.dir.hidden = true
-		s.hideSides()
+		s.dir.hidden[e.to] = true
+		s.hideAcross(s.nodes[e.to])
 	case dirHeal:
-		s.dir.hidden = false
-		for i := range s.honest {
-			if n := s.nodes[i]; n.online && n.pm != nil {
-				s.offerSample(n, s.dir.k)
-			}
+		s.dir.hidden[e.to] = false
+		if n := s.nodes[e.to]; n.online && n.pm != nil {
+			s.offerSample(n, s.dir.k)
 		}
 	}
 }
@@ -340,36 +342,54 @@ func (s *simulator) forgetAll(d *node) {
 	}
 }
 
-// hideSides makes every live honest node forget the nodes across the
-// partition, and end its connections to them, as SWIM's death
-// declarations across a split do.
-func (s *simulator) hideSides() {
-	now := s.tnow()
+// schedulePartition schedules, for each honest node, when it stops
+// seeing the other side of Network.Partition and when it sees it again:
+// SWIM nodes learn the deaths across a split one by one, detect after it
+// give or take spread, and the refutations after the heal within about
+// spread. A node whose detection would come after the heal hides
+// nothing (its suspicions are refuted).
+func (s *simulator) schedulePartition() {
+	p := s.sc.Net.Partition
+	s.dir.hidden = make([]bool, s.honest)
 	for i := range s.honest {
-		n := s.nodes[i]
-		if !n.online || n.pm == nil {
+		jitter := time.Duration(s.dir.rng.Int64N(2*int64(s.dir.spread)+1)) - s.dir.spread
+		hide := p.At + s.dir.detect + jitter
+		if hide >= p.Heal {
 			continue
 		}
-		for j := range s.honest {
-			m := s.nodes[j]
-			if m.side == n.side {
-				continue
-			}
-			if _, _, ok := n.pm.Candidate(m.id); ok {
-				n.pm.Member(now, s.target(m), false)
-			}
-		}
-		var across []int32
-		for _, j := range n.peers {
-			if p := s.nodes[j]; !p.attacker && p.side != n.side {
-				across = append(across, j)
-			}
-		}
-		for _, j := range across {
-			if s.linked(n.idx, j) {
-				s.disconnect(n, s.nodes[j])
-			}
-		}
-		s.flush(n)
+		back := p.Heal + time.Duration(s.dir.rng.Int64N(int64(s.dir.spread)+1))
+		s.q.push(event{at: int64(hide), kind: evDirectory, to: int32(i), arg: dirSplit})
+		s.q.push(event{at: int64(back), kind: evDirectory, to: int32(i), arg: dirHeal})
 	}
+}
+
+// hideAcross makes honest node n forget the nodes across the partition,
+// and end its connections to them, as SWIM's death declarations across a
+// split do.
+func (s *simulator) hideAcross(n *node) {
+	if !n.online || n.pm == nil {
+		return
+	}
+	now := s.tnow()
+	for j := range s.honest {
+		m := s.nodes[j]
+		if m.side == n.side {
+			continue
+		}
+		if _, _, ok := n.pm.Candidate(m.id); ok {
+			n.pm.Member(now, s.target(m), false)
+		}
+	}
+	var across []int32
+	for _, j := range n.peers {
+		if p := s.nodes[j]; !p.attacker && p.side != n.side {
+			across = append(across, j)
+		}
+	}
+	for _, j := range across {
+		if s.linked(n.idx, j) {
+			s.disconnect(n, s.nodes[j])
+		}
+	}
+	s.flush(n)
 }

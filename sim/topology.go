@@ -62,9 +62,7 @@ func (s *simulator) schedule() {
 		s.q.push(event{at: int64(p.At), kind: evJoin, arg: -10 - partitionSplit})
 		s.q.push(event{at: int64(p.Heal), kind: evJoin, arg: -10 - partitionHeal})
 		if s.dir != nil {
-			hide := p.At + s.dir.detect
-			s.q.push(event{at: int64(hide), kind: evDirectory, arg: dirSplit})
-			s.q.push(event{at: int64(max(hide, p.Heal) + s.dir.detect), kind: evDirectory, arg: dirHeal})
+			s.schedulePartition()
 		}
 	}
 }
