@@ -57,7 +57,9 @@ const (
 )
 
 // AutoDirectoryNodes is the most honest nodes MembershipAuto runs in swim
-// mode: 2,000 nodes of full views take about 6 GB.
+// mode, so that every run of up to 2,000 nodes keeps its swim results;
+// full views are N² (2,000 nodes × 100 messages peak at 5.2 GiB RSS,
+// directory mode at 0.74 GiB).
 const AutoDirectoryNodes = 2000
 
 // defaultDirectorySample is the members the directory offers each peer
