@@ -261,8 +261,13 @@ func (s *simulator) dirGoneAfter(n *node, d time.Duration) {
 	s.q.push(event{at: s.now + int64(d), kind: evDirectory, to: n.idx, from: n.inc, arg: dirGone})
 }
 
-// directoryEvent runs an evDirectory event.
+// directoryEvent runs an evDirectory event. A stalled node learns what
+// concerns it alone (its sample, the partition) when it resumes; the
+// departures every node learns reach it at once.
 func (s *simulator) directoryEvent(e event) {
+	if e.arg != dirGone && s.defer_(s.nodes[e.to], e) {
+		return
+	}
 	switch e.arg {
 	case dirLearn, dirLearnOwn:
 		n := s.nodes[e.to]
