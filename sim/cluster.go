@@ -50,9 +50,22 @@ func seedOf(i int32) int32 {
 	return 0
 }
 
-// startCluster gives honest node n a fresh membership and peer manager
-// that knows its seed, and runs their first round.
+// startCluster gives honest node n a fresh membership (swim mode; in
+// directory mode, a place in the directory) and peer manager that knows
+// its seed, and runs their first round.
 func (s *simulator) startCluster(n *node) error {
+	if s.dir != nil {
+		pm, err := peering.New(s.peeringConfig(n))
+		if err != nil {
+			return fmt.Errorf("sim: node %d peer manager: %w", n.idx, err)
+		}
+		n.pm, n.pmAt = pm, -1
+		s.addSeed(n)
+		pm.Tick(s.tnow(), simView{n.r, s.tnow()})
+		s.flush(n)
+		s.dirStart(n)
+		return nil
+	}
 	mem, err := membership.New(membership.Config{
 		Self:   membership.Member{ID: n.id, Addr: n.addr, Zone: s.zoneOf(n)},
 		Params: s.sc.memberParams(),
@@ -67,14 +80,19 @@ func (s *simulator) startCluster(n *node) error {
 	}
 	n.mem, n.pm = mem, pm
 	n.memAt, n.pmAt = -1, -1
-	if sd := seedOf(n.idx); int(sd) < s.honest && !s.sc.Topology.Seedless {
-		pm.AddSeed(peering.Target{ID: s.nodes[sd].id, Addr: s.nodes[sd].addr})
-	}
+	s.addSeed(n)
 	now := s.tnow()
 	pm.Tick(now, simView{n.r, s.tnow()})
 	mem.Tick(now)
 	s.flush(n)
 	return nil
+}
+
+// addSeed gives honest node n's peer manager its seed, unless Seedless.
+func (s *simulator) addSeed(n *node) {
+	if sd := seedOf(n.idx); int(sd) < s.honest && !s.sc.Topology.Seedless {
+		n.pm.AddSeed(peering.Target{ID: s.nodes[sd].id, Addr: s.nodes[sd].addr})
+	}
 }
 
 // peeringConfig returns honest node n's peer manager configuration: as
@@ -119,7 +137,7 @@ func (v simView) Placement(p peer.ID) mesh.Placed {
 // clusterTimer runs n's membership or peer manager deadline if current.
 func (s *simulator) clusterTimer(e event) {
 	n := s.nodes[e.to]
-	if !n.online || n.mem == nil || e.arg != n.inc || n.stalled(s.now) {
+	if !n.online || n.pm == nil || e.arg != n.inc || n.stalled(s.now) {
 		return
 	}
 	if e.kind == evMemTimer {
@@ -309,6 +327,9 @@ func (s *simulator) crash() {
 		n := s.nodes[i]
 		s.m.beforeLeave(n)
 		s.mm.beforeLeave(n)
+		if s.dir != nil {
+			s.dirGoneAfter(n, s.dir.detect)
+		}
 		n.online = false
 		n.r, n.scorer, n.mem, n.pm = nil, nil, nil, nil
 		n.timerAt, n.memAt, n.pmAt = -1, -1, -1
@@ -390,8 +411,10 @@ func (s *simulator) resume(n *node, arg int32) {
 	}
 	now := s.tnow()
 	n.r.Tick(now)
-	if n.mem != nil {
-		n.mem.Tick(now)
+	if n.pm != nil {
+		if n.mem != nil {
+			n.mem.Tick(now)
+		}
 		n.pm.Tick(now, simView{n.r, s.tnow()})
 	}
 	s.flush(n)

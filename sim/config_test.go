@@ -129,6 +129,9 @@ func (f *filler) fill(v reflect.Value) {
 	case t == reflect.TypeFor[mesh.Strategy]():
 		v.SetUint(uint64(len(mesh.Strategies()) - 1))
 		return
+	case t == reflect.TypeFor[MembershipMode]():
+		v.SetUint(uint64(MembershipDirectory)) // not the zero value, auto
+		return
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -390,6 +393,8 @@ func TestReadConfigErrors(t *testing.T) {
 		{`{"topology": {"dials": [7]}}`, `topology.dials[0]: want an array of 2, got`},
 		{`{"attack": {"kind": "flood"}}`, `attack.kind: unknown attack kind "flood" (want one of none, sybil`},
 		{`{"strategy": "fastest"}`, `strategy: mesh: invalid strategy: "fastest"`},
+		{`{"membership_mode": "gossip"}`, `membership_mode: unknown membership mode "gossip" (want one of auto, swim, directory)`},
+		{`{"directory_sample": -1}`, `DirectorySample -1 < 0`},
 		{`{"base": "nope"}`, `base: unknown scenario "nope" (want one of baseline, sybil`},
 		{`{"base": 3}`, `base: want a scenario name, got the number 3`},
 		{`{"score": {"ip_colocation_factor_whitelist": ["10.0.0.0/99"]}}`, `score.ip_colocation_factor_whitelist[0]: netip.ParsePrefix`},

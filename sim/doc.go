@@ -31,6 +31,11 @@
 // and a dead member's connection ends when membership declares it (see
 // cluster.go). Crashes, stalls and churn exercise them; Result reports
 // detection times, false positives, view convergence and membership bytes.
+// Runs of more than AutoDirectoryNodes honest nodes (or any run with
+// Scenario.MembershipMode MembershipDirectory) run no membership: a shared
+// directory of the live honest nodes feeds each peer manager a random
+// sample, with SWIM's delays (see directory.go), since N full views do not
+// fit in memory at 10,000 nodes.
 //
 // Every honest router and peer manager runs Scenario.Strategy (the mesh
 // strategy) in its node's zone; routers learn each peer's zone and the RTT

@@ -72,7 +72,7 @@ func (mm *memberMetrics) changed() {
 // is timed until every live node knows it.
 func (mm *memberMetrics) joined(n *node) {
 	mm.changed()
-	if !mm.mass {
+	if !mm.mass && mm.s.dir == nil {
 		mm.pending = append(mm.pending, pendingJoin{idx: n.idx, inc: n.inc, at: mm.s.now})
 	}
 }
@@ -95,6 +95,9 @@ func (mm *memberMetrics) crashAt(order []int32) {
 	mm.crashPos = make(map[int32]int, len(order))
 	for p, i := range order {
 		mm.crashPos[i] = p
+	}
+	if mm.s.dir != nil {
+		return // no views to time the detection in
 	}
 	mm.det = make([]int64, len(order)*mm.s.honest)
 	mm.knew = make([]bool, len(order)*mm.s.honest)
@@ -230,7 +233,7 @@ func (mm *memberMetrics) fill(r *Result) {
 	}
 	r.DetectP50S, r.DetectP99S, r.DetectFirstS, r.DetectLastS = -1, -1, -1, -1
 	r.DeliveryBeforeCrash, r.DeliveryAfterCrash = -1, -1
-	if mm.crashT >= 0 {
+	if mm.crashT >= 0 && s.dir == nil {
 		var ts []int64
 		for p := range s.crashed {
 			for i := range s.honest {
@@ -255,6 +258,8 @@ func (mm *memberMetrics) fill(r *Result) {
 			}
 			r.DetectP50S, r.DetectP99S, r.DetectFirstS, r.DetectLastS = q(0.5), q(0.99), q(0), q(1)
 		}
+	}
+	if mm.crashT >= 0 {
 		r.Crashed = len(s.crashed)
 		var exp, got [2]int64
 		for _, mi := range s.m.msgs {
@@ -297,6 +302,24 @@ func (mm *memberMetrics) fill(r *Result) {
 	r.MemberPackets, r.MemberDropsNet, r.MemberDropsOffline = mm.packets, mm.dropNet, mm.dropOffline
 	r.Dials, r.DialFailures, r.ConnRefused, r.PeerDisconnects = mm.dials, mm.dialFailures, mm.refused, mm.pmDisconnects
 	r.Stalls, r.StallDrops = mm.stalls, mm.stallDrops
+	r.Membership = MembershipSwim.String()
+	if s.dir != nil {
+		mm.notApplicable(r)
+	}
+}
+
+// notApplicable marks the membership figures of r that a directory-mode
+// run cannot measure (no views, no SWIM traffic) as not applicable: -1
+// for times and counts, null member events. The peer manager's counters
+// (dials, refusals, disconnects), stalls and the delivery around a crash
+// still apply.
+func (mm *memberMetrics) notApplicable(r *Result) {
+	r.Membership = MembershipDirectory.String()
+	r.DetectP50S, r.DetectP99S, r.DetectFirstS, r.DetectLastS = -1, -1, -1, -1
+	r.DetectMissed, r.DetectUnknown = -1, -1
+	r.ViewConvergeS, r.JoinKnownAllS = -1, -1
+	r.JoinsMeasured, r.JoinsUnknown = -1, -1
+	r.MemberEvents = nil
 }
 
 // inPartition reports whether the partition is on, or healed less than

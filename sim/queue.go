@@ -41,6 +41,10 @@ const (
 	// evControl: the transport's receiver reports (arg 0) or pings (arg
 	// 1) of every honest node (Network.Control).
 	evControl
+	// evDirectory: a change of the shared directory of the directory
+	// membership mode (arg: dirLearn, dirGone, ...; to: the node, from:
+	// its incarnation).
+	evDirectory
 )
 
 // event is one scheduled action. It is small and copied by value; the

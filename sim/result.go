@@ -28,6 +28,12 @@ type Result struct {
 	Sign      bool   `json:"sign"`
 	// Strategy is the honest nodes' mesh strategy (Scenario.Strategy).
 	Strategy mesh.Strategy `json:"strategy"`
+	// Membership is the membership mode that ran (Scenario.MembershipMode
+	// resolved): "swim" or "directory". In directory mode the membership
+	// figures below (detection, convergence, joins, member events) do not
+	// apply: -1, or null for member_events; member bytes and packets are
+	// 0 (nothing is sent).
+	Membership string `json:"membership"`
 	// AttackersNear: the attackers sat in their victims' zone and
 	// answered fastest (Attack.Near).
 	AttackersNear bool `json:"attackers_near"`

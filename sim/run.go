@@ -50,7 +50,8 @@ type simulator struct {
 
 	m           *metrics
 	mm          *memberMetrics
-	crashed     []int32 // the nodes the crash killed, in kill order
+	dir         *directory // the directory membership mode's; nil in swim mode
+	crashed     []int32    // the nodes the crash killed, in kill order
 	flashed     bool
 	attackersUp bool
 	partitioned bool
@@ -109,6 +110,9 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 	s.ipScoring = sc.Scoring && sc.scoreParams().IPColocationFactorWeight != 0
 	s.m = newMetrics(s)
 	s.mm = newMemberMetrics(s)
+	if sc.membershipMode() == MembershipDirectory {
+		s.dir = newDirectory(s)
+	}
 	s.assignSides()
 	s.schedule()
 	return s, nil
@@ -147,7 +151,7 @@ func (s *simulator) loop() error {
 // String returns the event kind's name (for traces).
 func (k evKind) String() string {
 	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash",
-		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck", "control"}
+		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck", "control", "directory"}
 	if int(k) < len(names) {
 		return names[k]
 	}
@@ -196,6 +200,8 @@ func (s *simulator) handle(e event) error {
 		s.q.push(event{at: s.now + int64(s.m.cost.period), kind: evScoreCheck})
 	case evControl:
 		s.control(e)
+	case evDirectory:
+		s.directoryEvent(e)
 	}
 	return nil
 }

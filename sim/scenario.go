@@ -65,6 +65,18 @@ type Scenario struct {
 	// membership.Membership runs with; the zero value (ProbeInterval == 0)
 	// means membership.LANParams().
 	Membership membership.Params
+	// MembershipMode says how honest nodes learn of each other (`gwyh sim
+	// -membership`): MembershipSwim runs membership.Membership at every
+	// honest node (full views, as deployed); MembershipDirectory feeds
+	// each peer manager a bounded random sample of a shared directory of
+	// the live honest nodes, for runs too large for N full views (see
+	// directory.go and README.md); the zero value, MembershipAuto, is swim
+	// up to AutoDirectoryNodes honest nodes and directory above.
+	MembershipMode MembershipMode
+	// DirectorySample is how many members the directory offers each
+	// peer manager in directory mode (and how many live nodes it offers
+	// a joiner to). Zero means 32; ≥ 0. Unused in swim mode.
+	DirectorySample int
 	// Topics are the run's topics when it has more than one, or one not
 	// named Topic. Empty (every named scenario) means one topic, Topic,
 	// with Traffic and the topic parameters of ScoreParams. Otherwise
@@ -289,6 +301,8 @@ func (s *Scenario) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: %w", ErrConfig, err))
 		}
 	}
+	bad(s.MembershipMode <= MembershipDirectory, "unknown MembershipMode %d", s.MembershipMode)
+	bad(s.DirectorySample >= 0, "DirectorySample %d < 0", s.DirectorySample)
 	for _, d := range tp.Dials {
 		bad(d[0] >= 0 && d[0] < s.Nodes && d[1] >= 0 && d[1] < s.Nodes && d[0] != d[1], "Topology.Dials: %v: want two distinct honest nodes", d)
 	}

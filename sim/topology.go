@@ -46,7 +46,9 @@ func (s *simulator) schedule() {
 	if c := sc.Net.Crash; c.At > 0 {
 		s.q.push(event{at: int64(c.At), kind: evCrash})
 	}
-	s.q.push(event{at: int64(checkEvery), kind: evCheck})
+	if s.dir == nil {
+		s.q.push(event{at: int64(checkEvery), kind: evCheck})
+	}
 	if s.m.cost != nil {
 		s.q.push(event{at: int64(s.m.cost.period), kind: evScoreCheck})
 	}
@@ -59,6 +61,9 @@ func (s *simulator) schedule() {
 	if p := sc.Net.Partition; p.At > 0 {
 		s.q.push(event{at: int64(p.At), kind: evJoin, arg: -10 - partitionSplit})
 		s.q.push(event{at: int64(p.Heal), kind: evJoin, arg: -10 - partitionHeal})
+		if s.dir != nil {
+			s.schedulePartition()
+		}
 	}
 }
 
@@ -88,7 +93,7 @@ func (s *simulator) join(e event) error {
 		// Attack at dawn: the honest nodes' peer managers and membership
 		// start only now, so honest nodes dial each other only now.
 		for i := range s.honest {
-			if n := s.nodes[i]; n.online && n.mem == nil {
+			if n := s.nodes[i]; n.online && n.pm == nil {
 				if err := s.startCluster(n); err != nil {
 					return err
 				}
@@ -316,6 +321,9 @@ func (s *simulator) leave(n *node) {
 	if n.mem != nil {
 		n.mem.Leave(s.tnow())
 		s.flush(n)
+	}
+	if s.dir != nil && n.pm != nil {
+		s.dirGoneAfter(n, s.dir.spread) // the leave's gossip
 	}
 	n.pm = nil // the disconnects below need not reach it
 	for len(n.peers) > 0 {

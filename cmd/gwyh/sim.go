@@ -46,6 +46,8 @@ type simFlags struct {
 	warm     float64
 	size     int
 	proto    protoFlags
+	// membership is -membership: auto, swim or directory.
+	membership sim.MembershipMode
 	// strategies are the parsed -strategy: none for the scenario's own,
 	// one, or several to compare side by side.
 	strategies []mesh.Strategy
@@ -82,6 +84,7 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.Float64Var(&f.warm, "warm", 0, "background messages per second from 1 s until the measured traffic starts, so that scores (P3 mesh deliveries) see traffic before the measurement; 0: the scenario's own")
 	fs.IntVar(&f.size, "size", 0, "message data bytes, ≥ 32 (0: the scenario's)")
 	f.proto.register(fs)
+	fs.TextVar(&f.membership, "membership", sim.MembershipAuto, "how honest nodes learn of each other: swim (every node runs SWIM membership with a full view, as deployed), directory (a shared directory of live nodes feeds each peer manager a bounded random sample: for runs too large for full views) or auto (swim up to 2,000 honest nodes, directory above)")
 	fs.BoolVar(&f.zones, "zones", false, "run the scenario over five cloud regions (the zones scenario's latencies) instead of its own latency model")
 	fs.StringVar(&f.config, "config", "", "run the scenario the JSON `FILE` describes instead of -scenario (schema: sim/README.md, \"Your own parameters\"); flags given too apply on top")
 	fs.BoolVar(&f.printConfig, "print-config", false, "write the scenario's full JSON config (-scenario or -config, after the other flags) to stdout and exit")
@@ -238,6 +241,9 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 		sc = sc.WithFiveRegions()
 	}
 	sc.Attack.Near = sc.Attack.Near || f.near
+	if f.set["membership"] {
+		sc.MembershipMode = f.membership
+	}
 	if len(f.strategies) == 1 {
 		sc.Strategy = f.strategies[0]
 	}
@@ -498,6 +504,12 @@ func printSummary(w io.Writer, r *sim.Result) {
 			g3(r.ScoreFPPeersGossip, r.ScoreFPPeersPublish, r.ScoreFPPeersGraylist),
 			g3(r.ScoreFNGossip, r.ScoreFNPublish, r.ScoreFNGraylist),
 			g3(r.ScoreFNSecondsGossip, r.ScoreFNSecondsPublish, r.ScoreFNSecondsGraylist))
+	}
+	if r.Membership == sim.MembershipDirectory.String() {
+		fmt.Fprintf(w, "  membership directory (a shared directory of live nodes, no SWIM: membership figures do not apply)  dials %d  failed %d\n",
+			r.Dials, r.DialFailures)
+	} else {
+		fmt.Fprintf(w, "  membership %s  dials %d  failed %d  member B/node/s %.0f\n", r.Membership, r.Dials, r.DialFailures, r.MemberBytesPerNodePerS)
 	}
 	fmt.Fprintf(w, "  virtual %.0f s, wall %.1f s, peak RSS %.0f MiB, invariant violations %d\n",
 		r.VirtualS, r.WallS, r.PeakRSSMB, r.Violations)

@@ -311,3 +311,45 @@ func TestSimConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// -membership picks the membership mode; the JSON and the summary say
+// which ran (auto: swim at 12 nodes); a bad name exits 2.
+func TestSimMembershipFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		mode    string
+		summary string
+	}{
+		{nil, "swim", "membership swim"},
+		{[]string{"-membership", "directory"}, "directory", "membership directory (a shared directory"},
+		{[]string{"-membership", "swim"}, "swim", "membership swim"},
+	} {
+		for _, asJSON := range []bool{true, false} {
+			args := append([]string{"-nodes", "12", "-messages", "10", "-q"}, tc.args...)
+			if asJSON {
+				args = append(args, "-json")
+			}
+			var out, errb bytes.Buffer
+			if code := runSim(args, &out, &errb); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+			}
+			if !asJSON {
+				if !strings.Contains(out.String(), tc.summary) {
+					t.Errorf("%v: summary does not say %q:\n%s", args, tc.summary, out.String())
+				}
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+			if m["membership"] != tc.mode {
+				t.Errorf("%v: membership %v, want %s", args, m["membership"], tc.mode)
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runSim([]string{"-membership", "gossip", "-q"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown membership mode") {
+		t.Errorf("-membership gossip: exit %d: %s", code, errb.String())
+	}
+}
