@@ -63,7 +63,7 @@ func (p *protoFlags) applyGiven(params *router.Params, given func(name string) b
 	if given("publish-idontwant") {
 		params.PublishIDontWant = p.publishIDontWant
 	}
-	if given("mcache-bytes") {
+	if p.mcacheBytes > 0 && given("mcache-bytes") {
 		params.MessageCacheBytes = p.mcacheBytes
 	}
 }
