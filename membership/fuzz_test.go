@@ -5,9 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
-	"unsafe"
 
-	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/rpc"
 )
 
@@ -180,40 +178,4 @@ func FuzzHandlePayload(f *testing.F) {
 			m.Advance()
 		}
 	})
-}
-
-// Decoding with the members held gives the same message, and an update
-// that repeats a held member's address and zone gets the held strings
-// rather than new copies; one that changes them gets its own.
-func TestDecodeReusesKnownStrings(t *testing.T) {
-	l := limitsOf(new(LANParams()))
-	a, b := testID(1), testID(2)
-	heldAddr, heldZone := string([]byte("10.0.0.1:7946")), string([]byte("zone-a"))
-	known := map[peer.ID]*member{a: {Member: Member{ID: a, Addr: heldAddr, Zone: heldZone}}}
-	same := update{state: StateAlive, id: a, inc: 8, hasMeta: true, addr: "10.0.0.1:7946", zone: "zone-a"}
-	moved := update{state: StateAlive, id: a, inc: 9, hasMeta: true, addr: "10.0.0.9:7946", zone: "zone-a"}
-	other := update{state: StateAlive, id: b, inc: 1, hasMeta: true, addr: "10.0.0.1:7946", zone: "zone-a"}
-	tests := []struct {
-		name             string
-		u                update
-		reuseAddr, reuse bool
-	}{
-		{"same address and zone", same, true, true},
-		{"moved", moved, false, true},
-		{"another member", other, false, false},
-	}
-	for _, tt := range tests {
-		m := message{kind: kindGossip, updates: []update{tt.u}}
-		got, err := decodeInto(encode(nil, &m), l, nil, known)
-		if err != nil || !reflect.DeepEqual(got, m) {
-			t.Fatalf("%s: got %+v, %v", tt.name, got, err)
-		}
-		u := got.updates[0]
-		if r := unsafe.StringData(u.addr) == unsafe.StringData(heldAddr); r != tt.reuseAddr {
-			t.Errorf("%s: address reused %v, want %v", tt.name, r, tt.reuseAddr)
-		}
-		if r := unsafe.StringData(u.zone) == unsafe.StringData(heldZone); r != tt.reuse {
-			t.Errorf("%s: zone reused %v, want %v", tt.name, r, tt.reuse)
-		}
-	}
 }

@@ -295,7 +295,7 @@ func (m *Membership) HandlePayload(now time.Time, from peer.ID, payload []byte) 
 		m.stats.DropTooLarge++
 		return limitErr("MaxPayload", m.p.MaxPayload, len(payload))
 	}
-	msg, err := decodeInto(body, m.lim, m.decBuf, m.members)
+	msg, err := decodeInto(body, m.lim, m.decBuf)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			m.stats.DropTooLarge++

@@ -109,12 +109,8 @@ func decodeUpdate(r *reader, u *update, l limits) {
 		return
 	}
 	if u.hasMeta {
-		var have Member
-		if e := r.known[u.id]; e != nil {
-			have = e.Member
-		}
-		u.addr = r.strAs("addr", "MaxAddrLen", MaxAddrLen, have.Addr)
-		u.zone = r.strAs("zone", "MaxZoneLen", MaxZoneLen, have.Zone)
+		u.addr = r.str("addr", "MaxAddrLen", MaxAddrLen)
+		u.zone = r.str("zone", "MaxZoneLen", MaxZoneLen)
 		u.tags = decodeTags(r, l)
 	}
 }

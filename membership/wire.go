@@ -83,10 +83,6 @@ type reader struct {
 	// upd, when its capacity suffices, holds the piggybacked updates
 	// (not a push-pull state) instead of a new slice.
 	upd []update
-	// known, when set, are the members held: an update about one of them
-	// that repeats its address or zone gets the held string instead of a
-	// new one (most gossip repeats what is known).
-	known map[peer.ID]*member
 }
 
 func (r *reader) fail(err error) {
@@ -151,11 +147,7 @@ func (r *reader) count(what, limit string, max, minSize int) int {
 }
 
 // str reads a string of at most max bytes (limit names it).
-func (r *reader) str(what, limit string, max int) string { return r.strAs(what, limit, max, "") }
-
-// strAs reads a string as str does, returning have itself when the string
-// read equals it, so that a string already held is not allocated again.
-func (r *reader) strAs(what, limit string, max int, have string) string {
+func (r *reader) str(what, limit string, max int) string {
 	v := r.uvarint(what)
 	if r.err != nil {
 		return ""
@@ -168,12 +160,9 @@ func (r *reader) strAs(what, limit string, max int, have string) string {
 		r.fail(malformed("short %s", what))
 		return ""
 	}
-	b := r.b[:v]
+	s := string(r.b[:v])
 	r.b = r.b[v:]
-	if string(b) == have {
-		return have
-	}
-	return string(b)
+	return s
 }
 
 func clampInt(v uint64) int {
@@ -198,14 +187,13 @@ func uvarintLen(v uint64) int {
 }
 
 // decode decodes one message body.
-func decode(body []byte, l limits) (message, error) { return decodeInto(body, l, nil, nil) }
+func decode(body []byte, l limits) (message, error) { return decodeInto(body, l, nil) }
 
 // decodeInto is decode with buf's memory for the piggybacked updates when
 // they fit (the Membership's decode buffer: a message's updates are not
-// kept after it is handled) and the strings of the known members for the
-// addresses and zones their updates repeat.
-func decodeInto(body []byte, l limits, buf []update, known map[peer.ID]*member) (message, error) {
-	r := reader{b: body, upd: buf, known: known}
+// kept after it is handled).
+func decodeInto(body []byte, l limits, buf []update) (message, error) {
+	r := reader{b: body, upd: buf}
 	var m message
 	m.kind = kind(r.byte1("kind"))
 	switch m.kind {
