@@ -221,6 +221,7 @@ type handshake struct {
 	remote    uint32 // the peer's index, once known
 	addr      netip.AddrPort
 	created   time.Time
+	began     uint64 // on Conn.order: registered (initiator), msg1 read (responder)
 	// key is the network key of the handshake: the primary when we
 	// initiated, the one msg1's mac1 was made with when we respond. Every
 	// message of the handshake is under it, whatever SetNetworkKeys does

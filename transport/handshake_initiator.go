@@ -125,6 +125,7 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 		return err
 	}
 	hs.local = idx
+	hs.began = c.order.Add(1)
 	c.pending[idx] = hs
 	c.mu.Unlock()
 	built := &handshake{pattern: pattern, peerStatic: hs.peerStatic, eph: eph, key: hs.key}
@@ -219,7 +220,7 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 		hs.notify(dialResult{id: rid.id, err: fmt.Errorf("%w: got %s, want %s", ErrPeerMismatch, rid.id.Short(), hs.expect.Short())})
 		return
 	}
-	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, started: hs.created,
+	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, began: hs.began,
 		kp: &keypair{initiator: true}}
 	// A handshake that loses a crossing (crossed.go) must not send msg3:
 	// the peer would install a session we drop. The peer's own session is
