@@ -81,7 +81,7 @@ type Conn struct {
 }
 
 // knownPeer is what outlives a session: the newest instance of the peer
-// seen (its static key, for IK, and epoch) and the newest handshake
+// seen (its static key, for IK, and epoch) and the newest initiation
 // timestamp of that instance (against replays). See rememberLocked.
 type knownPeer struct {
 	static []byte

@@ -12,6 +12,7 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/gwyh/gwyh/internal/testkit"
+	"github.com/gwyh/gwyh/peer"
 	"github.com/gwyh/gwyh/transport"
 	"github.com/gwyh/gwyh/transport/bindtest"
 )
@@ -87,10 +88,8 @@ func simultaneousDial(t *testing.T, seed uint64) {
 // TestCrossedRedialNotStale: two peers with a session both redial each
 // other (IK) at the same moment, 40 times, and every Dial must complete
 // without waiting for a retry (HandshakeRetry is long here, so a retry
-// shows as seconds against milliseconds). Each side records the
-// timestamps of the other's msg2 too: a msg2 answered while an initiation
-// of its own was being built must not carry a newer timestamp than that
-// initiation's msg1, which the peer would then drop as stale.
+// shows as seconds against milliseconds). The step-by-step cases are the
+// tests below.
 func TestCrossedRedialNotStale(t *testing.T) {
 	o := fastOpts()
 	o.HandshakeRetry = 5 * time.Second
@@ -203,6 +202,20 @@ type redialRace struct {
 }
 
 func newRedialRace(t *testing.T) *redialRace {
+	lo, hi, _, hiGate := newGatedPair(t)
+	r := &redialRace{lo: lo, hi: hi, gate: hiGate}
+	r.gate.setShut(true)
+	r.loDial = redialAsync(r.lo, r.hi, r.hi.ID())
+	r.msg2 = r.gate.next(t, typeResponse)
+	r.hiDial = redialAsync(r.hi, r.lo, r.lo.ID())
+	r.msg1 = r.gate.next(t, typeInit)
+	return r
+}
+
+// newGatedPair returns two Conns on a mock clock that never moves, lo and
+// hi by peer ID, each on a gate (open), with a session hi made (XX) and
+// confirmed: each knows the other's static key, so their redials are IK.
+func newGatedPair(t *testing.T) (lo, hi *transport.Conn, loGate, hiGate *gate) {
 	net := bindtest.NewNetwork()
 	o := fastOpts()
 	o.Clock = clock.NewMock()
@@ -218,28 +231,23 @@ func newRedialRace(t *testing.T) *redialRace {
 		t.Cleanup(func() { c.Close() })
 		conns[i] = c
 	}
-	r := &redialRace{lo: conns[0], hi: conns[1], gate: gates[1]}
-	if r.lo.ID().Compare(r.hi.ID()) > 0 {
-		r.lo, r.hi, r.gate = r.hi, r.lo, gates[0]
+	lo, hi, loGate, hiGate = conns[0], conns[1], gates[0], gates[1]
+	if lo.ID().Compare(hi.ID()) > 0 {
+		lo, hi, loGate, hiGate = hi, lo, hiGate, loGate
 	}
-	dial(t, r.hi, r.lo, r.lo.ID())
-	nextEvent(t, r.lo, transport.EventPeerUp) // lo's session confirmed
-	r.gate.setShut(true)
-	r.loDial = redialAsync(r.lo, r.hi)
-	r.msg2 = r.gate.next(t, typeResponse)
-	r.hiDial = redialAsync(r.hi, r.lo)
-	r.msg1 = r.gate.next(t, typeInit)
-	return r
+	dial(t, hi, lo, lo.ID())
+	nextEvent(t, lo, transport.EventPeerUp) // lo's session confirmed
+	return lo, hi, loGate, hiGate
 }
 
-// redialAsync dials to from c and sends the outcome, within 5 s of real
-// time, on the channel it returns.
-func redialAsync(c, to *transport.Conn) chan error {
+// redialAsync dials to from c, expecting expect, and sends the outcome,
+// within 5 s of real time, on the channel it returns.
+func redialAsync(c, to *transport.Conn, expect peer.ID) chan error {
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_, err := c.Dial(ctx, to.LocalAddr().String(), to.ID())
+		_, err := c.Dial(ctx, to.LocalAddr().String(), expect)
 		done <- err
 	}()
 	return done
@@ -253,7 +261,13 @@ func (r *redialRace) finish(t *testing.T) {
 			t.Fatalf("%s's redial: %v (it waited for a retry)", name, err)
 		}
 	}
-	for _, d := range [][2]*transport.Conn{{r.lo, r.hi}, {r.hi, r.lo}} {
+	payloadsBothWays(t, r.lo, r.hi)
+}
+
+// payloadsBothWays checks that a payload goes from a to b and back.
+func payloadsBothWays(t *testing.T, a, b *transport.Conn) {
+	t.Helper()
+	for _, d := range [][2]*transport.Conn{{a, b}, {b, a}} {
 		if err := d[0].Send(d[1].ID(), []byte("after"), transport.PriorityMessage); err != nil {
 			t.Fatal(err)
 		}
@@ -303,4 +317,29 @@ func TestCrossedRedialSameTime(t *testing.T) {
 		t.Fatalf("lo dropped %d handshakes as unexpected (crossed)", d-st.Drops[transport.DropHandshakeUnexpected])
 	}
 	r.finish(t)
+}
+
+// TestCrossedInitiationAfterAnswer: lo's IK initiation reaches hi after
+// lo's answer to a crossed XX dial of hi's (XX msg2, whose timestamp is
+// newer: lo drew it while its msg1 was on the way). An initiation is a
+// replay only if it is not newer than the initiations seen before it: hi
+// must answer it, or lo's Dial waits a retry period.
+func TestCrossedInitiationAfterAnswer(t *testing.T) {
+	lo, hi, loGate, _ := newGatedPair(t)
+	loGate.setShut(true)
+	loDial := redialAsync(lo, hi, hi.ID()) // IK
+	msg1 := loGate.next(t, typeInit)
+	hiDial := redialAsync(hi, lo, peer.ID{}) // XX: lo answers at once
+	loGate.release(loGate.next(t, typeResponse))
+	if err := <-hiDial; err != nil { // hi read lo's msg2
+		t.Fatalf("hi's dial: %v", err)
+	}
+	stale := hi.Stats().Drops[transport.DropStaleHandshake]
+	loGate.setShut(false)
+	loGate.release(msg1)
+	if err := <-loDial; err != nil {
+		t.Fatalf("lo's redial: %v (hi dropped its msg1: %d as stale)", err,
+			hi.Stats().Drops[transport.DropStaleHandshake]-stale)
+	}
+	payloadsBothWays(t, lo, hi)
 }

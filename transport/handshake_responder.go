@@ -143,24 +143,19 @@ func (c *Conn) respondXX(h header, hs noiseState, key *netKey, payload []byte, f
 // ephemeral key and identity payload, which completes the handshake. It
 // checks that the identity payload binds the initiator's static key to a
 // peer ID other than ours, from the live instance or a newer one, with a
-// timestamp newer than any seen from that instance (so a replayed msg1 is
-// dropped), and that it does not lose to a crossed initiation of ours (see
+// timestamp newer than the initiations seen from that instance (so a
+// replayed msg1 is dropped), and that it does not lose to a crossed initiation of ours (see
 // crossed.go; checked before msg2 goes out, so that the initiator does not
 // install a session we drop). The session is installed unconfirmed: it
 // becomes current, and the peer up at msg1's source, when the initiator
 // first sends on it.
 func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time, began uint64) {
-	rid, ok := c.checkRemote(payload, hs.PeerStatic(), true)
+	rid, ok := c.checkRemote(payload, hs.PeerStatic(), tsCheck)
 	if !ok {
 		return
 	}
 	s := newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), epoch: rid.epoch, addr: from, began: began,
 		kp: &keypair{}}
-	// Our msg2's timestamp is drawn before the crossing check: an
-	// initiation of ours registered after the check then carries a newer
-	// timestamp than this msg2, so the peer, which records both, does not
-	// take it for stale (see initiate).
-	ours := c.local.payload(now)
 	c.mu.Lock()
 	lose, resend := c.crossedLocked(c.peers[rid.id], s)
 	var again []byte
@@ -175,7 +170,7 @@ func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, f
 		}
 		return
 	}
-	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, ours)
+	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, c.local.payload(now))
 	if err != nil || cs1 == nil {
 		c.stats.drop(DropAuth)
 		return
@@ -230,7 +225,7 @@ func (c *Conn) handleFinal(b []byte, h header, _ netip.AddrPort, now time.Time) 
 		c.stats.drop(DropAuth)
 		return
 	}
-	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), false)
+	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), tsRecord)
 	if !ok {
 		return
 	}
