@@ -55,6 +55,13 @@ type Conn struct {
 	// wake nudges the writer (capacity 1).
 	wake chan struct{}
 
+	// order is the logical clock of crossed handshakes (crossed.go): it
+	// stamps each msg1 as the reader takes it, each attempt of ours as it
+	// is registered and each session as it is installed, so that their
+	// order is known even where times are equal (one reader batch shares
+	// one time, and so does a mock clock).
+	order atomic.Uint64
+
 	mu       sync.Mutex // guards the maps below; taken before any peerState.mu
 	peers    map[peer.ID]*peerState
 	index    map[uint32]*keypair                 // our receiver indices in use
@@ -77,7 +84,7 @@ type Conn struct {
 }
 
 // knownPeer is what outlives a session: the newest instance of the peer
-// seen (its static key, for IK, and epoch) and the newest handshake
+// seen (its static key, for IK, and epoch) and the newest initiation
 // timestamp of that instance (against replays). See rememberLocked.
 type knownPeer struct {
 	static []byte

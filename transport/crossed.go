@@ -14,9 +14,28 @@ package transport
 // Two handshakes cross when they overlap in time: the other one was pending
 // or completed after this one began. A handshake that starts after the
 // other completed is an ordinary new session (a redial or a rekey) and
-// replaces it, whoever initiated it.
+// replaces it, whoever initiated it. "After" is the order in which this
+// Conn saw the events (Conn.order: msg1 read, attempt registered, session
+// installed), not the clock, whose readings tie within one reader batch
+// and always on a mock clock.
+//
+// Each side judges by what it has seen, and the two can disagree: the
+// higher side may begin an initiation just after answering the lower
+// side's IK msg1 (for it, an ordinary new session), while the lower side,
+// which has not read that answer yet (or reads it in the same batch), takes
+// the initiation for a crossed one and drops it. The higher side would
+// then wait a retry period for a msg2 that never comes. So it treats as
+// crossed, too, its initiations begun while the lower side's IK session was
+// still unconfirmed here (the lower side had not shown it completed): when
+// the lower side first sends on that session (its keepalive, one round
+// trip later) they are handed it, as those pending at install are.
 
-import "slices"
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/gwyh/gwyh/peer"
+)
 
 // crossedLocked reports whether s, a completed handshake with p's peer (p
 // may be nil: no session yet), loses to a crossed handshake and must be
@@ -33,7 +52,7 @@ func (c *Conn) crossedLocked(p *peerState, s newSession) (lose bool, resend *han
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		for _, kp := range [...]*keypair{p.current, p.next} {
-			if kp != nil && !kp.initiator && !kp.created.Before(s.started) {
+			if kp != nil && !kp.initiator && kp.installed > s.began {
 				return true, nil
 			}
 		}
@@ -52,7 +71,7 @@ func (c *Conn) crossedLocked(p *peerState, s newSession) (lose bool, resend *han
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if kp := p.current; kp != nil && kp.initiator && !kp.created.Before(s.started) {
+	if kp := p.current; kp != nil && kp.initiator && kp.installed > s.began {
 		return true, nil
 	}
 	return false, nil
@@ -71,22 +90,23 @@ func (c *Conn) pendingToLocked(s newSession) *handshake {
 		if hs.pattern == patternIK && !slices.Equal(hs.peerStatic, s.static) {
 			continue
 		}
-		if best == nil || hs.created.After(best.created) {
+		if best == nil || hs.began > best.began {
 			best = hs
 		}
 	}
 	return best
 }
 
-// wonByPeerLocked hands our pending initiations to the peer of s, which the
-// peer's initiation s replaced (it is the lower ID, see crossedLocked), the
-// outcome of s: their Dials return the peer, and late msg2s answering them
+// wonByPeerLocked hands our pending initiations to the peer id (at addr,
+// for an XX dial that expects any peer), which a handshake of the peer's
+// replaced (it is the lower ID, see crossedLocked), the outcome of that
+// handshake: their Dials return the peer, and late msg2s answering them
 // are unknown. c.mu held.
-func (c *Conn) wonByPeerLocked(s newSession) {
+func (c *Conn) wonByPeerLocked(id peer.ID, addr netip.AddrPort) {
 	for idx, hs := range c.pending {
-		if hs.initiator && (hs.expect == s.id || (hs.expect.IsZero() && hs.addr == s.addr)) {
+		if hs.initiator && (hs.expect == id || (hs.expect.IsZero() && hs.addr == addr)) {
 			c.dropPendingLocked(idx)
-			hs.notify(dialResult{id: s.id})
+			hs.notify(dialResult{id: id})
 		}
 	}
 }

@@ -90,9 +90,9 @@
 //     of the NetworkKey learns which ID listens at an address; IK (redials
 //     and rekeys) hides both sides as WireGuard does.
 //   - Replay of handshakes. As WireGuard, an IK msg1 must carry a timestamp
-//     newer than the last one seen from that instance of the peer; XX msg2
-//     and msg3 and IK msg2 answer a fresh ephemeral key and cannot be
-//     replayed. Unlike WireGuard, a peer may restart with a new static key:
+//     newer than the initiations (IK msg1, XX msg3) seen from that instance
+//     of the peer; XX msg2 and msg3 and IK msg2 answer a fresh ephemeral key
+//     and cannot be replayed. Unlike WireGuard, a peer may restart with a new static key:
 //     that replaces a live session only with a greater instance epoch, so a
 //     captured initiation of an older instance cannot end the live one.
 //     Timestamps follow max(wall clock, last + 1), so a step back of the

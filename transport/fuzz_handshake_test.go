@@ -73,7 +73,7 @@ func initiation(t testing.TB, c *Conn, pattern byte, responderStatic []byte) []b
 func feed(c *Conn, pkt []byte, from netip.AddrPort, now time.Time) {
 	if h, err := parsePacket(pkt); err == nil && h.Type == typeHandshakeInit {
 		if k := c.initMac1(pkt); k != nil {
-			c.respondInit(pkt, h, k, from, now)
+			c.respondInit(pkt, h, k, from, now, c.order.Add(1))
 		}
 		return
 	}

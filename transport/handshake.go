@@ -45,8 +45,9 @@ var (
 // per instance strictly increasing, max(wall clock, last + 1 ns), counting
 // the wall clock and never the monotonic one, so a wall-clock step back
 // does not make it go back. It orders initiations of one instance, so
-// replayed ones are ignored; it is recorded from every message that carries
-// it and checked on IK msg1, the one initiation that can be replayed.
+// replayed ones are ignored: it is recorded from the initiator's messages
+// (IK msg1, XX msg3) and checked on IK msg1, the one initiation that can be
+// replayed (see tsRule).
 //
 // idPayloadSize is the one definition of the payload's size: handshake
 // sizes derive from it.
@@ -221,6 +222,7 @@ type handshake struct {
 	remote    uint32 // the peer's index, once known
 	addr      netip.AddrPort
 	created   time.Time
+	began     uint64 // on Conn.order: registered (initiator), msg1 read (responder)
 	// key is the network key of the handshake: the primary when we
 	// initiated, the one msg1's mac1 was made with when we respond. Every
 	// message of the handshake is under it, whatever SetNetworkKeys does
@@ -306,15 +308,11 @@ func (c *Conn) initMac1(b []byte) *netKey {
 //
 //   - For a peer that is up with another static key, the message is from
 //     another instance: only one with a greater epoch (a restart) passes.
-//   - With checkTS (IK msg1, the only message that can be replayed: every
-//     other one answers a fresh ephemeral key of ours), the timestamp must be
-//     newer than the last one seen from the same instance. XX msg3 is not
-//     checked, so a wall clock stepped back between the initiator's restarts
-//     cannot lock it out.
+//   - The timestamp is checked or recorded as ts says.
 //
-// It records the instance and timestamp (see rememberLocked) and counts the
-// drop when it fails.
-func (c *Conn) checkRemote(payload, static []byte, checkTS bool) (remoteID, bool) {
+// It records the instance (and the timestamp, see rememberLocked) and
+// counts the drop when it fails.
+func (c *Conn) checkRemote(payload, static []byte, ts tsRule) (remoteID, bool) {
 	rid, err := verifyPayload(payload, static)
 	if err != nil {
 		c.stats.drop(DropAuth)
@@ -330,13 +328,41 @@ func (c *Conn) checkRemote(payload, static []byte, checkTS bool) (remoteID, bool
 		c.stats.drop(DropStaleHandshake)
 		return rid, false
 	}
-	if k, ok := c.known.Peek(rid.id); checkTS && ok && bytes.Equal(k.static, static) && !rid.ts.after(k.lastTS) {
+	if k, ok := c.known.Peek(rid.id); ts == tsCheck && ok && bytes.Equal(k.static, static) && !rid.ts.after(k.lastTS) {
 		c.stats.drop(DropStaleHandshake)
 		return rid, false
 	}
-	c.rememberLocked(rid.id, static, rid.epoch, &rid.ts)
+	var seen *tai64n
+	if ts != tsIgnore {
+		seen = &rid.ts
+	}
+	c.rememberLocked(rid.id, static, rid.epoch, seen)
 	return rid, true
 }
+
+// tsRule is what checkRemote does with a handshake message's timestamp
+// (see idPayload). Timestamps order the initiations of a peer instance,
+// as in WireGuard; IK msg1 is the one message that can be replayed (every
+// other one answers a fresh ephemeral key of ours).
+type tsRule byte
+
+const (
+	// tsIgnore: msg2 (XX or IK), the responder's. Not recorded: it is not
+	// ordered with the responder's own initiations, since in crossed
+	// handshakes (crossed.go) the responder answers ours while its msg1 to
+	// us is on the way, and we may read the answer first (packets reorder,
+	// and the handshake worker takes up a msg1 after the reader handled
+	// what followed it). Recorded, its newer timestamp would make that
+	// msg1 look replayed, and the peer's Dial would wait a retry period.
+	tsIgnore tsRule = iota
+	// tsRecord: XX msg3, the initiator's, recorded but not checked, so
+	// that a wall clock stepped back between the initiator's restarts
+	// cannot lock it out.
+	tsRecord
+	// tsCheck: IK msg1 must be newer than the initiations seen from the
+	// same instance, then it is recorded.
+	tsCheck
+)
 
 // takePending removes and returns our handshake with index idx if it has the
 // wanted role and pattern (the message read next must belong to it).

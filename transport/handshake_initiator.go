@@ -111,13 +111,10 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 	}
 	hs := &handshake{pattern: pattern, initiator: true, addr: to, created: now, expect: expect,
 		eph: eph, peerStatic: slices.Clone(static), waiter: waiter, key: c.ring.Load().primary()}
-	// The attempt is registered before its timestamp is drawn, so that
-	// every handshake this Conn answers from now on sees it (crossed
-	// dials, see crossed.go): otherwise a msg2 we send meanwhile could
-	// carry a newer timestamp than this msg1 and make the peer, which
-	// records both, drop this msg1 as stale when it arrives second. Until
-	// msg is set (under c.mu) the attempt has sent nothing and nothing
-	// reads its message, payload or ephemeral key.
+	// The attempt is registered before msg1 is built, so that every
+	// handshake this Conn answers from now on sees it (crossed dials, see
+	// crossed.go). Until msg is set (under c.mu) the attempt has sent
+	// nothing and nothing reads its message, payload or ephemeral key.
 	c.mu.Lock()
 	idx, err := c.newIndexLocked()
 	if err != nil {
@@ -125,6 +122,7 @@ func (c *Conn) initiate(to netip.AddrPort, expect peer.ID, pattern byte, static 
 		return err
 	}
 	hs.local = idx
+	hs.began = c.order.Add(1)
 	c.pending[idx] = hs
 	c.mu.Unlock()
 	built := &handshake{pattern: pattern, peerStatic: hs.peerStatic, eph: eph, key: hs.key}
@@ -179,8 +177,8 @@ func (c *Conn) initiatorState(hs *handshake) (*noise.HandshakeState, error) {
 // (on a rebuilt state: until msg2 authenticates, the pending handshake is
 // neither taken nor changed, so a forged msg2 cannot kill the dial), that
 // the identity payload binds the responder's static key to a peer ID other
-// than ours, from the live instance or a newer one (no timestamp check: msg2
-// answers our own fresh msg1), and that the ID is the one Dial expects, if
+// than ours, from the live instance or a newer one (its timestamp is
+// neither checked nor recorded, see tsIgnore), and that the ID is the one Dial expects, if
 // any. For XX it then sends msg3 (our static key and identity payload);
 // either way it installs the session and tells Dial. The session's address
 // is the one msg1 was sent to, not msg2's source.
@@ -206,7 +204,7 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 		c.stats.drop(DropAuth)
 		return
 	}
-	rid, ok := c.checkRemote(payload, st.PeerStatic(), false)
+	rid, ok := c.checkRemote(payload, st.PeerStatic(), tsIgnore)
 	if !ok {
 		return
 	}
@@ -219,7 +217,7 @@ func (c *Conn) handleResponse(b []byte, h header, _ netip.AddrPort, now time.Tim
 		hs.notify(dialResult{id: rid.id, err: fmt.Errorf("%w: got %s, want %s", ErrPeerMismatch, rid.id.Short(), hs.expect.Short())})
 		return
 	}
-	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, started: hs.created,
+	s := newSession{id: rid.id, static: slices.Clone(st.PeerStatic()), epoch: rid.epoch, addr: hs.addr, current: true, began: hs.began,
 		kp: &keypair{initiator: true}}
 	// A handshake that loses a crossing (crossed.go) must not send msg3:
 	// the peer would install a session we drop. The peer's own session is

@@ -20,11 +20,12 @@ const initQueueLen = 512
 // inInit is a msg1 queued for the handshake worker; b is its own copy,
 // key the network key its mac1 was made with.
 type inInit struct {
-	b    []byte
-	h    header
-	key  *netKey
-	from netip.AddrPort
-	now  time.Time
+	b     []byte
+	h     header
+	key   *netKey
+	from  netip.AddrPort
+	now   time.Time
+	began uint64 // read at this point on Conn.order (crossed.go)
 }
 
 // handleInit is the reader's part of msg1 (XX or IK): it checks mac1 (one
@@ -38,7 +39,7 @@ func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time
 		return
 	}
 	select {
-	case c.initQ <- inInit{b: slices.Clone(b), h: h, key: key, from: from, now: now}:
+	case c.initQ <- inInit{b: slices.Clone(b), h: h, key: key, from: from, now: now, began: c.order.Add(1)}:
 	default:
 		c.stats.drop(DropHandshakeQueueFull)
 	}
@@ -52,7 +53,7 @@ func (c *Conn) handshakeLoop() {
 		case <-c.done:
 			return
 		case in := <-c.initQ:
-			c.respondInit(in.b, in.h, in.key, in.from, in.now)
+			c.respondInit(in.b, in.h, in.key, in.from, in.now, in.began)
 		}
 	}
 }
@@ -66,8 +67,9 @@ func (c *Conn) handshakeLoop() {
 // limit (not under load nothing is limited, and nothing spoofable is ever
 // charged). Then the Noise message must decrypt (with key, the network key
 // msg1's mac1 was made with, as PSK, if set); the pattern's own checks
-// follow in respondXX or respondIK. Every answer is under key.
-func (c *Conn) respondInit(b []byte, h header, key *netKey, from netip.AddrPort, now time.Time) {
+// follow in respondXX or respondIK. Every answer is under key. began is
+// when the reader took msg1, on Conn.order.
+func (c *Conn) respondInit(b []byte, h header, key *netKey, from netip.AddrPort, now time.Time, began uint64) {
 	c.mu.Lock()
 	load := c.halfOpen.len()
 	c.mu.Unlock()
@@ -99,17 +101,17 @@ func (c *Conn) respondInit(b []byte, h header, key *netKey, from netip.AddrPort,
 		return
 	}
 	if h.Pattern == patternXX {
-		c.respondXX(h, hs, key, payload, from, now)
+		c.respondXX(h, hs, key, payload, from, now, began)
 		return
 	}
-	c.respondIK(h, hs, key, payload, from, now)
+	c.respondIK(h, hs, key, payload, from, now, began)
 }
 
 // respondXX answers XX msg1 (the initiator's ephemeral key, which must come
 // with an empty payload) with XX msg2: our ephemeral and static keys and
 // identity payload. The handshake then waits, half-open, for msg3 under a
 // new index; to make room it may evict older half-opens (see halfOpens).
-func (c *Conn) respondXX(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time) {
+func (c *Conn) respondXX(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time, began uint64) {
 	if len(payload) != 0 {
 		c.stats.drop(DropMalformed)
 		return
@@ -129,7 +131,7 @@ func (c *Conn) respondXX(h header, hs noiseState, key *netKey, payload []byte, f
 	}
 	c.makeRoomLocked(src)
 	finishHandshake(out, idx, key, nil)
-	ho := &handshake{hs: hs, pattern: patternXX, local: idx, remote: h.Sender, addr: from, created: now, source: src, key: key}
+	ho := &handshake{hs: hs, pattern: patternXX, local: idx, remote: h.Sender, addr: from, created: now, began: began, source: src, key: key}
 	c.pending[idx] = ho
 	c.halfOpen.add(ho)
 	c.mu.Unlock()
@@ -141,24 +143,19 @@ func (c *Conn) respondXX(h header, hs noiseState, key *netKey, payload []byte, f
 // ephemeral key and identity payload, which completes the handshake. It
 // checks that the identity payload binds the initiator's static key to a
 // peer ID other than ours, from the live instance or a newer one, with a
-// timestamp newer than any seen from that instance (so a replayed msg1 is
-// dropped), and that it does not lose to a crossed initiation of ours (see
+// timestamp newer than the initiations seen from that instance (so a
+// replayed msg1 is dropped), and that it does not lose to a crossed initiation of ours (see
 // crossed.go; checked before msg2 goes out, so that the initiator does not
 // install a session we drop). The session is installed unconfirmed: it
 // becomes current, and the peer up at msg1's source, when the initiator
 // first sends on it.
-func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time) {
-	rid, ok := c.checkRemote(payload, hs.PeerStatic(), true)
+func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, from netip.AddrPort, now time.Time, began uint64) {
+	rid, ok := c.checkRemote(payload, hs.PeerStatic(), tsCheck)
 	if !ok {
 		return
 	}
-	s := newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), epoch: rid.epoch, addr: from, started: now,
+	s := newSession{id: rid.id, static: slices.Clone(hs.PeerStatic()), epoch: rid.epoch, addr: from, began: began,
 		kp: &keypair{}}
-	// Our msg2's timestamp is drawn before the crossing check: an
-	// initiation of ours registered after the check then carries a newer
-	// timestamp than this msg2, so the peer, which records both, does not
-	// take it for stale (see initiate).
-	ours := c.local.payload(now)
 	c.mu.Lock()
 	lose, resend := c.crossedLocked(c.peers[rid.id], s)
 	var again []byte
@@ -173,7 +170,7 @@ func (c *Conn) respondIK(h header, hs noiseState, key *netKey, payload []byte, f
 		}
 		return
 	}
-	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, ours)
+	out, cs1, cs2, err := writeHandshake(typeHandshakeResponse, patternIK, h.Sender, hs, c.local.payload(now))
 	if err != nil || cs1 == nil {
 		c.stats.drop(DropAuth)
 		return
@@ -228,7 +225,7 @@ func (c *Conn) handleFinal(b []byte, h header, _ netip.AddrPort, now time.Time) 
 		c.stats.drop(DropAuth)
 		return
 	}
-	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), false)
+	rid, ok := c.checkRemote(payload, hs.hs.PeerStatic(), tsRecord)
 	if !ok {
 		return
 	}
@@ -236,7 +233,7 @@ func (c *Conn) handleFinal(b []byte, h header, _ netip.AddrPort, now time.Time) 
 	send, recv := splitKeys(false, cs1, cs2, cipherID)
 	kp := &keypair{local: hs.local, remote: hs.remote, send: send, recv: recv, limits: limitsFor(cipherID), netKey: hs.key}
 	p := c.install(newSession{id: rid.id, static: slices.Clone(hs.hs.PeerStatic()), epoch: rid.epoch, addr: hs.addr,
-		kp: kp, current: true, started: hs.created}, now)
+		kp: kp, current: true, began: hs.began}, now)
 	if p == nil {
 		return
 	}

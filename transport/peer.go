@@ -29,6 +29,7 @@ type keypair struct {
 	remote    uint32 // the peer's index: we put it in packets to it
 	initiator bool   // we sent msg1 of the handshake that made it
 	created   time.Time
+	installed uint64         // when install made it, on Conn.order (crossed.go)
 	addr      netip.AddrPort // the peer's address the handshake proved (Event.Addr)
 	netKey    *netKey        // the network key the handshake used
 	send      aeadDir

@@ -43,9 +43,9 @@ type newSession struct {
 	// the bare source of the message that completed the handshake.
 	addr      netip.AddrPort
 	kp        *keypair
-	current   bool      // usable for sending at once (initiator, or XX responder)
-	keepalive bool      // send a packet at once so the responder confirms (IK initiator)
-	started   time.Time // when the handshake began here (msg1 sent or received)
+	current   bool   // usable for sending at once (initiator, or XX responder)
+	keepalive bool   // send a packet at once so the responder confirms (IK initiator)
+	began     uint64 // when the handshake began here (our attempt registered, or msg1 read), on Conn.order
 }
 
 // install makes s the peer's session: confirmed keypairs become current
@@ -93,7 +93,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 		return nil
 	}
 	if !s.kp.initiator && c.ID().Compare(s.id) > 0 {
-		c.wonByPeerLocked(s)
+		c.wonByPeerLocked(s.id, s.addr)
 	}
 	fresh := p == nil
 	if p == nil {
@@ -116,6 +116,7 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	}
 	s.kp.peer = p
 	s.kp.created = now
+	s.kp.installed = c.order.Add(1)
 	p.tickAt.Store(0) // the new session's pings, resends and rekeys are timed from now
 	s.kp.addr = s.addr
 	c.index[s.kp.local] = s.kp
@@ -288,6 +289,7 @@ func (c *Conn) confirm(kp *keypair) {
 	p := kp.peer
 	c.mu.Lock()
 	p.mu.Lock()
+	promoted := true
 	switch {
 	case p.next == kp:
 		c.rotateLocked(p, kp)
@@ -296,6 +298,14 @@ func (c *Conn) confirm(kp *keypair) {
 		// session the peer settled on.
 		p.old = slices.DeleteFunc(p.old, func(k *keypair) bool { return k == kp })
 		c.rotateLocked(p, kp)
+	default:
+		promoted = false
+	}
+	if promoted && c.ID().Compare(p.id) > 0 {
+		// The lower peer completed its IK initiation and sends on it:
+		// ours begun since it was installed here crossed it (see
+		// crossed.go).
+		c.wonByPeerLocked(p.id, kp.addr)
 	}
 	up := p.current != nil && !p.up && !p.gone
 	if up {
