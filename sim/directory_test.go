@@ -125,16 +125,11 @@ func TestDirectoryDeterminism(t *testing.T) {
 	}
 }
 
-// runTo runs s's events up to virtual time at (inclusive), none later.
+// runTo runs s's events up to virtual time at (inclusive), none later,
+// and leaves the clock at at.
 func runTo(t *testing.T, s *simulator, at time.Duration) {
 	t.Helper()
-	for s.q.len() > 0 && s.q.h[0].at <= int64(at) {
-		e := s.q.pop()
-		s.now = e.at
-		if err := s.handle(e); err != nil {
-			t.Fatal(err)
-		}
-	}
+	until(t, s, at)
 	s.now = int64(at)
 }
 
