@@ -92,13 +92,27 @@ func NewMessageCache(history, gossip, budget int) *MessageCache {
 // not cached (counted as evicted; its id is not kept either) and Put
 // returns *m.
 func (c *MessageCache) Put(id string, m *rpc.Message) rpc.Message {
+	cm, _ := c.PutRef(id, m)
+	return cm
+}
+
+// CacheRef names one Put of a MessageCache; see ByRef.
+type CacheRef struct {
+	idx int32
+	gen uint32
+}
+
+// PutRef is Put that also returns a reference to the entry, with which
+// ByRef finds it again without looking its id up (one ByRef never finds
+// if m was not cached).
+func (c *MessageCache) PutRef(id string, m *rpc.Message) (rpc.Message, CacheRef) {
 	if i, ok := c.msgs[id]; ok {
 		c.remove(i)
 	}
 	n := len(m.From) + len(m.Data) + len(m.Seqno) + len(m.Signature) + len(m.Key)
 	if c.budget > 0 && len(id)+n+EntryOverhead > c.budget {
 		c.evicted++
-		return *m
+		return *m, CacheRef{idx: -1}
 	}
 	e := cacheEntry{id: id, topic: m.Topic, held: true, buf: make([]byte, 0, n)}
 	e.buf = append(e.buf, m.From...)
@@ -125,7 +139,21 @@ func (c *MessageCache) Put(id string, m *rpc.Message) rpc.Message {
 	w := &c.windows[0]
 	w.entries = append(w.entries, windowEntry{idx: i, gen: e.gen})
 	c.trim()
-	return copied
+	return copied, CacheRef{idx: i, gen: e.gen}
+}
+
+// ByRef returns the id and message of the Put r names, if that entry
+// still holds its body (its byte fields alias the cache's memory, read
+// only); false once it was evicted, removed or replaced.
+func (c *MessageCache) ByRef(r CacheRef) (string, rpc.Message, bool) {
+	if r.idx < 0 || int(r.idx) >= len(c.slab) {
+		return "", rpc.Message{}, false
+	}
+	e := &c.slab[r.idx]
+	if e.gen != r.gen || !e.held {
+		return "", rpc.Message{}, false
+	}
+	return e.id, e.message(), true
 }
 
 // cost is what e is charged: its id, body (when held) and EntryOverhead.

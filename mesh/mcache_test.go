@@ -294,3 +294,50 @@ func TestMessageCacheAgainstNaive(t *testing.T) {
 		}
 	}
 }
+
+// A CacheRef finds its Put while the entry holds its body, and nothing
+// once the body is evicted, the id replaced or the entry shifted out and
+// its slot reused.
+func TestMessageCacheRef(t *testing.T) {
+	const size = 100
+	cost := 2 + size + EntryOverhead
+	tests := []struct {
+		name  string
+		after func(c *MessageCache)
+		found bool
+	}{
+		{"held", func(*MessageCache) {}, true},
+		{"body evicted", func(c *MessageCache) {
+			for i := range 3 {
+				c.Put(fmt.Sprintf("b%d", i), body("t", size, 'b'))
+			}
+		}, false},
+		{"id put again", func(c *MessageCache) { c.Put("a0", body("t", size, 'c')) }, false},
+		{"shifted out, slot reused", func(c *MessageCache) {
+			c.Shift()
+			c.Shift()
+			c.Put("z0", body("t", size, 'z'))
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewMessageCache(2, 1, 3*cost)
+			_, ref := c.PutRef("a0", body("t", size, 'a'))
+			tt.after(c)
+			id, m, ok := c.ByRef(ref)
+			if ok != tt.found {
+				t.Fatalf("found %v, want %v", ok, tt.found)
+			}
+			if ok && (id != "a0" || !bytes.Equal(m.Data, bytes.Repeat([]byte{'a'}, size))) {
+				t.Fatalf("found %q %q, want a0 and its body", id, m.Data)
+			}
+		})
+	}
+	c := NewMessageCache(2, 1, cost-1)
+	if _, ref := c.PutRef("a0", body("t", size, 'a')); func() bool { _, _, ok := c.ByRef(ref); return ok }() {
+		t.Fatal("a message over the budget, not cached, is found by its ref")
+	}
+	if _, _, ok := c.ByRef(CacheRef{}); ok {
+		t.Fatal("the zero ref of an empty cache finds something")
+	}
+}

@@ -22,9 +22,9 @@ func (r *Router) acceptFrom(now, received time.Time, from peer.ID, id string, m 
 	// payload it was decoded from (and the topic string decoded with it)
 	// can go once this input's Output is acted on.
 	m.Topic = t.name
-	cm := r.mcache.Put(id, m)
+	cm, ref := r.mcache.PutRef(id, m)
 	m = &cm
-	r.cached(id, m)
+	r.cached(ref, m)
 	if r.scorer != nil {
 		r.scorer.DeliverMessage(now, from, id, t.name)
 	}

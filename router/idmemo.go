@@ -4,19 +4,21 @@ import (
 	"bytes"
 	"hash/maphash"
 
+	"github.com/gwyh/gwyh/mesh"
 	"github.com/gwyh/gwyh/rpc"
 )
 
 // idMemoSlots is the size of the content-id memo: the ids of this many
 // recent messages (fewer on slot collisions). Duplicates arrive within a
 // few round trips of the first copy, so the memo needs to reach back only
-// that far; 1,024 slots are 24 KiB.
+// that far; 1,024 slots are 16 KiB.
 const idMemoSlots = 1024
 
 // idMemo spares SHA-256 for the duplicate copies of StrictNoSign messages
 // (four to six per message with D=6), whose default id is a SHA-256 of
 // topic and data (contentID). It maps a keyed 64-bit hash of the topic and
-// data to the id of a message the cache holds, and a lookup is a hit only
+// data to a message the cache holds (a mesh.CacheRef, which finds the
+// cached entry and its id without a map lookup), and a lookup is a hit only
 // if the cached body has the same topic and data byte for byte, so an id
 // taken from it is exactly the one SHA-256 would give: hash collisions,
 // accidental or crafted, cost a SHA-256 and never a wrong id. That is also
@@ -28,8 +30,8 @@ type idMemo struct {
 }
 
 type idMemoSlot struct {
-	h  uint64
-	id string
+	h   uint64
+	ref mesh.CacheRef
 }
 
 func newIDMemo() *idMemo { return &idMemo{seed: maphash.MakeSeed()} }
@@ -38,15 +40,15 @@ func (t *idMemo) hash(m *rpc.Message) uint64 {
 	return maphash.Bytes(t.seed, m.Data) ^ maphash.String(t.seed, m.Topic)*0x9e3779b97f4a7c15
 }
 
-// cached notes that the cache now holds m under id, if id is its content
-// id (appendID's StrictNoSign default).
-func (r *Router) cached(id string, m *rpc.Message) {
+// cached notes that the cache holds m at ref, if its id is its content id
+// (appendID's StrictNoSign default).
+func (r *Router) cached(ref mesh.CacheRef, m *rpc.Message) {
 	if r.cfg.SignaturePolicy != StrictNoSign || r.cfg.AppendMessageID != nil || r.cfg.MessageID != nil ||
 		(len(r.topicIDs) > 0 && r.topicIDs[m.Topic] != nil) {
 		return
 	}
 	h := r.idMemo.hash(m)
-	r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, id: id}
+	r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, ref: ref}
 }
 
 // memoID returns m's content id if it is a copy of a message remembered
@@ -54,12 +56,12 @@ func (r *Router) cached(id string, m *rpc.Message) {
 func (r *Router) memoID(m *rpc.Message) (string, bool) {
 	h := r.idMemo.hash(m)
 	s := &r.idMemo.slots[h%idMemoSlots]
-	if s.h != h || s.id == "" {
+	if s.h != h {
 		return "", false
 	}
-	cm, ok := r.mcache.Get(s.id)
+	id, cm, ok := r.mcache.ByRef(s.ref)
 	if !ok || cm.Topic != m.Topic || !bytes.Equal(cm.Data, m.Data) {
 		return "", false
 	}
-	return s.id, true
+	return id, true
 }

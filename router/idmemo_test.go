@@ -42,8 +42,8 @@ func TestIDMemoExact(t *testing.T) {
 			// differs, so the copy is hashed.
 			c := rpc.Message{Topic: "t", Data: data(2)}
 			h := e.r.idMemo.hash(&c)
-			id := string(e.r.contentID(nil, &first))
-			e.r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, id: id}
+			ref := e.r.idMemo.slots[e.r.idMemo.hash(&first)%idMemoSlots].ref
+			e.r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, ref: ref}
 		}, false},
 		{"an evicted body", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "t", Data: data(1)}, func(e *env, first rpc.Message) {
 			for e.r.mcache.Len() > 0 {

@@ -51,8 +51,8 @@ func (r *Router) Publish(now time.Time, topic string, data []byte) (string, erro
 // queued to, in order.
 func (r *Router) publishChecked(now time.Time, t *topicState, id string, m *rpc.Message, sent func(p peer.ID)) {
 	r.seen.AddNew(id, now)
-	r.cached(id, m)
-	r.mcache.Put(id, m)
+	_, ref := r.mcache.PutRef(id, m)
+	r.cached(ref, m)
 	r.stats.Published++
 	if t.joined {
 		r.stats.Delivered++
