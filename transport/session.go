@@ -117,7 +117,6 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	s.kp.peer = p
 	s.kp.created = now
 	s.kp.installed = c.order.Add(1)
-	p.tickAt.Store(0) // the new session's pings, resends and rekeys are timed from now
 	s.kp.addr = s.addr
 	c.index[s.kp.local] = s.kp
 	addr := s.addr
@@ -129,6 +128,10 @@ func (c *Conn) install(s newSession, now time.Time) *peerState {
 	p.mu.Lock()
 	copy(p.static[:], s.static)
 	p.epoch = s.epoch
+	// The new session's pings, resends and rekeys are timed from now.
+	// Under p.mu, as tickPeer computes and stores tickAt, so that a tick
+	// that read the peer before this cannot store a later deadline after.
+	p.tickAt.Store(0)
 	if s.current {
 		c.rotateLocked(p, s.kp)
 	} else {
