@@ -159,6 +159,8 @@ func (f *benchFlags) check(extra int) string {
 		return "-rate ≥ 1 and -seconds > 0 for the latency scenario"
 	case f.heartbeat <= 0 || f.timeout <= 0:
 		return "-heartbeat and -timeout must be positive"
+	case f.proto.mcacheBytes < 1:
+		return "-mcache-bytes: want at least 1"
 	}
 	return ""
 }

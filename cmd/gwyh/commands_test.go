@@ -100,6 +100,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"bench", "-scenario", "fast"}, 2, "gwyh bench: -scenario"},
 		{[]string{"bench", "-sign", "x"}, 2, "gwyh bench: -sign"},
 		{[]string{"bench", "extra"}, 2, "gwyh bench:"},
+		{[]string{"bench", "-mcache-bytes", "0"}, 2, "gwyh bench: -mcache-bytes"},
+		{[]string{"sim", "-mcache-bytes", "0"}, 2, "gwyh sim: -mcache-bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

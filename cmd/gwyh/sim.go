@@ -136,6 +136,9 @@ flags:
 	case f.warm < 0:
 		fmt.Fprintf(stderr, "gwyh sim: -warm %v: want ≥ 0 messages per second\n", f.warm)
 		return f, 2
+	case f.proto.mcacheBytes < 1:
+		fmt.Fprintf(stderr, "gwyh sim: -mcache-bytes %d: want at least 1\n", f.proto.mcacheBytes)
+		return f, 2
 	}
 	var err error
 	if f.strategies, err = parseStrategies(f.strategy); err != nil {
