@@ -117,6 +117,14 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	if rekey {
 		p.rekeyAt = now
 	}
+	resend := kp != nil && kp.final != nil && !kp.confirmed.Load() &&
+		now.Sub(time.Unix(0, kp.finalSent.Load())) >= time.Duration(kp.finalEvery.Load())
+	if resend {
+		kp.finalSent.Store(now.UnixNano())
+		kp.finalEvery.Store(int64(min(2*time.Duration(kp.finalEvery.Load()), c.opts.HandshakeRetry)))
+	}
+	// After the resend's bookkeeping, so that its next resend is the one
+	// timed.
 	p.tickAt.Store(c.nextTick(p, kp, now).UnixNano())
 	static := p.static
 	p.mu.Unlock()
@@ -130,10 +138,7 @@ func (c *Conn) tickPeer(p *peerState, now time.Time) {
 	if rekey {
 		_ = c.initiate(p.address(), p.id, patternIK, static[:], nil, now)
 	}
-	if kp != nil && kp.final != nil && !kp.confirmed.Load() &&
-		now.Sub(time.Unix(0, kp.finalSent.Load())) >= time.Duration(kp.finalEvery.Load()) {
-		kp.finalSent.Store(now.UnixNano())
-		kp.finalEvery.Store(int64(min(2*time.Duration(kp.finalEvery.Load()), c.opts.HandshakeRetry)))
+	if resend {
 		c.sendRaw(kp.final, p.address())
 	}
 }
@@ -153,11 +158,7 @@ func (c *Conn) nextTick(p *peerState, kp *keypair, now time.Time) time.Time {
 	}
 	next = minTime(next, p.lastPing.Add(c.opts.KeepaliveInterval))
 	if p.rekeyAt.IsZero() {
-		limit := c.opts.RekeyAfterTime
-		if !kp.initiator {
-			limit += 3 * c.opts.HandshakeRetry
-		}
-		next = minTime(next, kp.created.Add(limit))
+		next = minTime(next, kp.created.Add(c.rekeyAge(kp)))
 		if !kp.confirmed.Load() {
 			next = minTime(next, kp.created.Add(c.unconfirmedLimit()))
 		}
@@ -175,12 +176,17 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-func (c *Conn) rekeyDue(kp *keypair, now time.Time) bool {
-	age, limit := now.Sub(kp.created), c.opts.RekeyAfterTime
-	if !kp.initiator {
-		limit += 3 * c.opts.HandshakeRetry
+// rekeyAge is the age at which kp is rekeyed: RekeyAfterTime for its
+// initiator, three retries later for the responder (rekeyDue).
+func (c *Conn) rekeyAge(kp *keypair) time.Duration {
+	if kp.initiator {
+		return c.opts.RekeyAfterTime
 	}
-	if age >= limit {
+	return c.opts.RekeyAfterTime + 3*c.opts.HandshakeRetry
+}
+
+func (c *Conn) rekeyDue(kp *keypair, now time.Time) bool {
+	if now.Sub(kp.created) >= c.rekeyAge(kp) {
 		return true
 	}
 	msgs := min(c.opts.RekeyAfterMessages, kp.limits.rekeyAfter) // AES-GCM: RFC 9001 §6.6
