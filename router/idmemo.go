@@ -40,11 +40,9 @@ func (t *idMemo) hash(m *rpc.Message) uint64 {
 	return maphash.Bytes(t.seed, m.Data) ^ maphash.String(t.seed, m.Topic)*0x9e3779b97f4a7c15
 }
 
-// cached notes that the cache holds m at ref, if its id is its content id
-// (appendID's StrictNoSign default).
+// cached notes that the cache holds m at ref, if its id is its content id.
 func (r *Router) cached(ref mesh.CacheRef, m *rpc.Message) {
-	if r.cfg.SignaturePolicy != StrictNoSign || r.cfg.AppendMessageID != nil || r.cfg.MessageID != nil ||
-		(len(r.topicIDs) > 0 && r.topicIDs[m.Topic] != nil) {
+	if !r.contentIDs(m.Topic) {
 		return
 	}
 	h := r.idMemo.hash(m)

@@ -123,6 +123,13 @@ func author(m *rpc.Message) peer.ID {
 // (SetTopicMessageID), else Config.AppendMessageID or MessageID when set,
 // else the policy's default.
 func (r *Router) appendID(dst []byte, m *rpc.Message) []byte {
+	if r.contentIDs(m.Topic) {
+		if id, ok := r.memoID(m); ok {
+			r.stats.IDsFromMemo++
+			return append(dst, id...)
+		}
+		return r.contentID(dst, m)
+	}
 	if len(r.topicIDs) > 0 {
 		if fn := r.topicIDs[m.Topic]; fn != nil {
 			return append(dst, fn(m)...)
@@ -133,14 +140,16 @@ func (r *Router) appendID(dst []byte, m *rpc.Message) []byte {
 		return r.cfg.AppendMessageID(dst, m)
 	case r.cfg.MessageID != nil:
 		return append(dst, r.cfg.MessageID(m)...)
-	case r.cfg.SignaturePolicy == StrictNoSign:
-		if id, ok := r.memoID(m); ok {
-			r.stats.IDsFromMemo++
-			return append(dst, id...)
-		}
-		return r.contentID(dst, m)
 	}
 	return append(append(dst, m.From...), m.Seqno...)
+}
+
+// contentIDs reports whether the ids of topic's messages are their content
+// ids (contentID): StrictNoSign with no id function for the topic or the
+// router.
+func (r *Router) contentIDs(topic string) bool {
+	return r.cfg.SignaturePolicy == StrictNoSign && r.cfg.AppendMessageID == nil && r.cfg.MessageID == nil &&
+		(len(r.topicIDs) == 0 || r.topicIDs[topic] == nil)
 }
 
 // contentID is the StrictNoSign default id: SHA-256 over the topic's
