@@ -233,12 +233,8 @@ func TestDirectoryAllScenariosSmall(t *testing.T) {
 	const seed = 7
 	for _, sc := range Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
-			s := sc.WithNodes(20)
+			s := smallTraffic(sc.WithNodes(20))
 			s.MembershipMode = MembershipDirectory
-			s.Traffic.Messages = 60
-			if s.Net.Partition.At > 0 {
-				s.Traffic.Messages = 450 // publish through the split
-			}
 			r := run(t, s, seed)
 			if r.Membership != "directory" || r.Published < 60 || r.DeliveryRatio <= 0.5 {
 				t.Errorf("seed %d: membership %s, published %d, delivery %v", seed, r.Membership, r.Published, r.DeliveryRatio)

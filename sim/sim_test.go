@@ -181,18 +181,25 @@ func TestSybilScoring(t *testing.T) {
 	}
 }
 
-// TestAllScenariosSmall runs every named scenario at 20 honest nodes and
+// smallTraffic is s with the traffic of the all-scenario tests: 60
+// messages, or 450 when a partition needs messages published through the
+// split.
+func smallTraffic(s Scenario) Scenario {
+	s.Traffic.Messages = 60
+	if s.Net.Partition.At > 0 {
+		s.Traffic.Messages = 450
+	}
+	return s
+}
+
+// TestAllScenariosSmall runs every named scenario at 15 honest nodes and
 // checks what each one must show.
 func TestAllScenariosSmall(t *testing.T) {
 	t.Parallel()
 	const seed = 7
 	for _, sc := range Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
-			s := sc.WithNodes(15)
-			s.Traffic.Messages = 60
-			if s.Net.Partition.At > 0 {
-				s.Traffic.Messages = 450 // publish through the split
-			}
+			s := smallTraffic(sc.WithNodes(15))
 			r := run(t, s, seed)
 			if r.Published < 60 || r.DeliveryRatio <= 0.5 {
 				t.Errorf("seed %d: published %d, delivery %v", seed, r.Published, r.DeliveryRatio)
