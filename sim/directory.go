@@ -357,7 +357,6 @@ func (s *simulator) forgetAll(d *node) {
 // nothing (its suspicions are refuted).
 func (s *simulator) schedulePartition() {
 	p := s.sc.Net.Partition
-	s.dir.hidden = make([]bool, s.honest)
 	for i := range s.honest {
 		jitter := time.Duration(s.dir.rng.Int64N(2*int64(s.dir.spread)+1)) - s.dir.spread
 		hide := p.At + s.dir.detect + jitter
