@@ -42,8 +42,8 @@ func TestIDMemoExact(t *testing.T) {
 			// differs, so the copy is hashed.
 			c := rpc.Message{Topic: "t", Data: data(2)}
 			h := e.r.idMemo.hash(&c)
-			ref := e.r.idMemo.slots[e.r.idMemo.hash(&first)%idMemoSlots].ref
-			e.r.idMemo.slots[h%idMemoSlots] = idMemoSlot{h: h, ref: ref}
+			ref := e.r.idMemo.slot(e.r.idMemo.hash(&first)).ref
+			*e.r.idMemo.slot(h) = idMemoSlot{h: h, ref: ref}
 		}, false},
 		{"an evicted body", rpc.Message{Topic: "t", Data: data(1)}, rpc.Message{Topic: "t", Data: data(1)}, func(e *env, first rpc.Message) {
 			for e.r.mcache.Len() > 0 {
@@ -96,5 +96,39 @@ func TestIDMemoInRouter(t *testing.T) {
 	e.rpcFrom(1, pub(msg("t", 2, 256)))
 	if s := e.r.Stats(); s.IDsFromMemo != 3 || s.Duplicates != 3 {
 		t.Fatalf("a copy of our own %x: %d from the memo, %d duplicates; want 3 and 3", id, s.IDsFromMemo, s.Duplicates)
+	}
+}
+
+// The memo starts small and grows to idMemoSlots as messages come, keeping
+// what it remembers when it grows: a copy of each of the last messages
+// (fewer than a quarter of its slots back) is found in it.
+func TestIDMemoGrows(t *testing.T) {
+	for _, tt := range []struct {
+		msgs, slots int
+	}{
+		{2 * idMemoFirst, idMemoFirst},
+		{2*idMemoFirst + 1, 2 * idMemoFirst},
+		{4 * idMemoSlots, idMemoSlots},
+		{8 * idMemoSlots, idMemoSlots},
+	} {
+		e := newJoinedEnv(t, func(c *Config) { c.AppendMessageID = nil; c.Params.MessageCacheBytes = 1 << 24 }, 3)
+		if n := len(e.r.idMemo.slots); n != idMemoFirst {
+			t.Fatalf("a new memo has %d slots, want %d", n, idMemoFirst)
+		}
+		for i := range tt.msgs {
+			e.rpcFrom(1, pub(msg("t", uint64(i), 64)))
+		}
+		if n := len(e.r.idMemo.slots); n != tt.slots {
+			t.Errorf("after %d messages: %d slots, want %d", tt.msgs, n, tt.slots)
+		}
+		before := e.r.Stats().IDsFromMemo
+		back := tt.slots / 4
+		for i := tt.msgs - back; i < tt.msgs; i++ {
+			e.rpcFrom(2, pub(msg("t", uint64(i), 64)))
+		}
+		// A few of them may share a slot with a later one.
+		if got := e.r.Stats().IDsFromMemo - before; got < uint64(back)*3/4 {
+			t.Errorf("after %d messages: %d of the last %d copies had their id from the memo", tt.msgs, got, back)
+		}
 	}
 }

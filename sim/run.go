@@ -22,6 +22,10 @@ type RunOptions struct {
 	// Trace, when set, gets one line per event (very verbose; for small
 	// runs).
 	Trace io.Writer
+	// Tenth, when set, is called at each tenth of the run's virtual time
+	// (the points Progress reports), with the run's state live: for
+	// profiles taken mid-run (gwyh sim -memprofile).
+	Tenth func(virtual time.Duration)
 }
 
 // simulator is the state of one run.
@@ -131,10 +135,15 @@ func (s *simulator) loop() error {
 			break
 		}
 		s.now = e.at
-		if s.opt.Progress != nil && s.now >= nextProgress {
-			fmt.Fprintf(s.opt.Progress, "sim %s: %3d%% virtual %v, %d events queued, %d/%d messages published\n",
-				s.sc.Name, 100*s.now/max(s.end, 1), time.Duration(s.now).Truncate(time.Millisecond),
-				s.q.len(), s.m.published, len(s.m.msgs))
+		if s.now >= nextProgress && (s.opt.Progress != nil || s.opt.Tenth != nil) {
+			if s.opt.Progress != nil {
+				fmt.Fprintf(s.opt.Progress, "sim %s: %3d%% virtual %v, %d events queued, %d/%d messages published\n",
+					s.sc.Name, 100*s.now/max(s.end, 1), time.Duration(s.now).Truncate(time.Millisecond),
+					s.q.len(), s.m.published, len(s.m.msgs))
+			}
+			if s.opt.Tenth != nil {
+				s.opt.Tenth(time.Duration(s.now))
+			}
 			nextProgress += max(tenth, 1)
 		}
 		if s.opt.Trace != nil {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"time"
 )
 
 // startProfiles starts a CPU profile into cpuFile when it is not empty and
@@ -47,4 +49,46 @@ func writeHeap(name string) error {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	return f.Close()
+}
+
+// peakHeap keeps the heap profile of the moment with the most live heap
+// among those it is shown (gwyh sim -memprofile: the tenths of a run).
+type peakHeap struct {
+	live    uint64 // bytes of live heap in prof
+	at      time.Duration
+	prof    bytes.Buffer
+	scratch bytes.Buffer
+	err     error
+}
+
+// sample collects garbage, and keeps a heap profile when the live heap is
+// the largest seen so far. at is when (virtual time) the sample is taken.
+func (p *peakHeap) sample(at time.Duration) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc <= p.live || p.err != nil {
+		return
+	}
+	p.scratch.Reset()
+	if err := pprof.Lookup("heap").WriteTo(&p.scratch, 0); err != nil {
+		p.err = fmt.Errorf("heap profile: %w", err)
+		return
+	}
+	p.live, p.at = ms.HeapAlloc, at
+	p.prof, p.scratch = p.scratch, p.prof
+}
+
+// write writes the kept profile to name.
+func (p *peakHeap) write(name string) error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.prof.Len() == 0 {
+		return errors.New("heap profile: the run ended before its first tenth")
+	}
+	if err := os.WriteFile(name, p.prof.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return nil
 }

@@ -54,6 +54,8 @@ type simFlags struct {
 	// config is -config's file; printConfig is -print-config.
 	config      string
 	printConfig bool
+	// cpuprofile and memprofile are -cpuprofile and -memprofile's files.
+	cpuprofile, memprofile string
 	// set holds the flags given on the command line: with -config only
 	// those change the file's scenario.
 	set map[string]bool
@@ -87,6 +89,8 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.TextVar(&f.membership, "membership", sim.MembershipAuto, "how honest nodes learn of each other: swim (every node runs SWIM membership with a full view, as deployed), directory (a shared directory of live nodes feeds each peer manager a bounded random sample: for runs too large for full views) or auto (swim up to 2,000 honest nodes, directory above)")
 	fs.BoolVar(&f.zones, "zones", false, "run the scenario over five cloud regions (the zones scenario's latencies) instead of its own latency model")
 	fs.StringVar(&f.config, "config", "", "run the scenario the JSON `FILE` describes instead of -scenario (schema: sim/README.md, \"Your own parameters\"); flags given too apply on top")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile to `FILE`, taken at the tenth of the run's virtual time with the most live heap (each tenth collects garbage first: slower)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "write the scenario's full JSON config (-scenario or -config, after the other flags) to stdout and exit")
 	if code := parseFlags(fs, args, `usage: gwyh sim [flags]
 
@@ -124,6 +128,9 @@ flags:
 	case (f.config != "" || f.printConfig) && f.table:
 		fmt.Fprintf(stderr, "gwyh sim: -table runs the named scenarios: not with -config or -print-config\n")
 		return f, 2
+	case (f.cpuprofile != "" || f.memprofile != "") && (f.table || f.plot != ""):
+		fmt.Fprintf(stderr, "gwyh sim: -cpuprofile and -memprofile profile one run: not with -table or -plot\n")
+		return f, 2
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "gwyh sim: unexpected argument %q (run 'gwyh sim -h')\n", fs.Arg(0))
 		return f, 2
@@ -145,8 +152,8 @@ flags:
 		fmt.Fprintf(stderr, "gwyh sim: -strategy: %v\n", err)
 		return f, 2
 	}
-	if len(f.strategies) > 1 && (f.table || f.plot != "" || f.trace != "" || f.printConfig) {
-		fmt.Fprintf(stderr, "gwyh sim: -strategy %s compares strategies: not with -table, -plot, -trace or -print-config\n", f.strategy)
+	if len(f.strategies) > 1 && (f.table || f.plot != "" || f.trace != "" || f.printConfig || f.cpuprofile != "" || f.memprofile != "") {
+		fmt.Fprintf(stderr, "gwyh sim: -strategy %s compares strategies: not with -table, -plot, -trace, -print-config or profiles\n", f.strategy)
 		return f, 2
 	}
 	return f, -1
@@ -318,7 +325,24 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		defer bw.Flush()
 		opt.Trace = bw
 	}
+	var heap peakHeap
+	if f.memprofile != "" {
+		opt.Tenth = heap.sample
+	}
+	stop, err := startProfiles(f.cpuprofile, "")
+	if err != nil {
+		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
+		return 1
+	}
 	res, err := sim.Run(sc, f.seed, opt)
+	if perr := stop(); perr != nil && err == nil {
+		err = perr
+	}
+	if err == nil && f.memprofile != "" {
+		if err = heap.write(f.memprofile); err == nil && !f.quiet {
+			fmt.Fprintf(stderr, "gwyh sim: heap profile at virtual %v: %.1f MB live\n", heap.at.Truncate(time.Millisecond), float64(heap.live)/1e6)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gwyh sim: %v\n", err)
 		return 1
