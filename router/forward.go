@@ -60,7 +60,7 @@ func (r *Router) forward(id string, m *rpc.Message, t *topicState, from, src pee
 			continue
 		}
 		ps := r.peers[p]
-		if _, ok := ps.topics[t.name]; ok {
+		if ps.topics.has(t.name) {
 			r.sendMessage(ps, id, m)
 		}
 	}

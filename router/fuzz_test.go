@@ -39,8 +39,8 @@ func FuzzHandlePayload(f *testing.F) {
 			e.tick(time.Second)
 		}
 		ps := e.r.peers[pid(1)]
-		if len(ps.topics) > 4 || ps.dontWant.Len() > 8*4 {
-			t.Fatalf("per-peer state unbounded: %d topics, %d idontwant", len(ps.topics), ps.dontWant.Len())
+		if ps.topics.len() > 4 || ps.dontWant.Len() > 8*4 {
+			t.Fatalf("per-peer state unbounded: %d topics, %d idontwant", ps.topics.len(), ps.dontWant.Len())
 		}
 		if n := len(e.r.Mesh("t")); n > e.r.p.Dhi+1 {
 			t.Fatalf("mesh of %d", n)

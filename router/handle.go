@@ -82,17 +82,17 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 		r.stats.Drops[DropNoTopic]++
 		return
 	}
-	_, had := ps.topics[s.Topic]
+	had := ps.topics.has(s.Topic)
 	if s.Subscribe {
 		if had {
 			return
 		}
-		if len(ps.topics) >= r.cfg.MaxPeerTopics {
+		if ps.topics.len() >= r.cfg.MaxPeerTopics {
 			r.drop(DropTooManyTopics, Event{Peer: ps.id, Topic: s.Topic})
 			return
 		}
-		ps.topics[s.Topic] = struct{}{}
 		t := r.topic(s.Topic)
+		ps.topics.add(t.name) // the topic's own string, not the payload's arena's
 		t.peers.Add(ps.id)
 		t.changed()
 		if t.joined {
@@ -103,7 +103,7 @@ func (r *Router) handleSub(now time.Time, ps *peerState, s *rpc.SubOpts) {
 	if !had {
 		return
 	}
-	delete(ps.topics, s.Topic)
+	ps.topics.remove(s.Topic)
 	t := r.topics[s.Topic]
 	t.peers.Remove(ps.id)
 	t.changed()

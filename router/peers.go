@@ -1,7 +1,6 @@
 package router
 
 import (
-	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/mesh"
@@ -22,7 +21,7 @@ func (r *Router) AddPeer(now time.Time, id peer.ID, opts PeerOptions) {
 		r.emit(Event{Kind: EventBlacklisted, Peer: id})
 		return
 	}
-	ps := &peerState{id: id, opts: opts, topics: make(map[string]struct{})}
+	ps := &peerState{id: id, opts: opts}
 	ps.dontWant.Reset(r.p.MaxIDontWantMessages, r.p.IDontWantTTL)
 	r.claimSend(ps)
 	r.peers[id] = ps
@@ -64,12 +63,7 @@ func (r *Router) RemovePeer(now time.Time, id peer.ID) {
 	if ps == nil {
 		return
 	}
-	topics := make([]string, 0, len(ps.topics))
-	for t := range ps.topics {
-		topics = append(topics, t)
-	}
-	slices.Sort(topics)
-	for _, name := range topics {
+	for _, name := range ps.topics.sorted() {
 		t := r.topics[name]
 		t.peers.Remove(id)
 		t.fanout.Remove(id)

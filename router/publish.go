@@ -111,7 +111,7 @@ func (r *Router) publishPeers(now time.Time, t *topicState) []*peerState {
 	}
 	var direct []peer.ID
 	for _, p := range r.direct.Slice() {
-		if _, ok := r.peers[p].topics[t.name]; ok {
+		if r.peers[p].topics.has(t.name) {
 			direct = append(direct, p)
 		}
 	}

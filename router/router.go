@@ -8,6 +8,7 @@ import (
 	"hash"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gwyh/gwyh/mesh"
@@ -110,7 +111,7 @@ type Router struct {
 type peerState struct {
 	id       peer.ID
 	opts     PeerOptions
-	topics   map[string]struct{}
+	topics   peerTopics
 	dontWant mesh.DontWant
 	ihaves   []string      // topics it sent IHAVE for this heartbeat (≤ MaxIHaveMessages)
 	iasked   int           // message ids asked of it this heartbeat
@@ -320,12 +321,7 @@ func (r *Router) PeerTopics(p peer.ID) []string {
 	if ps == nil {
 		return nil
 	}
-	ts := make([]string, 0, len(ps.topics))
-	for t := range ps.topics {
-		ts = append(ts, t)
-	}
-	slices.Sort(ts)
-	return ts
+	return ps.topics.sorted()
 }
 
 // TopicPeers returns the connected peers subscribed to topic, sorted, in a
@@ -357,7 +353,7 @@ func (r *Router) Stale(p peer.ID, now time.Time) bool {
 	}
 	any := false
 	for _, name := range r.joined {
-		if _, ok := ps.topics[name]; !ok {
+		if !ps.topics.has(name) {
 			continue
 		}
 		if !r.backoff.Active(name, p, now) {
@@ -391,6 +387,9 @@ func (r *Router) Stats() Stats {
 func (r *Router) topic(name string) *topicState {
 	t := r.topics[name]
 	if t == nil {
+		// The name may alias a payload's string arena (rpc interns each
+		// RPC's strings into one): a copy does not pin it.
+		name = strings.Clone(name)
 		t = &topicState{name: name, val: r.validators[name], ver: 1} // no order is built at ver 0
 		r.topics[name] = t
 	}

@@ -14,8 +14,14 @@ func TestBufPool(t *testing.T) {
 		{"empty", 0, 64, true},
 		{"tiny", 1, 64, true},
 		{"class edge", 64, 64, true},
-		{"just over", 65, 128, true},
-		{"mtu", 1400, 2048, true},
+		{"just over", 65, 80, true},
+		{"a quarter step", 80, 80, true},
+		{"next step", 81, 96, true},
+		{"a doubling", 128, 128, true},
+		{"just over a doubling", 129, 160, true},
+		{"a 256-byte message's packet", 300, 320, true},
+		{"mtu", 1400, 1536, true},
+		{"last step", 3585, 4096, true},
 		{"largest class", 4096, 4096, true},
 		{"too large", 4097, 4097, false},
 	}
@@ -49,7 +55,7 @@ func TestBufPoolModel(t *testing.T) {
 	var free [poolClasses][]*byte // the model's free lists
 	inUse := map[*byte]bool{}
 	var held [][]byte
-	sizes := []int{1, 30, 64, 100, 500, 1400, 1400, 3000, 4096, 200, 64, 1}
+	sizes := []int{1, 30, 64, 65, 100, 500, 1400, 1400, 3000, 4096, 200, 64, 1, 129, 320}
 	for step := range 2000 {
 		n := sizes[step%len(sizes)]
 		if step%3 == 2 && len(held) > 0 {
@@ -57,14 +63,14 @@ func TestBufPoolModel(t *testing.T) {
 			b := held[k]
 			held = append(held[:k], held[k+1:]...)
 			delete(inUse, &b[:1][0])
-			c := poolClass(cap(b))
+			c, _ := poolClass(cap(b))
 			free[c] = append(free[c], &b[:1][0])
 			p.put(b)
 			continue
 		}
 		b := p.get(n)
-		c := poolClass(n)
-		if len(b) != n || cap(b) != minPoolBuf<<c {
+		c, size := poolClass(n)
+		if len(b) != n || cap(b) != size || size < n || size > max(minPoolBuf, n+n/4) {
 			t.Fatalf("step %d: get(%d) len %d cap %d", step, n, len(b), cap(b))
 		}
 		first := &b[:1][0]
@@ -79,5 +85,29 @@ func TestBufPoolModel(t *testing.T) {
 		}
 		inUse[first] = true
 		held = append(held, b)
+	}
+}
+
+// Every class's size is its own class, classes grow strictly, and a size
+// just above a class lands in the next one: put accepts exactly the
+// capacities get makes.
+func TestPoolClasses(t *testing.T) {
+	prev := 0
+	for c := range poolClasses {
+		var size int
+		for n := prev + 1; ; n++ {
+			got, s := poolClass(n)
+			if got != c {
+				t.Fatalf("poolClass(%d) = %d, want class %d (the one after size %d)", n, got, c, prev)
+			}
+			if n == s {
+				size = s
+				break
+			}
+		}
+		if c == poolClasses-1 && size != maxPoolBuf {
+			t.Fatalf("last class is %d bytes, want %d", size, maxPoolBuf)
+		}
+		prev = size
 	}
 }
