@@ -23,6 +23,9 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 		}
 		return
 	}
+	// The topic's own string from here on: what the cache, the scorer and
+	// validation keep must not pin the payload's string arena.
+	m.Topic = t.name
 	r.idbuf = r.appendID(r.idbuf[:0], m)
 	if r.seen.HasBytes(r.idbuf) {
 		r.stats.Duplicates++
