@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSimList(t *testing.T) {
@@ -351,5 +353,49 @@ func TestSimMembershipFlag(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := runSim([]string{"-membership", "gossip", "-q"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown membership mode") {
 		t.Errorf("-membership gossip: exit %d: %s", code, errb.String())
+	}
+}
+
+// -cpuprofile and -memprofile write profiles pprof reads (gzipped), the
+// heap one taken mid-run (stderr says when, in virtual time, and how much
+// was live); they profile one run, so not with -table, -plot or several
+// strategies.
+func TestSimProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, heap := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "heap.prof")
+	var out, errb bytes.Buffer
+	args := []string{"-scenario", "baseline", "-nodes", "20", "-messages", "20", "-json", "-cpuprofile", cpu, "-memprofile", heap}
+	if code := runSim(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var at time.Duration
+	var live float64
+	i := strings.Index(errb.String(), "heap profile at virtual ")
+	if i < 0 {
+		t.Fatalf("stderr does not say when the heap profile was taken:\n%s", errb.String())
+	}
+	var atS string
+	if _, err := fmt.Sscanf(errb.String()[i:], "heap profile at virtual %s %f MB live", &atS, &live); err != nil {
+		t.Fatalf("%v: %s", err, errb.String()[i:])
+	}
+	at, err := time.ParseDuration(strings.TrimSuffix(atS, ":"))
+	if err != nil || at <= 0 || live <= 0 {
+		t.Errorf("heap profile at %v (%v), %v MB live: want a time within the run and a live heap", at, err, live)
+	}
+	for _, name := range []string{cpu, heap} {
+		b, err := os.ReadFile(name)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Fatalf("%s: %v, not a gzipped profile", name, err)
+		}
+	}
+	for _, bad := range [][]string{
+		{"-table", "-cpuprofile", cpu},
+		{"-plot", filepath.Join(dir, "p.svg"), "-memprofile", heap},
+		{"-strategy", "all", "-cpuprofile", cpu},
+	} {
+		errb.Reset()
+		if code := runSim(append(bad, "-q"), &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", bad, code, errb.String())
+		}
 	}
 }
