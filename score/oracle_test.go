@@ -517,6 +517,10 @@ func TestScorerMatchesOracle(t *testing.T) {
 				t.Fatalf("seed %d, event %d: Stats = %+v, oracle %+v; last events:\n%s",
 					seed, i, got, want, strings.Join(log[max(len(log)-15, 0):], "\n"))
 			}
+			if checkHandles(t, s); t.Failed() {
+				t.Fatalf("seed %d, event %d: handles broken; last events:\n%s",
+					seed, i, strings.Join(log[max(len(log)-15, 0):], "\n"))
+			}
 		}
 		for _, ps := range s.Snapshot(now) {
 			if ps.Score != s.Score(ps.Peer) {
