@@ -161,7 +161,7 @@ func (s *Scorer) duplicate(now time.Time, from PeerRef, r *deliveryRecord, seq u
 			return
 		}
 		ts := ps.topicOrAddQuiet(r.topic, tp)
-		if s.records.seenBy(now, r, ts.params.MeshMessageDeliveriesWindow) && ts.addMeshDelivery() {
+		if ts.inMesh && s.records.seenBy(now, r, ts.params.MeshMessageDeliveriesWindow) && ts.addMeshDelivery() {
 			ps.stale = true
 		}
 	case statusInvalid:

@@ -65,7 +65,11 @@ func (s *Scorer) advance(now time.Time) {
 func (s *Scorer) decaySteps(now time.Time) int64 {
 	if s.lastDecay.IsZero() {
 		s.lastDecay = now
+		s.nextDecay = now.Add(s.params.DecayInterval)
 		return 0
+	}
+	if now.Before(s.nextDecay) {
+		return 0 // as elapsed < DecayInterval below, without Sub's cost
 	}
 	elapsed := now.Sub(s.lastDecay)
 	if elapsed < s.params.DecayInterval {
@@ -73,5 +77,6 @@ func (s *Scorer) decaySteps(now time.Time) int64 {
 	}
 	steps := int64(elapsed / s.params.DecayInterval)
 	s.lastDecay = s.lastDecay.Add(time.Duration(steps) * s.params.DecayInterval)
+	s.nextDecay = s.lastDecay.Add(s.params.DecayInterval)
 	return steps
 }

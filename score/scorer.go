@@ -29,6 +29,7 @@ type Scorer struct {
 	ips   map[netip.Addr]int // peers (connected or retained) per IP
 
 	lastDecay time.Time // start of the current decay interval; zero before the first call with now
+	nextDecay time.Time // lastDecay + DecayInterval: no step is due before it
 	records   deliveryRecords
 	handles   peerHandles // of known peers and of peers records name
 	stats     Stats
