@@ -3,6 +3,7 @@ package score
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -106,4 +107,108 @@ func BenchmarkDeliver(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// msgNode is a node as the router drives its Scorer in gwyh sim: 16
+// connected mesh peers, handles taken at AddPeer, and one message per
+// millisecond (step).
+type msgNode struct {
+	s    *Scorer
+	refs [16]PeerRef
+	ids  []string
+	now  time.Time
+	i    int
+}
+
+func newMsgNode(tb testing.TB, ids []string) *msgNode {
+	m := &msgNode{s: mustNew(tb, DefaultParams("t")), ids: ids, now: t0}
+	for i := range m.refs {
+		id := pid(byte(i + 1))
+		m.s.AddPeer(t0, id, netip.Addr{})
+		m.s.Graft(t0, id, "t")
+		m.refs[i] = m.s.Ref(id)
+	}
+	return m
+}
+
+// msgIDs returns n distinct 32-byte message ids.
+func msgIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%032x", i)
+	}
+	return ids
+}
+
+// step handles the next message: first receipt (ValidateMessage), three
+// copies by handle while it validates, acceptance (DeliverMessage), four
+// copies by handle after; a Refresh every 100 messages.
+func (m *msgNode) step() {
+	s, n := m.s, len(m.refs)
+	m.now = m.now.Add(time.Millisecond)
+	id, from := m.ids[m.i%len(m.ids)], m.i%n
+	s.ValidateMessage(m.now, m.refs[from].id, id, "t")
+	for k := 1; k <= 3; k++ {
+		s.DuplicateMessageRef(m.now, m.refs[(from+k)%n], []byte(id), "t")
+	}
+	s.DeliverMessage(m.now, m.refs[from].id, id, "t")
+	for k := 4; k <= 7; k++ {
+		s.DuplicateMessageRef(m.now, m.refs[(from+k)%n], []byte(id), "t")
+	}
+	if m.i%100 == 0 {
+		s.Refresh(m.now)
+	}
+	m.i++
+}
+
+// BenchmarkMessageRef: one message (msgNode.step) per op. atBound: the
+// records are at their bound (default TTL 2 min, at most 65,536), so each
+// new one evicts the oldest; growing: a fresh Scorer every 16,384
+// messages, so records are created and never dropped, as in a short
+// simulation.
+func BenchmarkMessageRef(b *testing.B) {
+	ids := msgIDs(1 << 17)
+	b.Run("atBound", func(b *testing.B) {
+		m := newMsgNode(b, ids)
+		for range 1 << 17 {
+			m.step()
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			m.step()
+		}
+	})
+	b.Run("growing", func(b *testing.B) {
+		m := newMsgNode(b, ids)
+		b.ReportAllocs()
+		for b.Loop() {
+			if m.i == 1<<14 {
+				m = newMsgNode(b, ids)
+			}
+			m.step()
+		}
+	})
+}
+
+// BenchmarkRecordsHeap reports the live heap per delivery record (B/record)
+// of a node that handled 16,384 messages (msgNode.step), each with seven
+// copies remembered, none expired. The message ids are not counted: the
+// router keeps them anyway.
+func BenchmarkRecordsHeap(b *testing.B) {
+	ids := msgIDs(1 << 14)
+	var perRecord float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := newMsgNode(b, ids)
+		for range len(ids) {
+			m.step()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perRecord = float64(after.HeapAlloc-before.HeapAlloc) / float64(m.s.Stats().DeliveryRecords)
+		runtime.KeepAlive(m)
+	}
+	b.ReportMetric(perRecord, "B/record")
 }

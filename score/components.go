@@ -26,8 +26,10 @@ func (s *Scorer) scoreOf(p peer.ID, ps *peerStats) float64 {
 }
 
 // PeerRef is a handle on one peer's counters in a Scorer (Ref), for
-// reading its score on a hot path without looking it up by ID. The zero
-// value is valid (ScoreRef falls back to the lookup).
+// reading its score on a hot path (ScoreRef) and reporting its copies
+// (DuplicateMessageRef, which finds the peer's name in delivery records
+// there too) without looking it up by ID. The zero value is valid (both
+// fall back to the lookup).
 type PeerRef struct {
 	ps *peerStats
 	id peer.ID

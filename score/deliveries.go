@@ -7,14 +7,25 @@ import (
 )
 
 // record returns the delivery record of msgID, creating it (first seen now,
-// from `from`) if there is none.
+// from `from`) if there is none. The pointer is valid until the next
+// record is created.
 func (s *Scorer) record(now time.Time, from peer.ID, msgID, topic string) *deliveryRecord {
-	if r := s.records.get(msgID); r != nil {
+	if r, _ := s.records.get(msgID); r != nil {
 		return r
 	}
-	r, evicted := s.records.add(now, msgID, topic, from)
+	h := s.handleOf(from)
+	r, seq, evicted := s.records.add(now, msgID, topic, h)
+	s.handles.written(h, seq)
 	s.stats.RecordsEvicted += uint64(evicted)
 	return r
+}
+
+// handleOf returns p's handle, giving it one if it has none.
+func (s *Scorer) handleOf(p peer.ID) peerHandle {
+	if ps := s.peers[p]; ps != nil {
+		return ps.handle
+	}
+	return s.handles.idleOf(p, s.records.head)
 }
 
 // ValidateMessage records the first receipt of msgID from `from`:
@@ -41,9 +52,13 @@ func (s *Scorer) DeliverMessage(now time.Time, from peer.ID, msgID, topic string
 	if ts := s.creditable(from, r.topic); ts != nil {
 		ts.addFirstDelivery()
 	}
-	for _, p := range r.peers {
-		if ts := s.creditable(p, r.topic); ts != nil {
-			ts.addMeshDelivery()
+	tp := s.topics[r.topic]
+	if tp == nil {
+		return
+	}
+	for _, h := range r.peers {
+		if ps := s.knownHandle(h); ps != nil && ps.connected {
+			ps.topicOrAdd(r.topic, tp).addMeshDelivery()
 		}
 	}
 }
@@ -57,7 +72,7 @@ func (s *Scorer) DeliverMessage(now time.Time, from peer.ID, msgID, topic string
 // no record: a forged copy must not taint the real message's senders.
 func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string, reason Reason) {
 	s.advance(now)
-	r := s.records.get(msgID)
+	r, _ := s.records.get(msgID)
 	if r == nil {
 		if reason == ReasonInvalid {
 			s.markInvalid(from, topic)
@@ -75,8 +90,14 @@ func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string,
 	}
 	r.status = statusInvalid
 	s.markInvalid(from, r.topic)
-	for _, p := range r.peers {
-		s.markInvalid(p, r.topic)
+	tp := s.topics[r.topic]
+	if tp == nil {
+		return
+	}
+	for _, h := range r.peers {
+		if ps := s.knownHandle(h); ps != nil {
+			ps.topicOrAdd(r.topic, tp).invalidMessageDeliveries++
+		}
 	}
 }
 
@@ -88,14 +109,16 @@ func (s *Scorer) RejectMessage(now time.Time, from peer.ID, msgID, topic string,
 // ignored.
 func (s *Scorer) DuplicateMessage(now time.Time, from peer.ID, msgID, topic string) {
 	s.advance(now)
-	s.duplicate(now, PeerRef{id: from}, s.records.get(msgID))
+	r, seq := s.records.get(msgID)
+	s.duplicate(now, PeerRef{id: from}, r, seq)
 }
 
 // DuplicateMessageBytes is DuplicateMessage with the id as bytes, looked
 // up without allocating; msgID is not kept (router.DuplicateBytesScorer).
 func (s *Scorer) DuplicateMessageBytes(now time.Time, from peer.ID, msgID []byte, topic string) {
 	s.advance(now)
-	s.duplicate(now, PeerRef{id: from}, s.records.getBytes(msgID))
+	r, seq := s.records.getBytes(msgID)
+	s.duplicate(now, PeerRef{id: from}, r, seq)
 }
 
 // DuplicateMessageRef is DuplicateMessageBytes with the sender as a handle
@@ -103,29 +126,80 @@ func (s *Scorer) DuplicateMessageBytes(now time.Time, from peer.ID, msgID []byte
 // (router.RefScorer).
 func (s *Scorer) DuplicateMessageRef(now time.Time, from PeerRef, msgID []byte, topic string) {
 	s.advance(now)
-	s.duplicate(now, from, s.records.getBytes(msgID))
+	r, seq := s.records.getBytes(msgID)
+	s.duplicate(now, from, r, seq)
 }
 
 // duplicate credits (P3) or penalises (P4) from for a later copy of the
-// message recorded in r (nil: unknown or expired).
-func (s *Scorer) duplicate(now time.Time, from PeerRef, r *deliveryRecord) {
-	if r == nil {
+// message recorded in r, number seq (nil: unknown or expired).
+func (s *Scorer) duplicate(now time.Time, from PeerRef, r *deliveryRecord, seq uint64) {
+	if r == nil || r.status == statusIgnored {
 		return
 	}
-	if r.status == statusIgnored || !r.addPeer(from.id, &s.stats.RecordPeersDropped) {
+	ps, h := s.sender(from)
+	if !r.admits(h, &s.stats.RecordPeersDropped) {
 		return
 	}
+	if h == noHandle {
+		h = s.handles.idleOf(from.id, s.records.head)
+	}
+	r.addPeer(h)
+	s.handles.written(h, seq)
 	switch r.status {
 	case statusValid:
 		// Most copies come too late or from outside the mesh and change
 		// nothing: ps's cached score is only marked stale when they do.
-		ps, ts := s.creditableQuiet(from, r.topic)
-		if ts != nil && !now.After(r.firstSeen.Add(ts.params.MeshMessageDeliveriesWindow)) && ts.addMeshDelivery() {
+		tp := s.topics[r.topic]
+		if tp == nil {
+			return
+		}
+		if ps == nil {
+			s.stats.UnknownPeerEvents++
+			return
+		}
+		if !ps.connected {
+			return
+		}
+		ts := ps.topicOrAddQuiet(r.topic, tp)
+		if ts.inMesh && s.records.seenBy(now, r, ts.params.MeshMessageDeliveriesWindow) && ts.addMeshDelivery() {
 			ps.stale = true
 		}
 	case statusInvalid:
-		s.markInvalid(from.id, r.topic)
+		if tp := s.topics[r.topic]; tp != nil {
+			if ps == nil {
+				s.stats.UnknownPeerEvents++
+				return
+			}
+			ps.topicOrAdd(r.topic, tp).invalidMessageDeliveries++
+		}
 	}
+}
+
+// sender returns the stats of p's peer (nil, uncounted, when it is not
+// known) and its handle (noHandle when it has none). A connected peer's
+// handle is read from p, without a lookup by ID.
+func (s *Scorer) sender(p PeerRef) (*peerStats, peerHandle) {
+	ps := p.ps
+	if ps == nil || !ps.connected {
+		ps = s.peers[p.id]
+	}
+	if ps != nil {
+		return ps, ps.handle
+	}
+	if h, ok := s.handles.idle[p.id]; ok {
+		return nil, h
+	}
+	return nil, noHandle
+}
+
+// knownHandle is known for a peer named by handle: its stats, or nil
+// (counted) if it is not known.
+func (s *Scorer) knownHandle(h peerHandle) *peerStats {
+	ps := s.handles.stats(h)
+	if ps == nil {
+		s.stats.UnknownPeerEvents++
+	}
+	return ps
 }
 
 // creditable returns the topic stats of a connected peer in a scored
@@ -140,24 +214,6 @@ func (s *Scorer) creditable(p peer.ID, topic string) *topicStats {
 		return nil
 	}
 	return ps.topicOrAdd(topic, tp)
-}
-
-// creditableQuiet is creditable through topicOrAddQuiet, for a peer given
-// as a handle (looked up by ID unless it is connected, see ScoreRef): the
-// caller marks ps stale if it changes the stats.
-func (s *Scorer) creditableQuiet(p PeerRef, topic string) (*peerStats, *topicStats) {
-	tp := s.topics[topic]
-	if tp == nil {
-		return nil, nil
-	}
-	ps := p.ps
-	if ps == nil || !ps.connected {
-		ps = s.known(p.id)
-	}
-	if ps == nil || !ps.connected {
-		return nil, nil
-	}
-	return ps, ps.topicOrAddQuiet(topic, tp)
 }
 
 // markInvalid adds one P4 count to a known (connected or retained) peer.

@@ -188,7 +188,10 @@ func TestDeliveryRecordsBounded(t *testing.T) {
 	}
 	// The evicted message's outcome now counts as a fresh first receipt;
 	// the kept ones still see their first receipt.
-	if s.records.get("5") != nil || s.records.get("6") == nil {
+	if r, _ := s.records.get("5"); r != nil {
+		t.Fatalf("record 5 kept")
+	}
+	if r, _ := s.records.get("6"); r == nil {
 		t.Fatalf("wrong records evicted")
 	}
 	s.Refresh(at(66 * time.Second)) // records 6..9 were first seen at 6..9 s
@@ -200,7 +203,7 @@ func TestDeliveryRecordsBounded(t *testing.T) {
 	if st = s.Stats(); st.DeliveryRecords != 0 || st.RecordsExpired != 4 {
 		t.Fatalf("after an hour: records %d expired %d", st.DeliveryRecords, st.RecordsExpired)
 	}
-	// Many records over time: the FIFO is compacted and stays bounded.
+	// Many records over time: the ring stays at its bound.
 	for i := range 100000 {
 		now := at(time.Hour + time.Duration(i)*time.Millisecond)
 		s.ValidateMessage(now, a, fmt.Sprint("x", i), "t")
@@ -208,8 +211,8 @@ func TestDeliveryRecordsBounded(t *testing.T) {
 			s.Refresh(now)
 		}
 	}
-	if n := len(s.records.fifo) - s.records.head; n != 4 || cap(s.records.fifo) > 4096 {
-		t.Fatalf("fifo live %d cap %d", n, cap(s.records.fifo))
+	if n := s.records.len(); n != 4 || len(s.records.ring) != 4 {
+		t.Fatalf("ring live %d size %d, want 4 and 4", n, len(s.records.ring))
 	}
 }
 
@@ -219,8 +222,8 @@ func TestRecordPeersBounded(t *testing.T) {
 	for i := range maxRecordPeers + 10 {
 		s.DuplicateMessage(t0, pid(byte(i+1)), "m", "t")
 	}
-	if got := len(s.records.get("m").peers); got != maxRecordPeers {
-		t.Fatalf("record holds %d peers, want %d", got, maxRecordPeers)
+	if r, _ := s.records.get("m"); len(r.peers) != maxRecordPeers {
+		t.Fatalf("record holds %d peers, want %d", len(r.peers), maxRecordPeers)
 	}
 	if got := s.Stats().RecordPeersDropped; got != 10 {
 		t.Fatalf("RecordPeersDropped = %d, want 10", got)

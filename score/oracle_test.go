@@ -17,7 +17,8 @@ import (
 // the recorded events: plain maps, a decay ticker that fires at every
 // DecayInterval boundary before any later event, no caching, no early
 // exits. TestScorerMatchesOracle replays thousands of random event
-// sequences through both and compares every peer's score after each event.
+// sequences through both and compares every peer's score, and the Stats
+// counters, after each event.
 
 type oTopic struct {
 	inMesh, active     bool
@@ -49,10 +50,33 @@ type oracle struct {
 	order  []string // message ids in creation order, for eviction
 	ticked bool
 	tick   time.Time // the last decay boundary passed
+	st     Stats     // the counters; the sizes are filled in by stats
 }
 
 func newOracle(p Params) *oracle {
 	return &oracle{p: p, peers: map[peer.ID]*oPeer{}, msgs: map[string]*oMsg{}}
+}
+
+// stats returns the counters as Scorer.Stats does.
+func (o *oracle) stats() Stats {
+	st := o.st
+	for _, op := range o.peers {
+		if op.connected {
+			st.Peers++
+		} else {
+			st.RetainedPeers++
+		}
+	}
+	st.DeliveryRecords = len(o.msgs)
+	return st
+}
+
+// unknown counts an event in a scored topic about p when p is not known
+// (Stats.UnknownPeerEvents).
+func (o *oracle) unknown(p peer.ID, topic string) {
+	if o.p.Topics[topic] != nil && o.peers[p] == nil {
+		o.st.UnknownPeerEvents++
+	}
 }
 
 // ticks fires the decay ticker for every boundary up to now.
@@ -134,6 +158,7 @@ func (o *oracle) msg(now time.Time, from peer.ID, id, topic string) *oMsg {
 	if len(o.msgs) >= o.p.MaxDeliveryRecords {
 		delete(o.msgs, o.order[0])
 		o.order = o.order[1:]
+		o.st.RecordsEvicted++
 	}
 	m := &oMsg{first: now, from: from, topic: topic, status: "validating"}
 	o.msgs[id] = m
@@ -266,6 +291,7 @@ func (o *oracle) apply(e event) {
 		op.connected, op.expire, op.ip = true, time.Time{}, e.ip.Unmap()
 	case evRemovePeer:
 		if op == nil || !op.connected {
+			o.st.UnknownPeerEvents++
 			return
 		}
 		for name, ot := range op.topics {
@@ -280,10 +306,12 @@ func (o *oracle) apply(e event) {
 			}
 		}
 	case evGraft:
+		o.unknown(e.peer, e.topic)
 		if ot := o.topic(e.peer, e.topic, true); ot != nil {
 			ot.inMesh, ot.active, ot.graft, ot.meshTime = true, false, e.now, 0
 		}
 	case evPrune:
+		o.unknown(e.peer, e.topic)
 		if ot := o.topic(e.peer, e.topic, false); ot != nil {
 			o.prune(ot, e.topic)
 		}
@@ -294,6 +322,9 @@ func (o *oracle) apply(e event) {
 	case evDuplicate:
 		o.duplicate(e)
 	case evPenalty:
+		if op == nil {
+			o.st.UnknownPeerEvents++
+		}
 		if op != nil && e.count > 0 {
 			op.penalty += float64(e.count)
 		}
@@ -305,25 +336,31 @@ func (o *oracle) apply(e event) {
 func (o *oracle) outcome(e event) {
 	if e.kind == evReject && o.msgs[e.msg] == nil {
 		if e.reason == ReasonInvalid {
+			o.unknown(e.peer, e.topic)
 			o.invalid(e.peer, e.topic)
 		}
 		return
 	}
 	m := o.msg(e.now, e.peer, e.msg, e.topic)
 	if m.status != "validating" {
+		o.st.LateOutcomes++
 		return
 	}
 	switch {
 	case e.kind == evDeliver:
 		m.status = "valid"
+		o.unknown(e.peer, m.topic)
 		o.first(e.peer, m.topic)
 		for _, q := range m.senders {
+			o.unknown(q, m.topic)
 			o.near(q, m.topic)
 		}
 	case e.reason == ReasonInvalid:
 		m.status = "invalid"
+		o.unknown(e.peer, m.topic)
 		o.invalid(e.peer, m.topic)
 		for _, q := range m.senders {
+			o.unknown(q, m.topic)
 			o.invalid(q, m.topic)
 		}
 	default:
@@ -336,7 +373,14 @@ func (o *oracle) duplicate(e event) {
 	if m == nil || m.status == "ignored" || e.peer == m.from || slices.Contains(m.senders, e.peer) {
 		return
 	}
+	if len(m.senders) >= maxRecordPeers {
+		o.st.RecordPeersDropped++
+		return
+	}
 	m.senders = append(m.senders, e.peer)
+	if m.status != "validating" {
+		o.unknown(e.peer, m.topic)
+	}
 	switch m.status {
 	case "valid":
 		if tp := o.p.Topics[m.topic]; tp != nil && !e.now.After(m.first.Add(tp.MeshMessageDeliveriesWindow)) {
@@ -368,6 +412,7 @@ func (o *oracle) refresh(now time.Time) {
 	for _, id := range o.order {
 		if !now.Before(o.msgs[id].first.Add(o.p.DeliveryRecordTTL)) {
 			delete(o.msgs, id)
+			o.st.RecordsExpired++
 		} else {
 			kept = append(kept, id)
 		}
@@ -467,6 +512,14 @@ func TestScorerMatchesOracle(t *testing.T) {
 					t.Fatalf("seed %d, event %d: Score(p%d) = %v, oracle %v; last events:\n%s",
 						seed, i, b, got, want, strings.Join(log[max(len(log)-15, 0):], "\n"))
 				}
+			}
+			if got, want := s.Stats(), o.stats(); got != want {
+				t.Fatalf("seed %d, event %d: Stats = %+v, oracle %+v; last events:\n%s",
+					seed, i, got, want, strings.Join(log[max(len(log)-15, 0):], "\n"))
+			}
+			if checkHandles(t, s); t.Failed() {
+				t.Fatalf("seed %d, event %d: handles broken; last events:\n%s",
+					seed, i, strings.Join(log[max(len(log)-15, 0):], "\n"))
 			}
 		}
 		for _, ps := range s.Snapshot(now) {

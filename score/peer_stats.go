@@ -10,6 +10,7 @@ import (
 // peerStats are the counters kept for one peer, connected or retained.
 type peerStats struct {
 	connected bool
+	handle    peerHandle // its name in delivery records (peerHandles)
 	expire    time.Time  // when a retained (disconnected) peer is forgotten
 	ip        netip.Addr // unmapped; invalid when unknown
 	// topics holds the stats of scored topics only, sorted by name so

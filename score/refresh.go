@@ -5,9 +5,10 @@ import "time"
 // Refresh is called every heartbeat. It applies one decay step per whole
 // DecayInterval elapsed since the last step (as every call carrying now
 // does), forgets retained peers whose RetainScore has passed, updates P1
-// time in mesh and P3 activation of connected peers, and expires stale
-// delivery records. Retained peers' counters are frozen: they do not
-// decay. Its cost is O(peers × topics + expired records).
+// time in mesh and P3 activation of connected peers, expires stale
+// delivery records, and frees the peer handles (peerHandles) that no
+// live record holds any more. Retained peers' counters are frozen: they
+// do not decay. Its cost is O(peers × topics + expired records + handles).
 func (s *Scorer) Refresh(now time.Time) {
 	s.advance(now)
 	for id, ps := range s.peers { // order-free: each peer is updated on its own
@@ -15,6 +16,7 @@ func (s *Scorer) Refresh(now time.Time) {
 			if !now.Before(ps.expire) {
 				s.dropIP(ps)
 				delete(s.peers, id)
+				s.handles.detach(ps)
 			}
 			continue
 		}
@@ -30,6 +32,7 @@ func (s *Scorer) Refresh(now time.Time) {
 		}
 	}
 	s.stats.RecordsExpired += uint64(s.records.expire(now))
+	s.handles.release(s.records.head)
 }
 
 // advance applies one decay step per whole DecayInterval elapsed since the
@@ -62,7 +65,11 @@ func (s *Scorer) advance(now time.Time) {
 func (s *Scorer) decaySteps(now time.Time) int64 {
 	if s.lastDecay.IsZero() {
 		s.lastDecay = now
+		s.nextDecay = now.Add(s.params.DecayInterval)
 		return 0
+	}
+	if now.Before(s.nextDecay) {
+		return 0 // as elapsed < DecayInterval below, without Sub's cost
 	}
 	elapsed := now.Sub(s.lastDecay)
 	if elapsed < s.params.DecayInterval {
@@ -70,5 +77,6 @@ func (s *Scorer) decaySteps(now time.Time) int64 {
 	}
 	steps := int64(elapsed / s.params.DecayInterval)
 	s.lastDecay = s.lastDecay.Add(time.Duration(steps) * s.params.DecayInterval)
+	s.nextDecay = s.lastDecay.Add(s.params.DecayInterval)
 	return steps
 }

@@ -29,7 +29,9 @@ type Scorer struct {
 	ips   map[netip.Addr]int // peers (connected or retained) per IP
 
 	lastDecay time.Time // start of the current decay interval; zero before the first call with now
+	nextDecay time.Time // lastDecay + DecayInterval: no step is due before it
 	records   deliveryRecords
+	handles   peerHandles // of known peers and of peers records name
 	stats     Stats
 }
 
@@ -57,6 +59,7 @@ func New(p Params) (*Scorer, error) {
 		s.whitelist = append(s.whitelist, pr.Masked())
 	}
 	s.records.init(p.DeliveryRecordTTL, p.MaxDeliveryRecords)
+	s.handles.init()
 	return s, nil
 }
 
@@ -80,6 +83,7 @@ func (s *Scorer) AddPeer(now time.Time, p peer.ID, ip netip.Addr) {
 	if ps == nil {
 		ps = &peerStats{}
 		s.peers[p] = ps
+		s.handles.attach(p, ps)
 	}
 	ps.connected = true
 	ps.expire = time.Time{}
