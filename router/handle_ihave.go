@@ -2,6 +2,7 @@ package router
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gwyh/gwyh/rpc"
@@ -54,7 +55,9 @@ func (r *Router) askIWant(now time.Time, ps *peerState, ids []string) {
 	}
 	ps.iasked += len(want)
 	r.stats.IWantSent += uint64(len(want))
-	r.promises.Add(want[r.rng.IntN(len(want))], ps.id, now.Add(r.p.IWantFollowupTime))
+	// A copy: the id would otherwise pin the IHAVE's whole string arena
+	// (rpc interns an RPC's strings into one) until the promise ends.
+	r.promises.Add(strings.Clone(want[r.rng.IntN(len(want))]), ps.id, now.Add(r.p.IWantFollowupTime))
 	appendIWant(r.rpcFor(ps), want)
 }
 
@@ -67,6 +70,6 @@ func (ps *peerState) countIHave(topic string, max int) bool {
 	if len(ps.ihaves) >= max {
 		return false
 	}
-	ps.ihaves = append(ps.ihaves, topic)
+	ps.ihaves = append(ps.ihaves, strings.Clone(topic)) // not the payload arena's, kept a heartbeat
 	return true
 }
