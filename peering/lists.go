@@ -1,10 +1,6 @@
 package peering
 
-import (
-	"unsafe"
-
-	"github.com/gwyh/gwyh/peer"
-)
+import "hash/maphash"
 
 // listID names the recency list a learnt entry is in.
 type listID uint8
@@ -18,13 +14,21 @@ const (
 	numLists
 )
 
-// slot numbers an entry of lists, from 1; 0 is none.
+// slot numbers an entry of lists; 0 is none. Its high bits are the
+// entry's chunk, its low chunkShift bits one more than its place there.
 type slot int32
 
-// chunkLen is the number of entries of a chunk: as many as fill 4 KiB, so
-// that a chunk is one allocation of its size class, and a table never
-// holds more than one chunk of free slots beyond its peak.
-const chunkLen = 4096 / int(unsafe.Sizeof(entry{}))
+// A chunk holds chunkLen entries: 31 of 128 bytes fill a 4 KiB block with
+// the 8-byte header the Go allocator puts before an object of more than
+// 512 bytes that holds pointers (a chunk of 32 would take a block of 4.75
+// KiB; TestChunkSize checks the fit). So a table never holds more than a
+// chunk of free slots beyond its peak, and a slot's entry is found with a
+// shift and a mask.
+const (
+	chunkShift = 5
+	chunkMask  = 1<<chunkShift - 1 // the low bits of a slot
+	chunkLen   = chunkMask         // low bits 0 are not a place: slot 0 is none
+)
 
 // list is one recency list, linked through entry.newer and entry.older.
 type list struct {
@@ -36,35 +40,30 @@ type list struct {
 // recency lists, with what simplelru.LRU offers (Add of a new key,
 // move to front on Get, Peek, Remove, RemoveOldest, iteration oldest
 // first) but without a heap object per entry: entries are held by value in
-// chunks of chunkLen, linked by slot numbers, and found through a map of
-// slot numbers. A chunk never moves, so an *entry stays valid while other
-// entries come and go, until its own entry is removed: its slot is then
-// reused. Slot numbers never show in any order: lookups go through the
-// map, iteration through the lists.
+// chunks of chunkLen, linked by slot numbers, and found through an index
+// of slot numbers by ID (index.go). A chunk never moves, so an *entry
+// stays valid while other entries come and go, until its own entry is
+// removed: its slot is then reused. Slot numbers never show in any order:
+// lookups go through the index, iteration through the lists.
 type lists struct {
 	chunks []*[chunkLen]entry
-	used   slot // slots handed out so far, free ones included
+	next   slot // the first slot never handed out (0 before the first chunk)
 	free   slot // a free slot, the others chained by entry.older; 0: none
-	ids    map[peer.ID]slot
+	n      int  // entries in the lists
+	seed   maphash.Seed
+	cells  []cell         // the index, a power of two long (or empty)
 	l      [numLists]list // l[inNone] is unused
 }
 
-func newLists() lists { return lists{ids: map[peer.ID]slot{}} }
+func newLists() lists { return lists{seed: maphash.MakeSeed()} }
 
-// at returns the entry of slot s (≥ 1).
+// at returns the entry of slot s (not 0).
 func (ls *lists) at(s slot) *entry {
-	i := int(s - 1)
-	return &ls.chunks[i/chunkLen][i%chunkLen]
+	return &ls.chunks[s>>chunkShift][(s&chunkMask)-1]
 }
 
-// find returns the slot of id, or 0.
-func (ls *lists) find(id peer.ID) slot { return ls.ids[id] }
-
 // total returns the number of entries in all the lists.
-func (ls *lists) total() int { return len(ls.ids) }
-
-// len returns the number of entries of list l.
-func (ls *lists) len(l listID) int { return ls.l[l].n }
+func (ls *lists) total() int { return ls.n }
 
 // oldest returns the least recently added or touched entry of l, or 0.
 func (ls *lists) oldest(l listID) slot { return ls.l[l].oldest }
@@ -76,15 +75,17 @@ func (ls *lists) add(l listID, e entry) slot {
 	if s != 0 {
 		ls.free = ls.at(s).older
 	} else {
-		if int(ls.used)%chunkLen == 0 {
+		s = ls.next
+		if s&chunkMask == 0 { // the next chunk's first place
 			ls.chunks = append(ls.chunks, new([chunkLen]entry))
+			s++
 		}
-		ls.used++
-		s = ls.used
+		ls.next = s + 1
 	}
 	p := ls.at(s)
 	*p = e
-	ls.ids[e.target.ID] = s
+	ls.index(e.target.ID, s)
+	ls.n++
 	ls.link(s, p, l)
 	return s
 }
@@ -94,7 +95,8 @@ func (ls *lists) add(l listID, e entry) slot {
 func (ls *lists) remove(s slot) entry {
 	p := ls.at(s)
 	ls.unlink(p)
-	delete(ls.ids, p.target.ID)
+	ls.unindex(p.target.ID, s)
+	ls.n--
 	e := *p
 	*p = entry{older: ls.free} // drop its strings for the collector
 	ls.free = s

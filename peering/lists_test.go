@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -26,8 +27,8 @@ func dumpLists(t *testing.T, ls *lists) string {
 		n := 0
 		for s := ls.l[l].oldest; s != 0; s = ls.at(s).newer {
 			e := ls.at(s)
-			if e.list != l || e.older != prev || ls.ids[e.target.ID] != s {
-				t.Fatalf("slot %d: list %d, older %d (want %d), map %d", s, e.list, e.older, prev, ls.ids[e.target.ID])
+			if e.list != l || e.older != prev || ls.find(e.target.ID) != s {
+				t.Fatalf("slot %d: list %d, older %d (want %d), map %d", s, e.list, e.older, prev, ls.find(e.target.ID))
 			}
 			if n > 0 {
 				b.WriteByte(' ')
@@ -36,8 +37,8 @@ func dumpLists(t *testing.T, ls *lists) string {
 			prev = s
 			n++
 		}
-		if ls.l[l].newest != prev || ls.len(l) != n {
-			t.Fatalf("list %s: newest %d, want %d; len %d, want %d", listNames[l], ls.l[l].newest, prev, ls.len(l), n)
+		if ls.l[l].newest != prev || ls.l[l].n != n {
+			t.Fatalf("list %s: newest %d, want %d; len %d, want %d", listNames[l], ls.l[l].newest, prev, ls.l[l].n, n)
 		}
 		seen += n
 		b.WriteString("] ")
@@ -49,10 +50,46 @@ func dumpLists(t *testing.T, ls *lists) string {
 		}
 		free++
 	}
-	if ls.total() != seen || seen+free != int(ls.used) {
-		t.Fatalf("%d in lists, %d in map, %d free, %d used", seen, ls.total(), free, ls.used)
+	if used := handedOut(ls); ls.total() != seen || seen+free != used {
+		t.Fatalf("%d in lists, %d counted, %d free, %d handed out", seen, ls.total(), free, used)
 	}
+	checkIndex(t, ls)
 	return strings.TrimSpace(b.String())
+}
+
+// handedOut returns the number of slots ls handed out, free ones included.
+func handedOut(ls *lists) int {
+	return int(ls.next>>chunkShift)*chunkLen + max(int(ls.next&chunkMask)-1, 0)
+}
+
+// checkIndex checks that the index holds each entry once, under its ID's
+// hash, reachable from the hash's home without an empty cell between,
+// and is at most three quarters full.
+func checkIndex(t *testing.T, ls *lists) {
+	t.Helper()
+	n := len(ls.cells)
+	if n != 0 && (n&(n-1) != 0 || n < minCells || 4*ls.total() > 3*n) {
+		t.Fatalf("%d cells for %d entries", n, ls.total())
+	}
+	held := map[slot]bool{}
+	for i, c := range ls.cells {
+		if c.s == 0 {
+			continue
+		}
+		e := ls.at(c.s)
+		if held[c.s] || e.list == inNone || c.hash != ls.hashID(e.target.ID) {
+			t.Fatalf("cell %d: %+v, entry %+v, twice %v", i, c, e.target, held[c.s])
+		}
+		held[c.s] = true
+		for j := int(c.hash) & (n - 1); j != i; j = (j + 1) & (n - 1) {
+			if ls.cells[j].s == 0 {
+				t.Fatalf("cell %d (home %d): cell %d between is empty", i, int(c.hash)&(n-1), j)
+			}
+		}
+	}
+	if len(held) != ls.total() {
+		t.Fatalf("index holds %d entries, lists %d", len(held), ls.total())
+	}
 }
 
 // TestLists runs scripts of list operations: "+m1" adds peer 1 to the
@@ -64,7 +101,7 @@ func TestLists(t *testing.T) {
 		name   string
 		script string
 		want   string
-		used   slot // slots handed out
+		used   int // slots handed out
 	}{
 		{"empty", "", "m[] x[] p[]", 0},
 		{"add is newest", "+m1 +m2 +x3 +m4", "m[1 2 4] x[3] p[]", 4},
@@ -111,10 +148,19 @@ func TestLists(t *testing.T) {
 			if got := dumpLists(t, &ls); got != tt.want {
 				t.Fatalf("%s: %s, want %s", tt.script, got, tt.want)
 			}
-			if ls.used != tt.used {
-				t.Fatalf("%d slots used, want %d", ls.used, tt.used)
+			if used := handedOut(&ls); used != tt.used {
+				t.Fatalf("%d slots handed out, want %d", used, tt.used)
 			}
 		})
+	}
+}
+
+// A chunk, with the allocator's 8-byte header, fits a 4 KiB block and
+// fills more than half of it: if entry grows or shrinks, change chunkShift.
+func TestChunkSize(t *testing.T) {
+	if size := unsafe.Sizeof([chunkLen]entry{}) + 8; size > 4096 || size <= 2048 {
+		t.Fatalf("a chunk of %d entries of %d bytes takes %d bytes with its header, want 2049 to 4096",
+			chunkLen, unsafe.Sizeof(entry{}), size)
 	}
 }
 
@@ -154,8 +200,9 @@ func TestListsGrowth(t *testing.T) {
 // lists behaves as three simplelru.LRU (with Peek, Get, Add of a new key,
 // Remove, RemoveOldest and Values), for random operations on few IDs.
 func TestListsAsSimpleLRU(t *testing.T) {
-	for seed := range uint64(20) {
+	for seed := range uint64(40) {
 		r := rand.New(rand.NewPCG(seed, 2))
+		ids := 10 << (seed % 4) // 10 to 80 IDs: small indexes full of collisions, and growth
 		ls := newLists()
 		var lru [numLists]*simplelru.LRU[peer.ID, *entry]
 		for l := inMembers; l < numLists; l++ {
@@ -170,7 +217,7 @@ func TestListsAsSimpleLRU(t *testing.T) {
 			return inNone
 		}
 		for step := range 2000 {
-			id := pid(byte(1 + r.IntN(40)))
+			id := pid(byte(1 + r.IntN(ids)))
 			l := listID(1 + r.IntN(int(numLists-1)))
 			s, in := ls.find(id), where(id)
 			if (s != 0) != (in != inNone) || s != 0 && ls.at(s).list != in {
