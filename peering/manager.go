@@ -339,8 +339,10 @@ func (m *Manager) Banned(now time.Time, id peer.ID) bool {
 
 // backoff records a failed dial of e and schedules its retry.
 func (m *Manager) backoff(now time.Time, e *entry) {
-	e.failures++
-	e.nextTry = now.Add(backoffDelay(m.cfg.DialBackoff, m.cfg.MaxDialBackoff, e.failures, m.cfg.Rand.Float64()))
+	if e.failures < maxFailures {
+		e.failures++
+	}
+	e.nextTry = now.Add(backoffDelay(m.cfg.DialBackoff, m.cfg.MaxDialBackoff, int(e.failures), m.cfg.Rand.Float64()))
 }
 
 // backoffDelay is the wait after the n-th consecutive failure (n ≥ 1):

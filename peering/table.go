@@ -1,25 +1,34 @@
 package peering
 
 import (
+	"math"
 	"slices"
 	"time"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gwyh/gwyh/peer"
 )
 
-// entry is one dial candidate and its dial history.
+// entry is one dial candidate and its dial history. A learnt entry lives
+// in lists, which owns its links; fields are ordered so that it packs
+// into 128 bytes.
 type entry struct {
 	target    Target
-	src       Source
-	answered  bool      // a session with it came up once (seeds stop being special)
-	verified  bool      // our own dial of target.Addr came up as target.ID (see table.verify)
-	forgotten bool      // a seed the membership reported dead: dialled only when desperate
-	failures  int       // consecutive failed dials (and unstable sessions)
 	nextTry   time.Time // not dialled before
 	lastDial  time.Time // when the last dial started
+	newer     slot      // lists: the next newer entry of its list, or 0
+	older     slot      // lists: the next older entry of its list (or free slot), or 0
+	list      listID    // lists: the list it is in
+	src       Source
+	failures  uint8 // consecutive failed dials (and unstable sessions), up to maxFailures
+	answered  bool  // a session with it came up once (seeds stop being special)
+	verified  bool  // our own dial of target.Addr came up as target.ID (see table.verify)
+	forgotten bool  // a seed the membership reported dead: dialled only when desperate
 }
+
+// maxFailures is where entry.failures stops counting. backoffDelay gives
+// the same delay for every n ≥ 128 (its doubling reaches the cap, or
+// overflows to zero, within 127 steps), so the cap changes nothing.
+const maxFailures = math.MaxUint8
 
 // table is the candidate table. Seeds and direct peers (pinned) come from
 // configuration, are bounded by it, and are never evicted. Learnt
@@ -32,45 +41,32 @@ type entry struct {
 // member. An unverified exchange offer never evicts a proven entry or a
 // member (it is dropped instead), so that a flood of records (forged PX,
 // beacons from many IDs) cannot push out the candidates that answered.
+//
+// A learnt *entry is valid until its entry leaves the lists (evicted,
+// forgotten, pinned): its slot is then reused.
 type table struct {
 	max      int
 	pinned   []*entry // seeds and direct peers, in the order added
 	pinnedID map[peer.ID]*entry
-	members  *simplelru.LRU[peer.ID, *entry]
-	exchange *simplelru.LRU[peer.ID, *entry]
-	proven   *simplelru.LRU[peer.ID, *entry]
+	lists    lists // members, exchange and proven; an ID is in one at most, and not pinned
 	evicted  uint64
 	dropped  uint64
 }
 
 func newTable(max int) *table {
-	// The lists are sized so that their own eviction never fires: room
-	// is made by makeRoom, which knows which list to evict from.
-	members, err := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
-	if err != nil {
-		panic(err) // max+1 > 0 by Validate
-	}
-	exchange, _ := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
-	proven, _ := simplelru.NewLRU[peer.ID, *entry](max+1, nil)
-	return &table{max: max, pinnedID: map[peer.ID]*entry{}, members: members, exchange: exchange, proven: proven}
+	return &table{max: max, pinnedID: map[peer.ID]*entry{}, lists: newLists()}
 }
 
 // learnt returns the number of learnt candidates.
-func (t *table) learnt() int { return t.members.Len() + t.exchange.Len() + t.proven.Len() }
+func (t *table) learnt() int { return t.lists.total() }
 
 // byID returns the entry for id, or nil.
 func (t *table) byID(id peer.ID) *entry {
 	if e := t.pinnedID[id]; e != nil {
 		return e
 	}
-	if e, ok := t.members.Peek(id); ok {
-		return e
-	}
-	if e, ok := t.exchange.Peek(id); ok {
-		return e
-	}
-	if e, ok := t.proven.Peek(id); ok {
-		return e
+	if s := t.lists.find(id); s != 0 {
+		return t.lists.at(s)
 	}
 	return nil
 }
@@ -85,21 +81,14 @@ func (t *table) byAddr(addr string) *entry {
 	return nil
 }
 
-// removeLearnt drops id from the learnt lists and returns its entry.
-func (t *table) removeLearnt(id peer.ID) *entry {
-	if e, ok := t.members.Peek(id); ok {
-		t.members.Remove(id)
-		return e
+// removeLearnt drops id from the learnt lists and returns its entry, if
+// it was there.
+func (t *table) removeLearnt(id peer.ID) (entry, bool) {
+	s := t.lists.find(id)
+	if s == 0 {
+		return entry{}, false
 	}
-	if e, ok := t.exchange.Peek(id); ok {
-		t.exchange.Remove(id)
-		return e
-	}
-	if e, ok := t.proven.Peek(id); ok {
-		t.proven.Remove(id)
-		return e
-	}
-	return nil
+	return t.lists.remove(s), true
 }
 
 // pin adds or upgrades a seed or direct entry. A learnt entry of the same
@@ -117,7 +106,7 @@ func (t *table) pin(tg Target, src Source) {
 	}
 	e = &entry{target: tg, src: src}
 	if !tg.ID.IsZero() {
-		if old := t.removeLearnt(tg.ID); old != nil {
+		if old, ok := t.removeLearnt(tg.ID); ok {
 			e.failures, e.nextTry, e.lastDial = old.failures, old.nextTry, old.lastDial
 			e.setZone(old.target.Zone, SourceExchange) // only if tg has none
 		}
@@ -137,7 +126,7 @@ func (t *table) name(e *entry, id peer.ID) {
 		t.pinned = slices.DeleteFunc(t.pinned, func(x *entry) bool { return x == e })
 		return
 	}
-	if old := t.removeLearnt(id); old != nil {
+	if old, ok := t.removeLearnt(id); ok {
 		e.setZone(old.target.Zone, SourceExchange) // only if e has none
 	}
 	e.target.ID = id
@@ -156,53 +145,53 @@ func (t *table) offer(now time.Time, tg Target, src Source, verified bool) bool 
 		}
 		return true
 	}
-	if e, ok := t.members.Peek(tg.ID); ok {
-		e.setZone(tg.Zone, src)
-		if src == SourceMember {
-			// Only the membership view moves a member's address and
-			// recency; a second-hand record does not.
-			t.move(e, tg.Addr)
-			t.members.Get(tg.ID)
-		}
-		return true
-	}
-	if e, ok := t.proven.Peek(tg.ID); ok {
-		e.setZone(tg.Zone, src)
-		// A second-hand record does not move an address our own dial
-		// proved; the membership view does.
-		if src == SourceMember {
-			t.move(e, tg.Addr)
-			t.proven.Remove(tg.ID)
-			e.src = SourceMember
-			t.members.Add(tg.ID, e)
-		} else {
-			t.proven.Get(tg.ID)
-		}
-		return true
-	}
-	if e, ok := t.exchange.Peek(tg.ID); ok {
-		e.setZone(tg.Zone, src)
-		e.target.Addr = tg.Addr
-		if src == SourceMember {
-			t.exchange.Remove(tg.ID)
-			e.src = SourceMember
-			t.members.Add(tg.ID, e)
-		} else {
-			t.exchange.Get(tg.ID)
-		}
+	if s := t.lists.find(tg.ID); s != 0 {
+		t.refresh(s, tg, src)
 		return true
 	}
 	if !t.makeRoom(src, verified) {
 		t.dropped++
 		return false
 	}
-	e := &entry{target: tg, src: src, nextTry: now}
+	l := inExchange
 	if src == SourceMember {
-		t.members.Add(tg.ID, e)
-	} else {
-		t.exchange.Add(tg.ID, e)
+		l = inMembers
 	}
+	t.lists.add(l, entry{target: tg, src: src, nextTry: now})
 	return true
+}
+
+// refresh is offer of tg, from src, for the learnt entry in slot s.
+func (t *table) refresh(s slot, tg Target, src Source) {
+	e := t.lists.at(s)
+	e.setZone(tg.Zone, src)
+	switch e.list {
+	case inMembers:
+		if src == SourceMember {
+			// Only the membership view moves a member's address and
+			// recency; a second-hand record does not.
+			t.move(e, tg.Addr)
+			t.lists.touch(s)
+		}
+	case inProven:
+		// A second-hand record does not move an address our own dial
+		// proved; the membership view does.
+		if src == SourceMember {
+			t.move(e, tg.Addr)
+			e.src = SourceMember
+			t.lists.relist(s, inMembers)
+		} else {
+			t.lists.touch(s)
+		}
+	case inExchange:
+		e.target.Addr = tg.Addr
+		if src == SourceMember {
+			e.src = SourceMember
+			t.lists.relist(s, inMembers)
+		} else {
+			t.lists.touch(s)
+		}
+	}
 }
 
 // setZone records zone, offered by src, as e's zone. An empty zone never
@@ -227,11 +216,9 @@ func (t *table) move(e *entry, addr string) {
 // record takes addr (the dial proved it) and becomes proven; a member's or
 // configured entry's address is kept, and verified only if it is addr.
 func (t *table) verify(e *entry, addr string) {
-	id := e.target.ID
-	if _, ok := t.exchange.Peek(id); ok && addr != "" {
-		t.exchange.Remove(id)
+	if s := t.lists.find(e.target.ID); s != 0 && e.list == inExchange && addr != "" {
 		e.target.Addr, e.verified = addr, true
-		t.proven.Add(id, e)
+		t.lists.relist(s, inProven)
 		return
 	}
 	if e.target.Addr == addr {
@@ -243,10 +230,8 @@ func (t *table) verify(e *entry, addr string) {
 // longer proven, and a proven exchange record is an unverified one again.
 func (t *table) unverify(e *entry) {
 	e.verified = false
-	id := e.target.ID
-	if _, ok := t.proven.Peek(id); ok {
-		t.proven.Remove(id)
-		t.exchange.Add(id, e)
+	if s := t.lists.find(e.target.ID); s != 0 && e.list == inProven {
+		t.lists.relist(s, inExchange)
 	}
 }
 
@@ -257,15 +242,17 @@ func (t *table) makeRoom(src Source, verified bool) bool {
 	if t.learnt() < t.max {
 		return true
 	}
-	lists := []*simplelru.LRU[peer.ID, *entry]{t.exchange}
+	victims := [...]listID{inExchange, inProven, inMembers}
+	n := 1
 	if verified || src == SourceMember {
-		lists = append(lists, t.proven)
+		n = 2
 	}
 	if src == SourceMember {
-		lists = append(lists, t.members)
+		n = 3
 	}
-	for _, l := range lists {
-		if _, _, ok := l.RemoveOldest(); ok {
+	for _, l := range victims[:n] {
+		if s := t.lists.oldest(l); s != 0 {
+			t.lists.remove(s)
 			t.evicted++
 			return true
 		}
@@ -290,7 +277,7 @@ func (t *table) forget(id peer.ID) {
 // the inputs.
 func (t *table) all(buf []*entry) []*entry {
 	buf = append(buf, t.pinned...)
-	buf = append(buf, t.members.Values()...)
-	buf = append(buf, t.proven.Values()...)
-	return append(buf, t.exchange.Values()...)
+	buf = t.lists.appendList(buf, inMembers)
+	buf = t.lists.appendList(buf, inProven)
+	return t.lists.appendList(buf, inExchange)
 }
