@@ -14,7 +14,7 @@ import (
 // validation), then validated.
 func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	r.stats.MsgsIn++
-	t := r.topics[m.Topic]
+	t := r.msgTopic(m.Topic)
 	if t == nil || !t.joined {
 		if m.Topic == "" {
 			r.stats.Drops[DropNoTopic]++

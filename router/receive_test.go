@@ -163,3 +163,49 @@ func TestSignaturePolicy(t *testing.T) {
 		})
 	}
 }
+
+// The last message's topic is remembered to spare a lookup; a topic the
+// router forgot and made again is the new one, and messages in a topic
+// other than the last one's find theirs.
+func TestMessageTopicRemembered(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addPeers(1, 2, Inbound, "t", "u")
+	e.join("t")
+	e.join("u")
+	delivered := func() uint64 { return e.r.Stats().Delivered }
+	steps := []struct {
+		name  string
+		do    func()
+		topic string
+		want  bool // delivered
+	}{
+		{"first in t", nil, "t", true},
+		{"then in u", nil, "u", true},
+		{"t again", nil, "t", true},
+		{"t forgotten: left, its subscribers gone", func() {
+			if err := e.r.Leave(e.now, "t"); err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 2; i++ {
+				e.rpcFrom(i, &rpc.RPC{Subscriptions: []rpc.SubOpts{{Subscribe: false, Topic: "t"}}})
+			}
+			if e.r.topics["t"] != nil {
+				t.Fatal("topic t not forgotten")
+			}
+		}, "t", false},
+		{"t joined again", func() {
+			e.join("t")
+			e.rpcFrom(1, &rpc.RPC{Subscriptions: []rpc.SubOpts{{Subscribe: true, Topic: "t"}}})
+		}, "t", true},
+	}
+	for i, st := range steps {
+		if st.do != nil {
+			st.do()
+		}
+		before := delivered()
+		e.rpcFrom(1, pub(msg(st.topic, uint64(i+1), 64)))
+		if got := delivered() > before; got != st.want {
+			t.Fatalf("%s: delivered %v, want %v", st.name, got, st.want)
+		}
+	}
+}

@@ -51,8 +51,12 @@ type Router struct {
 	peerList mesh.PeerSet
 	direct   mesh.PeerSet
 	topics   map[string]*topicState
-	joined   []string // sorted
-	fanouts  []string // sorted
+	// lastMsgTopic is the topic of the last message received (nil once
+	// forgotten): most messages are in the same topic as the one before,
+	// and comparing the name saves the map lookup (msgTopic).
+	lastMsgTopic *topicState
+	joined       []string // sorted
+	fanouts      []string // sorted
 
 	seen     *mesh.Seen
 	mcache   *mesh.MessageCache
@@ -396,10 +400,26 @@ func (r *Router) topic(name string) *topicState {
 	return t
 }
 
+// msgTopic returns the state of a received message's topic, nil when the
+// router knows no such topic.
+func (r *Router) msgTopic(name string) *topicState {
+	if t := r.lastMsgTopic; t != nil && t.name == name {
+		return t
+	}
+	t := r.topics[name]
+	if t != nil {
+		r.lastMsgTopic = t
+	}
+	return t
+}
+
 // gcTopic forgets t when nothing refers to it any more.
 func (r *Router) gcTopic(t *topicState) {
 	if !t.joined && !t.inFan && t.peers.Len() == 0 {
 		delete(r.topics, t.name)
+		if r.lastMsgTopic == t {
+			r.lastMsgTopic = nil
+		}
 	}
 }
 
