@@ -1,5 +1,10 @@
 package sim
 
+import (
+	"math/bits"
+	"slices"
+)
+
 // evKind says what an event does when it fires.
 type evKind uint8
 
@@ -59,17 +64,37 @@ type event struct {
 	kind    evKind
 }
 
-// queue is a 4-ary min-heap of events ordered by (at, seq); seq is the
-// insertion counter, so ties break in insertion order and a run is
-// deterministic. The order is total (seq is unique), so the pop sequence
-// does not depend on the heap's shape: four children per node halve the
-// depth of a binary heap, and sifting moves a hole instead of swapping,
-// which matters at the millions of 56-byte events a large run keeps. The
-// zero value is an empty queue.
+// queue is the simulator's event queue: events pop in (at, seq) order,
+// where seq is the insertion counter, so ties break in insertion order
+// and a run is deterministic. The order is total (seq is unique), so the
+// pop sequence does not depend on how the queue stores its events.
+//
+// It is a calendar queue (Brown 1988) with a fixed bucket width: time is
+// cut into buckets of 2^bucketShift ns, and a ring of ringSize buckets
+// covers a window of about a second from the current bucket, which holds
+// nearly every event of a run (packets are due 0.5–150 ms ahead, router
+// timers within a heartbeat). A push into the window is an append to its
+// bucket's unsorted slice; a bucket is sorted once, when it becomes the
+// current one, and then popped from the front. A push into the current
+// bucket or before it (handling an event schedules one at now) is inserted
+// into the sorted current bucket; a push beyond the window waits in a heap
+// and moves into its bucket when the window reaches it. The zero value is
+// an empty queue.
 type queue struct {
-	h   []event
-	seq uint64
+	cur    []event // the current bucket, sorted; cur[r:] are still queued
+	r      int
+	curB   int64 // the current bucket's number (at >> bucketShift)
+	ring   [][]event
+	used   [ringSize / 64]uint64 // bit b%ringSize: ring bucket b is not empty
+	inRing int                   // events in the ring
+	far    heap                  // events beyond the window
+	seq    uint64
 }
+
+const (
+	bucketShift = 20 // 1.05 ms buckets
+	ringSize    = 1024
+)
 
 // before reports whether a fires before b.
 func before(a, b *event) bool {
@@ -80,6 +105,197 @@ func before(a, b *event) bool {
 func (q *queue) push(e event) {
 	q.seq++
 	e.seq = q.seq
+	b := e.at >> bucketShift
+	switch {
+	case b <= q.curB:
+		q.insertCur(e)
+	case b < q.curB+ringSize:
+		if q.ring == nil {
+			q.ring = make([][]event, ringSize)
+		}
+		k := b & (ringSize - 1)
+		q.ring[k] = append(q.ring[k], e)
+		q.used[k/64] |= 1 << (k % 64)
+		q.inRing++
+	default:
+		q.far.push(e)
+	}
+}
+
+// insertCur puts e, which fires in the current bucket or before it, in
+// its place among the current bucket's queued events. e's seq is the
+// highest yet, so it goes after every queued event not later than it.
+func (q *queue) insertCur(e event) {
+	c := q.cur
+	lo, hi := q.r, len(c)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c[m].at <= e.at {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == q.r && q.r > 0 { // first in line: reuse a popped slot
+		q.r--
+		c[q.r] = e
+		return
+	}
+	q.cur = append(c, event{})
+	copy(q.cur[lo+1:], q.cur[lo:])
+	q.cur[lo] = e
+}
+
+// len returns the number of scheduled events.
+func (q *queue) len() int { return len(q.cur) - q.r + q.inRing + len(q.far.h) }
+
+// nextAt returns when the earliest event fires. The queue must not be
+// empty.
+func (q *queue) nextAt() int64 {
+	q.fill()
+	return q.cur[q.r].at
+}
+
+// pop removes and returns the earliest event. The queue must not be empty.
+func (q *queue) pop() event {
+	q.fill()
+	e := q.cur[q.r]
+	q.cur[q.r] = event{} // drop the payload reference
+	q.r++
+	return e
+}
+
+// fill makes the current bucket non-empty unless the queue is empty:
+// it moves to the next non-empty bucket, bringing the heap's events that
+// the window now reaches into their buckets, and sorts it.
+func (q *queue) fill() {
+	if q.r < len(q.cur) {
+		return
+	}
+	if q.inRing == 0 {
+		if len(q.far.h) == 0 {
+			return
+		}
+		q.curB = q.far.h[0].at >> bucketShift
+	} else {
+		q.curB += int64(q.nextUsed())
+	}
+	for len(q.far.h) > 0 && q.far.h[0].at>>bucketShift < q.curB+ringSize {
+		e := q.far.pop()
+		if q.ring == nil {
+			q.ring = make([][]event, ringSize)
+		}
+		k := (e.at >> bucketShift) & (ringSize - 1)
+		q.ring[k] = append(q.ring[k], e)
+		q.used[k/64] |= 1 << (k % 64)
+		q.inRing++
+	}
+	k := q.curB & (ringSize - 1)
+	q.used[k/64] &^= 1 << (k % 64)
+	b := q.ring[k]
+	q.ring[k] = q.cur[:0] // the drained bucket's array serves the next one
+	q.cur, q.r = b, 0
+	q.inRing -= len(b)
+	sortEvents(b)
+}
+
+// nextUsed returns how many buckets after the current one the next
+// non-empty ring bucket is. The ring must not be empty.
+func (q *queue) nextUsed() int {
+	start := int((q.curB + 1) & (ringSize - 1))
+	w := start / 64
+	word := q.used[w] &^ (1<<(start%64) - 1)
+	for {
+		if word != 0 {
+			k := w*64 + bits.TrailingZeros64(word)
+			return (k-start)&(ringSize-1) + 1
+		}
+		w = (w + 1) % len(q.used)
+		word = q.used[w]
+	}
+}
+
+// sortEvents sorts a bucket by (at, seq): a quicksort with the median of
+// three as pivot, insertion sort below 24 events (most buckets, which come
+// nearly in order), and slices.SortFunc if the quicksort goes too deep.
+// It compares in place: slices.SortFunc copies two 56-byte events per
+// comparison, which made a 2,000-event bucket cost more than a heap.
+func sortEvents(s []event) {
+	quickSortEvents(s, 2*bits.Len(uint(len(s))))
+}
+
+func quickSortEvents(s []event, depth int) {
+	for len(s) > 24 {
+		if depth == 0 {
+			slices.SortFunc(s, func(a, b event) int {
+				if before(&a, &b) {
+					return -1
+				}
+				return 1
+			})
+			return
+		}
+		depth--
+		// median of three to s[0], then partition s[1:] around it
+		m, l := len(s)/2, len(s)-1
+		if before(&s[m], &s[0]) {
+			s[m], s[0] = s[0], s[m]
+		}
+		if before(&s[l], &s[m]) {
+			s[l], s[m] = s[m], s[l]
+			if before(&s[m], &s[0]) {
+				s[m], s[0] = s[0], s[m]
+			}
+		}
+		s[0], s[m] = s[m], s[0]
+		i, j := 1, l
+		for {
+			for before(&s[i], &s[0]) {
+				i++
+			}
+			for before(&s[0], &s[j]) {
+				j--
+			}
+			if i >= j {
+				break
+			}
+			s[i], s[j] = s[j], s[i]
+			i++
+			j--
+		}
+		s[0], s[j] = s[j], s[0]
+		// recurse into the smaller side, loop on the larger
+		if j < len(s)-j {
+			quickSortEvents(s[:j], depth)
+			s = s[j+1:]
+		} else {
+			quickSortEvents(s[j+1:], depth)
+			s = s[:j]
+		}
+	}
+	for i := 1; i < len(s); i++ {
+		if !before(&s[i], &s[i-1]) {
+			continue
+		}
+		e := s[i]
+		j := i
+		for j > 0 && before(&e, &s[j-1]) {
+			s[j] = s[j-1]
+			j--
+		}
+		s[j] = e
+	}
+}
+
+// heap is a 4-ary min-heap of events ordered by (at, seq). Four children
+// per node halve the depth of a binary heap, and sifting moves a hole
+// instead of swapping. The zero value is an empty heap.
+type heap struct {
+	h []event
+}
+
+// push adds e, whose seq is already stamped.
+func (q *heap) push(e event) {
 	q.h = append(q.h, event{})
 	i := len(q.h) - 1
 	for i > 0 {
@@ -93,11 +309,8 @@ func (q *queue) push(e event) {
 	q.h[i] = e
 }
 
-// len returns the number of scheduled events.
-func (q *queue) len() int { return len(q.h) }
-
-// pop removes and returns the earliest event. The queue must not be empty.
-func (q *queue) pop() event {
+// pop removes and returns the earliest event. The heap must not be empty.
+func (q *heap) pop() event {
 	top := q.h[0]
 	n := len(q.h) - 1
 	last := q.h[n]
@@ -111,7 +324,7 @@ func (q *queue) pop() event {
 
 // siftHole walks the hole at the root down past every child that fires
 // before e and returns where e belongs; n is the heap's length.
-func (q *queue) siftHole(n int, e *event) int {
+func (q *heap) siftHole(n int, e *event) int {
 	h := q.h
 	i := 0
 	for {

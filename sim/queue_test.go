@@ -79,3 +79,94 @@ func BenchmarkQueue(b *testing.B) {
 		q.push(event{at: e.at + 50e6 + rng.Int64N(100e6)})
 	}
 }
+
+// TestQueueReference drives the queue and a sorted slice with the same
+// random pushes and pops, the way the simulator does: every push is at
+// or after the last popped time (often exactly at it), most packets are
+// due within 150 ms, timers seconds ahead, some far beyond the window,
+// and the queue grows, drains and refills.
+func TestQueueReference(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ops  int
+		pPop int     // percent of operations that pop
+		span []int64 // how far ahead pushes go, picked at random
+	}{
+		{"packets", 50000, 50, []int64{0, 1, 1e6, 150e6}},
+		{"ties at now", 20000, 45, []int64{0, 0, 0, 1}},
+		{"same bucket", 20000, 50, []int64{0, 1, 1000, 1 << bucketShift}},
+		{"timers", 50000, 48, []int64{0, 150e6, 2e9, 10e9}},
+		{"far future", 20000, 50, []int64{0, 1e6, 1e12, 1 << 50}},
+		{"grow", 50000, 20, []int64{0, 1e6, 150e6, 5e9}},
+		{"drain", 50000, 70, []int64{0, 150e6, 5e9}},
+		{"past", 20000, 50, []int64{-5e6, -1, 0, 1e6, 2e9}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			var q queue
+			var ref []event // sorted by (at, seq)
+			var now int64
+			var seq uint64
+			for i := range tc.ops {
+				if len(ref) > 0 && rng.IntN(100) < tc.pPop {
+					got, want := q.pop(), ref[0]
+					ref = ref[1:]
+					if got.arg != want.arg || got.at != want.at || got.seq != want.seq {
+						t.Fatalf("op %d: pop got (%d, %d) arg %d, want (%d, %d) arg %d",
+							i, got.at, got.seq, got.arg, want.at, want.seq, want.arg)
+					}
+					now = max(now, got.at)
+					continue
+				}
+				d := tc.span[rng.IntN(len(tc.span))]
+				if d > 1 {
+					d = rng.Int64N(d)
+				}
+				e := event{at: now + d, arg: int32(i)}
+				q.push(e)
+				seq++
+				e.seq = seq
+				j, _ := slices.BinarySearchFunc(ref, e, cmpEvent)
+				ref = slices.Insert(ref, j, e)
+				if q.len() != len(ref) {
+					t.Fatalf("op %d: len %d, want %d", i, q.len(), len(ref))
+				}
+			}
+			for len(ref) > 0 {
+				if at := q.nextAt(); at != ref[0].at {
+					t.Fatalf("nextAt %d, want %d", at, ref[0].at)
+				}
+				got := q.pop()
+				if got.arg != ref[0].arg {
+					t.Fatalf("final pop got arg %d at %d, want %d at %d", got.arg, got.at, ref[0].arg, ref[0].at)
+				}
+				ref = ref[1:]
+			}
+			if q.len() != 0 {
+				t.Fatalf("%d events left", q.len())
+			}
+		})
+	}
+}
+
+// BenchmarkQueueMix is the 1,000-node simulation's mix: about 4,000
+// events queued; each pop schedules a packet 0.5–150 ms later, sometimes
+// one at the same time, and one in ten a timer up to 2 s later.
+func BenchmarkQueueMix(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var q queue
+	for range 4000 {
+		q.push(event{at: rng.Int64N(150e6)})
+	}
+	for b.Loop() {
+		e := q.pop()
+		switch r := rng.IntN(20); {
+		case r == 0:
+			q.push(event{at: e.at})
+		case r < 3:
+			q.push(event{at: e.at + rng.Int64N(2e9)})
+		default:
+			q.push(event{at: e.at + 500e3 + rng.Int64N(150e6)})
+		}
+	}
+}

@@ -169,7 +169,7 @@ func TestTopicsOneEqualsNone(t *testing.T) {
 // until runs s's events up to virtual time at (a test's partial loop).
 func until(t *testing.T, s *simulator, at time.Duration) {
 	t.Helper()
-	for s.q.len() > 0 && s.q.h[0].at <= int64(at) {
+	for s.q.len() > 0 && s.q.nextAt() <= int64(at) {
 		e := s.q.pop()
 		s.now = e.at
 		if err := s.handle(e); err != nil {
