@@ -81,10 +81,14 @@ type event struct {
 // and moves into its bucket when the window reaches it. The zero value is
 // an empty queue.
 type queue struct {
-	cur    []event // the current bucket, sorted; cur[r:] are still queued
-	r      int
-	curB   int64 // the current bucket's number (at >> bucketShift)
-	ring   [][]event
+	cur  []event // the current bucket, sorted; cur[r:] are still queued
+	r    int
+	curB int64 // the current bucket's number (at >> bucketShift)
+	ring [][]event
+	// spare holds emptied bucket arrays for buckets that are empty, so
+	// that a run at steady state does not allocate one per bucket (see
+	// retire).
+	spare  [][]event
 	used   [ringSize / 64]uint64 // bit b%ringSize: ring bucket b is not empty
 	inRing int                   // events in the ring
 	far    heap                  // events beyond the window
@@ -110,13 +114,7 @@ func (q *queue) push(e event) {
 	case b <= q.curB:
 		q.insertCur(e)
 	case b < q.curB+ringSize:
-		if q.ring == nil {
-			q.ring = make([][]event, ringSize)
-		}
-		k := b & (ringSize - 1)
-		q.ring[k] = append(q.ring[k], e)
-		q.used[k/64] |= 1 << (k % 64)
-		q.inRing++
+		q.toRing(e)
 	default:
 		q.far.push(e)
 	}
@@ -181,22 +179,48 @@ func (q *queue) fill() {
 		q.curB += int64(q.nextUsed())
 	}
 	for len(q.far.h) > 0 && q.far.h[0].at>>bucketShift < q.curB+ringSize {
-		e := q.far.pop()
-		if q.ring == nil {
-			q.ring = make([][]event, ringSize)
-		}
-		k := (e.at >> bucketShift) & (ringSize - 1)
-		q.ring[k] = append(q.ring[k], e)
-		q.used[k/64] |= 1 << (k % 64)
-		q.inRing++
+		q.toRing(q.far.pop())
 	}
 	k := q.curB & (ringSize - 1)
 	q.used[k/64] &^= 1 << (k % 64)
 	b := q.ring[k]
-	q.ring[k] = q.cur[:0] // the drained bucket's array serves the next one
+	q.ring[k] = nil
+	q.retire(q.cur)
 	q.cur, q.r = b, 0
 	q.inRing -= len(b)
 	sortEvents(b)
+}
+
+// toRing appends e to its ring bucket, which the window covers.
+func (q *queue) toRing(e event) {
+	if q.ring == nil {
+		q.ring = make([][]event, ringSize)
+	}
+	k := (e.at >> bucketShift) & (ringSize - 1)
+	if cap(q.ring[k]) == 0 {
+		if n := len(q.spare); n > 0 {
+			q.ring[k], q.spare = q.spare[n-1], q.spare[:n-1]
+		}
+	}
+	q.ring[k] = append(q.ring[k], e)
+	q.used[k/64] |= 1 << (k % 64)
+	q.inRing++
+}
+
+// maxSpare bounds the spare arrays: about as many buckets start as end at
+// steady state, so a few suffice.
+const maxSpare = 16
+
+// retire keeps the array of a drained current bucket (every slot zeroed
+// by pop) for a bucket to come, unless it is much larger than the bucket
+// it served: arrays move between buckets, and keeping the largest would
+// let every one of the ring's buckets grow to the busiest bucket's size
+// (170 MB at 10,000 nodes, against the events in flight that a heap of
+// them holds).
+func (q *queue) retire(c []event) {
+	if cap(c) > 0 && len(q.spare) < maxSpare && cap(c) <= 2*len(c)+64 {
+		q.spare = append(q.spare, c[:0])
+	}
 }
 
 // nextUsed returns how many buckets after the current one the next

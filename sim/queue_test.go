@@ -170,3 +170,40 @@ func BenchmarkQueueMix(b *testing.B) {
 		}
 	}
 }
+
+// The queue's memory follows the events it holds: after a burst into one
+// bucket, steady traffic of a few events per bucket through the whole ring
+// leaves the bucket arrays near that traffic's size, not the burst's (the
+// arrays move between buckets, so one kept at the burst's size would
+// spread it to every bucket).
+func TestQueueMemoryFollowsLoad(t *testing.T) {
+	const bucket = int64(1) << bucketShift
+	var q queue
+	for range 50_000 { // the burst, in one bucket
+		q.push(event{at: 5 * bucket})
+	}
+	now := int64(0)
+	for q.len() > 0 {
+		now = q.pop().at
+	}
+	// Steady: 4 events per bucket, 1,000 buckets ahead, for twice the ring.
+	for i := range 2 * ringSize {
+		b := now>>bucketShift + 1 + int64(i)
+		for j := range 4 {
+			q.push(event{at: (b+ringSize-2)*bucket + int64(j)})
+		}
+		for q.len() > 0 && q.nextAt()>>bucketShift <= b {
+			q.pop()
+		}
+	}
+	held := cap(q.cur)
+	for _, b := range q.ring {
+		held += cap(b)
+	}
+	for _, b := range q.spare {
+		held += cap(b)
+	}
+	if limit := (ringSize + maxSpare + 1) * 8; held > limit {
+		t.Fatalf("%d event slots held for %d queued (limit %d): the burst's array spread", held, q.len(), limit)
+	}
+}
