@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -282,7 +284,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		listScenarios(stdout)
 		return 0
 	}
-	tuneGC()
+	defer tuneGC()()
 	if f.table && f.preset == "paper" {
 		return paperTable(f, stdout, stderr)
 	}
@@ -407,13 +409,63 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 
 // tuneGC trades some memory for time unless GOGC is set: a run's heap is
 // mostly router state that lives for the whole run, so collecting at
-// 150 % growth instead of 100 % saves GC work. (No soft memory limit: a
-// large run whose live heap passes it would collect without end.)
-func tuneGC() {
-	if os.Getenv("GOGC") != "" {
-		return
+// 150 % growth instead of 100 % saves GC work. That headroom is too much
+// for a large run (a live heap of 1.5 GB may grow to 3.75 GB), so unless
+// GOMEMLIMIT is set a governor also keeps a soft memory limit of a quarter
+// over the live heap, never under gcFloor (see heapGovernor). The returned
+// function stops the governor.
+func tuneGC() (stop func()) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(150)
 	}
-	debug.SetGCPercent(150)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	return startHeapGovernor(gcFloor, 100*time.Millisecond)
+}
+
+// gcFloor is the least soft memory limit the heap governor sets: runs
+// whose live heap stays under about 0.8 GiB are left to GOGC alone.
+const gcFloor = 7 << 28 // 1.75 GiB
+
+// startHeapGovernor sets the soft memory limit (debug.SetMemoryLimit) to
+// a quarter over the live heap of the last collection, plus 64 MiB for the
+// runtime's own memory, and at least floor, checking every period until
+// the returned function is called (which lifts the limit again). A fixed
+// limit would make a run whose live heap passes it collect without end;
+// this one moves up with the live heap, so collections come at most every
+// quarter of it, mostly on another core since a run is single-threaded.
+func startHeapGovernor(floor int64, period time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := func() {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		live := int64(sample[0].Value.Uint64())
+		debug.SetMemoryLimit(max(floor, live+live/4+64<<20))
+	}
+	set()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				set()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		debug.SetMemoryLimit(math.MaxInt64)
+	}
 }
 
 // simPlot writes the plot; when compare is set (the scenario compares

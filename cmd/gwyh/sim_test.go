@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -397,5 +400,38 @@ func TestSimProfiles(t *testing.T) {
 		if code := runSim(append(bad, "-q"), &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", bad, code, errb.String())
 		}
+	}
+}
+
+// The heap governor keeps the soft memory limit a quarter (plus 64 MiB)
+// over the live heap, never under its floor, follows the live heap up,
+// and lifts the limit when stopped.
+func TestHeapGovernor(t *testing.T) {
+	const floor = 8 << 20
+	limit := func() int64 { return debug.SetMemoryLimit(-1) } // reads it
+	stop := startHeapGovernor(floor, time.Millisecond)
+	if l := limit(); l < floor || l == math.MaxInt64 {
+		stop()
+		t.Fatalf("limit %d after start, want at least the floor %d", l, floor)
+	}
+	live := make([]byte, 64<<20) // 64 MiB, live until the end
+	live[len(live)-1] = 1
+	runtime.GC()
+	want := int64(len(live)) + int64(len(live))/4 // the governor's rule, at least
+	deadline := time.Now().Add(10 * time.Second)
+	for limit() < want && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	got := limit()
+	stop()
+	runtime.KeepAlive(live)
+	if got < want {
+		t.Fatalf("limit %d MiB with 64 MiB live, want at least %d MiB", got>>20, want>>20)
+	}
+	if got > 2*want {
+		t.Fatalf("limit %d MiB with 64 MiB live, want about %d MiB", got>>20, want>>20)
+	}
+	if l := limit(); l != math.MaxInt64 {
+		t.Fatalf("limit %d after stop, want none", l)
 	}
 }

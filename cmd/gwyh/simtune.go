@@ -137,7 +137,7 @@ func runSimTune(args []string, stdout, stderr io.Writer) int {
 			base.Traffic.Messages = f.messages
 		}
 	}
-	tuneGC()
+	defer tuneGC()()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opt := sim.TuneOptions{Budget: f.budget, Parallel: f.parallel, Seed: f.seed}
