@@ -9,7 +9,12 @@ import "unsafe"
 //
 // Ownership: the []byte fields of the result alias payload (capacity clipped
 // to length), so payload must not change while they are in use; topics and
-// message ids are copied into one new allocation and may be kept.
+// message ids are copied into one new allocation and may be kept. That
+// allocation holds every string of the payload, and keeping any one of
+// them keeps all of it: a string kept long after the payload is handled
+// (a topic name, an id remembered for seconds) should be a copy
+// (strings.Clone) or an equal string the caller already owns, or one
+// topic name can hold an IHAVE's thousands of ids.
 //
 // Errors wrap ErrMalformed or ErrTooLarge (a *LimitError); on error into is
 // left reset. Unknown fields are skipped. Work is O(len(payload)), memory is
