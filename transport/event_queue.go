@@ -29,12 +29,18 @@ const eventChanCap = 256
 // admission.
 //
 // Payloads are admitted if fewer than count events are held, the bytes
-// stay within budget, and their peer stays within its share: a peer may
-// hold at most 1/(n+1) of the events and of the bytes, n being the number
-// of peers with events queued, itself included (or one event, if it has
-// none queued). So a lone peer may fill half the queue, and whatever a few
-// peers send, a peer with nothing queued finds room. Otherwise they are
-// dropped and the caller counts the packet as shed.
+// stay within budget, and their peer stays within its share, a dynamic
+// threshold: once admitted, a peer may hold no more events than the
+// count leaves free, and no more bytes than the budget leaves free (a
+// peer with nothing queued is admitted while there is room). So a lone
+// peer may fill half the queue, k peers that keep it busy a 1/(k+1) share
+// each, and a peer with nothing queued finds room whatever the others
+// send; but peers with a few events queued do not hold back one that
+// sends most (a publisher's burst, the one mesh peer a choked node hears
+// from): a fixed 1/(n+1) share of n peers with anything queued shed a
+// burst at every neighbour of its sender at once, which gossip could not
+// always recover. Otherwise they are dropped and the caller counts the
+// packet as shed.
 //
 // Peer up/down events are never dropped: when count events are held they
 // join the backlog anyway and emit waits until pump has put them in the
@@ -117,11 +123,8 @@ func (q *eventQueue) admitLocked(ev Event) (ok bool, cause DropCause) {
 		return false, DropEventQueueFull
 	}
 	pc := q.perPeer[ev.Peer]
-	n := len(q.perPeer)
-	if pc == nil {
-		n++
-	} else if (pc.count+1)*(n+1) > q.count || (pc.bytes+cost)*(n+1) > q.budget {
-		// A peer with nothing queued is always admitted while there is room.
+	// A peer with nothing queued is always admitted while there is room.
+	if pc != nil && (pc.count+1 > q.count-q.held()-1 || pc.bytes+cost > q.budget-q.bytes-cost) {
 		return false, DropEventPeerShare
 	}
 	q.pushLocked(queued{ev: ev})

@@ -38,7 +38,8 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 	if aBytes > budget/2 || aBytes < budget/2-cost {
 		t.Fatalf("lone flooder holds %d bytes, want about half of %d", aBytes, budget)
 	}
-	// A second peer gets its share while the first waits.
+	// A second peer gets half of what is left while the first waits: no
+	// more than the room it leaves.
 	var bBytes int
 	for {
 		if ok, _ := deliverOne(q, payloadEvent(2, 1000)); !ok {
@@ -46,8 +47,8 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 		}
 		bBytes += cost
 	}
-	if bBytes < budget/3-cost || q.bytes > budget {
-		t.Fatalf("second peer got %d bytes, total %d of %d", bBytes, q.bytes, budget)
+	if left := budget - aBytes; bBytes < left/2-cost || bBytes > left/2 || q.bytes > budget {
+		t.Fatalf("second peer got %d bytes of the %d left, total %d of %d", bBytes, left, q.bytes, budget)
 	}
 	// A third peer with nothing queued still finds room.
 	if ok, cause := deliverOne(q, payloadEvent(3, 1000)); !ok {
@@ -74,6 +75,53 @@ func TestEventBytesPerPeerShare(t *testing.T) {
 		t.Fatalf("after draining: %d bytes, %d peers, %d charges", q.bytes, len(q.perPeer), q.flight.n)
 	}
 	q.mu.Unlock()
+}
+
+// Peers with a few events queued do not hold a busy peer to a 1/(n+1)
+// share: it may still take up to the room the others leave, and once it
+// holds that, a newcomer still finds room. Events and bytes alike.
+func TestEventShareFollowsRoom(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		count, budget int
+		size          int // payload bytes
+	}{
+		{"by count", 1000, 64 << 20, 10},
+		{"by bytes", 1 << 20, 64 << 10, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stop := make(chan struct{})
+			defer close(stop)
+			q := newEventQueue(tc.count, tc.budget, stop)
+			go q.pump()
+			const light = 9
+			for id := range byte(light) {
+				if ok, cause := deliverOne(q, payloadEvent(100+id, tc.size)); !ok {
+					t.Fatalf("light peer %d refused: %v", id, cause)
+				}
+			}
+			busy := 0
+			for {
+				if ok, cause := deliverOne(q, payloadEvent(1, tc.size)); !ok {
+					if cause != DropEventPeerShare {
+						t.Fatalf("busy peer refused with %v, want %v", cause, DropEventPeerShare)
+					}
+					break
+				}
+				busy++
+			}
+			cost := eventCost(payloadEvent(1, tc.size))
+			limit := min(tc.count, tc.budget/cost) // events the queue holds
+			// Within one event of half the room the light peers leave; a
+			// fixed share of 1/(light+2) would stop it at a tenth.
+			if want := (limit - light) / 2; busy < want-1 || busy > want {
+				t.Fatalf("busy peer holds %d events beside %d light ones, want about %d of %d", busy, light, want, limit)
+			}
+			if ok, cause := deliverOne(q, payloadEvent(50, tc.size)); !ok {
+				t.Fatalf("newcomer refused: %v", cause)
+			}
+		})
+	}
 }
 
 // Up/down events are never dropped: with the channel full, emit waits;

@@ -45,8 +45,8 @@ type Options struct {
 	EventQueue int
 	// EventBytes bounds the payload bytes waiting in the Events channel
 	// (each event is charged its payload plus 128 bytes). A peer may hold
-	// at most 1/(n+1) of the events and of the bytes, n being the number
-	// of peers with events waiting, itself included, so that a peer
+	// no more of the events, nor of the bytes, than the queue leaves free
+	// (a lone peer half, each of k busy peers 1/(k+1)), so that a peer
 	// with nothing waiting always finds room. Default
 	// max(64 MiB, 4×MaxMessageSize); at least 2×(MaxMessageSize+128).
 	EventBytes int
