@@ -14,10 +14,9 @@ import (
 // peer's copies arrive. At the end of every window of ChokeWindow new
 // messages it decides:
 //
-//   - unchoke: a choked peer whose IHAVEs named a message not yet seen
-//     (it would have been first) for at least 1/chokeUnchokeDiv of the
-//     window, or that announced fewer ids than half the window (silent:
-//     unchoked, it is scored by P3 again);
+//   - unchoke: a choked peer whose IHAVEs named a message not yet seen,
+//     or whose copy, still sent in full, was first (it would have been
+//     first), for at least 1/chokeUnchokeDiv of the window;
 //   - choke: an unchoked peer first (or within ChokeMargin of the first)
 //     for under 1/chokeFirstDiv of the window and late for at least
 //     1/chokeLateDiv of it, the latest first, while more than
@@ -32,8 +31,15 @@ import (
 // next to nothing and the first of D eager copies is what keeps the
 // latency tail short, so choke stands aside there.
 //
-// The heartbeat unchokes peers choked for ChokeTimeout and tops the
-// unchoked mesh peers up to ChokeMinUnchoked. A peer that chokes us gets
+// The heartbeat unchokes peers choked for ChokeTimeout, and silent ones: a
+// peer choked for at least a heartbeat interval that carried, in IHAVE or
+// still in full, fewer than half of the topic's messages first received
+// since the last heartbeat (unchoked, it is scored by P3 again). Silence is
+// judged over a heartbeat, not a window: under load a window can pass in
+// milliseconds, while a busy peer's traffic comes in bursts and our CHOKE
+// may wait in its queue for longer than that (it then still sends in
+// full, which counts as carrying). The heartbeat also tops the unchoked
+// mesh peers up to ChokeMinUnchoked. A peer that chokes us gets
 // IHAVE instead of the messages we forward (own publishes still go in
 // full); its CHOKE stands until UNCHOKE or until it leaves our mesh. Choke
 // state lives and dies with mesh membership: GRAFT and PRUNE reset it on
@@ -73,10 +79,11 @@ type ChokeScorer interface {
 // chokeState is one topic's choke bookkeeping.
 type chokeState struct {
 	choked   mesh.PeerSet // mesh peers we choked
-	chokedAt map[peer.ID]time.Time
+	chokedBy map[peer.ID]*chokedPeer
 	chokedUs mesh.PeerSet // mesh peers that choked us
 	obs      map[peer.ID]*chokeObs
 	n        int // new messages in the current window
+	beat     int // new messages since the last heartbeat
 	load     chokeLoad
 	engaged  bool // the load reached ChokeMinRate (see gauge)
 
@@ -121,14 +128,20 @@ func (l *chokeLoad) atLeast(now time.Time, rate int, span time.Duration) bool {
 // chokeObs counts one mesh peer's copies in the current window.
 type chokeObs struct {
 	first, late, wouldFirst int
-	announced               int // ids in a choked peer's IHAVEs
+}
+
+// chokedPeer is what we know of a peer we choked.
+type chokedPeer struct {
+	at      time.Time // when we choked it
+	carried int       // ids in its IHAVEs and copies still sent in full since the last heartbeat
+	since   int       // the topic's beat count when carried started counting
 }
 
 // chokes returns t's choke state, creating it.
 func (t *topicState) chokes() *chokeState {
 	if t.ch == nil {
 		t.ch = &chokeState{
-			chokedAt: map[peer.ID]time.Time{},
+			chokedBy: map[peer.ID]*chokedPeer{},
 			obs:      map[peer.ID]*chokeObs{},
 			firstAt:  map[string]time.Time{},
 		}
@@ -142,7 +155,7 @@ func (t *topicState) forgetChoke(p peer.ID) {
 	if c := t.ch; c != nil {
 		c.choked.Remove(p)
 		c.chokedUs.Remove(p)
-		delete(c.chokedAt, p)
+		delete(c.chokedBy, p)
 		delete(c.obs, p)
 	}
 }
@@ -177,8 +190,14 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		c.next = (c.next + 1) % chokeFirsts
 	}
 	c.firstAt[id] = now
-	if t.mesh.Has(from) && !c.choked.Has(from) {
-		c.obsOf(from).first++
+	c.beat++
+	if t.mesh.Has(from) {
+		if k := c.chokedBy[from]; k != nil {
+			k.carried++
+			c.obsOf(from).wouldFirst++
+		} else {
+			c.obsOf(from).first++
+		}
 	}
 	c.n++
 	c.load.add(now, size)
@@ -188,11 +207,16 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 }
 
 // noteDuplicate records a later copy of id from mesh peer from: near-first
-// within ChokeMargin of the first, else late. Copies from choked peers
-// (IWANT answers) do not count.
+// within ChokeMargin of the first, else late. A choked peer's copy only
+// shows that it carries the topic (it has not read our CHOKE yet, or
+// answers an IWANT).
 func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, idb []byte) {
 	c := t.ch
-	if !r.p.Choke || c == nil || !t.mesh.Has(from) || c.choked.Has(from) {
+	if !r.p.Choke || c == nil || !t.mesh.Has(from) {
+		return
+	}
+	if k := c.chokedBy[from]; k != nil {
+		k.carried++
 		return
 	}
 	o := c.obsOf(from)
@@ -207,11 +231,15 @@ func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, idb [
 // not seen yet shows it would have been first.
 func (r *Router) noteChokedIHave(t *topicState, from peer.ID, ids []string) {
 	c := t.ch
-	if !r.p.Choke || c == nil || !c.choked.Has(from) {
+	if !r.p.Choke || c == nil {
 		return
 	}
+	k := c.chokedBy[from]
+	if k == nil {
+		return
+	}
+	k.carried += len(ids)
 	o := c.obsOf(from)
-	o.announced += len(ids)
 	for _, id := range ids {
 		if !r.seen.Has(id) {
 			o.wouldFirst++
@@ -249,8 +277,8 @@ func (r *Router) unchokeAll(now time.Time, t *topicState) {
 
 // decideChokes ends t's window. Choke disengaged (gauge), it unchokes
 // every choked peer. Engaged, it unchokes the choked peers that would have
-// been first often enough or fell silent, then chokes the late ones above
-// the unchoked floor, latest first.
+// been first often enough, then chokes the late ones above the unchoked
+// floor, latest first.
 func (r *Router) decideChokes(now time.Time, t *topicState) {
 	c := t.ch
 	if !r.gauge(now, c) {
@@ -259,8 +287,7 @@ func (r *Router) decideChokes(now time.Time, t *topicState) {
 	}
 	w := r.p.ChokeWindow
 	for _, p := range slices.Clone(c.choked.Slice()) {
-		o := c.obs[p]
-		if o == nil || o.announced*2 < w || o.wouldFirst*chokeUnchokeDiv >= w {
+		if o := c.obs[p]; o != nil && o.wouldFirst*chokeUnchokeDiv >= w {
 			r.unchoke(now, t, p)
 		}
 	}
@@ -286,15 +313,17 @@ func (r *Router) decideChokes(now time.Time, t *topicState) {
 
 // maintainChokes runs at each heartbeat for a joined topic: it starts a
 // load interval and unchokes every choked peer when the load fell under
-// half ChokeMinRate (gauge), else the peers choked for ChokeTimeout, and
-// the best choked peers while fewer than ChokeMinUnchoked mesh peers are
-// unchoked.
+// half ChokeMinRate (gauge), else the peers choked for ChokeTimeout, the
+// silent ones, and the best choked peers while fewer than ChokeMinUnchoked
+// mesh peers are unchoked.
 func (r *Router) maintainChokes(now time.Time, t *topicState) {
 	c := t.ch
 	if c == nil {
 		return
 	}
 	c.load.heartbeat(now)
+	beat := c.beat
+	c.beat = 0
 	if c.choked.Len() == 0 {
 		return
 	}
@@ -303,7 +332,11 @@ func (r *Router) maintainChokes(now time.Time, t *topicState) {
 		return
 	}
 	for _, p := range slices.Clone(c.choked.Slice()) {
-		if r.p.ChokeTimeout > 0 && now.Sub(c.chokedAt[p]) >= r.p.ChokeTimeout {
+		k := c.chokedBy[p]
+		timedOut := r.p.ChokeTimeout > 0 && now.Sub(k.at) >= r.p.ChokeTimeout
+		silent := now.Sub(k.at) >= r.p.HeartbeatInterval && k.carried*2 < beat-k.since
+		k.carried, k.since = 0, 0
+		if timedOut || silent {
 			r.unchoke(now, t, p)
 		}
 	}
@@ -334,7 +367,7 @@ func (r *Router) choke(now time.Time, t *topicState, p peer.ID) {
 	}
 	c := t.chokes()
 	c.choked.Add(p)
-	c.chokedAt[p] = now
+	c.chokedBy[p] = &chokedPeer{at: now, since: c.beat}
 	m := r.rpcFor(ps)
 	m.Choke = append(m.Choke, rpc.Choke{Topic: t.name})
 	r.stats.ChokeSent++
@@ -350,7 +383,7 @@ func (r *Router) unchoke(now time.Time, t *topicState, p peer.ID) {
 	if c == nil || !c.choked.Remove(p) {
 		return
 	}
-	delete(c.chokedAt, p)
+	delete(c.chokedBy, p)
 	delete(c.obs, p)
 	if ps := r.peers[p]; ps != nil {
 		m := r.rpcFor(ps)

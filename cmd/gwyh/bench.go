@@ -62,9 +62,13 @@ type benchResult struct {
 	Drops    map[string]uint64 `json:"drops,omitempty"`
 	SubLost  uint64            `json:"subscriber_lost"`
 	// Chokes: CHOKEs the nodes sent during the run (router
-	// Stats.ChokeSent): whether the choke extension engaged.
-	Chokes   uint64  `json:"chokes"`
-	ElapsedS float64 `json:"elapsed_s"`
+	// Stats.ChokeSent): whether the choke extension engaged; Unchokes
+	// the UNCHOKEs (UnchokeSent), ChokedIHave the message ids announced
+	// instead of sent to peers that choked us (ChokedIHave).
+	Chokes      uint64  `json:"chokes"`
+	Unchokes    uint64  `json:"unchokes"`
+	ChokedIHave uint64  `json:"choked_ihave"`
+	ElapsedS    float64 `json:"elapsed_s"`
 	// PeakRSSMBPerNode is PeakRSSMB / N: the whole process's peak (the
 	// recorder and the runtime included) shared by the nodes.
 	PeakRSSMBPerNode float64 `json:"peak_rss_mb_per_node"`

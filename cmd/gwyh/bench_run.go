@@ -162,6 +162,8 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		Drops:             drops,
 		SubLost:           t.lost - b.base.lost,
 		Chokes:            t.chokes - b.base.chokes,
+		Unchokes:          t.unchokes - b.base.unchokes,
+		ChokedIHave:       t.chokedIHave - b.base.chokedIHave,
 		ElapsedS:          elapsed.Seconds(),
 	}
 	r.PeakRSSMBPerNode = r.PeakRSSMB / float64(f.n)

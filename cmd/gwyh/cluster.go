@@ -266,7 +266,8 @@ func (c *cluster) meshHist() []int {
 // totals sums the nodes' counters.
 type totals struct {
 	duplicates, bytesOut, packetsOut uint64
-	chokes                           uint64 // CHOKEs sent
+	chokes, unchokes                 uint64 // CHOKEs and UNCHOKEs sent
+	chokedIHave                      uint64 // ids announced to peers that choked us instead of sent
 	drops                            map[string]uint64
 	lost                             uint64
 }
@@ -280,6 +281,8 @@ func (c *cluster) totals() totals {
 		}
 		t.duplicates += st.Router.Duplicates
 		t.chokes += st.Router.ChokeSent
+		t.unchokes += st.Router.UnchokeSent
+		t.chokedIHave += st.Router.ChokedIHave
 		t.bytesOut += st.Transport.BytesOut
 		t.packetsOut += st.Transport.PacketsOut
 		for k, v := range st.Drops() {
