@@ -143,7 +143,6 @@ func (t *topicState) chokes() *chokeState {
 		t.ch = &chokeState{
 			chokedBy: map[peer.ID]*chokedPeer{},
 			obs:      map[peer.ID]*chokeObs{},
-			firstAt:  map[string]time.Time{},
 		}
 	}
 	return t.ch
@@ -182,21 +181,19 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		return
 	}
 	c := t.chokes()
-	if len(c.ring) < chokeFirsts {
-		c.ring = append(c.ring, id)
-	} else {
-		delete(c.firstAt, c.ring[c.next])
-		c.ring[c.next] = id
-		c.next = (c.next + 1) % chokeFirsts
+	if !c.engaged && r.p.ChokeMinRate == 0 {
+		c.engaged = true // at any load: from the first message
 	}
-	c.firstAt[id] = now
-	c.beat++
-	if t.mesh.Has(from) {
-		if k := c.chokedBy[from]; k != nil {
-			k.carried++
-			c.obsOf(from).wouldFirst++
-		} else {
-			c.obsOf(from).first++
+	if c.engaged {
+		c.rememberFirst(now, id)
+		c.beat++
+		if t.mesh.Has(from) {
+			if k := c.chokedBy[from]; k != nil {
+				k.carried++
+				c.obsOf(from).wouldFirst++
+			} else {
+				c.obsOf(from).first++
+			}
 		}
 	}
 	c.n++
@@ -206,13 +203,40 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 	}
 }
 
+// rememberFirst records that id first arrived at now, forgetting the
+// oldest of chokeFirsts.
+func (c *chokeState) rememberFirst(now time.Time, id string) {
+	if c.firstAt == nil {
+		c.firstAt = make(map[string]time.Time, chokeFirsts)
+		c.ring = make([]string, 0, chokeFirsts)
+	}
+	if len(c.ring) < chokeFirsts {
+		c.ring = append(c.ring, id)
+	} else {
+		delete(c.firstAt, c.ring[c.next])
+		c.ring[c.next] = id
+		c.next = (c.next + 1) % chokeFirsts
+	}
+	c.firstAt[id] = now
+}
+
+// disengage forgets what only an engaged choke needs: the window's
+// counters and the first arrivals (a few kilobytes per topic, which every
+// node of a large cluster would otherwise hold for topics that never
+// reach ChokeMinRate).
+func (c *chokeState) disengage() {
+	c.engaged = false
+	c.firstAt, c.ring, c.next = nil, nil, 0
+	clear(c.obs)
+}
+
 // noteDuplicate records a later copy of id from mesh peer from: near-first
 // within ChokeMargin of the first, else late. A choked peer's copy only
 // shows that it carries the topic (it has not read our CHOKE yet, or
-// answers an IWANT).
+// answers an IWANT). Nothing is recorded while choke is not engaged.
 func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, idb []byte) {
 	c := t.ch
-	if !r.p.Choke || c == nil || !t.mesh.Has(from) {
+	if !r.p.Choke || c == nil || !c.engaged || !t.mesh.Has(from) {
 		return
 	}
 	if k := c.chokedBy[from]; k != nil {
@@ -254,7 +278,9 @@ func (r *Router) gauge(now time.Time, c *chokeState) bool {
 	case c.load.atLeast(now, r.p.ChokeMinRate, r.p.HeartbeatInterval):
 		c.engaged = true
 	case !c.load.atLeast(now, r.p.ChokeMinRate/2, r.p.HeartbeatInterval):
-		c.engaged = false
+		if c.engaged {
+			c.disengage()
+		}
 	}
 	return c.engaged
 }

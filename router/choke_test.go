@@ -370,19 +370,22 @@ func TestChokeMinRate(t *testing.T) {
 		idle     time.Duration // then no messages for this long
 		chokes   uint64
 		unchokes uint64
+		// engaged: choke is engaged at the end, so the topic holds the
+		// recent first arrivals (and only then: a few KB per topic).
+		engaged bool
 	}{
-		{"below: no choke", 200_000, 1000, []phase{fast, fast}, 0, 0, 0},
-		{"above: choke", 50_000, 1000, []phase{fast}, 0, 1, 0},
-		{"above throughout: stays choked", 50_000, 1000, []phase{fast, fast, fast, fast}, 0, 1, 0},
-		{"load falls: unchoked", 50_000, 1000, []phase{fast, slow}, 0, 1, 1},
-		{"load near the threshold: stays choked (hysteresis)", 50_000, 1000, []phase{fast, mid}, 0, 1, 0},
-		{"near the threshold, never above: no choke", 50_000, 1000, []phase{mid}, 0, 0, 0},
-		{"load rises again: choked again", 50_000, 1000, []phase{fast, slow, fast}, 0, 2, 1},
-		{"load stops: unchoked at a heartbeat", 50_000, 1000, []phase{fast}, 3 * time.Second, 1, 1},
-		{"a backlog at once is no load", 50_000, 1000, []phase{slow, burst, slow}, 0, 0, 0},
-		{"bytes, not messages: large ones engage", 200_000, 100_000, []phase{big}, 0, 1, 0},
-		{"bytes, not messages: small ones at the same pace do not", 200_000, 1000, []phase{big}, 0, 0, 0},
-		{"zero: any load", 0, 1000, []phase{slow}, 3 * time.Second, 1, 0},
+		{"below: no choke", 200_000, 1000, []phase{fast, fast}, 0, 0, 0, false},
+		{"above: choke", 50_000, 1000, []phase{fast}, 0, 1, 0, true},
+		{"above throughout: stays choked", 50_000, 1000, []phase{fast, fast, fast, fast}, 0, 1, 0, true},
+		{"load falls: unchoked", 50_000, 1000, []phase{fast, slow}, 0, 1, 1, false},
+		{"load near the threshold: stays choked (hysteresis)", 50_000, 1000, []phase{fast, mid}, 0, 1, 0, true},
+		{"near the threshold, never above: no choke", 50_000, 1000, []phase{mid}, 0, 0, 0, false},
+		{"load rises again: choked again", 50_000, 1000, []phase{fast, slow, fast}, 0, 2, 1, true},
+		{"load stops: unchoked at a heartbeat", 50_000, 1000, []phase{fast}, 3 * time.Second, 1, 1, false},
+		{"a backlog at once is no load", 50_000, 1000, []phase{slow, burst, slow}, 0, 0, 0, false},
+		{"bytes, not messages: large ones engage", 200_000, 100_000, []phase{big}, 0, 1, 0, true},
+		{"bytes, not messages: small ones at the same pace do not", 200_000, 1000, []phase{big}, 0, 0, 0, false},
+		{"zero: any load", 0, 1000, []phase{slow}, 3 * time.Second, 1, 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -407,6 +410,10 @@ func TestChokeMinRate(t *testing.T) {
 			}
 			if s := e.r.Stats(); s.ChokeSent != tc.chokes || s.UnchokeSent != tc.unchokes {
 				t.Fatalf("%d CHOKEs, %d UNCHOKEs; want %d, %d\n%s", s.ChokeSent, s.UnchokeSent, tc.chokes, tc.unchokes, e.summary())
+			}
+			c := e.r.topics["t"].ch
+			if c.engaged != tc.engaged || (c.firstAt != nil) != tc.engaged || (c.ring != nil) != tc.engaged {
+				t.Fatalf("engaged %v, first arrivals held %v/%v; want %v", c.engaged, c.firstAt != nil, c.ring != nil, tc.engaged)
 			}
 		})
 	}
