@@ -126,21 +126,21 @@ type Params struct {
 	// arriving late (over ChokeWindow messages, first or within
 	// ChokeMargin of the first for under 1/16 of them and late for at
 	// least 1/4) is sent CHOKE and from then on sends IHAVE instead of
-	// the messages it forwards; it is sent UNCHOKE when its IHAVEs show
-	// it would have been first (for at least 1/8 of a window), after
-	// ChokeTimeout, or when fewer than ChokeMinUnchoked mesh peers are
-	// unchoked. It engages only while the topic's load reaches
-	// ChokeMinRate. Received CHOKEs are honoured whether or not it is on;
-	// a peer that does not know the extension ignores CHOKE and keeps
-	// sending, so mixing is safe. Off by default: with ChokeMinRate it
-	// stands aside at light load (gwyh sim's scenarios at 200 nodes run
-	// byte for byte as without it), and on a quiet machine it wins with
-	// large messages (gwyh bench 4 KiB strict: 453 → 718 msgs/s,
-	// duplicates 5.0 → 1.9 per message per node) but not with 256 B
-	// unsigned ones (5,468 → 4,323 msgs/s, duplicates already cheap); on
-	// a loaded machine gwyh bench -window 0 -sign none lost messages with
-	// it (delivery 0.90 and 0.98 in 2 of 5 runs, IWANTs for messages
-	// already evicted from the cache).
+	// the messages it forwards; it is sent UNCHOKE when its IHAVEs (or
+	// copies it still sends in full) show it would have been first (for
+	// at least 1/8 of a window), when it fell silent for a heartbeat
+	// interval, after ChokeTimeout, or when fewer than ChokeMinUnchoked
+	// mesh peers are unchoked. It engages only while the topic's load
+	// reaches ChokeMinRate. Received CHOKEs are honoured whether or not
+	// it is on; a peer that does not know the extension ignores CHOKE and
+	// keeps sending, so mixing is safe. On by default: below ChokeMinRate
+	// it stands aside (gwyh sim's scenarios, at 50 msgs/s of 256 B, run
+	// byte for byte as without it), and above it, on this project's
+	// 2-core machine, it won in every gwyh bench configuration where it
+	// engaged, with delivery 1.0 in all of them (README.md, "Status":
+	// 256 B unsigned and strict at window 16 and window 0, 4 KiB, 100
+	// nodes; duplicates per message per node about halved, bytes per
+	// delivery down a third or more).
 	Choke bool
 	// ChokeWindow: the topic's new messages per choke decision. ≥ 1 when
 	// Choke.
@@ -165,15 +165,17 @@ type Params struct {
 	// Disengaged, no choke is decided. Choking trades the latency tail
 	// (the first of D eager copies is no longer awaited from every mesh
 	// peer) for the CPU and bandwidth of duplicates, which only pays
-	// when duplicates cost something. The default, 256 KiB/s, is where
-	// they start to: with D = 6 a node receives about 5 duplicates of
-	// each message, 10 Mbit/s at 256 KiB/s (1 % of a 1 Gbit/s link);
-	// and a 256 B duplicate costs about 2.7 µs of CPU (README.md's gwyh
-	// bench figures, unsigned: choke saved 1.4 CPU-s with 0.5 M fewer
-	// duplicates), so at 1,000 msgs/s of 256 B duplicates take 1.4 % of
-	// a core. Bytes,
-	// not messages, so that choke engages at 64 msgs/s of 4 KiB but
-	// only at 1,000 msgs/s of 256 B. ≥ 0; 0: choke at any load.
+	// when duplicates cost something. The default, 128 KiB/s, is about
+	// where they start to: with D = 6 a node receives about 5 duplicates
+	// of each message, 5 Mbit/s at 128 KiB/s, and a 256 B duplicate
+	// costs about 2.7 µs of CPU (README.md's gwyh bench figures). On the
+	// project's 2-core machine gwyh bench engaged at 100 nodes and ~450
+	// msgs/s of 256 B (about 160 KB/s: 5-15 % more msgs/s, duplicates
+	// 5.3 → 2.4), while at 200 msgs/s (70 KB/s, under it) choke forced
+	// on at any load left the latency as it was (p99 2.9-3.0 ms against
+	// 3.2-6.4 ms). Bytes, not messages, so that choke engages at 32
+	// msgs/s of 4 KiB but only at about 360 msgs/s of signed 256 B
+	// messages. ≥ 0; 0: choke at any load.
 	ChokeMinRate int
 
 	// Strategy orders the peers the score rules allow when the router
@@ -237,12 +239,12 @@ func DefaultParams() Params {
 		MaxIDontWantMessages:      1000,
 		IDontWantTTL:              3,
 		PublishIDontWant:          false, // measured: no duplicate saved (see the field)
-		Choke:                     false,
+		Choke:                     true,
 		ChokeWindow:               32,               // about a second at 32 msg/s
 		ChokeMargin:               time.Millisecond, // copies this close are as good as first
 		ChokeMinUnchoked:          2,                // Dlo/2
 		ChokeTimeout:              time.Minute,
-		ChokeMinRate:              256 << 10, // bytes/s: duplicates cost 1 % of a core and of 1 Gbit/s here
+		ChokeMinRate:              128 << 10, // bytes/s: where duplicates start to cost (see the field)
 		Strategy:                  Uniform,
 		RemoteMeshPeers:           2,
 		RandomMeshShare:           1.0 / 3,

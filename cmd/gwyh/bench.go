@@ -124,7 +124,7 @@ delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us
 dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s (plus
 scoring, window, publish_errors: Publish calls that failed or queued their message
 to no peer; publish_partial: calls whose message some peers' full send
-queues refused; timed_out, drops, subscriber_lost, elapsed_s;
+queues refused; timed_out, drops, subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
 peak_rss_mb_per_node: peak_rss_mb / n, the process's peak resident memory
 (the nodes, the recorder of 4 bytes per message and node, the Go
 runtime) per node; heap_inuse_mb: the Go heap in use at the end of the
