@@ -215,7 +215,10 @@ func readConfigFile(name string) (sim.Scenario, error) {
 }
 
 // withFlags returns sc changed as the flags say; with -config, only as
-// those given on the command line say.
+// those given on the command line say. The protocol flags (-choke,
+// -idontwant, -mcache-bytes, ...) change a built-in scenario's
+// router.Params only when given too, so that a scenario's own (the
+// evaluation's presets run without choke) stand unless asked otherwise.
 func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	given := func(name string) bool { return f.config == "" || f.set[name] }
 	if given("nodes") {
@@ -245,7 +248,7 @@ func withFlags(sc sim.Scenario, f simFlags) sim.Scenario {
 	if sc.Params.D == 0 {
 		sc.Params = router.DefaultParams()
 	}
-	f.proto.applyGiven(&sc.Params, given)
+	f.proto.applyGiven(&sc.Params, func(name string) bool { return f.set[name] })
 	if f.set["sign"] {
 		sc.Sign = f.sign == "strict"
 	}

@@ -251,7 +251,9 @@ func TestSimConfig(t *testing.T) {
 	}
 
 	// Flags given on the command line apply on top; the others (default
-	// -nodes 1000, -choke false) leave the file alone.
+	// -nodes 1000, -choke) leave the file alone. A built-in scenario's
+	// protocol parameters, too, change only as given (the evaluation's
+	// presets run without choke, on by default elsewhere).
 	for _, tc := range []struct {
 		args          []string
 		nodes, msgs   int
@@ -260,6 +262,9 @@ func TestSimConfig(t *testing.T) {
 		{[]string{"-config", file}, 24, 7, true, true},
 		{[]string{"-config", file, "-nodes", "20", "-choke=false", "-scoring", "off"}, 20, 7, false, false},
 		{[]string{"-config", file, "-messages", "3"}, 24, 3, true, true},
+		{[]string{"-scenario", "baseline"}, 1000, 1000, true, true},
+		{[]string{"-scenario", "paper-baseline"}, 1000, 600, false, true},
+		{[]string{"-scenario", "paper-baseline", "-choke"}, 1000, 600, true, true},
 	} {
 		f, code := parseSimFlags(tc.args, &errb)
 		if code >= 0 {
