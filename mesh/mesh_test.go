@@ -70,6 +70,33 @@ func TestSeenTTLAndBound(t *testing.T) {
 	}
 }
 
+// The fingerprint forms are the string forms with the hash taken once:
+// what one adds the other finds, bounds and expiry included; and the
+// fingerprint is keyed.
+func TestSeenFingerprint(t *testing.T) {
+	s := NewSeen(2*time.Minute, time.Second, 2, 7)
+	fp := func(id string) uint64 { return s.Fingerprint([]byte(id)) }
+	s.AddNewFingerprint(fp("a"), t0)
+	if !s.Has("a") || !s.HasBytes([]byte("a")) || !s.HasFingerprint(fp("a")) {
+		t.Fatal("added by fingerprint, not found")
+	}
+	s.Add("b", t0.Add(time.Second))
+	if !s.HasFingerprint(fp("b")) || s.HasFingerprint(fp("c")) {
+		t.Fatal("HasFingerprint disagrees with Add")
+	}
+	s.AddNewFingerprint(fp("c"), t0.Add(2*time.Second)) // over the bound: a's bucket goes
+	if s.Has("a") || !s.Has("b") || !s.Has("c") {
+		t.Fatalf("bound: a %v b %v c %v, want false true true", s.Has("a"), s.Has("b"), s.Has("c"))
+	}
+	s.Expire(t0.Add(2*time.Minute + 2500*time.Millisecond))
+	if s.HasFingerprint(fp("b")) || !s.HasFingerprint(fp("c")) {
+		t.Fatal("expiry: b should be gone, c kept")
+	}
+	if other := NewSeen(time.Minute, time.Second, 0, 8); other.Fingerprint([]byte("a")) == fp("a") {
+		t.Fatal("fingerprints of differently keyed sets agree")
+	}
+}
+
 func TestSeenHasBytesDoesNotAllocate(t *testing.T) {
 	s := NewSeen(time.Minute, time.Second, 0, 7)
 	s.Add("hello", t0)

@@ -70,6 +70,20 @@ func (s *Seen) Add(id string, now time.Time) bool {
 	return true
 }
 
+// Fingerprint returns the set's keyed 64-bit fingerprint of the id
+// spelled by b, for HasFingerprint and AddNewFingerprint: a caller that
+// checks an id and then adds it hashes it once, and may key its own
+// per-message state by the same fingerprint (with the same 2⁻⁶⁴ chance
+// of a collision per pair, and the same key a remote peer does not know).
+func (s *Seen) Fingerprint(b []byte) uint64 { return fingerprint(s.k0, s.k1, b) }
+
+// HasFingerprint reports whether the id of fingerprint f is in the set.
+func (s *Seen) HasFingerprint(f uint64) bool { return s.ids.has(f) }
+
+// AddNewFingerprint inserts the id of fingerprint f at now; the caller
+// knows it is absent.
+func (s *Seen) AddNewFingerprint(f uint64, now time.Time) { s.add(f, now) }
+
 // AddNew inserts id at now; the caller knows id is absent (it just
 // checked with Has or HasBytes), which saves a lookup.
 func (s *Seen) AddNew(id string, now time.Time) {

@@ -87,10 +87,10 @@ type chokeState struct {
 	load     chokeLoad
 	engaged  bool // the load reached ChokeMinRate (see gauge)
 
-	// firsts remembers when recent messages first arrived: a ring of ids
-	// and their times.
-	firstAt map[string]time.Time
-	ring    []string
+	// firsts remembers when recent messages first arrived: a ring of the
+	// seen set's fingerprints of their ids, and their times (Unix ns).
+	firstAt map[uint64]int64
+	ring    []uint64
 	next    int
 }
 
@@ -174,9 +174,10 @@ func (c *chokeState) obsOf(p peer.ID) *chokeObs {
 	return o
 }
 
-// noteFirst records the first copy of a new message id of t (size bytes
-// of body), from from, at now, and decides at the end of a window.
-func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string, size int) {
+// noteFirst records the first copy of a new message of t (the seen set's
+// fingerprint fp of its id, size bytes of body), from from, at now, and
+// decides at the end of a window.
+func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, fp uint64, size int) {
 	if !r.p.Choke {
 		return
 	}
@@ -185,7 +186,7 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 		c.engaged = true // at any load: from the first message
 	}
 	if c.engaged {
-		c.rememberFirst(now, id)
+		c.rememberFirst(now, fp)
 		c.beat++
 		if t.mesh.Has(from) {
 			if k := c.chokedBy[from]; k != nil {
@@ -203,21 +204,21 @@ func (r *Router) noteFirst(now time.Time, t *topicState, from peer.ID, id string
 	}
 }
 
-// rememberFirst records that id first arrived at now, forgetting the
-// oldest of chokeFirsts.
-func (c *chokeState) rememberFirst(now time.Time, id string) {
+// rememberFirst records that the message of fingerprint fp first arrived
+// at now, forgetting the oldest of chokeFirsts.
+func (c *chokeState) rememberFirst(now time.Time, fp uint64) {
 	if c.firstAt == nil {
-		c.firstAt = make(map[string]time.Time, chokeFirsts)
-		c.ring = make([]string, 0, chokeFirsts)
+		c.firstAt = make(map[uint64]int64, chokeFirsts)
+		c.ring = make([]uint64, 0, chokeFirsts)
 	}
 	if len(c.ring) < chokeFirsts {
-		c.ring = append(c.ring, id)
+		c.ring = append(c.ring, fp)
 	} else {
 		delete(c.firstAt, c.ring[c.next])
-		c.ring[c.next] = id
+		c.ring[c.next] = fp
 		c.next = (c.next + 1) % chokeFirsts
 	}
-	c.firstAt[id] = now
+	c.firstAt[fp] = now.UnixNano()
 }
 
 // disengage forgets what only an engaged choke needs: the window's
@@ -230,11 +231,12 @@ func (c *chokeState) disengage() {
 	clear(c.obs)
 }
 
-// noteDuplicate records a later copy of id from mesh peer from: near-first
-// within ChokeMargin of the first, else late. A choked peer's copy only
-// shows that it carries the topic (it has not read our CHOKE yet, or
-// answers an IWANT). Nothing is recorded while choke is not engaged.
-func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, idb []byte) {
+// noteDuplicate records a later copy (of fingerprint fp) from mesh peer
+// from: near-first within ChokeMargin of the first, else late. A choked
+// peer's copy only shows that it carries the topic (it has not read our
+// CHOKE yet, or answers an IWANT). Nothing is recorded while choke is not
+// engaged.
+func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, fp uint64) {
 	c := t.ch
 	if !r.p.Choke || c == nil || !c.engaged || !t.mesh.Has(from) {
 		return
@@ -244,7 +246,7 @@ func (r *Router) noteDuplicate(now time.Time, t *topicState, from peer.ID, idb [
 		return
 	}
 	o := c.obsOf(from)
-	if at, ok := c.firstAt[string(idb)]; ok && now.Sub(at) <= r.p.ChokeMargin {
+	if at, ok := c.firstAt[fp]; ok && time.Duration(now.UnixNano()-at) <= r.p.ChokeMargin {
 		o.first++
 	} else {
 		o.late++

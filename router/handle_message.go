@@ -27,11 +27,12 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 	// validation keep must not pin the payload's string arena.
 	m.Topic = t.name
 	r.idbuf = r.appendID(r.idbuf[:0], m)
-	if r.seen.HasBytes(r.idbuf) {
+	fp := r.seen.Fingerprint(r.idbuf)
+	if r.seen.HasFingerprint(fp) {
 		r.stats.Duplicates++
 		t.dups++
 		r.noteCopy(r.idbuf, ps.id)
-		r.noteDuplicate(now, t, ps.id, r.idbuf)
+		r.noteDuplicate(now, t, ps.id, fp)
 		switch {
 		case r.refs != nil:
 			r.refs.DuplicateMessageRef(now, ps.sref, r.idbuf, t.name)
@@ -58,9 +59,9 @@ func (r *Router) handleMessage(now time.Time, ps *peerState, m *rpc.Message) {
 		return
 	}
 	id := string(r.idbuf)
-	r.seen.AddNew(id, now)
+	r.seen.AddNewFingerprint(fp, now)
 	r.promises.FulfillBytes(r.idbuf)
-	r.noteFirst(now, t, ps.id, id, m.Size())
+	r.noteFirst(now, t, ps.id, fp, m.Size())
 	if r.scorer != nil {
 		r.scorer.ValidateMessage(now, ps.id, id, t.name)
 	}
