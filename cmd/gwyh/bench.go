@@ -65,10 +65,13 @@ type benchResult struct {
 	// Stats.ChokeSent): whether the choke extension engaged; Unchokes
 	// the UNCHOKEs (UnchokeSent), ChokedIHave the message ids announced
 	// instead of sent to peers that choked us (ChokedIHave).
-	Chokes      uint64  `json:"chokes"`
-	Unchokes    uint64  `json:"unchokes"`
-	ChokedIHave uint64  `json:"choked_ihave"`
-	ElapsedS    float64 `json:"elapsed_s"`
+	// PktsPerMsgPerNode: datagrams sent (transport Stats.PacketsOut) per
+	// message and node, as bytes_per_msg_per_node counts their bytes.
+	PktsPerMsgPerNode float64 `json:"packets_per_msg_per_node"`
+	Chokes            uint64  `json:"chokes"`
+	Unchokes          uint64  `json:"unchokes"`
+	ChokedIHave       uint64  `json:"choked_ihave"`
+	ElapsedS          float64 `json:"elapsed_s"`
 	// PeakRSSMBPerNode is PeakRSSMB / N: the whole process's peak (the
 	// recorder and the runtime included) shared by the nodes.
 	PeakRSSMBPerNode float64 `json:"peak_rss_mb_per_node"`
@@ -124,7 +127,8 @@ delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us
 dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s (plus
 scoring, window, publish_errors: Publish calls that failed or queued their message
 to no peer; publish_partial: calls whose message some peers' full send
-queues refused; timed_out, drops, subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
+queues refused; packets_per_msg_per_node: datagrams sent per message and
+node; timed_out, drops, subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
 peak_rss_mb_per_node: peak_rss_mb / n, the process's peak resident memory
 (the nodes, the recorder of 4 bytes per message and node, the Go
 runtime) per node; heap_inuse_mb: the Go heap in use at the end of the

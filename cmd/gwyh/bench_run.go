@@ -151,6 +151,7 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		LatMaxus:          mx.Microseconds(),
 		DupPerMsgPerNode:  float64(t.duplicates-b.base.duplicates) / per,
 		BytesPerMsgPerNod: float64(t.bytesOut-b.base.bytesOut) / per,
+		PktsPerMsgPerNode: float64(t.packetsOut-b.base.packetsOut) / per,
 		PeakRSSMB:         peakRSSMB(),
 		CPUs:              cpuSeconds() - b.cpu0,
 		HeapInuseMB:       heapInuseMB(),
