@@ -352,11 +352,14 @@ func (r *Router) maintainChokes(now time.Time, t *topicState) {
 	c.load.heartbeat(now)
 	beat := c.beat
 	c.beat = 0
-	if c.choked.Len() == 0 {
-		return
+	if !c.engaged {
+		return // engaging is for a window's end
 	}
 	if !r.gauge(now, c) {
 		r.unchokeAll(now, t)
+		return
+	}
+	if c.choked.Len() == 0 {
 		return
 	}
 	for _, p := range slices.Clone(c.choked.Slice()) {

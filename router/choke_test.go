@@ -418,3 +418,24 @@ func TestChokeMinRate(t *testing.T) {
 		})
 	}
 }
+
+// An engaged topic in which nobody was late (so nobody is choked)
+// disengages at the heartbeat that finds its load gone, and gives back its
+// first arrivals: a heartbeat, not only a window's end, can disengage.
+func TestChokeDisengagesWhenIdle(t *testing.T) {
+	e, m := chokeEnv(t, 4, 4, func(c *Config) { c.Params.ChokeMinRate = 50_000 })
+	for seq := uint64(1); seq <= 100; seq++ {
+		for _, p := range m { // ~100 KB/s, every copy at once
+			e.rpcFrom(p, pub(msg("t", seq, 1000)))
+		}
+		e.tick(10 * time.Millisecond)
+	}
+	c := e.r.topics["t"].ch
+	if s := e.r.Stats(); s.ChokeSent != 0 || !c.engaged || c.firstAt == nil {
+		t.Fatalf("after the load: %d CHOKEs, engaged %v, first arrivals held %v; want 0, true, true", s.ChokeSent, c.engaged, c.firstAt != nil)
+	}
+	e.heartbeats(3)
+	if c.engaged || c.firstAt != nil || c.ring != nil {
+		t.Fatalf("idle: engaged %v, first arrivals held %v; want false, false", c.engaged, c.firstAt != nil)
+	}
+}
