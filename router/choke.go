@@ -137,13 +137,11 @@ type chokedPeer struct {
 	since   int       // the topic's beat count when carried started counting
 }
 
-// chokes returns t's choke state, creating it.
+// chokes returns t's choke state, creating it (its maps come with their
+// first entries: every joined topic of every node has one).
 func (t *topicState) chokes() *chokeState {
 	if t.ch == nil {
-		t.ch = &chokeState{
-			chokedBy: map[peer.ID]*chokedPeer{},
-			obs:      map[peer.ID]*chokeObs{},
-		}
+		t.ch = &chokeState{}
 	}
 	return t.ch
 }
@@ -168,6 +166,9 @@ func (t *topicState) chokedUs(p peer.ID) bool {
 func (c *chokeState) obsOf(p peer.ID) *chokeObs {
 	o := c.obs[p]
 	if o == nil {
+		if c.obs == nil {
+			c.obs = make(map[peer.ID]*chokeObs)
+		}
 		o = &chokeObs{}
 		c.obs[p] = o
 	}
@@ -398,6 +399,9 @@ func (r *Router) choke(now time.Time, t *topicState, p peer.ID) {
 	}
 	c := t.chokes()
 	c.choked.Add(p)
+	if c.chokedBy == nil {
+		c.chokedBy = make(map[peer.ID]*chokedPeer)
+	}
 	c.chokedBy[p] = &chokedPeer{at: now, since: c.beat}
 	m := r.rpcFor(ps)
 	m.Choke = append(m.Choke, rpc.Choke{Topic: t.name})
