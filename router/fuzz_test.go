@@ -28,7 +28,7 @@ func FuzzHandlePayload(f *testing.F) {
 			withFakeScorer(c)
 			c.MaxPeerTopics = 4
 			c.Params.MaxIDontWantMessages = 8
-			c.Params.Choke, c.Params.ChokeWindow = true, 2
+			c.Params.Choke, c.Params.ChokeWindow, c.Params.ChokeMinRate = true, 2, 0 // engaged from the first message
 		})
 		e.addPeers(1, 8, Inbound, "t")
 		e.join("t")
@@ -53,7 +53,15 @@ func FuzzHandlePayload(f *testing.F) {
 					}
 				}
 			}
-			if len(tp.ch.firstAt) > chokeFirsts || len(tp.ch.obs) > tp.mesh.Len()+8 {
+			if len(tp.ch.chokedBy) != tp.ch.choked.Len() {
+				t.Fatalf("%d choked peers, %d chokedBy entries", tp.ch.choked.Len(), len(tp.ch.chokedBy))
+			}
+			for _, p := range tp.ch.choked.Slice() {
+				if tp.ch.chokedBy[p] == nil {
+					t.Fatalf("choked %v without its chokedBy entry", p)
+				}
+			}
+			if len(tp.ch.firstAt) > chokeFirsts || len(tp.ch.ring) > chokeFirsts || len(tp.ch.obs) > tp.mesh.Len()+8 {
 				t.Fatalf("choke memory: %d firsts, %d observed peers", len(tp.ch.firstAt), len(tp.ch.obs))
 			}
 		}
