@@ -1,6 +1,9 @@
 package router
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"testing"
 
 	"github.com/gwyh/gwyh/rpc"
@@ -131,6 +134,30 @@ func TestIDMemoGrows(t *testing.T) {
 		}
 		if got := e.r.Stats().IDsFromMemo - before; got < uint64(back)/2 {
 			t.Errorf("after %d messages: %d of the last %d copies had their id from the memo", tt.msgs, got, back)
+		}
+	}
+}
+
+// contentID is SHA-256 over the topic's length (uvarint), the topic and
+// the data: peers of every version must agree on it. It allocates nothing
+// once dst has room.
+func TestContentIDFormat(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AppendMessageID = nil })
+	for _, m := range []rpc.Message{
+		{Topic: "t", Data: []byte("hello")},
+		{Topic: string(make([]byte, 200)), Data: nil}, // a two-byte length
+		{Topic: "", Data: []byte{1, 2, 3}},
+	} {
+		h := sha256.New()
+		h.Write(binary.AppendUvarint(nil, uint64(len(m.Topic))))
+		h.Write([]byte(m.Topic))
+		h.Write(m.Data)
+		if got, want := e.r.contentID(nil, &m), h.Sum(nil); !bytes.Equal(got, want) {
+			t.Fatalf("topic of %d bytes: id %x, want %x", len(m.Topic), got, want)
+		}
+		dst := make([]byte, 0, sha256.Size)
+		if n := testing.AllocsPerRun(50, func() { dst = e.r.contentID(dst[:0], &m) }); n != 0 {
+			t.Fatalf("topic of %d bytes: contentID allocates %v times", len(m.Topic), n)
 		}
 	}
 }

@@ -45,6 +45,7 @@ type Router struct {
 	refs   RefScorer            // scorer's per-peer handles, or nil
 	th     score.Thresholds
 	hasher hash.Hash
+	idHead []byte  // contentID's scratch: the topic's length and the topic
 	idMemo *idMemo // StrictNoSign content ids of cached messages (idmemo.go)
 
 	peers    map[peer.ID]*peerState

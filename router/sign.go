@@ -155,10 +155,12 @@ func (r *Router) contentIDs(topic string) bool {
 // contentID is the StrictNoSign default id: SHA-256 over the topic's
 // length, the topic and the data.
 func (r *Router) contentID(dst []byte, m *rpc.Message) []byte {
-	var n [binary.MaxVarintLen64]byte
+	// The length and the topic go through a scratch buffer: a string
+	// converted for hash.Hash's Write escapes, an allocation per id.
+	r.idHead = binary.AppendUvarint(r.idHead[:0], uint64(len(m.Topic)))
+	r.idHead = append(r.idHead, m.Topic...)
 	r.hasher.Reset()
-	r.hasher.Write(n[:binary.PutUvarint(n[:], uint64(len(m.Topic)))])
-	r.hasher.Write([]byte(m.Topic))
+	r.hasher.Write(r.idHead)
 	r.hasher.Write(m.Data)
 	return r.hasher.Sum(dst)
 }
