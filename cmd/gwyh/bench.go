@@ -61,17 +61,17 @@ type benchResult struct {
 	TimedOut bool              `json:"timed_out"`
 	Drops    map[string]uint64 `json:"drops,omitempty"`
 	SubLost  uint64            `json:"subscriber_lost"`
+	// PktsPerMsgPerNode: datagrams sent (transport Stats.PacketsOut) per
+	// message and node, as bytes_per_msg_per_node counts their bytes.
+	PktsPerMsgPerNode float64 `json:"packets_per_msg_per_node"`
 	// Chokes: CHOKEs the nodes sent during the run (router
 	// Stats.ChokeSent): whether the choke extension engaged; Unchokes
 	// the UNCHOKEs (UnchokeSent), ChokedIHave the message ids announced
 	// instead of sent to peers that choked us (ChokedIHave).
-	// PktsPerMsgPerNode: datagrams sent (transport Stats.PacketsOut) per
-	// message and node, as bytes_per_msg_per_node counts their bytes.
-	PktsPerMsgPerNode float64 `json:"packets_per_msg_per_node"`
-	Chokes            uint64  `json:"chokes"`
-	Unchokes          uint64  `json:"unchokes"`
-	ChokedIHave       uint64  `json:"choked_ihave"`
-	ElapsedS          float64 `json:"elapsed_s"`
+	Chokes      uint64  `json:"chokes"`
+	Unchokes    uint64  `json:"unchokes"`
+	ChokedIHave uint64  `json:"choked_ihave"`
+	ElapsedS    float64 `json:"elapsed_s"`
 	// PeakRSSMBPerNode is PeakRSSMB / N: the whole process's peak (the
 	// recorder and the runtime included) shared by the nodes.
 	PeakRSSMBPerNode float64 `json:"peak_rss_mb_per_node"`
