@@ -222,14 +222,14 @@ func (c *chokeState) rememberFirst(now time.Time, fp uint64) {
 	c.firstAt[fp] = now.UnixNano()
 }
 
-// disengage forgets what only an engaged choke needs: the window's
-// counters and the first arrivals (a few kilobytes per topic, which every
-// node of a large cluster would otherwise hold for topics that never
-// reach ChokeMinRate).
+// disengage forgets the first arrivals, which only an engaged choke needs
+// (a few kilobytes per topic, which every node of a large cluster would
+// otherwise hold for topics that never reach ChokeMinRate). Its callers
+// then unchoke everyone and end the window (unchokeAll), which forgets the
+// window's counters.
 func (c *chokeState) disengage() {
 	c.engaged = false
 	c.firstAt, c.ring, c.next = nil, nil, 0
-	clear(c.obs)
 }
 
 // noteDuplicate records a later copy (of fingerprint fp) from mesh peer
