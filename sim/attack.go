@@ -164,7 +164,7 @@ func (s *simulator) attackAction(e event) {
 	}
 	switch e.arg {
 	case actRegraft:
-		if _, ok := s.links[linkKey(a.idx, e.from)]; ok {
+		if s.linked(a.idx, e.from) {
 			s.sendRPC(a, e.from, &rpc.RPC{Graft: []rpc.Graft{{Topic: s.topics[0].Name}}})
 		}
 	case actSpam:

@@ -229,10 +229,9 @@ func (s *simulator) actPeering(n *node, out *peering.Output) {
 	}
 }
 
-// linked reports whether nodes a and b are connected.
+// linked reports whether node a's end of a connection with b is open.
 func (s *simulator) linked(a, b int32) bool {
-	_, ok := s.links[linkKey(a, b)]
-	return ok
+	return containsIdx(s.nodes[a].peers, b)
 }
 
 // startDial starts n's dial of b: the handshake takes one round trip,
@@ -240,16 +239,16 @@ func (s *simulator) linked(a, b int32) bool {
 // a dial whose handshake cannot finish within dialTimeout fails then.
 func (s *simulator) startDial(n, b *node) {
 	s.mm.dials++
-	if d, ok := s.links[linkKey(n.idx, b.idx)]; ok {
+	if s.linked(n.idx, b.idx) {
 		// Already connected (b dialled us meanwhile): the dial finds the
 		// session up.
-		n.pm.Connected(s.tnow(), b.id, b.addr, d == n.idx)
+		n.pm.Connected(s.tnow(), b.id, b.addr, s.links[linkKey(n.idx, b.idx)].dialer == n.idx)
 		return
 	}
 	wait := 2 * s.delay(n, b)
 	if loss := s.sc.Net.Loss; loss > 0 {
 		ok := (1 - loss) * (1 - loss)
-		for s.rng.Float64() >= ok {
+		for rng := s.random(n); rng.Float64() >= ok; {
 			wait += int64(handshakeRetry)
 			if wait >= int64(dialTimeout) {
 				s.q.push(event{at: s.now + int64(dialTimeout), kind: evDialFail, to: n.idx, from: b.idx, arg: n.inc})
@@ -276,11 +275,18 @@ func (s *simulator) dialDone(e event) {
 			s.q.push(e)
 			return
 		}
-		if d, ok := s.links[linkKey(n.idx, b.idx)]; ok {
+		if s.linked(n.idx, b.idx) {
 			// b dialled us meanwhile: the dial finds the session up.
-			n.pm.Connected(s.tnow(), b.id, b.addr, d == n.idx)
+			n.pm.Connected(s.tnow(), b.id, b.addr, s.links[linkKey(n.idx, b.idx)].dialer == n.idx)
 			s.flush(n)
 			return
+		}
+		if s.linked(b.idx, n.idx) {
+			// n closed the connection and b has not heard yet (both
+			// stalled past the handshake): the new one replaces it.
+			b.unlink(n.idx)
+			k := linkKey(n.idx, b.idx)
+			s.closeEnd(b, n, k, s.links[k])
 		}
 		s.connect(n, b) // a refusal is told to both peer managers
 		return

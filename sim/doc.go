@@ -2,9 +2,17 @@
 // thousands of real router.Routers on virtual time.
 //
 // A run is a pure function of its Scenario and seed: one goroutine pops
-// events from a binary heap ordered by (virtual time, insertion sequence),
-// every random choice comes from one seeded math/rand/v2 source, and no
-// wall clock is read while it runs. Payloads go through the real rpc.Pack
+// events from a queue ordered by virtual time, ties broken by the node
+// whose event pushed them and then in that node's push order, every random
+// choice comes from seeded math/rand/v2 sources (the run's, and each
+// node's for its packets' loss and jitter), and no wall clock is read
+// while it runs. Since no link is faster than the run's shortest link
+// delay (the lookahead), the loop handles each window of that length node
+// by node, every node's events in time order, with the result a handling
+// in time order gives (TestWindowsKeepTheRun) and each node's state hot in
+// the cache while its events run; events that touch several nodes (a
+// publish, a completed dial, a crash) end a window. A closed connection's
+// far end learns it one link delay later, as a real peer does. Payloads go through the real rpc.Pack
 // and router.HandlePayload (and so rpc.Decode), so bytes are counted as on
 // the wire, plus Network.Overhead per packet.
 //

@@ -48,7 +48,7 @@ func (m *metrics) checkMesh(n *node, topic string, grafted bool) {
 			m.addViolation("node %d: unknown mesh peer %v", n.idx, id)
 			continue
 		}
-		if _, ok := s.links[linkKey(n.idx, j)]; !ok {
+		if !s.linked(n.idx, j) {
 			m.addViolation("node %d: mesh peer %d is not connected", n.idx, j)
 		}
 	}

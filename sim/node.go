@@ -61,6 +61,21 @@ type node struct {
 	prevDups uint64
 
 	spamSeq uint64 // attacker message counter
+
+	// pushes counts the events pushed while this node's were handled
+	// (their seq, queue); rng draws its packets' fates (loss, jitter),
+	// made at the first draw.
+	pushes uint64
+	rng    *rand.Rand
+}
+
+// random returns n's own random source, seeded from the run's seed and n,
+// so that its draws do not depend on other nodes' events.
+func (s *simulator) random(n *node) *rand.Rand {
+	if n.rng == nil {
+		n.rng = rand.New(rand.NewPCG(s.seed^0x9e3779b97f4a7c15, uint64(n.idx)))
+	}
+	return n.rng
 }
 
 // seedBytes derives node i's 32-byte identity seed from the run seed.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/bits"
 	"slices"
 )
@@ -50,7 +51,23 @@ const (
 	// membership mode (arg: dirLearn, dirGone, ...; to: the node, from:
 	// its incarnation).
 	evDirectory
+	// evHangup: node from closed its end of its connection with node to,
+	// which learns it now (arg: the connection's generation, link.gen).
+	evHangup
 )
+
+// nodeLocal reports whether events of kind k touch no node but their own
+// (e.to): they read other nodes only where events of other kinds change
+// them, change the run's shared state only by counting, and schedule
+// another node's events no sooner than the lookahead (simulator.look)
+// ahead. The loop may handle a window of them node by node (window).
+func nodeLocal(k evKind) bool {
+	switch k {
+	case evPacket, evTimer, evMemPacket, evMemTimer, evPeerTimer, evDialFail, evResume, evHangup:
+		return true
+	}
+	return false
+}
 
 // event is one scheduled action. It is small and copied by value; the
 // payload slice (packets only) is owned by the event until it fires.
@@ -64,10 +81,15 @@ type event struct {
 	kind    evKind
 }
 
-// queue is the simulator's event queue: events pop in (at, seq) order,
-// where seq is the insertion counter, so ties break in insertion order
-// and a run is deterministic. The order is total (seq is unique), so the
-// pop sequence does not depend on how the queue stores its events.
+// queue is the simulator's event queue: events pop in (at, seq) order.
+// seq is the event's origin (the node whose event was being handled when
+// it was pushed, or the run itself) in its high bits and that origin's own
+// push counter below, so ties break by origin, then in each origin's push
+// order. The order is total (seq is unique) and does not depend on how
+// events of different nodes interleave while they are handled, which is
+// what lets the loop handle a window's events node by node (window) with
+// the result it would get handling them in time order; nor does the pop
+// sequence depend on how the queue stores its events.
 //
 // It is a calendar queue (Brown 1988) with a fixed bucket width: time is
 // cut into buckets of 2^bucketShift ns, and a ring of ringSize buckets
@@ -79,7 +101,7 @@ type event struct {
 // bucket or before it (handling an event schedules one at now) is inserted
 // into the sorted current bucket; a push beyond the window waits in a heap
 // and moves into its bucket when the window reaches it. The zero value is
-// an empty queue.
+// an empty queue whose pushes come from the run.
 type queue struct {
 	cur  []event // the current bucket, sorted; cur[r:] are still queued
 	r    int
@@ -92,8 +114,34 @@ type queue struct {
 	used   [ringSize / 64]uint64 // bit b%ringSize: ring bucket b is not empty
 	inRing int                   // events in the ring
 	far    heap                  // events beyond the window
-	seq    uint64
+	seq    uint64                // the run's own push counter
+	// ctr and hi stamp the next push: the current origin's counter (nil:
+	// the run's, seq) and its number in seq's high bits (from).
+	ctr *uint64
+	hi  uint64
+	// win, while on, takes the pushes due before end: they are the
+	// current node's own (checked), handled in this window (window).
+	win struct {
+		on    bool
+		end   int64
+		node  int32
+		local heap
+	}
 }
+
+// originShift puts an event's origin above its origin's push counter
+// (2^40 pushes per node); runOrigin, the largest origin, is the run's own
+// events (scheduled up front, or pushed while a run-wide event is
+// handled), so that at one instant they come after the nodes' events.
+const (
+	originShift = 40
+	runOrigin   = 1<<(64-originShift) - 1
+)
+
+// from makes the pushes that follow node idx's, stamped from its counter
+// ctr; fromRun makes them the run's.
+func (q *queue) from(idx int32, ctr *uint64) { q.ctr, q.hi = ctr, uint64(idx)<<originShift }
+func (q *queue) fromRun()                    { q.ctr, q.hi = nil, 0 }
 
 const (
 	bucketShift = 20 // 1.05 ms buckets
@@ -107,8 +155,26 @@ func before(a, b *event) bool {
 
 // push schedules e, stamping its sequence number.
 func (q *queue) push(e event) {
-	q.seq++
-	e.seq = q.seq
+	if q.ctr == nil {
+		q.seq++
+		e.seq = runOrigin<<originShift | q.seq
+	} else {
+		*q.ctr++
+		e.seq = q.hi | *q.ctr
+	}
+	if q.win.on && e.at < q.win.end {
+		if e.to != q.win.node || !nodeLocal(e.kind) {
+			panic(fmt.Sprintf("sim: %s event for node %d due at %d pushed in node %d's window ending at %d (the lookahead is wrong)",
+				e.kind, e.to, e.at, q.win.node, q.win.end))
+		}
+		q.win.local.push(e)
+		return
+	}
+	q.put(e)
+}
+
+// put schedules e, whose seq is stamped.
+func (q *queue) put(e event) {
 	b := e.at >> bucketShift
 	switch {
 	case b <= q.curB:
@@ -121,14 +187,13 @@ func (q *queue) push(e event) {
 }
 
 // insertCur puts e, which fires in the current bucket or before it, in
-// its place among the current bucket's queued events. e's seq is the
-// highest yet, so it goes after every queued event not later than it.
+// its place among the current bucket's queued events.
 func (q *queue) insertCur(e event) {
 	c := q.cur
 	lo, hi := q.r, len(c)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if c[m].at <= e.at {
+		if before(&c[m], &e) {
 			lo = m + 1
 		} else {
 			hi = m
@@ -152,6 +217,13 @@ func (q *queue) len() int { return len(q.cur) - q.r + q.inRing + len(q.far.h) }
 func (q *queue) nextAt() int64 {
 	q.fill()
 	return q.cur[q.r].at
+}
+
+// peek returns the earliest event, which stays queued. The queue must
+// not be empty.
+func (q *queue) peek() *event {
+	q.fill()
+	return &q.cur[q.r]
 }
 
 // pop removes and returns the earliest event. The queue must not be empty.

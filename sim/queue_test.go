@@ -125,7 +125,7 @@ func TestQueueReference(t *testing.T) {
 				e := event{at: now + d, arg: int32(i)}
 				q.push(e)
 				seq++
-				e.seq = seq
+				e.seq = runOrigin<<originShift | seq
 				j, _ := slices.BinarySearchFunc(ref, e, cmpEvent)
 				ref = slices.Insert(ref, j, e)
 				if q.len() != len(ref) {
@@ -205,5 +205,44 @@ func TestQueueMemoryFollowsLoad(t *testing.T) {
 	}
 	if limit := (ringSize + maxSpare + 1) * 8; held > limit {
 		t.Fatalf("%d event slots held for %d queued (limit %d): the burst's array spread", held, q.len(), limit)
+	}
+}
+
+// TestQueueOrigins: ties at one instant break by origin (the node whose
+// event pushed them, the run's last), then in each origin's push order,
+// whatever order the origins pushed in.
+func TestQueueOrigins(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		pushes []int32 // origin of each push, all at one instant; -1: the run
+		want   []int   // pop order, by push index
+	}{
+		{"one origin", []int32{4, 4, 4}, []int{0, 1, 2}},
+		{"by origin", []int32{7, 2, 5}, []int{1, 2, 0}},
+		{"interleaved", []int32{3, 1, 3, 1}, []int{1, 3, 0, 2}},
+		{"the run last", []int32{-1, 9, -1, 0}, []int{3, 1, 0, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var q queue
+			ctrs := map[int32]*uint64{}
+			for i, o := range tc.pushes {
+				if o < 0 {
+					q.fromRun()
+				} else {
+					if ctrs[o] == nil {
+						ctrs[o] = new(uint64)
+					}
+					q.from(o, ctrs[o])
+				}
+				q.push(event{at: 5, arg: int32(i)})
+			}
+			var got []int
+			for q.len() > 0 {
+				got = append(got, int(q.pop().arg))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("pop order %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

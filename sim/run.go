@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -38,6 +40,13 @@ type simulator struct {
 	q      queue
 	now    int64
 	end    int64
+	// look is the lookahead: no node's event schedules another node's
+	// sooner than this after it (the shortest link delay, at most
+	// maxLook); 0 without one. sequential makes the loop handle every
+	// event in time order even so (tests compare the two).
+	look       int64
+	sequential bool
+	batch      []event // window's events
 
 	nodes  []*node
 	honest int
@@ -45,8 +54,11 @@ type simulator struct {
 	// topics[0].
 	topics []TopicSpec
 	byID   map[peer.ID]int32
-	links  map[uint64]int32 // connection -> its dialer
-	mtu    int
+	// links are the connections with at least one end open; a node's
+	// own ends are its peers.
+	links   map[uint64]link
+	linkGen int32
+	mtu     int
 
 	packBuf  [][]byte
 	bufs     bufPool // router packet buffers in flight (sendPacket, receive)
@@ -92,7 +104,7 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		rng:    rand.New(rand.NewPCG(seed, 0x5eed)),
 		honest: sc.Nodes,
 		byID:   make(map[peer.ID]int32),
-		links:  make(map[uint64]int32),
+		links:  make(map[uint64]link),
 		mtu:    sc.Net.mtu(),
 		end:    int64(sc.end()),
 		topics: sc.topics(),
@@ -118,24 +130,52 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		s.dir = newDirectory(s)
 	}
 	s.assignSides()
+	s.look = s.lookahead()
 	s.schedule()
 	return s, nil
+}
+
+// maxLook bounds the lookahead: a node's event may schedule another's a
+// second ahead (an attacker's regraft after a prune's backoff).
+const maxLook = int64(time.Second)
+
+// lookahead returns the shortest delay of any link of the run (the
+// smallest Latency.linkDelay can draw, NearDelay for attackers placed
+// near), at most maxLook: no node's event reaches another node sooner.
+func (s *simulator) lookahead() int64 {
+	l := s.sc.Net.Latency
+	d := int64(l.Base - l.Jitter)
+	if z := l.Zones; z != nil {
+		d = maxLook
+		for _, row := range z.RTT {
+			for _, rtt := range row {
+				base := rtt / 2
+				d = min(d, int64(base-min(l.Jitter, base/2)))
+			}
+		}
+	}
+	if s.sc.Attack.Near && s.sc.attackers() > 0 {
+		d = min(d, int64(NearDelay))
+	}
+	return min(max(d, 0), maxLook)
 }
 
 // tnow returns the current virtual time as a time.Time.
 func (s *simulator) tnow() time.Time { return epoch.Add(time.Duration(s.now)) }
 
-// loop pops and handles events until the end of the run.
+// loop pops and handles events until the end of the run: node-local
+// events a window at a time (window) when the network has a lookahead,
+// the others one by one.
 func (s *simulator) loop() error {
 	tenth := s.end / 10
 	nextProgress := tenth
 	for s.q.len() > 0 {
-		e := s.q.pop()
-		if e.at > s.end {
+		head := s.q.peek()
+		if head.at > s.end {
 			break
 		}
-		s.now = e.at
-		if s.now >= nextProgress && (s.opt.Progress != nil || s.opt.Tenth != nil) {
+		if head.at >= nextProgress && (s.opt.Progress != nil || s.opt.Tenth != nil) {
+			s.now = head.at
 			if s.opt.Progress != nil {
 				fmt.Fprintf(s.opt.Progress, "sim %s: %3d%% virtual %v, %d events queued, %d/%d messages published\n",
 					s.sc.Name, 100*s.now/max(s.end, 1), time.Duration(s.now).Truncate(time.Millisecond),
@@ -146,10 +186,15 @@ func (s *simulator) loop() error {
 			}
 			nextProgress += max(tenth, 1)
 		}
-		if s.opt.Trace != nil {
-			fmt.Fprintf(s.opt.Trace, "%d %s to=%d from=%d arg=%d len=%d\n", e.at, e.kind, e.to, e.from, e.arg, len(e.payload))
+		if s.look > 0 && !s.sequential && nodeLocal(head.kind) {
+			if err := s.window(); err != nil {
+				return err
+			}
+			continue
 		}
-		if err := s.handle(e); err != nil {
+		e := s.q.pop()
+		s.q.fromRun()
+		if err := s.run(e); err != nil {
 			return err
 		}
 	}
@@ -157,10 +202,87 @@ func (s *simulator) loop() error {
 	return nil
 }
 
+// run handles e at its time.
+func (s *simulator) run(e event) error {
+	s.now = e.at
+	if s.opt.Trace != nil {
+		fmt.Fprintf(s.opt.Trace, "%d %s to=%d from=%d arg=%d len=%d\n", e.at, e.kind, e.to, e.from, e.arg, len(e.payload))
+	}
+	if nodeLocal(e.kind) {
+		n := s.nodes[e.to]
+		s.q.from(e.to, &n.pushes)
+	}
+	return s.handle(e)
+}
+
+// window handles the node-local events due from the earliest, which is
+// one, until the lookahead has passed or an event of another kind comes
+// (whichever is first), node by node: each node's in time order, together
+// with those it schedules for itself within the window. No node's event
+// can schedule another node's within the window (the lookahead), and the
+// queue's order does not depend on the interleaving (queue), so the run
+// is the one a handling in time order gives, with each node's state hot
+// in the cache while its events run.
+func (s *simulator) window() error {
+	start := s.q.peek().at
+	end := min(start+s.look, s.end+1)
+	b := s.batch[:0]
+	for s.q.len() > 0 {
+		p := s.q.peek()
+		if p.at >= end {
+			break
+		}
+		if !nodeLocal(p.kind) {
+			end = p.at
+			break
+		}
+		b = append(b, s.q.pop())
+	}
+	// Events due at the end, popped before the event that ended the
+	// window early, go back: they come after the window's.
+	for len(b) > 0 && b[len(b)-1].at >= end {
+		s.q.put(b[len(b)-1])
+		b[len(b)-1] = event{}
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 { // an event of another kind at the same instant ends it at once
+		s.batch = b
+		e := s.q.pop()
+		s.q.fromRun()
+		return s.run(e)
+	}
+	slices.SortStableFunc(b, func(x, y event) int { return cmp.Compare(x.to, y.to) })
+	w := &s.q.win
+	w.on, w.end = true, end
+	for i := 0; i < len(b); {
+		j := i + 1
+		for j < len(b) && b[j].to == b[i].to {
+			j++
+		}
+		w.node = b[i].to
+		for i < j || len(w.local.h) > 0 {
+			var e event
+			if len(w.local.h) > 0 && (i == j || before(&w.local.h[0], &b[i])) {
+				e = w.local.pop()
+			} else {
+				e, b[i] = b[i], event{}
+				i++
+			}
+			if err := s.run(e); err != nil {
+				w.on = false
+				return err
+			}
+		}
+	}
+	w.on = false
+	s.batch = b[:0]
+	return nil
+}
+
 // String returns the event kind's name (for traces).
 func (k evKind) String() string {
 	names := [...]string{"?", "packet", "timer", "publish", "attack", "join", "leave", "sample", "flash",
-		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck", "control", "directory"}
+		"mempacket", "memtimer", "peertimer", "dial", "dialfail", "crash", "stall", "resume", "check", "scorecheck", "control", "directory", "hangup"}
 	if int(k) < len(names) {
 		return names[k]
 	}
@@ -211,6 +333,8 @@ func (s *simulator) handle(e event) error {
 		s.control(e)
 	case evDirectory:
 		s.directoryEvent(e)
+	case evHangup:
+		s.hangup(e)
 	}
 	return nil
 }

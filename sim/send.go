@@ -97,7 +97,7 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	}
 	if loss := s.sc.Net.Loss; loss > 0 {
 		for range frags {
-			if s.rng.Float64() < loss {
+			if s.random(n).Float64() < loss {
 				if member {
 					s.mm.dropNet++
 				} else {
@@ -126,7 +126,7 @@ func (s *simulator) sendPacket(n, dst *node, p []byte, member bool) {
 	lat := s.sc.Net.Latency
 	at := depart + s.delay(n, dst)
 	if lat.PacketJitter > 0 {
-		at += s.rng.Int64N(int64(lat.PacketJitter))
+		at += s.random(n).Int64N(int64(lat.PacketJitter))
 	}
 	buf := p
 	if !member {

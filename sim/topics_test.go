@@ -19,7 +19,9 @@ import (
 // TestOneTopicUnchanged: named scenarios (with and without attackers or
 // churn), which have no Topics, give the Result they gave before several
 // topics existed, byte for byte (the hashes were recorded on the code
-// before Scenario.Topics was implemented). The hash covers the figures coreFigures lists, not the
+// before Scenario.Topics was implemented, and again when ties between
+// nodes' events came to break by node and a closed connection's far end
+// to learn it a link delay later). The hash covers the figures coreFigures lists, not the
 // whole Result, so that fields added to Result later do not break it; a
 // change of the engine's behaviour does.
 func TestOneTopicUnchanged(t *testing.T) {
@@ -33,13 +35,13 @@ func TestOneTopicUnchanged(t *testing.T) {
 			s := small(t, "baseline", 40, 100)
 			s.Net.Loss = 0.01
 			return s
-		}, "9174e554f9dc9e9e"},
+		}, "c28576f9123d2ae8"},
 		{"sybil", func(t *testing.T) Scenario {
 			s := small(t, "sybil", 25, 60)
 			s.Traffic.Start, s.Traffic.WarmStart = 20*time.Second, 5*time.Second
 			return s
-		}, "3dbe053e1ac25b5b"},
-		{"churn", func(t *testing.T) Scenario { return small(t, "churn", 40, 150) }, "c30366bb3588be90"},
+		}, "6f38d4e316d2fb9a"},
+		{"churn", func(t *testing.T) Scenario { return small(t, "churn", 40, 150) }, "ddc49da3521209e7"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

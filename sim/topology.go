@@ -247,7 +247,8 @@ func (s *simulator) connect(a, b *node) bool {
 		s.flush(b)
 		return false
 	}
-	s.links[k] = a.idx
+	s.linkGen++
+	s.links[k] = link{dialer: a.idx, open: 2, gen: s.linkGen}
 	a.peers = append(a.peers, b.idx)
 	b.peers = append(b.peers, a.idx)
 	s.addPeer(a, b, router.Outbound)
@@ -290,21 +291,62 @@ func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 	})
 }
 
-// disconnect closes the connection between a and b; both sides' routers
-// and peer managers forget each other.
+// link is one connection: who dialled it, how many of its two ends are
+// still open, and its generation (a hangup of an earlier connection
+// between the same nodes is stale).
+type link struct {
+	dialer int32
+	open   int8
+	gen    int32
+}
+
+// disconnect closes a's end of its connection with b now: a's router and
+// peer manager forget b. b learns it one link delay later (hangup), when
+// the transport's close reaches it, as a real peer does; until then b
+// still sends on its end (a counts those packets as from an unknown peer).
+// The connection is gone once both ends are closed.
 func (s *simulator) disconnect(a, b *node) {
-	delete(s.links, linkKey(a.idx, b.idx))
+	k := linkKey(a.idx, b.idx)
+	l, ok := s.links[k]
+	if !ok || !containsIdx(a.peers, b.idx) {
+		return
+	}
 	a.unlink(b.idx)
+	s.closeEnd(a, b, k, l)
+	s.q.push(event{at: s.now + s.delay(a, b), kind: evHangup, to: b.idx, from: a.idx, arg: l.gen})
+}
+
+// hangup closes e.to's end of the connection e.from closed, unless it
+// has closed it itself meanwhile or the close is of an earlier connection.
+func (s *simulator) hangup(e event) {
+	b, a := s.nodes[e.to], s.nodes[e.from]
+	k := linkKey(a.idx, b.idx)
+	l, ok := s.links[k]
+	if !ok || l.gen != e.arg || !containsIdx(b.peers, a.idx) {
+		return
+	}
+	if s.defer_(b, e) {
+		return
+	}
 	b.unlink(a.idx)
-	now := s.tnow()
-	for _, x := range [2][2]*node{{a, b}, {b, a}} {
-		if n := x[0]; n.r != nil && n.online {
-			n.r.RemovePeer(now, x[1].id)
-			if n.pm != nil {
-				n.pm.Disconnected(now, x[1].id)
-			}
-			s.flush(n)
+	s.closeEnd(b, a, k, l)
+}
+
+// closeEnd closes n's end (n has unlinked p) of connection k, l: its
+// router and peer manager, when it is up, forget p.
+func (s *simulator) closeEnd(n, p *node, k uint64, l link) {
+	if l.open--; l.open == 0 {
+		delete(s.links, k)
+	} else {
+		s.links[k] = l
+	}
+	if n.r != nil && n.online {
+		now := s.tnow()
+		n.r.RemovePeer(now, p.id)
+		if n.pm != nil {
+			n.pm.Disconnected(now, p.id)
 		}
+		s.flush(n)
 	}
 }
 

@@ -143,7 +143,7 @@ func TestNearAttackers(t *testing.T) {
 			}
 			nearRTT := 2*NearDelay + s.Net.Latency.PacketJitter
 			dialled, across := 0, 0
-			for key, dialer := range sim.links {
+			for key, l := range sim.links {
 				x, y := sim.nodes[int32(key>>32)], sim.nodes[int32(uint32(key))]
 				if !x.attacker && !y.attacker {
 					continue
@@ -152,7 +152,7 @@ func TestNearAttackers(t *testing.T) {
 				if y.attacker {
 					a, h = y, x
 				}
-				if dialer == a.idx {
+				if l.dialer == a.idx {
 					dialled++
 					if a.zone != h.zone {
 						across++
