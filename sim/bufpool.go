@@ -66,3 +66,19 @@ func (p *bufPool) put(b []byte) {
 		p.free[c] = append(p.free[c], b[:0])
 	}
 }
+
+// poolKeep is the most free buffers of a class a window worker's pool
+// keeps (trim): buffers move between pools with the packets (a worker's
+// receivers free what another's senders took), so a pool may otherwise
+// gather without bound what others allocate anew.
+const poolKeep = 4096
+
+// trim drops the free buffers over poolKeep in each class.
+func (p *bufPool) trim() {
+	for c, l := range p.free {
+		if len(l) > poolKeep {
+			clear(l[poolKeep:])
+			p.free[c] = l[:poolKeep]
+		}
+	}
+}

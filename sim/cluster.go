@@ -231,7 +231,7 @@ func (s *simulator) actPeering(n *node, out *peering.Output) {
 
 // linked reports whether node a's end of a connection with b is open.
 func (s *simulator) linked(a, b int32) bool {
-	return containsIdx(s.nodes[a].peers, b)
+	return s.nodes[a].endTo(b) >= 0
 }
 
 // startDial starts n's dial of b: the handshake takes one round trip,
@@ -239,10 +239,10 @@ func (s *simulator) linked(a, b int32) bool {
 // a dial whose handshake cannot finish within dialTimeout fails then.
 func (s *simulator) startDial(n, b *node) {
 	s.mm.dials++
-	if s.linked(n.idx, b.idx) {
+	if i := n.endTo(b.idx); i >= 0 {
 		// Already connected (b dialled us meanwhile): the dial finds the
 		// session up.
-		n.pm.Connected(s.tnow(), b.id, b.addr, s.links[linkKey(n.idx, b.idx)].dialer == n.idx)
+		n.pm.Connected(s.tnow(), b.id, b.addr, n.ends[i].out)
 		return
 	}
 	wait := 2 * s.delay(n, b)
@@ -275,18 +275,17 @@ func (s *simulator) dialDone(e event) {
 			s.q.push(e)
 			return
 		}
-		if s.linked(n.idx, b.idx) {
+		if i := n.endTo(b.idx); i >= 0 {
 			// b dialled us meanwhile: the dial finds the session up.
-			n.pm.Connected(s.tnow(), b.id, b.addr, s.links[linkKey(n.idx, b.idx)].dialer == n.idx)
+			n.pm.Connected(s.tnow(), b.id, b.addr, n.ends[i].out)
 			s.flush(n)
 			return
 		}
-		if s.linked(b.idx, n.idx) {
+		if b.endTo(n.idx) >= 0 {
 			// n closed the connection and b has not heard yet (both
 			// stalled past the handshake): the new one replaces it.
 			b.unlink(n.idx)
-			k := linkKey(n.idx, b.idx)
-			s.closeEnd(b, n, k, s.links[k])
+			s.closeEnd(b, n)
 		}
 		s.connect(n, b) // a refusal is told to both peer managers
 		return

@@ -29,16 +29,8 @@ type pendingJoin struct {
 type memberMetrics struct {
 	s *simulator
 
-	wire, wireSteady                            uint64
-	crossSteady                                 uint64 // part of wireSteady between zones
-	packets, dropNet, dropOffline, errors       uint64
-	dials, dialFailures, refused, pmDisconnects uint64
-	stalls, stallDrops                          uint64
-	events                                      [8]uint64
-	suspicions, refutations, deaths             uint64
-
-	falsePositives uint64
-	fpLog          []string
+	memberTally
+	suspicions, refutations, deaths uint64
 
 	// The crash: when, who (position in s.crashed), and for each (dead,
 	// node) pair when the node learnt the death (-1: not yet).
@@ -55,6 +47,47 @@ type memberMetrics struct {
 	pending    []pendingJoin
 	joinTimes  []int64
 	live       []*node
+}
+
+// memberTally is what node-local events add to the membership metrics;
+// a window's workers each count in their own (see tally).
+type memberTally struct {
+	wire, wireSteady                            uint64
+	crossSteady                                 uint64 // part of wireSteady between zones
+	packets, dropNet, dropOffline, errors       uint64
+	dials, dialFailures, refused, pmDisconnects uint64
+	stalls, stallDrops                          uint64
+	events                                      [8]uint64
+
+	falsePositives uint64
+	fpLog          []string
+}
+
+// add adds o to t and empties o.
+func (t *memberTally) add(o *memberTally) {
+	t.wire += o.wire
+	t.wireSteady += o.wireSteady
+	t.crossSteady += o.crossSteady
+	t.packets += o.packets
+	t.dropNet += o.dropNet
+	t.dropOffline += o.dropOffline
+	t.errors += o.errors
+	t.dials += o.dials
+	t.dialFailures += o.dialFailures
+	t.refused += o.refused
+	t.pmDisconnects += o.pmDisconnects
+	t.stalls += o.stalls
+	t.stallDrops += o.stallDrops
+	for i, v := range o.events {
+		t.events[i] += v
+	}
+	t.falsePositives += o.falsePositives
+	for _, l := range o.fpLog {
+		if len(t.fpLog) < maxViolations {
+			t.fpLog = append(t.fpLog, l)
+		}
+	}
+	*o = memberTally{fpLog: o.fpLog[:0]}
 }
 
 func newMemberMetrics(s *simulator) *memberMetrics {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -43,41 +44,23 @@ type metrics struct {
 	// from the publisher (0: not delivered, or unknown: it came from an
 	// attacker or a node whose own count is unknown). hopHist counts the
 	// measured messages' deliveries by hops.
-	hops    []uint8
-	hopHist []int64
-	lat     []int32 // µs, measured messages
-	// zoneLat[from*zones+to]: lat by publisher's and receiver's zone;
-	// nil without Latency.Zones.
-	zoneLat [][]int32
-	zones   int32
+	hops  []uint8
+	zones int32
 	// pubs[t]: topic t's publishers (Traffic.Publishers), nil for any
 	// honest node.
 	pubs [][]int32
-	// Per topic, in runs with several (nil otherwise): latencies of
-	// measured messages (µs), message-field bytes honest nodes sent,
-	// duplicates at honest routers.
-	topicLat  [][]int32
-	topicWire []uint64
+	// Per topic, in runs with several (nil otherwise): duplicates at
+	// honest routers.
 	topicDups []uint64
 	topicIdx  map[string]int
 
-	wire, msgWire, packets, attackerWire uint64
+	tally
 	// wireAtStart is wire when the first measured message was published
 	// (window bytes: Result.WindowBytesPerMsgPerNode).
-	wireAtStart                          uint64
-	started                              bool
-	crossWire                            uint64 // part of wire between nodes of different zones
-	dropLoss, dropPartition, dropOffline uint64
-	routerErrors, spamSent               uint64
-	// attackDropped and attackKept: messages routed censor and degrade
-	// attackers withheld and forwarded.
-	attackDropped, attackKept uint64
-	events                    [16]uint64
-	dups                      uint64
-	drops                     [router.NumDropCauses]uint64
-
-	violations   int
-	violationLog []string
+	wireAtStart uint64
+	started     bool
+	dups        uint64
+	drops       [router.NumDropCauses]uint64
 
 	scores []ScoreSample
 	meshAS []float64 // attacker share of honest mesh slots, per sample
@@ -86,13 +69,100 @@ type metrics struct {
 	cost *scoreCost
 }
 
+// tally is what node-local events add to the metrics: counters, and
+// latencies and hops to sort or sum at the end. A window's workers each
+// count in their own (worker), added to the run's after it (add), so that
+// no two goroutines write one.
+type tally struct {
+	wire, msgWire, packets, attackerWire uint64
+	crossWire                            uint64 // part of wire between nodes of different zones
+	dropLoss, dropPartition, dropOffline uint64
+	routerErrors, spamSent               uint64
+	// attackDropped and attackKept: messages routed censor and degrade
+	// attackers withheld and forwarded.
+	attackDropped, attackKept uint64
+	events                    [16]uint64
+
+	hopHist []int64
+	lat     []int32 // µs, measured messages
+	// zoneLat[from*zones+to]: lat by publisher's and receiver's zone;
+	// nil without Latency.Zones.
+	zoneLat [][]int32
+	// Per topic, in runs with several (nil otherwise): latencies of
+	// measured messages (µs), message-field bytes honest nodes sent.
+	topicLat  [][]int32
+	topicWire []uint64
+
+	violations   int
+	violationLog []string
+}
+
+// newTally returns an empty tally for a run with zones zones (0: none)
+// and topics topics (0: one).
+func newTally(zones, topics int) tally {
+	var t tally
+	if zones > 0 {
+		t.zoneLat = make([][]int32, zones*zones)
+	}
+	if topics > 1 {
+		t.topicLat, t.topicWire = make([][]int32, topics), make([]uint64, topics)
+	}
+	return t
+}
+
+// add adds o to t and empties o (keeping its arrays).
+func (t *tally) add(o *tally) {
+	t.wire += o.wire
+	t.msgWire += o.msgWire
+	t.packets += o.packets
+	t.attackerWire += o.attackerWire
+	t.crossWire += o.crossWire
+	t.dropLoss += o.dropLoss
+	t.dropPartition += o.dropPartition
+	t.dropOffline += o.dropOffline
+	t.routerErrors += o.routerErrors
+	t.spamSent += o.spamSent
+	t.attackDropped += o.attackDropped
+	t.attackKept += o.attackKept
+	for i, v := range o.events {
+		t.events[i] += v
+	}
+	for len(t.hopHist) < len(o.hopHist) {
+		t.hopHist = append(t.hopHist, 0)
+	}
+	for i, v := range o.hopHist {
+		t.hopHist[i] += v
+	}
+	t.lat = append(t.lat, o.lat...)
+	for i := range o.zoneLat {
+		t.zoneLat[i] = append(t.zoneLat[i], o.zoneLat[i]...)
+		o.zoneLat[i] = o.zoneLat[i][:0]
+	}
+	for i := range o.topicLat {
+		t.topicLat[i] = append(t.topicLat[i], o.topicLat[i]...)
+		o.topicLat[i] = o.topicLat[i][:0]
+		t.topicWire[i] += o.topicWire[i]
+	}
+	t.violations += o.violations
+	for _, l := range o.violationLog {
+		if len(t.violationLog) < maxViolations {
+			t.violationLog = append(t.violationLog, l)
+		}
+	}
+	zl, tl, tw, lat, hh := o.zoneLat, o.topicLat, o.topicWire, o.lat[:0], o.hopHist[:0]
+	clear(tw)
+	*o = tally{zoneLat: zl, topicLat: tl, topicWire: tw, lat: lat, hopHist: hh, violationLog: o.violationLog[:0]}
+}
+
 func newMetrics(s *simulator) *metrics {
 	m := &metrics{s: s, zones: s.sc.Net.Latency.numZones()}
+	zones := 0
 	if s.sc.Net.Latency.Zones != nil {
-		m.zoneLat = make([][]int32, m.zones*m.zones)
+		zones = int(m.zones)
 	}
+	m.tally = newTally(zones, len(s.topics))
 	if nt := len(s.topics); nt > 1 {
-		m.topicLat, m.topicWire, m.topicDups = make([][]int32, nt), make([]uint64, nt), make([]uint64, nt)
+		m.topicDups = make([]uint64, nt)
 		m.topicIdx = make(map[string]int, nt)
 		for i, t := range s.topics {
 			m.topicIdx[t.Name] = i
@@ -280,15 +350,17 @@ func (m *metrics) deliver(n *node, d *router.Delivery) {
 		return // published before this incarnation joined
 	}
 	bit := k*m.s.honest + int(n.idx)
-	if m.bits[bit/64]&(1<<(bit%64)) != 0 {
+	if m.delivered(k, int(n.idx)) {
 		m.addViolation("node %d delivered message %d twice", n.idx, k)
 		return
 	}
-	m.bits[bit/64] |= 1 << (bit % 64)
+	// Other nodes' bits in the word, and the message's counts, may be
+	// another worker's to write in this window (worker).
+	atomic.OrUint64(&m.bits[bit/64], 1<<(bit%64))
 	m.hop(k, bit, d.ReceivedFrom)
-	mi.got++
+	atomic.AddInt32(&mi.got, 1)
 	if m.s.isTarget(n.idx) {
-		mi.gotT++
+		atomic.AddInt32(&mi.gotT, 1)
 	}
 	if mi.measured {
 		us := int32((m.s.now - mi.at) / 1000)
@@ -327,7 +399,7 @@ func (m *metrics) hop(k, bit int, from peer.ID) {
 // delivered reports whether node i got message k.
 func (m *metrics) delivered(k, i int) bool {
 	bit := k*m.s.honest + i
-	return m.bits[bit/64]&(1<<(bit%64)) != 0
+	return atomic.LoadUint64(&m.bits[bit/64])&(1<<(bit%64)) != 0
 }
 
 // event counts a router event of an honest node.

@@ -49,7 +49,8 @@ type node struct {
 	online       bool
 	inc          int32 // incarnation, bumped at each (re)join
 	joinedAt     int64
-	peers        []int32 // connected nodes
+	peers        []int32 // the nodes its open connection ends lead to
+	ends         []end   // ends[i]: its end of the connection to peers[i]
 	timerAt      int64
 	upFree       int64 // the uplink is busy until then
 	side         uint8 // partition side
@@ -183,14 +184,35 @@ func (s *simulator) startRouter(n *node, scoring bool) error {
 
 // unlink removes j from n's peers.
 func (n *node) unlink(j int32) {
+	if i := n.endTo(j); i >= 0 {
+		last := len(n.peers) - 1
+		n.peers[i], n.ends[i] = n.peers[last], n.ends[last]
+		n.peers, n.ends = n.peers[:last], n.ends[:last]
+	}
+}
+
+// end is a node's end of a connection: the connection's generation (a
+// hangup of an earlier connection between the same nodes is stale) and
+// whether this node dialled it.
+type end struct {
+	gen int32
+	out bool
+}
+
+// endTo returns the index in n.peers of its open end to node j, or -1.
+func (n *node) endTo(j int32) int {
 	for i, p := range n.peers {
 		if p == j {
-			last := len(n.peers) - 1
-			n.peers[i] = n.peers[last]
-			n.peers = n.peers[:last]
-			return
+			return i
 		}
 	}
+	return -1
+}
+
+// link opens n's end of connection gen to node j.
+func (n *node) link(j, gen int32, out bool) {
+	n.peers = append(n.peers, j)
+	n.ends = append(n.ends, end{gen: gen, out: out})
 }
 
 // placeIPs puts the attackers on Attack.IPs shared addresses (attacker

@@ -216,7 +216,7 @@ func TestEclipsePublishersPublish(t *testing.T) {
 	}
 	for i := sim.honest; i < len(sim.nodes); i++ {
 		for tg := range nt {
-			if _, ok := sim.links[linkKey(int32(i), int32(tg))]; !ok {
+			if !sim.linked(int32(i), int32(tg)) {
 				t.Fatalf("attacker %d not connected to publisher %d", i, tg)
 			}
 		}

@@ -127,6 +127,10 @@ type queue struct {
 		node  int32
 		local heap
 	}
+	// out, when set, collects the pushes that put would make: a window
+	// worker's, which the loop puts after the window (their order of
+	// insertion does not matter).
+	out *[]event
 }
 
 // originShift puts an event's origin above its origin's push counter
@@ -168,6 +172,10 @@ func (q *queue) push(e event) {
 				e.kind, e.to, e.at, q.win.node, q.win.end))
 		}
 		q.win.local.push(e)
+		return
+	}
+	if q.out != nil {
+		*q.out = append(*q.out, e)
 		return
 	}
 	q.put(e)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"slices"
+	"sync"
 	"time"
 
 	"github.com/gwyh/gwyh/peer"
@@ -28,6 +28,11 @@ type RunOptions struct {
 	// (the points Progress reports), with the run's state live: for
 	// profiles taken mid-run (gwyh sim -memprofile).
 	Tenth func(virtual time.Duration)
+	// Workers is how many goroutines handle a window's nodes at once (0
+	// or 1: the run's own goroutine alone). The Result does not depend on
+	// it; the wall time does, on a machine with the cores. Trace makes it
+	// 1.
+	Workers int
 }
 
 // simulator is the state of one run.
@@ -47,17 +52,21 @@ type simulator struct {
 	look       int64
 	sequential bool
 	batch      []event // window's events
+	// grouped holds a window's events by node (group), groups their
+	// extents; groupOf maps a node to its group while grouping (-1).
+	grouped     []event
+	groups      []group
+	groupOf     []int32
+	workers     []*worker // besides the run's goroutine (RunOptions.Workers)
+	minParallel int
 
 	nodes  []*node
 	honest int
 	// topics are the run's topics (Scenario.topics); the attack targets
 	// topics[0].
-	topics []TopicSpec
-	byID   map[peer.ID]int32
-	// links are the connections with at least one end open; a node's
-	// own ends are its peers.
-	links   map[uint64]link
-	linkGen int32
+	topics  []TopicSpec
+	byID    map[peer.ID]int32
+	linkGen int32 // connections made (node.ends)
 	mtu     int
 
 	packBuf  [][]byte
@@ -104,7 +113,6 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 		rng:    rand.New(rand.NewPCG(seed, 0x5eed)),
 		honest: sc.Nodes,
 		byID:   make(map[peer.ID]int32),
-		links:  make(map[uint64]link),
 		mtu:    sc.Net.mtu(),
 		end:    int64(sc.end()),
 		topics: sc.topics(),
@@ -131,6 +139,12 @@ func newSimulator(sc *Scenario, seed uint64, opt RunOptions) (*simulator, error)
 	}
 	s.assignSides()
 	s.look = s.lookahead()
+	s.minParallel = minParallel
+	if opt.Trace == nil {
+		for range opt.Workers - 1 {
+			s.workers = append(s.workers, newWorker(s))
+		}
+	}
 	s.schedule()
 	return s, nil
 }
@@ -221,8 +235,9 @@ func (s *simulator) run(e event) error {
 // with those it schedules for itself within the window. No node's event
 // can schedule another node's within the window (the lookahead), and the
 // queue's order does not depend on the interleaving (queue), so the run
-// is the one a handling in time order gives, with each node's state hot
-// in the cache while its events run.
+// is the one a handling in time order gives, with each node's state hot in
+// the cache while its events run. With workers, several goroutines share
+// the window's nodes.
 func (s *simulator) window() error {
 	start := s.q.peek().at
 	end := min(start+s.look, s.end+1)
@@ -245,38 +260,193 @@ func (s *simulator) window() error {
 		b[len(b)-1] = event{}
 		b = b[:len(b)-1]
 	}
+	s.batch = b[:0]
 	if len(b) == 0 { // an event of another kind at the same instant ends it at once
-		s.batch = b
 		e := s.q.pop()
 		s.q.fromRun()
 		return s.run(e)
 	}
-	slices.SortStableFunc(b, func(x, y event) int { return cmp.Compare(x.to, y.to) })
+	g := s.group(b)
+	if len(s.workers) == 0 || len(b) < s.minParallel {
+		return s.runGroups(g, end)
+	}
+	// Cut the groups into shares of about equal events, in order: the
+	// run's goroutine takes the first, each worker one of the others.
+	per := (len(b) + len(s.workers)) / (len(s.workers) + 1)
+	cuts := make([]int, 0, len(s.workers)+2)
+	cuts = append(cuts, 0)
+	for i, n := 0, 0; i < len(g) && len(cuts) <= len(s.workers); i++ {
+		if n += g[i].hi - g[i].lo; n >= per*len(cuts) {
+			cuts = append(cuts, i+1)
+		}
+	}
+	for len(cuts) < len(s.workers)+2 {
+		cuts = append(cuts, len(g))
+	}
+	var wg sync.WaitGroup
+	for k, w := range s.workers {
+		lo, hi := cuts[k+1], cuts[k+2]
+		if lo == hi {
+			continue
+		}
+		w.begin(s)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.err = w.s.runGroups(g[lo:hi], end)
+		}()
+	}
+	err := s.runGroups(g[:cuts[1]], end)
+	wg.Wait()
+	for _, w := range s.workers {
+		if w.s.m == nil {
+			continue
+		}
+		err = cmp.Or(err, w.err)
+		w.finish(s)
+	}
+	return err
+}
+
+// minParallel is the fewest events in a window that workers share
+// (simulator.minParallel; tests lower it): below it, starting them costs
+// more than it spares.
+const minParallel = 256
+
+// group is one node's events of a window: grouped[lo:hi].
+type group struct {
+	node   int32
+	lo, hi int
+}
+
+// group returns b's events by node, in the order of each node's first
+// event, each node's in b's order (a counting sort into s.grouped).
+func (s *simulator) group(b []event) []group {
+	if s.groupOf == nil {
+		s.groupOf = make([]int32, len(s.nodes))
+		for i := range s.groupOf {
+			s.groupOf[i] = -1
+		}
+	}
+	g := s.groups[:0]
+	for i := range b {
+		k := s.groupOf[b[i].to]
+		if k < 0 {
+			k = int32(len(g))
+			s.groupOf[b[i].to] = k
+			g = append(g, group{node: b[i].to})
+		}
+		g[k].hi++
+	}
+	at := 0
+	for i := range g {
+		n := g[i].hi
+		g[i].lo, g[i].hi = at, at
+		at += n
+		s.groupOf[g[i].node] = -1
+	}
+	if cap(s.grouped) < len(b) {
+		s.grouped = make([]event, len(b), 2*len(b))
+	}
+	s.grouped = s.grouped[:len(b)]
+	k := 0
+	for i := range b {
+		// g is in first-appearance order: find each event's group by the
+		// node's index, kept in groupOf while scattering.
+		if s.groupOf[b[i].to] < 0 {
+			s.groupOf[b[i].to] = int32(k)
+			k++
+		}
+		gi := &g[s.groupOf[b[i].to]]
+		s.grouped[gi.hi] = b[i]
+		gi.hi++
+		b[i] = event{}
+	}
+	for i := range g {
+		s.groupOf[g[i].node] = -1
+	}
+	s.groups = g
+	return g
+}
+
+// runGroups handles groups' events of a window ending at end, node by
+// node, each with the events it schedules for itself meanwhile.
+func (s *simulator) runGroups(groups []group, end int64) error {
 	w := &s.q.win
 	w.on, w.end = true, end
-	for i := 0; i < len(b); {
-		j := i + 1
-		for j < len(b) && b[j].to == b[i].to {
-			j++
-		}
-		w.node = b[i].to
-		for i < j || len(w.local.h) > 0 {
+	defer func() { w.on = false }()
+	for _, g := range groups {
+		b := s.grouped[g.lo:g.hi]
+		w.node = g.node
+		for i := 0; i < len(b) || len(w.local.h) > 0; {
 			var e event
-			if len(w.local.h) > 0 && (i == j || before(&w.local.h[0], &b[i])) {
+			if len(w.local.h) > 0 && (i == len(b) || before(&w.local.h[0], &b[i])) {
 				e = w.local.pop()
 			} else {
 				e, b[i] = b[i], event{}
 				i++
 			}
 			if err := s.run(e); err != nil {
-				w.on = false
 				return err
 			}
 		}
 	}
-	w.on = false
-	s.batch = b[:0]
 	return nil
+}
+
+// worker handles a share of a window's nodes on its own goroutine, with a
+// copy of the simulator made at the window's start (begin): the shared
+// state it reads does not change within a window (only events that end
+// windows change it), and what it writes is its nodes', its own (the
+// queue's pushes to other nodes, collected in out; the metrics' counters,
+// in its own tallies; its packet buffers), or written atomically (the
+// delivery bits and counts). finish hands its pushes and counts to the run.
+type worker struct {
+	s   simulator
+	m   metrics
+	mm  memberMetrics
+	out []event
+	err error
+}
+
+// newWorker returns a worker for run s.
+func newWorker(s *simulator) *worker {
+	w := &worker{}
+	zones := 0
+	if s.sc.Net.Latency.Zones != nil {
+		zones = int(s.m.zones)
+	}
+	w.m.tally = newTally(zones, len(s.topics))
+	return w
+}
+
+// begin readies w for a window of s.
+func (w *worker) begin(s *simulator) {
+	own := w.s // what the worker keeps from window to window
+	w.s = *s
+	w.s.q = queue{out: &w.out}
+	w.s.q.win.local = own.q.win.local
+	w.s.bufs, w.s.packBuf, w.s.ihaveIDs = own.bufs, own.packBuf, own.ihaveIDs
+	w.s.batch, w.s.groups, w.s.groupOf, w.s.workers = nil, nil, nil, nil
+	t, mt := w.m.tally, w.mm.memberTally
+	w.m, w.mm = *s.m, *s.mm
+	w.m.tally, w.mm.memberTally = t, mt
+	w.m.s, w.mm.s = &w.s, &w.s
+	w.s.m, w.s.mm = &w.m, &w.mm
+	w.err = nil
+}
+
+// finish puts w's pushes in s's queue and adds its counts to s's.
+func (w *worker) finish(s *simulator) {
+	for i := range w.out {
+		s.q.put(w.out[i])
+		w.out[i] = event{}
+	}
+	w.out = w.out[:0]
+	s.m.tally.add(&w.m.tally)
+	s.mm.memberTally.add(&w.mm.memberTally)
+	w.s.bufs.trim()
+	w.s.m, w.s.mm = nil, nil // marks it idle until the next begin
 }
 
 // String returns the event kind's name (for traces).

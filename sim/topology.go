@@ -209,13 +209,6 @@ func (s *simulator) targets() int {
 	return min(max(s.sc.Attack.Targets, 1), s.honest)
 }
 
-func linkKey(a, b int32) uint64 {
-	if a > b {
-		a, b = b, a
-	}
-	return uint64(a)<<32 | uint64(uint32(b))
-}
-
 // connect opens a connection from a (outbound) to b (inbound) when both are
 // online, distinct and not yet connected, and both peer managers accept
 // it, and reports whether it did. A refusal at b ends a's fresh session
@@ -226,9 +219,8 @@ func (s *simulator) connect(a, b *node) bool {
 	if a == b || !a.online || !b.online {
 		return false
 	}
-	k := linkKey(a.idx, b.idx)
-	if _, ok := s.links[k]; ok {
-		return false
+	if a.endTo(b.idx) >= 0 || b.endTo(a.idx) >= 0 {
+		return false // connected, or one end still closing
 	}
 	now := s.tnow()
 	if a.pm != nil && !a.pm.Connected(now, b.id, b.addr, true) {
@@ -248,9 +240,8 @@ func (s *simulator) connect(a, b *node) bool {
 		return false
 	}
 	s.linkGen++
-	s.links[k] = link{dialer: a.idx, open: 2, gen: s.linkGen}
-	a.peers = append(a.peers, b.idx)
-	b.peers = append(b.peers, a.idx)
+	a.link(b.idx, s.linkGen, true)
+	b.link(a.idx, s.linkGen, false)
 	s.addPeer(a, b, router.Outbound)
 	s.addPeer(b, a, router.Inbound)
 	s.joinThrough(a, b)
@@ -291,55 +282,38 @@ func (s *simulator) addPeer(n, p *node, dir router.Direction) {
 	})
 }
 
-// link is one connection: who dialled it, how many of its two ends are
-// still open, and its generation (a hangup of an earlier connection
-// between the same nodes is stale).
-type link struct {
-	dialer int32
-	open   int8
-	gen    int32
-}
-
 // disconnect closes a's end of its connection with b now: a's router and
 // peer manager forget b. b learns it one link delay later (hangup), when
 // the transport's close reaches it, as a real peer does; until then b
 // still sends on its end (a counts those packets as from an unknown peer).
-// The connection is gone once both ends are closed.
 func (s *simulator) disconnect(a, b *node) {
-	k := linkKey(a.idx, b.idx)
-	l, ok := s.links[k]
-	if !ok || !containsIdx(a.peers, b.idx) {
+	i := a.endTo(b.idx)
+	if i < 0 {
 		return
 	}
+	gen := a.ends[i].gen
 	a.unlink(b.idx)
-	s.closeEnd(a, b, k, l)
-	s.q.push(event{at: s.now + s.delay(a, b), kind: evHangup, to: b.idx, from: a.idx, arg: l.gen})
+	s.closeEnd(a, b)
+	s.q.push(event{at: s.now + s.delay(a, b), kind: evHangup, to: b.idx, from: a.idx, arg: gen})
 }
 
 // hangup closes e.to's end of the connection e.from closed, unless it
 // has closed it itself meanwhile or the close is of an earlier connection.
 func (s *simulator) hangup(e event) {
 	b, a := s.nodes[e.to], s.nodes[e.from]
-	k := linkKey(a.idx, b.idx)
-	l, ok := s.links[k]
-	if !ok || l.gen != e.arg || !containsIdx(b.peers, a.idx) {
+	if i := b.endTo(a.idx); i < 0 || b.ends[i].gen != e.arg {
 		return
 	}
 	if s.defer_(b, e) {
 		return
 	}
 	b.unlink(a.idx)
-	s.closeEnd(b, a, k, l)
+	s.closeEnd(b, a)
 }
 
-// closeEnd closes n's end (n has unlinked p) of connection k, l: its
-// router and peer manager, when it is up, forget p.
-func (s *simulator) closeEnd(n, p *node, k uint64, l link) {
-	if l.open--; l.open == 0 {
-		delete(s.links, k)
-	} else {
-		s.links[k] = l
-	}
+// closeEnd tells n, which has closed its end of its connection with p,
+// when it is up: its router and peer manager forget p.
+func (s *simulator) closeEnd(n, p *node) {
 	if n.r != nil && n.online {
 		now := s.tnow()
 		n.r.RemovePeer(now, p.id)

@@ -7,17 +7,20 @@ import (
 )
 
 // runOrdered runs sc with seed, handling every event in time order when
-// sequential is set, windows of node-local events node by node otherwise.
-func runOrdered(t *testing.T, sc Scenario, seed uint64, sequential bool) (*Result, int64) {
+// workers is 0, windows of node-local events node by node on workers
+// goroutines otherwise.
+func runOrdered(t *testing.T, sc Scenario, seed uint64, workers int) (*Result, int64) {
 	t.Helper()
 	if err := sc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newSimulator(&sc, seed, RunOptions{})
+	sequential := workers == 0
+	s, err := newSimulator(&sc, seed, RunOptions{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.sequential = sequential
+	s.minParallel = 2 // share every window the workers can
 	if err := s.loop(); err != nil {
 		t.Fatal(err)
 	}
@@ -30,29 +33,40 @@ func runOrdered(t *testing.T, sc Scenario, seed uint64, sequential bool) (*Resul
 }
 
 // TestWindowsKeepTheRun: handling windows of node-local events node by
-// node gives the run handling every event in time order gives, in every
-// scenario (churn, partitions, crashes, loss with stalls, zones, attacks):
-// the lookahead holds and nothing a node-local event reads is changed by
-// another node's within a window.
+// node, on one goroutine or shared by three, gives the run handling every
+// event in time order gives, in every scenario (churn, partitions,
+// crashes, loss with stalls, zones, attacks): the lookahead holds, nothing
+// a node-local event reads is changed by another node's within a window,
+// and the workers' counts add up. Under -race it also finds what two
+// workers would both write.
 func TestWindowsKeepTheRun(t *testing.T) {
 	t.Parallel()
+	// Under the race detector, smaller runs, and only the workers (what
+	// it is there to check).
+	nodes, msgs, workerCounts := 60, 30, []int{1, 3}
+	if raceOn {
+		nodes, msgs, workerCounts = 24, 12, []int{3}
+	}
 	var scs []Scenario
 	for _, sc := range Scenarios() {
-		scs = append(scs, sc.WithNodes(60))
+		scs = append(scs, sc.WithNodes(nodes))
 	}
 	pb, _ := Lookup("paper-covertflash-og")
-	scs = append(scs, pb.WithNodes(60))
+	scs = append(scs, pb.WithNodes(nodes))
 	for _, sc := range scs {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			sc.Traffic.Messages = 30
-			seq, look := runOrdered(t, sc, 3, true)
-			win, _ := runOrdered(t, sc, 3, false)
+			sc.Traffic.Messages = msgs
+			seq, look := runOrdered(t, sc, 3, 0)
 			if look == 0 {
 				t.Fatalf("no lookahead: the windows were not tried")
 			}
-			if a, b := canonical(t, seq), canonical(t, win); !bytes.Equal(a, b) {
-				t.Errorf("lookahead %v: in time order\n%s\nby windows\n%s", look, a, b)
+			want := canonical(t, seq)
+			for _, workers := range workerCounts {
+				win, _ := runOrdered(t, sc, 3, workers)
+				if got := canonical(t, win); !bytes.Equal(got, want) {
+					t.Errorf("lookahead %v: in time order\n%s\nby windows on %d goroutines\n%s", look, want, workers, got)
+				}
 			}
 		})
 	}

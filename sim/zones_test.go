@@ -143,42 +143,47 @@ func TestNearAttackers(t *testing.T) {
 			}
 			nearRTT := 2*NearDelay + s.Net.Latency.PacketJitter
 			dialled, across := 0, 0
-			for key, l := range sim.links {
-				x, y := sim.nodes[int32(key>>32)], sim.nodes[int32(uint32(key))]
-				if !x.attacker && !y.attacker {
-					continue
-				}
-				a, h := x, y
-				if y.attacker {
-					a, h = y, x
-				}
-				if l.dialer == a.idx {
-					dialled++
-					if a.zone != h.zone {
-						across++
+			for _, a := range sim.nodes[sim.honest:] {
+				for i, j := range a.peers {
+					h := sim.nodes[j]
+					if h.attacker {
+						continue
 					}
-				}
-				if h.r == nil {
-					continue
-				}
-				p := h.r.Placement(a.id)
-				if p.Zone != sim.zoneOf(a) {
-					t.Errorf("seed %d: node %d sees attacker %d in zone %q, want %q", seed, h.idx, a.idx, p.Zone, sim.zoneOf(a))
-				}
-				if tc.near && p.RTT != nearRTT {
-					t.Errorf("seed %d: node %d measures attacker %d at %v, want %v", seed, h.idx, a.idx, p.RTT, nearRTT)
-				}
-				for _, j := range h.peers {
-					if q := sim.nodes[j]; !q.attacker && tc.near && h.r.Placement(q.id).RTT <= p.RTT {
-						t.Errorf("seed %d: node %d: honest peer %d at %v is not slower than attacker %d at %v",
-							seed, h.idx, j, h.r.Placement(q.id).RTT, a.idx, p.RTT)
-					}
+					checkAttackerLink(t, sim, seed, tc.near, nearRTT, a, h, a.ends[i].out, &dialled, &across)
 				}
 			}
 			if dialled == 0 || tc.near && across > 0 || !tc.near && across == 0 {
 				t.Errorf("seed %d: %d attacker dials, %d of them across zones", seed, dialled, across)
 			}
 		})
+	}
+}
+
+// checkAttackerLink checks honest node h's view of its connection with
+// attacker a (out: a dialled it) and counts a's dials.
+func checkAttackerLink(t *testing.T, sim *simulator, seed uint64, near bool, nearRTT time.Duration, a, h *node, out bool, dialled, across *int) {
+	t.Helper()
+	if out {
+		*dialled++
+		if a.zone != h.zone {
+			*across++
+		}
+	}
+	if h.r == nil {
+		return
+	}
+	p := h.r.Placement(a.id)
+	if p.Zone != sim.zoneOf(a) {
+		t.Errorf("seed %d: node %d sees attacker %d in zone %q, want %q", seed, h.idx, a.idx, p.Zone, sim.zoneOf(a))
+	}
+	if near && p.RTT != nearRTT {
+		t.Errorf("seed %d: node %d measures attacker %d at %v, want %v", seed, h.idx, a.idx, p.RTT, nearRTT)
+	}
+	for _, j := range h.peers {
+		if q := sim.nodes[j]; !q.attacker && near && h.r.Placement(q.id).RTT <= p.RTT {
+			t.Errorf("seed %d: node %d: honest peer %d at %v is not slower than attacker %d at %v",
+				seed, h.idx, j, h.r.Placement(q.id).RTT, a.idx, p.RTT)
+		}
 	}
 }
 

@@ -38,6 +38,7 @@ type simFlags struct {
 	table    bool
 	preset   string
 	parallel int
+	workers  int
 	messages int
 	sign     string
 	trace    string
@@ -79,6 +80,7 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
 	fs.StringVar(&f.preset, "preset", "", "-table: run a preset's scenarios instead: paper (the GossipSub v1.1 evaluation's attacks, sim.PaperScenarios) prints its own table")
 	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table and -strategy all: runs at once (each run is single-threaded and deterministic)")
+	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines that share a single run's nodes (the result does not depend on it; -table and -strategy run each single-threaded, -parallel at once)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
 	fs.StringVar(&f.sign, "sign", "none", "signature policy: strict (sign and verify every message; slow) or none")
 	fs.StringVar(&f.trace, "trace", "", "write one line per event to `FILE` (small runs only)")
@@ -312,7 +314,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	// Two runs when the plot compares scoring: each one's progress and
 	// summary say which it is.
 	compare := f.plot != "" && sc.CompareScoring && f.scoring == "default"
-	opt := sim.RunOptions{}
+	opt := sim.RunOptions{Workers: f.workers}
 	if !f.quiet {
 		opt.Progress = stderr
 		if compare {
