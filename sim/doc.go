@@ -1,7 +1,7 @@
 // Package sim is a deterministic discrete-event network simulator that runs
 // thousands of real router.Routers on virtual time.
 //
-// A run is a pure function of its Scenario and seed: one goroutine pops
+// A run is a pure function of its Scenario and seed: the loop pops
 // events from a queue ordered by virtual time, ties broken by the node
 // whose event pushed them and then in that node's push order, every random
 // choice comes from seeded math/rand/v2 sources (the run's, and each
@@ -11,7 +11,8 @@
 // by node, every node's events in time order, with the result a handling
 // in time order gives (TestWindowsKeepTheRun) and each node's state hot in
 // the cache while its events run; events that touch several nodes (a
-// publish, a completed dial, a crash) end a window. A closed connection's
+// publish, a completed dial, a crash) end a window. Several goroutines may
+// share a window's nodes (RunOptions.Workers) with the same result. A closed connection's
 // far end learns it one link delay later, as a real peer does. Payloads go through the real rpc.Pack
 // and router.HandlePayload (and so rpc.Decode), so bytes are counted as on
 // the wire, plus Network.Overhead per packet.
