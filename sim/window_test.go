@@ -53,6 +53,13 @@ func TestWindowsKeepTheRun(t *testing.T) {
 	}
 	pb, _ := Lookup("paper-covertflash-og")
 	scs = append(scs, pb.WithNodes(nodes))
+	for _, name := range []string{"baseline", "churn", "crash"} {
+		dir, _ := Lookup(name)
+		dir = dir.WithNodes(nodes)
+		dir.Name += "-directory"
+		dir.MembershipMode = MembershipDirectory
+		scs = append(scs, dir)
+	}
 	for _, sc := range scs {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
