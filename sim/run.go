@@ -343,20 +343,12 @@ func (s *simulator) group(b []event) []group {
 		n := g[i].hi
 		g[i].lo, g[i].hi = at, at
 		at += n
-		s.groupOf[g[i].node] = -1
 	}
 	if cap(s.grouped) < len(b) {
 		s.grouped = make([]event, len(b), 2*len(b))
 	}
 	s.grouped = s.grouped[:len(b)]
-	k := 0
 	for i := range b {
-		// g is in first-appearance order: find each event's group by the
-		// node's index, kept in groupOf while scattering.
-		if s.groupOf[b[i].to] < 0 {
-			s.groupOf[b[i].to] = int32(k)
-			k++
-		}
 		gi := &g[s.groupOf[b[i].to]]
 		s.grouped[gi.hi] = b[i]
 		gi.hi++
