@@ -81,7 +81,8 @@ func BenchmarkQueue(b *testing.B) {
 }
 
 // TestQueueReference drives the queue and a sorted slice with the same
-// random pushes and pops, the way the simulator does: every push is at
+// random pushes (from the run and from nodes, each stamping its own
+// counter) and pops, the way the simulator does: every push is at
 // or after the last popped time (often exactly at it), most packets are
 // due within 150 ms, timers seconds ahead, some far beyond the window,
 // and the queue grows, drains and refills.
@@ -107,6 +108,7 @@ func TestQueueReference(t *testing.T) {
 			var ref []event // sorted by (at, seq)
 			var now int64
 			var seq uint64
+			var ctrs [5]uint64 // pushes of origins 0-4; the others are the run's
 			for i := range tc.ops {
 				if len(ref) > 0 && rng.IntN(100) < tc.pPop {
 					got, want := q.pop(), ref[0]
@@ -123,9 +125,18 @@ func TestQueueReference(t *testing.T) {
 					d = rng.Int64N(d)
 				}
 				e := event{at: now + d, arg: int32(i)}
-				q.push(e)
-				seq++
-				e.seq = runOrigin<<originShift | seq
+				// Pushes come from the run or from one of five nodes, so
+				// that a push's seq is often not the highest queued.
+				if o := rng.IntN(len(ctrs) + 1); o < len(ctrs) {
+					q.from(int32(o), &ctrs[o])
+					q.push(e)
+					e.seq = uint64(o)<<originShift | ctrs[o]
+				} else {
+					q.fromRun()
+					q.push(e)
+					seq++
+					e.seq = runOrigin<<originShift | seq
+				}
 				j, _ := slices.BinarySearchFunc(ref, e, cmpEvent)
 				ref = slices.Insert(ref, j, e)
 				if q.len() != len(ref) {
