@@ -77,6 +77,9 @@ func (s *Seen) Add(id string, now time.Time) bool {
 // of a collision per pair, and the same key a remote peer does not know).
 func (s *Seen) Fingerprint(b []byte) uint64 { return fingerprint(s.k0, s.k1, b) }
 
+// FingerprintString is Fingerprint of the id id.
+func (s *Seen) FingerprintString(id string) uint64 { return fingerprint(s.k0, s.k1, id) }
+
 // HasFingerprint reports whether the id of fingerprint f is in the set.
 func (s *Seen) HasFingerprint(f uint64) bool { return s.ids.has(f) }
 

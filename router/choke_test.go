@@ -200,20 +200,36 @@ func TestChokedPeerGetsIHave(t *testing.T) {
 	}
 }
 
+// TestUnchokeWhenIHaveWouldBeFirst: a choked peer whose IHAVEs name
+// messages before any copy of them comes would have been first, and is
+// unchoked, when its IHAVE led the first copy by more than ChokeMargin
+// (1 ms here); an IHAVE that only just beat the copies (it was sent when
+// the others sent the message, and is smaller) shows no faster peer.
 func TestUnchokeWhenIHaveWouldBeFirst(t *testing.T) {
-	e, m := chokeEnv(t, 4, 4, nil)
-	late := chokeOne(t, e, m)
-	// The choked peer announces messages we have not seen yet: it would
-	// have been first.
-	unchoked := 0
-	for seq := uint64(20); seq < 24; seq++ {
-		e.rpcFrom(late, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(seq))}})
-		e.rpcFrom(m[0], pub(msg("t", seq, 64)))
-		_, u := e.chokesTo(late)
-		unchoked += u
+	tests := []struct {
+		name     string
+		lead     time.Duration // from the IHAVE to the first copy
+		unchokes uint64
+	}{
+		{"leads by 5 ms", 5 * time.Millisecond, 1},
+		{"leads by 2 ms", 2 * time.Millisecond, 1},
+		{"leads by the margin", time.Millisecond, 0},
+		{"leads by 300 µs", 300 * time.Microsecond, 0},
+		{"at once", 0, 0},
 	}
-	if unchoked != 1 || e.r.Stats().UnchokeSent != 1 {
-		t.Fatalf("%d UNCHOKEs: %+v", unchoked, e.r.Stats())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, m := chokeEnv(t, 4, 4, nil)
+			late := chokeOne(t, e, m)
+			for seq := uint64(20); seq < 24; seq++ {
+				e.rpcFrom(late, &rpc.RPC{IHave: []rpc.IHave{ihave("t", msgID(seq))}})
+				e.now = e.now.Add(tc.lead)
+				e.rpcFrom(m[0], pub(msg("t", seq, 64)))
+			}
+			if got := e.r.Stats().UnchokeSent; got != tc.unchokes {
+				t.Fatalf("%d UNCHOKEs, want %d\n%s", got, tc.unchokes, e.summary())
+			}
+		})
 	}
 }
 
@@ -414,6 +430,9 @@ func TestChokeMinRate(t *testing.T) {
 			c := e.r.topics["t"].ch
 			if c.engaged != tc.engaged || (c.firstAt != nil) != tc.engaged || (c.ring != nil) != tc.engaged {
 				t.Fatalf("engaged %v, first arrivals held %v/%v; want %v", c.engaged, c.firstAt != nil, c.ring != nil, tc.engaged)
+			}
+			if !c.engaged && (c.announced != nil || c.aring != nil) {
+				t.Fatalf("disengaged, but choked peers' announcements held")
 			}
 		})
 	}

@@ -32,7 +32,7 @@ func (r *Router) handleIHave(now time.Time, ps *peerState, ihs []rpc.IHave) {
 		if t == nil || !t.joined {
 			continue
 		}
-		r.noteChokedIHave(t, ps.id, ihs[i].IDs)
+		r.noteChokedIHave(now, t, ps.id, ihs[i].IDs)
 		r.askIWant(now, ps, ihs[i].IDs)
 	}
 }

@@ -126,9 +126,10 @@ type Params struct {
 	// arriving late (over ChokeWindow messages, first or within
 	// ChokeMargin of the first for under 1/16 of them and late for at
 	// least 1/4) is sent CHOKE and from then on sends IHAVE instead of
-	// the messages it forwards; it is sent UNCHOKE when its IHAVEs (or
-	// copies it still sends in full) show it would have been first (for
-	// at least 1/8 of a window), when it fell silent for a heartbeat
+	// the messages it forwards; it is sent UNCHOKE when its IHAVEs (by
+	// more than ChokeMargin before the first copy) or copies it still
+	// sends in full show it would have been first (for at least 1/8 of a
+	// window), when it fell silent for a heartbeat
 	// interval, after ChokeTimeout, or when fewer than ChokeMinUnchoked
 	// mesh peers are unchoked. It engages only while the topic's load
 	// reaches ChokeMinRate. Received CHOKEs are honoured whether or not
@@ -146,7 +147,8 @@ type Params struct {
 	// Choke.
 	ChokeWindow int
 	// ChokeMargin: a copy that arrives within this of the first counts as
-	// first. ≥ 0.
+	// first, and a choked peer's IHAVE must come more than this before the
+	// first copy to count as would-have-been-first. ≥ 0.
 	ChokeMargin time.Duration
 	// ChokeMinUnchoked: least unchoked mesh peers per topic, so that
 	// delivery never depends on IWANT round trips alone. ≥ 1 when Choke.
