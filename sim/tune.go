@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -118,9 +119,9 @@ type TuneOptions struct {
 	// len(attacks). It must be a multiple of len(attacks), at least two
 	// candidates' worth.
 	Budget int
-	// Parallel is the number of runs at once (each run is
-	// single-threaded); < 1 means 1. It changes the wall time only, never
-	// the result.
+	// Parallel is the number of runs at once, each on the cores the
+	// others leave (RunOptions.Workers: GOMAXPROCS / Parallel); < 1 means
+	// 1. It changes the wall time only, never the result.
 	Parallel int
 	// Seed seeds every run (all candidates run each attack scenario with
 	// the same seed, so they are compared on the same network) and the
@@ -586,7 +587,7 @@ func (t *tuner) runAll(scs []Scenario) ([]*Result, error) {
 				if i >= len(scs) {
 					return
 				}
-				out[i], errs[i] = Run(scs[i], t.opt.Seed, RunOptions{})
+				out[i], errs[i] = Run(scs[i], t.opt.Seed, RunOptions{Workers: runtime.GOMAXPROCS(0) / max(t.opt.Parallel, 1)})
 				if w := t.opt.Progress; w != nil && errs[i] == nil {
 					r := out[i]
 					mu.Lock()

@@ -79,8 +79,8 @@ func parseSimFlags(args []string, stderr io.Writer) (simFlags, int) {
 	fs.StringVar(&f.scoring, "scoring", "default", "peer scoring: default (the scenario's), on or off")
 	fs.BoolVar(&f.table, "table", false, "run every scenario with scoring on and off and print the README's markdown results table")
 	fs.StringVar(&f.preset, "preset", "", "-table: run a preset's scenarios instead: paper (the GossipSub v1.1 evaluation's attacks, sim.PaperScenarios) prints its own table")
-	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table and -strategy all: runs at once (each run is single-threaded and deterministic)")
-	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines that share a single run's nodes (the result does not depend on it; -table and -strategy run each single-threaded, -parallel at once)")
+	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "-table and -strategy all: runs at once (each deterministic, on the cores the others leave: all of them at -parallel 1)")
+	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "goroutines that share a single run's nodes (the result does not depend on it; -table and -strategy give each run the cores -parallel leaves)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages (0: the scenario's)")
 	fs.StringVar(&f.sign, "sign", "none", "signature policy: strict (sign and verify every message; slow) or none")
 	fs.StringVar(&f.trace, "trace", "", "write one line per event to `FILE` (small runs only)")
@@ -439,7 +439,7 @@ const gcFloor = 7 << 28 // 1.75 GiB
 // the returned function is called (which lifts the limit again). A fixed
 // limit would make a run whose live heap passes it collect without end;
 // this one moves up with the live heap, so collections come at most every
-// quarter of it, mostly on another core since a run is single-threaded.
+// quarter of it, mostly on a core the run's own goroutines leave.
 func startHeapGovernor(floor int64, period time.Duration) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -607,8 +607,9 @@ type simJob struct {
 	err   error
 }
 
-// runJobs runs jobs, f.parallel at a time, each single-threaded and
-// deterministic; progress lines (unless -q) are serialised.
+// runJobs runs jobs, f.parallel at a time, each deterministic and on the
+// cores the others leave (RunOptions.Workers: all of them at -parallel 1);
+// progress lines (unless -q) are serialised.
 func runJobs(f simFlags, jobs []*simJob, stderr io.Writer) {
 	var mu sync.Mutex // serialises progress lines
 	next := make(chan *simJob)
@@ -618,7 +619,7 @@ func runJobs(f simFlags, jobs []*simJob, stderr io.Writer) {
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				opt := sim.RunOptions{}
+				opt := sim.RunOptions{Workers: runtime.GOMAXPROCS(0) / max(f.parallel, 1)}
 				if !f.quiet {
 					opt.Progress = lockedWriter{&mu, stderr}
 					if j.label != "" {

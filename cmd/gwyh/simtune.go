@@ -46,7 +46,7 @@ func parseTuneFlags(args []string, stderr io.Writer) (tuneFlags, int) {
 	fs.StringVar(&f.outFile, "out", "", "write the tuned scenario as a config file to `FILE` (default: stdout, after the Go code)")
 	fs.StringVar(&attacks, "attacks", "sybil,covertflash", "comma-separated `list` of the scenarios whose attacks the parameters must withstand")
 	fs.IntVar(&f.budget, "budget", 0, fmt.Sprintf("runs in all, a multiple of the number of attacks (one run: one candidate under one attack; the starting parameters take the first); 0: %d per attack", tunePerAttack))
-	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs at once (each run is single-threaded; the result does not depend on it)")
+	fs.IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs at once, each on the cores the others leave (the result does not depend on it)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of every run and of the search: the same seed gives the same result")
 	fs.IntVar(&f.nodes, "nodes", 0, "honest nodes (0: the starting scenario's; attackers come on top, in each attack's ratio)")
 	fs.IntVar(&f.messages, "messages", 0, "measured messages per run (0: the starting scenario's)")
