@@ -428,10 +428,10 @@ func TestChokeMinRate(t *testing.T) {
 				t.Fatalf("%d CHOKEs, %d UNCHOKEs; want %d, %d\n%s", s.ChokeSent, s.UnchokeSent, tc.chokes, tc.unchokes, e.summary())
 			}
 			c := e.r.topics["t"].ch
-			if c.engaged != tc.engaged || (c.firstAt != nil) != tc.engaged || (c.ring != nil) != tc.engaged {
-				t.Fatalf("engaged %v, first arrivals held %v/%v; want %v", c.engaged, c.firstAt != nil, c.ring != nil, tc.engaged)
+			if c.engaged != tc.engaged || (c.firsts.m != nil) != tc.engaged || (c.firsts.ring != nil) != tc.engaged {
+				t.Fatalf("engaged %v, first arrivals held %v/%v; want %v", c.engaged, c.firsts.m != nil, c.firsts.ring != nil, tc.engaged)
 			}
-			if !c.engaged && (c.announced != nil || c.aring != nil) {
+			if !c.engaged && (c.announced.m != nil || c.announced.ring != nil) {
 				t.Fatalf("disengaged, but choked peers' announcements held")
 			}
 		})
@@ -450,11 +450,11 @@ func TestChokeDisengagesWhenIdle(t *testing.T) {
 		e.tick(10 * time.Millisecond)
 	}
 	c := e.r.topics["t"].ch
-	if s := e.r.Stats(); s.ChokeSent != 0 || !c.engaged || c.firstAt == nil {
-		t.Fatalf("after the load: %d CHOKEs, engaged %v, first arrivals held %v; want 0, true, true", s.ChokeSent, c.engaged, c.firstAt != nil)
+	if s := e.r.Stats(); s.ChokeSent != 0 || !c.engaged || c.firsts.m == nil {
+		t.Fatalf("after the load: %d CHOKEs, engaged %v, first arrivals held %v; want 0, true, true", s.ChokeSent, c.engaged, c.firsts.m != nil)
 	}
 	e.heartbeats(3)
-	if c.engaged || c.firstAt != nil || c.ring != nil {
-		t.Fatalf("idle: engaged %v, first arrivals held %v; want false, false", c.engaged, c.firstAt != nil)
+	if c.engaged || c.firsts.m != nil || c.firsts.ring != nil {
+		t.Fatalf("idle: engaged %v, first arrivals held %v; want false, false", c.engaged, c.firsts.m != nil)
 	}
 }

@@ -61,9 +61,9 @@ func FuzzHandlePayload(f *testing.F) {
 					t.Fatalf("choked %v without its chokedBy entry", p)
 				}
 			}
-			if len(tp.ch.firstAt) > chokeFirsts || len(tp.ch.ring) > chokeFirsts || len(tp.ch.obs) > tp.mesh.Len()+8 ||
-				len(tp.ch.announced) > chokeFirsts || len(tp.ch.aring) > chokeFirsts {
-				t.Fatalf("choke memory: %d firsts, %d announcements, %d observed peers", len(tp.ch.firstAt), len(tp.ch.announced), len(tp.ch.obs))
+			if len(tp.ch.firsts.m) > chokeFirsts || len(tp.ch.firsts.ring) > chokeFirsts || len(tp.ch.obs) > tp.mesh.Len()+8 ||
+				len(tp.ch.announced.m) > chokeFirsts || len(tp.ch.announced.ring) > chokeFirsts {
+				t.Fatalf("choke memory: %d firsts, %d announcements, %d observed peers", len(tp.ch.firsts.m), len(tp.ch.announced.m), len(tp.ch.obs))
 			}
 		}
 	})
