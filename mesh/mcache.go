@@ -6,8 +6,8 @@ import (
 )
 
 // EntryOverhead is what the message cache charges for one message beside
-// its id and body bytes: about what its slab entry, map slot and window
-// entry take (measured: 112 to 147 bytes).
+// its id and body bytes: about what its slab entry (112 bytes), index slot
+// (11 to 21 as the index fills) and window entry (8) take.
 const EntryOverhead = 128
 
 // MessageCache is the mcache of gossipsub-v1.0.md: the messages of the
@@ -28,15 +28,14 @@ const EntryOverhead = 128
 // leave, and the slab the size of the most entries held at once, at most
 // budget/EntryOverhead.)
 //
-// Entries live in a slab reused through a free list and the map holds
-// only their index, so the map's rehashes move small values. The zero
-// value is unusable; use NewMessageCache. Not safe for concurrent use.
+// Entries live in a slab reused through a free list and the index
+// (idIndex) holds only their slab index. The zero value is unusable; use
+// NewMessageCache. Not safe for concurrent use.
 type MessageCache struct {
-	msgs    map[string]int32 // id → index in slab
+	ids     idIndex // id → index in slab
 	slab    []cacheEntry
 	free    []int32
-	served  map[int32][]sentCount // slab index → times served, per peer
-	windows []cacheWindow         // windows[0] is the newest
+	windows []cacheWindow // windows[0] is the newest
 	gossip  int
 	budget  int // bytes; ≤ 0: unbounded
 	bytes   int // charged now
@@ -49,7 +48,9 @@ type MessageCache struct {
 type cacheEntry struct {
 	id, topic string
 	buf       []byte
+	served    []sentCount // times served, per peer (GetForPeer)
 	ends      [4]uint32
+	hash      uint32 // of id, in ids
 	gen       uint32 // bumped when the slot is freed, so that stale window entries are told apart
 	held      bool   // buf is the body (false once evicted)
 }
@@ -76,8 +77,7 @@ type windowEntry struct {
 // (budget ≤ 0: unbounded).
 func NewMessageCache(history, gossip, budget int) *MessageCache {
 	return &MessageCache{
-		msgs:    make(map[string]int32),
-		served:  make(map[int32][]sentCount),
+		ids:     newIDIndex(),
 		windows: make([]cacheWindow, history),
 		gossip:  gossip,
 		budget:  budget,
@@ -106,7 +106,8 @@ type CacheRef struct {
 // ByRef finds it again without looking its id up (one ByRef never finds
 // if m was not cached).
 func (c *MessageCache) PutRef(id string, m *rpc.Message) (rpc.Message, CacheRef) {
-	if i, ok := c.msgs[id]; ok {
+	h := c.ids.hash(id)
+	if i, ok := c.ids.find(c.slab, id, h); ok {
 		c.remove(i)
 	}
 	n := len(m.From) + len(m.Data) + len(m.Seqno) + len(m.Signature) + len(m.Key)
@@ -114,7 +115,7 @@ func (c *MessageCache) PutRef(id string, m *rpc.Message) (rpc.Message, CacheRef)
 		c.evicted++
 		return *m, CacheRef{idx: -1}
 	}
-	e := cacheEntry{id: id, topic: m.Topic, held: true, buf: make([]byte, 0, n)}
+	e := cacheEntry{id: id, topic: m.Topic, hash: h, held: true, buf: make([]byte, 0, n)}
 	e.buf = append(e.buf, m.From...)
 	e.ends[0] = uint32(len(e.buf))
 	e.buf = append(e.buf, m.Data...)
@@ -134,7 +135,7 @@ func (c *MessageCache) PutRef(id string, m *rpc.Message) (rpc.Message, CacheRef)
 		i = int32(len(c.slab))
 		c.slab = append(c.slab, e)
 	}
-	c.msgs[id] = i
+	c.ids.add(h, i)
 	c.bytes += e.cost()
 	w := &c.windows[0]
 	w.entries = append(w.entries, windowEntry{idx: i, gen: e.gen})
@@ -189,8 +190,7 @@ func (c *MessageCache) remove(i int32) {
 	if !e.held {
 		c.bare -= e.cost()
 	}
-	delete(c.msgs, e.id)
-	delete(c.served, i)
+	c.ids.remove(e.hash, i)
 	*e = cacheEntry{gen: e.gen + 1}
 	c.free = append(c.free, i)
 }
@@ -222,9 +222,8 @@ func (c *MessageCache) evictOldestBody() bool {
 			w.cut++
 			if e := &c.slab[we.idx]; c.live(we) && e.held {
 				c.bytes -= len(e.buf)
-				e.buf, e.held = nil, false
+				e.buf, e.served, e.held = nil, nil, false
 				c.bare += e.cost()
-				delete(c.served, we.idx)
 				c.evicted++
 				return true
 			}
@@ -254,7 +253,7 @@ func (c *MessageCache) dropOldestID() bool {
 // cache's memory (read only); false when id is unknown or its body was
 // evicted.
 func (c *MessageCache) Get(id string) (rpc.Message, bool) {
-	i, ok := c.msgs[id]
+	i, ok := c.ids.find(c.slab, id, c.ids.hash(id))
 	if !ok || !c.slab[i].held {
 		return rpc.Message{}, false
 	}
@@ -263,14 +262,14 @@ func (c *MessageCache) Get(id string) (rpc.Message, bool) {
 
 // Has reports whether id is cached, with its body or evicted.
 func (c *MessageCache) Has(id string) bool {
-	_, ok := c.msgs[id]
+	_, ok := c.ids.find(c.slab, id, c.ids.hash(id))
 	return ok
 }
 
 // Evicted reports whether id is cached without its body, evicted over the
 // budget.
 func (c *MessageCache) Evicted(id string) bool {
-	i, ok := c.msgs[id]
+	i, ok := c.ids.find(c.slab, id, c.ids.hash(id))
 	return ok && !c.slab[i].held
 }
 
@@ -278,19 +277,19 @@ func (c *MessageCache) Evicted(id string) bool {
 // many times it has now been served to p, this time included; false when
 // id is unknown or its body was evicted (which counts nothing).
 func (c *MessageCache) GetForPeer(id string, p peer.ID) (m rpc.Message, count int, ok bool) {
-	i, ok := c.msgs[id]
+	i, ok := c.ids.find(c.slab, id, c.ids.hash(id))
 	if !ok || !c.slab[i].held {
 		return rpc.Message{}, 0, false
 	}
-	sent := c.served[i]
-	for k := range sent {
-		if sent[k].p == p {
-			sent[k].n++
-			return c.slab[i].message(), sent[k].n, true
+	e := &c.slab[i]
+	for k := range e.served {
+		if e.served[k].p == p {
+			e.served[k].n++
+			return e.message(), e.served[k].n, true
 		}
 	}
-	c.served[i] = append(sent, sentCount{p: p, n: 1})
-	return c.slab[i].message(), 1, true
+	e.served = append(e.served, sentCount{p: p, n: 1})
+	return e.message(), 1, true
 }
 
 // GossipIDs appends to dst the ids of topic's messages in the gossip
@@ -351,7 +350,7 @@ func (c *MessageCache) Shift() {
 }
 
 // Len returns the number of ids cached, with their bodies or evicted.
-func (c *MessageCache) Len() int { return len(c.msgs) }
+func (c *MessageCache) Len() int { return c.ids.n }
 
 // Bytes returns what the cache is charged now: ids, bodies held and
 // EntryOverhead per id.

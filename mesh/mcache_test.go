@@ -137,8 +137,13 @@ func TestMessageCacheShiftForgetsEvicted(t *testing.T) {
 		t.Fatalf("after shift: has a %v, len %d, bytes %d", c.Has("a"), c.Len(), c.Bytes())
 	}
 	c.Shift()
-	if c.Len() != 0 || c.Bytes() != 0 || len(c.free) != len(c.slab) || len(c.served) != 0 {
-		t.Fatalf("not emptied: len %d bytes %d free %d slab %d", c.Len(), c.Bytes(), len(c.free), len(c.slab))
+	if c.Len() != 0 || c.Bytes() != 0 || len(c.free) != len(c.slab) || len(c.ids.slots) != minIDSlots {
+		t.Fatalf("not emptied: len %d bytes %d free %d slab %d index %d", c.Len(), c.Bytes(), len(c.free), len(c.slab), len(c.ids.slots))
+	}
+	for i, e := range c.slab {
+		if e.served != nil || e.buf != nil {
+			t.Fatalf("slot %d keeps %d served counts, %d body bytes", i, len(e.served), len(e.buf))
+		}
 	}
 }
 
@@ -339,5 +344,29 @@ func TestMessageCacheRef(t *testing.T) {
 	}
 	if _, _, ok := c.ByRef(CacheRef{}); ok {
 		t.Fatal("the zero ref of an empty cache finds something")
+	}
+}
+
+// BenchmarkMessageCachePut is the router's steady state at a high rate:
+// every Put of a 256-byte message evicts the oldest under the budget,
+// and one Get in three looks an id up.
+func BenchmarkMessageCachePut(b *testing.B) {
+	const n = 1 << 14
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%032x", i*2654435761)
+	}
+	m := body("t", 256, 1)
+	c := NewMessageCache(5, 3, 1<<20)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		c.PutRef(ids[i%n], m)
+		if i%3 == 0 {
+			c.Get(ids[(i+n-100)%n])
+		}
+		if i%2000 == 1999 {
+			c.Shift()
+		}
 	}
 }
