@@ -42,7 +42,7 @@ type Node struct {
 	tracer Tracer
 
 	calls    chan call
-	vjobs    chan vjob
+	vjobs    chan *vjob // pointers: a full queue of values took 160 KB a node
 	vresults chan vresult
 	quit     chan struct{} // closed by Close: the loop stops
 	loopDone chan struct{} // closed when the loop has ended
@@ -107,7 +107,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.calls = make(chan call)
-	n.vjobs = make(chan vjob, 1024)
+	n.vjobs = make(chan *vjob, 1024)
 	n.vresults = make(chan vresult, 1024)
 	n.quit = make(chan struct{})
 	n.loopDone = make(chan struct{})

@@ -192,7 +192,7 @@ func (n *Node) startValidation(now time.Time, v *router.ValidationRequest) {
 		n.r.ValidationDone(now, id, validator.Accept)
 		return
 	}
-	job := vjob{id: v.ID, topic: v.Topic, from: v.From, data: v.Msg.Data, fn: h.validate}
+	job := &vjob{id: v.ID, topic: v.Topic, from: v.From, data: v.Msg.Data, fn: h.validate}
 	select {
 	case n.vjobs <- job:
 	default:

@@ -40,7 +40,7 @@ func (n *Node) validationWorker() {
 	for {
 		select {
 		case j := <-n.vjobs:
-			res := n.runValidator(n.ctx, j)
+			res := n.runValidator(n.ctx, *j)
 			select {
 			case n.vresults <- vresult{id: j.id, result: res}:
 			case <-n.quit:

@@ -18,12 +18,15 @@ func (c *Conn) readLoop() {
 		// them hold more datagrams than batchSize small ones.
 		size, count = CoalesceBufferSize, coalesceBatch
 	}
+	// The batch starts small and doubles when a read fills it, so that a
+	// quiet Conn holds firstReadBatch buffers, not count.
 	pkts := make([]Packet, count)
-	for i := range pkts {
+	live := min(count, firstReadBatch)
+	for i := range live {
 		pkts[i].Buf = make([]byte, size)
 	}
 	for {
-		n, err := c.sock.ReadBatch(pkts)
+		n, err := c.sock.ReadBatch(pkts[:live])
 		if err != nil {
 			if c.closed() {
 				return
@@ -37,6 +40,12 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		c.stats.readBatches.Add(1)
+		if n == live && live < count {
+			for i := live; i < min(2*live, count); i++ {
+				pkts[i].Buf = make([]byte, size)
+			}
+			live = min(2*live, count)
+		}
 		now := c.clock.Now()
 		for i := range n {
 			b := pkts[i].Buf[:pkts[i].N]
@@ -51,6 +60,11 @@ func (c *Conn) readLoop() {
 		}
 	}
 }
+
+// firstReadBatch is how many datagrams a Conn's first reads take at once;
+// the batch doubles, up to batchSize (or coalesceBatch), each time a read
+// fills it.
+const firstReadBatch = 8
 
 var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType, errUnpadded: DropUnpaddedInit}
 
