@@ -33,7 +33,7 @@ type Conn struct {
 	jar    *cookie.Jar
 	limit  *ratelimit.Limiter
 	hsLoad *ratelimit.Limiter // one global bucket: initiations per second before cookies
-	initQ  chan inInit        // msg1s for the handshake worker
+	initQ  chan *inInit       // msg1s for the handshake worker (pointers: 512 values took 100 KB a Conn)
 	events *eventQueue
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -131,7 +131,7 @@ func Listen(addr string, id *peer.Identity, opts Options) (*Conn, error) {
 		hsLoad:  ratelimit.New(o.CookieRate, int(o.CookieRate), 1),
 		done:    make(chan struct{}),
 		start:   now,
-		initQ:   make(chan inInit, initQueueLen),
+		initQ:   make(chan *inInit, initQueueLen),
 		rawOut:  make(chan Packet, 256),
 		wake:    make(chan struct{}, 1),
 		peers:   map[peer.ID]*peerState{},

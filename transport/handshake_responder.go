@@ -38,8 +38,12 @@ func (c *Conn) handleInit(b []byte, h header, from netip.AddrPort, now time.Time
 	if key == nil {
 		return
 	}
+	if len(c.initQ) == cap(c.initQ) {
+		c.stats.drop(DropHandshakeQueueFull) // before copying anything: a flood costs no allocation
+		return
+	}
 	select {
-	case c.initQ <- inInit{b: slices.Clone(b), h: h, key: key, from: from, now: now, began: c.order.Add(1)}:
+	case c.initQ <- &inInit{b: slices.Clone(b), h: h, key: key, from: from, now: now, began: c.order.Add(1)}:
 	default:
 		c.stats.drop(DropHandshakeQueueFull)
 	}
