@@ -39,5 +39,6 @@ func (r *Router) decodeAndHandle(now time.Time, ps *peerState, payload []byte) e
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	r.handleRPC(now, ps, &r.decoded)
+	r.decoded.Forget() // kept for the next payload: pins nothing of this one
 	return nil
 }

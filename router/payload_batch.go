@@ -112,6 +112,9 @@ func (r *Router) HandlePayloads(now time.Time, batch []Payload) {
 			_ = r.decodeAndHandle(now, ps, batch[i].Data)
 		}
 	}
+	for i := range batch {
+		b.rpcs[i].Forget() // kept for the next batch: pins nothing of this one
+	}
 	b.reset()
 }
 

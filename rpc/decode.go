@@ -17,7 +17,7 @@ import "unsafe"
 // topic name can hold an IHAVE's thousands of ids.
 //
 // Errors wrap ErrMalformed or ErrTooLarge (a *LimitError); on error into is
-// left reset. Unknown fields are skipped. Work is O(len(payload)), memory is
+// left empty and holding nothing of payload (see Forget). Unknown fields are skipped. Work is O(len(payload)), memory is
 // bounded by lim and by what the payload actually contains. Decode is safe
 // for concurrent use with distinct into values.
 func Decode(payload []byte, lim Limits, into *RPC) error {
@@ -28,7 +28,7 @@ func Decode(payload []byte, lim Limits, into *RPC) error {
 	}
 	d := decoder{lim: lim, r: into}
 	if err := d.rpc(payload); err != nil {
-		into.Reset()
+		into.Forget() // its strings alias payload until internAll
 		return err
 	}
 	d.internAll()

@@ -32,6 +32,41 @@ func (r *RPC) Reset() {
 	r.resetControl()
 }
 
+// Forget empties r as Reset does, and also drops what its entries held:
+// the payload its byte fields aliased and the strings Decode made, which an
+// RPC kept for reuse would otherwise pin until a longer payload came to
+// overwrite them. The capacity of its lists, and of their id lists, stays.
+// It clears only what r holds now (its lengths), so it keeps an RPC clean
+// when called after every Decode into it (Decode's own errors included),
+// at a cost in proportion to what was decoded.
+func (r *RPC) Forget() {
+	clear(r.Subscriptions)
+	clear(r.Publish)
+	for i := range r.IHave {
+		r.IHave[i] = IHave{IDs: forgetIDs(r.IHave[i].IDs)}
+	}
+	for i := range r.IWant {
+		r.IWant[i] = IWant{IDs: forgetIDs(r.IWant[i].IDs)}
+	}
+	for i := range r.IDontWant {
+		r.IDontWant[i] = IDontWant{IDs: forgetIDs(r.IDontWant[i].IDs)}
+	}
+	for i := range r.Prune {
+		clear(r.Prune[i].Peers)
+		r.Prune[i] = Prune{Peers: r.Prune[i].Peers[:0]}
+	}
+	clear(r.Graft)
+	clear(r.Choke)
+	clear(r.Unchoke)
+	r.Reset()
+}
+
+// forgetIDs clears ids and returns it empty.
+func forgetIDs(ids []string) []string {
+	clear(ids)
+	return ids[:0]
+}
+
 // Empty reports whether r carries nothing.
 func (r *RPC) Empty() bool {
 	return len(r.Subscriptions) == 0 && len(r.Publish) == 0 && !r.HasControl()
