@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/gwyh/gwyh/pb"
@@ -99,7 +100,13 @@ func FuzzDecode(f *testing.F) {
 	f.Add(AppendHello(nil, Hello{SignaturePolicy: 1, HasSignaturePolicy: true})) // skipped as unknown
 	f.Add([]byte{0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02})
 	lim := bigLimits()
+	var reused RPC // across inputs: Forget must leave it holding nothing
 	f.Fuzz(func(t *testing.T, payload []byte) {
+		_ = Decode(payload, lim, &reused)
+		reused.Forget()
+		if h := held(reflect.ValueOf(reused), "RPC", nil); len(h) > 0 {
+			t.Fatalf("after Forget, still held: %v", h)
+		}
 		var r RPC
 		if err := Decode(payload, lim, &r); err != nil {
 			if !r.Empty() {
