@@ -137,7 +137,7 @@ func TestMessageCacheShiftForgetsEvicted(t *testing.T) {
 		t.Fatalf("after shift: has a %v, len %d, bytes %d", c.Has("a"), c.Len(), c.Bytes())
 	}
 	c.Shift()
-	if c.Len() != 0 || c.Bytes() != 0 || len(c.free) != len(c.slab) || len(c.ids.slots) != minIDSlots {
+	if c.Len() != 0 || c.Bytes() != 0 || len(c.free) != len(c.slab) || len(c.ids.slots) != minSlots {
 		t.Fatalf("not emptied: len %d bytes %d free %d slab %d index %d", c.Len(), c.Bytes(), len(c.free), len(c.slab), len(c.ids.slots))
 	}
 	for i, e := range c.slab {
