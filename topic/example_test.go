@@ -28,6 +28,10 @@ func Example() {
 	}
 	a := start()
 	defer a.Close()
+	joins, err := a.WatchMembers(0) // a's membership events: b's join below
+	if err != nil {
+		log.Fatal(err)
+	}
 	b := start(a.Addr().String())
 	defer b.Close()
 
@@ -56,6 +60,13 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println(m.Value.Key, m.Value.Version, m.From == a.ID())
+	// The topic and the membership views fill independently: wait until
+	// a's membership has b too.
+	for ev := range joins.C() {
+		if ev.Member.ID == b.ID() {
+			break
+		}
+	}
 	fmt.Println(len(ta.Peers()), "peer in the topic;", len(a.Members()), "members in the cluster")
 	// Output:
 	// user:42 7 true
