@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ type benchFlags struct {
 	seed                           uint64
 	heartbeat, timeout             time.Duration
 	cpuprofile, memprofile         string
+	trace                          string
 	proto                          protoFlags
 	validate, gro, scoring         bool
 }
@@ -100,6 +102,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchFlags, int) {
 	fs.DurationVar(&f.timeout, "timeout", 120*time.Second, "give up waiting for deliveries after this long")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fs.StringVar(&f.memprofile, "memprofile", "", "write a heap profile (in use and allocated) at the end of the measured run to this file")
+	fs.StringVar(&f.trace, "trace", "", "write an execution trace of the measured run to this file (go tool trace; -pprof=sched shows how long goroutines waited to run)")
 	f.proto.register(fs)
 	fs.BoolVar(&f.validate, "validate", false, "every node validates messages with an accept-all validator on its worker pool (asynchronous validation)")
 	fs.BoolVar(&f.scoring, "scoring", false, "every node scores its peers with the simulator's score parameters (sim.ScoreParams) and score.DefaultThresholds")
@@ -213,8 +216,14 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwyh bench: %v\n", err)
 		return 1
 	}
+	stopTrace, err := startTrace(f.trace)
+	if err != nil {
+		_ = stop()
+		fmt.Fprintf(stderr, "gwyh bench: %v\n", err)
+		return 1
+	}
 	res := b.run()
-	if err := stop(); err != nil {
+	if err := errors.Join(stopTrace(), stop()); err != nil {
 		fmt.Fprintf(stderr, "gwyh bench: %v\n", err)
 		return 1
 	}

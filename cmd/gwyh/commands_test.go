@@ -47,9 +47,9 @@ func TestDemo(t *testing.T) {
 func TestBenchJSONKeys(t *testing.T) {
 	var out, errb bytes.Buffer
 	dir := t.TempDir()
-	cpu, heap := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "heap.prof")
+	cpu, heap, tr := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "heap.prof"), filepath.Join(dir, "run.trace")
 	args := []string{"bench", "-n", "4", "-degree", "2", "-msgs", "50", "-heartbeat", "200ms",
-		"-cpuprofile", cpu, "-memprofile", heap}
+		"-cpuprofile", cpu, "-memprofile", heap, "-trace", tr}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -80,6 +80,10 @@ func TestBenchJSONKeys(t *testing.T) {
 		if b, err := os.ReadFile(name); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("%s: not a profile (err %v, %d bytes)", name, err, len(b))
 		}
+	}
+	// An execution trace starts with its version header.
+	if b, err := os.ReadFile(tr); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Errorf("%s: not an execution trace (err %v, %d bytes)", tr, err, len(b))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 )
 
@@ -34,6 +35,26 @@ func startProfiles(cpuFile, heapFile string) (stop func() error, err error) {
 			errs = append(errs, writeHeap(heapFile))
 		}
 		return errors.Join(errs...)
+	}, nil
+}
+
+// startTrace starts an execution trace into file when it is not empty and
+// returns the function that stops it.
+func startTrace(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	return func() error {
+		trace.Stop()
+		return f.Close()
 	}, nil
 }
 
