@@ -178,11 +178,22 @@ func (fr *fieldReader) next() bool {
 	if fr.err != nil || len(b) == 0 {
 		return false
 	}
-	if len(b) >= 2 && b[0] < 0x80 && b[0]&7 == wireBytes && b[0] >= 8 && b[1] < 0x80 {
-		if end := 2 + int(b[1]); end <= len(b) {
-			fr.f = field{num: int(b[0] >> 3), wire: wireBytes, body: b[2:end:end]}
-			fr.b = b[end:]
-			return true
+	if len(b) >= 2 && b[0] < 0x80 && b[0]&7 == wireBytes && b[0] >= 8 {
+		// A one-byte key and a length of one or two bytes (up to 16 KiB):
+		// every field of a typical payload.
+		switch {
+		case b[1] < 0x80:
+			if end := 2 + int(b[1]); end <= len(b) {
+				fr.f = field{num: int(b[0] >> 3), wire: wireBytes, body: b[2:end:end]}
+				fr.b = b[end:]
+				return true
+			}
+		case len(b) >= 3 && b[2] < 0x80:
+			if end := 3 + (int(b[1]&0x7f) | int(b[2])<<7); end <= len(b) {
+				fr.f = field{num: int(b[0] >> 3), wire: wireBytes, body: b[3:end:end]}
+				fr.b = b[end:]
+				return true
+			}
 		}
 	}
 	f, n := readFieldSlow(b)
