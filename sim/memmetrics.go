@@ -78,15 +78,9 @@ func (t *memberTally) add(o *memberTally) {
 	t.pmDisconnects += o.pmDisconnects
 	t.stalls += o.stalls
 	t.stallDrops += o.stallDrops
-	for i, v := range o.events {
-		t.events[i] += v
-	}
+	addCounts(t.events[:], o.events[:])
 	t.falsePositives += o.falsePositives
-	for _, l := range o.fpLog {
-		if len(t.fpLog) < maxViolations {
-			t.fpLog = append(t.fpLog, l)
-		}
-	}
+	t.fpLog = appendUpTo(t.fpLog, o.fpLog, maxViolations)
 	*o = memberTally{fpLog: o.fpLog[:0]}
 }
 

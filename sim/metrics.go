@@ -97,15 +97,16 @@ type tally struct {
 	violationLog []string
 }
 
-// newTally returns an empty tally for a run with zones zones (0: none)
-// and topics topics (0: one).
-func newTally(zones, topics int) tally {
+// newTally returns an empty tally for run s: per zone pair with
+// Latency.Zones, per topic with several.
+func (s *simulator) newTally() tally {
 	var t tally
-	if zones > 0 {
-		t.zoneLat = make([][]int32, zones*zones)
+	if s.sc.Net.Latency.Zones != nil {
+		z := s.sc.Net.Latency.numZones()
+		t.zoneLat = make([][]int32, z*z)
 	}
-	if topics > 1 {
-		t.topicLat, t.topicWire = make([][]int32, topics), make([]uint64, topics)
+	if nt := len(s.topics); nt > 1 {
+		t.topicLat, t.topicWire = make([][]int32, nt), make([]uint64, nt)
 	}
 	return t
 }
@@ -124,15 +125,11 @@ func (t *tally) add(o *tally) {
 	t.spamSent += o.spamSent
 	t.attackDropped += o.attackDropped
 	t.attackKept += o.attackKept
-	for i, v := range o.events {
-		t.events[i] += v
-	}
+	addCounts(t.events[:], o.events[:])
 	for len(t.hopHist) < len(o.hopHist) {
 		t.hopHist = append(t.hopHist, 0)
 	}
-	for i, v := range o.hopHist {
-		t.hopHist[i] += v
-	}
+	addCounts(t.hopHist, o.hopHist)
 	t.lat = append(t.lat, o.lat...)
 	for i := range o.zoneLat {
 		t.zoneLat[i] = append(t.zoneLat[i], o.zoneLat[i]...)
@@ -144,23 +141,26 @@ func (t *tally) add(o *tally) {
 		t.topicWire[i] += o.topicWire[i]
 	}
 	t.violations += o.violations
-	for _, l := range o.violationLog {
-		if len(t.violationLog) < maxViolations {
-			t.violationLog = append(t.violationLog, l)
-		}
-	}
+	t.violationLog = appendUpTo(t.violationLog, o.violationLog, maxViolations)
 	zl, tl, tw, lat, hh := o.zoneLat, o.topicLat, o.topicWire, o.lat[:0], o.hopHist[:0]
 	clear(tw)
 	*o = tally{zoneLat: zl, topicLat: tl, topicWire: tw, lat: lat, hopHist: hh, violationLog: o.violationLog[:0]}
 }
 
-func newMetrics(s *simulator) *metrics {
-	m := &metrics{s: s, zones: s.sc.Net.Latency.numZones()}
-	zones := 0
-	if s.sc.Net.Latency.Zones != nil {
-		zones = int(m.zones)
+// addCounts adds src to dst, element by element (len(dst) ≥ len(src)).
+func addCounts[T uint64 | int64](dst, src []T) {
+	for i, v := range src {
+		dst[i] += v
 	}
-	m.tally = newTally(zones, len(s.topics))
+}
+
+// appendUpTo appends src to dst while dst holds fewer than limit lines.
+func appendUpTo(dst, src []string, limit int) []string {
+	return append(dst, src[:min(len(src), max(0, limit-len(dst)))]...)
+}
+
+func newMetrics(s *simulator) *metrics {
+	m := &metrics{s: s, zones: s.sc.Net.Latency.numZones(), tally: s.newTally()}
 	if nt := len(s.topics); nt > 1 {
 		m.topicDups = make([]uint64, nt)
 		m.topicIdx = make(map[string]int, nt)

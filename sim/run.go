@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -35,6 +36,10 @@ type RunOptions struct {
 	Workers int
 }
 
+// WorkersBeside returns RunOptions.Workers for each of parallel runs at
+// once: the cores the others leave (GOMAXPROCS / parallel, at least 1).
+func WorkersBeside(parallel int) int { return max(runtime.GOMAXPROCS(0)/max(parallel, 1), 1) }
+
 // simulator is the state of one run.
 type simulator struct {
 	sc     *Scenario
@@ -57,6 +62,7 @@ type simulator struct {
 	grouped     []event
 	groups      []group
 	groupOf     []int32
+	cuts        []int     // a window's shares of groups (window)
 	workers     []*worker // besides the run's goroutine (RunOptions.Workers)
 	minParallel int
 
@@ -206,14 +212,19 @@ func (s *simulator) loop() error {
 			}
 			continue
 		}
-		e := s.q.pop()
-		s.q.fromRun()
-		if err := s.run(e); err != nil {
+		if err := s.runNext(); err != nil {
 			return err
 		}
 	}
 	s.now = s.end
 	return nil
+}
+
+// runNext pops the earliest event and handles it on its own.
+func (s *simulator) runNext() error {
+	e := s.q.pop()
+	s.q.fromRun()
+	return s.run(e)
 }
 
 // run handles e at its time.
@@ -262,9 +273,7 @@ func (s *simulator) window() error {
 	}
 	s.batch = b[:0]
 	if len(b) == 0 { // an event of another kind at the same instant ends it at once
-		e := s.q.pop()
-		s.q.fromRun()
-		return s.run(e)
+		return s.runNext()
 	}
 	g := s.group(b)
 	if len(s.workers) == 0 || len(b) < s.minParallel {
@@ -273,8 +282,7 @@ func (s *simulator) window() error {
 	// Cut the groups into shares of about equal events, in order: the
 	// run's goroutine takes the first, each worker one of the others.
 	per := (len(b) + len(s.workers)) / (len(s.workers) + 1)
-	cuts := make([]int, 0, len(s.workers)+2)
-	cuts = append(cuts, 0)
+	cuts := append(s.cuts[:0], 0)
 	for i, n := 0, 0; i < len(g) && len(cuts) <= len(s.workers); i++ {
 		if n += g[i].hi - g[i].lo; n >= per*len(cuts) {
 			cuts = append(cuts, i+1)
@@ -283,6 +291,7 @@ func (s *simulator) window() error {
 	for len(cuts) < len(s.workers)+2 {
 		cuts = append(cuts, len(g))
 	}
+	s.cuts = cuts
 	var wg sync.WaitGroup
 	for k, w := range s.workers {
 		lo, hi := cuts[k+1], cuts[k+2]
@@ -404,11 +413,7 @@ type worker struct {
 // newWorker returns a worker for run s.
 func newWorker(s *simulator) *worker {
 	w := &worker{}
-	zones := 0
-	if s.sc.Net.Latency.Zones != nil {
-		zones = int(s.m.zones)
-	}
-	w.m.tally = newTally(zones, len(s.topics))
+	w.m.tally = s.newTally()
 	return w
 }
 
@@ -419,7 +424,7 @@ func (w *worker) begin(s *simulator) {
 	w.s.q = queue{out: &w.out}
 	w.s.q.win.local = own.q.win.local
 	w.s.bufs, w.s.packBuf, w.s.ihaveIDs = own.bufs, own.packBuf, own.ihaveIDs
-	w.s.batch, w.s.groups, w.s.groupOf, w.s.workers = nil, nil, nil, nil
+	w.s.batch, w.s.groups, w.s.groupOf, w.s.cuts, w.s.workers = nil, nil, nil, nil, nil
 	t, mt := w.m.tally, w.mm.memberTally
 	w.m, w.mm = *s.m, *s.mm
 	w.m.tally, w.mm.memberTally = t, mt

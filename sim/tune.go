@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -587,7 +586,7 @@ func (t *tuner) runAll(scs []Scenario) ([]*Result, error) {
 				if i >= len(scs) {
 					return
 				}
-				out[i], errs[i] = Run(scs[i], t.opt.Seed, RunOptions{Workers: runtime.GOMAXPROCS(0) / max(t.opt.Parallel, 1)})
+				out[i], errs[i] = Run(scs[i], t.opt.Seed, RunOptions{Workers: WorkersBeside(t.opt.Parallel)})
 				if w := t.opt.Progress; w != nil && errs[i] == nil {
 					r := out[i]
 					mu.Lock()

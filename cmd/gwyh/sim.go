@@ -619,7 +619,7 @@ func runJobs(f simFlags, jobs []*simJob, stderr io.Writer) {
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				opt := sim.RunOptions{Workers: runtime.GOMAXPROCS(0) / max(f.parallel, 1)}
+				opt := sim.RunOptions{Workers: sim.WorkersBeside(f.parallel)}
 				if !f.quiet {
 					opt.Progress = lockedWriter{&mu, stderr}
 					if j.label != "" {
