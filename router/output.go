@@ -70,9 +70,14 @@ func (r *Router) begin(now time.Time) {
 }
 
 // recycle empties an Output for reuse. Sends keep their RPCs' memory
-// (rpcFor resets one when it is reused); the other lists are cleared so
-// that they keep no message alive.
+// for rpcFor, but not what their entries held (rpc.RPC.Forget, at a cost
+// in proportion to what they carried); the other lists are cleared. So an
+// Output keeps no message alive: a message body the cache evicted is
+// freed, not pinned by a Send of an earlier round.
 func recycle(o *Output) {
+	for i := range o.Sends {
+		o.Sends[i].RPC.Forget()
+	}
 	clear(o.Deliveries)
 	clear(o.Validations)
 	clear(o.Events)

@@ -125,3 +125,40 @@ func TestPublishMarkedInOutput(t *testing.T) {
 		})
 	}
 }
+
+// Advance leaves nothing of an Output alive in the memory the router keeps
+// for the next ones: a message body the cache evicts must be freed, not
+// pinned by a Send of an earlier round (recycle).
+func TestAdvanceKeepsNoMessage(t *testing.T) {
+	e := newJoinedEnv(t, nil, 8)
+	e.heartbeat()
+	e.r.Advance()
+	for i := range 3 {
+		if _, err := e.r.Publish(e.now, "t", msg("t", uint64(i+1), 16).Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := e.r.Ready()
+	carried := 0
+	for _, s := range out.Sends {
+		carried += len(s.RPC.Publish)
+	}
+	if carried == 0 {
+		t.Fatal("the publishes sent nothing")
+	}
+	e.r.Advance()
+	for i, s := range out.Sends[:cap(out.Sends)] {
+		for j, m := range s.RPC.Publish[:cap(s.RPC.Publish)] {
+			if m.Data != nil || m.From != nil || m.Seqno != nil || m.Topic != "" {
+				t.Fatalf("send %d keeps message %d (%q) after Advance", i, j, m.Data)
+			}
+		}
+		for j, ih := range s.RPC.IHave[:cap(s.RPC.IHave)] {
+			for _, id := range ih.IDs[:cap(ih.IDs)] {
+				if id != "" || ih.Topic != "" {
+					t.Fatalf("send %d keeps IHAVE %d (%q) after Advance", i, j, id)
+				}
+			}
+		}
+	}
+}
