@@ -18,15 +18,9 @@ func (c *Conn) readLoop() {
 		// them hold more datagrams than batchSize small ones.
 		size, count = CoalesceBufferSize, coalesceBatch
 	}
-	// The batch starts small and doubles when a read fills it, so that a
-	// quiet Conn holds firstReadBatch buffers, not count.
-	pkts := make([]Packet, count)
-	live := min(count, firstReadBatch)
-	for i := range live {
-		pkts[i].Buf = make([]byte, size)
-	}
+	batch := newReadBatch(count, size)
 	for {
-		n, err := c.sock.ReadBatch(pkts[:live])
+		n, err := c.sock.ReadBatch(batch.bufs())
 		if err != nil {
 			if c.closed() {
 				return
@@ -40,12 +34,7 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		c.stats.readBatches.Add(1)
-		if n == live && live < count {
-			for i := live; i < min(2*live, count); i++ {
-				pkts[i].Buf = make([]byte, size)
-			}
-			live = min(2*live, count)
-		}
+		pkts := batch.pkts
 		now := c.clock.Now()
 		for i := range n {
 			b := pkts[i].Buf[:pkts[i].N]
@@ -58,13 +47,63 @@ func (c *Conn) readLoop() {
 				}
 			}
 		}
+		batch.read(n)
 	}
 }
 
-// firstReadBatch is how many datagrams a Conn's first reads take at once;
-// the batch doubles, up to batchSize (or coalesceBatch), each time a read
-// fills it.
-const firstReadBatch = 8
+// readBatch is the reader's buffers. It starts with firstReadBatch of them,
+// so that a quiet Conn holds few; it doubles, up to its count, when a read
+// fills it, and halves, down to firstReadBatch, after shrinkReadBatch reads
+// in a row that each took at most a quarter of it, so that a Conn quiet
+// after a burst gives the buffers back.
+type readBatch struct {
+	pkts  []Packet // the first live have buffers
+	live  int
+	size  int // of a buffer
+	small int // reads in a row that took at most live/4
+}
+
+func newReadBatch(count, size int) *readBatch {
+	b := &readBatch{pkts: make([]Packet, count), live: min(count, firstReadBatch), size: size}
+	for i := range b.live {
+		b.pkts[i].Buf = make([]byte, size)
+	}
+	return b
+}
+
+// bufs is what the next read fills.
+func (b *readBatch) bufs() []Packet { return b.pkts[:b.live] }
+
+// read adapts the batch to a read that took n datagrams, once they are
+// handled.
+func (b *readBatch) read(n int) {
+	switch {
+	case n == b.live && b.live < len(b.pkts):
+		grown := min(2*b.live, len(b.pkts))
+		for i := b.live; i < grown; i++ {
+			b.pkts[i].Buf = make([]byte, b.size)
+		}
+		b.live, b.small = grown, 0
+	case n > b.live/4 || b.live <= firstReadBatch:
+		b.small = 0
+	default:
+		if b.small++; b.small < shrinkReadBatch {
+			return
+		}
+		for i := b.live / 2; i < b.live; i++ {
+			b.pkts[i].Buf = nil
+		}
+		b.live, b.small = b.live/2, 0
+	}
+}
+
+// firstReadBatch is how many datagrams a Conn's first reads take at once
+// (see readBatch); shrinkReadBatch is how many small reads in a row halve
+// a grown batch.
+const (
+	firstReadBatch  = 8
+	shrinkReadBatch = 256
+)
 
 var typeDrops = map[error]DropCause{errShort: DropShort, errUnknownType: DropUnknownType, errUnpadded: DropUnpaddedInit}
 

@@ -11,10 +11,13 @@ import (
 // writer state, owned by the writer goroutine.
 type writer struct {
 	c     *Conn
-	bufs  [batchSize][]byte
+	bufs  [batchSize][]byte // allocated when first needed; see trimBufs
 	pkts  []Packet
 	timer *clock.Timer
 	spare []*peerState // the other buffer of Conn.ready (see fill)
+	// bufs from held on are not allocated; high is the most packets a
+	// batch had in the last flushes batches.
+	held, high, flushes int
 }
 
 // writeLoop is the only goroutine that seals data packets and writes to
@@ -91,9 +94,33 @@ func (w *writer) flush() {
 	} else {
 		c.countOut(w.pkts, len(w.pkts))
 	}
+	w.trimBufs(len(w.pkts))
 	clear(w.pkts)
 	w.pkts = w.pkts[:0]
 }
+
+// trimBufs notes a batch of n packets, and every trimWriteBufs batches
+// frees the buffers beyond twice the most those batches used (keeping
+// minWriteBufs), so that a writer quiet after a burst gives them back.
+func (w *writer) trimBufs(n int) {
+	w.high = max(w.high, n)
+	if w.flushes++; w.flushes < trimWriteBufs {
+		return
+	}
+	keep := max(2*w.high, minWriteBufs)
+	for i := keep; i < w.held; i++ {
+		w.bufs[i] = nil
+	}
+	w.held = min(w.held, keep)
+	w.high, w.flushes = 0, 0
+}
+
+// trimWriteBufs is how many batches the writer looks back on when it frees
+// buffers, and minWriteBufs how many it keeps at least (trimBufs).
+const (
+	trimWriteBufs = 256
+	minWriteBufs  = 8
+)
 
 // countOut counts n datagrams of pkts as written; when some were lost
 // (n < len(pkts)) their bytes are estimated from the batch's average.
@@ -192,6 +219,7 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 		if cap(w.bufs[slot]) == 0 {
 			// Allocated when first needed: most Conns never fill a batch.
 			w.bufs[slot] = make([]byte, 0, c.opts.MTU)
+			w.held = max(w.held, slot+1)
 		}
 		pkt := p.queue.fill(w.bufs[slot][:dataHeaderSize], dataHeaderSize+room)
 		p.keepalive = false
