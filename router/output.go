@@ -74,9 +74,22 @@ func (r *Router) begin(now time.Time) {
 // in proportion to what they carried); the other lists are cleared. So an
 // Output keeps no message alive: a message body the cache evicted is
 // freed, not pinned by a Send of an earlier round.
+//
+// A list that grew in a burst (a round at window 0 forwards hundreds of
+// messages to each peer) is let go when a round used less than a quarter
+// of it and it holds more than keptEntries, and grows again on demand, so
+// that a router quiet after a burst does not keep the burst's lists.
 func recycle(o *Output) {
-	for i := range o.Sends {
-		o.Sends[i].RPC.Forget()
+	for i := range o.Sends[:cap(o.Sends)] { // past len: Sends of earlier rounds, empty
+		m := &o.Sends[:cap(o.Sends)][i].RPC
+		oversized := outgrown(m.Publish)
+		m.Forget()
+		if oversized {
+			m.Publish = nil
+		}
+	}
+	if outgrown(o.Deliveries) {
+		o.Deliveries = nil
 	}
 	clear(o.Deliveries)
 	clear(o.Validations)
@@ -87,6 +100,16 @@ func recycle(o *Output) {
 	o.Validations = o.Validations[:0]
 	o.Events = o.Events[:0]
 	o.Published = o.Published[:0]
+}
+
+// keptEntries is the capacity an Output's list keeps whatever a round used
+// of it (see recycle).
+const keptEntries = 256
+
+// outgrown reports whether recycle lets list go: it holds more than
+// keptEntries and the round used less than a quarter of it.
+func outgrown[T any](list []T) bool {
+	return cap(list) > keptEntries && len(list) < cap(list)/4
 }
 
 // rpcFor returns the pending RPC to ps in the current Output, starting one

@@ -162,3 +162,50 @@ func TestAdvanceKeepsNoMessage(t *testing.T) {
 		}
 	}
 }
+
+// A burst grows an Output's lists; recycle lets them go once a round uses
+// little of them, so a router quiet after a burst does not keep them.
+func TestRecycleLetsBurstListsGo(t *testing.T) {
+	e := newJoinedEnv(t, nil, 8)
+	e.heartbeat()
+	e.r.Advance()
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if _, err := e.r.Publish(e.now, "t", msg("t", uint64(i), 16).Data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Each round's Output is one of two the router alternates; two bursts
+	// grow both, two quiet rounds shrink both.
+	n := 4*keptEntries + 100
+	publish(1, 1+n)
+	burst := e.r.Ready()
+	e.r.Advance()
+	publish(1+n, 1+2*n)
+	e.r.Ready()
+	e.r.Advance()
+	grown := 0
+	for _, s := range burst.Sends[:cap(burst.Sends)] {
+		grown = max(grown, cap(s.RPC.Publish))
+	}
+	if grown < 4*keptEntries {
+		t.Fatalf("the burst grew a Send to %d messages only", grown)
+	}
+	for i := range 2 {
+		publish(1+2*n+i, 2+2*n+i)
+		e.r.Ready()
+		e.r.Advance()
+	}
+	for _, out := range []*Output{&e.r.out, &e.r.ready} {
+		for i, s := range out.Sends[:cap(out.Sends)] {
+			if c := cap(s.RPC.Publish); c > keptEntries {
+				t.Fatalf("send %d keeps room for %d messages after quiet rounds", i, c)
+			}
+		}
+		if c := cap(out.Deliveries); c > keptEntries {
+			t.Fatalf("deliveries keep room for %d", c)
+		}
+	}
+}
