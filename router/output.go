@@ -80,8 +80,9 @@ func (r *Router) begin(now time.Time) {
 // of it and it holds more than keptEntries, and grows again on demand, so
 // that a router quiet after a burst does not keep the burst's lists.
 func recycle(o *Output) {
-	for i := range o.Sends[:cap(o.Sends)] { // past len: Sends of earlier rounds, empty
-		m := &o.Sends[:cap(o.Sends)][i].RPC
+	all := o.Sends[:cap(o.Sends)] // past len: Sends of earlier rounds, already empty
+	for i := range all {
+		m := &all[i].RPC
 		oversized := outgrown(m.Publish)
 		m.Forget()
 		if oversized {

@@ -15,8 +15,8 @@ type writer struct {
 	pkts  []Packet
 	timer *clock.Timer
 	spare []*peerState // the other buffer of Conn.ready (see fill)
-	// bufs from held on are not allocated; high is the most packets a
-	// batch had in the last flushes batches.
+	// bufs from held on are not allocated; high is the largest batch of
+	// the flushes since the last trim (trimBufs).
 	held, high, flushes int
 }
 
