@@ -80,13 +80,20 @@ func (r *Router) begin(now time.Time) {
 // of it and it holds more than keptEntries, and grows again on demand, so
 // that a router quiet after a burst does not keep the burst's lists.
 func recycle(o *Output) {
-	all := o.Sends[:cap(o.Sends)] // past len: Sends of earlier rounds, already empty
-	for i := range all {
-		m := &all[i].RPC
+	for i := range o.Sends {
+		m := &o.Sends[i].RPC
 		oversized := outgrown(m.Publish)
 		m.Forget()
 		if oversized {
 			m.Publish = nil
+		}
+	}
+	// Past len: Sends of earlier rounds, forgotten then (so empty, and
+	// outgrown by their capacity alone).
+	tail := o.Sends[len(o.Sends):cap(o.Sends)]
+	for i := range tail {
+		if outgrown(tail[i].RPC.Publish) {
+			tail[i].RPC.Publish = nil
 		}
 	}
 	if outgrown(o.Deliveries) {

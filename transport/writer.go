@@ -15,9 +15,9 @@ type writer struct {
 	pkts  []Packet
 	timer *clock.Timer
 	spare []*peerState // the other buffer of Conn.ready (see fill)
-	// bufs from held on are not allocated; high is the largest batch of
-	// the flushes since the last trim (trimBufs).
-	held, high, flushes int
+	// high is the largest batch of the flushes since the last trim
+	// (trimBufs).
+	high, flushes int
 }
 
 // writeLoop is the only goroutine that seals data packets and writes to
@@ -107,11 +107,9 @@ func (w *writer) trimBufs(n int) {
 	if w.flushes++; w.flushes < trimWriteBufs {
 		return
 	}
-	keep := max(2*w.high, minWriteBufs)
-	for i := keep; i < w.held; i++ {
+	for i := max(2*w.high, minWriteBufs); i < len(w.bufs); i++ {
 		w.bufs[i] = nil
 	}
-	w.held = min(w.held, keep)
 	w.high, w.flushes = 0, 0
 }
 
@@ -219,7 +217,6 @@ func (w *writer) fillPeer(p *peerState, now time.Time) (pending bool, wait time.
 		if cap(w.bufs[slot]) == 0 {
 			// Allocated when first needed: most Conns never fill a batch.
 			w.bufs[slot] = make([]byte, 0, c.opts.MTU)
-			w.held = max(w.held, slot+1)
 		}
 		pkt := p.queue.fill(w.bufs[slot][:dataHeaderSize], dataHeaderSize+room)
 		p.keepalive = false
