@@ -40,25 +40,54 @@ func (r *RPC) Reset() {
 // when called after every Decode into it (Decode's own errors included),
 // at a cost in proportion to what was decoded.
 func (r *RPC) Forget() {
-	clear(r.Subscriptions)
-	clear(r.Publish)
-	for i := range r.IHave {
-		r.IHave[i] = IHave{IDs: forgetIDs(r.IHave[i].IDs)}
+	// Each list is touched only when it holds entries: most RPCs carry one
+	// or two kinds, and a slice header written back is work on the
+	// router's hot path (recycle forgets every Send of a round).
+	if len(r.Subscriptions) != 0 {
+		clear(r.Subscriptions)
+		r.Subscriptions = r.Subscriptions[:0]
 	}
-	for i := range r.IWant {
-		r.IWant[i] = IWant{IDs: forgetIDs(r.IWant[i].IDs)}
+	if len(r.Publish) != 0 {
+		clear(r.Publish)
+		r.Publish = r.Publish[:0]
 	}
-	for i := range r.IDontWant {
-		r.IDontWant[i] = IDontWant{IDs: forgetIDs(r.IDontWant[i].IDs)}
+	if len(r.IHave) != 0 {
+		for i := range r.IHave {
+			r.IHave[i] = IHave{IDs: forgetIDs(r.IHave[i].IDs)}
+		}
+		r.IHave = r.IHave[:0]
 	}
-	for i := range r.Prune {
-		clear(r.Prune[i].Peers)
-		r.Prune[i] = Prune{Peers: r.Prune[i].Peers[:0]}
+	if len(r.IWant) != 0 {
+		for i := range r.IWant {
+			r.IWant[i] = IWant{IDs: forgetIDs(r.IWant[i].IDs)}
+		}
+		r.IWant = r.IWant[:0]
 	}
-	clear(r.Graft)
-	clear(r.Choke)
-	clear(r.Unchoke)
-	r.Reset()
+	if len(r.IDontWant) != 0 {
+		for i := range r.IDontWant {
+			r.IDontWant[i] = IDontWant{IDs: forgetIDs(r.IDontWant[i].IDs)}
+		}
+		r.IDontWant = r.IDontWant[:0]
+	}
+	if len(r.Prune) != 0 {
+		for i := range r.Prune {
+			clear(r.Prune[i].Peers)
+			r.Prune[i] = Prune{Peers: r.Prune[i].Peers[:0]}
+		}
+		r.Prune = r.Prune[:0]
+	}
+	if len(r.Graft) != 0 {
+		clear(r.Graft)
+		r.Graft = r.Graft[:0]
+	}
+	if len(r.Choke) != 0 {
+		clear(r.Choke)
+		r.Choke = r.Choke[:0]
+	}
+	if len(r.Unchoke) != 0 {
+		clear(r.Unchoke)
+		r.Unchoke = r.Unchoke[:0]
+	}
 }
 
 // forgetIDs clears ids and returns it empty.
