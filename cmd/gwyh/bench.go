@@ -66,6 +66,11 @@ type benchResult struct {
 	// PktsPerMsgPerNode: datagrams sent (transport Stats.PacketsOut) per
 	// message and node, as bytes_per_msg_per_node counts their bytes.
 	PktsPerMsgPerNode float64 `json:"packets_per_msg_per_node"`
+	// PktsPerWriteBatch and PktsPerReadBatch: datagrams per socket batch
+	// call (sendmmsg and recvmmsg on Linux; transport Stats.WriteBatches
+	// and ReadBatches), how well the transport amortises its syscalls.
+	PktsPerWriteBatch float64 `json:"packets_per_write_batch"`
+	PktsPerReadBatch  float64 `json:"packets_per_read_batch"`
 	// Chokes: CHOKEs the nodes sent during the run (router
 	// Stats.ChokeSent): whether the choke extension engaged; Unchokes
 	// the UNCHOKEs (UnchokeSent), ChokedIHave the message ids announced
@@ -131,7 +136,8 @@ dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s (plus
 scoring, window, publish_errors: Publish calls that failed or queued their message
 to no peer; publish_partial: calls whose message some peers' full send
 queues refused; packets_per_msg_per_node: datagrams sent per message and
-node; timed_out, drops, subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
+node; packets_per_write_batch, packets_per_read_batch: datagrams per
+socket batch call (sendmmsg, recvmmsg); timed_out, drops, subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
 peak_rss_mb_per_node: peak_rss_mb / n, the process's peak resident memory
 (the nodes, the recorder of 4 bytes per message and node, the Go
 runtime) per node; heap_inuse_mb: the Go heap in use at the end of the

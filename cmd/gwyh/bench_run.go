@@ -152,6 +152,8 @@ func (b *benchRun) result(elapsed time.Duration, timedOut bool) benchResult {
 		DupPerMsgPerNode:  float64(t.duplicates-b.base.duplicates) / per,
 		BytesPerMsgPerNod: float64(t.bytesOut-b.base.bytesOut) / per,
 		PktsPerMsgPerNode: float64(t.packetsOut-b.base.packetsOut) / per,
+		PktsPerWriteBatch: ratio(t.packetsOut-b.base.packetsOut, t.writeBatches-b.base.writeBatches),
+		PktsPerReadBatch:  ratio(t.packetsIn-b.base.packetsIn, t.readBatches-b.base.readBatches),
 		PeakRSSMB:         peakRSSMB(),
 		CPUs:              cpuSeconds() - b.cpu0,
 		HeapInuseMB:       heapInuseMB(),
@@ -182,4 +184,12 @@ func heapInuseMB() float64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return float64(ms.HeapInuse) / (1 << 20)
+}
+
+// ratio returns n/d, or 0 when d is 0 (no batch call in the run).
+func ratio(n, d uint64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
 }

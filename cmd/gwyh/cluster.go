@@ -266,6 +266,8 @@ func (c *cluster) meshHist() []int {
 // totals sums the nodes' counters.
 type totals struct {
 	duplicates, bytesOut, packetsOut uint64
+	packetsIn                        uint64
+	writeBatches, readBatches        uint64 // socket batch calls (transport Stats)
 	chokes, unchokes                 uint64 // CHOKEs and UNCHOKEs sent
 	chokedIHave                      uint64 // ids announced to peers that choked us instead of sent
 	drops                            map[string]uint64
@@ -285,6 +287,9 @@ func (c *cluster) totals() totals {
 		t.chokedIHave += st.Router.ChokedIHave
 		t.bytesOut += st.Transport.BytesOut
 		t.packetsOut += st.Transport.PacketsOut
+		t.packetsIn += st.Transport.PacketsIn
+		t.writeBatches += st.Transport.WriteBatches
+		t.readBatches += st.Transport.ReadBatches
 		for k, v := range st.Drops() {
 			t.drops[k] += v
 		}

@@ -60,7 +60,7 @@ func TestBenchJSONKeys(t *testing.T) {
 	keys := "impl scenario net n degree d publishers msgs size rate seconds sign " +
 		"msgs_per_sec delivery_ratio lat_p50_us lat_p90_us lat_p99_us lat_max_us " +
 		"dup_per_msg_per_node bytes_per_msg_per_node peak_rss_mb cpu_s " +
-		"peak_rss_mb_per_node heap_inuse_mb"
+		"peak_rss_mb_per_node heap_inuse_mb packets_per_write_batch packets_per_read_batch"
 	for _, k := range strings.Fields(keys) {
 		if _, ok := m[k]; !ok {
 			t.Errorf("key %q missing", k)
@@ -71,6 +71,14 @@ func TestBenchJSONKeys(t *testing.T) {
 	}
 	if h := m["heap_inuse_mb"].(float64); h <= 0 {
 		t.Errorf("heap_inuse_mb %v", h)
+	}
+	// Every batch call moves at least one datagram, and a batch holds at
+	// most 64 (the transport's batchSize; more only for reads with UDP
+	// GRO, off here).
+	for _, k := range []string{"packets_per_write_batch", "packets_per_read_batch"} {
+		if v, _ := m[k].(float64); v < 1 || v > 64 {
+			t.Errorf("%s = %v, want within [1, 64]", k, v)
+		}
 	}
 	if m["impl"] != "gwyh" || m["net"] != "udp" || m["delivery_ratio"] != 1.0 {
 		t.Errorf("impl/net/delivery_ratio = %v/%v/%v", m["impl"], m["net"], m["delivery_ratio"])
