@@ -137,7 +137,8 @@ scoring, window, publish_errors: Publish calls that failed or queued their messa
 to no peer; publish_partial: calls whose message some peers' full send
 queues refused; packets_per_msg_per_node: datagrams sent per message and
 node; packets_per_write_batch, packets_per_read_batch: datagrams per
-socket batch call (sendmmsg, recvmmsg); timed_out, drops, subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
+socket batch call (sendmmsg, recvmmsg); timed_out, drops,
+subscriber_lost, chokes, unchokes, choked_ihave, elapsed_s;
 peak_rss_mb_per_node: peak_rss_mb / n, the process's peak resident memory
 (the nodes, the recorder of 4 bytes per message and node, the Go
 runtime) per node; heap_inuse_mb: the Go heap in use at the end of the
