@@ -128,8 +128,8 @@ func (r *Router) rpcFor(ps *peerState) *rpc.RPC {
 	}
 	n := len(r.out.Sends)
 	if n < cap(r.out.Sends) {
+		// Empty already: recycle forgot it when its Output was advanced.
 		r.out.Sends = r.out.Sends[:n+1]
-		resetRPC(&r.out.Sends[n].RPC)
 	} else {
 		r.out.Sends = append(r.out.Sends, Send{})
 	}
@@ -137,39 +137,6 @@ func (r *Router) rpcFor(ps *peerState) *rpc.RPC {
 	s.To, s.Own = ps.id, false
 	ps.sendEpoch, ps.sendIdx = r.outEpoch, n
 	return &s.RPC
-}
-
-// resetRPC empties m keeping its slices' memory, like rpc.RPC.Reset but
-// writing only the lengths of the lists in use (no pointer writes, so no
-// write barriers on the hot path).
-func resetRPC(m *rpc.RPC) {
-	if len(m.Subscriptions) != 0 {
-		m.Subscriptions = m.Subscriptions[:0]
-	}
-	if len(m.Publish) != 0 {
-		m.Publish = m.Publish[:0]
-	}
-	if len(m.IHave) != 0 {
-		m.IHave = m.IHave[:0]
-	}
-	if len(m.IWant) != 0 {
-		m.IWant = m.IWant[:0]
-	}
-	if len(m.Graft) != 0 {
-		m.Graft = m.Graft[:0]
-	}
-	if len(m.Prune) != 0 {
-		m.Prune = m.Prune[:0]
-	}
-	if len(m.IDontWant) != 0 {
-		m.IDontWant = m.IDontWant[:0]
-	}
-	if len(m.Choke) != 0 {
-		m.Choke = m.Choke[:0]
-	}
-	if len(m.Unchoke) != 0 {
-		m.Unchoke = m.Unchoke[:0]
-	}
 }
 
 // emit appends an event.
